@@ -1,0 +1,33 @@
+/**
+ * `sideband` command-line entry: a table of subcommands, each in its own file under src/cli, loaded on demand so
+ * that `sideband fit` does not pay for loading the Kafka client.
+ */
+export type Command = (argv: string[]) => Promise<number | void>;
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  run: { summary: 'run a topology: sideband run <topology.yaml> [--out DIR] [--set a.b=v]...', load: async () => (await import('./run.js')).runCommand },
+};
+
+export function registerCommand(name: string, summary: string, load: () => Promise<Command>): void {
+  COMMANDS[name] = { summary, load };
+}
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`);
+  return `usage: sideband <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`sideband: unknown command '${name}'\n${usage()}`);
+    return 2;
+  }
+  const code = await (await cmd.load())(rest);
+  return typeof code === 'number' ? code : 0;
+}

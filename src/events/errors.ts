@@ -1,0 +1,55 @@
+/**
+ * One error hierarchy for the whole processor (after kafkajs' src/errors.js): every error says what failed,
+ * carries a `retriable` flag so sources can decide to retry, and keeps the underlying `cause`.
+ */
+export class SidebandError extends Error {
+  readonly retriable: boolean;
+  constructor(message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** Where a bad value was found: file or topic, column or field path, and row index or message offset. */
+export interface InputLocation {
+  file?: string;
+  topic?: string;
+  partition?: number;
+  offset?: string;
+  field?: string;
+  row?: number;
+}
+
+/** Bad input data. Never fatal for a run: the event goes to the dead-letter route and is counted. */
+export class InputError extends SidebandError {
+  readonly location: InputLocation;
+  constructor(message: string, location: InputLocation = {}, options: { cause?: unknown } = {}) {
+    super(`${describeLocation(location)}${message}`, options);
+    this.location = location;
+  }
+}
+
+/** A topology file that does not validate or compile. Names the file and the field path. */
+export class TopologyError extends SidebandError {
+  readonly file?: string;
+  readonly path?: string;
+  constructor(message: string, where: { file?: string; path?: string } = {}, options: { cause?: unknown } = {}) {
+    const prefix = [where.file, where.path].filter(Boolean).join(': ');
+    super(prefix ? `${prefix}: ${message}` : message, options);
+    this.file = where.file;
+    this.path = where.path;
+  }
+}
+
+/** A source that cannot deliver (unreadable file, broker down). `retriable` says whether trying again may help. */
+export class SourceError extends SidebandError {}
+
+export function describeLocation(l: InputLocation): string {
+  const parts: string[] = [];
+  if (l.file) parts.push(l.file);
+  if (l.topic) parts.push(`${l.topic}[${l.partition ?? '?'}]@${l.offset ?? '?'}`);
+  if (l.field) parts.push(`field ${l.field}`);
+  if (l.row !== undefined) parts.push(`row ${l.row}`);
+  return parts.length ? `${parts.join(', ')}: ` : '';
+}

@@ -1,0 +1,21 @@
+import type { CutFlowEntry, WindowDef } from './result.js';
+
+/**
+ * What a window hands to its analysis when a threshold fires: a copy of the window's selected events
+ * (SR and SB, columnar), so that ingestion can keep appending while training runs elsewhere.
+ */
+export interface WindowSnapshot {
+  window: WindowDef;
+  trigger: 'threshold' | 'growth' | 'end';
+  /** Feature names, in the order of `columns`. */
+  features: string[];
+  /** One Float32Array of length n per feature. */
+  columns: Float32Array[];
+  /** Dijet invariant mass in GeV, length n. */
+  mjj: Float32Array;
+  weight?: Float32Array;
+  label?: Uint8Array;
+  n: number;
+  counts: { sr: number; sbLow: number; sbHigh: number };
+  cutflow: CutFlowEntry[];
+}
