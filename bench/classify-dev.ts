@@ -1,0 +1,32 @@
+import path from 'node:path';
+import { readLhco, concat, take } from './lhco-data.js';
+import { fitHgb, predictProba } from '../src/classify/hgb.js';
+import { rocCurve, auc, maxSic } from '../src/classify/metrics.js';
+const dir = process.argv[2]!;
+const t0 = Date.now();
+const tr = await readLhco(path.join(dir, 'sr_train.parquet'));
+const va = await readLhco(path.join(dir, 'sr_val.parquet'));
+const te = await readLhco(path.join(dir, 'sr_test.parquet'));
+console.log('read', (Date.now() - t0) / 1000);
+const data = concat(tr, va);
+const bkg: number[] = [], rest: number[] = [];
+for (let i = 0; i < te.n; i++) { if (te.label[i] === 0 && bkg.length < 20000) bkg.push(i); else rest.push(i); }
+const tmpl = take(te, bkg); const ev = take(te, rest);
+const all = concat(data, tmpl);
+const y = new Uint8Array(all.n); y.fill(1, 0, data.n);
+const w = new Float32Array(all.n); w.fill(1, 0, data.n); w.fill(data.n / tmpl.n, data.n);
+const N = Number(process.argv[3] ?? 5);
+const params = JSON.parse(process.argv[4] ?? '{}');
+const avg = new Float64Array(ev.n);
+let tt = 0;
+for (let m = 0; m < N; m++) {
+  const s = performance.now();
+  const model = fitHgb({ columns: all.columns, y, weight: w }, { ...params, seed: m });
+  tt += performance.now() - s;
+  const p = predictProba(model, ev.columns);
+  for (let i = 0; i < ev.n; i++) avg[i] += p[i]! / N;
+  const r = rocCurve(p, ev.label);
+  console.log(m, model.nIter, ((performance.now() - s) / 1000).toFixed(3), auc(r).toFixed(4), maxSic(r).toFixed(2), maxSic(r, 100).toFixed(2));
+}
+const r = rocCurve(avg, ev.label);
+console.log('ens', (tt / N / 1000).toFixed(3), auc(r).toFixed(4), maxSic(r).toFixed(2), maxSic(r, 100).toFixed(2));

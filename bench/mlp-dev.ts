@@ -1,0 +1,13 @@
+import { fitMlp, mlpPresets } from '../src/classify/mlp.js';
+const n = 50000, nF = 4;
+const cols = Array.from({ length: nF }, (_, f) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * (f + 1) * 0.37)));
+const y = Uint8Array.from({ length: n }, (_, i) => (cols[0]![i]! + cols[1]![i]! > 0 ? 1 : 0));
+const rows = Uint32Array.from({ length: n }, (_, i) => i);
+const p = { ...mlpPresets['mlp-atlas2024'], maxEpochs: 1 };
+let t = performance.now();
+let m = await fitMlp({ columns: cols, y, rows }, p);
+console.log(m.backend, 'warm', (performance.now() - t) / 1000);
+t = performance.now();
+m = await fitMlp({ columns: cols, y, rows }, { ...p, maxEpochs: 3 });
+const dt = (performance.now() - t) / 1000;
+console.log(m.backend, 'samples/s', (3 * n) / dt);

@@ -1,0 +1,264 @@
+/**
+ * Multilayer perceptrons on TensorFlow.js, as the seeds trained them:
+ *  - ATLAS 2024 (seed 000 App. A): 64-64-64-1, ReLU, 5 % dropout, Adam 1e-3, binary cross-entropy, batch 512,
+ *    early stopping on the validation loss (patience 10, at most 100 epochs);
+ *  - ATLAS 2020 (seed 001): 64-32-8-1, ReLU, sigmoid output, Adam, binary cross-entropy.
+ * Backend: tfjs-node when it is installed (optional dependency: it needs libtensorflow, which cannot be fetched
+ * offline), else WebAssembly (SIMD, files from node_modules), else the pure-JS cpu backend. The backend in use is
+ * reported with every model.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { NumericColumn } from './binning.js';
+import { mulberry32 } from './random.js';
+
+type Tf = typeof import('@tensorflow/tfjs');
+
+export type MlpArchitecture = 'mlp-atlas2024' | 'mlp-atlas2020';
+
+export interface MlpParams {
+  hidden: number[];
+  dropout: number;
+  learningRate: number;
+  batchSize: number;
+  maxEpochs: number;
+  patience: number;
+  seed: number;
+}
+
+export const mlpPresets: Record<MlpArchitecture, MlpParams> = {
+  'mlp-atlas2024': { hidden: [64, 64, 64], dropout: 0.05, learningRate: 1e-3, batchSize: 512, maxEpochs: 100, patience: 10, seed: 0 },
+  'mlp-atlas2020': { hidden: [64, 32, 8], dropout: 0, learningRate: 1e-3, batchSize: 512, maxEpochs: 100, patience: 10, seed: 0 },
+};
+
+/** A trained network as plain arrays (structured-clone friendly): per layer kernel (in×out, row-major) and bias. */
+export interface MlpModel {
+  kind: 'mlp';
+  backend: string;
+  nFeatures: number;
+  /** Input standardisation fitted on the training rows. */
+  mean: Float64Array;
+  std: Float64Array;
+  layers: { kernel: Float32Array; bias: Float32Array; units: number }[];
+  validationLoss: number[];
+  epochs: number;
+}
+
+let tfPromise: Promise<{ tf: Tf; backend: string }> | undefined;
+
+/** Load TensorFlow.js once per thread and pick the fastest backend available offline. */
+export function loadTf(prefer?: 'tensorflow' | 'wasm' | 'cpu'): Promise<{ tf: Tf; backend: string }> {
+  tfPromise ??= (async () => {
+    if (!prefer || prefer === 'tensorflow') {
+      try {
+        // Optional dependency: present only where libtensorflow could be installed.
+        const name = '@tensorflow/tfjs-node';
+        const mod = (await import(name)) as { default?: Tf } & Tf;
+        const tf = mod.default ?? mod;
+        await tf.setBackend('tensorflow');
+        await tf.ready();
+        return { tf, backend: 'tensorflow' };
+      } catch {
+        // not installed or failed to load: fall through to wasm
+      }
+    }
+    const mod = (await import('@tensorflow/tfjs')) as { default?: Tf } & Tf;
+    const tf = mod.default ?? mod;
+    if (!prefer || prefer !== 'cpu') {
+      try {
+        const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as {
+          default?: { setWasmPaths: (p: string) => void };
+          setWasmPaths?: (p: string) => void;
+        };
+        const setWasmPaths = wasm.setWasmPaths ?? wasm.default!.setWasmPaths;
+        const require = createRequire(import.meta.url);
+        const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+        setWasmPaths(dir + path.sep);
+        if (await tf.setBackend('wasm')) {
+          await tf.ready();
+          return { tf, backend: 'wasm' };
+        }
+      } catch {
+        // wasm unavailable: use the cpu backend
+      }
+    }
+    await tf.setBackend('cpu');
+    await tf.ready();
+    return { tf, backend: 'cpu' };
+  })();
+  return tfPromise;
+}
+
+export interface MlpData {
+  columns: NumericColumn[];
+  y: Uint8Array;
+  weight?: Float32Array | Float64Array;
+  rows: Uint32Array;
+  validationRows?: Uint32Array;
+}
+
+function gather(columns: NumericColumn[], rows: Uint32Array, mean: Float64Array, std: Float64Array): Float32Array {
+  const nF = columns.length;
+  const out = new Float32Array(rows.length * nF);
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows[k]!;
+    for (let f = 0; f < nF; f++) out[k * nF + f] = (columns[f]![r]! - mean[f]!) / std[f]!;
+  }
+  return out;
+}
+
+/** Train a network; returns its weights. Early stopping restores the weights of the best validation epoch. */
+export async function fitMlp(
+  data: MlpData,
+  params: MlpParams,
+  opts: { onEpoch?: (epoch: number, maxEpochs: number) => void; backend?: 'tensorflow' | 'wasm' | 'cpu' } = {},
+): Promise<MlpModel> {
+  const { tf, backend } = await loadTf(opts.backend);
+  const nF = data.columns.length;
+  const mean = new Float64Array(nF);
+  const std = new Float64Array(nF);
+  for (let f = 0; f < nF; f++) {
+    let s = 0;
+    let s2 = 0;
+    for (const r of data.rows) {
+      const v = data.columns[f]![r]!;
+      s += v;
+      s2 += v * v;
+    }
+    mean[f] = s / data.rows.length;
+    std[f] = Math.sqrt(Math.max(s2 / data.rows.length - mean[f]! ** 2, 0)) || 1;
+  }
+  const rand = mulberry32(params.seed);
+  const model = tf.sequential();
+  let inDim = nF;
+  for (const units of params.hidden) {
+    model.add(
+      tf.layers.dense({ units, activation: 'relu', inputShape: [inDim], kernelInitializer: tf.initializers.glorotUniform({ seed: Math.floor(rand() * 2 ** 31) }) }),
+    );
+    if (params.dropout > 0) model.add(tf.layers.dropout({ rate: params.dropout, seed: Math.floor(rand() * 2 ** 31) }));
+    inDim = units;
+  }
+  model.add(
+    tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: Math.floor(rand() * 2 ** 31) }) }),
+  );
+  const optimizer = tf.train.adam(params.learningRate);
+
+  const n = data.rows.length;
+  const X = gather(data.columns, data.rows, mean, std);
+  const Y = new Float32Array(n);
+  const W = new Float32Array(n);
+  for (let k = 0; k < n; k++) {
+    Y[k] = data.y[data.rows[k]!]!;
+    W[k] = data.weight ? data.weight[data.rows[k]!]! : 1;
+  }
+  let vX: import('@tensorflow/tfjs').Tensor2D | undefined;
+  let vY: import('@tensorflow/tfjs').Tensor2D | undefined;
+  let vW: import('@tensorflow/tfjs').Tensor2D | undefined;
+  if (data.validationRows && data.validationRows.length > 0) {
+    const vr = data.validationRows;
+    vX = tf.tensor2d(gather(data.columns, vr, mean, std), [vr.length, nF]);
+    vY = tf.tensor2d(Float32Array.from(vr, (r) => data.y[r]!), [vr.length, 1]);
+    vW = tf.tensor2d(Float32Array.from(vr, (r) => (data.weight ? data.weight[r]! : 1)), [vr.length, 1]);
+  }
+  const bs = params.batchSize;
+  const perm = new Uint32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  const bx = new Float32Array(bs * nF);
+  const by = new Float32Array(bs);
+  const bw = new Float32Array(bs);
+  const validationLoss: number[] = [];
+  let best = Infinity;
+  let bestWeights: import('@tensorflow/tfjs').Tensor[] | undefined;
+  let sinceBest = 0;
+  let epochs = 0;
+  const weightedBce = (p: import('@tensorflow/tfjs').Tensor, y: import('@tensorflow/tfjs').Tensor, w: import('@tensorflow/tfjs').Tensor) =>
+    tf.tidy(() => {
+      const eps = 1e-7;
+      const pc = p.clipByValue(eps, 1 - eps);
+      const l = y.mul(pc.log()).add(tf.scalar(1).sub(y).mul(tf.scalar(1).sub(pc).log())).neg();
+      return l.mul(w).sum().div(w.sum()) as import('@tensorflow/tfjs').Scalar;
+    });
+  for (let epoch = 0; epoch < params.maxEpochs; epoch++) {
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      const t = perm[i]!;
+      perm[i] = perm[j]!;
+      perm[j] = t;
+    }
+    for (let s = 0; s < n; s += bs) {
+      const m = Math.min(bs, n - s);
+      for (let k = 0; k < m; k++) {
+        const r = perm[s + k]!;
+        for (let f = 0; f < nF; f++) bx[k * nF + f] = X[r * nF + f]!;
+        by[k] = Y[r]!;
+        bw[k] = W[r]!;
+      }
+      tf.tidy(() => {
+        const xb = tf.tensor2d(bx.subarray(0, m * nF), [m, nF]);
+        const yb = tf.tensor2d(by.subarray(0, m), [m, 1]);
+        const wb = tf.tensor2d(bw.subarray(0, m), [m, 1]);
+        optimizer.minimize(() => weightedBce(model.apply(xb, { training: true }) as import('@tensorflow/tfjs').Tensor, yb, wb));
+      });
+    }
+    epochs = epoch + 1;
+    opts.onEpoch?.(epochs, params.maxEpochs);
+    if (vX && vY && vW) {
+      const lossT = tf.tidy(() => weightedBce(model.predict(vX) as import('@tensorflow/tfjs').Tensor, vY, vW));
+      const loss = (await lossT.data())[0]!;
+      lossT.dispose();
+      validationLoss.push(loss);
+      if (loss < best) {
+        best = loss;
+        sinceBest = 0;
+        bestWeights?.forEach((t) => t.dispose());
+        bestWeights = model.getWeights().map((t) => t.clone());
+      } else if (++sinceBest >= params.patience) break;
+    }
+  }
+  if (bestWeights) model.setWeights(bestWeights);
+  const layers: MlpModel['layers'] = [];
+  for (const layer of model.layers) {
+    const ws = layer.getWeights();
+    if (ws.length !== 2) continue; // dropout layers carry no weights
+    layers.push({ kernel: (await ws[0]!.data()) as Float32Array, bias: (await ws[1]!.data()) as Float32Array, units: ws[1]!.shape[0]! });
+  }
+  bestWeights?.forEach((t) => t.dispose());
+  vX?.dispose();
+  vY?.dispose();
+  vW?.dispose();
+  model.dispose();
+  optimizer.dispose();
+  return { kind: 'mlp', backend, nFeatures: nF, mean, std, layers, validationLoss, epochs };
+}
+
+/**
+ * Network output for rows of the columns, in plain TypeScript (inference is a few multiply-adds per event, cheaper
+ * than a round trip through a backend, and it needs no TensorFlow.js in the caller's thread).
+ */
+export function predictMlp(model: MlpModel, columns: NumericColumn[], rows?: Uint32Array): Float64Array {
+  const n = rows ? rows.length : columns[0]!.length;
+  const out = new Float64Array(n);
+  const maxUnits = Math.max(model.nFeatures, ...model.layers.map((l) => l.units));
+  let a = new Float64Array(maxUnits);
+  let b = new Float64Array(maxUnits);
+  for (let k = 0; k < n; k++) {
+    const r = rows ? rows[k]! : k;
+    let dim = model.nFeatures;
+    for (let f = 0; f < dim; f++) a[f] = (columns[f]![r]! - model.mean[f]!) / model.std[f]!;
+    for (let li = 0; li < model.layers.length; li++) {
+      const { kernel, bias, units } = model.layers[li]!;
+      const last = li === model.layers.length - 1;
+      for (let u = 0; u < units; u++) {
+        let s = bias[u]!;
+        for (let i = 0; i < dim; i++) s += a[i]! * kernel[i * units + u]!;
+        b[u] = last ? 1 / (1 + Math.exp(-s)) : s > 0 ? s : 0;
+      }
+      const t = a;
+      a = b;
+      b = t;
+      dim = units;
+    }
+    out[k] = a[0]!;
+  }
+  return out;
+}

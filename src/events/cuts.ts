@@ -1,0 +1,88 @@
+import type { EventBatch } from './batch.js';
+import type { CutFlowEntry } from './result.js';
+
+/**
+ * A declarative cut: every listed feature (or |feature| with `abs`) must lie in [min, max). Several features in
+ * one cut express "both jets", as in seed 000 Table I.
+ */
+export interface Cut {
+  name: string;
+  features: string[];
+  min?: number;
+  max?: number;
+  abs?: boolean;
+}
+
+/** Seed 000 (ATLAS 2024) Table I: the signal-region-agnostic event selection. Masses and momenta in GeV. */
+export const ATLAS2024_CUTS: Cut[] = [
+  { name: 'leading jet pT > 500 GeV', features: ['jet1_pt'], min: 500 },
+  { name: 'subleading jet pT > 200 GeV', features: ['jet2_pt'], min: 200 },
+  { name: 'jet |eta| < 2.0 (both)', features: ['jet1_eta', 'jet2_eta'], abs: true, max: 2.0 },
+  { name: '30 < jet mass < 3500 GeV (both)', features: ['jet1_m', 'jet2_m'], min: 30, max: 3500 },
+  { name: '|delta y| < 1.2', features: ['delta_y'], abs: true, max: 1.2 },
+];
+
+/** The inverted-|Δy| control region of seed 000: same cuts with |Δy| > 1.2 (s-channel signal depleted). */
+export const ATLAS2024_CONTROL_CUTS: Cut[] = [
+  ...ATLAS2024_CUTS.slice(0, 4),
+  { name: '|delta y| > 1.2 (control)', features: ['delta_y'], abs: true, min: 1.2 },
+];
+
+export const CUT_PRESETS: Record<string, Cut[]> = {
+  atlas2024: ATLAS2024_CUTS,
+  'atlas2024-control': ATLAS2024_CONTROL_CUTS,
+  none: [],
+};
+
+/** Features a cut list reads (so the derive stage computes them). */
+export function cutFeatures(cuts: Cut[]): string[] {
+  return [...new Set(cuts.flatMap((c) => c.features))];
+}
+
+/**
+ * Apply cuts in order, narrowing the batch's selection index list; returns events passing after each cut.
+ * Hot: one tight loop per cut over the surviving indices, compacting in place.
+ */
+export function applyCuts(batch: EventBatch, cuts: Cut[]): number[] {
+  let sel: Uint32Array;
+  if (batch.selection) {
+    sel = batch.selection.slice();
+  } else {
+    sel = new Uint32Array(batch.length);
+    for (let i = 0; i < sel.length; i++) sel[i] = i;
+  }
+  let n = sel.length;
+  const passed: number[] = [];
+  for (const cut of cuts) {
+    const lo = cut.min ?? -Infinity, hi = cut.max ?? Infinity;
+    for (const f of cut.features) {
+      const c = batch.columns[f];
+      if (!c) throw new Error(`cut '${cut.name}': no column '${f}' (have: ${Object.keys(batch.columns).join(', ')})`);
+      let k = 0;
+      if (cut.abs) {
+        for (let j = 0; j < n; j++) { const i = sel[j]!; const v = Math.abs(c[i]!); if (v >= lo && v < hi) sel[k++] = i; }
+      } else {
+        for (let j = 0; j < n; j++) { const i = sel[j]!; const v = c[i]!; if (v >= lo && v < hi) sel[k++] = i; }
+      }
+      n = k;
+    }
+    passed.push(n);
+  }
+  batch.selection = sel.subarray(0, n);
+  return passed;
+}
+
+/** Cumulative cut flow over a run: "all" first, then each cut. */
+export class CutFlow {
+  private readonly counts: number[];
+  constructor(private readonly cuts: Cut[]) {
+    this.counts = new Array(cuts.length + 1).fill(0);
+  }
+  add(all: number, passed: number[]): void {
+    this.counts[0]! += all;
+    for (let i = 0; i < passed.length; i++) this.counts[i + 1]! += passed[i]!;
+  }
+  entries(): CutFlowEntry[] {
+    return [{ cut: 'all', pass: this.counts[0]! }, ...this.cuts.map((c, i) => ({ cut: c.name, pass: this.counts[i + 1]! }))];
+  }
+}

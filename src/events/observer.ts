@@ -1,0 +1,52 @@
+import type { WindowResult } from './result.js';
+
+/**
+ * What the stages report while a run goes on. The metrics module implements it with Prometheus instruments;
+ * tests and the CLI's progress line read the same calls. Stages never import the metrics module directly, so the
+ * math and the operators stay free of I/O.
+ */
+export interface RunObserver {
+  eventsRead?(n: number): void;
+  eventsAccepted?(n: number): void;
+  eventsRejected?(reason: string, n: number): void;
+  eventsSelected?(cut: string, n: number): void;
+  bufferEvents?(window: string, role: 'sr' | 'sb_low' | 'sb_high', n: number): void;
+  trainingStarted?(model: string): void;
+  trainingFinished?(model: string, seconds: number): void;
+  trainingFailed?(model: string): void;
+  queueDepth?(n: number): void;
+  windowResult?(result: WindowResult): void;
+}
+
+/** Dead-letter record: one rejected event (or a whole unreadable row group / message), with why and where. */
+export interface DeadLetter {
+  reason: string;
+  message: string;
+  file?: string;
+  topic?: string;
+  partition?: number;
+  offset?: string;
+  field?: string;
+  row?: number;
+  /** How many events this record stands for (a lost row group counts all its rows). */
+  events: number;
+}
+
+/** Running totals of a run. Invariant checked at the end: read = accepted + rejected. */
+export class RunCounters {
+  read = 0;
+  accepted = 0;
+  rejected = 0;
+  readonly rejectedByReason = new Map<string, number>();
+  selected = 0;
+  stored = 0;
+
+  reject(reason: string, n: number): void {
+    this.rejected += n;
+    this.rejectedByReason.set(reason, (this.rejectedByReason.get(reason) ?? 0) + n);
+  }
+
+  balanced(): boolean {
+    return this.read === this.accepted + this.rejected;
+  }
+}

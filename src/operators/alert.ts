@@ -1,0 +1,134 @@
+/**
+ * alert: the near-online anomaly trigger. Watches the stream of WindowResults and emits an AlertRecord when a
+ * window's local significance Z crosses the topology's threshold upwards. One alert per crossing per window and
+ * working point: a window that stays above the threshold while it keeps re-analysing (growth triggers) does not
+ * page again; it re-arms once its Z falls back below the re-arm level (default: the threshold itself).
+ *
+ * Why a crossing and not a level: windows are re-analysed as data grows, so a real excess produces a long run of
+ * results above threshold; a level trigger would page on every one. The Prometheus rule on
+ * sideband_window_significance_z is the level view (for dashboards and paging); this operator is the event view
+ * (an alert record in the sinks, next to the results that caused it, and one log line).
+ *
+ * Side effects per crossing: sideband_alerts_total +1, sideband_anomaly_active = 1 (back to 0 on re-arm), one log
+ * line. Results without a finite Z (failed analyses, inclusive histograms without a fit) leave the state unchanged.
+ */
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { WindowDef, WindowResult } from '../events/result.js';
+import { workingPointLabel, type Metrics } from '../metrics/index.js';
+
+export interface AlertRecord {
+  kind: 'anomaly-alert';
+  runId: string;
+  topology: string;
+  window: WindowDef;
+  workingPoint: number | null;
+  /** Local significance of the merged SR bin that crossed the threshold (σ). */
+  z: number;
+  p: number;
+  threshold: number;
+  observed: number;
+  expected: number;
+  expectedErr: number;
+  /** What made the window analyse (threshold, growth, end). */
+  trigger: WindowResult['trigger'];
+  /** createdAt of the WindowResult that crossed. */
+  resultCreatedAt: string;
+  createdAt: string;
+  /** The log line, human readable. */
+  message: string;
+}
+
+export interface AlertOptions {
+  /** Z threshold (σ) from the topology; a crossing is z >= threshold. */
+  threshold: number;
+  /** Re-arm once z < rearmBelow; default = threshold. Set lower for hysteresis against flicker around the threshold. */
+  rearmBelow?: number;
+  metrics?: Metrics;
+  /** Where the one line per crossing goes; default stderr. Pass null to silence. */
+  log?: ((line: string) => void) | null;
+  /** Clock for createdAt (tests). */
+  now?: () => Date;
+}
+
+/**
+ * The crossing detector without RxJS, for callers that hold results in a loop (workers, replays).
+ * `offer(result)` returns the AlertRecord of a new upward crossing, or undefined.
+ */
+export class AlertTracker {
+  private readonly above = new Set<string>();
+  private readonly threshold: number;
+  private readonly rearmBelow: number;
+  private readonly metrics?: Metrics;
+  private readonly log: ((line: string) => void) | null;
+  private readonly now: () => Date;
+
+  constructor(options: AlertOptions) {
+    if (!Number.isFinite(options.threshold)) throw new RangeError(`alert: threshold must be a finite Z, got ${options.threshold}`);
+    const rearmBelow = options.rearmBelow ?? options.threshold;
+    if (!(rearmBelow <= options.threshold)) {
+      throw new RangeError(`alert: rearmBelow (${rearmBelow}) must not exceed the threshold (${options.threshold})`);
+    }
+    this.threshold = options.threshold;
+    this.rearmBelow = rearmBelow;
+    this.metrics = options.metrics;
+    this.log = options.log === undefined ? (line) => process.stderr.write(`${line}\n`) : options.log;
+    this.now = options.now ?? (() => new Date());
+    this.metrics?.alertThreshold.set(this.threshold);
+  }
+
+  offer(result: WindowResult): AlertRecord | undefined {
+    const sig = result.significance;
+    if (result.error !== undefined || !sig || !Number.isFinite(sig.z)) return undefined;
+    const wp = workingPointLabel(result.workingPoint);
+    const key = `${result.window.id}\u0000${wp}`;
+    const labels = { window: result.window.id, working_point: wp };
+    if (this.above.has(key)) {
+      if (sig.z < this.rearmBelow) {
+        this.above.delete(key);
+        this.metrics?.anomalyActive.set(labels, 0);
+      }
+      return undefined;
+    }
+    if (sig.z < this.threshold) return undefined;
+    this.above.add(key);
+    this.metrics?.alertsFired.inc(labels);
+    this.metrics?.anomalyActive.set(labels, 1);
+    const eps = result.workingPoint === null ? 'inclusive' : `eps=${result.workingPoint}`;
+    const message = `sideband: ANOMALY CANDIDATE window ${result.window.id} [${result.window.sr[0]}, ${result.window.sr[1]}) GeV ${eps}: `
+      + `Z=${sig.z.toFixed(2)} >= ${this.threshold} (observed ${sig.observed}, expected ${sig.expected.toFixed(1)} +- ${sig.expectedErr.toFixed(1)}, `
+      + `p=${sig.p.toExponential(2)}, run ${result.runId}, trigger ${result.trigger})`;
+    this.log?.(message);
+    return {
+      kind: 'anomaly-alert',
+      runId: result.runId,
+      topology: result.topology,
+      window: result.window,
+      workingPoint: result.workingPoint,
+      z: sig.z,
+      p: sig.p,
+      threshold: this.threshold,
+      observed: sig.observed,
+      expected: sig.expected,
+      expectedErr: sig.expectedErr,
+      trigger: result.trigger,
+      resultCreatedAt: result.createdAt,
+      createdAt: this.now().toISOString(),
+      message,
+    };
+  }
+}
+
+/** RxJS operator: WindowResults in, AlertRecords out (one per upward crossing). State is per subscription. */
+export function alert(options: AlertOptions): OperatorFunction<WindowResult, AlertRecord> {
+  return (source) => new Observable<AlertRecord>((subscriber) => {
+    const tracker = new AlertTracker(options);
+    return source.subscribe({
+      next: (result) => {
+        const record = tracker.offer(result);
+        if (record) subscriber.next(record);
+      },
+      error: (err: unknown) => subscriber.error(err),
+      complete: () => subscriber.complete(),
+    });
+  });
+}

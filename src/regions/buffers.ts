@@ -1,0 +1,135 @@
+import type { Column } from '../events/batch.js';
+import type { WindowSnapshot } from '../events/snapshot.js';
+import { EventStore } from '../events/store.js';
+import type { CutFlowEntry } from '../events/result.js';
+import { windowSpan, type SchemeWindow } from './scheme.js';
+
+/**
+ * The window buffers of a run: every window's SR and SB contents as views over one shared EventStore, with
+ * per-window counts kept exact by counting events per elementary mass interval (the intervals between all
+ * window edges). Routing an event costs one binary search over a few dozen edges and one increment.
+ */
+export interface TriggerPolicy {
+  /** First analysis when the SR holds this many selected events. */
+  minSrEvents: number;
+  /** Analyse again when the SR has grown by this factor since the last analysis... */
+  growthFactor?: number;
+  /** ...or by this many events. */
+  growthEvents?: number;
+}
+
+export type Role = 'sr' | 'sb_low' | 'sb_high';
+
+export class WindowBuffers {
+  readonly store: EventStore;
+  /** Sorted unique window edges; elementary interval e is [edges[e], edges[e+1]). */
+  private readonly edges: Float64Array;
+  private readonly covered: Uint8Array;
+  private readonly counts: Float64Array;
+  /** Per window: elementary interval ranges of SR, low SB and high SB. */
+  private readonly spans: Array<Record<Role, [number, number]>>;
+  private readonly lastAnalysed: number[];
+
+  constructor(readonly windows: SchemeWindow[], features: string[], opts: { weight: boolean; label: boolean; chunkSize?: number }) {
+    if (windows.length === 0) throw new Error('window buffers: no windows');
+    const all = new Set<number>();
+    for (const w of windows) {
+      all.add(w.sr[0]).add(w.sr[1]);
+      for (const [a, b] of w.sb) all.add(a).add(b);
+    }
+    this.edges = Float64Array.from([...all].sort((a, b) => a - b));
+    this.counts = new Float64Array(this.edges.length - 1);
+    this.covered = new Uint8Array(this.edges.length - 1);
+    const interval = (x: number) => this.edges.indexOf(x);
+    this.spans = windows.map((w) => {
+      const [lo, hi] = windowSpan(w);
+      for (let e = interval(lo); e < interval(hi); e++) this.covered[e] = 1;
+      const low = w.sb.filter(([, b]) => b <= w.sr[0]);
+      const high = w.sb.filter(([a]) => a >= w.sr[1]);
+      const range = (ivs: Array<[number, number]>): [number, number] => ivs.length ? [interval(Math.min(...ivs.map((i) => i[0]))), interval(Math.max(...ivs.map((i) => i[1])))] : [0, 0];
+      return { sr: [interval(w.sr[0]), interval(w.sr[1])], sb_low: range(low), sb_high: range(high) };
+    });
+    this.lastAnalysed = windows.map(() => 0);
+    const stored = features.includes('mjj') ? features : [...features, 'mjj'];
+    this.store = new EventStore({ features: stored, weight: opts.weight, label: opts.label, chunkSize: opts.chunkSize });
+  }
+
+  /**
+   * Route the selected events of a batch: count each in its elementary interval and store those that any window
+   * reads. Returns how many were stored. Hot.
+   */
+  route(columns: Record<string, Column>, selection: Uint32Array, weight?: Float32Array, label?: Uint8Array): number {
+    const mjj = columns.mjj;
+    if (!mjj) throw new Error('window buffers: batch has no mjj column');
+    const edges = this.edges, counts = this.counts, covered = this.covered;
+    const last = edges.length - 1;
+    const keep = new Uint32Array(selection.length);
+    let k = 0;
+    for (let j = 0; j < selection.length; j++) {
+      const i = selection[j]!;
+      const m = mjj[i]!;
+      if (!(m >= edges[0]! && m < edges[last]!)) continue;
+      let lo = 0, hi = last; // binary search: edges[lo] <= m < edges[hi]
+      while (hi - lo > 1) { const mid = (lo + hi) >> 1; if (m < edges[mid]!) hi = mid; else lo = mid; }
+      if (covered[lo] === 0) continue;
+      counts[lo]!++;
+      keep[k++] = i;
+    }
+    if (k > 0) {
+      const cols = this.store.features.map((f) => {
+        const c = columns[f];
+        if (!c) throw new Error(`window buffers: batch has no column '${f}' to store`);
+        return c;
+      });
+      this.store.append(cols, keep, k, weight, label);
+    }
+    return k;
+  }
+
+  count(w: number, role: Role): number {
+    const [a, b] = this.spans[w]![role];
+    let s = 0;
+    for (let e = a; e < b; e++) s += this.counts[e]!;
+    return s;
+  }
+
+  /** Windows whose SR crossed the first threshold or grew enough since their last analysis. */
+  due(policy: TriggerPolicy): Array<{ window: number; trigger: 'threshold' | 'growth' }> {
+    const out: Array<{ window: number; trigger: 'threshold' | 'growth' }> = [];
+    for (let w = 0; w < this.windows.length; w++) {
+      const sr = this.count(w, 'sr');
+      const last = this.lastAnalysed[w]!;
+      if (last === 0) {
+        if (sr >= policy.minSrEvents) out.push({ window: w, trigger: 'threshold' });
+      } else if ((policy.growthFactor && sr >= last * policy.growthFactor) || (policy.growthEvents && sr >= last + policy.growthEvents)) {
+        out.push({ window: w, trigger: 'growth' });
+      }
+    }
+    for (const d of out) this.lastAnalysed[d.window] = this.count(d.window, 'sr');
+    return out;
+  }
+
+  /** A copy of window w's events (SR and SBs), detached from the store so ingestion can go on. */
+  snapshot(w: number, trigger: WindowSnapshot['trigger'], cutflow: CutFlowEntry[], trainingFeatures: string[]): WindowSnapshot {
+    const win = this.windows[w]!;
+    const [lo, hi] = windowSpan(win);
+    const g = this.store.gather(lo, hi);
+    const idx = trainingFeatures.map((f) => {
+      const i = this.store.features.indexOf(f);
+      if (i < 0) throw new Error(`window buffers: feature '${f}' is not stored`);
+      return i;
+    });
+    return {
+      window: { id: win.id, sr: win.sr, sb: win.sb },
+      trigger,
+      features: trainingFeatures,
+      columns: idx.map((i) => g.columns[i]!),
+      mjj: g.mjj,
+      weight: g.weight,
+      label: g.label,
+      n: g.n,
+      counts: { sr: this.count(w, 'sr'), sbLow: this.count(w, 'sb_low'), sbHigh: this.count(w, 'sb_high') },
+      cutflow,
+    };
+  }
+}

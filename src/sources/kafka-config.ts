@@ -1,0 +1,169 @@
+/**
+ * The Kafka parts of a topology, validated (fastest-validator) and turned into client, source, sink and
+ * scale-out settings. Secrets are never in the file: SASL credentials and TLS material are named by environment
+ * variable (usernameEnv, passwordEnv, caEnv, certEnv, keyEnv) and read by kafka-client.ts.
+ *
+ *   kafka:                          # connection, shared by source, sinks, router and workers
+ *     brokers: [host:9092]          # or "h1:9092,h2:9092"; absent: $KAFKA_BROKERS
+ *     clientId: sideband
+ *     ssl: true | { caEnv, certEnv, keyEnv, rejectUnauthorized }
+ *     sasl: { mechanism: scram-sha-512, usernameEnv: KAFKA_USER, passwordEnv: KAFKA_PASSWORD }
+ *     scaleOut:                     # router + workers (sideband router / sideband worker)
+ *       repartitionTopic: sideband.windows
+ *       partitions: 6
+ *       group: sideband-workers
+ *       checkpointDir: /var/lib/sideband/checkpoints
+ *   source: { kind: kafka, topic: events, group: sideband, format: arrow|json, deadLetterTopic: events.dlq,
+ *             fromBeginning: true, stopAtEnd: false, maxBatchesAhead: 4 }
+ *   sinks: { kafka: { results: sideband.results, alerts: sideband.alerts } }
+ */
+import FastestValidator from 'fastest-validator';
+import type { ColumnSpec } from '../events/decode.js';
+import { TopologyError } from '../events/errors.js';
+import type { DeadLetter } from '../events/observer.js';
+import type { KafkaConnection } from './kafka-client.js';
+import { KafkaSource, type KafkaFormat, type KafkaSourceOptions } from './kafka.js';
+
+// fastest-validator is CommonJS whose typings declare an ES default export; at runtime the module itself is the class.
+const Validator = FastestValidator as unknown as typeof import('fastest-validator').default;
+const v = new Validator();
+
+/** The slice of a topology this file reads (structural, so sources/ does not import topology/). */
+export interface KafkaTopologyView {
+  name: string;
+  source: { kind: string; [key: string]: unknown };
+  columns: Record<string, ColumnSpec | string>;
+  label?: string;
+  weight?: string;
+  sinks?: { kafka?: Record<string, unknown> };
+  kafka?: Record<string, unknown>;
+}
+
+export interface ScaleOutConfig {
+  repartitionTopic: string;
+  partitions: number;
+  group: string;
+  checkpointDir: string;
+}
+
+const connectionCheck = v.compile({
+  $$strict: true,
+  brokers: { type: 'multi', optional: true, rules: [{ type: 'array', items: 'string|min:1', min: 1 }, 'string|min:1'] },
+  clientId: 'string|min:1|optional',
+  ssl: {
+    type: 'multi', optional: true, rules: ['boolean', {
+      type: 'object', strict: true, props: { caEnv: 'string|optional', certEnv: 'string|optional', keyEnv: 'string|optional', rejectUnauthorized: 'boolean|optional' },
+    }],
+  },
+  sasl: {
+    type: 'object', optional: true, strict: true, props: {
+      mechanism: { type: 'enum', values: ['plain', 'scram-sha-256', 'scram-sha-512'] }, usernameEnv: 'string|min:1', passwordEnv: 'string|min:1',
+    },
+  },
+  connectionTimeoutMs: 'number|positive|optional',
+  requestTimeoutMs: 'number|positive|optional',
+  logLevel: { type: 'enum', values: ['nothing', 'error', 'warn', 'info', 'debug'], optional: true },
+  scaleOut: {
+    type: 'object', optional: true, strict: true, props: {
+      repartitionTopic: 'string|min:1', partitions: 'number|integer|positive|default:6', group: 'string|min:1|optional', checkpointDir: 'string|min:1',
+    },
+  },
+});
+
+const sourceCheck = v.compile({
+  $$strict: true,
+  kind: { type: 'equal', value: 'kafka' },
+  topic: { type: 'multi', rules: [{ type: 'array', items: 'string|min:1', min: 1 }, 'string|min:1'] },
+  group: 'string|min:1|optional',
+  format: { type: 'enum', values: ['arrow', 'json'], default: 'arrow' },
+  deadLetterTopic: 'string|min:1|optional',
+  fromBeginning: 'boolean|optional',
+  stopAtEnd: 'boolean|optional',
+  maxBatchesAhead: 'number|integer|positive|optional',
+  maxEventsPerBatch: 'number|integer|positive|optional',
+});
+
+const sinkCheck = v.compile({ $$strict: true, results: 'string|min:1|optional', alerts: 'string|min:1|optional' });
+
+function check(fn: (x: unknown) => true | { field?: string; message?: string }[] | Promise<unknown>, obj: unknown, path: string, file?: string): void {
+  const res = fn(obj);
+  if (res !== true) {
+    const list = (res as { field?: string; message?: string }[]).map((e) => e.message ?? e.field).join('; ');
+    throw new TopologyError(list, { ...(file ? { file } : {}), path });
+  }
+}
+
+/** Connection settings from `kafka:` (brokers from $KAFKA_BROKERS when the file names none). */
+export function kafkaConnection(t: KafkaTopologyView, file?: string): KafkaConnection {
+  const k = { ...(t.kafka ?? {}) };
+  check(connectionCheck as never, k, 'kafka', file);
+  const raw = k.brokers ?? process.env.KAFKA_BROKERS;
+  if (!raw) throw new TopologyError('no brokers: set kafka.brokers or the KAFKA_BROKERS environment variable', { ...(file ? { file } : {}), path: 'kafka.brokers' });
+  const brokers = (Array.isArray(raw) ? raw as string[] : String(raw).split(',')).map((s) => s.trim()).filter(Boolean);
+  return {
+    brokers,
+    clientId: (k.clientId as string | undefined) ?? `sideband-${t.name}`,
+    ...(k.ssl === undefined ? {} : { ssl: k.ssl as KafkaConnection['ssl'] }),
+    ...(k.sasl === undefined ? {} : { sasl: k.sasl as KafkaConnection['sasl'] }),
+    ...(k.connectionTimeoutMs === undefined ? {} : { connectionTimeoutMs: k.connectionTimeoutMs as number }),
+    ...(k.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: k.requestTimeoutMs as number }),
+    ...(k.logLevel === undefined ? {} : { logLevel: k.logLevel as KafkaConnection['logLevel'] }),
+  };
+}
+
+export function scaleOutConfig(t: KafkaTopologyView, file?: string): ScaleOutConfig {
+  const k = { ...(t.kafka ?? {}) };
+  check(connectionCheck as never, k, 'kafka', file);
+  const s = k.scaleOut as Partial<ScaleOutConfig> | undefined;
+  if (!s) throw new TopologyError('scale-out needs kafka.scaleOut { repartitionTopic, partitions, checkpointDir }', { ...(file ? { file } : {}), path: 'kafka.scaleOut' });
+  return { repartitionTopic: s.repartitionTopic!, partitions: s.partitions ?? 6, group: s.group ?? `sideband-workers-${t.name}`, checkpointDir: s.checkpointDir! };
+}
+
+/** Source columns the topology reads (canonical columns' sources, then label and weight). */
+export function sourceColumns(t: KafkaTopologyView): string[] {
+  const cols = Object.entries(t.columns).map(([name, c]) => (typeof c === 'string' ? name : c.from ?? name));
+  if (t.label) cols.push(t.label);
+  if (t.weight) cols.push(t.weight);
+  return [...new Set(cols)];
+}
+
+export function kafkaSourceOptions(t: KafkaTopologyView, file?: string): KafkaSourceOptions {
+  const s = { ...t.source };
+  check(sourceCheck as never, s, 'source', file);
+  const topics = Array.isArray(s.topic) ? s.topic as string[] : [s.topic as string];
+  return {
+    connection: kafkaConnection(t, file),
+    topics,
+    groupId: (s.group as string | undefined) ?? `sideband-${t.name}`,
+    format: s.format as KafkaFormat,
+    columns: sourceColumns(t),
+    ...(s.deadLetterTopic ? { deadLetterTopic: s.deadLetterTopic as string } : {}),
+    ...(s.fromBeginning === undefined ? {} : { fromBeginning: s.fromBeginning as boolean }),
+    ...(s.stopAtEnd === undefined ? {} : { stopAtEnd: s.stopAtEnd as boolean }),
+    ...(s.maxBatchesAhead === undefined ? {} : { maxBatchesAhead: s.maxBatchesAhead as number }),
+    ...(s.maxEventsPerBatch === undefined ? {} : { maxEventsPerBatch: s.maxEventsPerBatch as number }),
+  };
+}
+
+export function kafkaSinkTopics(t: KafkaTopologyView, file?: string): { results?: string; alerts?: string } | undefined {
+  const k = t.sinks?.kafka;
+  if (!k) return undefined;
+  check(sinkCheck as never, k, 'sinks.kafka', file);
+  return { ...(k.results ? { results: k.results as string } : {}), ...(k.alerts ? { alerts: k.alerts as string } : {}) };
+}
+
+/**
+ * The Kafka source of a topology (`source.kind: kafka`). A malformed message is reported through `onError` as
+ * one dead letter standing for one event, so the run's read = accepted + rejected still holds.
+ */
+export function kafkaSourceFromTopology(t: KafkaTopologyView, onError: (d: DeadLetter) => void, extra: Partial<KafkaSourceOptions> = {}): KafkaSource {
+  const options = kafkaSourceOptions(t);
+  return new KafkaSource({
+    ...options,
+    ...extra,
+    onDeadLetter: (e, reason) => {
+      onError({ reason, message: e.message, topic: e.location.topic, partition: e.location.partition, offset: e.location.offset, field: e.location.field, events: 1 });
+      extra.onDeadLetter?.(e, reason);
+    },
+  });
+}

@@ -1,0 +1,361 @@
+/**
+ * Kafka source: events from one or more topics of a consumer group, as columnar batches.
+ *
+ * - Formats: Arrow IPC record batches (many events per message) or JSON rows (validated); see ./formats.
+ * - Backpressure: batches wait in a queue of at most `maxBatchesAhead`; when it is full the consumer pauses its
+ *   partitions (no further fetches) and the batch handler waits, heartbeating so the group keeps it, until the
+ *   pipeline has taken a batch; then it resumes.
+ * - Offsets: never auto-committed. `commit(positions)` is called by the pipeline once the events of those
+ *   positions are in durable window state (at-least-once). A replay after a reconnect or rebalance (the broker
+ *   restarts, the group rejoins and fetching restarts from the last committed offset) is cut off by a per-partition
+ *   floor: messages below the next offset already delivered are skipped, so no event is counted twice.
+ * - Dead letters: a message that cannot be decoded is produced to the dead-letter topic, with the reason and its
+ *   source topic, partition and offset in headers, before the batch that covers its offset is handed on (hence
+ *   before that offset can be committed). Counters: read = accepted + deadLettered (messages and events).
+ * - Rebalance: after every group join the per-partition lag figures of partitions no longer owned are dropped
+ *   and `onRevoked` is called, so gauges and per-partition state can be reset.
+ */
+import type { Column, EventBatch, SourcePosition } from '../events/batch.js';
+import { InputError, SourceError, type InputLocation } from '../events/errors.js';
+import type { Source } from './source.js';
+import {
+  connectKafka, type BatchControl, type ConsumerOptions, type FetchedBatch, type GroupConsumer, type KafkaClient,
+  type KafkaConnection, type KafkaProducer, type TopicPartitions,
+} from './kafka-client.js';
+import { ColumnAccumulator } from './formats/columns.js';
+import { decodeArrowMessage } from './formats/arrow.js';
+import { JsonRowDecoder } from './formats/json.js';
+
+export type KafkaFormat = 'arrow' | 'json';
+
+export interface KafkaSourceOptions {
+  connection: KafkaConnection;
+  topics: string[];
+  groupId: string;
+  format: KafkaFormat;
+  /** Source columns every message must hold (required for JSON; for Arrow, absent = take what comes). */
+  columns?: string[];
+  deadLetterTopic?: string;
+  /** Where a group without committed offsets starts (default true: the beginning of the topic). */
+  fromBeginning?: boolean;
+  /**
+   * Bounded run: complete once every partition of the topics has been read up to the end offsets seen at start
+   * (replays, tests, benchmarks). Default false: read until aborted.
+   */
+  stopAtEnd?: boolean;
+  /** Batches decoded ahead of the pipeline before the consumer pauses (default 4). */
+  maxBatchesAhead?: number;
+  /** Events per emitted batch, at most (default 65536; a columnar message is never split). */
+  maxEventsPerBatch?: number;
+  consumer?: Partial<Omit<ConsumerOptions, 'groupId'>>;
+  /** Lag (high watermark − committed offset) of a partition, updated on every fetch and commit. */
+  onLag?(topic: string, partition: number, lag: number): void;
+  /** Partitions this consumer no longer owns after a rebalance. */
+  onRevoked?(revoked: TopicPartitions[]): void;
+  onAssigned?(assigned: TopicPartitions[]): void;
+  onDeadLetter?(error: InputError, reason: string): void;
+  /** Shared client (tests, router/worker); a new one is connected from `connection` otherwise. */
+  client?: KafkaClient;
+}
+
+export interface KafkaSourceCounters {
+  messagesRead: number;
+  messagesAccepted: number;
+  messagesDeadLettered: number;
+  eventsAccepted: number;
+  /** Messages skipped because they were already delivered (replay after reconnect or rebalance). */
+  messagesReplayedSkipped: number;
+  commits: number;
+  pauses: number;
+}
+
+/** Dead-letter headers: the reason and where the message came from. */
+export const DLQ_HEADERS = { reason: 'sideband-dlq-reason', error: 'sideband-dlq-error', topic: 'sideband-source-topic', partition: 'sideband-source-partition', offset: 'sideband-source-offset' } as const;
+
+const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+export class KafkaSource implements Source {
+  readonly description: string;
+  readonly counters: KafkaSourceCounters = { messagesRead: 0, messagesAccepted: 0, messagesDeadLettered: 0, eventsAccepted: 0, messagesReplayedSkipped: 0, commits: 0, pauses: 0 };
+  private client: KafkaClient;
+  private consumer?: GroupConsumer;
+  private dlqProducer?: KafkaProducer;
+  /** Next offset to deliver per partition: messages below it were already delivered (or dead-lettered). */
+  private readonly floor = new Map<string, bigint>();
+  private readonly highWatermark = new Map<string, bigint>();
+  private readonly committed = new Map<string, bigint>();
+  private assigned: TopicPartitions[] = [];
+  private readonly json?: JsonRowDecoder;
+
+  constructor(private readonly options: KafkaSourceOptions) {
+    this.description = `kafka: ${options.topics.join(',')} (group ${options.groupId}, ${options.format})`;
+    this.client = options.client ?? connectKafka(options.connection);
+    if (options.format === 'json') this.json = new JsonRowDecoder(options.columns ?? []);
+  }
+
+  /** Current lag per owned partition (messages between committed offset and high watermark). */
+  lag(): { topic: string; partition: number; lag: number }[] {
+    const out: { topic: string; partition: number; lag: number }[] = [];
+    for (const tp of this.assigned) {
+      for (const p of tp.partitions) {
+        const k = key(tp.topic, p);
+        const hw = this.highWatermark.get(k);
+        if (hw !== undefined) out.push({ topic: tp.topic, partition: p, lag: Number(hw - (this.committed.get(k) ?? 0n)) });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Start delivering a partition from `offset` (a checkpoint's offset on restore): earlier messages are skipped
+   * and fetching continues there. Only valid for partitions this consumer owns.
+   */
+  restorePartition(topic: string, partition: number, offset: string): void {
+    this.floor.set(key(topic, partition), BigInt(offset));
+    this.consumer?.seek({ topic, partition, offset });
+  }
+
+  /** Forget what was delivered of a partition (its state was dropped; a later owner replays from its checkpoint). */
+  forgetPartition(topic: string, partition: number): void {
+    const k = key(topic, partition);
+    this.floor.delete(k);
+    this.highWatermark.delete(k);
+    this.committed.delete(k);
+  }
+
+  async *batches(signal?: AbortSignal): AsyncIterable<EventBatch> {
+    const o = this.options;
+    const maxAhead = Math.max(1, o.maxBatchesAhead ?? 4);
+    const queue: EventBatch[] = [];
+    let failure: Error | undefined;
+    let wake: (() => void) | undefined;
+    let spaceWake: (() => void) | undefined;
+    const notify = () => { const w = wake; wake = undefined; w?.(); };
+    const notifySpace = () => { const w = spaceWake; spaceWake = undefined; w?.(); };
+
+    // Bounded run: the end offsets at start, and the committed offsets of the group (where it will start).
+    let endOffsets: Map<string, bigint> | undefined;
+    if (o.stopAtEnd) {
+      const admin = await this.client.admin();
+      try {
+        endOffsets = new Map();
+        for (const topic of o.topics) {
+          const ends = await admin.endOffsets(topic);
+          const committed = await admin.committedOffsets(o.groupId, topic);
+          for (const [p, end] of ends) {
+            const k = key(topic, p);
+            endOffsets.set(k, BigInt(end));
+            const c = BigInt(committed.get(p) ?? '-1');
+            if (c >= 0n && !this.floor.has(k)) this.floor.set(k, c);
+          }
+        }
+      } finally {
+        await admin.disconnect();
+      }
+    }
+    const reachedEnd = () => {
+      if (!endOffsets) return false;
+      for (const [k, end] of endOffsets) if ((this.floor.get(k) ?? 0n) < end) return false;
+      return true;
+    };
+
+    if (o.deadLetterTopic) this.dlqProducer = await this.client.producer();
+    const consumer = this.client.consumer({ groupId: o.groupId, ...o.consumer });
+    this.consumer = consumer;
+    consumer.onAssignment((assigned) => {
+      const now = new Set(assigned.flatMap((t) => t.partitions.map((p) => key(t.topic, p))));
+      const revoked: TopicPartitions[] = [];
+      for (const t of this.assigned) {
+        const gone = t.partitions.filter((p) => !now.has(key(t.topic, p)));
+        if (gone.length) revoked.push({ topic: t.topic, partitions: gone });
+      }
+      for (const t of revoked) for (const p of t.partitions) { this.highWatermark.delete(key(t.topic, p)); this.committed.delete(key(t.topic, p)); }
+      this.assigned = assigned;
+      if (revoked.length) o.onRevoked?.(revoked);
+      o.onAssigned?.(assigned);
+    });
+    consumer.onCrash((error, restart) => {
+      if (!restart) { failure = new SourceError(`kafka: consumer of ${o.topics.join(',')} stopped: ${error.message}`, { retriable: true, cause: error }); notify(); notifySpace(); }
+    });
+
+    let paused = false;
+    const handle = async (fetched: FetchedBatch, control: BatchControl) => {
+      // Backpressure: wait for room before decoding, heartbeating so the group does not evict this member.
+      while (queue.length >= maxAhead && control.isActive() && !failure) {
+        if (!paused) { paused = true; this.counters.pauses++; consumer.pause(this.assigned); }
+        await new Promise<void>((resolve) => { spaceWake = resolve; setTimeout(resolve, 1000); });
+        await control.heartbeat();
+      }
+      if (paused) { paused = false; consumer.resume(this.assigned); }
+      if (!control.isActive()) return;
+      const batches = await this.decodeFetched(fetched);
+      for (const b of batches) queue.push(b);
+      if (batches.length) notify();
+      if (reachedEnd()) notify();
+    };
+
+    const onAbort = () => { notify(); notifySpace(); };
+    signal?.addEventListener('abort', onAbort);
+    try {
+      await consumer.subscribe(o.topics, o.fromBeginning ?? true);
+      await consumer.run(handle);
+      while (true) {
+        if (failure) throw failure;
+        if (signal?.aborted) return;
+        const next = queue.shift();
+        if (next) {
+          notifySpace();
+          yield next;
+          continue;
+        }
+        if (reachedEnd()) return;
+        await new Promise<void>((resolve) => { wake = resolve; });
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      notifySpace();
+      await consumer.disconnect().catch(() => undefined);
+      this.consumer = undefined;
+      await this.dlqProducer?.disconnect().catch(() => undefined);
+      this.dlqProducer = undefined;
+    }
+  }
+
+  /** Decode one fetched batch of one partition; malformed messages go to the dead-letter topic first. */
+  private async decodeFetched(fetched: FetchedBatch): Promise<EventBatch[]> {
+    const o = this.options;
+    const k = key(fetched.topic, fetched.partition);
+    this.highWatermark.set(k, BigInt(fetched.highWatermark));
+    const floor = this.floor.get(k) ?? -1n;
+    const maxEvents = o.maxEventsPerBatch ?? 65536;
+    const out: EventBatch[] = [];
+    const dead: { offset: string; error: InputError; reason: string }[] = [];
+    const acc = new ColumnAccumulator();
+    let first: string | undefined;
+    let last: string | undefined;
+    let rangeFirst: string | undefined;
+    const emit = () => {
+      if (first === undefined || last === undefined) return;
+      const d = acc.finish();
+      const position: SourcePosition = { kind: 'kafka', topic: fetched.topic, partition: fetched.partition, firstOffset: first, lastOffset: last };
+      out.push({ length: d.length, columns: d.columns as Record<string, Column>, positions: [position] });
+      first = undefined;
+      last = undefined;
+    };
+    for (const m of fetched.messages) {
+      const offset = BigInt(m.offset);
+      if (offset < floor) { this.counters.messagesReplayedSkipped++; continue; }
+      this.counters.messagesRead++;
+      rangeFirst ??= m.offset;
+      const where: InputLocation = { topic: fetched.topic, partition: fetched.partition, offset: m.offset };
+      try {
+        if (!m.value || m.value.length === 0) throw new InputError('empty message', where);
+        let n: number;
+        if (this.json) {
+          if (acc.length >= maxEvents) emit();
+          n = this.json.decode(m.value, acc, where);
+        } else {
+          const d = decodeArrowMessage(m.value, where, o.columns);
+          const names = Object.keys(d.columns);
+          if (!acc.accepts(names) || (acc.length > 0 && acc.length + d.length > maxEvents)) emit();
+          acc.appendChunk(d);
+          n = d.length;
+        }
+        first ??= m.offset;
+        last = m.offset;
+        this.counters.messagesAccepted++;
+        this.counters.eventsAccepted += n;
+      } catch (e) {
+        const error = e instanceof InputError ? e : new InputError(`cannot decode: ${(e as Error).message}`, where, { cause: e });
+        dead.push({ offset: m.offset, error, reason: deadLetterReason(error) });
+        // A dead-lettered message still advances the committed range of the batch around it.
+        first ??= m.offset;
+        last = m.offset;
+      }
+    }
+    const lastMessage = fetched.messages[fetched.messages.length - 1];
+    if (dead.length) {
+      await this.deadLetter(fetched, dead);
+      this.counters.messagesDeadLettered += dead.length;
+      for (const d of dead) o.onDeadLetter?.(d.error, d.reason);
+    }
+    emit();
+    if (lastMessage && BigInt(lastMessage.offset) >= floor) this.floor.set(k, BigInt(lastMessage.offset) + 1n);
+    // A fetch of only dead letters still has to reach the pipeline so its offsets get committed: an empty batch.
+    if (!out.length && rangeFirst !== undefined && lastMessage) {
+      out.push({ length: 0, columns: {}, positions: [{ kind: 'kafka', topic: fetched.topic, partition: fetched.partition, firstOffset: rangeFirst, lastOffset: lastMessage.offset }] });
+    }
+    this.reportLag(fetched.topic, fetched.partition);
+    return out;
+  }
+
+  private async deadLetter(fetched: FetchedBatch, dead: { offset: string; error: InputError; reason: string }[]): Promise<void> {
+    const topic = this.options.deadLetterTopic;
+    if (!topic || !this.dlqProducer) return;
+    const byOffset = new Map(fetched.messages.map((m) => [m.offset, m]));
+    try {
+      await this.dlqProducer.send(topic, dead.map((d) => {
+        const m = byOffset.get(d.offset)!;
+        return {
+          key: m.key,
+          value: m.value ?? Buffer.alloc(0),
+          headers: {
+            [DLQ_HEADERS.reason]: d.reason,
+            [DLQ_HEADERS.error]: d.error.message,
+            [DLQ_HEADERS.topic]: fetched.topic,
+            [DLQ_HEADERS.partition]: String(fetched.partition),
+            [DLQ_HEADERS.offset]: d.offset,
+          },
+        };
+      }));
+    } catch (cause) {
+      // Not dead-lettered means not committable: fail the batch so kafkajs retries it.
+      throw new SourceError(`kafka: cannot write ${dead.length} dead letter(s) to ${topic}`, { retriable: true, cause });
+    }
+  }
+
+  private reportLag(topic: string, partition: number): void {
+    const k = key(topic, partition);
+    const hw = this.highWatermark.get(k);
+    if (hw === undefined || !this.options.onLag) return;
+    this.options.onLag(topic, partition, Number(hw - (this.committed.get(k) ?? 0n)));
+  }
+
+  /** Commit the offsets after these positions (their events are in durable state). */
+  async commit(positions: SourcePosition[]): Promise<void> {
+    const next = new Map<string, { topic: string; partition: number; offset: bigint }>();
+    for (const p of positions) {
+      if (p.kind !== 'kafka') continue;
+      const k = key(p.topic, p.partition);
+      const o = BigInt(p.lastOffset) + 1n;
+      const cur = next.get(k);
+      if (!cur || cur.offset < o) next.set(k, { topic: p.topic, partition: p.partition, offset: o });
+    }
+    if (!next.size || !this.consumer) return;
+    const offsets = [...next.values()];
+    await this.consumer.commit(offsets.map((x) => ({ topic: x.topic, partition: x.partition, offset: x.offset.toString() })));
+    this.counters.commits++;
+    for (const x of offsets) {
+      const k = key(x.topic, x.partition);
+      if ((this.committed.get(k) ?? -1n) < x.offset) this.committed.set(k, x.offset);
+      this.reportLag(x.topic, x.partition);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.dlqProducer?.disconnect().catch(() => undefined);
+  }
+}
+
+/** Short, fixed reason enum for dead letters (metric label and header). */
+export function deadLetterReason(e: InputError): string {
+  const m = e.message;
+  if (/empty message/.test(m)) return 'empty';
+  if (/invalid JSON|not an Arrow|corrupt Arrow|must be an object/.test(m)) return 'malformed';
+  if (/missing column/.test(m) || /required/.test(m)) return 'missing_column';
+  if (/number|finite|numeric/.test(m)) return 'invalid_value';
+  return 'malformed';
+}
+
+export { kafkaSourceFromTopology } from './kafka-config.js';

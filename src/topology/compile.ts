@@ -1,0 +1,143 @@
+import { from, type Observable } from 'rxjs';
+import { CUT_PRESETS, CutFlow, cutFeatures, type Cut } from '../events/cuts.js';
+import type { DecodeSpec } from '../events/decode.js';
+import { DERIVED_FEATURES } from '../events/derive.js';
+import { TopologyError } from '../events/errors.js';
+import { RunCounters, type DeadLetter, type RunObserver } from '../events/observer.js';
+import type { WindowResult } from '../events/result.js';
+import type { Source } from '../sources/source.js';
+import { ParquetSource } from '../sources/parquet.js';
+import { buildWindows, type SchemeWindow } from '../regions/index.js';
+import { WindowBuffers } from '../regions/buffers.js';
+import { OPERATORS } from '../operators/index.js';
+import type { StageContext } from '../operators/context.js';
+import type { AnalysisPlan, HistogramSelector, HistogramStats } from '../operators/analyse.js';
+import type { Topology } from './schema.js';
+
+/**
+ * Compile a validated topology into a runnable flow: the source, the window buffers, and a cold Observable of
+ * WindowResults that runs source → decode → derive → select → route → trigger → analyse when subscribed.
+ * Stages come from the operator registry in flow order; a topology only parameterises them.
+ */
+export interface CompiledRun {
+  topology: Topology;
+  source: Source;
+  windows: SchemeWindow[];
+  buffers: WindowBuffers;
+  counters: RunCounters;
+  cutflow: CutFlow;
+  cuts: Cut[];
+  plan: AnalysisPlan;
+  results$: Observable<WindowResult>;
+}
+
+export interface CompileOptions {
+  file: string;
+  runId: string;
+  observer?: RunObserver;
+  deadLetter?: (d: DeadLetter) => void;
+  log?: (message: string) => void;
+  /** Replace the topology's source (the Kafka worker, tests with in-memory batches). */
+  source?: Source;
+  /** Histogram statistics (the stats engine); injectable for tests of the stream alone. */
+  stats?: HistogramStats;
+}
+
+/** Source columns a topology reads, for projection. */
+export function decodeSpec(t: Topology): DecodeSpec {
+  const columns: DecodeSpec['columns'] = {};
+  for (const [name, c] of Object.entries(t.columns)) columns[name] = typeof c === 'string' ? { unit: c } : c;
+  return { columns, label: t.label, weight: t.weight };
+}
+
+export function resolveCuts(t: Topology, file: string): Cut[] {
+  if (typeof t.cuts !== 'string') return t.cuts;
+  const preset = CUT_PRESETS[t.cuts];
+  if (!preset) throw new TopologyError(`unknown cut preset '${t.cuts}' (known: ${Object.keys(CUT_PRESETS).join(', ')})`, { file, path: 'cuts' });
+  return preset;
+}
+
+export async function openSource(t: Topology, spec: DecodeSpec, onError: (d: DeadLetter) => void, file: string): Promise<Source> {
+  const src = t.source;
+  switch (src.kind) {
+    case 'parquet': {
+      const columns = [...Object.entries(spec.columns).map(([n, c]) => c.from ?? n), ...(spec.label ? [spec.label] : []), ...(spec.weight ? [spec.weight] : [])];
+      return new ParquetSource({
+        path: src.path,
+        columns,
+        onFileError: (e, rowsLost) => onError({ reason: 'unreadable', message: e.message, file: e.location.file, field: e.location.field, row: e.location.row, events: rowsLost }),
+      });
+    }
+    case 'generator': {
+      const { GeneratorSource, parseResonanceSpec } = await import('../sources/generator.js');
+      return new GeneratorSource({ events: src.events, seed: src.seed ?? t.seed, signals: (src.signals ?? []).map(parseResonanceSpec), batchSize: src.batchSize });
+    }
+    case 'kafka': {
+      const { kafkaSourceFromTopology } = await import('../sources/kafka.js');
+      return kafkaSourceFromTopology(t, onError);
+    }
+    default:
+      throw new TopologyError(`unknown source kind '${(src as { kind: string }).kind}'`, { file, path: 'source.kind' });
+  }
+}
+
+async function histogramSelector(t: Topology): Promise<{ select: HistogramSelector; model: string }> {
+  if (t.classifier.kind === 'none') return { select: (await import('../operators/analyse.js')).inclusiveHistogram, model: 'inclusive' };
+  const { classifierSelector } = await import('../classify/stream.js');
+  return classifierSelector(t.classifier, t.seed);
+}
+
+export async function compileTopology(t: Topology, opts: CompileOptions): Promise<CompiledRun> {
+  const file = opts.file;
+  const spec = decodeSpec(t);
+  const cuts = resolveCuts(t, file);
+  let windows: SchemeWindow[];
+  try {
+    windows = buildWindows(t.windows);
+  } catch (e) {
+    throw new TopologyError((e as Error).message, { file, path: 'windows' });
+  }
+  const provided = new Set(Object.keys(spec.columns));
+  const derived = [...new Set([...t.derive.features, ...cutFeatures(cuts), ...t.features, 'mjj'])]
+    .filter((f) => !provided.has(f) || (f === 'mjj' && t.derive.mjj !== 'column'));
+  if (t.derive.mjj === 'column' && !provided.has('mjj')) {
+    throw new TopologyError("derive.mjj is 'column' but no mjj column is mapped; map one or derive it (fourvector, massless)", { file, path: 'derive.mjj' });
+  }
+  const unknown = derived.filter((f) => !(DERIVED_FEATURES as readonly string[]).includes(f));
+  if (unknown.length) {
+    throw new TopologyError(`feature${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} neither read from the source (columns) nor derivable (${DERIVED_FEATURES.join(', ')})`, { file, path: 'features' });
+  }
+  const counters = new RunCounters();
+  const cutflow = new CutFlow(cuts);
+  const deadLetter = opts.deadLetter ?? (() => {});
+  const ctx: StageContext = {
+    counters, cutflow, observer: opts.observer ?? {}, log: opts.log ?? (() => {}),
+    deadLetter,
+  };
+  // Events of an unreadable file or row group count as read and rejected, so the totals still add up.
+  const onSourceError = (d: DeadLetter) => {
+    counters.read += d.events;
+    counters.reject(d.reason, d.events);
+    ctx.observer.eventsRead?.(d.events);
+    ctx.observer.eventsRejected?.(d.reason, d.events);
+    deadLetter(d);
+  };
+  const source = opts.source ?? await openSource(t, spec, onSourceError, file);
+  const buffers = new WindowBuffers(windows, t.features, { weight: spec.weight !== undefined, label: spec.label !== undefined });
+  const { select: selectHistograms, model } = await histogramSelector(t);
+  const stats = opts.stats ?? (await import('../stats/window-analysis.js')).analyseWindowHistogram;
+  const plan: AnalysisPlan = {
+    runId: opts.runId, topology: t.name, features: t.features, binning: t.binning, workingPoints: t.workingPoints,
+    fit: t.fit, concurrency: t.analysis.concurrency, queue: t.analysis.queue, model,
+  };
+  const op = OPERATORS;
+  const results$ = from(source.batches()).pipe(
+    op.decode(spec, ctx),
+    op.derive(derived, t.derive.mjj),
+    op.select(cuts, ctx),
+    op.route(buffers, ctx),
+    op.trigger(buffers, t.trigger, ctx),
+    op.analyse(buffers, plan, selectHistograms, stats, ctx),
+  );
+  return { topology: t, source, windows, buffers, counters, cutflow, cuts, plan, results$ };
+}

@@ -1,0 +1,124 @@
+/**
+ * A real Kafka-protocol broker on loopback for tests: librdkafka's mock cluster (Debian librdkafka-dev), started
+ * through test/kafka/mock-broker.c, compiled with `cc` into dist/test-bin on first use. With KAFKA_BROKERS set,
+ * tests that do not need to stop the broker use that external cluster instead.
+ *
+ * The broker process exits when its stdin closes, so it dies with the test process even on a crash; `stop()`
+ * and a process exit hook kill it explicitly as well.
+ */
+import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { randomBytes } from 'node:crypto';
+import { repoRoot } from './paths.js';
+import { connectKafka } from '../../src/sources/kafka-client.js';
+
+export interface TestBroker {
+  brokers: string[];
+  /** True for an external cluster (KAFKA_BROKERS): it cannot be stopped or restarted. */
+  external: boolean;
+  createTopic(name: string, partitions: number): Promise<void>;
+  /** Disconnect every client and refuse new connections (broker "stopped"); data and offsets are kept. */
+  down(): Promise<void>;
+  /** Accept connections again (broker "restarted"). */
+  up(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcessWithoutNullStreams>();
+process.once('exit', () => { for (const p of running) p.kill('SIGKILL'); });
+
+/** Path of the compiled launcher, rebuilt when the C source is newer. */
+export function mockBrokerBinary(): string {
+  const src = path.join(repoRoot, 'test/kafka/mock-broker.c');
+  const dir = path.join(repoRoot, 'dist/test-bin');
+  const bin = path.join(dir, 'mock-broker');
+  if (existsSync(bin) && statSync(bin).mtimeMs >= statSync(src).mtimeMs) return bin;
+  mkdirSync(dir, { recursive: true });
+  // Compile to a private name and rename: two jest workers may build at the same time.
+  const tmp = `${bin}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    execFileSync('cc', ['-O2', '-o', tmp, src, '-lrdkafka'], { stdio: 'pipe' });
+  } catch (e) {
+    throw new Error(`cannot build ${src} (is librdkafka-dev installed?): ${(e as { stderr?: Buffer }).stderr?.toString() ?? String(e)}`);
+  }
+  renameSync(tmp, bin);
+  return bin;
+}
+
+/** A unique topic name, so tests (and reruns against an external cluster) never share topics. */
+export function uniqueTopic(prefix: string): string {
+  return `${prefix}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+export async function startBroker(options: { brokers?: number; needsRestart?: boolean } = {}): Promise<TestBroker> {
+  const external = process.env.KAFKA_BROKERS;
+  if (external && !options.needsRestart) return externalBroker(external.split(',').map((s) => s.trim()).filter(Boolean));
+  const child = spawn(mockBrokerBinary(), [String(options.brokers ?? 1)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  running.add(child);
+  child.stderr.resume();
+  const lines = createInterface({ input: child.stdout });
+  const waiting: ((line: string) => void)[] = [];
+  const early: string[] = [];
+  lines.on('line', (line) => {
+    const w = waiting.shift();
+    if (w) w(line); else early.push(line);
+  });
+  const nextLine = (what: string) => new Promise<string>((resolve, reject) => {
+    const queued = early.shift();
+    if (queued !== undefined) { resolve(queued); return; }
+    const timer = setTimeout(() => reject(new Error(`mock broker: no answer to ${what} within 10 s`)), 10000);
+    waiting.push((l) => { clearTimeout(timer); resolve(l); });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`mock broker exited (${code}) before answering ${what}`)); });
+  });
+  const first = await nextLine('start');
+  if (!first.startsWith('bootstrap ')) throw new Error(`mock broker: unexpected first line '${first}'`);
+  const brokers = first.slice('bootstrap '.length).split(',');
+  let chain: Promise<unknown> = Promise.resolve();
+  const command = (cmd: string) => {
+    // One command at a time: answers come back in order on stdout.
+    const p = chain.then(async () => {
+      child.stdin.write(`${cmd}\n`);
+      const answer = await nextLine(cmd);
+      if (answer !== 'ok') throw new Error(`mock broker: '${cmd}' failed: ${answer}`);
+    });
+    chain = p.catch(() => undefined);
+    return p;
+  };
+  return {
+    brokers,
+    external: false,
+    createTopic: (name, partitions) => command(`topic ${name} ${partitions}`),
+    down: () => command('down -1'),
+    up: () => command('up -1'),
+    stop: async () => {
+      if (child.exitCode !== null) { running.delete(child); return; }
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.stdin.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+      running.delete(child);
+    },
+  };
+}
+
+function externalBroker(brokers: string[]): TestBroker {
+  const client = connectKafka({ brokers, clientId: 'sideband-test-admin' });
+  return {
+    brokers,
+    external: true,
+    async createTopic(name, partitions) {
+      const admin = await client.admin();
+      try {
+        await admin.ensureTopics([{ topic: name, partitions }]);
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    down: () => Promise.reject(new Error('an external cluster (KAFKA_BROKERS) cannot be stopped by a test')),
+    up: () => Promise.reject(new Error('an external cluster (KAFKA_BROKERS) cannot be restarted by a test')),
+    stop: async () => undefined,
+  };
+}
