@@ -6,6 +6,8 @@ export type Command = (argv: string[]) => Promise<number | void>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   run: { summary: 'run a topology: sideband run <topology.yaml> [--out DIR] [--set a.b=v]...', load: async () => (await import('./run.js')).runCommand },
+  fit: { summary: 'fit an mjj spectrum: sideband fit --spectrum FILE.csv --function dijet3|dijet4|dijet5|ua2|auto [--sr LO,HI] [--json]', load: async () => (await import('./fit.js')).fitCommand },
+  stats: { summary: 'significance and limits: sideband stats zdisc|cls ... [--json]', load: async () => (await import('./stats.js')).statsCommand },
 };
 
 export function registerCommand(name: string, summary: string, load: () => Promise<Command>): void {

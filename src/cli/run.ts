@@ -5,6 +5,10 @@ import { lastValueFrom, tap, toArray } from 'rxjs';
 import type { DeadLetter, RunObserver } from '../events/observer.js';
 import type { WindowResult } from '../events/result.js';
 import { JsonlSink } from '../sinks/jsonl.js';
+import { writeReport } from '../sinks/report.js';
+import { Metrics } from '../metrics/index.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
+import { AlertTracker, type AlertRecord } from '../operators/alert.js';
 import { compileTopology, type CompiledRun } from '../topology/compile.js';
 import { loadTopology } from '../topology/load.js';
 import type { Topology } from '../topology/schema.js';
@@ -29,11 +33,14 @@ export interface RunOptions {
   file: string;
   outDir: string;
   runId?: string;
-  observer?: RunObserver;
+  /** Prometheus instruments of this run (a fresh registry when absent). */
+  metrics?: Metrics;
   log?: (m: string) => void;
   progress?: boolean;
-  /** Extra result handlers (alerts, Kafka results topic, metrics). */
+  /** Extra result handlers (the Kafka results topic). */
   onResult?: (r: WindowResult) => void;
+  /** Extra alert handlers (the Kafka alerts topic). */
+  onAlert?: (a: AlertRecord) => void;
 }
 
 /**
@@ -45,16 +52,23 @@ export async function runTopology(topology: Topology, opts: RunOptions): Promise
   const log = opts.log ?? (() => {});
   const results = topology.sinks.results ? new JsonlSink(path.join(opts.outDir, 'results.jsonl')) : undefined;
   const dead = topology.sinks.deadLetters ? new JsonlSink(path.join(opts.outDir, 'dead-letters.jsonl')) : undefined;
+  const alerts = new JsonlSink(path.join(opts.outDir, 'alerts.jsonl'));
+  const metrics = opts.metrics ?? new Metrics({ role: 'run' });
+  const observer: RunObserver = metrics.observer();
+  const metricsObserver = metrics.observer();
+  const tracker = new AlertTracker({ threshold: topology.alert.z, metrics, log });
+  const alertRecords: AlertRecord[] = [];
   let deadCount = 0;
-  const observer = opts.observer ?? {};
   const deadLetter = (d: DeadLetter) => {
     deadCount++;
     dead?.write(d);
+    metricsObserver.deadLetter(d);
     // Dead letters are never silent: the first few are logged in full, the rest are counted in the summary.
     if (deadCount <= 5) log(`dead letter (${d.reason}): ${d.message}${d.file ? ` [${d.file}${d.row !== undefined ? ` row ${d.row}` : ''}]` : ''}`);
   };
   const t0 = performance.now();
   const run = await compileTopology(topology, { file: opts.file, runId, observer, deadLetter, log });
+  metrics.declareWindows(run.windows.map((w) => w.id), topology.classifier.kind === 'none' ? [null] : [...new Set(run.windows.flatMap((w) => w.workingPoints ?? topology.workingPoints))], [run.plan.model]);
   const progress = opts.progress ? new Progress(run, t0) : undefined;
   let all: WindowResult[];
   try {
@@ -64,6 +78,12 @@ export async function runTopology(topology: Topology, opts: RunOptions): Promise
         observer.windowResult?.(r);
         opts.onResult?.(r);
         progress?.result(r);
+        const a = tracker.offer(r);
+        if (a) {
+          alertRecords.push(a);
+          alerts.write(a);
+          opts.onAlert?.(a);
+        }
       }),
       toArray(),
     ));
@@ -71,7 +91,8 @@ export async function runTopology(topology: Topology, opts: RunOptions): Promise
     progress?.stop();
     await results?.close();
     await dead?.close();
-    await run.source.close?.();
+    await alerts.close();
+    await run.close();
   }
   const c = run.counters;
   const summary: RunSummary = {
@@ -84,18 +105,27 @@ export async function runTopology(topology: Topology, opts: RunOptions): Promise
     bytesPerBufferedEvent: c.stored ? run.buffers.store.bytes() / c.stored : 0,
     results: all.length,
     deadLetters: deadCount,
-    alerts: 0,
+    alerts: alertRecords.length,
   };
   if (!summary.balanced) throw new Error(`event counts do not add up: read ${c.read} != accepted ${c.accepted} + rejected ${c.rejected}`);
   await writeFile(path.join(opts.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  if (topology.sinks.report) {
+    const report = await writeReport(opts.outDir, all, {
+      topology: topology.name, runId, cutflow: summary.cutflow, alertThreshold: topology.alert.z, alerts: alertRecords,
+      counts: summary.events, timings: { total: summary.seconds },
+      details: { source: run.source.description, windows: topology.windows.scheme, classifier: run.plan.model, seed: topology.seed },
+    });
+    log(`report: ${report.html}`);
+  }
   return { summary, results: all, run };
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['quiet']);
+  let server: MetricsServer | undefined;
   const file = args.positional[0];
   if (!file) {
-    process.stderr.write('usage: sideband run <topology.yaml> [--out DIR] [--set key.path=value]... [--quiet]\n');
+    process.stderr.write('usage: sideband run <topology.yaml> [--out DIR] [--set key.path=value]... [--metrics-port P] [--quiet]\n');
     return 2;
   }
   const topology = await loadTopology(file, args.flags.get('set') ?? []);
@@ -103,7 +133,17 @@ export async function runCommand(argv: string[]): Promise<number> {
   const quiet = flag(args, 'quiet') === 'true';
   const log = (m: string) => { if (!quiet) process.stderr.write(`${new Date().toISOString()} ${m}\n`); };
   log(`sideband run ${topology.name}: ${topology.source.kind} source, ${topology.windows.scheme} windows, classifier ${topology.classifier.kind}, output ${outDir}`);
-  const { summary, results } = await runTopology(topology, { file, outDir, log, progress: !quiet });
-  if (!quiet) process.stdout.write(summaryTable(summary, results));
+  const metrics = new Metrics({ role: 'run' });
+  const port = flag(args, 'metrics-port') ?? topology.metrics?.port;
+  if (port !== undefined) {
+    server = await startMetricsServer({ metrics, port: Number(port), host: flag(args, 'metrics-host') ?? topology.metrics?.host });
+    log(`metrics: ${server.url}/metrics`);
+  }
+  try {
+    const { summary, results } = await runTopology(topology, { file, outDir, log, metrics, progress: !quiet });
+    if (!quiet) process.stdout.write(summaryTable(summary, results));
+  } finally {
+    await server?.close();
+  }
   return 0;
 }

@@ -49,7 +49,7 @@ export function decodeBatch(raw: EventBatch, spec: DecodeSpec): Decoded {
   const rejected = new Map<string, number>();
   const missing = Object.entries(spec.columns)
     .map(([name, c]) => c.from ?? name)
-    .concat(spec.label ? [spec.label] : [], spec.weight ? [spec.weight] : [])
+    .concat(spec.label && !raw.label ? [spec.label] : [], spec.weight && !raw.weight ? [spec.weight] : [])
     .filter((src) => !raw.columns[src]);
   if (missing.length) {
     // The whole batch lacks a field: every event in it is rejected, with one dead letter for the batch.
@@ -83,16 +83,21 @@ export function decodeBatch(raw: EventBatch, spec: DecodeSpec): Decoded {
     }
     columns[name] = out;
   }
+  // Label and weight come as columns (Parquet, JSON rows) or already as batch fields (generator, Arrow batches).
   let label: Uint8Array | undefined;
   if (spec.label) {
-    const src = raw.columns[spec.label]!;
-    label = new Uint8Array(n);
-    for (let i = 0; i < n; i++) label[i] = src[i]! > 0.5 ? 1 : 0;
+    const src = raw.columns[spec.label];
+    if (src) {
+      label = new Uint8Array(n);
+      for (let i = 0; i < n; i++) label[i] = src[i]! > 0.5 ? 1 : 0;
+    } else {
+      label = raw.label;
+    }
   }
   let weight: Float32Array | undefined;
   if (spec.weight) {
-    const src = raw.columns[spec.weight]!;
-    weight = src instanceof Float32Array ? src : Float32Array.from(src);
+    const src = raw.columns[spec.weight];
+    weight = src ? (src instanceof Float32Array ? src : Float32Array.from(src)) : raw.weight;
   }
   if (!bad) {
     return { batch: { length: n, columns, label, weight, positions: raw.positions, rowOffset: rowBase }, deadLetters, rejected };

@@ -220,11 +220,10 @@ export class EventGenerator {
     return quantileLookup(this.tau21Tables[b]!, rng.uniform());
   }
 
-  private tau21TwoProng(rng: Xoshiro128, rho: number): number {
+  private tau21TwoProng(u: number, rho: number): number {
     const [l0, l1] = this.twoProngLnRho;
     let w = (Math.log(rho) - l0) / (l1 - l0);
     w = w < 0 ? 0 : w > 1 ? 1 : w;
-    const u = rng.uniform();
     return (1 - w) * quantileLookup(this.twoProngLow, u) + w * quantileLookup(this.twoProngHigh, u);
   }
 
@@ -277,13 +276,23 @@ export class EventGenerator {
     this.writeTaus(out, 2, i, rng, rho2, this.tau21Qcd(rng, rho2), false);
   }
 
-  /** Reconstructed mass of a resonance daughter jet: core resolution, soft radiation in quadrature, lost prong. */
-  private daughterMass(rng: Xoshiro128, mTrue: number, width: number, pt: number, lost: boolean): number {
+  /** Reconstructed mass of a resonance daughter: core resolution, soft radiation `extra` (GeV) added in
+   *  quadrature, or, when a prong is lost outside the jet, a fraction of the true mass. */
+  private daughterMass(rng: Xoshiro128, mTrue: number, width: number, extra: number, lost: boolean): number {
     if (lost) return mTrue * (0.15 + 0.6 * rng.uniform());
     let m = mTrue + width * rng.normal();
     if (m < 1) m = 1;
-    const extra = pt * this.cal.signalJetMass.radiation * rng.exponential();
     return Math.sqrt(m * m + extra * extra);
+  }
+
+  /** tau21 of a daughter jet. Soft radiation that raises the jet mass also fills in the two-prong structure:
+   *  with probability `radiationCopula` the quantile is the radiation's own CDF value (1 - e^-eps), otherwise a
+   *  fresh uniform; the mixture keeps the calibrated tau21 distribution while giving the positive
+   *  mass-tau21 correlation of the LHCO signal's lighter jet. */
+  private daughterTau21(rng: Xoshiro128, rhoTrue: number, rhoReco: number, eps: number, lost: boolean): number {
+    if (lost) return this.tau21Qcd(rng, rhoReco);
+    const u = rng.uniform() < this.cal.signalTau21RadiationCopula ? 1 - Math.exp(-eps) : rng.uniform();
+    return this.tau21TwoProng(u, rhoTrue);
   }
 
   /** Resonance A -> B C event. */
@@ -304,8 +313,10 @@ export class EventGenerator {
     const ptEst = pStarTrue * sinT;
     const lostFrac = cal.signalJetMass.lostProngFraction;
     const lostB = rng.uniform() < lostFrac, lostC = rng.uniform() < lostFrac;
-    const mB = this.daughterMass(rng, res.mB, res.wB, ptEst, lostB);
-    const mC = this.daughterMass(rng, res.mC, res.wC, ptEst, lostC);
+    const radiation = ptEst * cal.signalJetMass.radiation;
+    const epsB = rng.exponential(), epsC = rng.exponential();
+    const mB = this.daughterMass(rng, res.mB, res.wB, radiation * epsB, lostB);
+    const mC = this.daughterMass(rng, res.mC, res.wC, radiation * epsC, lostC);
     if (mA < mB + mC + 1) mA = mB + mC + 1;
     const p = twoBodyMomentum(mA, mB, mC);
     // Daughter B along (theta*, phi*) in the A rest frame, C opposite.
@@ -341,8 +352,8 @@ export class EventGenerator {
     const etaC = Math.asinh((Math.sqrt(ptC * ptC + mC * mC) * Math.sinh(yC)) / ptC);
     const phiB = Math.atan2(pyB, pxB), phiC = Math.atan2(pyC, pxC);
     const rhoB = mB / ptB, rhoC = mC / ptC;
-    const t21B = lostB ? this.tau21Qcd(rng, rhoB) : this.tau21TwoProng(rng, rhoB);
-    const t21C = lostC ? this.tau21Qcd(rng, rhoC) : this.tau21TwoProng(rng, rhoC);
+    const t21B = this.daughterTau21(rng, res.mB / ptB, rhoB, epsB, lostB);
+    const t21C = this.daughterTau21(rng, res.mC / ptC, rhoC, epsC, lostC);
     const bFirst = ptB >= ptC;
     out.setJet(bFirst ? 1 : 2, i, ptB, etaB, phiB, mB);
     out.setJet(bFirst ? 2 : 1, i, ptC, etaC, phiC, mC);

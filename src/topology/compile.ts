@@ -29,6 +29,8 @@ export interface CompiledRun {
   cuts: Cut[];
   plan: AnalysisPlan;
   results$: Observable<WindowResult>;
+  /** Release what the run holds (training workers, source connections). */
+  close(): Promise<void>;
 }
 
 export interface CompileOptions {
@@ -70,7 +72,7 @@ export async function openSource(t: Topology, spec: DecodeSpec, onError: (d: Dea
     }
     case 'generator': {
       const { GeneratorSource, parseResonanceSpec } = await import('../sources/generator.js');
-      return new GeneratorSource({ events: src.events, seed: src.seed ?? t.seed, signals: (src.signals ?? []).map(parseResonanceSpec), batchSize: src.batchSize });
+      return new GeneratorSource({ events: src.events, seed: src.seed ?? t.seed, signals: (src.signals ?? []).map(parseResonanceSpec), batchSize: src.batchSize, mjjMin: src.mjjMin, mjjMax: src.mjjMax });
     }
     case 'kafka': {
       const { kafkaSourceFromTopology } = await import('../sources/kafka.js');
@@ -81,10 +83,10 @@ export async function openSource(t: Topology, spec: DecodeSpec, onError: (d: Dea
   }
 }
 
-async function histogramSelector(t: Topology): Promise<{ select: HistogramSelector; model: string }> {
+async function histogramSelector(t: Topology, file: string): Promise<{ select: HistogramSelector; model: string; close?: () => Promise<void> }> {
   if (t.classifier.kind === 'none') return { select: (await import('../operators/analyse.js')).inclusiveHistogram, model: 'inclusive' };
   const { classifierSelector } = await import('../classify/stream.js');
-  return classifierSelector(t.classifier, t.seed);
+  return classifierSelector(t.classifier, t.seed, file);
 }
 
 export async function compileTopology(t: Topology, opts: CompileOptions): Promise<CompiledRun> {
@@ -124,7 +126,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
   };
   const source = opts.source ?? await openSource(t, spec, onSourceError, file);
   const buffers = new WindowBuffers(windows, t.features, { weight: spec.weight !== undefined, label: spec.label !== undefined });
-  const { select: selectHistograms, model } = await histogramSelector(t);
+  const { select: selectHistograms, model, close } = await histogramSelector(t, file);
   const stats = opts.stats ?? (await import('../stats/window-analysis.js')).analyseWindowHistogram;
   const plan: AnalysisPlan = {
     runId: opts.runId, topology: t.name, features: t.features, binning: t.binning, workingPoints: t.workingPoints,
@@ -139,5 +141,5 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     op.trigger(buffers, t.trigger, ctx),
     op.analyse(buffers, plan, selectHistograms, stats, ctx),
   );
-  return { topology: t, source, windows, buffers, counters, cutflow, cuts, plan, results$ };
+  return { topology: t, source, windows, buffers, counters, cutflow, cuts, plan, results$, close: async () => { await close?.(); await source.close?.(); } };
 }

@@ -39,7 +39,7 @@ export interface Topology {
 
 export type SourceConfig =
   | { kind: 'parquet'; path: string; batchSize?: number }
-  | { kind: 'generator'; events: number; seed?: number; signals?: string[]; batchSize?: number }
+  | { kind: 'generator'; events: number; seed?: number; signals?: string[]; batchSize?: number; mjjMin?: number; mjjMax?: number }
   | { kind: 'kafka'; [key: string]: unknown };
 
 const interval = { type: 'tuple', items: ['number', 'number'] } as const;
@@ -57,6 +57,7 @@ const schema = {
         type: 'object', strict: true, props: {
           kind: { type: 'equal', value: 'generator' }, events: 'number|integer|positive', seed: 'number|integer|optional',
           signals: { type: 'array', items: 'string', optional: true }, batchSize: 'number|integer|positive|optional',
+          mjjMin: 'number|positive|optional', mjjMax: 'number|positive|optional',
         },
       },
       { type: 'object', props: { kind: { type: 'equal', value: 'kafka' } } },

@@ -1,0 +1,12 @@
+import { selectWithClassifier, closeTrainingPools } from '../src/classify/cwola.js';
+import { syntheticSnapshot } from '../test/classify/synthetic.js';
+const snap = syntheticSnapshot({ nBackground: 100000, nSignal: Number(process.argv[2] ?? 600), seed: 1 });
+const edges = Float64Array.from({ length: 31 }, (_, i) => 2600 + 60 * i);
+const t = performance.now();
+let ticks = 0;
+const iv = setInterval(() => ticks++, 10);
+const res = await selectWithClassifier(snap, { ensemble: Number(process.argv[3] ?? 10), cv: (process.argv[4] ?? 'atlas2024') as 'atlas2024' }, { edges }, { onProgress: (d, tot) => { if (d === tot) console.log('progress', d, tot); } });
+clearInterval(iv);
+console.log('seconds', (performance.now() - t) / 1000, 'event-loop ticks', ticks);
+for (const r of res) console.log(r.workingPoint, r.histogram.counts.map((c) => Math.round(c)).join(' '), r.evaluation?.auc.toFixed(3), r.evaluation?.maxSic.toFixed(2), r.model.backend);
+await closeTrainingPools();

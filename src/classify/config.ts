@@ -1,0 +1,122 @@
+/**
+ * The topology's `classifier:` block: which model, how many ensemble members and folds, which cross-validation
+ * scheme, working points and hyperparameters. `classifierConfigSchema` is a fastest-validator schema (defaults
+ * filled in by validation); `resolveClassifierConfig` fills the same defaults for callers that skip validation.
+ */
+import { defaultHgbParams, type HgbParams } from './hgb.js';
+import type { MlpParams } from './mlp.js';
+import type { CvScheme } from './crossval.js';
+import type { ModelKind } from './train-job.js';
+import { DEFAULT_WORKING_POINTS } from './workingpoints.js';
+
+export interface ClassifierConfig {
+  kind: ModelKind;
+  /** Ensemble members (different seeds). seed 000: 10. */
+  ensemble: number;
+  /** Cross-validation folds k. */
+  folds: number;
+  /** 'atlas2024': 3 train / 1 validation / 1 test, rotating; 'atlas2020': k−2 train, n per validation fold. */
+  cv: CvScheme;
+  /** atlas2020: classifiers per (test, validation) pair, the best by validation loss is kept (n = 3). */
+  candidates: number;
+  /** 'median': select per member, bin-wise median of histograms (seed 000); 'average': average scores, one selection. */
+  combine: 'median' | 'average';
+  workingPoints: number[];
+  /** Where each fold's threshold comes from: SR data (ATLAS) or the sidebands (CMS's variant). */
+  thresholdFrom: 'sr' | 'sb';
+  /** Give each sideband the same total weight (seed 001). */
+  equalSidebandWeights: boolean;
+  /** Features to map by their ECDF within each mjj region (seed 001's jet masses), pooled; [] = none. */
+  ecdfFeatures: string[];
+  seed: number;
+  /** Worker threads for training; 0 trains inline (still async). */
+  workers: number;
+  /** Largest number of queued training jobs before new windows are refused (retriable). */
+  maxQueued: number;
+  /** Minimum background events for the max-SIC guard in truth-aware evaluation. */
+  sicMinBackground: number;
+  hgb: Partial<HgbParams>;
+  mlp: Partial<MlpParams>;
+}
+
+export const defaultClassifierConfig: ClassifierConfig = {
+  kind: 'hgb',
+  ensemble: 10,
+  folds: 5,
+  cv: 'atlas2024',
+  candidates: 3,
+  combine: 'median',
+  workingPoints: [...DEFAULT_WORKING_POINTS],
+  thresholdFrom: 'sr',
+  equalSidebandWeights: true,
+  ecdfFeatures: [],
+  seed: 0,
+  workers: 2,
+  maxQueued: 4096,
+  sicMinBackground: 25,
+  // Regularised for weak supervision: few signal events, a noisy label; early stopping on the validation fold.
+  hgb: { learningRate: 0.1, maxIter: 200, maxLeafNodes: 31, minSamplesLeaf: 20, l2: 0, maxBins: 255, nIterNoChange: 10 },
+  mlp: {},
+};
+
+/** fastest-validator schema for the `classifier:` block (use as `classifier: { type: 'object', props: ... }`). */
+export const classifierConfigSchema = {
+  $$type: 'object',
+  kind: { type: 'enum', values: ['hgb', 'mlp-atlas2024', 'mlp-atlas2020'], default: 'hgb' },
+  ensemble: { type: 'number', integer: true, positive: true, default: defaultClassifierConfig.ensemble },
+  folds: { type: 'number', integer: true, min: 3, max: 20, default: defaultClassifierConfig.folds },
+  cv: { type: 'enum', values: ['atlas2024', 'atlas2020'], default: 'atlas2024' },
+  candidates: { type: 'number', integer: true, positive: true, default: 3 },
+  combine: { type: 'enum', values: ['median', 'average'], default: 'median' },
+  workingPoints: { type: 'array', items: { type: 'number', positive: true, max: 1 }, min: 1, default: [...DEFAULT_WORKING_POINTS] },
+  thresholdFrom: { type: 'enum', values: ['sr', 'sb'], default: 'sr' },
+  equalSidebandWeights: { type: 'boolean', default: true },
+  ecdfFeatures: { type: 'array', items: 'string', default: [] },
+  seed: { type: 'number', integer: true, min: 0, default: 0 },
+  workers: { type: 'number', integer: true, min: 0, max: 64, default: 2 },
+  maxQueued: { type: 'number', integer: true, positive: true, default: 4096 },
+  sicMinBackground: { type: 'number', min: 1, default: 25 },
+  hgb: {
+    type: 'object',
+    optional: true,
+    strict: true,
+    default: { ...defaultClassifierConfig.hgb },
+    props: {
+      learningRate: { type: 'number', positive: true, optional: true },
+      maxIter: { type: 'number', integer: true, positive: true, optional: true },
+      maxLeafNodes: { type: 'number', integer: true, min: 2, optional: true },
+      maxDepth: { type: 'number', integer: true, min: 0, optional: true },
+      minSamplesLeaf: { type: 'number', integer: true, positive: true, optional: true },
+      l2: { type: 'number', min: 0, optional: true },
+      maxBins: { type: 'number', integer: true, min: 2, max: 255, optional: true },
+      nIterNoChange: { type: 'number', integer: true, positive: true, optional: true },
+      tol: { type: 'number', min: 0, optional: true },
+    },
+  },
+  mlp: {
+    type: 'object',
+    optional: true,
+    strict: true,
+    default: {},
+    props: {
+      hidden: { type: 'array', items: { type: 'number', integer: true, positive: true }, optional: true },
+      dropout: { type: 'number', min: 0, max: 0.9, optional: true },
+      learningRate: { type: 'number', positive: true, optional: true },
+      batchSize: { type: 'number', integer: true, positive: true, optional: true },
+      maxEpochs: { type: 'number', integer: true, positive: true, optional: true },
+      patience: { type: 'number', integer: true, positive: true, optional: true },
+    },
+  },
+} as const;
+
+/** Fill defaults (for callers that did not run the schema), keeping nested hgb/mlp overrides. */
+export function resolveClassifierConfig(cfg: Partial<ClassifierConfig> = {}): ClassifierConfig {
+  return {
+    ...defaultClassifierConfig,
+    ...cfg,
+    hgb: { ...defaultClassifierConfig.hgb, ...cfg.hgb },
+    mlp: { ...defaultClassifierConfig.mlp, ...cfg.mlp },
+  };
+}
+
+export { defaultHgbParams };

@@ -1,0 +1,248 @@
+/**
+ * CWoLa hunting on one window (seed 001, with seed 000's cross-validation and ensembling): train classifiers to
+ * tell the window's SR events from its SB events, score every event only with models that never saw it, keep the
+ * top ε of each fold's SR events (threshold per fold), and fill the mjj histogram of the selected SR and SB events
+ * (the fit needs the sidebands too). With an ensemble, each member selects on its own and the histograms are
+ * combined bin-wise by the median, with the median's standard error as a per-bin uncertainty (seed 000 §V.C.2).
+ *
+ * This is the stream's entry point: the window trigger hands a snapshot here; training runs in worker threads so
+ * ingestion goes on.
+ */
+import { ROLE_NONE, ROLE_SR, sidebandReference } from '../background/sideband-reference.js';
+import { SidebandError } from '../events/errors.js';
+import type { EvaluationResult, HistogramResult, ModelInfo } from '../events/result.js';
+import type { WindowSnapshot } from '../events/snapshot.js';
+import { resolveClassifierConfig, type ClassifierConfig } from './config.js';
+import { assignFolds, cvSplits, efficiencyMap } from './crossval.js';
+import { cwolaWeights, ecdfMapPerRegion } from './decorrelate.js';
+import { averageScores, fillHistogram, medianHistogram } from './ensemble.js';
+import { evaluate } from './metrics.js';
+import { TrainingPool, toShared } from './pool.js';
+import { deriveSeed } from './random.js';
+import type { TrainJob, TrainResult } from './train-job.js';
+import { thresholdForEfficiency } from './workingpoints.js';
+
+export type { ClassifierConfig } from './config.js';
+export { classifierConfigSchema, defaultClassifierConfig, resolveClassifierConfig } from './config.js';
+
+export interface WorkingPointSelection {
+  workingPoint: number;
+  histogram: HistogramResult;
+  model: ModelInfo;
+  evaluation?: EvaluationResult;
+}
+
+const pools = new Map<number, TrainingPool>();
+
+/** The shared training pool with `workers` threads (created on first use; idle workers never hold the process). */
+export function trainingPool(workers: number, maxQueued = 4096): TrainingPool {
+  let p = pools.get(workers);
+  if (!p) {
+    p = new TrainingPool(workers, maxQueued);
+    pools.set(workers, p);
+  }
+  return p;
+}
+
+/** Terminate the shared pools (end of a run, end of tests). */
+export async function closeTrainingPools(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((p) => p.close()));
+}
+
+/** Minimum events per class for a meaningful training (per window). */
+const MIN_EVENTS_PER_CLASS = 50;
+
+export async function selectWithClassifier(
+  snapshot: WindowSnapshot,
+  config: Partial<ClassifierConfig>,
+  binning: { edges: Float64Array },
+  opts: { onProgress?: (done: number, total: number) => void; pool?: TrainingPool } = {},
+): Promise<WorkingPointSelection[]> {
+  const cfg = resolveClassifierConfig(config);
+  const wid = snapshot.window.id;
+  const t0 = performance.now();
+  const template = sidebandReference(snapshot);
+  if (template.nData < MIN_EVENTS_PER_CLASS || template.nTemplate < MIN_EVENTS_PER_CLASS) {
+    throw new SidebandError(
+      `classifier (window ${wid}): too few events to train (SR ${template.nData}, SB ${template.nTemplate}; need ${MIN_EVENTS_PER_CLASS} each)`,
+    );
+  }
+  if (snapshot.columns.length === 0) throw new SidebandError(`classifier (window ${wid}): no features in the snapshot`);
+  const { role, y } = template;
+  const n = snapshot.n;
+
+  // Features, with seed 001's per-region ECDF mapping of the named ones.
+  let columns = snapshot.columns;
+  if (cfg.ecdfFeatures.length > 0) {
+    const idx = cfg.ecdfFeatures.map((f) => {
+      const i = snapshot.features.indexOf(f);
+      if (i < 0) throw new SidebandError(`classifier (window ${wid}): ecdfFeatures names '${f}', not among ${snapshot.features.join(', ')}`);
+      return i;
+    });
+    const mapped = ecdfMapPerRegion(idx.map((i) => columns[i]!), role);
+    columns = columns.slice();
+    idx.forEach((i, k) => (columns[i] = mapped[k]!));
+  }
+  const weight = cwolaWeights(role, cfg.equalSidebandWeights, snapshot.weight);
+  const used = new Uint8Array(n);
+  for (let i = 0; i < n; i++) used[i] = role[i] !== ROLE_NONE ? 1 : 0;
+  const shared = {
+    columns: columns.map((c) => toShared(c)),
+    y: toShared(y),
+    weight: toShared(weight),
+  };
+
+  const pool = opts.pool ?? trainingPool(cfg.workers, cfg.maxQueued);
+  const splits = cvSplits(cfg.cv, cfg.folds);
+  const perSplit = cfg.cv === 'atlas2020' ? cfg.candidates : 1;
+  const total = cfg.ensemble * splits.length * perSplit;
+  let done = 0;
+  const seeds: number[] = [];
+  let backend = 'js';
+
+  // One member: its own fold assignment (HGB with a fixed validation fold is deterministic, so member diversity
+  // comes from the folds as much as from the seed), all its jobs submitted at once to the pool.
+  const member = async (m: number): Promise<{ score: Float64Array; fold: Uint8Array }> => {
+    const seed = deriveSeed(cfg.seed, m);
+    seeds.push(seed);
+    const fold = assignFolds(role, cfg.folds, seed);
+    const rowsOf = (folds: number[]) => {
+      const want = new Uint8Array(256);
+      for (const f of folds) want[f] = 1;
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) if (used[i] && want[fold[i]!]) out.push(i);
+      return Uint32Array.from(out);
+    };
+    const testRows = Array.from({ length: cfg.folds }, (_, t) => rowsOf([t]));
+    const jobs: Promise<{ split: number; c: number; r: TrainResult }>[] = [];
+    splits.forEach((sp, si) => {
+      const trainRows = rowsOf(sp.train);
+      const validationRows = rowsOf([sp.validation]);
+      for (let c = 0; c < perSplit; c++) {
+        const job: TrainJob = {
+          kind: cfg.kind,
+          ...shared,
+          trainRows,
+          validationRows,
+          scoreRows: [testRows[sp.test]!],
+          seed: deriveSeed(seed, si * perSplit + c),
+          hgb: cfg.hgb,
+          mlp: cfg.mlp,
+        };
+        jobs.push(
+          pool.submit(job).then((r) => {
+            done++;
+            backend = r.backend;
+            opts.onProgress?.(done, total);
+            return { split: si, c, r };
+          }),
+        );
+      }
+    });
+    const results = await Promise.all(jobs);
+    const score = new Float64Array(n).fill(NaN);
+    if (cfg.cv === 'atlas2024') {
+      for (const { split, r } of results) {
+        const rows = testRows[splits[split]!.test]!;
+        const s = r.scores[0]!;
+        for (let k = 0; k < rows.length; k++) score[rows[k]!] = s[k]!;
+      }
+    } else {
+      // seed 001: per (test, validation) keep the candidate with the lowest validation loss, map its test-part
+      // output to an efficiency relative to the test part's SR events, average over the k−1 validation parts.
+      // The score is 1 − mean efficiency, so that larger is more signal-like as everywhere else.
+      const acc = new Float64Array(n);
+      for (let si = 0; si < splits.length; si++) {
+        const cands = results.filter((x) => x.split === si);
+        const best = cands.reduce((a, b) => (b.r.validationLoss < a.r.validationLoss ? b : a));
+        const rows = testRows[splits[si]!.test]!;
+        const s = best.r.scores[0]!;
+        const ref = Float64Array.from(Array.from(rows.keys()).filter((k) => role[rows[k]!] === ROLE_SR), (k) => s[k]!);
+        const eff = efficiencyMap(s, ref);
+        for (let k = 0; k < rows.length; k++) acc[rows[k]!] = acc[rows[k]!]! + eff[k]! / (cfg.folds - 1);
+      }
+      for (let i = 0; i < n; i++) if (used[i]) score[i] = 1 - acc[i]!;
+    }
+    return { score, fold };
+  };
+
+  let members: { score: Float64Array; fold: Uint8Array }[];
+  try {
+    members = await Promise.all(Array.from({ length: cfg.ensemble }, (_, m) => member(m)));
+  } catch (e) {
+    throw new SidebandError(`classifier (window ${wid}): ${(e as Error).message}`, { cause: e });
+  }
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const model: ModelInfo = {
+    background: template.name,
+    classifier: cfg.kind,
+    backend,
+    ensemble: cfg.ensemble,
+    folds: cfg.folds,
+    seeds: seeds.slice().sort((a, b) => a - b),
+    trainSeconds,
+  };
+
+  // Truth-aware evaluation on the SR events, with the member-averaged out-of-fold score.
+  let evaluation: EvaluationResult | undefined;
+  if (snapshot.label) {
+    const avg = averageScores(members.map((x) => x.score));
+    const s: number[] = [];
+    const l: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (role[i] === ROLE_SR) {
+        s.push(avg[i]!);
+        l.push(snapshot.label[i]!);
+      }
+    }
+    const nSig = l.reduce((a, b) => a + b, 0);
+    if (nSig > 0 && nSig < l.length) evaluation = evaluate(s, l, { minBackground: cfg.sicMinBackground });
+  }
+
+  const edges = binning.edges;
+  const out: WorkingPointSelection[] = [];
+  for (const eps of cfg.workingPoints) {
+    let histogram: HistogramResult;
+    if (cfg.combine === 'median') {
+      const hists = members.map(({ score, fold }) => fillHistogram(snapshot.mjj, edges, selectPerFold(score, fold, role, cfg, eps)));
+      const { counts, spread } = medianHistogram(hists);
+      histogram = { edges: Array.from(edges), counts: Array.from(counts), spread: Array.from(spread) };
+    } else {
+      const avg = averageScores(members.map((x) => x.score));
+      const oneFold = new Uint8Array(n); // a single threshold over all events: the averaged score mixes folds
+      histogram = { edges: Array.from(edges), counts: Array.from(fillHistogram(snapshot.mjj, edges, selectPerFold(avg, oneFold, role, cfg, eps))) };
+    }
+    out.push({ workingPoint: eps, histogram, model, ...(evaluation ? { evaluation } : {}) });
+  }
+  return out;
+}
+
+/**
+ * Per fold, the threshold that keeps a fraction ε of the fold's SR events (or SB events, CMS's variant), and the
+ * mask of all the fold's events (SR and SB) at or above it.
+ */
+export function selectPerFold(
+  score: Float64Array,
+  fold: Uint8Array,
+  role: Uint8Array,
+  cfg: Pick<ClassifierConfig, 'thresholdFrom'>,
+  eps: number,
+): Uint8Array {
+  const n = score.length;
+  const nFolds = Math.max(...fold) + 1;
+  const mask = new Uint8Array(n);
+  for (let f = 0; f < nFolds; f++) {
+    const ref: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (fold[i] !== f || role[i] === ROLE_NONE || !(score[i]! === score[i]!)) continue;
+      const isSr = role[i] === ROLE_SR;
+      if (cfg.thresholdFrom === 'sr' ? isSr : !isSr) ref.push(score[i]!);
+    }
+    if (ref.length === 0) continue;
+    const thr = thresholdForEfficiency(ref, eps);
+    for (let i = 0; i < n; i++) if (fold[i] === f && role[i] !== ROLE_NONE && score[i]! >= thr) mask[i] = 1;
+  }
+  return mask;
+}

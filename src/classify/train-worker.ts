@@ -1,0 +1,23 @@
+/**
+ * Worker-thread entry of the training pool: receives TrainJobs, posts progress and results. Training here keeps
+ * the main thread's event loop free for ingestion.
+ */
+import { parentPort } from 'node:worker_threads';
+import { runTrainJob, type TrainJob } from './train-job.js';
+
+if (!parentPort) throw new Error('train-worker: must run as a worker thread');
+const port = parentPort;
+
+port.on('message', (msg: { id: number; job: TrainJob }) => {
+  let last = 0;
+  runTrainJob(msg.job, (done, total) => {
+    // Throttle progress messages: at most one per 5 % of the job.
+    if (done === total || done - last >= Math.max(1, Math.floor(total / 20))) {
+      last = done;
+      port.postMessage({ id: msg.id, progress: [done, total] });
+    }
+  }).then(
+    (result) => port.postMessage({ id: msg.id, result }, result.scores.map((s) => s.buffer as ArrayBuffer)),
+    (e: unknown) => port.postMessage({ id: msg.id, error: e instanceof Error ? `${e.message}` : String(e) }),
+  );
+});

@@ -1,0 +1,53 @@
+/**
+ * `sideband stats`: closed-form discovery significance (`zdisc`) and asymptotic CLs (`cls`) from the command line,
+ * for checking numbers against other tools.
+ *   sideband stats zdisc --n N --b B --sigma-b S [--constraint poisson|gaussian] [--json]
+ *   sideband stats cls --n a,b --b a,b --sigma-b a,b --s a,b [--mu 1] [--limit] [--json]
+ */
+import { clsAsymptotic, clsUpperLimits } from '../stats/cls.js';
+import { zDiscovery, type ConstraintKind } from '../stats/discovery.js';
+import { flag, numberFlag, parseArgs } from './args.js';
+
+function listFlag(args: ReturnType<typeof parseArgs>, name: string): number[] {
+  const v = flag(args, name);
+  if (v === undefined) throw new Error(`option --${name} is required (comma-separated numbers)`);
+  return v.split(',').map((x, i) => {
+    const n = Number(x);
+    if (x.trim() === '' || !Number.isFinite(n)) throw new Error(`option --${name}: entry ${i}: '${x}' is not a number`);
+    return n;
+  });
+}
+
+function print(obj: Record<string, unknown>, json: boolean): void {
+  if (json) process.stdout.write(`${JSON.stringify(obj)}\n`);
+  else process.stdout.write(`${Object.entries(obj).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(' ') : String(v)}`).join('\n')}\n`);
+}
+
+export async function statsCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const args = parseArgs(rest, ['json', 'limit']);
+  const json = args.flags.has('json');
+  if (sub === 'zdisc') {
+    const constraint = (flag(args, 'constraint') ?? 'poisson') as ConstraintKind;
+    if (constraint !== 'poisson' && constraint !== 'gaussian') throw new Error(`option --constraint: '${constraint}' (poisson|gaussian)`);
+    const n = numberFlag(args, 'n'), b = numberFlag(args, 'b'), s = numberFlag(args, 'sigma-b', 0);
+    const r = zDiscovery(n, b, s, constraint);
+    print({ z: r.z, p: r.p, constraint }, json);
+    return 0;
+  }
+  if (sub === 'cls') {
+    const n = listFlag(args, 'n'), b = listFlag(args, 'b'), sb = listFlag(args, 'sigma-b'), s = listFlag(args, 's');
+    const mu = numberFlag(args, 'mu', 1);
+    const model = { signal: s, background: b, backgroundUncertainty: sb };
+    const r = clsAsymptotic(model, n, mu);
+    const out: Record<string, unknown> = { mu, cls_obs: r.clsObs, cls_exp: r.clsExp, cl_sb: r.clsbObs, cl_b: r.clbObs };
+    if (args.flags.has('limit')) {
+      const ul = clsUpperLimits(model, n, 0.95);
+      out.mu_limit_obs = ul.observed;
+      out.mu_limit_exp = ul.expected;
+    }
+    print(out, json);
+    return 0;
+  }
+  throw new Error(`sideband stats: unknown subcommand '${sub ?? ''}' (zdisc, cls)`);
+}

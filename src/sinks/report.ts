@@ -1,0 +1,265 @@
+/**
+ * The run report: DIR/report.html, one static page that opens from disk without a server, a network or
+ * JavaScript. Figures are inline SVG (vector, searchable) rendered from the Vega-Lite specs of report-specs.ts by
+ * plot.ts; the same figures are written as PNG and SVG files under DIR/plots/ for papers, slides and the README.
+ *
+ * Contents: alerts; the significance summary across windows with a results table; the cut flow; per window and
+ * working point a seed-000-Fig.-2-like spectrum (latest result of each); ROC/SIC where truth labels exist;
+ * timings.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { CutFlowEntry, WindowResult } from '../events/result.js';
+import { renderPlot, type VegaLiteSpec } from './plot.js';
+import { rocSicFigure, significanceSummary, windowFigure, workingPointText } from './report-specs.js';
+
+export interface ReportCounts {
+  read?: number;
+  accepted?: number;
+  rejected?: number;
+  selected?: number;
+  stored?: number;
+  rejectedByReason?: Record<string, number>;
+}
+
+export interface ReportInfo {
+  /** Topology name (or file). */
+  topology: string;
+  runId: string;
+  /** Run-level cut flow; default: the cut flow of the first result. */
+  cutflow?: CutFlowEntry[];
+  counts?: ReportCounts;
+  /** Seconds per stage or step, e.g. { read: 1.2, train: 30.5, total: 40 }. */
+  timings?: Record<string, number>;
+  /** The topology's alert threshold on Z; drawn on the summary and used to flag rows. */
+  alertThreshold?: number;
+  /**
+   * Alert records emitted by the alert operator during the run (src/operators/alert.ts AlertRecord; typed here
+   * by the one field the report shows, so that sinks do not import operators).
+   */
+  alerts?: { message: string }[];
+  /** Free-form facts shown in the header (source, seed, version...). */
+  details?: Record<string, string | number>;
+  /** Report creation time; default now. */
+  createdAt?: string;
+}
+
+export interface ReportOutput {
+  /** Absolute path of DIR/report.html. */
+  html: string;
+  /** Absolute paths of the PNG and SVG files written under DIR/plots/. */
+  plots: string[];
+}
+
+/** Latest result per window and working point, in first-seen order, with the number of analyses of each. */
+function latestResults(results: WindowResult[]): { result: WindowResult; analyses: number }[] {
+  const byKey = new Map<string, { result: WindowResult; analyses: number }>();
+  for (const r of results) {
+    const key = `${r.window.id}\u0000${r.workingPoint ?? 'inclusive'}`;
+    const prev = byKey.get(key);
+    byKey.set(key, { result: r, analyses: (prev?.analyses ?? 0) + 1 });
+  }
+  return [...byKey.values()];
+}
+
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+function fileStem(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '_');
+}
+
+/**
+ * Make the ids of an SVG unique within the page: Vega names clip paths clip1, clip2... per render, and several
+ * inline SVGs with the same ids would clip each other's marks.
+ */
+function scopeSvgIds(svg: string, prefix: string): string {
+  const ids = new Set([...svg.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]!));
+  let out = svg.replace(/^<svg /, `<svg role="img" `);
+  for (const id of ids) {
+    const esc = id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    out = out
+      .replace(new RegExp(`\\bid="${esc}"`, 'g'), `id="${prefix}-${id}"`)
+      .replace(new RegExp(`url\\(#${esc}\\)`, 'g'), `url(#${prefix}-${id})`)
+      .replace(new RegExp(`href="#${esc}"`, 'g'), `href="#${prefix}-${id}"`);
+  }
+  return out;
+}
+
+function num(v: number | undefined, digits = 2): string {
+  if (v === undefined || v === null || Number.isNaN(v)) return '–';
+  if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
+  return v.toFixed(digits);
+}
+
+function count(v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return '–';
+  return Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(1);
+}
+
+function pval(p: number | undefined): string {
+  if (p === undefined || !Number.isFinite(p)) return '–';
+  return p >= 0.01 ? p.toFixed(3) : p.toExponential(2);
+}
+
+const CSS = `
+body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; margin: 24px auto; max-width: 1180px; color: #222; padding: 0 16px; }
+h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ccc; padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 20px 0 6px; }
+table { border-collapse: collapse; font-size: 13px; margin: 8px 0; } th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
+th { background: #f3f3f3; } td.l, th.l { text-align: left; }
+tr.hot td { background: #fde2e1; } tr.err td { color: #a00; }
+.meta { color: #555; font-size: 13px; } .meta b { color: #222; }
+figure { margin: 10px 0 24px; } figure svg { max-width: 100%; height: auto; } figcaption { font-size: 12px; color: #555; }
+.alert { background: #fde2e1; border-left: 4px solid #d62728; padding: 6px 10px; margin: 6px 0; font-size: 13px; }
+.none { color: #777; font-style: italic; } nav a { margin-right: 12px; font-size: 13px; }
+.grid { display: flex; flex-wrap: wrap; gap: 8px 28px; }
+`;
+
+export async function writeReport(dir: string, results: WindowResult[], info: ReportInfo): Promise<ReportOutput> {
+  const outDir = path.resolve(dir);
+  const plotDir = path.join(outDir, 'plots');
+  await fs.mkdir(plotDir, { recursive: true });
+  const plots: string[] = [];
+  let figureNo = 0;
+
+  /** Render one figure: PNG + SVG into plots/, inline SVG into the page. */
+  const figure = async (stem: string, spec: VegaLiteSpec, caption: string): Promise<string> => {
+    let rendered: { svg: string; png: Buffer };
+    try {
+      rendered = await renderPlot(spec);
+    } catch (err) {
+      return `<p class="none">figure ${escapeHtml(stem)} could not be rendered: ${escapeHtml((err as Error).message)}</p>`;
+    }
+    const file = fileStem(stem);
+    const png = path.join(plotDir, `${file}.png`);
+    const svgFile = path.join(plotDir, `${file}.svg`);
+    await fs.writeFile(png, rendered.png);
+    await fs.writeFile(svgFile, rendered.svg);
+    plots.push(png, svgFile);
+    figureNo++;
+    return `<figure id="fig-${escapeHtml(file)}">${scopeSvgIds(rendered.svg, `f${figureNo}`)}`
+      + `<figcaption>${caption} <a href="plots/${encodeURIComponent(file)}.png">PNG</a> · <a href="plots/${encodeURIComponent(file)}.svg">SVG</a></figcaption></figure>`;
+  };
+
+  const latest = latestResults(results);
+  const threshold = info.alertThreshold;
+  const parts: string[] = [];
+
+  // Header.
+  const created = info.createdAt ?? new Date().toISOString();
+  const meta: [string, string][] = [
+    ['Topology', info.topology], ['Run', info.runId], ['Created', created],
+    ['Windows', String(new Set(results.map((r) => r.window.id)).size)], ['Results', String(results.length)],
+  ];
+  if (threshold !== undefined) meta.push(['Alert threshold', `Z ≥ ${threshold}`]);
+  for (const [k, v] of Object.entries(info.details ?? {})) meta.push([k, String(v)]);
+  parts.push(`<h1>sideband run report: ${escapeHtml(info.topology)}</h1>`,
+    `<p class="meta">${meta.map(([k, v]) => `<b>${escapeHtml(k)}</b> ${escapeHtml(v)}`).join(' &nbsp;·&nbsp; ')}</p>`,
+    '<nav><a href="#alerts">Alerts</a><a href="#summary">Significance</a><a href="#cutflow">Cut flow</a><a href="#windows">Windows</a><a href="#roc">ROC/SIC</a><a href="#timings">Timings</a></nav>');
+
+  // Alerts.
+  parts.push('<h2 id="alerts">Alerts</h2>');
+  const alerts = info.alerts ?? [];
+  if (alerts.length) {
+    for (const a of alerts) parts.push(`<div class="alert">${escapeHtml(a.message)}</div>`);
+  } else {
+    parts.push(`<p class="none">No window crossed the alert threshold${threshold !== undefined ? ` (Z ≥ ${threshold})` : ''}.</p>`);
+  }
+
+  // Significance summary and results table.
+  parts.push('<h2 id="summary">Local significance across windows</h2>');
+  const summary = significanceSummary(latest.map((l) => l.result), { threshold });
+  parts.push(summary
+    ? await figure('significance-summary', summary, 'Local significance Z of the merged SR bin (profile likelihood with the background uncertainty constrained), latest analysis of each window; before any look-elsewhere correction.')
+    : '<p class="none">No window produced a significance.</p>');
+  const rows = latest.map(({ result: r, analyses }) => {
+    const sig = r.significance;
+    const hot = threshold !== undefined && sig !== undefined && sig.z >= threshold;
+    const cls = r.error ? ' class="err"' : hot ? ' class="hot"' : '';
+    return `<tr${cls}><td class="l"><a href="#win-${escapeHtml(fileStem(r.window.id))}">${escapeHtml(r.window.id)}</a></td>`
+      + `<td>${r.window.sr[0]}–${r.window.sr[1]}</td><td class="l">${escapeHtml(workingPointText(r.workingPoint))}</td>`
+      + `<td>${count(r.counts.sr)}</td><td>${count(r.counts.sbLow)}</td><td>${count(r.counts.sbHigh)}</td>`
+      + `<td>${count(sig?.observed)}</td><td>${sig ? `${num(sig.expected, 1)} ± ${num(sig.expectedErr, 1)}` : '–'}</td>`
+      + `<td>${num(sig?.z)}</td><td>${pval(sig?.p)}</td>`
+      + `<td class="l">${escapeHtml(r.fit?.function ?? '–')}</td><td>${r.fit ? `${num(r.fit.chi2, 1)}/${r.fit.ndf}` : '–'}</td><td>${pval(r.fit?.pvalue)}</td>`
+      + `<td class="l">${r.model ? escapeHtml(`${r.model.background} + ${r.model.classifier} ×${r.model.ensemble}`) : '–'}</td>`
+      + `<td>${num(r.model?.trainSeconds, 1)}</td><td>${analyses}</td><td class="l">${escapeHtml(r.trigger)}${r.error ? `: ${escapeHtml(r.error)}` : ''}</td></tr>`;
+  });
+  parts.push('<table><thead><tr><th class="l">Window</th><th>SR [GeV]</th><th class="l">Working point</th><th>SR events</th><th>SB low</th><th>SB high</th>'
+    + '<th>Observed</th><th>Expected</th><th>Z</th><th>p</th><th class="l">Fit</th><th>χ²/ndf</th><th>Fit p</th><th class="l">Model</th><th>Train [s]</th><th>Analyses</th><th class="l">Trigger</th></tr></thead>'
+    + `<tbody>${rows.join('')}</tbody></table>`);
+
+  // Cut flow.
+  parts.push('<h2 id="cutflow">Cut flow</h2>');
+  const cutflow = info.cutflow ?? results[0]?.cutflow ?? [];
+  if (cutflow.length) {
+    const first = cutflow[0]!.pass;
+    const cfRows = cutflow.map((c, i) => {
+      const prev = i === 0 ? c.pass : cutflow[i - 1]!.pass;
+      return `<tr><td class="l">${escapeHtml(c.cut)}</td><td>${count(c.pass)}</td><td>${prev > 0 ? (100 * c.pass / prev).toFixed(2) : '–'} %</td><td>${first > 0 ? (100 * c.pass / first).toFixed(2) : '–'} %</td></tr>`;
+    });
+    parts.push(`<table><thead><tr><th class="l">Cut</th><th>Events passing</th><th>Relative</th><th>Cumulative</th></tr></thead><tbody>${cfRows.join('')}</tbody></table>`);
+  } else {
+    parts.push('<p class="none">No cut flow recorded.</p>');
+  }
+  const c = info.counts;
+  if (c) {
+    const items: [string, number | undefined][] = [['read', c.read], ['accepted', c.accepted], ['rejected', c.rejected], ['selected', c.selected], ['stored', c.stored]];
+    parts.push(`<p class="meta">${items.filter(([, v]) => v !== undefined).map(([k, v]) => `<b>${k}</b> ${count(v)}`).join(' &nbsp;·&nbsp; ')}</p>`);
+    const reasons = Object.entries(c.rejectedByReason ?? {});
+    if (reasons.length) {
+      parts.push(`<table><thead><tr><th class="l">Rejected because</th><th>Events</th></tr></thead><tbody>${reasons.map(([r, n]) => `<tr><td class="l">${escapeHtml(r)}</td><td>${count(n)}</td></tr>`).join('')}</tbody></table>`);
+    }
+  }
+
+  // Per-window figures.
+  parts.push('<h2 id="windows">Windows</h2>',
+    '<p class="meta">Observed counts with Poisson (Garwood 68 %) error bars; the background fit in the sidebands, interpolated into the signal region, '
+    + 'with its uncertainty band (fit parameters and ensemble spread added in quadrature, dashed edges); dashed vertical lines at the SR edges; '
+    + 'the lower panel shows the per-bin Gaussian-equivalent significance of data over the fit.</p>');
+  const windowIds = [...new Set(latest.map((l) => l.result.window.id))];
+  for (const id of windowIds) {
+    const ofWindow = latest.filter((l) => l.result.window.id === id);
+    const w = ofWindow[0]!.result.window;
+    parts.push(`<h3 id="win-${escapeHtml(fileStem(id))}">${escapeHtml(id)}: SR [${w.sr[0]}, ${w.sr[1]}) GeV, SB ${w.sb.map((s) => `[${s[0]}, ${s[1]})`).join(' ')}</h3>`, '<div class="grid">');
+    for (const { result: r } of ofWindow) {
+      const wpStem = r.workingPoint === null ? 'inclusive' : `eps${r.workingPoint}`;
+      const spec = windowFigure(r);
+      if (r.error) parts.push(`<p class="none">${escapeHtml(workingPointText(r.workingPoint))}: analysis failed: ${escapeHtml(r.error)}</p>`);
+      if (spec) {
+        parts.push(await figure(`window-${id}-${wpStem}`, spec, `${escapeHtml(id)}, ${escapeHtml(workingPointText(r.workingPoint))}, trigger ${escapeHtml(r.trigger)}.`));
+      } else if (!r.error) {
+        parts.push(`<p class="none">${escapeHtml(workingPointText(r.workingPoint))}: no histogram in this result.</p>`);
+      }
+    }
+    parts.push('</div>');
+  }
+  if (windowIds.length === 0) parts.push('<p class="none">No window results.</p>');
+
+  // ROC / SIC.
+  parts.push('<h2 id="roc">Classifier performance (ROC, SIC)</h2>');
+  const evaluated = latest.map((l) => l.result).filter((r) => r.evaluation);
+  const roc = rocSicFigure(evaluated);
+  if (evaluated.length) {
+    if (roc) parts.push(await figure('roc-sic', roc, 'Background rejection and significance improvement characteristic against signal efficiency, from truth labels.'));
+    parts.push('<table><thead><tr><th class="l">Window</th><th class="l">Working point</th><th>AUC</th><th>max SIC</th></tr></thead><tbody>'
+      + evaluated.map((r) => `<tr><td class="l">${escapeHtml(r.window.id)}</td><td class="l">${escapeHtml(workingPointText(r.workingPoint))}</td><td>${num(r.evaluation!.auc, 3)}</td><td>${num(r.evaluation!.maxSic, 2)}</td></tr>`).join('')
+      + '</tbody></table>');
+  } else {
+    parts.push('<p class="none">No truth labels in this run: no ROC or SIC.</p>');
+  }
+
+  // Timings.
+  parts.push('<h2 id="timings">Timings</h2>');
+  const timings = Object.entries(info.timings ?? {});
+  parts.push(timings.length
+    ? `<table><thead><tr><th class="l">Step</th><th>Seconds</th></tr></thead><tbody>${timings.map(([k, v]) => `<tr><td class="l">${escapeHtml(k)}</td><td>${num(v, 2)}</td></tr>`).join('')}</tbody></table>`
+    : '<p class="none">No timings recorded.</p>');
+
+  const html = `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`
+    + `<title>sideband report: ${escapeHtml(info.topology)} ${escapeHtml(info.runId)}</title><style>${CSS}</style></head>\n<body>\n${parts.join('\n')}\n`
+    + `<p class="meta">Generated by sideband at ${escapeHtml(created)}.</p>\n</body></html>\n`;
+  const htmlPath = path.join(outDir, 'report.html');
+  await fs.writeFile(htmlPath, html);
+  return { html: htmlPath, plots };
+}

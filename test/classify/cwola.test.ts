@@ -1,0 +1,77 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { closeTrainingPools, selectWithClassifier, selectPerFold, classifierConfigSchema } from '../../src/classify/cwola.js';
+import { syntheticSnapshot } from './synthetic.js';
+import FastestValidator from 'fastest-validator';
+
+afterAll(async () => {
+  await closeTrainingPools();
+});
+
+const edges = Float64Array.from({ length: 31 }, (_, i) => 2600 + 60 * i);
+
+describe('CWoLa hunting on one window', () => {
+  it('enhances an injected SR signal at a tight working point, in worker threads, with progress and evaluation', async () => {
+    const snap = syntheticSnapshot({ nBackground: 20_000, nSignal: 400, seed: 5 });
+    const progress: number[] = [];
+    const res = await selectWithClassifier(
+      snap,
+      { ensemble: 3, folds: 5, workers: 2, workingPoints: [0.1, 0.02], hgb: { maxIter: 60 } },
+      { edges },
+      { onProgress: (d) => progress.push(d) },
+    );
+    expect(res.map((r) => r.workingPoint)).toEqual([0.1, 0.02]);
+    expect(progress[progress.length - 1]).toBe(15);
+    const h = res[1]!.histogram;
+    expect(h.edges.length).toBe(31);
+    expect(h.spread!.length).toBe(30);
+    // Signal sits around 3500 GeV (bins 13..17); the selected histogram there should beat the sidebands' level.
+    const peak = h.counts.slice(13, 18).reduce((a, b) => a + b, 0) / 5;
+    const side = h.counts.slice(0, 5).reduce((a, b) => a + b, 0) / 5;
+    expect(peak).toBeGreaterThan(side);
+    expect(res[0]!.model.ensemble).toBe(3);
+    expect(res[0]!.model.backend).toBe('js');
+    expect(res[0]!.evaluation!.auc).toBeGreaterThan(0.8);
+  });
+
+  it('runs seed 001’s k = 5, n = 2 scheme with efficiency mapping inline', async () => {
+    const snap = syntheticSnapshot({ nBackground: 6000, nSignal: 300, seed: 6 });
+    const res = await selectWithClassifier(
+      snap,
+      { ensemble: 1, cv: 'atlas2020', candidates: 2, workers: 0, workingPoints: [0.1], hgb: { maxIter: 20 } },
+      { edges },
+    );
+    // SR = bins 10..19 (3200–3800 GeV): exactly the top 10 % of each fold's SR events pass (rounding per fold).
+    const srSelected = res[0]!.histogram.counts.slice(10, 20).reduce((a, b) => a + b, 0);
+    expect(Math.abs(srSelected - 0.1 * snap.counts.sr)).toBeLessThanOrEqual(5);
+    // The injected signal is learned, so the sidebands pass less than 10 %.
+    const sbSelected = res[0]!.histogram.counts.reduce((a, b) => a + b, 0) - srSelected;
+    expect(sbSelected).toBeLessThan(0.1 * (snap.counts.sbLow + snap.counts.sbHigh));
+  });
+
+  it('keeps the top ε of each fold’s SR events', () => {
+    const score = Float64Array.from({ length: 400 }, (_, i) => (i * 37) % 400);
+    const fold = Uint8Array.from({ length: 400 }, (_, i) => i % 4);
+    const role = Uint8Array.from({ length: 400 }, (_, i) => (i % 8 < 4 ? 0 : 1));
+    const mask = selectPerFold(score, fold, role, { thresholdFrom: 'sr' }, 0.1);
+    for (let f = 0; f < 4; f++) {
+      const sel = Array.from(mask).filter((m, i) => m && fold[i] === f && role[i] === 0).length;
+      expect(sel).toBe(5); // 50 SR events per fold
+    }
+  });
+
+  it('fails with the window id when a window has too few events', async () => {
+    const snap = syntheticSnapshot({ nBackground: 60, nSignal: 0, seed: 1 });
+    await expect(selectWithClassifier(snap, { workers: 0 }, { edges })).rejects.toThrow(/window sr-3200-3800.*too few/);
+  });
+
+  it('exports a fastest-validator schema that fills defaults and rejects bad kinds', () => {
+    const V = FastestValidator as unknown as typeof import('fastest-validator').default;
+    const check = new V({ useNewCustomCheckerFunction: true }).compile(classifierConfigSchema as never);
+    const ok: Record<string, unknown> = { kind: 'hgb' };
+    expect(check(ok)).toBe(true);
+    expect(ok.ensemble).toBe(10);
+    expect(ok.folds).toBe(5);
+    expect(ok.workingPoints).toEqual([0.1, 0.02, 0.01]);
+    expect(check({ kind: 'svm' })).not.toBe(true);
+  });
+});

@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import path from 'node:path';
+import type { EventBatch } from '../../src/events/batch.js';
+import { ParquetSource } from '../../src/sources/parquet.js';
+import { connectKafka, type KafkaClient, type IncomingMessage } from '../../src/sources/kafka-client.js';
+import { KafkaSource, DLQ_HEADERS } from '../../src/sources/kafka.js';
+import { EventTopicWriter } from '../../src/sinks/kafka-events.js';
+import { lhcoDir } from '../helpers/paths.js';
+import { startBroker, uniqueTopic, type TestBroker } from '../helpers/kafka.js';
+
+const COLUMNS = ['mjj', 'mj_min', 'delta_mj', 'tau21_lighter', 'tau21_heavier', 'label'];
+
+async function readLhco(file: string, limit = Infinity): Promise<EventBatch[]> {
+  const out: EventBatch[] = [];
+  let n = 0;
+  for await (const b of new ParquetSource({ path: path.join(lhcoDir, file), columns: COLUMNS }).batches()) {
+    if (n >= limit) break;
+    out.push(b);
+    n += b.length;
+  }
+  return out;
+}
+
+/** Every event as one comparable key (order across partitions is not defined, the multiset is). */
+function eventKeys(batches: EventBatch[]): string[] {
+  const keys: string[] = [];
+  for (const b of batches) {
+    for (let i = 0; i < b.length; i++) keys.push(COLUMNS.map((c) => b.columns[c]![i]).join(','));
+  }
+  return keys.sort();
+}
+
+async function consumeAll(source: KafkaSource, onBatch?: (b: EventBatch, n: number) => Promise<void>): Promise<EventBatch[]> {
+  const got: EventBatch[] = [];
+  for await (const b of source.batches()) {
+    got.push(b);
+    await onBatch?.(b, got.length);
+    await source.commit(b.positions);
+  }
+  return got;
+}
+
+async function fetchAll(client: KafkaClient, topic: string, expected: number): Promise<IncomingMessage[]> {
+  const consumer = client.consumer({ groupId: uniqueTopic('reader') });
+  const got: IncomingMessage[] = [];
+  await consumer.subscribe([topic], true);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`read ${got.length} of ${expected} messages from ${topic}`)), 30000);
+    void consumer.run(async (b) => {
+      got.push(...b.messages);
+      if (got.length >= expected) { clearTimeout(timer); resolve(); }
+    });
+  });
+  await consumer.disconnect();
+  return got;
+}
+
+describe('KafkaSource against a real Kafka-protocol broker', () => {
+  let broker: TestBroker;
+  let client: KafkaClient;
+  beforeAll(async () => {
+    broker = await startBroker({ needsRestart: true });
+    client = connectKafka({ brokers: broker.brokers, clientId: 'sideband-test' });
+  });
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  it('delivers every event of Arrow batch messages exactly once and commits their offsets', async () => {
+    const topic = uniqueTopic('events');
+    await broker.createTopic(topic, 3);
+    const input = await readLhco('sr_val.parquet');
+    const producer = await client.producer();
+    const writer = new EventTopicWriter(producer, { topic, partitions: 3, format: 'arrow', eventsPerMessage: 5000 });
+    for (const b of input) await writer.write(b);
+    await producer.disconnect();
+
+    const group = uniqueTopic('group');
+    const source = new KafkaSource({ connection: { brokers: broker.brokers, clientId: 't' }, client, topics: [topic], groupId: group, format: 'arrow', columns: COLUMNS, stopAtEnd: true, maxBatchesAhead: 2 });
+    const got = await consumeAll(source);
+    expect(eventKeys(got)).toEqual(eventKeys(input));
+    expect(source.counters.messagesRead).toBe(writer.messages);
+    expect(source.counters.messagesDeadLettered).toBe(0);
+    for (const b of got) expect(b.positions[0]).toMatchObject({ kind: 'kafka', topic });
+
+    const admin = await client.admin();
+    const ends = await admin.endOffsets(topic);
+    const committed = await admin.committedOffsets(group, topic);
+    await admin.disconnect();
+    expect([...committed.entries()].sort()).toEqual([...ends.entries()].sort());
+  });
+
+  it('dead-letters malformed JSON rows with reason and origin headers: read = accepted + dead-lettered', async () => {
+    const topic = uniqueTopic('rows');
+    const dlq = uniqueTopic('rows-dlq');
+    await broker.createTopic(topic, 2);
+    await broker.createTopic(dlq, 1);
+    const input = await readLhco('sr_test.parquet', 2000);
+    const good = input[0]!;
+    const producer = await client.producer();
+    const writer = new EventTopicWriter(producer, { topic, partitions: 2, format: 'json' });
+    const msgs = writer.encode({ ...good, length: 2000 });
+    const bad = [
+      Buffer.from('{"mjj": 3.5, "mj_min": '),                                                  // truncated JSON
+      Buffer.from('{"mjj": 3.5, "mj_min": 0.1, "delta_mj": 0.2, "tau21_lighter": 0.5, "label": 0}'), // missing field
+      Buffer.from('{"mjj": "3.5", "mj_min": 0.1, "delta_mj": 0.2, "tau21_lighter": 0.5, "tau21_heavier": 0.4, "label": 0}'), // string
+      Buffer.from('{"mjj": null, "mj_min": 0.1, "delta_mj": 0.2, "tau21_lighter": 0.5, "tau21_heavier": 0.4, "label": 0}'),  // null (NaN)
+      Buffer.from(''),                                                                           // empty
+    ];
+    // Interleave the bad messages with good ones on both partitions.
+    bad.forEach((value, i) => msgs.splice(100 + i * 301, 0, { value, partition: i % 2 }));
+    await writer.send(msgs);
+    await producer.disconnect();
+
+    const source = new KafkaSource({ connection: { brokers: broker.brokers, clientId: 't' }, client, topics: [topic], groupId: uniqueTopic('g'), format: 'json', columns: COLUMNS, deadLetterTopic: dlq, stopAtEnd: true });
+    const got = await consumeAll(source);
+    const c = source.counters;
+    expect(c.messagesRead).toBe(2005);
+    expect(c.messagesDeadLettered).toBe(5);
+    expect(c.messagesRead).toBe(c.messagesAccepted + c.messagesDeadLettered);
+    expect(c.eventsAccepted).toBe(2000);
+    expect(eventKeys(got)).toEqual(eventKeys([{ ...good, length: 2000 }]));
+
+    const dead = await fetchAll(client, dlq, 5);
+    expect(dead).toHaveLength(5);
+    const header = (m: IncomingMessage, h: string) => m.headers[h]?.toString();
+    for (const m of dead) {
+      expect(header(m, DLQ_HEADERS.topic)).toBe(topic);
+      expect(['0', '1']).toContain(header(m, DLQ_HEADERS.partition));
+      expect(header(m, DLQ_HEADERS.offset)).toMatch(/^\d+$/);
+      expect(header(m, DLQ_HEADERS.error)).toContain(`${topic}[${header(m, DLQ_HEADERS.partition)}]@${header(m, DLQ_HEADERS.offset)}`);
+    }
+    const reasons = dead.map((m) => header(m, DLQ_HEADERS.reason)).sort();
+    expect(reasons).toEqual(['empty', 'invalid_value', 'invalid_value', 'malformed', 'missing_column']);
+    const errors = dead.map((m) => header(m, DLQ_HEADERS.error)!).join('\n');
+    expect(errors).toContain('field tau21_heavier');
+    expect(errors).toContain('field mjj');
+  });
+
+  it('loses and duplicates nothing when the broker goes down and comes back mid-run', async () => {
+    const topic = uniqueTopic('restart');
+    await broker.createTopic(topic, 2);
+    const input = await readLhco('sr_train.parquet');
+    const producer = await client.producer();
+    const writer = new EventTopicWriter(producer, { topic, partitions: 2, format: 'arrow', eventsPerMessage: 1000 });
+    for (const b of input) await writer.write(b);
+    await producer.disconnect();
+
+    const source = new KafkaSource({
+      connection: { brokers: broker.brokers, clientId: 't' }, client, topics: [topic], groupId: uniqueTopic('g'), format: 'arrow', columns: COLUMNS,
+      stopAtEnd: true, maxBatchesAhead: 1, maxEventsPerBatch: 2000,
+    });
+    let restarted = false;
+    const got = await consumeAll(source, async (_b, n) => {
+      if (n === 5) {
+        // The pipeline is slow here (backpressure) while the broker is away for two seconds.
+        await broker.down();
+        await new Promise((r) => setTimeout(r, 2000));
+        await broker.up();
+        restarted = true;
+      }
+    });
+    expect(restarted).toBe(true);
+    expect(eventKeys(got)).toEqual(eventKeys(input));
+  });
+});
