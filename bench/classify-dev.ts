@@ -14,7 +14,7 @@ for (let i = 0; i < te.n; i++) { if (te.label[i] === 0 && bkg.length < 20000) bk
 const tmpl = take(te, bkg); const ev = take(te, rest);
 const all = concat(data, tmpl);
 const y = new Uint8Array(all.n); y.fill(1, 0, data.n);
-const w = new Float32Array(all.n); w.fill(1, 0, data.n); w.fill(data.n / tmpl.n, data.n);
+const w = new Float32Array(all.n); w.fill(1, 0, data.n); w.fill(process.env.NOW ? 1 : data.n / tmpl.n, data.n);
 const N = Number(process.argv[3] ?? 5);
 const params = JSON.parse(process.argv[4] ?? '{}');
 const avg = new Float64Array(ev.n);

@@ -36,9 +36,13 @@ async function ours(file: string) {
   const derived = ['mjj', 'delta_y', ...STORED.slice(1)];
   const t0 = performance.now();
   await lastValueFrom(from(new ParquetSource({ path: file, columns: JET_COLUMNS }).batches()).pipe(
+    // The same stage order `sideband run` compiles: cheap cuts on source columns, then |Δy|, then the stored features.
     OPERATORS.decode(spec, ctx),
-    OPERATORS.derive(derived, 'fourvector'),
-    OPERATORS.select(ATLAS2024_CUTS, ctx),
+    OPERATORS.derive([], 'fourvector', { orderJets: true }),
+    OPERATORS.select(ATLAS2024_CUTS.slice(0, 4), ctx, { offset: 0, first: true, last: false }),
+    OPERATORS.derive(['delta_y'], 'fourvector', { orderJets: false }),
+    OPERATORS.select(ATLAS2024_CUTS.slice(4), ctx, { offset: 4, first: false, last: true }),
+    OPERATORS.derive(derived.filter((f) => f !== 'delta_y'), 'fourvector', { orderJets: false }),
     OPERATORS.route(buffers, ctx),
     count(),
   ));

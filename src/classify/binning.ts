@@ -152,3 +152,87 @@ export function transform(mapper: BinMapper, columns: NumericColumn[], rows?: Ui
   }
   return columns.map((c, f) => binColumn(c, mapper.thresholds[f]!, rows));
 }
+
+/**
+ * Fit the bin edges and bin the same rows in one go, for Float32 features: an LSD radix sort of the float bits
+ * (3 passes of 11 bits, O(n)) gives both the quantiles and, walking the sorted order, every row's bin, without a
+ * comparison sort or a search per row. Falls back to fitBinMapper + binRowMajor for Float64 columns or when the
+ * rows exceed `subsample` (then the edges come from a subsample, as sklearn does).
+ */
+export function fitAndBinRowMajor(
+  columns: NumericColumn[],
+  rows: Uint32Array,
+  opts: { maxBins?: number; subsample?: number; seed?: number } = {},
+): { mapper: BinMapper; binned: Uint8Array } {
+  const maxBins = Math.min(opts.maxBins ?? MAX_BINS, MAX_BINS);
+  const subsample = opts.subsample ?? 200_000;
+  if (rows.length > subsample || columns.some((c) => !(c instanceof Float32Array))) {
+    const mapper = fitBinMapper(columns, rows, opts);
+    return { mapper, binned: binRowMajor(mapper, columns, rows) };
+  }
+  const nF = columns.length;
+  const m = rows.length;
+  const binned = new Uint8Array(m * nF);
+  const thresholds: Float64Array[] = [];
+  const nBins = new Uint16Array(nF);
+  const vals = new Float32Array(m);
+  const bits = new Uint32Array(vals.buffer);
+  let keys = new Uint32Array(m);
+  let keys2 = new Uint32Array(m);
+  let perm = new Uint32Array(m);
+  let perm2 = new Uint32Array(m);
+  const count = new Uint32Array(2048);
+  const sorted = new Float32Array(m);
+  const sortedBits = new Uint32Array(sorted.buffer);
+  for (let f = 0; f < nF; f++) {
+    const col = columns[f] as Float32Array;
+    for (let k = 0; k < m; k++) vals[k] = col[rows[k]!]!;
+    // Order-preserving map of IEEE-754 bits to unsigned keys (NaNs sort last).
+    for (let k = 0; k < m; k++) {
+      const b = bits[k]!;
+      keys[k] = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+      perm[k] = k;
+    }
+    for (const shift of [0, 11, 22]) {
+      count.fill(0);
+      for (let k = 0; k < m; k++) count[(keys[k]! >>> shift) & 0x7ff]++;
+      let sum = 0;
+      for (let d = 0; d < 2048; d++) {
+        const c = count[d]!;
+        count[d] = sum;
+        sum += c;
+      }
+      for (let k = 0; k < m; k++) {
+        const d = (keys[k]! >>> shift) & 0x7ff;
+        const o = count[d]!++;
+        keys2[o] = keys[k]!;
+        perm2[o] = perm[k]!;
+      }
+      [keys, keys2] = [keys2, keys];
+      [perm, perm2] = [perm2, perm];
+    }
+    let nValid = 0;
+    for (let k = 0; k < m; k++) {
+      const key = keys[k]!;
+      sortedBits[k] = key & 0x80000000 ? key & 0x7fffffff : ~key >>> 0;
+      if (sorted[k] === sorted[k]) nValid = k + 1;
+    }
+    const edges = edgesFromSorted(sorted.subarray(0, nValid), maxBins);
+    thresholds.push(edges);
+    nBins[f] = edges.length + 1;
+    // Walk the sorted order: the bin only ever moves up.
+    let b = 0;
+    const nt = edges.length;
+    for (let k = 0; k < m; k++) {
+      const v = sorted[k]!;
+      const row = perm[k]! * nF + f;
+      if (k >= nValid) {
+        binned[row] = MISSING_BIN;
+        continue;
+      }
+      while (b < nt && v > edges[b]!) b++;
+      binned[row] = b;
+    }
+  }
+  return { mapper: { thresholds, nBins }, binned };
+}

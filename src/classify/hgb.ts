@@ -1,4 +1,4 @@
-import { binRowMajor, fitBinMapper, MISSING_BIN, type BinMapper, type NumericColumn } from './binning.js';
+import { binRowMajor, fitAndBinRowMajor, MISSING_BIN, type BinMapper, type NumericColumn } from './binning.js';
 import { iota, mulberry32, shuffleInPlace } from './random.js';
 
 /**
@@ -95,30 +95,45 @@ export function logLoss(raw: Float64Array, y: Uint8Array, w: Float64Array): numb
   return sw > 0 ? s / sw : 0;
 }
 
-/** Stratified random split of `rows` into (train, validation), seeded. */
+/** Stratified random split of `rows` into (train, validation), seeded. Both outputs ascending. */
 export function stratifiedSplit(
   rows: Uint32Array,
   y: Uint8Array,
   fraction: number,
   seed: number,
 ): { train: Uint32Array; validation: Uint32Array } {
-  const pos: number[] = [];
-  const neg: number[] = [];
-  for (let k = 0; k < rows.length; k++) (y[rows[k]!] ? pos : neg).push(rows[k]!);
+  let np = 0;
+  for (let k = 0; k < rows.length; k++) np += y[rows[k]!]! ? 1 : 0;
+  const pos = new Uint32Array(np);
+  const neg = new Uint32Array(rows.length - np);
+  let a = 0;
+  let b = 0;
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows[k]!;
+    if (y[r]) pos[a++] = r;
+    else neg[b++] = r;
+  }
   const rand = mulberry32(seed);
-  const p = shuffleInPlace(Uint32Array.from(pos), rand);
-  const q = shuffleInPlace(Uint32Array.from(neg), rand);
-  const nvp = Math.round(p.length * fraction);
-  const nvq = Math.round(q.length * fraction);
+  shuffleInPlace(pos, rand);
+  shuffleInPlace(neg, rand);
+  const nvp = Math.round(pos.length * fraction);
+  const nvq = Math.round(neg.length * fraction);
+  // Mark validation rows, then emit both sets in ascending row order (cache-friendly gathers later).
+  let maxRow = 0;
+  for (let k = 0; k < rows.length; k++) if (rows[k]! > maxRow) maxRow = rows[k]!;
+  const mark = new Uint8Array(maxRow + 1);
+  for (let k = 0; k < nvp; k++) mark[pos[k]!] = 1;
+  for (let k = 0; k < nvq; k++) mark[neg[k]!] = 1;
   const validation = new Uint32Array(nvp + nvq);
-  validation.set(p.subarray(0, nvp));
-  validation.set(q.subarray(0, nvq), nvp);
   const train = new Uint32Array(rows.length - nvp - nvq);
-  train.set(p.subarray(nvp));
-  train.set(q.subarray(nvq), p.length - nvp);
-  // Sorted rows keep the binned-column gathers cache friendly.
-  train.sort();
-  validation.sort();
+  let t = 0;
+  let v = 0;
+  const sortedRows = rows.slice().sort();
+  for (let k = 0; k < sortedRows.length; k++) {
+    const r = sortedRows[k]!;
+    if (mark[r]) validation[v++] = r;
+    else train[t++] = r;
+  }
   return { train, validation };
 }
 
@@ -145,8 +160,7 @@ export function fitHgb(data: TrainingData, params: Partial<HgbParams> = {}, opts
   const n = trainRows.length;
   if (n < 2) throw new Error(`hgb: need at least 2 training rows (got ${n})`);
 
-  const mapper = fitBinMapper(data.columns, trainRows, { maxBins: p.maxBins, seed: p.seed });
-  const binned = binRowMajor(mapper, data.columns, trainRows);
+  const { mapper, binned } = fitAndBinRowMajor(data.columns, trainRows, { maxBins: p.maxBins, seed: p.seed });
   const y = new Uint8Array(n);
   const w = new Float64Array(n);
   for (let k = 0; k < n; k++) {

@@ -40,6 +40,16 @@ export function cutFeatures(cuts: Cut[]): string[] {
 }
 
 /**
+ * Where a cut list must pause for derived features: the index of the first cut that reads a feature `isDerived`
+ * says is computed, not read. Cuts before it run on source columns alone, so the expensive derived features are
+ * computed only for the events that survive them.
+ */
+export function firstDerivedCut(cuts: Cut[], isDerived: (feature: string) => boolean): number {
+  const k = cuts.findIndex((c) => c.features.some(isDerived));
+  return k < 0 ? cuts.length : k;
+}
+
+/**
  * Apply cuts in order, narrowing the batch's selection index list; returns events passing after each cut.
  * Hot: one tight loop per cut over the surviving indices, compacting in place.
  */
@@ -78,9 +88,13 @@ export class CutFlow {
   constructor(private readonly cuts: Cut[]) {
     this.counts = new Array(cuts.length + 1).fill(0);
   }
-  add(all: number, passed: number[]): void {
-    this.counts[0]! += all;
-    for (let i = 0; i < passed.length; i++) this.counts[i + 1]! += passed[i]!;
+  /** Add the events entering the cut flow ('all'). */
+  enter(n: number): void {
+    this.counts[0]! += n;
+  }
+  /** Add the events passing cuts offset, offset+1, ... (a topology may apply its cuts in more than one stage). */
+  add(passed: number[], offset = 0): void {
+    for (let i = 0; i < passed.length; i++) this.counts[offset + i + 1]! += passed[i]!;
   }
   entries(): CutFlowEntry[] {
     return [{ cut: 'all', pass: this.counts[0]! }, ...this.cuts.map((c, i) => ({ cut: c.name, pass: this.counts[i + 1]! }))];

@@ -5,7 +5,7 @@ import type { Column } from './batch.js';
  * (mjj ranges) over it rather than copies: with ATLAS 2024's sliding windows an event sits in up to four windows,
  * and copying it into each would multiply memory and routing work.
  *
- * Storage is a list of fixed-size chunks per column (not one array doubled on growth), so the memory per stored
+ * Storage is a list of fixed-size chunks per column (8192 events: not one array doubled on growth), so the memory per stored
  * event stays within one chunk of the raw bytes: 4 bytes per float32 feature, plus 4 for a weight and 1 for a
  * truth label when the input has them.
  */
@@ -36,7 +36,7 @@ export class EventStore {
 
   constructor(private readonly layout: StoreLayout) {
     this.features = layout.features;
-    this.chunkSize = layout.chunkSize ?? 65536;
+    this.chunkSize = layout.chunkSize ?? 8192;
     this.mjjIndex = layout.features.indexOf('mjj');
     if (this.mjjIndex < 0) throw new Error("event store: the stored features must include 'mjj'");
   }

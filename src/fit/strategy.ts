@@ -41,6 +41,8 @@ export interface FitAttempt {
   ndf: number;
   pvalue: number;
   converged: boolean;
+  /** Minimizer status of this attempt ("converged", or why not). */
+  status: string;
 }
 
 export interface StrategyResult {
@@ -93,7 +95,7 @@ export function runFitStrategy(spec: BinnedSpectrum, options: FitStrategyOptions
     const range = rangeOf(spec, mask);
     for (const fn of (strategy === 'single' ? fns.slice(0, 1) : fns)) {
       const fit = fitBinned(fn, spec, { ...fitOpts, use: mask });
-      attempts.push({ function: fn.name, sbRange: range, sidebandBins: nSb, chi2: fit.chi2, ndf: fit.ndf, pvalue: fit.pvalue, converged: fit.converged });
+      attempts.push({ function: fn.name, sbRange: range, sidebandBins: nSb, chi2: fit.chi2, ndf: fit.ndf, pvalue: fit.pvalue, converged: fit.converged, status: fit.status });
       if (fit.converged && (!best || !best.fit.converged || fit.pvalue > best.fit.pvalue)) best = { fit, mask };
       if (!best && Number.isFinite(fit.objectiveValue)) best = { fit, mask };
       if (fit.converged && (strategy === 'single' || fit.pvalue > thr)) return { fit, mask };
@@ -142,6 +144,6 @@ export function runFitStrategy(spec: BinnedSpectrum, options: FitStrategyOptions
   const reason = attempts.length === 0
     ? `fit failed: only ${nSb} sideband bin(s), fewer than ${minBins}`
     : `fit failed: no function reached SB χ² p-value > ${thr} before the sideband fell below ${minBins} bins`
-      + (b ? ` (best: ${b.fit.fn.name}, p = ${b.fit.pvalue.toPrecision(3)}, ${b.fit.status})` : '');
+      + (b ? ` (best: ${b.fit.fn.name}, p = ${b.fit.pvalue.toPrecision(3)}, ${b.fit.status})` : ` (last attempt: ${attempts[attempts.length - 1]!.status})`);
   return { fit: b ? b.fit : null, fitMask: b ? b.mask : new Uint8Array(nb), srMask, sbRange: b ? rangeOf(spec, b.mask) : [0, 0], accepted: false, reason, attempts };
 }

@@ -91,7 +91,7 @@ const COLOURS = { data: '#000000', fit: '#d62728', band: '#f4a582', sr: '#1f77b4
 export function windowFigure(r: WindowResult, options: { width?: number } = {}): VegaLiteSpec | undefined {
   const bins = spectrumBins(r);
   if (!bins) return undefined;
-  const width = options.width ?? 560;
+  const width = options.width ?? 460;
   const xDomain = [bins[0]!.lo, bins[bins.length - 1]!.hi];
   // Log y from half the smallest positive quantity drawn to twice the largest.
   const positives = bins.flatMap((b) => [b.observed, b.obsHi, b.fit ?? 0, b.fitLo ?? 0]).filter((v) => v > 0);

@@ -105,14 +105,15 @@ const CSS = `
 body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; margin: 24px auto; max-width: 1180px; color: #222; padding: 0 16px; }
 h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ccc; padding-bottom: 4px; }
 h3 { font-size: 15px; margin: 20px 0 6px; }
-table { border-collapse: collapse; font-size: 13px; margin: 8px 0; } th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
+table { border-collapse: collapse; font-size: 13px; margin: 8px 0; } th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; white-space: nowrap; }
+.scroll { overflow-x: auto; }
 th { background: #f3f3f3; } td.l, th.l { text-align: left; }
 tr.hot td { background: #fde2e1; } tr.err td { color: #a00; }
 .meta { color: #555; font-size: 13px; } .meta b { color: #222; }
 figure { margin: 10px 0 24px; } figure svg { max-width: 100%; height: auto; } figcaption { font-size: 12px; color: #555; }
 .alert { background: #fde2e1; border-left: 4px solid #d62728; padding: 6px 10px; margin: 6px 0; font-size: 13px; }
 .none { color: #777; font-style: italic; } nav a { margin-right: 12px; font-size: 13px; }
-.grid { display: flex; flex-wrap: wrap; gap: 8px 28px; }
+.grid { display: flex; flex-wrap: wrap; gap: 8px 28px; } .grid figure { flex: 0 1 560px; }
 `;
 
 export async function writeReport(dir: string, results: WindowResult[], info: ReportInfo): Promise<ReportOutput> {
@@ -185,9 +186,9 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
       + `<td class="l">${r.model ? escapeHtml(`${r.model.background} + ${r.model.classifier} ×${r.model.ensemble}`) : '–'}</td>`
       + `<td>${num(r.model?.trainSeconds, 1)}</td><td>${analyses}</td><td class="l">${escapeHtml(r.trigger)}${r.error ? `: ${escapeHtml(r.error)}` : ''}</td></tr>`;
   });
-  parts.push('<table><thead><tr><th class="l">Window</th><th>SR [GeV]</th><th class="l">Working point</th><th>SR events</th><th>SB low</th><th>SB high</th>'
+  parts.push('<div class="scroll"><table><thead><tr><th class="l">Window</th><th>SR [GeV]</th><th class="l">Working point</th><th>SR events</th><th>SB low</th><th>SB high</th>'
     + '<th>Observed</th><th>Expected</th><th>Z</th><th>p</th><th class="l">Fit</th><th>χ²/ndf</th><th>Fit p</th><th class="l">Model</th><th>Train [s]</th><th>Analyses</th><th class="l">Trigger</th></tr></thead>'
-    + `<tbody>${rows.join('')}</tbody></table>`);
+    + `<tbody>${rows.join('')}</tbody></table></div>`);
 
   // Cut flow.
   parts.push('<h2 id="cutflow">Cut flow</h2>');

@@ -35,7 +35,8 @@ export interface GeneratorCalibration {
    *  tail (final-state radiation out of the jets) in a fraction `tailFraction` of events, |gauss| * tailSigma. */
   signalMass: { coreSigma: number; tailFraction: number; tailSigma: number };
   /** Jet mass of a resonance daughter: Gaussian core (relative, the default wB / mB), plus soft radiation added
-   *  in quadrature, m^2 += (pT * radiation * Exp(1))^2, and a fraction whose second prong falls outside the jet. */
+   *  in quadrature, m^2 += (pT * radiation * Exp(1))^2, and a fraction whose second prong falls outside the jet
+   *  (lostProngFraction at m/pT = 0.3, proportional to m/pT). */
   signalJetMass: { coreSigma: number; radiation: number; lostProngFraction: number };
   /** Probability that a daughter's tau21 quantile follows its soft-radiation strength (see generator.ts). */
   signalTau21RadiationCopula: number;

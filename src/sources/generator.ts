@@ -108,6 +108,8 @@ export function dijetMass(pt1: number, eta1: number, phi1: number, m1: number, p
 }
 
 const TWO_PI = 2 * Math.PI;
+/** m/pT at which `signalJetMass.lostProngFraction` is quoted (the X(500) jet of the LHCO signal). */
+const LOST_PRONG_RHO = 0.3;
 
 /** Resolved per-resonance parameters. */
 interface Resonance { mA: number; mB: number; mC: number; wA: number; wB: number; wC: number }
@@ -312,7 +314,9 @@ export class EventGenerator {
     const pStarTrue = twoBodyMomentum(res.mA, res.mB, res.mC);
     const ptEst = pStarTrue * sinT;
     const lostFrac = cal.signalJetMass.lostProngFraction;
-    const lostB = rng.uniform() < lostFrac, lostC = rng.uniform() < lostFrac;
+    // A prong falls outside the jet more often the wider the daughter's opening angle (~ 2 m / pT).
+    const lostB = rng.uniform() < Math.min(0.5, (lostFrac * res.mB) / (LOST_PRONG_RHO * ptEst));
+    const lostC = rng.uniform() < Math.min(0.5, (lostFrac * res.mC) / (LOST_PRONG_RHO * ptEst));
     const radiation = ptEst * cal.signalJetMass.radiation;
     const epsB = rng.exponential(), epsC = rng.exponential();
     const mB = this.daughterMass(rng, res.mB, res.wB, radiation * epsB, lostB);

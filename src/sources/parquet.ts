@@ -5,7 +5,7 @@ import { decompressPage, readDataPage, readDataPageV2 } from 'hyparquet/src/data
 import { getSchemaPath, getMaxDefinitionLevel } from 'hyparquet/src/schema.js';
 import { readPlain } from 'hyparquet/src/plain.js';
 import { compressors } from 'hyparquet-compressors';
-import type { ColumnDecoder, FileMetaData, SchemaElement, ColumnChunk } from 'hyparquet/src/types.js';
+import type { ColumnDecoder, FileMetaData, SchemaElement, ColumnChunk, PageHeader, RowGroup } from 'hyparquet/src/types.js';
 import type { Column, EventBatch } from '../events/batch.js';
 import { InputError, SourceError } from '../events/errors.js';
 import { expandPaths } from './paths.js';
@@ -105,21 +105,35 @@ async function* readParquetFile(
     }
     const leaves = leafColumns(meta.schema);
     const names = wanted ?? leaves.filter((l) => NUMERIC.has(l.element.type ?? '')).map((l) => l.name);
+    const projected: Leaf[] = [];
+    let schemaError: InputError | undefined;
+    for (const name of names) {
+      const leaf = leaves.find((l) => l.name === name);
+      if (!leaf) schemaError ??= new InputError(`missing column (file has: ${leaves.map((l) => l.name).join(', ')})`, { file, field: name });
+      else if (!NUMERIC.has(leaf.element.type ?? '')) schemaError ??= new InputError(`wrong type: ${leaf.element.type} is not numeric`, { file, field: name });
+      else projected.push(leaf);
+    }
+    if (schemaError) {
+      // The file cannot give these events: every row is lost, counted, and the run goes on with the next file.
+      if (!onFileError) throw schemaError;
+      onFileError(schemaError, Number(meta.num_rows));
+      return;
+    }
+    const fetch = (g: number) => readRowGroupBytes(fh, file, meta.row_groups[g]!, projected).catch((e: Error) => e);
+    // Prefetch: the next row group's bytes are read while this one is decoded and processed downstream.
+    let pending = meta.row_groups.length ? fetch(0) : undefined;
     let rowStart = 0;
     for (let g = 0; g < meta.row_groups.length; g++) {
       if (signal?.aborted) return;
-      const rg = meta.row_groups[g]!;
-      const rows = Number(rg.num_rows);
+      const rows = Number(meta.row_groups[g]!.num_rows);
+      const bytes = await pending!;
+      pending = g + 1 < meta.row_groups.length ? fetch(g + 1) : undefined;
       try {
+        if (bytes instanceof Error) throw bytes;
         const columns: Record<string, Column> = {};
-        for (const name of names) {
-          const leaf = leaves.find((l) => l.name === name);
-          if (!leaf) throw new InputError(`missing column (file has: ${leaves.map((l) => l.name).join(', ')})`, { file, field: name });
-          if (!NUMERIC.has(leaf.element.type ?? '')) {
-            throw new InputError(`wrong type: ${leaf.element.type} is not numeric`, { file, field: name });
-          }
-          const chunk = rg.columns[leaf.index]!;
-          columns[name] = await readColumnChunk(fh, file, meta.schema, leaf, chunk, rows, rowStart);
+        for (let c = 0; c < projected.length; c++) {
+          const leaf = projected[c]!;
+          columns[leaf.name] = decodeColumnChunk(bytes[c]!, file, meta.schema, leaf, meta.row_groups[g]!.columns[leaf.index]!, rows, rowStart);
         }
         yield {
           length: rows,
@@ -135,6 +149,7 @@ async function* readParquetFile(
       }
       rowStart += rows;
     }
+    await pending;
   } finally {
     await fh.close();
   }
@@ -155,28 +170,51 @@ function leafColumns(schema: SchemaElement[]): Leaf[] {
   return leaves;
 }
 
+function chunkRange(chunk: ColumnChunk): [number, number] {
+  const md = chunk.meta_data!;
+  const start = Number(md.dictionary_page_offset ?? md.data_page_offset);
+  return [start, start + Number(md.total_compressed_size)];
+}
+
+/**
+ * Read the projected column chunks of a row group: one read of the whole span when the projected chunks fill
+ * most of it (one syscall instead of one per column), else one read per chunk.
+ */
+async function readRowGroupBytes(fh: FileHandle, file: string, rg: RowGroup, leaves: Leaf[]): Promise<Uint8Array[]> {
+  const ranges = leaves.map((l) => {
+    if (!rg.columns[l.index]?.meta_data) throw new InputError('column chunk has no metadata', { file, field: l.name });
+    return chunkRange(rg.columns[l.index]!);
+  });
+  const lo = Math.min(...ranges.map((r) => r[0])), hi = Math.max(...ranges.map((r) => r[1]));
+  const wanted = ranges.reduce((a, r) => a + r[1] - r[0], 0);
+  const readExact = async (start: number, length: number, field: string): Promise<Uint8Array> => {
+    const buf = new Uint8Array(length);
+    const { bytesRead } = await fh.read(buf, 0, length, start);
+    if (bytesRead < length) throw new InputError(`truncated column chunk: ${bytesRead} of ${length} bytes at offset ${start}`, { file, field });
+    return buf;
+  };
+  if (wanted >= 0.5 * (hi - lo)) {
+    const span = await readExact(lo, hi - lo, leaves.map((l) => l.name).join(','));
+    return ranges.map(([a, b]) => span.subarray(a - lo, b - lo));
+  }
+  return Promise.all(ranges.map(([a, b], i) => readExact(a, b - a, leaves[i]!.name)));
+}
+
 /**
  * Decode one column chunk into a typed array of `rows` values (null → NaN, so validation rejects that row).
  * Hot: for the common single-page PLAIN FLOAT/DOUBLE chunk with no nulls the result is a view, not a copy.
  */
-async function readColumnChunk(
-  fh: FileHandle,
+function decodeColumnChunk(
+  bytes: Uint8Array,
   file: string,
   schema: SchemaElement[],
   leaf: Leaf,
   chunk: ColumnChunk,
   rows: number,
   rowStart: number,
-): Promise<Column> {
-  const md = chunk.meta_data;
-  if (!md) throw new InputError('column chunk has no metadata', { file, field: leaf.name, row: rowStart });
-  const start = Number(md.dictionary_page_offset ?? md.data_page_offset);
-  const length = Number(md.total_compressed_size);
-  const bytes = new Uint8Array(length);
-  const { bytesRead } = await fh.read(bytes, 0, length, start);
-  if (bytesRead < length) {
-    throw new InputError(`truncated column chunk: ${bytesRead} of ${length} bytes at offset ${start}`, { file, field: leaf.name, row: rowStart });
-  }
+): Column {
+  const md = chunk.meta_data!;
+  const length = bytes.length;
   const schemaPath = getSchemaPath(schema, [leaf.name]);
   const decoder: ColumnDecoder = {
     pathInSchema: md.path_in_schema,
@@ -188,7 +226,7 @@ async function readColumnChunk(
     compressors,
   };
   const maxDef = getMaxDefinitionLevel(schemaPath);
-  const reader = { view: new DataView(bytes.buffer), offset: 0 };
+  const reader = { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset: 0 };
   let out: Float32Array | Float64Array | undefined;
   let filled = 0;
   let dictionary: ArrayLike<number> | undefined;
@@ -200,6 +238,17 @@ async function readColumnChunk(
       const page = decompressPage(body, header.uncompressed_page_size, md.codec, compressors);
       const dictReader = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
       dictionary = toNumbers(readPlain(dictReader, md.type, header.dictionary_page_header!.num_values, leaf.element.type_length));
+      continue;
+    }
+    const page0 = plainPageValues(header, body, md.type, md.codec, maxDef);
+    if (page0) {
+      const plain = page0 instanceof Int32Array ? Float64Array.from(page0) : page0;
+      // Hot path: a PLAIN page with no nulls is one typed-array view over the (decompressed) page.
+      if (!out && filled === 0 && plain.length === rows) return plain;
+      out ??= md.type === 'FLOAT' ? new Float32Array(rows) : new Float64Array(rows);
+      if (filled + plain.length > rows) throw new InputError(`column chunk holds more values than the row group's ${rows} rows`, { file, field: leaf.name, row: rowStart });
+      out.set(plain, filled);
+      filled += plain.length;
       continue;
     }
     let page;
@@ -233,6 +282,53 @@ async function readColumnChunk(
     throw new InputError(`column chunk ends after ${filled} of ${rows} values`, { file, field: leaf.name, row: rowStart + filled });
   }
   return out!;
+}
+
+const PLAIN_WIDTH: Record<string, number> = { FLOAT: 4, DOUBLE: 8, INT32: 4 };
+
+/**
+ * Values of a PLAIN-encoded FLOAT/DOUBLE/INT32 data page without nulls, as a typed array (a view when the page
+ * is uncompressed and aligned), or undefined when the page needs the general decoder (dictionary or other
+ * encodings, nulls, repeated fields). Skips decoding definition levels when they say "all present": a v2 page
+ * reports num_nulls; a v1 page's levels are then a single RLE run of the maximum level.
+ */
+function plainPageValues(header: PageHeader, body: Uint8Array, type: string, codec: string, maxDef: number): Float32Array | Float64Array | Int32Array | undefined {
+  const width = PLAIN_WIDTH[type];
+  if (!width) return undefined;
+  let values: Uint8Array;
+  let count: number;
+  if (header.type === 'DATA_PAGE') {
+    const h = header.data_page_header!;
+    if (h.encoding !== 'PLAIN') return undefined;
+    const page = decompressPage(body, header.uncompressed_page_size, codec as never, compressors);
+    let at = 0;
+    if (maxDef > 0) {
+      if (h.definition_level_encoding !== 'RLE' || page.length < 5) return undefined;
+      const len = page[0]! | (page[1]! << 8) | (page[2]! << 16) | (page[3]! << 24);
+      // One RLE run: varint header (count << 1), then the level in ceil(bitWidth / 8) = 1 byte for maxDef < 256.
+      let p = 4, shift = 0, runHeader = 0, b: number;
+      do { b = page[p++]!; runHeader |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80 && shift < 35);
+      if ((runHeader & 1) !== 0 || runHeader >>> 1 !== h.num_values || page[p] !== maxDef) return undefined;
+      at = 4 + len;
+    }
+    count = h.num_values;
+    values = page.subarray(at);
+  } else if (header.type === 'DATA_PAGE_V2') {
+    const h = header.data_page_header_v2!;
+    if (h.encoding !== 'PLAIN' || h.num_nulls !== 0 || h.repetition_levels_byte_length !== 0) return undefined;
+    const levels = h.definition_levels_byte_length;
+    const rest = body.subarray(levels);
+    values = h.is_compressed === false || codec === 'UNCOMPRESSED'
+      ? rest
+      : decompressPage(rest, header.uncompressed_page_size - levels, codec as never, compressors);
+    count = h.num_values;
+  } else {
+    return undefined;
+  }
+  if (values.length < count * width) return undefined;
+  const aligned = values.byteOffset % width === 0 ? values : values.slice(0, count * width);
+  const ctor = type === 'FLOAT' ? Float32Array : type === 'DOUBLE' ? Float64Array : Int32Array;
+  return new ctor(aligned.buffer as ArrayBuffer, aligned.byteOffset, count);
 }
 
 /** Typed view of decoded page values as numbers (INT64 via Number, booleans as 0/1). */

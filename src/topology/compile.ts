@@ -1,5 +1,5 @@
 import { from, type Observable } from 'rxjs';
-import { CUT_PRESETS, CutFlow, cutFeatures, type Cut } from '../events/cuts.js';
+import { CUT_PRESETS, CutFlow, cutFeatures, firstDerivedCut, type Cut } from '../events/cuts.js';
 import type { DecodeSpec } from '../events/decode.js';
 import { DERIVED_FEATURES } from '../events/derive.js';
 import { TopologyError } from '../events/errors.js';
@@ -16,7 +16,8 @@ import type { Topology } from './schema.js';
 
 /**
  * Compile a validated topology into a runnable flow: the source, the window buffers, and a cold Observable of
- * WindowResults that runs source → decode → derive → select → route → trigger → analyse when subscribed.
+ * WindowResults that runs source → decode → derive → select → route → trigger → analyse when subscribed (select
+ * and derive alternate so that expensive features are computed only for events that survive the cheap cuts).
  * Stages come from the operator registry in flow order; a topology only parameterises them.
  */
 export interface CompiledRun {
@@ -132,11 +133,20 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     runId: opts.runId, topology: t.name, features: t.features, binning: t.binning, workingPoints: t.workingPoints,
     fit: t.fit, concurrency: t.analysis.concurrency, queue: t.analysis.queue, model,
   };
+  // Cuts on source columns run first; features the later cuts read are derived only for their survivors, and the
+  // features the windows store (mjj above all) only for the events selected.
+  const isDerived = (f: string) => derived.includes(f);
+  const k = firstDerivedCut(cuts, isDerived);
+  const forCuts = cutFeatures(cuts.slice(k)).filter(isDerived);
+  const forWindows = derived.filter((f) => !forCuts.includes(f));
   const op = OPERATORS;
   const results$ = from(source.batches()).pipe(
     op.decode(spec, ctx),
-    op.derive(derived, t.derive.mjj),
-    op.select(cuts, ctx),
+    op.derive([], t.derive.mjj, { orderJets: true }),
+    op.select(cuts.slice(0, k), ctx, { offset: 0, first: true, last: false }),
+    op.derive(forCuts, t.derive.mjj, { orderJets: false }),
+    op.select(cuts.slice(k), ctx, { offset: k, first: false, last: true }),
+    op.derive(forWindows, t.derive.mjj, { orderJets: false }),
     op.route(buffers, ctx),
     op.trigger(buffers, t.trigger, ctx),
     op.analyse(buffers, plan, selectHistograms, stats, ctx),

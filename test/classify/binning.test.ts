@@ -22,3 +22,20 @@ describe('quantile binning', () => {
     expect(binColumn(Float32Array.of(NaN), m.thresholds[0]!)[0]).toBe(MISSING_BIN);
   });
 });
+
+describe('one-pass radix binning', () => {
+  it('gives the same edges and bins as the sort-and-search path, negatives and NaN included', async () => {
+    const { fitAndBinRowMajor, binRowMajor } = await import('../../src/classify/binning.js');
+    const { mulberry32 } = await import('../../src/classify/random.js');
+    const rand = mulberry32(9);
+    const n = 5000;
+    const a = Float32Array.from({ length: n }, () => (rand() - 0.5) * 1e3);
+    const b = Float32Array.from({ length: n }, (_, i) => (i % 97 === 0 ? NaN : Math.round(rand() * 20) - 10));
+    const rows = iota(n).filter((i) => i % 3 !== 0);
+    const fast = fitAndBinRowMajor([a, b], rows, { maxBins: 64 });
+    const ref = fitBinMapper([a, b], rows, { maxBins: 64 });
+    expect(Array.from(fast.mapper.thresholds[0]!)).toEqual(Array.from(ref.thresholds[0]!));
+    expect(Array.from(fast.mapper.thresholds[1]!)).toEqual(Array.from(ref.thresholds[1]!));
+    expect(Array.from(fast.binned)).toEqual(Array.from(binRowMajor(ref, [a, b], rows)));
+  });
+});

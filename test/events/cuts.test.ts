@@ -24,8 +24,11 @@ describe('cuts', () => {
     expect(passed).toEqual([4, 3, 2, 1, 1]);
     expect(Array.from(b.selection!)).toEqual([0]);
     const flow = new CutFlow(ATLAS2024_CUTS);
-    flow.add(5, passed);
-    flow.add(5, passed);
+    flow.enter(5);
+    flow.add(passed);
+    flow.enter(5);
+    flow.add(passed.slice(0, 2));
+    flow.add(passed.slice(2), 2);
     expect(flow.entries().map((e) => e.pass)).toEqual([10, 8, 6, 4, 2, 2]);
     expect(flow.entries()[5]!.cut).toBe('|delta y| < 1.2');
   });
