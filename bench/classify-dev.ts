@@ -11,7 +11,17 @@ console.log('read', (Date.now() - t0) / 1000);
 const data = concat(tr, va);
 const bkg: number[] = [], rest: number[] = [];
 for (let i = 0; i < te.n; i++) { if (te.label[i] === 0 && bkg.length < 20000) bkg.push(i); else rest.push(i); }
-const tmpl = take(te, bkg); const ev = take(te, rest);
+let tmpl = take(te, bkg); const ev = take(te, rest);
+if (process.env.KDE) {
+  const { mulberry32 } = await import('../src/classify/random.js');
+  const rand = mulberry32(99); const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  const over = Number(process.env.OVER ?? 5), h = Number(process.env.KDE);
+  const sd = tmpl.columns.map((c) => { let s = 0, s2 = 0; for (const v of c) { s += v; s2 += v * v; } const m = s / c.length; return Math.sqrt(s2 / c.length - m * m); });
+  const n2 = tmpl.n * over;
+  const cols = tmpl.columns.map(() => new Float32Array(n2));
+  for (let k = 0; k < n2; k++) { const i = Math.floor(rand() * tmpl.n); for (let f = 0; f < cols.length; f++) cols[f]![k] = tmpl.columns[f]![i]! + h * sd[f]! * gauss(); }
+  tmpl = { columns: cols, mjj: new Float32Array(n2), label: new Uint8Array(n2), n: n2 };
+}
 const all = concat(data, tmpl);
 const y = new Uint8Array(all.n); y.fill(1, 0, data.n);
 const w = new Float32Array(all.n); w.fill(1, 0, data.n); w.fill(process.env.NOW ? 1 : data.n / tmpl.n, data.n);

@@ -31,6 +31,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`sideband: unknown command '${name}'\n${usage()}`);
     return 2;
   }
+  if (rest[0] === '--help' || rest[0] === '-h') {
+    process.stdout.write(`sideband ${name}: ${cmd.summary}\n`);
+    return 0;
+  }
   const code = await (await cmd.load())(rest);
   return typeof code === 'number' ? code : 0;
 }

@@ -19,7 +19,7 @@
  */
 import type { EventBatch } from '../events/batch.js';
 import type { Source } from './source.js';
-import { Xoshiro128, quantileLookup } from './generator-random.js';
+import { Xoshiro128, normalQuantile, quantileLookup } from './generator-random.js';
 import { DijetMassSampler } from './generator-spectrum.js';
 import { CALIBRATION, type GeneratorCalibration } from './generator-calibration.js';
 
@@ -110,6 +110,9 @@ export function dijetMass(pt1: number, eta1: number, phi1: number, m1: number, p
 const TWO_PI = 2 * Math.PI;
 /** m/pT at which `signalJetMass.lostProngFraction` is quoted (the X(500) jet of the LHCO signal). */
 const LOST_PRONG_RHO = 0.3;
+/** Grid over m/pT in [0, RHO_GRID_MAX) giving the first tau21 bin to test (lookup instead of a scan). */
+const RHO_GRID_CELLS = 1024;
+const RHO_GRID_MAX = 1;
 
 /** Resolved per-resonance parameters. */
 interface Resonance { mA: number; mB: number; mC: number; wA: number; wB: number; wC: number }
@@ -136,10 +139,12 @@ export class EventGenerator {
   private readonly rhoTable: Float64Array;
   private readonly tau21Edges: Float64Array;
   private readonly tau21Tables: Float64Array[];
+  private readonly rhoBinOfCell: Uint8Array;
   private readonly twoProngLow: Float64Array;
   private readonly twoProngHigh: Float64Array;
   private readonly twoProngLnRho: [number, number];
   private readonly chiMax: number;
+  private readonly tau1PerRhoTable: Float64Array;
 
   constructor(opts: GeneratorOptions) {
     if (!(Number.isInteger(opts.events) && opts.events >= 0)) throw new Error(`generator: events must be a non-negative integer (got ${opts.events})`);
@@ -168,10 +173,20 @@ export class EventGenerator {
     this.rhoTable = Float64Array.from(this.cal.rhoQuantiles);
     this.tau21Edges = Float64Array.from(this.cal.tau21Qcd.rhoEdges);
     this.tau21Tables = this.cal.tau21Qcd.quantiles.map((q) => Float64Array.from(q));
+    this.rhoBinOfCell = new Uint8Array(RHO_GRID_CELLS);
+    for (let c = 0, b = 0; c < RHO_GRID_CELLS; c++) {
+      const lo = (c * RHO_GRID_MAX) / RHO_GRID_CELLS;
+      while (b < this.tau21Edges.length - 2 && lo >= this.tau21Edges[b + 1]!) b++;
+      this.rhoBinOfCell[c] = b;
+    }
     this.twoProngLow = Float64Array.from(this.cal.tau21TwoProng.quantiles[0]);
     this.twoProngHigh = Float64Array.from(this.cal.tau21TwoProng.quantiles[1]);
     this.twoProngLnRho = [Math.log(this.cal.tau21TwoProng.rho[0]), Math.log(this.cal.tau21TwoProng.rho[1])];
     this.chiMax = Math.exp(this.cal.maxDeltaY);
+    // Log-normal tau1/(m/pT) as a quantile table: one lookup instead of exp() per jet.
+    const t1p = this.cal.tau1PerRho;
+    this.tau1PerRhoTable = new Float64Array(4097);
+    for (let k = 0; k <= 4096; k++) this.tau1PerRhoTable[k] = t1p.median * Math.exp(t1p.logSigma * normalQuantile(Math.min(Math.max(k / 4096, 1e-4), 1 - 1e-4)));
   }
 
   get remaining(): number { return this.total - this.produced; }
@@ -215,8 +230,10 @@ export class EventGenerator {
 
   /** Per-jet tau21 of a QCD jet with this m/pT. Hot. */
   private tau21Qcd(rng: Xoshiro128, rho: number): number {
+    // Start from the precomputed bin of rho's grid cell; at most a step or two to the exact bin.
+    const cell = Math.min(RHO_GRID_CELLS - 1, (rho * RHO_GRID_CELLS / RHO_GRID_MAX) | 0);
     const edges = this.tau21Edges;
-    let b = 0;
+    let b = this.rhoBinOfCell[cell]!;
     const last = edges.length - 2;
     while (b < last && rho >= edges[b + 1]!) b++;
     return quantileLookup(this.tau21Tables[b]!, rng.uniform());
@@ -231,8 +248,7 @@ export class EventGenerator {
 
   /** Write tau1, tau2, tau3 of jet `j` (1 or 2) from its m/pT and tau21. */
   private writeTaus(out: JetColumns, j: number, i: number, rng: Xoshiro128, rho: number, tau21: number, twoProng: boolean): void {
-    const t1p = this.cal.tau1PerRho;
-    let tau1 = rho * t1p.median * Math.exp(t1p.logSigma * rng.normal());
+    let tau1 = rho * quantileLookup(this.tau1PerRhoTable, rng.uniform());
     if (tau1 > 0.95) tau1 = 0.95;
     const t32 = twoProng ? this.cal.tau32TwoProng : this.cal.tau32Qcd;
     let tau32 = t32.mean + t32.sigma * rng.normal();
@@ -247,8 +263,9 @@ export class EventGenerator {
     const rng = this.bkg;
     const cal = this.cal;
     const mjj = this.spectrum.sample(rng);
-    const dy = Math.log(1 + rng.uniform() * (this.chiMax - 1));
-    const halfDy = 0.5 * dy;
+    // chi = exp|dy| flat; cosh(dy) and the jets' sinh(y) follow from chi and exp(yb) without hyperbolic calls.
+    const chi = 1 + rng.uniform() * (this.chiMax - 1);
+    const halfDy = 0.5 * Math.log(chi);
     // Dijet boost, truncated so that both jets stay inside the acceptance.
     const maxBoost = cal.maxRapidity - halfDy;
     let yb = cal.boostSigma * rng.normal();
@@ -262,18 +279,21 @@ export class EventGenerator {
     // mjj^2 = m1^2 + m2^2 + 2 (mT1 mT2 cosh dy - pT1 pT2 cos dphi) with m_i = rho_i pT_i, pT2 = r pT1:
     // every term scales with pT1^2, so pT1 = mjj / sqrt(K).
     const s1 = Math.sqrt(1 + rho1 * rho1), s2 = Math.sqrt(1 + rho2 * rho2);
-    const K = rho1 * rho1 + r * r * rho2 * rho2 + 2 * r * (s1 * s2 * Math.cosh(dy) - Math.cos(dphi));
+    const K = rho1 * rho1 + r * r * rho2 * rho2 + 2 * r * (s1 * s2 * 0.5 * (chi + 1 / chi) - Math.cos(dphi));
     const pt1 = mjj / Math.sqrt(K);
     const pt2 = r * pt1;
-    const sign = rng.uniform() < 0.5 ? 1 : -1;
-    const y1 = yb + sign * halfDy, y2 = yb - sign * halfDy;
+    const sqrtChi = Math.sqrt(chi);
+    const eyb = Math.exp(yb);
+    const forward = rng.uniform() < 0.5;
+    const ey1 = forward ? eyb * sqrtChi : eyb / sqrtChi;
+    const ey2 = forward ? eyb / sqrtChi : eyb * sqrtChi;
     let phi1 = TWO_PI * rng.uniform() - Math.PI;
     let phi2 = phi1 + (rng.uniform() < 0.5 ? dphi : -dphi);
     if (phi2 >= Math.PI) phi2 -= TWO_PI; else if (phi2 < -Math.PI) phi2 += TWO_PI;
     if (phi1 >= Math.PI) phi1 -= TWO_PI;
     // pseudorapidity from rapidity: pz = mT sinh y, so sinh(eta) = sqrt(1 + rho^2) sinh(y).
-    out.setJet(1, i, pt1, Math.asinh(s1 * Math.sinh(y1)), phi1, rho1 * pt1);
-    out.setJet(2, i, pt2, Math.asinh(s2 * Math.sinh(y2)), phi2, rho2 * pt2);
+    out.setJet(1, i, pt1, Math.asinh(s1 * 0.5 * (ey1 - 1 / ey1)), phi1, rho1 * pt1);
+    out.setJet(2, i, pt2, Math.asinh(s2 * 0.5 * (ey2 - 1 / ey2)), phi2, rho2 * pt2);
     this.writeTaus(out, 1, i, rng, rho1, this.tau21Qcd(rng, rho1), false);
     this.writeTaus(out, 2, i, rng, rho2, this.tau21Qcd(rng, rho2), false);
   }
