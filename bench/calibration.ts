@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { EventBatch } from '../src/events/batch.js';
 import { EventGenerator, type GeneratorOptions } from '../src/sources/generator.js';
 import { CALIBRATION, type GeneratorCalibration } from '../src/sources/generator-calibration.js';
-import { fitDijetSpectrum } from '../src/sources/generator-spectrum.js';
+import { dijetBinIntegral, fitDijetSpectrum } from '../src/sources/generator-spectrum.js';
 import {
   LHCO_SR_CUTS, atlasFitBins, correlation, generatedFeatures, ksDistance, loadAtlasSpectrum, loadLhcoFeatures,
   mean, quantileSorted, sorted, spearman, type AtlasBin, type DijetFeatures,
@@ -297,55 +297,76 @@ async function main(): Promise<void> {
 
   // mjj spectrum: 1M background events in the ATLAS range, binned like ATLAS, normalised.
   const nSpectrum = 1_000_000;
-  generate({ events: 200_000, seed: 41, calibration: cal }); // JIT warm-up, not timed
-  const t0 = performance.now();
   const spectrum = generate({ events: nSpectrum, seed: 42, calibration: cal });
-  const genSeconds = (performance.now() - t0) / 1000;
-  const counts = new Float64Array(atlas.length), countsCut = new Float64Array(atlas.length);
+  // Throughput: best of 3 streamed runs (batches dropped as they come, as a pipeline consumes them).
+  let genSeconds = Infinity;
+  for (let rep = 0; rep < 3; rep++) {
+    const g = new EventGenerator({ events: nSpectrum, seed: 42 + rep, signals: [{ ...lhcoSignalSpec, n: 1000 }], calibration: cal });
+    const t0 = performance.now();
+    while (g.remaining > 0) g.next(65536);
+    genSeconds = Math.min(genSeconds, (performance.now() - t0) / 1000);
+  }
+  // The spectrum falls by six orders of magnitude, so it is sampled in mjj slices (thresholds below), each slice
+  // weighted by the dijet-function probability above its threshold and used for the ATLAS bins up to the next
+  // threshold: the tail is then compared with as many events as the bulk. Slice 0 is the 1M-event sample above.
+  const sliceMins = [1100, 2500, 4000, 5500];
+  const integral = (a: number, b: number) => { let t = 0; for (let x = a; x < b; x += 50) t += dijetBinIntegral(cal.dijet, x, Math.min(b, x + 50), 13000); return t; };
+  const top = atlas[atlas.length - 1]!.high;
+  const total = integral(sliceMins[0]!, top);
+  const sumW = new Float64Array(atlas.length), sumW2 = new Float64Array(atlas.length);
+  const sumWCut = new Float64Array(atlas.length), sumW2Cut = new Float64Array(atlas.length);
   const massSlices: { mjj: number[]; mLight: number[]; mHeavy: number[] } = { mjj: [], mLight: [], mHeavy: [] };
   let nCut = 0;
-  for (const b of spectrum) {
-    const c = b.columns;
-    for (let i = 0; i < b.length; i++) {
-      const m = c.mjj![i]!;
-      let lo = 0, hi = atlas.length - 1;
-      while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (atlas[mid]!.low <= m) lo = mid; else hi = mid - 1; }
-      const inRange = m >= atlas[0]!.low && m < atlas[atlas.length - 1]!.high;
-      if (inRange) counts[lo]!++;
-      if (passesTableI(c, i)) nCut++;
-      if (Math.abs(rapidityGap(c, i)) < 1.2 && inRange) countsCut[lo]!++;
-      const m1 = c.jet1_m![i]!, m2 = c.jet2_m![i]!;
-      massSlices.mjj.push(m); massSlices.mLight.push(Math.min(m1, m2)); massSlices.mHeavy.push(Math.max(m1, m2));
+  for (let sl = 0; sl < sliceMins.length; sl++) {
+    const lowEdge = sliceMins[sl]!, highEdge = sliceMins[sl + 1] ?? top;
+    const batches = sl === 0 ? spectrum : generate({ events: 500_000, seed: 420 + sl, mjjMin: lowEdge, calibration: cal });
+    const nEvents = batches.reduce((a, b) => a + b.length, 0);
+    const w = integral(lowEdge, top) / total / nEvents;
+    for (const b of batches) {
+      const c = b.columns;
+      for (let i = 0; i < b.length; i++) {
+        const m = c.mjj![i]!;
+        if (sl === 0) {
+          if (passesTableI(c, i)) nCut++;
+          const m1 = c.jet1_m![i]!, m2 = c.jet2_m![i]!;
+          massSlices.mjj.push(m); massSlices.mLight.push(Math.min(m1, m2)); massSlices.mHeavy.push(Math.max(m1, m2));
+        }
+        if (m < lowEdge || m >= highEdge) continue;
+        let lo = 0, hi = atlas.length - 1;
+        while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (atlas[mid]!.low <= m) lo = mid; else hi = mid - 1; }
+        sumW[lo]! += w; sumW2[lo]! += w * w;
+        if (Math.abs(rapidityGap(c, i)) < 1.2) { sumWCut[lo]! += w; sumW2Cut[lo]! += w * w; }
+      }
     }
   }
   const obsTotal = atlas.reduce((a, r) => a + r.observed, 0);
-  const shapeChi2 = (cnt: Float64Array) => {
-    const tot = cnt.reduce((a, v) => a + v, 0);
-    let chi2 = 0, ndf = 0, cdfG = 0, cdfA = 0, ks = 0;
+  const shapeChi2 = (sw: Float64Array, sw2: Float64Array) => {
+    const tot = sw.reduce((a, v) => a + v, 0);
+    let chi2 = 0, bins = 0, cdfG = 0, cdfA = 0, ks = 0;
     atlas.forEach((r, k) => {
-      cdfG += cnt[k]! / tot; cdfA += r.observed / obsTotal; ks = Math.max(ks, Math.abs(cdfG - cdfA));
-      if (cnt[k]! < 5) return;
-      const g = cnt[k]! / tot, a = r.observed / obsTotal;
-      chi2 += (g - a) ** 2 / (cnt[k]! / tot ** 2 + r.observed / obsTotal ** 2);
-      ndf++;
+      cdfG += sw[k]! / tot; cdfA += r.observed / obsTotal; ks = Math.max(ks, Math.abs(cdfG - cdfA));
+      if (sw2[k]! === 0 || sw[k]! ** 2 / sw2[k]! < 5) return; // fewer than 5 effective generated events
+      const g = sw[k]! / tot, a = r.observed / obsTotal;
+      chi2 += (g - a) ** 2 / (sw2[k]! / tot ** 2 + r.observed / obsTotal ** 2);
+      bins++;
     });
-    return { chi2: round(chi2, 5), bins: ndf, ksBinned: round(ks, 4), events: tot };
+    return { chi2: round(chi2, 5), bins, ksBinned: round(ks, 4) };
   };
   const dj = fitDijetSpectrum(atlasFitBins(atlas), 13000, 4);
 
   const specRows: Record<string, number | string>[] = [];
-  const totG = counts.reduce((a, v) => a + v, 0), totC = countsCut.reduce((a, v) => a + v, 0);
+  const totG = sumW.reduce((a, v) => a + v, 0), totC = sumWCut.reduce((a, v) => a + v, 0);
   atlas.forEach((r, k) => {
     const w = r.high - r.low, x = 0.5 * (r.low + r.high);
     if (r.observed > 0) specRows.push({ x, y: r.observed / obsTotal / w, sample: 'ATLAS 139 fb⁻¹ (observed)' });
-    if (counts[k]! > 0) specRows.push({ x, y: counts[k]! / totG / w, sample: 'generated' });
-    if (countsCut[k]! > 0) specRows.push({ x, y: countsCut[k]! / totC / w, sample: 'generated, |Δy| < 1.2 (ATLAS |y*| < 0.6)' });
+    if (sumW[k]! > 0) specRows.push({ x, y: sumW[k]! / totG / w, sample: 'generated' });
+    if (sumWCut[k]! > 0) specRows.push({ x, y: sumWCut[k]! / totC / w, sample: 'generated, |Δy| < 1.2 (ATLAS |y*| < 0.6)' });
   });
   await mkdir(outDir, { recursive: true });
   const files: string[] = [];
   files.push(...await save('mjj_spectrum', {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: 'Background mjj: generated (1M events) vs ATLAS 139 fb⁻¹ dijet spectrum', subtitle: 'each normalised to unit area over 1.1–8.2 TeV; the generated tail above 5.5 TeV holds single events' },
+    title: { text: 'Background mjj: generated vs ATLAS 139 fb⁻¹ dijet spectrum (arXiv:1910.08447)', subtitle: 'each normalised to unit area over 1.1–8.2 TeV; generated in mjj slices from 1.1, 2.5, 4.0, 5.5 TeV (2.5M events), weighted' },
     width: 560, height: 360,
     data: { values: specRows },
     mark: { type: 'point', filled: true, size: 22 },
@@ -429,20 +450,23 @@ async function main(): Promise<void> {
   // Peer: NumPy filling the same 15 float32 columns + a uint8 label with normal deviates (a floor for any generator).
   const peer = spawnSync('/usr/bin/python3', ['-c', `
 import numpy as np, time
-n=${nSpectrum}; rng=np.random.default_rng(1); t=time.perf_counter()
-cols=[rng.standard_normal(n, dtype=np.float32) for _ in range(15)]; lab=(rng.random(n)<0.001).astype(np.uint8)
-print(time.perf_counter()-t)`], { encoding: 'utf8' });
+n=${nSpectrum}; rng=np.random.default_rng(1); best=1e9
+for rep in range(3):
+    t=time.perf_counter()
+    cols=[rng.standard_normal(n, dtype=np.float32) for _ in range(15)]; lab=(rng.random(n)<0.001).astype(np.uint8)
+    best=min(best, time.perf_counter()-t)
+print(best)`], { encoding: 'utf8' });
   const peerSeconds = peer.status === 0 ? Number(peer.stdout.trim()) : null;
 
   const result = {
     bench: 'calibration',
     mode: fit ? 'fit' : 'compare',
-    generator: { events: nSpectrum, seconds: round(genSeconds, 4), eventsPerSecond: Math.round(nSpectrum / genSeconds) },
-    peer: { what: 'numpy default_rng: 15 float32 standard_normal columns + uint8 label, same N', seconds: peerSeconds, ratioGeneratorOverPeerTime: peerSeconds ? round(genSeconds / peerSeconds, 3) : null, error: peer.status === 0 ? undefined : (peer.stderr || String(peer.error)).slice(0, 200) },
+    generator: { what: 'EventGenerator, 1M events (1000 signal) in batches of 65536, best of 3, one thread', events: nSpectrum, seconds: round(genSeconds, 4), eventsPerSecond: Math.round(nSpectrum / genSeconds) },
+    peer: { what: 'numpy default_rng: 15 float32 standard_normal columns + uint8 label, same N, best of 3', seconds: peerSeconds, ratioGeneratorOverPeerTime: peerSeconds ? round(genSeconds / peerSeconds, 3) : null, error: peer.status === 0 ? undefined : (peer.stderr || String(peer.error)).slice(0, 200) },
     mjj: {
       dijetFitToAtlasFit: { chi2: round(dj.chi2, 5), ndf: dj.ndf, coefficients: dj.coef.map((c) => round(c, 8)) },
-      generatedVsAtlasObserved: shapeChi2(counts),
-      generatedDeltaYCutVsAtlasObserved: shapeChi2(countsCut),
+      generatedVsAtlasObserved: shapeChi2(sumW, sumW2),
+      generatedDeltaYCutVsAtlasObserved: shapeChi2(sumWCut, sumW2Cut),
       tableIPassFraction: round(nCut / nSpectrum, 4),
     },
     lhcoBackground: compareFeatures(bgGen, bgRef),

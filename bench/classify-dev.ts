@@ -27,16 +27,20 @@ const y = new Uint8Array(all.n); y.fill(1, 0, data.n);
 const w = new Float32Array(all.n); w.fill(1, 0, data.n); w.fill(process.env.NOW ? 1 : data.n / tmpl.n, data.n);
 const N = Number(process.argv[3] ?? 5);
 const params = JSON.parse(process.argv[4] ?? '{}');
-const avg = new Float64Array(ev.n);
+const avg = new Float64Array(ev.n); const avgL = new Float64Array(ev.n); const all_: Float64Array[] = [];
 let tt = 0;
 for (let m = 0; m < N; m++) {
   const s = performance.now();
-  const model = fitHgb({ columns: all.columns, y, weight: w }, { ...params, seed: m });
+  let rowsM: Uint32Array | undefined;
+  if (process.env.BAG) { const { mulberry32 } = await import('../src/classify/random.js'); const rr = mulberry32(1000 + m); const f = Number(process.env.BAG); const arr: number[] = []; for (let i = 0; i < all.n; i++) if (rr() < f) arr.push(i); rowsM = Uint32Array.from(arr); }
+  const model = fitHgb({ columns: all.columns, y, weight: w, rows: rowsM }, { ...params, seed: m });
   tt += performance.now() - s;
   const p = predictProba(model, ev.columns);
-  for (let i = 0; i < ev.n; i++) avg[i] += p[i]! / N;
+  for (let i = 0; i < ev.n; i++) { avg[i] += p[i]! / N; avgL[i] += Math.log(p[i]! / (1 - p[i]!)) / N; } all_.push(p);
   const r = rocCurve(p, ev.label);
   console.log(m, model.nIter, ((performance.now() - s) / 1000).toFixed(3), auc(r).toFixed(4), maxSic(r).toFixed(2), maxSic(r, 100).toFixed(2));
 }
 const r = rocCurve(avg, ev.label);
 console.log('ens', (tt / N / 1000).toFixed(3), auc(r).toFixed(4), maxSic(r).toFixed(2), maxSic(r, 100).toFixed(2));
+{ const r2 = rocCurve(avgL, ev.label); console.log('logit-avg', auc(r2).toFixed(4), maxSic(r2).toFixed(2), maxSic(r2, 100).toFixed(2)); }
+{ const med = new Float64Array(ev.n); const col = new Float64Array(N); for (let i = 0; i < ev.n; i++) { for (let m = 0; m < N; m++) col[m] = all_[m]![i]!; col.sort(); med[i] = col[N >> 1]!; } const r3 = rocCurve(med, ev.label); console.log('median', auc(r3).toFixed(4), maxSic(r3).toFixed(2), maxSic(r3, 100).toFixed(2)); }

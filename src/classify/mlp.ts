@@ -138,8 +138,10 @@ export async function fitMlp(
     if (params.dropout > 0) model.add(tf.layers.dropout({ rate: params.dropout, seed: Math.floor(rand() * 2 ** 31) }));
     inDim = units;
   }
+  // The output unit is linear here and the sigmoid is folded into the loss (fewer ops per step, stable for large
+  // logits); predictMlp applies the sigmoid.
   model.add(
-    tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: Math.floor(rand() * 2 ** 31) }) }),
+    tf.layers.dense({ units: 1, activation: 'linear', kernelInitializer: tf.initializers.glorotUniform({ seed: Math.floor(rand() * 2 ** 31) }) }),
   );
   const optimizer = tf.train.adam(params.learningRate);
 
@@ -154,30 +156,31 @@ export async function fitMlp(
   let vX: import('@tensorflow/tfjs').Tensor2D | undefined;
   let vY: import('@tensorflow/tfjs').Tensor2D | undefined;
   let vW: import('@tensorflow/tfjs').Tensor2D | undefined;
-  if (data.validationRows && data.validationRows.length > 0) {
-    const vr = data.validationRows;
+  const vr = data.validationRows && data.validationRows.length > 0 ? data.validationRows : undefined;
+  if (vr) {
     vX = tf.tensor2d(gather(data.columns, vr, mean, std), [vr.length, nF]);
     vY = tf.tensor2d(Float32Array.from(vr, (r) => data.y[r]!), [vr.length, 1]);
     vW = tf.tensor2d(Float32Array.from(vr, (r) => (data.weight ? data.weight[r]! : 1)), [vr.length, 1]);
   }
   const bs = params.batchSize;
-  const perm = new Uint32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
+  // The whole training set lives in backend memory once; each step gathers its batch by an index tensor, so a
+  // step creates one small tensor instead of copying three batches in from JS.
+  const Xt = tf.tensor2d(X, [n, nF]);
+  const Yt = tf.tensor2d(Y, [n, 1]);
+  const Wt = tf.tensor2d(W, [n, 1]);
+  const perm = new Int32Array(n);
   const bx = new Float32Array(bs * nF);
   const by = new Float32Array(bs);
   const bw = new Float32Array(bs);
+  for (let i = 0; i < n; i++) perm[i] = i;
   const validationLoss: number[] = [];
   let best = Infinity;
   let bestWeights: import('@tensorflow/tfjs').Tensor[] | undefined;
   let sinceBest = 0;
   let epochs = 0;
-  const weightedBce = (p: import('@tensorflow/tfjs').Tensor, y: import('@tensorflow/tfjs').Tensor, w: import('@tensorflow/tfjs').Tensor) =>
-    tf.tidy(() => {
-      const eps = 1e-7;
-      const pc = p.clipByValue(eps, 1 - eps);
-      const l = y.mul(pc.log()).add(tf.scalar(1).sub(y).mul(tf.scalar(1).sub(pc).log())).neg();
-      return l.mul(w).sum().div(w.sum()) as import('@tensorflow/tfjs').Scalar;
-    });
+  const weightedBce = (logits: import('@tensorflow/tfjs').Tensor, y: import('@tensorflow/tfjs').Tensor, w: import('@tensorflow/tfjs').Tensor) =>
+    // Weighted mean of softplus(z) − y·z, the binary cross-entropy of sigmoid(z).
+    tf.tidy(() => tf.softplus(logits).sub(y.mul(logits)).mul(w).sum().div(w.sum()) as import('@tensorflow/tfjs').Scalar);
   for (let epoch = 0; epoch < params.maxEpochs; epoch++) {
     for (let i = n - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
@@ -203,7 +206,9 @@ export async function fitMlp(
     epochs = epoch + 1;
     opts.onEpoch?.(epochs, params.maxEpochs);
     if (vX && vY && vW) {
-      const lossT = tf.tidy(() => weightedBce(model.predict(vX) as import('@tensorflow/tfjs').Tensor, vY, vW));
+      const lossT = tf.tidy(() => {
+        return weightedBce(model.predict(vX) as import('@tensorflow/tfjs').Tensor, vY, vW);
+      });
       const loss = (await lossT.data())[0]!;
       lossT.dispose();
       validationLoss.push(loss);
@@ -215,6 +220,9 @@ export async function fitMlp(
       } else if (++sinceBest >= params.patience) break;
     }
   }
+  Xt.dispose();
+  Yt.dispose();
+  Wt.dispose();
   if (bestWeights) model.setWeights(bestWeights);
   const layers: MlpModel['layers'] = [];
   for (const layer of model.layers) {
@@ -251,7 +259,7 @@ export function predictMlp(model: MlpModel, columns: NumericColumn[], rows?: Uin
       for (let u = 0; u < units; u++) {
         let s = bias[u]!;
         for (let i = 0; i < dim; i++) s += a[i]! * kernel[i * units + u]!;
-        b[u] = last ? 1 / (1 + Math.exp(-s)) : s > 0 ? s : 0;
+        b[u] = last ? 1 / (1 + Math.exp(-s)) : s > 0 ? s : 0; // linear output unit + sigmoid
       }
       const t = a;
       a = b;

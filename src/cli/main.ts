@@ -7,8 +7,9 @@ export type Command = (argv: string[]) => Promise<number | void>;
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   run: { summary: 'run a topology: sideband run <topology.yaml> [--out DIR] [--set a.b=v]...', load: async () => (await import('./run.js')).runCommand },
   generate: { summary: 'write calibrated dijet events: sideband generate --events N --seed S [--signal "mA=3500,mB=500,mC=100,n=1000"]... --out FILE.parquet', load: async () => (await import('./generate.js')).generateCommand },
+  produce: { summary: 'replay events into a topic: sideband produce --from FILE.parquet|generate --topic T [--format arrow|json] [--rate R]', load: async () => (await import('./produce.js')).produceCommand },
   fit: { summary: 'fit an mjj spectrum: sideband fit --spectrum FILE.csv --function dijet3|dijet4|dijet5|ua2|auto [--sr LO,HI] [--json]', load: async () => (await import('./fit.js')).fitCommand },
-  stats: { summary: 'significance and limits: sideband stats zdisc|cls ... [--json]', load: async () => (await import('./stats.js')).statsCommand },
+  stats: { summary: 'significance, limits, bump hunt: sideband stats zdisc|cls|bumphunt ... [--json]', load: async () => (await import('./stats.js')).statsCommand },
 };
 
 export function registerCommand(name: string, summary: string, load: () => Promise<Command>): void {

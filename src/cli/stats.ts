@@ -3,10 +3,17 @@
  * for checking numbers against other tools.
  *   sideband stats zdisc --n N --b B --sigma-b S [--constraint poisson|gaussian] [--json]
  *   sideband stats cls --n a,b --b a,b --sigma-b a,b --s a,b [--mu 1] [--limit] [--json]
+ *   sideband stats bumphunt --spectrum FILE.csv [--function dijet4] [--pseudo-experiments 1000] [--seed 1]
+ *                           [--min-width 1] [--max-width N] [--json]
  */
+import { readFile } from 'node:fs/promises';
+import { fitBinned } from '../fit/binned-fit.js';
+import { fitFunction } from '../fit/functions.js';
+import { bumpHunt } from '../stats/bumphunter.js';
 import { clsAsymptotic, clsUpperLimits } from '../stats/cls.js';
 import { zDiscovery, type ConstraintKind } from '../stats/discovery.js';
 import { flag, numberFlag, parseArgs } from './args.js';
+import { parseSpectrumCsv } from './fit.js';
 
 function listFlag(args: ReturnType<typeof parseArgs>, name: string): number[] {
   const v = flag(args, name);
@@ -49,5 +56,23 @@ export async function statsCommand(argv: string[]): Promise<number> {
     print(out, json);
     return 0;
   }
-  throw new Error(`sideband stats: unknown subcommand '${sub ?? ''}' (zdisc, cls)`);
+  if (sub === 'bumphunt') {
+    const file = flag(args, 'spectrum');
+    if (!file) throw new Error('sideband stats bumphunt: option --spectrum FILE.csv is required');
+    const csv = parseSpectrumCsv(await readFile(file, 'utf8'), file);
+    const fit = fitBinned(fitFunction(flag(args, 'function') ?? 'dijet4'), { lo: csv.lo, hi: csv.hi, counts: csv.observed }, { sqrtS: numberFlag(args, 'sqrt-s', 13000) });
+    if (!fit.converged) throw new Error(`sideband stats bumphunt: background fit failed: ${fit.status}`);
+    const r = bumpHunt(csv.observed, fit.prediction, {
+      pseudoExperiments: numberFlag(args, 'pseudo-experiments', 1000), seed: numberFlag(args, 'seed', 1),
+      minWidth: numberFlag(args, 'min-width', 1), maxWidth: numberFlag(args, 'max-width', Math.floor(csv.lo.length / 2)),
+    });
+    print({
+      function: fit.fn.name, fit_chi2: fit.chi2, fit_ndf: fit.ndf,
+      interval_GeV: r.interval ? [csv.lo[r.interval[0]]!, csv.hi[r.interval[1]]!] : null,
+      observed: r.observed, expected: r.expected, local_p: r.localP, local_z: r.localZ,
+      global_p: r.globalP, global_z: r.globalZ, global_p_is_upper_bound: r.globalPIsUpperBound, pseudo_experiments: r.pseudoExperiments,
+    }, json);
+    return 0;
+  }
+  throw new Error(`sideband stats: unknown subcommand '${sub ?? ''}' (zdisc, cls, bumphunt)`);
 }

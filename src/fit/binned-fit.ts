@@ -20,6 +20,13 @@ import { covarianceFromHessian, minimizeNewton, type NewtonResult } from './mini
 import { chi2Sf, xlogy } from '../stats/special.js';
 
 export type FitObjective = 'poisson' | 'chi2';
+/**
+ * Goodness-of-fit statistic behind `chi2`/`pvalue`: Pearson's Σ (n − μ)²/(μ + s²) (what ATLAS quotes), or the
+ * Poisson likelihood-ratio (Baker–Cousins) deviance. `auto` takes Pearson unless more than 20 % of the fitted
+ * bins expect fewer than 5 events (Cochran's rule): there Pearson's statistic is dominated by single events in
+ * near-empty bins and its χ² p-value is meaningless, while the deviance stays well behaved.
+ */
+export type GoodnessOfFit = 'auto' | 'pearson' | 'deviance';
 
 export interface BinnedSpectrum {
   /** Bin lower edges, GeV. */
@@ -38,11 +45,15 @@ export interface BinnedFitOptions {
   /** √s in GeV (x = mjj/√s). Default 13000. */
   sqrtS?: number;
   objective?: FitObjective;
-  /** Number of starting points tried (1–3): least-squares, normalisation-matched, generic shape. Default 3. */
+  /**
+   * Starting points tried (1–3), in order: least-squares on ln n, the same with the normalisation matched to the
+   * data, a generic dijet shape matched to the data. Default 3; stops early once two starts agree on the minimum.
+   */
   starts?: number;
   /** Optional explicit start in published parameters (tried first). */
   init?: ArrayLike<number>;
   maxIterations?: number;
+  gof?: GoodnessOfFit;
 }
 
 export interface BinnedFit {
@@ -55,10 +66,14 @@ export interface BinnedFit {
   prediction: Float64Array;
   /** Fit (parameter) uncertainty of each bin's prediction. */
   fitErr: Float64Array;
-  /** Goodness of fit over the fitted bins: Σ (n − μ)² / (μ + s²), Pearson's χ² with the extra uncertainty. */
+  /** Goodness of fit over the fitted bins (the statistic named by `gof`) and its χ² p-value for `ndf`. */
   chi2: number;
   ndf: number;
   pvalue: number;
+  gof: 'pearson' | 'deviance';
+  /** Both statistics, whichever was chosen: Pearson Σ (n − μ)²/(μ + s²) and the Poisson deviance (scaled by the spread). */
+  pearsonChi2: number;
+  deviance: number;
   /** Minimum of the objective: Poisson deviance (−2 ln λ, Baker–Cousins) or χ². */
   objectiveValue: number;
   objective: FitObjective;
@@ -93,6 +108,7 @@ function failed(fn: FitFunction, nb: number, objective: FitObjective, nFit: numb
   return {
     fn, params: new Float64Array(m).fill(Number.NaN), covariance: new Float64Array(m * m),
     prediction: new Float64Array(nb), fitErr: new Float64Array(nb), chi2: Number.NaN, ndf: nFit - m, pvalue: 0,
+    gof: 'pearson', pearsonChi2: Number.NaN, deviance: Number.NaN,
     objectiveValue: Number.NaN, objective, nFitBins: nFit, converged: false, edm: Infinity, iterations: 0, status,
     gradEta: new Float64Array(nb * m), covEta: new Float64Array(m * m),
   };
@@ -203,8 +219,9 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
         const s = scale[i]!;
         f += 2 * s * (mui - n + xlogy(n, mui));
         // f is the deviance (2·NLL); gradient/Hessian of the deviance.
-        c1 = 2 * s * (1 - n / mui);
-        c2 = 2 * s * n / (mui * mui);
+        // n = 0 with a prediction that underflowed to 0 contributes nothing (and must not make 0/0).
+        c1 = 2 * s * (1 - (n > 0 ? n / mui : 0));
+        c2 = n > 0 ? 2 * s * n / (mui * mui) : 0;
       } else {
         const v = variance[i]!, res = n - mui;
         f += res * res / v;
@@ -279,10 +296,15 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
   const nStarts = Math.max(1, Math.min(options.starts ?? 3, starts.length));
 
   let best: NewtonResult | null = null;
+  let agreeing = 0;
   for (let s = 0; s < nStarts; s++) {
-    const res = minimizeNewton(obj, starts[s]!, { maxIterations: options.maxIterations ?? 200, edmTolerance: 1e-8 });
+    const res = minimizeNewton(obj, starts[s]!, { maxIterations: options.maxIterations ?? 100, edmTolerance: 1e-8 });
     if (!Number.isFinite(res.f)) continue;
+    if (best && best.converged && res.converged && Math.abs(res.f - best.f) <= 1e-6 * Math.max(1, Math.abs(best.f))) agreeing++;
     if (!best || res.f < best.f - 1e-9 || (!best.converged && res.converged && res.f <= best.f + 1e-6)) best = res;
+    // Two starts converging to the same minimum is evidence enough; further starts only cost time (a generic
+    // start far from a sparse spectrum's optimum can crawl for the whole iteration budget).
+    if (agreeing >= 1) break;
   }
   if (!best) return failed(fn, nb, objective, nFit, 'minimizer found no finite likelihood from any start');
 
@@ -292,11 +314,18 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
   let status = best.status;
   let converged = best.converged;
   if (!covEta) { covEta = new Float64Array(m * m); converged = false; status = `${status}; Hessian not positive definite`; }
+  // A likelihood whose supremum lies at infinity (one event, or all events on one side of the SR) lets the shape
+  // run away while EDM shrinks with the vanishing gradient. In the orthonormal coordinates a genuine minimum has
+  // |η| of order ln(counts)·√bins (≲ 10³); beyond that the minimum is not finite.
+  let runaway = false;
+  for (let j = 0; j < m; j++) if (!(Math.abs(eta[j]!) < 1e4)) runaway = true;
+  if (runaway && converged) { converged = false; status = 'not converged: parameters run away (no finite minimum; too few events?)'; }
   const beta = new Float64Array(m);
   for (let j = 0; j < m; j++) { let s = 0; for (let k = j; k < m; k++) s += Rinv[j * m + k]! * eta[k]!; beta[j] = s; }
   const covBeta = congruence(Rinv, covEta, m);
   const params = betaToParams(fn, beta);
   const covariance = congruence(paramsJacobian(fn, beta), covBeta, m);
+  if (converged && (!params.every(Number.isFinite) || !(params[0]! > 0))) { converged = false; status = 'not converged: parameters not finite'; }
 
   const prediction = new Float64Array(nb), fitErr = new Float64Array(nb), gradEta = new Float64Array(nb * m);
   for (let i = 0; i < nb; i++) {
@@ -314,15 +343,21 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
     fitErr[i] = Math.sqrt(Math.max(0, quadForm(covEta, m, d)));
   }
   mu.set(prediction);
-  let chi2 = 0;
+  let pearson = 0, deviance = 0, lowBins = 0;
   for (const i of fitIdx) {
     const n = Math.max(0, counts[i]!), s2 = spread ? spread[i]! ** 2 : 0;
     const v = mu[i]! + s2;
-    if (v > 0) chi2 += (n - mu[i]!) ** 2 / v;
+    if (v > 0) pearson += (n - mu[i]!) ** 2 / v;
+    deviance += 2 * scale[i]! * (mu[i]! - n + xlogy(n, mu[i]!));
+    if (mu[i]! < 5) lowBins++;
   }
+  const gofOpt = options.gof ?? 'auto';
+  const gof: 'pearson' | 'deviance' = gofOpt === 'auto' ? (lowBins > 0.2 * nFit ? 'deviance' : 'pearson') : gofOpt;
+  const chi2 = gof === 'pearson' ? pearson : deviance;
   const ndf = nFit - m;
   return {
     fn, params, covariance, prediction, fitErr, chi2, ndf, pvalue: ndf > 0 ? chi2Sf(chi2, ndf) : Number.NaN,
+    gof, pearsonChi2: pearson, deviance,
     objectiveValue: best.f, objective, nFitBins: nFit, converged, edm: best.edm, iterations: best.iterations, status,
     gradEta, covEta,
   };

@@ -90,8 +90,11 @@ export function minimizeNewton(objective: Objective, x0: ArrayLike<number>, opti
     }
   }
   edm = edmOf();
-  const converged = edm < 1e3 * tol && Number.isFinite(f);
-  if (edm < tol) status = status.startsWith('converged') ? status : 'converged';
+  // Converged: EDM below tolerance, or stalled at the floor of double precision just above it. Running out of
+  // iterations is never convergence, even with a small EDM: that is the signature of a minimum at infinity
+  // (e.g. a spectrum of one event, whose likelihood keeps rising as the shape steepens without bound).
+  if (edm < tol) status = 'converged';
+  const converged = Number.isFinite(f) && status.startsWith('converged');
   return { x, f, gradient: g, hessian: h, edm, iterations: it, converged, status: converged ? status : `not converged: ${status} (edm ${edm.toExponential(2)})` };
 }
 

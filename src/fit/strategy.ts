@@ -11,7 +11,7 @@
  *   quality in the sideband; masking keeps a signal in the SR from pulling the background prediction).
  * - single: one function on the whole sideband, no iteration (the fit is accepted whatever its p-value).
  */
-import { fitBinned, type BinnedFit, type BinnedSpectrum, type FitObjective } from './binned-fit.js';
+import { fitBinned, type BinnedFit, type BinnedSpectrum, type FitObjective, type GoodnessOfFit } from './binned-fit.js';
 import { fitFunction, type DecorrelationConstants } from './functions.js';
 
 export type FitStrategyName = 'atlas2024' | 'atlas2020' | 'single';
@@ -24,6 +24,8 @@ export interface FitStrategyOptions {
   sr: [number, number];
   sqrtS?: number;
   objective?: FitObjective;
+  /** Statistic of the SB p-value criterion (default auto: Pearson χ², or the deviance for sparse sidebands). */
+  gof?: GoodnessOfFit;
   /** SB χ² p-value a fit must exceed (default 0.05). */
   pvalueThreshold?: number;
   /** Fewest SB bins a fit may use (default 6). */
@@ -40,6 +42,7 @@ export interface FitAttempt {
   chi2: number;
   ndf: number;
   pvalue: number;
+  gof: 'pearson' | 'deviance';
   converged: boolean;
   /** Minimizer status of this attempt ("converged", or why not). */
   status: string;
@@ -89,13 +92,13 @@ export function runFitStrategy(spec: BinnedSpectrum, options: FitStrategyOptions
   }
   const attempts: FitAttempt[] = [];
   let best: { fit: BinnedFit; mask: Uint8Array } | null = null;
-  const fitOpts = { sqrtS: options.sqrtS, objective: options.objective };
+  const fitOpts = { sqrtS: options.sqrtS, objective: options.objective, gof: options.gof };
 
   const tryAll = (mask: Uint8Array, nSb: number): { fit: BinnedFit; mask: Uint8Array } | null => {
     const range = rangeOf(spec, mask);
     for (const fn of (strategy === 'single' ? fns.slice(0, 1) : fns)) {
       const fit = fitBinned(fn, spec, { ...fitOpts, use: mask });
-      attempts.push({ function: fn.name, sbRange: range, sidebandBins: nSb, chi2: fit.chi2, ndf: fit.ndf, pvalue: fit.pvalue, converged: fit.converged, status: fit.status });
+      attempts.push({ function: fn.name, sbRange: range, sidebandBins: nSb, chi2: fit.chi2, ndf: fit.ndf, pvalue: fit.pvalue, gof: fit.gof, converged: fit.converged, status: fit.status });
       if (fit.converged && (!best || !best.fit.converged || fit.pvalue > best.fit.pvalue)) best = { fit, mask };
       if (!best && Number.isFinite(fit.objectiveValue)) best = { fit, mask };
       if (fit.converged && (strategy === 'single' || fit.pvalue > thr)) return { fit, mask };

@@ -32,7 +32,8 @@ export interface GeneratorCalibration {
   tau32Qcd: { mean: number; sigma: number };
   tau32TwoProng: { mean: number; sigma: number };
   /** Resonance line shape: Gaussian core of relative width `coreSigma` (the default wA / mA) and a one-sided low
-   *  tail (final-state radiation out of the jets) in a fraction `tailFraction` of events, |gauss| * tailSigma. */
+   *  tail (final-state radiation out of the jets) in a fraction `tailFraction` of events, mA (1 - tailSigma |gauss|)
+   *  truncated at mA / 2. */
   signalMass: { coreSigma: number; tailFraction: number; tailSigma: number };
   /** Jet mass of a resonance daughter: Gaussian core (relative, the default wB / mB), plus soft radiation added
    *  in quadrature, m^2 += (pT * radiation * Exp(1))^2, and a fraction whose second prong falls outside the jet
@@ -84,11 +85,11 @@ export const CALIBRATION: GeneratorCalibration = {
   tau1PerRho: {median: 1, logSigma: 0.25},
   tau32Qcd: {mean: 0.75, sigma: 0.11},
   tau32TwoProng: {mean: 0.72, sigma: 0.12},
-  signalMass: {coreSigma: 0.04, tailFraction: 0.25, tailSigma: 0.3},
+  signalMass: {coreSigma: 0.04, tailFraction: 0.25, tailSigma: 0.4},
   signalJetMass: {coreSigma: 0.06, radiation: 0.04, lostProngFraction: 0.09},
   signalTau21RadiationCopula: 0.3,
   tau21TwoProng: {
-    rho: [0.06205, 0.3102],
+    rho: [0.06207, 0.3104],
     quantiles: [
       [0.06485, 0.1367, 0.1629, 0.1823, 0.1996, 0.2134, 0.2277, 0.2397, 0.2515, 0.2627, 0.2737, 0.2845, 0.295, 0.306, 0.3166, 0.3274, 0.3382, 0.3486, 0.3591, 0.3692, 0.3796, 0.3905, 0.4012, 0.4128, 0.424, 0.4353, 0.4476, 0.4593, 0.472, 0.4854, 0.4985, 0.5126, 0.5276, 0.5433, 0.5597, 0.5778, 0.5971, 0.6215, 0.6524, 0.6989, 0.8615],
       [0.02817, 0.05257, 0.06277, 0.07092, 0.07833, 0.08502, 0.09107, 0.09722, 0.103, 0.1088, 0.1145, 0.1201, 0.1258, 0.1317, 0.1377, 0.1441, 0.1504, 0.1569, 0.1631, 0.1698, 0.1772, 0.185, 0.1931, 0.2015, 0.2103, 0.2189, 0.229, 0.2397, 0.2511, 0.2639, 0.2772, 0.2921, 0.3087, 0.327, 0.3461, 0.3694, 0.3978, 0.4312, 0.4718, 0.5321, 0.7057],

@@ -323,15 +323,30 @@ export class EventGenerator {
     const cal = this.cal;
     const sm = cal.signalMass;
     let mA: number;
-    if (rng.uniform() < sm.tailFraction) mA = res.mA * (1 - sm.tailSigma * Math.abs(rng.normal()));
-    else mA = res.mA + res.wA * rng.normal();
+    if (rng.uniform() < sm.tailFraction) {
+      // Low tail from radiation lost out of the jets, truncated at half the resonance mass.
+      let x: number;
+      do x = 1 - sm.tailSigma * Math.abs(rng.normal()); while (x < 0.5);
+      mA = res.mA * x;
+    } else {
+      mA = res.mA + res.wA * rng.normal();
+    }
     // Polar angle from sin^2(theta*): invert F(c) = (3c - c^3 + 2) / 4 (trigonometric root of the cubic).
-    const v = 4 * rng.uniform() - 2;
-    const cosT = 2 * Math.cos(Math.acos(-0.5 * v) / 3 + (4 * Math.PI) / 3);
+    // The requested events are those recorded, so the decay is redrawn until both daughters can sit inside the
+    // rapidity acceptance (their rapidity gap, with the true masses, leaves room for the boost).
+    const pStarTrue = twoBodyMomentum(res.mA, res.mB, res.mC);
+    const eBTrue = Math.sqrt(pStarTrue * pStarTrue + res.mB * res.mB), eCTrue = Math.sqrt(pStarTrue * pStarTrue + res.mC * res.mC);
+    const maxGap = 2 * cal.maxRapidity - 0.1;
+    let cosT: number;
+    for (;;) {
+      const v = 4 * rng.uniform() - 2;
+      cosT = 2 * Math.cos(Math.acos(-0.5 * v) / 3 + (4 * Math.PI) / 3);
+      const pz0 = pStarTrue * cosT;
+      if (Math.abs(Math.atanh(pz0 / eBTrue) + Math.atanh(pz0 / eCTrue)) < maxGap) break;
+    }
     const sinT = Math.sqrt(Math.max(0, 1 - cosT * cosT));
     const phiStar = TWO_PI * rng.uniform();
     // Daughter pT estimate from the true masses, for the pT-dependent radiation term of the jet masses.
-    const pStarTrue = twoBodyMomentum(res.mA, res.mB, res.mC);
     const ptEst = pStarTrue * sinT;
     const lostFrac = cal.signalJetMass.lostProngFraction;
     // A prong falls outside the jet more often the wider the daughter's opening angle (~ 2 m / pT).

@@ -2,9 +2,9 @@
  * Kafka source: events from one or more topics of a consumer group, as columnar batches.
  *
  * - Formats: Arrow IPC record batches (many events per message) or JSON rows (validated); see ./formats.
- * - Backpressure: batches wait in a queue of at most `maxBatchesAhead`; when it is full the consumer pauses its
- *   partitions (no further fetches) and the batch handler waits, heartbeating so the group keeps it, until the
- *   pipeline has taken a batch; then it resumes.
+ * - Backpressure: decoded batches wait in a queue of `maxBatchesAhead`; when it is full the consumer pauses its
+ *   partitions (no further fetches) and resumes them once the pipeline has taken half; a batch already fetched
+ *   waits in the handler, heartbeating so that long waits do not cost the group membership.
  * - Offsets: never auto-committed. `commit(positions)` is called by the pipeline once the events of those
  *   positions are in durable window state (at-least-once). A replay after a reconnect or rebalance (the broker
  *   restarts, the group rejoins and fetching restarts from the last committed offset) is cut off by a per-partition
@@ -22,7 +22,7 @@ import {
   connectKafka, type BatchControl, type ConsumerOptions, type FetchedBatch, type GroupConsumer, type KafkaClient,
   type KafkaConnection, type KafkaProducer, type TopicPartitions,
 } from './kafka-client.js';
-import { ColumnAccumulator } from './formats/columns.js';
+import { ColumnAccumulator, MessageError } from './formats/columns.js';
 import { decodeArrowMessage } from './formats/arrow.js';
 import { JsonRowDecoder } from './formats/json.js';
 
@@ -178,18 +178,27 @@ export class KafkaSource implements Source {
       if (!restart) { failure = new SourceError(`kafka: consumer of ${o.topics.join(',')} stopped: ${error.message}`, { retriable: true, cause: error }); notify(); notifySpace(); }
     });
 
+    // Backpressure in two steps. (1) Once `maxAhead` batches wait, the fetcher is paused (kafkajs fetches no more
+    // for these partitions) and resumed when the pipeline has drained half of them. (2) A batch that arrives
+    // anyway (already fetched) waits in the handler for room, heartbeating so the group keeps this member.
+    // Pausing from inside the handler instead loses a partition's fetch state across a broker reconnect in
+    // kafkajs 2.2, hence pause/resume from the pipeline's side.
     let paused = false;
+    const pauseIfFull = () => {
+      if (!paused && queue.length >= maxAhead) { paused = true; this.counters.pauses++; consumer.pause(this.assigned); }
+    };
+    const resumeIfDrained = () => {
+      if (paused && queue.length <= maxAhead >> 1) { paused = false; consumer.resume(this.assigned); }
+    };
     const handle = async (fetched: FetchedBatch, control: BatchControl) => {
-      // Backpressure: wait for room before decoding, heartbeating so the group does not evict this member.
-      while (queue.length >= maxAhead && control.isActive() && !failure) {
-        if (!paused) { paused = true; this.counters.pauses++; consumer.pause(this.assigned); }
+      while (queue.length >= maxAhead + 1 && control.isActive() && !failure) {
         await new Promise<void>((resolve) => { spaceWake = resolve; setTimeout(resolve, 1000); });
         await control.heartbeat();
       }
-      if (paused) { paused = false; consumer.resume(this.assigned); }
       if (!control.isActive()) return;
       const batches = await this.decodeFetched(fetched);
       for (const b of batches) queue.push(b);
+      pauseIfFull();
       if (batches.length) notify();
       if (reachedEnd()) notify();
     };
@@ -204,6 +213,7 @@ export class KafkaSource implements Source {
         if (signal?.aborted) return;
         const next = queue.shift();
         if (next) {
+          resumeIfDrained();
           notifySpace();
           yield next;
           continue;
@@ -249,7 +259,7 @@ export class KafkaSource implements Source {
       rangeFirst ??= m.offset;
       const where: InputLocation = { topic: fetched.topic, partition: fetched.partition, offset: m.offset };
       try {
-        if (!m.value || m.value.length === 0) throw new InputError('empty message', where);
+        if (!m.value || m.value.length === 0) throw new MessageError('empty', 'empty message', where);
         let n: number;
         if (this.json) {
           if (acc.length >= maxEvents) emit();
@@ -348,14 +358,9 @@ export class KafkaSource implements Source {
   }
 }
 
-/** Short, fixed reason enum for dead letters (metric label and header). */
+/** Dead-letter reason of a decoding failure (a fixed enum: metric label and header). */
 export function deadLetterReason(e: InputError): string {
-  const m = e.message;
-  if (/empty message/.test(m)) return 'empty';
-  if (/invalid JSON|not an Arrow|corrupt Arrow|must be an object/.test(m)) return 'malformed';
-  if (/missing column/.test(m) || /required/.test(m)) return 'missing_column';
-  if (/number|finite|numeric/.test(m)) return 'invalid_value';
-  return 'malformed';
+  return e instanceof MessageError ? e.reason : 'malformed';
 }
 
 export { kafkaSourceFromTopology } from './kafka-config.js';

@@ -49,6 +49,8 @@ export interface WindowFitResult extends FitResult {
   /** Every fit the strategy tried, in order. */
   attempts: FitAttempt[];
   strategy: FitStrategyName;
+  /** Statistic behind chi2/pvalue: Pearson's χ², or the Poisson deviance for sparse sidebands. */
+  gof: 'pearson' | 'deviance';
 }
 
 export interface WindowSignificanceResult extends SignificanceResult {
@@ -66,7 +68,7 @@ function emptyResult(nb: number, strategy: FitStrategyName, reason: string, obse
     fit: {
       function: '', params: [], covariance: [], chi2: 0, ndf: 0, pvalue: 0, sbRange: [0, 0],
       prediction: new Array<number>(nb).fill(0), predictionErr: new Array<number>(nb).fill(0), converged: false,
-      status: reason, fitErr: new Array<number>(nb).fill(0), attempts: [], strategy,
+      status: reason, fitErr: new Array<number>(nb).fill(0), attempts: [], strategy, gof: 'pearson',
     },
     significance: { z: 0, p: 0.5, observed, expected: 0, expectedErr: 0, reason },
   };
@@ -74,6 +76,7 @@ function emptyResult(nb: number, strategy: FitStrategyName, reason: string, obse
 
 /** Finite number or 0, so results stay JSON-serializable (JSON has no NaN/∞). */
 const finite = (v: number): number => (Number.isFinite(v) ? v : 0);
+const finiteAttempt = (a: FitAttempt): FitAttempt => ({ ...a, chi2: finite(a.chi2), pvalue: finite(a.pvalue) });
 
 export function analyseWindowHistogram(input: WindowHistogramInput): WindowAnalysis {
   const strategy = input.strategy ?? 'atlas2024';
@@ -88,7 +91,8 @@ export function analyseWindowHistogram(input: WindowHistogramInput): WindowAnaly
     const lo = edges.subarray(0, nb), hi = edges.subarray(1, nb + 1);
     for (let i = 0; i < nb; i++) {
       if (!(hi[i]! > lo[i]!)) return emptyResult(nb, strategy, `bad histogram: edges not increasing at bin ${i}`);
-      if (!(counts[i]! >= 0)) return emptyResult(nb, strategy, `bad histogram: count ${counts[i]} in bin ${i}`);
+      if (!(counts[i]! >= 0) || counts[i] === Infinity) return emptyResult(nb, strategy, `bad histogram: count ${counts[i]} in bin ${i}`);
+      if (spread && !(spread[i]! >= 0 && spread[i]! < Infinity)) return emptyResult(nb, strategy, `bad histogram: spread ${spread[i]} in bin ${i}`);
     }
     let observed = 0;
     for (let i = 0; i < nb; i++) if (lo[i]! < sr[1] && hi[i]! > sr[0]) observed += counts[i]!;
@@ -100,7 +104,7 @@ export function analyseWindowHistogram(input: WindowHistogramInput): WindowAnaly
     const fit = res.fit;
     if (!fit || !Number.isFinite(fit.objectiveValue)) {
       const out = emptyResult(nb, strategy, res.reason, observed);
-      out.fit.attempts = res.attempts;
+      out.fit.attempts = res.attempts.map(finiteAttempt);
       return out;
     }
     const m = fit.fn.nParams;
@@ -117,8 +121,9 @@ export function analyseWindowHistogram(input: WindowHistogramInput): WindowAnaly
       converged: fit.converged && res.accepted,
       status: res.accepted ? `${fit.status}; ${res.reason}` : res.reason,
       fitErr: Array.from(fit.fitErr, finite),
-      attempts: res.attempts,
+      attempts: res.attempts.map(finiteAttempt),
       strategy,
+      gof: fit.gof,
     };
 
     let expected = 0, spread2 = 0;

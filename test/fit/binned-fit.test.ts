@@ -103,6 +103,18 @@ describe('binned fit statistics', () => {
     for (let i = 0; i < 40; i += 5) expect(Math.abs(a.prediction[i]! - b.prediction[i]!)).toBeLessThan(a.fitErr[i]!);
   });
 
+  it('judges sparse sidebands by the Poisson deviance and dense ones by Pearson\'s χ²', () => {
+    const lo = WINDOW_EDGES.subarray(0, 30), hi = WINDOW_EDGES.subarray(1);
+    const sparse = fitBinned(fitFunction('dijet3'), { lo, hi, counts: poissonToy(smoothBackground(60), seededPoisson(3)) });
+    expect(sparse.gof).toBe('deviance');
+    expect(sparse.chi2).toBe(sparse.deviance);
+    const dense = fitBinned(fitFunction('dijet3'), { lo, hi, counts: poissonToy(smoothBackground(20000), seededPoisson(3)) });
+    expect(dense.gof).toBe('pearson');
+    expect(dense.chi2).toBe(dense.pearsonChi2);
+    const forced = fitBinned(fitFunction('dijet3'), { lo, hi, counts: poissonToy(smoothBackground(60), seededPoisson(3)) }, { gof: 'pearson' });
+    expect(forced.chi2).toBe(forced.pearsonChi2);
+  });
+
   it('an ensemble spread inflates the prediction uncertainty', () => {
     const exp = smoothBackground(20000);
     const counts = poissonToy(exp, seededPoisson(8));

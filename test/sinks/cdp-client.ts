@@ -82,7 +82,9 @@ async function main(): Promise<void> {
   for (const domain of ['Runtime', 'Log', 'Page', 'Network']) await send(`${domain}.enable`, {}, sessionId);
   await send('Emulation.setDeviceMetricsOverride', { width, height: 900, deviceScaleFactor: 1, mobile: false }, sessionId);
   await send('Page.navigate', { url: pageUrl }, sessionId);
-  await Promise.race([loadPromise, new Promise((_, reject) => setTimeout(() => reject(new Error('cdp-client: page load timed out after 60 s')), 60_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([loadPromise, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('cdp-client: page load timed out after 60 s')), 60_000); })]);
+  clearTimeout(timer);
   await new Promise((r) => setTimeout(r, 500)); // let late console messages arrive
   const evaluate = async (expression: string): Promise<unknown> =>
     ((await send('Runtime.evaluate', { expression, returnByValue: true }, sessionId)).result as { value: unknown }).value;

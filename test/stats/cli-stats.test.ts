@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { repoRoot } from '../helpers/paths.js';
+import { atlasSpectrumCsv, repoRoot } from '../helpers/paths.js';
 
 const bin = path.join(repoRoot, 'bin/sideband.js');
 const run = (args: string[]) => JSON.parse(execFileSync(process.execPath, [bin, ...args], { encoding: 'utf8' }));
@@ -22,5 +22,21 @@ describe('sideband stats (real process)', () => {
     expect(Math.abs(r.cls_exp[2] - 0.06445321)).toBeLessThan(1e-3);
     expect(Math.abs(r.cl_sb - 0.0233249612)).toBeLessThan(1e-3);
     expect(Math.abs(r.cl_b - 0.4441534901)).toBeLessThan(1e-3);
+  });
+
+  it('bumphunt scans the real ATLAS spectrum over its dijet4 fit with seeded pseudo-experiments', () => {
+    const args = ['stats', 'bumphunt', '--spectrum', atlasSpectrumCsv, '--function', 'dijet4', '--pseudo-experiments', '200', '--seed', '3', '--json'];
+    const a = run(args), b = run(args);
+    expect(a).toEqual(b);
+    expect(a.interval_GeV.length).toBe(2);
+    expect(a.observed).toBeGreaterThan(a.expected);
+    expect(a.global_p).toBeGreaterThanOrEqual(a.local_p);
+    expect(a.global_p).toBeLessThanOrEqual(1);
+  });
+
+  it('fails with a message on an unknown subcommand', () => {
+    const r = spawnSync(process.execPath, [bin, 'stats', 'nope'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/unknown subcommand 'nope'/);
   });
 });

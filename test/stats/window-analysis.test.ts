@@ -91,6 +91,7 @@ describe('analyseWindowHistogram: results and poor inputs', () => {
       { edges: new Float64Array(0), counts: new Float64Array(0), sr },
       { edges, counts: bkg, sr, functions: ['nonsense'] },
       { edges, counts: bkg, sr: [3000, 2000] as [number, number] },
+      { edges, counts: bkg, sr, spread: Float64Array.from(bkg, (_, i) => (i === 7 ? Number.NaN : 1)) },
     ];
     for (const c of cases) {
       const r = analyseWindowHistogram(c);

@@ -8,8 +8,8 @@
  */
 import { tableFromIPC, tableToIPC, makeTable, type Table } from 'apache-arrow';
 import type { Column, EventBatch } from '../../events/batch.js';
-import { InputError, type InputLocation } from '../../events/errors.js';
-import type { DecodedColumns } from './columns.js';
+import type { InputLocation } from '../../events/errors.js';
+import { MessageError, type DecodedColumns } from './columns.js';
 
 /** Arrow IPC stream messages start with the continuation marker 0xFFFFFFFF (format version ≥ 0.15). */
 const CONTINUATION = 0xffffffff;
@@ -40,7 +40,7 @@ export function encodeArrowMessages(batch: EventBatch, eventsPerMessage = 8192, 
  */
 export function decodeArrowMessage(value: Buffer, where: InputLocation, required?: readonly string[]): DecodedColumns {
   if (value.length < 8 || value.readUInt32LE(0) !== CONTINUATION) {
-    throw new InputError('not an Arrow IPC stream message (no continuation marker)', where);
+    throw new MessageError('malformed', 'not an Arrow IPC stream message (no continuation marker)', where);
   }
   // Arrow buffers inside the message are 8-byte aligned relative to its start; a Kafka message value is a slice
   // of a larger fetch response at any offset, so realign once (a memcpy) to make typed-array views legal.
@@ -49,9 +49,9 @@ export function decodeArrowMessage(value: Buffer, where: InputLocation, required
   try {
     table = tableFromIPC(bytes);
   } catch (cause) {
-    throw new InputError(`corrupt Arrow IPC message: ${(cause as Error).message}`, where, { cause });
+    throw new MessageError('malformed', `corrupt Arrow IPC message: ${(cause as Error).message}`, where, { cause });
   }
-  if (table.schema.fields.length === 0) throw new InputError('Arrow message has no columns', where);
+  if (table.schema.fields.length === 0) throw new MessageError('malformed', 'Arrow message has no columns', where);
   const columns: Record<string, Column> = {};
   const length = table.numRows;
   for (const field of table.schema.fields) {
@@ -61,7 +61,7 @@ export function decodeArrowMessage(value: Buffer, where: InputLocation, required
     try {
       values = vector.toArray();
     } catch (cause) {
-      throw new InputError(`unreadable column: ${(cause as Error).message}`, { ...where, field: field.name }, { cause });
+      throw new MessageError('malformed', `unreadable column: ${(cause as Error).message}`, { ...where, field: field.name }, { cause });
     }
     let col: Column;
     if (values instanceof Float32Array || values instanceof Float64Array) {
@@ -71,9 +71,9 @@ export function decodeArrowMessage(value: Buffer, where: InputLocation, required
     } else if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
       col = Float64Array.from(values as ArrayLike<bigint>, Number);
     } else {
-      throw new InputError(`column type ${String(field.type)} is not numeric`, { ...where, field: field.name });
+      throw new MessageError('invalid_value', `column type ${String(field.type)} is not numeric`, { ...where, field: field.name });
     }
-    if (col.length !== length) throw new InputError(`column has ${col.length} values, message has ${length} rows`, { ...where, field: field.name });
+    if (col.length !== length) throw new MessageError('malformed', `column has ${col.length} values, message has ${length} rows`, { ...where, field: field.name });
     if (vector.nullCount > 0) {
       const copy = col instanceof Float32Array ? new Float32Array(col) : new Float64Array(col);
       for (let i = 0; i < length; i++) if (!vector.isValid(i)) copy[i] = NaN;
@@ -84,7 +84,7 @@ export function decodeArrowMessage(value: Buffer, where: InputLocation, required
   if (required) {
     const missing = required.filter((n) => !columns[n]);
     if (missing.length) {
-      throw new InputError(`missing column${missing.length > 1 ? 's' : ''} (message has: ${Object.keys(columns).join(', ')})`, { ...where, field: missing.join(',') });
+      throw new MessageError('missing_column', `missing column${missing.length > 1 ? 's' : ''} (message has: ${Object.keys(columns).join(', ')})`, { ...where, field: missing.join(',') });
     }
     // Keep exactly the required columns, in their order, so consecutive messages join one batch.
     const kept: Record<string, Column> = {};

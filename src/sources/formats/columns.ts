@@ -1,4 +1,15 @@
 import type { Column } from '../../events/batch.js';
+import { InputError, type InputLocation } from '../../events/errors.js';
+
+/** Why a message was dead-lettered: a small fixed set (metric label and dead-letter header). */
+export type MessageFault = 'empty' | 'malformed' | 'missing_column' | 'invalid_value';
+
+/** A message that cannot be decoded; `reason` is the dead-letter reason. */
+export class MessageError extends InputError {
+  constructor(readonly reason: MessageFault, message: string, where: InputLocation, options: { cause?: unknown } = {}) {
+    super(message, where, options);
+  }
+}
 
 /** Events decoded from one or more messages: columns by source name, all of the same length. */
 export interface DecodedColumns {

@@ -5,13 +5,13 @@
  */
 import FastestValidator from 'fastest-validator';
 import type { EventBatch } from '../../events/batch.js';
-import { InputError, type InputLocation } from '../../events/errors.js';
-import type { ColumnAccumulator } from './columns.js';
+import type { InputLocation } from '../../events/errors.js';
+import { MessageError, type ColumnAccumulator } from './columns.js';
 
 // fastest-validator is CommonJS whose typings declare an ES default export; at runtime the module itself is the class.
 const Validator = FastestValidator as unknown as typeof import('fastest-validator').default;
 
-export type RowCheck = (row: unknown) => true | { field?: string; message?: string }[];
+export type RowCheck = (row: unknown) => true | { type?: string; field?: string; message?: string }[];
 
 /** A compiled validator for rows that must hold every one of `columns` as a finite number. */
 export function compileRowCheck(columns: readonly string[]): RowCheck {
@@ -38,18 +38,18 @@ export class JsonRowDecoder {
     try {
       parsed = JSON.parse(value.toString('utf8'));
     } catch (cause) {
-      throw new InputError(`invalid JSON: ${(cause as Error).message}`, where, { cause });
+      throw new MessageError('malformed', `invalid JSON: ${(cause as Error).message}`, where, { cause });
     }
     const rows = Array.isArray(parsed) ? parsed : [parsed];
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r];
       if (row === null || typeof row !== 'object' || Array.isArray(row)) {
-        throw new InputError('a JSON row must be an object of numbers', { ...where, ...(rows.length > 1 ? { row: r } : {}) });
+        throw new MessageError('malformed', 'a JSON row must be an object of numbers', { ...where, ...(rows.length > 1 ? { row: r } : {}) });
       }
       const res = this.check(row);
       if (res !== true) {
         const e = res[0]!;
-        throw new InputError(e.message ?? 'invalid value', { ...where, ...(e.field ? { field: e.field } : {}), ...(rows.length > 1 ? { row: r } : {}) });
+        throw new MessageError(e.type === 'required' ? 'missing_column' : 'invalid_value', e.message ?? 'invalid value', { ...where, ...(e.field ? { field: e.field } : {}), ...(rows.length > 1 ? { row: r } : {}) });
       }
     }
     const names = this.columns as string[];

@@ -1,0 +1,94 @@
+/**
+ * Kafka sinks: window results (WindowResult JSON, key = window id, so every result of a window lands in one
+ * partition, in order) and anomaly alerts (AlertRecord JSON, same key). `write` queues and returns at once so
+ * the pipeline never waits on the broker per record; records are sent in order, in small batches; `flush()` and
+ * `close()` resolve once the broker has acknowledged everything written before (acks = all).
+ */
+import type { WindowResult } from '../events/result.js';
+import { connectKafka, type KafkaClient, type KafkaConnection, type KafkaProducer, type OutgoingMessage } from '../sources/kafka-client.js';
+
+export interface KafkaRecordSinkOptions {
+  topic: string;
+  /** Record → message key (default: the window id of a WindowResult or AlertRecord). */
+  key?: (record: unknown) => string | null;
+  /** Records per produce request, at most (default 500). */
+  maxBatch?: number;
+}
+
+function windowKey(record: unknown): string | null {
+  const w = (record as { window?: { id?: unknown } }).window;
+  return typeof w?.id === 'string' ? w.id : null;
+}
+
+export class KafkaRecordSink {
+  private pending: OutgoingMessage[] = [];
+  private sending: Promise<void> = Promise.resolve();
+  private failure: Error | undefined;
+  private written = 0;
+
+  constructor(private readonly producer: KafkaProducer, private readonly options: KafkaRecordSinkOptions) {}
+
+  get count(): number {
+    return this.written;
+  }
+
+  write(record: unknown, headers?: Record<string, string>): void {
+    if (this.failure) throw this.failure;
+    this.pending.push({ key: (this.options.key ?? windowKey)(record), value: JSON.stringify(record), ...(headers ? { headers } : {}) });
+    this.written++;
+    if (this.pending.length === 1) this.sending = this.sending.then(() => this.drain());
+  }
+
+  private async drain(): Promise<void> {
+    const max = this.options.maxBatch ?? 500;
+    while (this.pending.length) {
+      const chunk = this.pending.splice(0, max);
+      try {
+        await this.producer.send(this.options.topic, chunk);
+      } catch (e) {
+        this.failure = new Error(`kafka sink: cannot write ${chunk.length} record(s) to ${this.options.topic}: ${(e as Error).message}`, { cause: e });
+        this.pending = [];
+        return;
+      }
+    }
+  }
+
+  /** Resolves once every record written so far is acknowledged; rejects if any send failed. */
+  async flush(): Promise<void> {
+    await this.sending;
+    if (this.failure) throw this.failure;
+  }
+}
+
+/** The results and alerts topics of a run, on one producer. */
+export class KafkaResultSinks {
+  readonly results?: KafkaRecordSink;
+  readonly alerts?: KafkaRecordSink;
+  private constructor(private readonly producer: KafkaProducer, topics: { results?: string; alerts?: string }) {
+    if (topics.results) this.results = new KafkaRecordSink(producer, { topic: topics.results });
+    if (topics.alerts) this.alerts = new KafkaRecordSink(producer, { topic: topics.alerts });
+  }
+
+  static async open(connection: KafkaConnection | KafkaClient, topics: { results?: string; alerts?: string }): Promise<KafkaResultSinks> {
+    const client = 'producer' in connection ? connection : connectKafka(connection);
+    // Idempotent producer: a retried send after a broker hiccup does not write a result twice.
+    return new KafkaResultSinks(await client.producer({ idempotent: true }), topics);
+  }
+
+  result(r: WindowResult): void {
+    this.results?.write(r);
+  }
+
+  alert(a: { window: { id: string } }): void {
+    this.alerts?.write(a);
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.results?.flush();
+      await this.alerts?.flush();
+    } finally {
+      await this.producer.disconnect();
+    }
+  }
+}
