@@ -24,9 +24,12 @@ export interface InputLocation {
 /** Bad input data. Never fatal for a run: the event goes to the dead-letter route and is counted. */
 export class InputError extends SidebandError {
   readonly location: InputLocation;
-  constructor(message: string, location: InputLocation = {}, options: { cause?: unknown } = {}) {
+  /** Dead-letter reason: 'missing_column', 'bad_type', 'unreadable' (truncated or corrupt), ... */
+  readonly reason: string;
+  constructor(message: string, location: InputLocation = {}, options: { cause?: unknown; reason?: string } = {}) {
     super(`${describeLocation(location)}${message}`, options);
     this.location = location;
+    this.reason = options.reason ?? 'unreadable';
   }
 }
 

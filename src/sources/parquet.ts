@@ -109,8 +109,8 @@ async function* readParquetFile(
     let schemaError: InputError | undefined;
     for (const name of names) {
       const leaf = leaves.find((l) => l.name === name);
-      if (!leaf) schemaError ??= new InputError(`missing column (file has: ${leaves.map((l) => l.name).join(', ')})`, { file, field: name });
-      else if (!NUMERIC.has(leaf.element.type ?? '')) schemaError ??= new InputError(`wrong type: ${leaf.element.type} is not numeric`, { file, field: name });
+      if (!leaf) schemaError ??= new InputError(`missing column (file has: ${leaves.map((l) => l.name).join(', ')})`, { file, field: name }, { reason: 'missing_column' });
+      else if (!NUMERIC.has(leaf.element.type ?? '')) schemaError ??= new InputError(`wrong type: ${leaf.element.type} is not numeric`, { file, field: name }, { reason: 'bad_type' });
       else projected.push(leaf);
     }
     if (schemaError) {

@@ -68,7 +68,7 @@ export async function openSource(t: Topology, spec: DecodeSpec, onError: (d: Dea
       return new ParquetSource({
         path: src.path,
         columns,
-        onFileError: (e, rowsLost) => onError({ reason: 'unreadable', message: e.message, file: e.location.file, field: e.location.field, row: e.location.row, events: rowsLost }),
+        onFileError: (e, rowsLost) => onError({ reason: e.reason, message: e.message, file: e.location.file, field: e.location.field, row: e.location.row, events: rowsLost }),
       });
     }
     case 'generator': {
