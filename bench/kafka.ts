@@ -106,7 +106,7 @@ async function ours(client: KafkaClient, brokers: string[], topic: string, forma
 }
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), ['json']);
+  const args = parseArgs(process.argv.slice(2), ['json', 'verbose']);
   const columnarEvents = numberFlag(args, 'events', 2_000_000);
   const jsonEvents = numberFlag(args, 'json-events', 200_000);
   const external = process.env.KAFKA_BROKERS;
@@ -120,11 +120,18 @@ async function main() {
     const arrowBatches = await generate(columnarEvents);
     const jsonBatches = await generate(jsonEvents);
 
+    const log = (m: string) => { if (flag(args, 'verbose') === 'true') process.stderr.write(`bench:kafka: ${m}\n`); };
+    log('generated');
     const arrowProduce = await produce(client, arrowTopic, 'arrow', arrowBatches);
+    log('arrow produced');
     const jsonProduce = await produce(client, jsonTopic, 'json', jsonBatches);
+    log('json produced');
     const arrowRaw = await rawFetch(client, arrowTopic, arrowProduce.messages);
+    log('arrow raw fetched');
     const jsonRaw = await rawFetch(client, jsonTopic, jsonProduce.messages);
+    log('json raw fetched');
     const arrowOurs = await ours(client, broker.brokers, arrowTopic, 'arrow');
+    log('arrow pipeline done');
     const jsonOurs = await ours(client, broker.brokers, jsonTopic, 'json');
 
     const rate = (n: number, s: number) => Math.round(n / s);

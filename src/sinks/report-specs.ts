@@ -217,14 +217,35 @@ export function significanceSummary(results: WindowResult[], options: { threshol
   } as unknown as VegaLiteSpec;
 }
 
+/**
+ * One entry per distinct classifier evaluation. The classifier of a window is trained once and then cut at every
+ * working point, so its results usually carry the same evaluation at each ε: show it once, labelled by window.
+ */
+export function distinctEvaluations(results: WindowResult[]): { label: string; result: WindowResult }[] {
+  const byWindow = new Map<string, WindowResult[]>();
+  for (const r of results) {
+    if (!r.evaluation) continue;
+    const list = byWindow.get(r.window.id) ?? [];
+    list.push(r);
+    byWindow.set(r.window.id, list);
+  }
+  const out: { label: string; result: WindowResult }[] = [];
+  for (const [id, list] of byWindow) {
+    const key = (r: WindowResult) => JSON.stringify(r.evaluation);
+    if (list.every((r) => key(r) === key(list[0]!))) out.push({ label: id, result: list[0]! });
+    else for (const r of list) out.push({ label: `${id} ${workingPointText(r.workingPoint)}`, result: r });
+  }
+  return out;
+}
+
 /** ROC (background rejection) and SIC curves of every evaluated window; undefined when none has a ROC. */
 export function rocSicFigure(results: WindowResult[], options: { width?: number; maxPoints?: number } = {}): VegaLiteSpec | undefined {
   const maxPoints = options.maxPoints ?? 200;
   const rows: { curve: string; tpr: number; rejection: number; sic: number }[] = [];
-  for (const r of results) {
+  for (const { label, result: r } of distinctEvaluations(results)) {
     const roc = r.evaluation?.roc;
     if (!roc || roc.fpr.length !== roc.tpr.length || roc.fpr.length === 0) continue;
-    const curve = `${r.window.id} ${workingPointText(r.workingPoint)} (AUC ${r.evaluation!.auc.toFixed(3)})`;
+    const curve = `${label} (AUC ${r.evaluation!.auc.toFixed(3)})`;
     // Thin long curves to maxPoints for a light SVG; the curve is monotone, so a stride keeps its shape.
     const stride = Math.max(1, Math.ceil(roc.fpr.length / maxPoints));
     for (let i = 0; i < roc.fpr.length; i += stride) {
@@ -237,7 +258,7 @@ export function rocSicFigure(results: WindowResult[], options: { width?: number;
   }
   if (rows.length === 0) return undefined;
   const width = options.width ?? 330;
-  const colour = { field: 'curve', type: 'nominal', legend: { title: null, orient: 'bottom', columns: 1, labelLimit: 600 } };
+  const colour = { field: 'curve', type: 'nominal', scale: { scheme: 'tableau20' }, legend: { title: null, orient: 'bottom', columns: 2, labelLimit: 600 } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'Classifier performance (truth labels)', anchor: 'start', fontSize: 15 },

@@ -11,7 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { CutFlowEntry, WindowResult } from '../events/result.js';
 import { renderPlot, type VegaLiteSpec } from './plot.js';
-import { rocSicFigure, significanceSummary, windowFigure, workingPointText } from './report-specs.js';
+import { distinctEvaluations, rocSicFigure, significanceSummary, windowFigure, workingPointText } from './report-specs.js';
 
 export interface ReportCounts {
   read?: number;
@@ -243,8 +243,8 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
   const roc = rocSicFigure(evaluated);
   if (evaluated.length) {
     if (roc) parts.push(await figure('roc-sic', roc, 'Background rejection and significance improvement characteristic against signal efficiency, from truth labels.'));
-    parts.push('<table><thead><tr><th class="l">Window</th><th class="l">Working point</th><th>AUC</th><th>max SIC</th></tr></thead><tbody>'
-      + evaluated.map((r) => `<tr><td class="l">${escapeHtml(r.window.id)}</td><td class="l">${escapeHtml(workingPointText(r.workingPoint))}</td><td>${num(r.evaluation!.auc, 3)}</td><td>${num(r.evaluation!.maxSic, 2)}</td></tr>`).join('')
+    parts.push('<table><thead><tr><th class="l">Classifier</th><th>AUC</th><th>max SIC</th></tr></thead><tbody>'
+      + distinctEvaluations(evaluated).map(({ label, result: r }) => `<tr><td class="l">${escapeHtml(label)}</td><td>${num(r.evaluation!.auc, 3)}</td><td>${num(r.evaluation!.maxSic, 2)}</td></tr>`).join('')
       + '</tbody></table>');
   } else {
     parts.push('<p class="none">No truth labels in this run: no ROC or SIC.</p>');

@@ -14,8 +14,12 @@
  * In both cases the written mjj is recomputed from the float32 (pt, eta, phi, m) of the two jets, so it equals
  * the four-vector invariant mass that any downstream stage derives from the columns.
  *
- * Determinism: four independent xoshiro128** streams per seed (placement of signal events, background,
- * signal, spare) are consumed strictly event by event, so the N-event stream is identical for every batchSize.
+ * Counting: `events` is the total; the signal events (sum of the resonances' n, exact) replace background
+ * events at positions drawn uniformly at random (selection sampling), so the background count is events - sum n.
+ *
+ * Determinism: three independent xoshiro128** streams per seed (placement of signal events, background,
+ * signal) are consumed strictly event by event, so the N-event stream is identical for every batchSize.
+ * Calibration and its provenance: generator-calibration.ts and docs/calibration/README.md.
  */
 import type { EventBatch } from '../events/batch.js';
 import type { Source } from './source.js';
@@ -275,11 +279,15 @@ export class EventGenerator {
     let imb = cal.ptImbalanceMean * rng.exponential();
     if (imb > 0.5) imb = 0.5;
     const r = 1 - imb;
-    const dphi = Math.PI - Math.abs(cal.acoplanaritySigma * rng.normal());
+    const delta = Math.abs(cal.acoplanaritySigma * rng.normal());
+    const dphi = Math.PI - delta;
+    // cos(dphi) = -cos(delta); for delta < 0.25 rad the 6th-order series is exact to 1e-10.
+    const d2 = delta * delta;
+    const cosDphi = delta < 0.25 ? -(1 - 0.5 * d2 * (1 - (d2 / 12) * (1 - d2 / 30))) : -Math.cos(delta);
     // mjj^2 = m1^2 + m2^2 + 2 (mT1 mT2 cosh dy - pT1 pT2 cos dphi) with m_i = rho_i pT_i, pT2 = r pT1:
     // every term scales with pT1^2, so pT1 = mjj / sqrt(K).
     const s1 = Math.sqrt(1 + rho1 * rho1), s2 = Math.sqrt(1 + rho2 * rho2);
-    const K = rho1 * rho1 + r * r * rho2 * rho2 + 2 * r * (s1 * s2 * 0.5 * (chi + 1 / chi) - Math.cos(dphi));
+    const K = rho1 * rho1 + r * r * rho2 * rho2 + 2 * r * (s1 * s2 * 0.5 * (chi + 1 / chi) - cosDphi);
     const pt1 = mjj / Math.sqrt(K);
     const pt2 = r * pt1;
     const sqrtChi = Math.sqrt(chi);

@@ -1,5 +1,5 @@
 import { from, type Observable } from 'rxjs';
-import { CUT_PRESETS, CutFlow, cutFeatures, firstDerivedCut, type Cut } from '../events/cuts.js';
+import { CUT_PRESETS, CutFlow, cutFeatures, type Cut } from '../events/cuts.js';
 import type { DecodeSpec } from '../events/decode.js';
 import { DERIVED_FEATURES } from '../events/derive.js';
 import { TopologyError } from '../events/errors.js';
@@ -13,6 +13,8 @@ import { OPERATORS } from '../operators/index.js';
 import type { StageContext } from '../operators/context.js';
 import type { AnalysisPlan, HistogramSelector, HistogramStats } from '../operators/analyse.js';
 import type { Topology } from './schema.js';
+import { ingestPlan, ingestStages } from './ingest.js';
+import { parallelIngest } from '../operators/parallel-ingest.js';
 
 /**
  * Compile a validated topology into a runnable flow: the source, the window buffers, and a cold Observable of
@@ -44,6 +46,8 @@ export interface CompileOptions {
   source?: Source;
   /** Histogram statistics (the stats engine); injectable for tests of the stream alone. */
   stats?: HistogramStats;
+  /** Override the topology's ingest.workers (worker threads for decode/derive/select; 0 = inline). */
+  ingestWorkers?: number;
 }
 
 /** Source columns a topology reads, for projection. */
@@ -133,20 +137,13 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     runId: opts.runId, topology: t.name, features: t.features, binning: t.binning, workingPoints: t.workingPoints,
     fit: t.fit, concurrency: t.analysis.concurrency, queue: t.analysis.queue, model,
   };
-  // Cuts on source columns run first; features the later cuts read are derived only for their survivors, and the
-  // features the windows store (mjj above all) only for the events selected.
-  const isDerived = (f: string) => derived.includes(f);
-  const k = firstDerivedCut(cuts, isDerived);
-  const forCuts = cutFeatures(cuts.slice(k)).filter(isDerived);
-  const forWindows = derived.filter((f) => !forCuts.includes(f));
+  const ingest = ingestPlan(spec, cuts, derived, t.derive.mjj, buffers.store.features);
   const op = OPERATORS;
-  const results$ = from(source.batches()).pipe(
-    op.decode(spec, ctx),
-    op.derive([], t.derive.mjj, { orderJets: true }),
-    op.select(cuts.slice(0, k), ctx, { offset: 0, first: true, last: false }),
-    op.derive(forCuts, t.derive.mjj, { orderJets: false }),
-    op.select(cuts.slice(k), ctx, { offset: k, first: false, last: true }),
-    op.derive(forWindows, t.derive.mjj, { orderJets: false }),
+  const workers = opts.ingestWorkers ?? t.ingest.workers;
+  const selected$ = workers > 0
+    ? from(parallelIngest(source.batches(), ingest, workers, ctx))
+    : from(source.batches()).pipe(ingestStages(ingest, ctx));
+  const results$ = selected$.pipe(
     op.route(buffers, ctx),
     op.trigger(buffers, t.trigger, ctx),
     op.analyse(buffers, plan, selectHistograms, stats, ctx),

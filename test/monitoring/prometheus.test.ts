@@ -14,6 +14,7 @@ import { startMetricsServer, type MetricsServer } from '../../src/metrics/server
 import { AlertTracker } from '../../src/operators/alert.js';
 import type { WindowResult } from '../../src/events/result.js';
 import { dashboardMetricNames, recordedNames, ruleMetricNames, rulesFile } from './names.js';
+import { repoRoot } from '../helpers/paths.js';
 
 async function freePort(): Promise<number> {
   const srv = net.createServer();
@@ -49,13 +50,68 @@ function result(window: string, z: number): WindowResult {
   };
 }
 
+/** Start a real Prometheus on a free loopback port with the given scrape jobs and the repository's rules. */
+async function startPrometheus(tmp: string, scrapeJobs: string[]): Promise<{ url: string; proc: ChildProcess; log: () => string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const config = [
+    'global:',
+    '  scrape_interval: 1s',
+    '  evaluation_interval: 1s',
+    'rule_files:',
+    `  - ${JSON.stringify(rulesFile)}`,
+    'scrape_configs:',
+    ...scrapeJobs,
+    '',
+  ].join('\n');
+  fs.writeFileSync(path.join(tmp, 'prometheus.yml'), config);
+  let log = '';
+  const proc = spawn('prometheus', [
+    `--config.file=${path.join(tmp, 'prometheus.yml')}`,
+    `--storage.tsdb.path=${path.join(tmp, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--log.level=warn',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout?.on('data', (d: Buffer) => { log += d.toString(); });
+  proc.stderr?.on('data', (d: Buffer) => { log += d.toString(); });
+  await until('Prometheus /-/ready', 30_000, async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined))
+    .catch((err: Error) => { throw new Error(`${err.message}\nprometheus log:\n${log}`); });
+  return { url, proc, log: () => log };
+}
+
+async function stop(proc: ChildProcess | undefined): Promise<void> {
+  if (proc && proc.exitCode === null && proc.signalCode === null) {
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    await exited;
+  }
+}
+
+async function promQuery(promUrl: string, q: string): Promise<VectorSample[]> {
+  const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(q)}`);
+  const body = (await res.json()) as { status: string; data: { resultType: string; result: VectorSample[] }; error?: string };
+  if (body.status !== 'success') throw new Error(`query ${q}: ${body.error}`);
+  return body.data.result;
+}
+
+/** Metric families declared (# TYPE) in a text exposition, and the sample names they stand for. */
+function declaredSampleNames(exposition: string): Set<string> {
+  const names = new Set<string>();
+  for (const m of exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    const [, name, type] = m;
+    names.add(name!);
+    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${name}${suffix}`);
+    if (type === 'summary') for (const suffix of ['_sum', '_count']) names.add(`${name}${suffix}`);
+  }
+  return names;
+}
+
 describe('Prometheus on loopback scraping a live processor', () => {
   let metrics: Metrics;
   let server: MetricsServer;
   let prom: ChildProcess | undefined;
   let promUrl = '';
   let tmp = '';
-  let promLog = '';
 
   beforeAll(async () => {
     metrics = new Metrics({ role: 'worker', version: 'test' });
@@ -83,49 +139,22 @@ describe('Prometheus on loopback scraping a live processor', () => {
     server = await startMetricsServer({ host: '127.0.0.1', port: 0, metrics, ready: () => true });
 
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sideband-prom-'));
-    const port = await freePort();
-    promUrl = `http://127.0.0.1:${port}`;
-    const config = [
-      'global:',
-      '  scrape_interval: 1s',
-      '  evaluation_interval: 1s',
-      'rule_files:',
-      `  - ${JSON.stringify(rulesFile)}`,
-      'scrape_configs:',
+    const started = await startPrometheus(tmp, [
       '  - job_name: sideband-worker',
       '    static_configs:',
       `      - targets: ['127.0.0.1:${server.port}']`,
-      '',
-    ].join('\n');
-    fs.writeFileSync(path.join(tmp, 'prometheus.yml'), config);
-    prom = spawn('prometheus', [
-      `--config.file=${path.join(tmp, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${path.join(tmp, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    prom.stdout?.on('data', (d: Buffer) => { promLog += d.toString(); });
-    prom.stderr?.on('data', (d: Buffer) => { promLog += d.toString(); });
-    await until('Prometheus /-/ready', 30_000, async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined))
-      .catch((err: Error) => { throw new Error(`${err.message}\nprometheus log:\n${promLog}`); });
+    ]);
+    prom = started.proc;
+    promUrl = started.url;
   });
 
   afterAll(async () => {
-    if (prom && prom.exitCode === null) {
-      const exited = new Promise((r) => prom!.once('exit', r));
-      prom.kill('SIGTERM');
-      await exited;
-    }
+    await stop(prom);
     await server?.close();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  async function query(q: string): Promise<VectorSample[]> {
-    const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(q)}`);
-    const body = (await res.json()) as { status: string; data: { resultType: string; result: VectorSample[] }; error?: string };
-    if (body.status !== 'success') throw new Error(`query ${q}: ${body.error}`);
-    return body.data.result;
-  }
+  const query = (q: string) => promQuery(promUrl, q);
 
   async function queryUntil(q: string, accept: (r: VectorSample[]) => boolean): Promise<VectorSample[]> {
     return until(`${q} in Prometheus`, 30_000, async () => { const r = await query(q); return accept(r) ? r : undefined; });
@@ -184,5 +213,67 @@ describe('Prometheus on loopback scraping a live processor', () => {
     expect(missing).toEqual([]);
     // Recording-rule names used by the alerts must be defined by a recording rule.
     for (const name of used) if (name.includes(':')) expect([name, recorded.has(name)]).toEqual([name, true]);
+  });
+});
+
+/**
+ * The real processor: `sideband run` on the quickstart topology (fewer events) with an ephemeral metrics port.
+ * Prometheus discovers it through a file_sd target file written once the process logs its metrics URL, scrapes it
+ * while it runs, and the test reads the values back through the HTTP API. The metric families the rules and the
+ * dashboard use must be declared by the process itself.
+ */
+describe('Prometheus scraping a running `sideband run`', () => {
+  let tmp = '';
+  let prom: { url: string; proc: ChildProcess; log: () => string } | undefined;
+  let run: ChildProcess | undefined;
+
+  afterAll(async () => {
+    await stop(run);
+    await stop(prom?.proc);
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('scrapes the processor while it runs, and the processor declares every metric the rules and dashboard use', async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sideband-prom-run-'));
+    const targets = path.join(tmp, 'targets.json');
+    fs.writeFileSync(targets, '[]');
+    prom = await startPrometheus(tmp, [
+      '  - job_name: sideband-run',
+      '    file_sd_configs:',
+      `      - files: [${JSON.stringify(targets)}]`,
+      '        refresh_interval: 1s',
+    ]);
+    const out = path.join(tmp, 'out');
+    run = spawn(process.execPath, [path.join(repoRoot, 'bin/sideband.js'), 'run', path.join(repoRoot, 'topologies/quickstart.yaml'),
+      '--out', out, '--metrics-port', '0', '--set', 'source.events=400000'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    run.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exit = new Promise<number | null>((resolve) => run!.once('exit', (code) => resolve(code)));
+    const metricsUrl = await until('the metrics URL in the run log', 60_000, async () => /metrics: (http:\/\/\S+)\/metrics/.exec(stderr)?.[1]);
+    // Atomic replace, so that Prometheus never reads a half-written target file.
+    fs.writeFileSync(`${targets}.tmp`, JSON.stringify([{ targets: [new URL(metricsUrl).host] }]));
+    fs.renameSync(`${targets}.tmp`, targets);
+    const exposition = await (await fetch(`${metricsUrl}/metrics`)).text();
+
+    const read = await until('sideband_events_read_total of the run in Prometheus', 60_000, async () => {
+      const r = await promQuery(prom!.url, 'sideband_events_read_total{job="sideband-run"}');
+      return r.length === 1 ? r : undefined;
+    }).catch((err: Error) => { throw new Error(`${err.message}\nrun log:\n${stderr}\nprometheus log:\n${prom!.log()}`); });
+    expect(read[0]!.metric.instance).toBe(new URL(metricsUrl).host);
+    const build = await promQuery(prom.url, 'sideband_build_info{job="sideband-run"}');
+    expect(build[0]!.metric.role).toBe('run');
+    const up = await promQuery(prom.url, 'up{job="sideband-run"}');
+    expect(up[0]!.value[1]).toBe('1');
+
+    expect(await exit).toBe(0);
+    expect(fs.existsSync(path.join(out, 'report.html'))).toBe(true);
+    // The run read 400000 events; the last scrape before it ended saw at most that many.
+    const lastRead = await promQuery(prom.url, 'max_over_time(sideband_events_read_total{job="sideband-run"}[5m])');
+    expect(Number(lastRead[0]!.value[1])).toBeGreaterThan(0);
+    expect(Number(lastRead[0]!.value[1])).toBeLessThanOrEqual(400000);
+
+    const declared = declaredSampleNames(exposition);
+    const used = [...new Set([...ruleMetricNames(), ...dashboardMetricNames()])].filter((n) => !recordedNames().has(n) && n !== 'up');
+    expect(used.filter((n) => !declared.has(n))).toEqual([]);
   });
 });

@@ -30,6 +30,12 @@ function poisson(mu: number, rnd: () => number): number {
   return k - 1;
 }
 
+function trapezoidAuc(fpr: number[], tpr: number[]): number {
+  let a = 0;
+  for (let i = 1; i < fpr.length; i++) a += 0.5 * (fpr[i]! - fpr[i - 1]!) * (tpr[i]! + tpr[i - 1]!);
+  return a;
+}
+
 export function syntheticResults(options: { seed?: number; workingPoints?: (number | null)[]; withRoc?: boolean } = {}): WindowResult[] {
   const rnd = mulberry32(options.seed ?? 7);
   const wps = options.workingPoints ?? [0.1, 0.02];
@@ -68,7 +74,7 @@ export function syntheticResults(options: { seed?: number; workingPoints?: (numb
         fit: { function: 'dijet3', params: [norm, 10, 4.5], covariance: [[1, 0, 0], [0, 1, 0], [0, 0, 1]], chi2: 18.2, ndf: 17, pvalue: 0.38, sbRange: [lo, srHi + 600], prediction: pred, predictionErr: predErr, converged: true },
         significance: { z, p: 0.5 * (1 + Math.tanh(-z)), observed: obs, expected: exp, expectedErr: Math.sqrt(err2) },
         model: { background: 'sb-reference', classifier: 'hgb', ensemble: 10, folds: 5, seeds: [1, 2, 3], trainSeconds: 12.5 },
-        evaluation: wp === null || !roc ? undefined : { auc: 0.8, maxSic: 1.9, roc },
+        evaluation: wp === null || !roc ? undefined : { auc: trapezoidAuc(roc.fpr, roc.tpr), maxSic: Math.max(...roc.fpr.map((f, k) => (f > 0 ? roc.tpr[k]! / Math.sqrt(f) : 0))), roc },
         createdAt: '2026-01-01T00:00:00.000Z',
       });
     }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeReport, type ReportOutput } from '../../src/sinks/report.js';
-import { poissonInterval, spectrumBins, windowFigure, significanceSummary, rocSicFigure } from '../../src/sinks/report-specs.js';
+import { poissonInterval, spectrumBins, windowFigure, significanceSummary, rocSicFigure, distinctEvaluations } from '../../src/sinks/report-specs.js';
 import { AlertTracker, type AlertRecord } from '../../src/operators/alert.js';
 import type { WindowResult } from '../../src/events/result.js';
 import { syntheticResults } from './report-fixtures.js';
@@ -43,6 +43,13 @@ describe('report specs', () => {
     const top = bins.reduce((a, b) => (b.z > a.z ? b : a));
     expect(top.centre).toBeGreaterThan(3350);
     expect(top.centre).toBeLessThan(3650);
+  });
+
+  it('show a window classifier once when every working point carries the same evaluation', () => {
+    const same = results.filter((r) => r.window.id === 'sr-2600-3200').map((r) => ({ ...r, evaluation: results[0]!.evaluation }));
+    expect(distinctEvaluations(same).map((e) => e.label)).toEqual(['sr-2600-3200']);
+    const differing = results.filter((r) => r.window.id === 'sr-2600-3200');
+    expect(distinctEvaluations(differing).map((e) => e.label)).toEqual(['sr-2600-3200 ε = 0.1', 'sr-2600-3200 ε = 0.02']);
   });
 
   it('give no figure where there is nothing to draw', () => {

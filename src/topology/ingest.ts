@@ -1,0 +1,44 @@
+import { pipe, type OperatorFunction } from 'rxjs';
+import { cutFeatures, firstDerivedCut, type Cut } from '../events/cuts.js';
+import type { DecodeSpec } from '../events/decode.js';
+import type { EventBatch } from '../events/batch.js';
+import type { MjjMode } from '../events/derive.js';
+import { OPERATORS } from '../operators/index.js';
+import type { StageContext } from '../operators/context.js';
+
+/**
+ * The ingest half of a flow — decode/validate, derive, select — as a plain-data plan (so worker threads can
+ * receive it) and the one function that turns it into operators. Cuts on source columns run first; features the
+ * later cuts read are derived only for their survivors, and the features the windows store (mjj above all) only for
+ * the events selected.
+ */
+export interface IngestPlan {
+  spec: DecodeSpec;
+  cuts: Cut[];
+  /** Index of the first cut that reads a derived feature. */
+  split: number;
+  forCuts: string[];
+  forWindows: string[];
+  mjj: MjjMode;
+  /** Columns the window buffers keep (features and mjj). */
+  stored: string[];
+}
+
+export function ingestPlan(spec: DecodeSpec, cuts: Cut[], derived: string[], mjj: MjjMode, stored: string[]): IngestPlan {
+  const isDerived = (f: string) => derived.includes(f);
+  const split = firstDerivedCut(cuts, isDerived);
+  const forCuts = cutFeatures(cuts.slice(split)).filter(isDerived);
+  return { spec, cuts, split, forCuts, forWindows: derived.filter((f) => !forCuts.includes(f)), mjj, stored };
+}
+
+export function ingestStages(p: IngestPlan, ctx: StageContext): OperatorFunction<EventBatch, EventBatch> {
+  const op = OPERATORS;
+  return pipe(
+    op.decode(p.spec, ctx),
+    op.derive([], p.mjj, { orderJets: true }),
+    op.select(p.cuts.slice(0, p.split), ctx, { offset: 0, first: true, last: false }),
+    op.derive(p.forCuts, p.mjj, { orderJets: false }),
+    op.select(p.cuts.slice(p.split), ctx, { offset: p.split, first: false, last: true }),
+    op.derive(p.forWindows, p.mjj, { orderJets: false }),
+  );
+}
