@@ -127,22 +127,27 @@ async function fitCalibration(atlas: AtlasBin[], bg: DijetFeatures, sig: DijetFe
 
   // 4. Resonance line shape: SR fraction of triggered signal and the mjj shape inside the SR.
   const sigMjj = sorted(sig.mjj);
-  let best = { loss: Infinity, coreSigma: 0, tailFraction: 0, tailSigma: 0 };
-  for (const coreSigma of [0.02, 0.025, 0.03, 0.035, 0.04, 0.045, 0.05]) {
-    for (const tailFraction of [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]) {
-      for (const tailSigma of [0.1, 0.15, 0.2, 0.25, 0.3, 0.4]) {
-        const c = structuredClone(cal);
-        c.signalMass = { coreSigma, tailFraction, tailSigma };
-        const batches = srSignalBatches(c, 20000, 11);
-        const trig = generatedFeatures(batches, { ...LHCO_SR_CUTS, mjjLow: 0, mjjHigh: 1e9 });
-        const sr = generatedFeatures(batches, LHCO_SR_CUTS);
-        const frac = sr.mjj.length / trig.mjj.length;
-        const loss = ksDistance(sr.mjj, sigMjj) + Math.abs(frac - LHCO_SIGNAL_SR_FRACTION);
-        if (loss < best.loss) best = { loss, coreSigma, tailFraction, tailSigma };
+  let best = { loss: Infinity, coreSigma: 0, tailFraction: 0, tailSigma: 0, wideFraction: 0, wideSigma: 0 };
+  for (const coreSigma of [0.02, 0.025, 0.03, 0.035, 0.04, 0.045]) {
+    for (const tailFraction of [0, 0.05, 0.1, 0.15, 0.2, 0.25]) {
+      for (const tailSigma of [0.15, 0.25, 0.4]) {
+        for (const wideFraction of [0, 0.1, 0.2, 0.3]) {
+          for (const wideSigma of [0.07, 0.1, 0.15]) {
+            if (wideFraction === 0 && wideSigma !== 0.1) continue;
+            const c = structuredClone(cal);
+            c.signalMass = { coreSigma, tailFraction, tailSigma, wideFraction, wideSigma };
+            const batches = srSignalBatches(c, 20000, 11);
+            const trig = generatedFeatures(batches, { ...LHCO_SR_CUTS, mjjLow: 0, mjjHigh: 1e9 });
+            const sr = generatedFeatures(batches, LHCO_SR_CUTS);
+            const frac = sr.mjj.length / trig.mjj.length;
+            const loss = ksDistance(sr.mjj, sigMjj) + Math.abs(frac - LHCO_SIGNAL_SR_FRACTION);
+            if (loss < best.loss) best = { loss, coreSigma, tailFraction, tailSigma, wideFraction, wideSigma };
+          }
+        }
       }
     }
   }
-  cal.signalMass = { coreSigma: best.coreSigma, tailFraction: best.tailFraction, tailSigma: best.tailSigma };
+  cal.signalMass = { coreSigma: best.coreSigma, tailFraction: best.tailFraction, tailSigma: best.tailSigma, wideFraction: best.wideFraction, wideSigma: best.wideSigma };
   log(`signal line shape: ${JSON.stringify(best)}`);
 
   // 5. Daughter jet masses: core resolution, soft radiation, lost prong.

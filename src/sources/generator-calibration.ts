@@ -33,8 +33,8 @@ export interface GeneratorCalibration {
   tau32TwoProng: { mean: number; sigma: number };
   /** Resonance line shape: Gaussian core of relative width `coreSigma` (the default wA / mA) and a one-sided low
    *  tail (final-state radiation out of the jets) in a fraction `tailFraction` of events, mA (1 - tailSigma |gauss|)
-   *  truncated at mA / 2. */
-  signalMass: { coreSigma: number; tailFraction: number; tailSigma: number };
+   *  truncated at mA / 2, and a wide symmetric Gaussian (relative width wideSigma) in a fraction wideFraction. */
+  signalMass: { coreSigma: number; tailFraction: number; tailSigma: number; wideFraction: number; wideSigma: number };
   /** Jet mass of a resonance daughter: Gaussian core (relative, the default wB / mB), plus soft radiation added
    *  in quadrature, m^2 += (pT * radiation * Exp(1))^2, and a fraction whose second prong falls outside the jet
    *  (lostProngFraction at m/pT = 0.3, proportional to m/pT). */
@@ -85,7 +85,7 @@ export const CALIBRATION: GeneratorCalibration = {
   tau1PerRho: {median: 1, logSigma: 0.25},
   tau32Qcd: {mean: 0.75, sigma: 0.11},
   tau32TwoProng: {mean: 0.72, sigma: 0.12},
-  signalMass: {coreSigma: 0.04, tailFraction: 0.25, tailSigma: 0.4},
+  signalMass: {coreSigma: 0.04, tailFraction: 0.25, tailSigma: 0.4, wideFraction: 0, wideSigma: 0.1},
   signalJetMass: {coreSigma: 0.06, radiation: 0.04, lostProngFraction: 0.09},
   signalTau21RadiationCopula: 0.3,
   tau21TwoProng: {

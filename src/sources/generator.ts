@@ -331,11 +331,15 @@ export class EventGenerator {
     const cal = this.cal;
     const sm = cal.signalMass;
     let mA: number;
-    if (rng.uniform() < sm.tailFraction) {
+    const branch = rng.uniform();
+    if (branch < sm.tailFraction) {
       // Low tail from radiation lost out of the jets, truncated at half the resonance mass.
       let x: number;
       do x = 1 - sm.tailSigma * Math.abs(rng.normal()); while (x < 0.5);
       mA = res.mA * x;
+    } else if (branch < sm.tailFraction + sm.wideFraction) {
+      // Poorly measured events (jet energy mismeasurement, extra jets): a wide symmetric component.
+      mA = res.mA * (1 + sm.wideSigma * rng.normal());
     } else {
       mA = res.mA + res.wA * rng.normal();
     }

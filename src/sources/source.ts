@@ -14,3 +14,15 @@ export interface Source {
   commit?(positions: SourcePosition[]): Promise<void>;
   close?(): Promise<void>;
 }
+
+/**
+ * Give the event loop a turn between batches. A source whose batches are ready at once (the generator, a cached
+ * file) would otherwise keep the loop in microtasks for the whole run, starving timers (the progress line), worker
+ * messages (finished trainings) and the /metrics endpoint.
+ */
+export async function* withEventLoopTurns<T>(batches: AsyncIterable<T>): AsyncIterable<T> {
+  for await (const b of batches) {
+    yield b;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}

@@ -5,7 +5,7 @@ import { DERIVED_FEATURES } from '../events/derive.js';
 import { TopologyError } from '../events/errors.js';
 import { RunCounters, type DeadLetter, type RunObserver } from '../events/observer.js';
 import type { WindowResult } from '../events/result.js';
-import type { Source } from '../sources/source.js';
+import { withEventLoopTurns, type Source } from '../sources/source.js';
 import { ParquetSource } from '../sources/parquet.js';
 import { buildWindows, type SchemeWindow } from '../regions/index.js';
 import { WindowBuffers } from '../regions/buffers.js';
@@ -140,9 +140,10 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
   const ingest = ingestPlan(spec, cuts, derived, t.derive.mjj, buffers.store.features);
   const op = OPERATORS;
   const workers = opts.ingestWorkers ?? t.ingest.workers;
+  const batches = withEventLoopTurns(source.batches());
   const selected$ = workers > 0
-    ? from(parallelIngest(source.batches(), ingest, workers, ctx))
-    : from(source.batches()).pipe(ingestStages(ingest, ctx));
+    ? from(parallelIngest(batches, ingest, workers, ctx))
+    : from(batches).pipe(ingestStages(ingest, ctx));
   const results$ = selected$.pipe(
     op.route(buffers, ctx),
     op.trigger(buffers, t.trigger, ctx),

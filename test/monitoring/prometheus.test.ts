@@ -265,6 +265,13 @@ describe('Prometheus scraping a running `sideband run`', () => {
     const up = await promQuery(prom.url, 'up{job="sideband-run"}');
     expect(up[0]!.value[1]).toBe('1');
 
+    // The cut flow of the running process arrives too (one series per cut of the topology).
+    const cuts = await until('sideband_events_selected_total of the run in Prometheus', 60_000, async () => {
+      const r = await promQuery(prom!.url, 'sideband_events_selected_total{job="sideband-run"}');
+      return r.length > 0 ? r : undefined;
+    });
+    expect(cuts.map((c) => c.metric.cut)).toContain('|delta y| < 1.2');
+
     expect(await exit).toBe(0);
     expect(fs.existsSync(path.join(out, 'report.html'))).toBe(true);
     // The run read 400000 events; the last scrape before it ended saw at most that many.
