@@ -238,7 +238,7 @@ function overlayPanel(title: string, xTitle: string, gen: ArrayLike<number>, rea
     encoding: {
       x: { field: 'x', type: 'quantitative', title: xTitle, scale: { domain: [lo, hi], nice: false } },
       y: { field: 'y', type: 'quantitative', title: 'normalised density' },
-      color: { field: 'sample', type: 'nominal', scale: COLORS, title: null, legend: { orient: 'top-right' } },
+      color: { field: 'sample', type: 'nominal', scale: COLORS, title: null },
     },
   };
 }

@@ -17,10 +17,11 @@ import { assignFolds, cvSplits, efficiencyMap } from './crossval.js';
 import { cwolaWeights, ecdfMapPerRegion } from './decorrelate.js';
 import { averageScores, fillHistogram, medianHistogram } from './ensemble.js';
 import { evaluate } from './metrics.js';
-import { TrainingPool, toShared } from './pool.js';
-import { deriveSeed } from './random.js';
-import type { TrainJob, TrainResult } from './train-job.js';
 import { thresholdForEfficiency } from './workingpoints.js';
+import { TrainingPool, toShared } from './pool.js';
+import { deriveSeed, mulberry32 } from './random.js';
+import type { TrainJob, TrainResult } from './train-job.js';
+
 
 export type { ClassifierConfig } from './config.js';
 export { classifierConfigSchema, defaultClassifierConfig, resolveClassifierConfig } from './config.js';
@@ -104,7 +105,7 @@ export async function selectWithClassifier(
 
   // One member: its own fold assignment (HGB with a fixed validation fold is deterministic, so member diversity
   // comes from the folds as much as from the seed), all its jobs submitted at once to the pool.
-  const member = async (m: number): Promise<{ score: Float64Array; fold: Uint8Array }> => {
+  const member = async (m: number): Promise<{ score: Float64Array; fold: Uint8Array; seed: number }> => {
     const seed = deriveSeed(cfg.seed, m);
     seeds.push(seed);
     const fold = assignFolds(role, cfg.folds, seed);
@@ -165,10 +166,10 @@ export async function selectWithClassifier(
       }
       for (let i = 0; i < n; i++) if (used[i]) score[i] = 1 - acc[i]!;
     }
-    return { score, fold };
+    return { score, fold, seed };
   };
 
-  let members: { score: Float64Array; fold: Uint8Array }[];
+  let members: { score: Float64Array; fold: Uint8Array; seed: number }[];
   try {
     members = await Promise.all(Array.from({ length: cfg.ensemble }, (_, m) => member(m)));
   } catch (e) {
@@ -206,13 +207,16 @@ export async function selectWithClassifier(
   for (const eps of cfg.workingPoints) {
     let histogram: HistogramResult;
     if (cfg.combine === 'median') {
-      const hists = members.map(({ score, fold }) => fillHistogram(snapshot.mjj, edges, selectPerFold(score, fold, role, cfg, eps)));
+      const hists = members.map(({ score, fold, seed }) =>
+        fillHistogram(snapshot.mjj, edges, selectPerFold(score, fold, role, cfg, eps, deriveSeed(seed, 1 + Math.round(eps * 1e6)))),
+      );
       const { counts, spread } = medianHistogram(hists);
       histogram = { edges: Array.from(edges), counts: Array.from(counts), spread: Array.from(spread) };
     } else {
       const avg = averageScores(members.map((x) => x.score));
       const oneFold = new Uint8Array(n); // a single threshold over all events: the averaged score mixes folds
-      histogram = { edges: Array.from(edges), counts: Array.from(fillHistogram(snapshot.mjj, edges, selectPerFold(avg, oneFold, role, cfg, eps))) };
+      const mask = selectPerFold(avg, oneFold, role, cfg, eps, deriveSeed(cfg.seed, 1 + Math.round(eps * 1e6)));
+      histogram = { edges: Array.from(edges), counts: Array.from(fillHistogram(snapshot.mjj, edges, mask)) };
     }
     out.push({ workingPoint: eps, histogram, model, ...(evaluation ? { evaluation } : {}) });
   }
@@ -221,7 +225,10 @@ export async function selectWithClassifier(
 
 /**
  * Per fold, the threshold that keeps a fraction ε of the fold's SR events (or SB events, CMS's variant), and the
- * mask of all the fold's events (SR and SB) at or above it.
+ * mask of all the fold's events (SR and SB) at or above it. Boosted trees give piecewise-constant scores, so many
+ * events can sit exactly on the threshold; a plain `>=` would then pass far more than ε (all events, for a constant
+ * model). Ties are therefore resolved at random (seeded): exactly round(ε·n) reference events pass, and every
+ * tied non-reference event passes with the same probability as a tied reference event.
  */
 export function selectPerFold(
   score: Float64Array,
@@ -229,20 +236,48 @@ export function selectPerFold(
   role: Uint8Array,
   cfg: Pick<ClassifierConfig, 'thresholdFrom'>,
   eps: number,
+  seed = 0,
 ): Uint8Array {
   const n = score.length;
-  const nFolds = Math.max(...fold) + 1;
+  let nFolds = 0;
+  for (let i = 0; i < n; i++) if (fold[i]! + 1 > nFolds) nFolds = fold[i]! + 1;
   const mask = new Uint8Array(n);
+  const rand = mulberry32(seed);
+  const isRef = (i: number) => (cfg.thresholdFrom === 'sr' ? role[i] === ROLE_SR : role[i] !== ROLE_SR);
   for (let f = 0; f < nFolds; f++) {
     const ref: number[] = [];
     for (let i = 0; i < n; i++) {
       if (fold[i] !== f || role[i] === ROLE_NONE || !(score[i]! === score[i]!)) continue;
-      const isSr = role[i] === ROLE_SR;
-      if (cfg.thresholdFrom === 'sr' ? isSr : !isSr) ref.push(score[i]!);
+      if (isRef(i)) ref.push(score[i]!);
     }
     if (ref.length === 0) continue;
     const thr = thresholdForEfficiency(ref, eps);
-    for (let i = 0; i < n; i++) if (fold[i] === f && role[i] !== ROLE_NONE && score[i]! >= thr) mask[i] = 1;
+    const keep = Math.max(1, Math.round(eps * ref.length));
+    let above = 0;
+    let at = 0;
+    for (const s of ref) {
+      if (s > thr) above++;
+      else if (s === thr) at++;
+    }
+    const need = keep - above; // tied reference events to pass, 1 ≤ need ≤ at
+    const pAt = need / at;
+    let refTiedSeen = 0;
+    let refTiedPassed = 0;
+    for (let i = 0; i < n; i++) {
+      if (fold[i] !== f || role[i] === ROLE_NONE) continue;
+      const s = score[i]!;
+      if (s > thr) mask[i] = 1;
+      else if (s === thr) {
+        if (isRef(i)) {
+          // Sequential sampling without replacement: exactly `need` of the `at` tied reference events pass.
+          const left = at - refTiedSeen++;
+          if (rand() * left < need - refTiedPassed) {
+            mask[i] = 1;
+            refTiedPassed++;
+          }
+        } else if (rand() < pAt) mask[i] = 1;
+      }
+    }
   }
   return mask;
 }

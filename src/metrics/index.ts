@@ -42,15 +42,19 @@ import type { WindowResult } from '../events/result.js';
 import type { DeadLetter, RunObserver } from '../events/observer.js';
 
 /**
- * Why validation rejected an event (fixed enum, so the `reason` label stays bounded): the reasons of
- * src/events/decode.ts plus the ones sources use for unreadable input. Anything else is counted as 'other'
- * (see boundedReason), so a new reason string in a stage can never blow up the series count.
+ * Why an event was rejected (fixed enum, so the `reason` label stays bounded): the reasons the stages and sources
+ * use — decode.ts (nan, infinite, missing_column), the Parquet source (missing_column, bad_type, unreadable for a
+ * truncated or corrupt file or row group), the Kafka formats (empty, malformed, invalid_value, missing_column) —
+ * plus out_of_range. Anything else is counted as 'other' (see boundedReason), so a new reason string in a stage can
+ * never blow up the series count; add it here when it deserves its own series.
  */
-export const REJECT_REASONS = ['missing_column', 'nan', 'infinite', 'out_of_range', 'bad_type', 'decode', 'other'] as const;
+export const REJECT_REASONS = [
+  'missing_column', 'bad_type', 'nan', 'infinite', 'out_of_range', 'unreadable', 'empty', 'malformed', 'invalid_value', 'other',
+] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
-/** Why a record went to the dead-letter route: the reject reasons plus whole-record failures. */
-export const DEAD_LETTER_REASONS = [...REJECT_REASONS.filter((r) => r !== 'other'), 'unreadable', 'analysis', 'other'] as const;
+/** Why a record went to the dead-letter route: the reject reasons plus failed window analyses. */
+export const DEAD_LETTER_REASONS = [...REJECT_REASONS.filter((r) => r !== 'other'), 'analysis', 'other'] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 /** Map a free-form reason onto the bounded enum ('other' when unknown). */

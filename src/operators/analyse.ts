@@ -12,6 +12,7 @@ export type HistogramStats = (input: {
   counts: Float64Array;
   spread?: Float64Array;
   sr: [number, number];
+  fitSr?: [number, number];
   strategy?: 'atlas2024' | 'atlas2020' | 'single';
   functions?: string[];
   sqrtS?: number;
@@ -160,6 +161,7 @@ async function analyseSnapshot(
         counts,
         spread: h.histogram.spread ? Float64Array.from(h.histogram.spread) : undefined,
         sr: snap.window.sr,
+        fitSr: plan.fit.strategy === 'atlas2020' ? fitSignalRegion(snap.window) : undefined,
         strategy: plan.fit.strategy,
         functions: plan.fit.functions,
         sqrtS: plan.fit.sqrtS,
@@ -171,6 +173,15 @@ async function analyseSnapshot(
     }
     return result;
   });
+}
+
+/** Seed 001's fit signal region: the training SR plus the adjacent halves of its neighbouring sidebands. */
+export function fitSignalRegion(w: WindowSnapshot['window']): [number, number] {
+  const below = w.sb.filter(([, b]) => b <= w.sr[0]).map(([a]) => a);
+  const above = w.sb.filter(([a]) => a >= w.sr[1]).map(([, b]) => b);
+  const lo = below.length ? (w.sr[0] + Math.min(...below)) / 2 : w.sr[0];
+  const hi = above.length ? (w.sr[1] + Math.max(...above)) / 2 : w.sr[1];
+  return [lo, hi];
 }
 
 function baseResult(snap: WindowSnapshot, plan: AnalysisPlan): Omit<WindowResult, 'workingPoint'> {

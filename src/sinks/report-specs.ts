@@ -106,37 +106,40 @@ export function windowFigure(r: WindowResult, options: { width?: number } = {}):
     fitHiDraw: b.fitHi === undefined ? undefined : clampY(b.fitHi),
   }));
   const hasFit = bins.some((b) => b.fit !== undefined);
-  const legendDomain = hasFit ? ['Data', 'Background fit', 'Fit uncertainty', 'SR edges'] : ['Data', 'SR edges'];
-  const legendRange = hasFit ? [COLOURS.data, COLOURS.fit, COLOURS.band, COLOURS.sr] : [COLOURS.data, COLOURS.sr];
-  const colour = (name: string) => ({ datum: name, type: 'nominal', scale: { domain: legendDomain, range: legendRange }, legend: { title: null, orient: 'top-right' } });
+  // Fixed colours per element; the legend is drawn by hand (legendLayers) so that each entry shows its own glyph
+  // (point with error bar, line, band, dashed edge), as in the paper's figures.
+  const colour = (name: keyof typeof COLOURS) => ({ value: COLOURS[name] });
   const x = (field: string, axis: object | null = { title: null, labels: false, ticks: true }) => ({
     field, type: 'quantitative', scale: { domain: xDomain, nice: false, zero: false }, axis,
   });
-  const y = { type: 'quantitative', scale: { type: 'log', domain: [yMin, yMax], nice: false }, axis: { title: 'Events / bin' } };
-  const srEdges = { data: { values: [{ edge: r.window.sr[0] }, { edge: r.window.sr[1] }] }, mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { x: x('edge'), color: colour('SR edges') } };
+  const widths = bins.map((b) => b.hi - b.lo);
+  const uniform = widths.every((w) => Math.abs(w - widths[0]!) < 1e-9);
+  const y = { type: 'quantitative', scale: { type: 'log', domain: [yMin, yMax], nice: false }, axis: { title: uniform ? `Events / ${fmtWidth(widths[0]!)} GeV` : 'Events / bin' } };
+  const srEdges = { data: { values: [{ edge: r.window.sr[0] }, { edge: r.window.sr[1] }] }, mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { x: x('edge'), color: colour('sr') } };
 
   const upperLayers: object[] = [];
   if (hasFit) {
     const fitData = data.filter((b) => b.fit !== undefined);
     upperLayers.push(
-      { data: { values: fitData }, mark: { type: 'rect', opacity: 0.45, clip: true }, encoding: { x: x('lo'), x2: { field: 'hi' }, y: { ...y, field: 'fitLoDraw' }, y2: { field: 'fitHiDraw' }, color: colour('Fit uncertainty') } },
-      { data: { values: fitData }, mark: { type: 'rule', strokeDash: [3, 3], strokeWidth: 1, clip: true }, encoding: { x: x('lo'), x2: { field: 'hi' }, y: { ...y, field: 'fitLoDraw' }, color: colour('Fit uncertainty') } },
-      { data: { values: fitData }, mark: { type: 'rule', strokeDash: [3, 3], strokeWidth: 1, clip: true }, encoding: { x: x('lo'), x2: { field: 'hi' }, y: { ...y, field: 'fitHiDraw' }, color: colour('Fit uncertainty') } },
-      { data: { values: fitData }, mark: { type: 'rule', strokeWidth: 2, clip: true }, encoding: { x: x('lo'), x2: { field: 'hi' }, y: { ...y, field: 'fit' }, color: colour('Background fit') } },
+      { data: { values: fitData }, mark: { type: 'rect', opacity: 0.45, clip: true }, encoding: { x: x('lo'), x2: { field: 'hi' }, y: { ...y, field: 'fitLoDraw' }, y2: { field: 'fitHiDraw' }, color: colour('band') } },
+      { data: { values: fitData }, mark: { type: 'rule', strokeDash: [3, 3], strokeWidth: 1, clip: true }, encoding: { x: x('lo'), x2: { field: 'hi' }, y: { ...y, field: 'fitLoDraw' }, color: colour('band') } },
+      { data: { values: fitData }, mark: { type: 'rule', strokeDash: [3, 3], strokeWidth: 1, clip: true }, encoding: { x: x('lo'), x2: { field: 'hi' }, y: { ...y, field: 'fitHiDraw' }, color: colour('band') } },
+      { data: { values: fitData }, mark: { type: 'rule', strokeWidth: 2, clip: true }, encoding: { x: x('lo'), x2: { field: 'hi' }, y: { ...y, field: 'fit' }, color: colour('fit') } },
     );
   }
   upperLayers.push(
     srEdges,
-    { data: { values: data }, mark: { type: 'rule', strokeWidth: 1.2, clip: true }, encoding: { x: x('centre'), y: { ...y, field: 'obsLoDraw' }, y2: { field: 'obsHiDraw' }, color: colour('Data') } },
+    { data: { values: data }, mark: { type: 'rule', strokeWidth: 1.2, clip: true }, encoding: { x: x('centre'), y: { ...y, field: 'obsLoDraw' }, y2: { field: 'obsHiDraw' }, color: colour('data') } },
     {
       data: { values: data.filter((b) => b.observed > 0) },
       mark: { type: 'point', filled: true, size: 28, opacity: 1, clip: true },
       encoding: {
-        x: x('centre'), y: { ...y, field: 'observed' }, color: colour('Data'),
+        x: x('centre'), y: { ...y, field: 'observed' }, color: colour('data'),
         tooltip: [{ field: 'lo', title: 'mjj lo [GeV]' }, { field: 'hi', title: 'mjj hi [GeV]' }, { field: 'observed' }, { field: 'fit', format: '.1f' }, { field: 'z', format: '.2f' }],
       },
     },
   );
+  upperLayers.push(...legendLayers(width, hasFit));
   const zAbs = Math.max(3, ...bins.map((b) => Math.abs(b.z)).filter(Number.isFinite));
   const zLim = Math.ceil(zAbs + 0.5);
   const lower = {
@@ -169,6 +172,36 @@ export function windowFigure(r: WindowResult, options: { width?: number } = {}):
     spacing: 4,
     config: { view: { stroke: '#444' }, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11 } },
   } as unknown as VegaLiteSpec;
+}
+
+/** Hand-drawn legend in the top-right corner of the upper panel, in pixel coordinates. */
+function legendLayers(width: number, hasFit: boolean): object[] {
+  const entries: { label: string; glyph: 'data' | 'fit' | 'band' | 'sr' }[] = [{ label: 'Data', glyph: 'data' }];
+  if (hasFit) entries.push({ label: 'Background fit', glyph: 'fit' }, { label: 'Fit uncertainty', glyph: 'band' });
+  entries.push({ label: 'SR edges', glyph: 'sr' });
+  const x0 = width - 128;
+  const rows = entries.map((e, i) => ({ ...e, y: 14 + 17 * i, x0, x1: x0 + 22, xm: x0 + 11, xt: x0 + 30 }));
+  const px = (field: string) => ({ field, type: 'quantitative', scale: null });
+  const of = (glyph: string) => ({ values: rows.filter((r) => r.glyph === glyph).map((r) => ({ ...r, yLo: r.y - 5, yHi: r.y + 5, yTop: r.y - 8, yBottom: r.y + 8 })) });
+  const layers: object[] = [
+    { data: { values: [{ x: x0 - 8, x2: width - 4, y: 4, y2: 14 + 17 * (entries.length - 1) + 10 }] }, mark: { type: 'rect', fill: 'white', opacity: 0.85, stroke: '#ccc' },
+      encoding: { x: px('x'), x2: { field: 'x2' }, y: px('y'), y2: { field: 'y2' } } },
+    { data: of('data'), mark: { type: 'rule', color: COLOURS.data, strokeWidth: 1.2 }, encoding: { x: px('xm'), y: px('yLo'), y2: { field: 'yHi' } } },
+    { data: of('data'), mark: { type: 'point', filled: true, size: 28, opacity: 1, color: COLOURS.data }, encoding: { x: px('xm'), y: px('y') } },
+    { data: of('sr'), mark: { type: 'rule', color: COLOURS.sr, strokeDash: [4, 3], strokeWidth: 1.5 }, encoding: { x: px('xm'), y: px('yTop'), y2: { field: 'yBottom' } } },
+    { data: { values: rows }, mark: { type: 'text', align: 'left', baseline: 'middle', fontSize: 11 }, encoding: { x: px('xt'), y: px('y'), text: { field: 'label' } } },
+  ];
+  if (hasFit) {
+    layers.push(
+      { data: of('band'), mark: { type: 'rect', color: COLOURS.band, opacity: 0.45 }, encoding: { x: px('x0'), x2: { field: 'x1' }, y: px('yLo'), y2: { field: 'yHi' } } },
+      { data: of('fit'), mark: { type: 'rule', color: COLOURS.fit, strokeWidth: 2 }, encoding: { x: px('x0'), x2: { field: 'x1' }, y: px('y') } },
+    );
+  }
+  return layers;
+}
+
+function fmtWidth(w: number): string {
+  return Number.isInteger(w) ? String(w) : w.toFixed(1);
 }
 
 function fmtCount(v: number): string {

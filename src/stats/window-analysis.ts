@@ -29,8 +29,13 @@ export interface WindowHistogramInput {
   counts: Float64Array;
   /** Optional per-bin extra uncertainty (ensemble spread), added in quadrature. */
   spread?: Float64Array;
-  /** Signal region [lo, hi) in GeV; bins inside are masked in the fit. */
+  /** Signal region [lo, hi) in GeV: the merged bin of the significance; masked in the fit unless fitSr is given. */
   sr: [number, number];
+  /**
+   * Region masked in the fit when it differs from the SR: seed 001's fit signal region is the training SR plus the
+   * adjacent halves of its neighbours.
+   */
+  fitSr?: [number, number];
   strategy?: FitStrategyName;
   /** Functions tried in order. Default: dijet3, dijet4, ua2 (atlas2024, seed 000); dijet3d, dijet4d, ua2d (atlas2020). */
   functions?: string[];
@@ -99,7 +104,7 @@ export function analyseWindowHistogram(input: WindowHistogramInput): WindowAnaly
 
     const spec = { lo, hi, counts, spread };
     const res = runFitStrategy(spec, {
-      strategy, functions: input.functions, sr, sqrtS: input.sqrtS, objective: input.objective,
+      strategy, functions: input.functions, sr: input.fitSr ?? sr, sqrtS: input.sqrtS, objective: input.objective,
     });
     const fit = res.fit;
     if (!fit || !Number.isFinite(fit.objectiveValue)) {
@@ -126,9 +131,10 @@ export function analyseWindowHistogram(input: WindowHistogramInput): WindowAnaly
       gof: fit.gof,
     };
 
+    const inSr = (i: number) => lo[i]! < sr[1] && hi[i]! > sr[0];
     let expected = 0, spread2 = 0;
-    for (let i = 0; i < nb; i++) if (res.srMask[i]) { expected += fit.prediction[i]!; spread2 += spread ? spread[i]! ** 2 : 0; }
-    const fitVar = sumVariance(fit, (i) => res.srMask[i] === 1);
+    for (let i = 0; i < nb; i++) if (inSr(i)) { expected += fit.prediction[i]!; spread2 += spread ? spread[i]! ** 2 : 0; }
+    const fitVar = sumVariance(fit, inSr);
     const expectedErr = Math.sqrt(fitVar + spread2);
     const perBin = Array.from(perBinSignificance(counts, fit.prediction), finite);
     const base = { observed, expected: finite(expected), expectedErr: finite(expectedErr), perBin };

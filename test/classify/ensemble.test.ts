@@ -26,3 +26,18 @@ describe('ensembles and working points', () => {
     expect(Array.from(ref).filter((s) => s >= t).length).toBe(20);
   });
 });
+
+describe('tie breaking at the working-point threshold', () => {
+  it('passes exactly ε of a constant-score SR and about ε of the tied SB events', async () => {
+    const { selectPerFold } = await import('../../src/classify/cwola.js');
+    const n = 4000;
+    const score = new Float64Array(n).fill(0.3);
+    const fold = new Uint8Array(n);
+    const role = Uint8Array.from({ length: n }, (_, i) => (i < 1000 ? 0 : 1));
+    const mask = selectPerFold(score, fold, role, { thresholdFrom: 'sr' }, 0.1, 5);
+    expect(Array.from(mask.subarray(0, 1000)).filter(Boolean).length).toBe(100);
+    const sb = Array.from(mask.subarray(1000)).filter(Boolean).length;
+    expect(sb).toBeGreaterThan(240);
+    expect(sb).toBeLessThan(360);
+  });
+});

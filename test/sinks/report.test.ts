@@ -8,6 +8,7 @@ import { poissonInterval, spectrumBins, windowFigure, significanceSummary, rocSi
 import { AlertTracker, type AlertRecord } from '../../src/operators/alert.js';
 import type { WindowResult } from '../../src/events/result.js';
 import { syntheticResults } from './report-fixtures.js';
+import { renderPlot } from '../../src/sinks/plot.js';
 import { openInChromium, type PageReport } from './chromium.js';
 import { repoRoot } from '../helpers/paths.js';
 
@@ -50,6 +51,18 @@ describe('report specs', () => {
     expect(distinctEvaluations(same).map((e) => e.label)).toEqual(['sr-2600-3200']);
     const differing = results.filter((r) => r.window.id === 'sr-2600-3200');
     expect(distinctEvaluations(differing).map((e) => e.label)).toEqual(['sr-2600-3200 ε = 0.1', 'sr-2600-3200 ε = 0.02']);
+  });
+
+  it('draw a histogram without a fit (data, SR edges, empty significance panel)', async () => {
+    const r = results[0]!;
+    const noFit: WindowResult = { ...r, fit: undefined, significance: undefined };
+    const bins = spectrumBins(noFit)!;
+    expect(bins.every((b) => b.fit === undefined && b.z === 0)).toBe(true);
+    const { svg } = await renderPlot(windowFigure(noFit)!);
+    expect(svg).toContain('Data');
+    expect(svg).toContain('SR edges');
+    expect(svg).not.toContain('Background fit');
+    expect(svg).toContain('no fit');
   });
 
   it('give no figure where there is nothing to draw', () => {
