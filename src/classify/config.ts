@@ -61,9 +61,8 @@ export const defaultClassifierConfig: ClassifierConfig = {
   mlp: {},
 };
 
-/** fastest-validator schema for the `classifier:` block (use as `classifier: { type: 'object', props: ... }`). */
+/** fastest-validator property rules of the `classifier:` block (use as `{ type: 'object', props: classifierConfigSchema }`). */
 export const classifierConfigSchema = {
-  $$type: 'object',
   kind: { type: 'enum', values: ['hgb', 'mlp-atlas2024', 'mlp-atlas2020'], default: 'hgb' },
   ensemble: { type: 'number', integer: true, positive: true, default: defaultClassifierConfig.ensemble },
   folds: { type: 'number', integer: true, min: 3, max: 20, default: defaultClassifierConfig.folds },

@@ -3,6 +3,7 @@ import type { FitResult, HistogramResult, ModelInfo, EvaluationResult, Significa
 import type { WindowSnapshot } from '../events/snapshot.js';
 import type { WindowBuffers } from '../regions/buffers.js';
 import { windowSpan } from '../regions/scheme.js';
+import { clsUpperLimits } from '../stats/cls.js';
 import type { StageContext } from './context.js';
 import type { AnalysisRequest } from './trigger.js';
 
@@ -168,11 +169,21 @@ async function analyseSnapshot(
       });
       result.fit = fit;
       result.significance = significance;
+      if (fit.converged && significance.expected > 0) result.limits = signalLimits(significance);
     } catch (e) {
       result.error = `fit: ${(e as Error).message}`;
     }
     return result;
   });
+}
+
+/**
+ * Model-independent 95 % CL upper limits on the number of signal events in the merged SR bin (CLs, asymptotic
+ * q̃μ, Gaussian-constrained background from the fit, as seed 000 §V.D.5), observed and expected ±1σ, ±2σ.
+ */
+function signalLimits(sig: SignificanceResult): Record<string, number | number[]> {
+  const lim = clsUpperLimits({ signal: [1], background: [sig.expected], backgroundUncertainty: [sig.expectedErr] }, [sig.observed], 0.95);
+  return { cl: lim.cl, signalEventsObserved: lim.observed, signalEventsExpected: lim.expected };
 }
 
 /** Seed 001's fit signal region: the training SR plus the adjacent halves of its neighbouring sidebands. */

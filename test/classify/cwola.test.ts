@@ -66,12 +66,14 @@ describe('CWoLa hunting on one window', () => {
 
   it('exports a fastest-validator schema that fills defaults and rejects bad kinds', () => {
     const V = FastestValidator as unknown as typeof import('fastest-validator').default;
-    const check = new V({ useNewCustomCheckerFunction: true }).compile(classifierConfigSchema as never);
+    const check = new V({ useNewCustomCheckerFunction: true }).compile({ $$root: true, type: 'object', strict: true, props: classifierConfigSchema } as never);
     const ok: Record<string, unknown> = { kind: 'hgb' };
     expect(check(ok)).toBe(true);
     expect(ok.ensemble).toBe(10);
     expect(ok.folds).toBe(5);
     expect(ok.workingPoints).toEqual([0.1, 0.02, 0.01]);
     expect(check({ kind: 'svm' })).not.toBe(true);
+    expect(check({ kind: 'hgb', hgb: { maxBins: 300 } })).not.toBe(true);
+    expect(check({ kind: 'hgb', folds: 5, unknownKey: 1 })).not.toBe(true);
   });
 });

@@ -76,6 +76,11 @@ describe('in-memory topology driver', () => {
     const peak = perBin.indexOf(Math.max(...perBin));
     expect(r.histogram!.edges[peak]).toBeGreaterThanOrEqual(3300);
     expect(r.histogram!.edges[peak + 1]).toBeLessThanOrEqual(3700);
+    // 95 % CL limits on signal events in the SR: the excess pushes the observed limit above the expected median.
+    const lim = r.limits as { cl: number; signalEventsObserved: number; signalEventsExpected: number[] };
+    expect(lim.cl).toBe(0.95);
+    expect(lim.signalEventsExpected).toEqual([...lim.signalEventsExpected].sort((a, b) => a - b));
+    expect(lim.signalEventsObserved).toBeGreaterThan(lim.signalEventsExpected[2]!);
     // Intermediate analyses came before the end, at the threshold and on growth.
     expect(results.some((x) => x.trigger === 'threshold')).toBe(true);
   });
