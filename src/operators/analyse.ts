@@ -121,7 +121,7 @@ export function analyse(
           return;
         }
         const cutflow = ctx.cutflow?.entries() ?? [];
-        pending.push(buffers.snapshot(req.window, req.trigger, cutflow, plan.features));
+        pending.push(buffers.snapshot(req.window, req.trigger, cutflow, plan.features, plan.binning.range));
         ctx.observer.queueDepth?.(pending.length);
         pump();
       },

@@ -30,9 +30,14 @@ export class WindowBuffers {
   private readonly spans: Array<Record<Role, [number, number]>>;
   private readonly lastAnalysed: number[];
 
-  constructor(readonly windows: SchemeWindow[], features: string[], opts: { weight: boolean; label: boolean; chunkSize?: number }) {
+  /**
+   * `keep`: a mass range to buffer beyond the windows' own spans, for analyses that histogram (and fit) a wider
+   * spectrum than a window's SB+SR, as seed 001 fits 1.8–8.2 TeV for every region.
+   */
+  constructor(readonly windows: SchemeWindow[], features: string[], opts: { weight: boolean; label: boolean; chunkSize?: number; keep?: [number, number] }) {
     if (windows.length === 0) throw new Error('window buffers: no windows');
     const all = new Set<number>();
+    if (opts.keep) all.add(opts.keep[0]).add(opts.keep[1]);
     for (const w of windows) {
       all.add(w.sr[0]).add(w.sr[1]);
       for (const [a, b] of w.sb) all.add(a).add(b);
@@ -49,6 +54,7 @@ export class WindowBuffers {
       const range = (ivs: Array<[number, number]>): [number, number] => ivs.length ? [interval(Math.min(...ivs.map((i) => i[0]))), interval(Math.max(...ivs.map((i) => i[1])))] : [0, 0];
       return { sr: [interval(w.sr[0]), interval(w.sr[1])], sb_low: range(low), sb_high: range(high) };
     });
+    if (opts.keep) for (let e = interval(opts.keep[0]); e < interval(opts.keep[1]); e++) this.covered[e] = 1;
     this.lastAnalysed = windows.map(() => 0);
     const stored = features.includes('mjj') ? features : [...features, 'mjj'];
     this.store = new EventStore({ features: stored, weight: opts.weight, label: opts.label, chunkSize: opts.chunkSize });
@@ -109,10 +115,13 @@ export class WindowBuffers {
     return out;
   }
 
-  /** A copy of window w's events (SR and SBs), detached from the store so ingestion can go on. */
-  snapshot(w: number, trigger: WindowSnapshot['trigger'], cutflow: CutFlowEntry[], trainingFeatures: string[]): WindowSnapshot {
+  /**
+   * A copy of window w's events (SR and SBs, or every buffered event in `range`), detached from the store so
+   * ingestion can go on.
+   */
+  snapshot(w: number, trigger: WindowSnapshot['trigger'], cutflow: CutFlowEntry[], trainingFeatures: string[], range?: [number, number]): WindowSnapshot {
     const win = this.windows[w]!;
-    const [lo, hi] = windowSpan(win);
+    const [lo, hi] = range ?? windowSpan(win);
     const g = this.store.gather(lo, hi);
     const idx = trainingFeatures.map((f) => {
       const i = this.store.features.indexOf(f);

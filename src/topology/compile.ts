@@ -130,7 +130,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     deadLetter(d);
   };
   const source = opts.source ?? await openSource(t, spec, onSourceError, file);
-  const buffers = new WindowBuffers(windows, t.features, { weight: spec.weight !== undefined, label: spec.label !== undefined });
+  const buffers = new WindowBuffers(windows, t.features, { weight: spec.weight !== undefined, label: spec.label !== undefined, keep: t.binning.range });
   const { select: selectHistograms, model, close } = await histogramSelector(t, file);
   const stats = opts.stats ?? (await import('../stats/window-analysis.js')).analyseWindowHistogram;
   const plan: AnalysisPlan = {
