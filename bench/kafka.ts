@@ -53,7 +53,7 @@ async function produce(client: KafkaClient, topic: string, format: KafkaFormat, 
 
 /** The broker and client alone: fetch every message of the topic, touch nothing. */
 async function rawFetch(client: KafkaClient, topic: string, messages: number) {
-  const consumer = client.consumer({ groupId: uniqueTopic('raw'), maxBytesPerPartition: 8 << 20, maxBytes: 32 << 20 });
+  const consumer = client.consumer({ groupId: uniqueTopic('raw'), maxBytesPerPartition: 8 << 20, maxBytes: Number(process.env.MAXB ?? 32 << 20) });
   let got = 0;
   let bytes = 0;
   let first = 0;
@@ -64,6 +64,7 @@ async function rawFetch(client: KafkaClient, topic: string, messages: number) {
     void consumer.run(async (b) => {
       if (!first) first = performance.now();
       got += b.messages.length;
+      if (process.env.BENCH_DEBUG) process.stderr.write(`raw ${b.partition} ${b.messages[0]?.offset} +${b.messages.length} = ${got}\n`);
       for (const m of b.messages) bytes += m.value?.length ?? 0;
       if (got >= messages) { last = performance.now(); resolve(); }
     });
@@ -112,7 +113,7 @@ async function main() {
   const external = process.env.KAFKA_BROKERS;
   const broker = await startBroker();
   try {
-    const client = connectKafka({ brokers: broker.brokers, clientId: 'sideband-bench' });
+    const client = connectKafka({ brokers: broker.brokers, clientId: 'sideband-bench', ...(process.env.BENCH_DEBUG ? { logLevel: (process.env.BENCH_DEBUG === 'debug' ? 'debug' : 'info') as 'debug' | 'info' } : {}) });
     const arrowTopic = uniqueTopic('bench-arrow');
     const jsonTopic = uniqueTopic('bench-json');
     await broker.createTopic(arrowTopic, PARTITIONS);

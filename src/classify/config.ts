@@ -28,6 +28,9 @@ export interface ClassifierConfig {
   equalSidebandWeights: boolean;
   /** Features to map by their ECDF within each mjj region (seed 001's jet masses), pooled; [] = none. */
   ecdfFeatures: string[];
+  /** mjj edges (GeV) of the regions the ECDF mapping works in (seed 001's eight regions); [] = the window's SR
+   *  and each SB, plus everything else as one region. */
+  ecdfEdges: number[];
   seed: number;
   /** Worker threads for training; 0 trains inline (still async). */
   workers: number;
@@ -50,6 +53,7 @@ export const defaultClassifierConfig: ClassifierConfig = {
   thresholdFrom: 'sr',
   equalSidebandWeights: true,
   ecdfFeatures: [],
+  ecdfEdges: [],
   seed: 0,
   workers: 2,
   maxQueued: 4096,
@@ -73,6 +77,7 @@ export const classifierConfigSchema = {
   thresholdFrom: { type: 'enum', values: ['sr', 'sb'], default: 'sr' },
   equalSidebandWeights: { type: 'boolean', default: true },
   ecdfFeatures: { type: 'array', items: 'string', default: [] },
+  ecdfEdges: { type: 'array', items: { type: 'number', positive: true }, default: [] },
   seed: { type: 'number', integer: true, min: 0, default: 0 },
   workers: { type: 'number', integer: true, min: 0, max: 64, default: 2 },
   maxQueued: { type: 'number', integer: true, positive: true, default: 4096 },

@@ -82,11 +82,16 @@ export async function selectWithClassifier(
       if (i < 0) throw new SidebandError(`classifier (window ${wid}): ecdfFeatures names '${f}', not among ${snapshot.features.join(', ')}`);
       return i;
     });
-    const mapped = ecdfMapPerRegion(idx.map((i) => columns[i]!), role);
+    const mapped = ecdfMapPerRegion(
+      idx.map((i) => columns[i]!),
+      cfg.ecdfEdges.length > 1 ? regionsOf(snapshot.mjj, cfg.ecdfEdges) : ecdfRegionsOfWindow(snapshot, role),
+    );
     columns = columns.slice();
     idx.forEach((i, k) => (columns[i] = mapped[k]!));
   }
   const weight = cwolaWeights(role, cfg.equalSidebandWeights, snapshot.weight);
+  // Training uses the window's SR and SB events; every event of the snapshot is scored (seed 001 applies the
+  // network to the whole mjj spectrum, so events outside the SR and SB, when present, are scored and selected too).
   const used = new Uint8Array(n);
   for (let i = 0; i < n; i++) used[i] = role[i] !== ROLE_NONE ? 1 : 0;
   const shared = {
@@ -109,14 +114,14 @@ export async function selectWithClassifier(
     const seed = deriveSeed(cfg.seed, m);
     seeds.push(seed);
     const fold = assignFolds(role, cfg.folds, seed);
-    const rowsOf = (folds: number[]) => {
+    const rowsOf = (folds: number[], all = false) => {
       const want = new Uint8Array(256);
       for (const f of folds) want[f] = 1;
       const out: number[] = [];
-      for (let i = 0; i < n; i++) if (used[i] && want[fold[i]!]) out.push(i);
+      for (let i = 0; i < n; i++) if ((all || used[i]) && want[fold[i]!]) out.push(i);
       return Uint32Array.from(out);
     };
-    const testRows = Array.from({ length: cfg.folds }, (_, t) => rowsOf([t]));
+    const testRows = Array.from({ length: cfg.folds }, (_, t) => rowsOf([t], true));
     const jobs: Promise<{ split: number; c: number; r: TrainResult }>[] = [];
     splits.forEach((sp, si) => {
       const trainRows = rowsOf(sp.train);
@@ -164,7 +169,7 @@ export async function selectWithClassifier(
         const eff = efficiencyMap(s, ref);
         for (let k = 0; k < rows.length; k++) acc[rows[k]!] = acc[rows[k]!]! + eff[k]! / (cfg.folds - 1);
       }
-      for (let i = 0; i < n; i++) if (used[i]) score[i] = 1 - acc[i]!;
+      for (let i = 0; i < n; i++) score[i] = 1 - acc[i]!;
     }
     return { score, fold, seed };
   };
@@ -225,7 +230,7 @@ export async function selectWithClassifier(
 
 /**
  * Per fold, the threshold that keeps a fraction ε of the fold's SR events (or SB events, CMS's variant), and the
- * mask of all the fold's events (SR and SB) at or above it. Boosted trees give piecewise-constant scores, so many
+ * mask of all the fold's events (SR, SB and any scored event outside them) at or above it. Boosted trees give piecewise-constant scores, so many
  * events can sit exactly on the threshold; a plain `>=` would then pass far more than ε (all events, for a constant
  * model). Ties are therefore resolved at random (seeded): exactly round(ε·n) reference events pass, and every
  * tied non-reference event passes with the same probability as a tied reference event.
@@ -243,11 +248,11 @@ export function selectPerFold(
   for (let i = 0; i < n; i++) if (fold[i]! + 1 > nFolds) nFolds = fold[i]! + 1;
   const mask = new Uint8Array(n);
   const rand = mulberry32(seed);
-  const isRef = (i: number) => (cfg.thresholdFrom === 'sr' ? role[i] === ROLE_SR : role[i] !== ROLE_SR);
+  const isRef = (i: number) => (cfg.thresholdFrom === 'sr' ? role[i] === ROLE_SR : role[i] !== ROLE_SR && role[i] !== ROLE_NONE);
   for (let f = 0; f < nFolds; f++) {
     const ref: number[] = [];
     for (let i = 0; i < n; i++) {
-      if (fold[i] !== f || role[i] === ROLE_NONE || !(score[i]! === score[i]!)) continue;
+      if (fold[i] !== f || !(score[i]! === score[i]!)) continue;
       if (isRef(i)) ref.push(score[i]!);
     }
     if (ref.length === 0) continue;
@@ -264,7 +269,7 @@ export function selectPerFold(
     let refTiedSeen = 0;
     let refTiedPassed = 0;
     for (let i = 0; i < n; i++) {
-      if (fold[i] !== f || role[i] === ROLE_NONE) continue;
+      if (fold[i] !== f) continue;
       const s = score[i]!;
       if (s > thr) mask[i] = 1;
       else if (s === thr) {
@@ -280,4 +285,33 @@ export function selectPerFold(
     }
   }
   return mask;
+}
+
+/**
+ * Region index of each event by ascending mjj edges (GeV), for the ECDF mapping. Events below the first edge or
+ * above the last are mapped with the nearest region (the whole spectrum is scored, seed 001); NaN gets 255.
+ */
+export function regionsOf(mjj: Float32Array, edges: number[]): Uint8Array {
+  if (edges.length - 1 > 254) throw new SidebandError(`classifier: ecdfEdges has ${edges.length - 1} regions (at most 254)`);
+  const out = new Uint8Array(mjj.length).fill(ROLE_NONE);
+  const last = edges.length - 1;
+  for (let i = 0; i < mjj.length; i++) {
+    const m = mjj[i]!;
+    if (!(m === m)) continue;
+    let r = 0;
+    while (r < last - 1 && m >= edges[r + 1]!) r++;
+    out[i] = r;
+  }
+  return out;
+}
+
+/** ECDF regions from the window itself: the SR, each SB, and the events below and above the window (two more). */
+function ecdfRegionsOfWindow(snapshot: WindowSnapshot, role: Uint8Array): Uint8Array {
+  const out = role.slice();
+  const lo = snapshot.window.sr[0];
+  for (let i = 0; i < out.length; i++) {
+    const m = snapshot.mjj[i]!;
+    if (out[i] === ROLE_NONE && m === m) out[i] = m < lo ? 253 : 254;
+  }
+  return out;
 }

@@ -77,3 +77,27 @@ describe('CWoLa hunting on one window', () => {
     expect(check({ kind: 'hgb', folds: 5, unknownKey: 1 })).not.toBe(true);
   });
 });
+
+describe('scoring beyond the window (seed 001 applies the network to the whole spectrum)', () => {
+  it('scores and selects events outside SR and SB without training on them', async () => {
+    const { syntheticSnapshot: make } = await import('./synthetic.js');
+    const snap = make({ nBackground: 8000, nSignal: 200, seed: 8 });
+    // Shrink the window so that events in [2600, 2900) and [4100, 4400) lie outside it.
+    snap.window = { id: 'narrow', sr: [3200, 3800], sb: [[2900, 3200], [3800, 4100]] };
+    const res = await selectWithClassifier(
+      snap,
+      { ensemble: 1, workers: 0, workingPoints: [0.1], hgb: { maxIter: 20 }, ecdfFeatures: ['f0'] },
+      { edges },
+    );
+    const c = res[0]!.histogram.counts;
+    const outside = c.slice(0, 5).reduce((a, b) => a + b, 0) + c.slice(25).reduce((a, b) => a + b, 0);
+    expect(outside).toBeGreaterThan(0);
+  });
+
+  it('assigns regions by mjj edges for the ECDF mapping', async () => {
+    const { regionsOf } = await import('../../src/classify/cwola.js');
+    expect(Array.from(regionsOf(Float32Array.of(1800, 1900, 2279, 2280, 8169, 8170, NaN), [1900, 2280, 2740, 8170]))).toEqual([
+      0, 0, 0, 1, 2, 2, 255,
+    ]);
+  });
+});

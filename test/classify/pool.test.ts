@@ -57,3 +57,19 @@ describe('training pool', () => {
     expect(pool.stats()).toMatchObject({ done: 2, queued: 0, running: 0 });
   });
 });
+
+describe('MLP training in a worker thread', () => {
+  it('trains seed 001’s network off the main thread and reports the TensorFlow.js backend', async () => {
+    const pool = new TrainingPool(1, 4);
+    pools.push(pool);
+    const j = job(3000, 9);
+    const r = await pool.submit({ ...j, kind: 'mlp-atlas2020', mlp: { maxEpochs: 8, batchSize: 128, patience: 3 } });
+    expect(['tensorflow', 'wasm', 'cpu']).toContain(r.backend);
+    expect(r.iterations).toBeGreaterThan(0);
+    const x = j.columns[0]!;
+    const rows = j.scoreRows[0]!;
+    let agree = 0;
+    for (let k = 0; k < rows.length; k++) if ((r.scores[0]![k]! > 0.5) === (x[rows[k]!]! > 0.5)) agree++;
+    expect(agree / rows.length).toBeGreaterThan(0.9);
+  });
+});

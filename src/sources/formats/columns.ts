@@ -6,8 +6,9 @@ export type MessageFault = 'empty' | 'malformed' | 'missing_column' | 'invalid_v
 
 /** A message that cannot be decoded; `reason` is the dead-letter reason. */
 export class MessageError extends InputError {
-  constructor(readonly reason: MessageFault, message: string, where: InputLocation, options: { cause?: unknown } = {}) {
-    super(message, where, options);
+  declare readonly reason: MessageFault;
+  constructor(reason: MessageFault, message: string, where: InputLocation, options: { cause?: unknown } = {}) {
+    super(message, where, { ...options, reason });
   }
 }
 
