@@ -4,12 +4,13 @@
  * source and pushed through decode/validate → derive → select → route into the window buffers (ATLAS 2024 cuts,
  * sliding windows), for both message formats:
  *   - columnar: Apache Arrow IPC record batches, 8192 events per message;
- *   - json: one event per message, validated with fastest-validator.
+ *   - json: rows validated with fastest-validator, as JSON arrays of 100 rows per message (json_events_per_s)
+ *     and as one row object per message (json_single_row_events_per_s; bound by the client's per-message cost).
  * The peer, in the same run: the broker with the same client library alone, i.e. a consumer that fetches the same
  * topic and does nothing with the messages (raw fetch), and the produce rate of the replay. Ratios are ours over
  * the raw fetch of the same topic.
  *
- *   npm run bench:kafka -- --json [--events N] [--json-events N]
+ *   npm run bench:kafka -- --json [--events N] [--json-events N] [--json-rows-per-message R] [--single-row-events N]
  *
  * Rates are timed from the first batch delivered to the last (the group join of a fresh consumer group, ~3 s on
  * the mock broker, is reported apart as join_s).
@@ -31,7 +32,8 @@ import { startBroker, uniqueTopic } from '../test/helpers/kafka.js';
 
 const JET_COLUMNS = ['pt', 'eta', 'phi', 'm', 'tau1', 'tau2', 'tau3'].flatMap((f) => [`jet1_${f}`, `jet2_${f}`]);
 const STORED = ['mjj', 'mj_min', 'mj_max', 'delta_mj', 'tau21_lighter', 'tau21_heavier', 'tau32_lighter', 'tau32_heavier', 'delta_y', 'jet1_pt'];
-const PARTITIONS = 4;
+/** The mock broker keeps at most ~5 MB per partition (older record batches are dropped): spread the replay wide. */
+const PARTITIONS = 32;
 
 async function generate(events: number): Promise<EventBatch[]> {
   const out: EventBatch[] = [];
@@ -39,9 +41,9 @@ async function generate(events: number): Promise<EventBatch[]> {
   return out;
 }
 
-async function produce(client: KafkaClient, topic: string, format: KafkaFormat, batches: EventBatch[]) {
+async function produce(client: KafkaClient, topic: string, format: KafkaFormat, batches: EventBatch[], eventsPerMessage?: number) {
   const producer = await client.producer();
-  const writer = new EventTopicWriter(producer, { topic, partitions: PARTITIONS, format });
+  const writer = new EventTopicWriter(producer, { topic, partitions: PARTITIONS, format, ...(eventsPerMessage ? { eventsPerMessage } : {}) });
   const msgs = batches.flatMap((b) => writer.encode(b));
   const t0 = performance.now();
   await writer.send(msgs);
@@ -82,7 +84,7 @@ async function ours(client: KafkaClient, brokers: string[], topic: string, forma
   const derived = ['mjj', 'delta_y', ...STORED.slice(1)];
   const source = new KafkaSource({
     connection: { brokers, clientId: 'bench' }, client, topics: [topic], groupId: uniqueTopic('bench'), format,
-    columns: [...GENERATOR_COLUMNS], stopAtEnd: true, maxBatchesAhead: 8,
+    columns: [...GENERATOR_COLUMNS], stopAtEnd: true,
   });
   let first = 0;
   const t0 = performance.now();
@@ -109,31 +111,40 @@ async function ours(client: KafkaClient, brokers: string[], topic: string, forma
 async function main() {
   const args = parseArgs(process.argv.slice(2), ['json', 'verbose']);
   const columnarEvents = numberFlag(args, 'events', 2_000_000);
-  const jsonEvents = numberFlag(args, 'json-events', 200_000);
+  const jsonEvents = numberFlag(args, 'json-events', 400_000);
+  const jsonRowsPerMessage = numberFlag(args, 'json-rows-per-message', 100);
+  const singleRowEvents = numberFlag(args, 'single-row-events', 100_000);
   const external = process.env.KAFKA_BROKERS;
   const broker = await startBroker();
   try {
     const client = connectKafka({ brokers: broker.brokers, clientId: 'sideband-bench', ...(process.env.BENCH_DEBUG ? { logLevel: (process.env.BENCH_DEBUG === 'debug' ? 'debug' : 'info') as 'debug' | 'info' } : {}) });
     const arrowTopic = uniqueTopic('bench-arrow');
     const jsonTopic = uniqueTopic('bench-json');
+    const rowTopic = uniqueTopic('bench-json-row');
+    await broker.createTopic(rowTopic, PARTITIONS);
     await broker.createTopic(arrowTopic, PARTITIONS);
     await broker.createTopic(jsonTopic, PARTITIONS);
     const arrowBatches = await generate(columnarEvents);
     const jsonBatches = await generate(jsonEvents);
+    const rowBatches = await generate(singleRowEvents);
 
     const log = (m: string) => { if (flag(args, 'verbose') === 'true') process.stderr.write(`bench:kafka: ${m}\n`); };
     log('generated');
     const arrowProduce = await produce(client, arrowTopic, 'arrow', arrowBatches);
     log('arrow produced');
-    const jsonProduce = await produce(client, jsonTopic, 'json', jsonBatches);
+    const jsonProduce = await produce(client, jsonTopic, 'json', jsonBatches, jsonRowsPerMessage);
+    const rowProduce = await produce(client, rowTopic, 'json', rowBatches, 1);
     log('json produced');
     const arrowRaw = await rawFetch(client, arrowTopic, arrowProduce.messages);
     log('arrow raw fetched');
     const jsonRaw = await rawFetch(client, jsonTopic, jsonProduce.messages);
+    const rowRaw = await rawFetch(client, rowTopic, rowProduce.messages);
     log('json raw fetched');
     const arrowOurs = await ours(client, broker.brokers, arrowTopic, 'arrow');
     log('arrow pipeline done');
     const jsonOurs = await ours(client, broker.brokers, jsonTopic, 'json');
+    log('json pipeline done');
+    const rowOurs = await ours(client, broker.brokers, rowTopic, 'json');
 
     const rate = (n: number, s: number) => Math.round(n / s);
     const out = {
@@ -141,22 +152,27 @@ async function main() {
       client: 'kafkajs 2.2',
       partitions: PARTITIONS,
       columnar_format: 'Apache Arrow IPC stream, 8192 events per message',
-      json_format: 'one JSON object per message, fastest-validator',
+      json_format: `JSON array of ${jsonRowsPerMessage} row objects per message, fastest-validator per row`,
       columnar_events: arrowOurs.events,
       columnar_events_per_s: rate(arrowOurs.events, arrowOurs.seconds),
       columnar_mb_per_s: +(arrowRaw.bytes / 1e6 / arrowOurs.seconds).toFixed(1),
       columnar_stored_events: arrowOurs.stored,
       json_events: jsonOurs.events,
       json_events_per_s: rate(jsonOurs.events, jsonOurs.seconds),
+      json_single_row_events: rowOurs.events,
+      json_single_row_events_per_s: rate(rowOurs.events, rowOurs.seconds),
       broker_fetch_columnar_events_per_s: rate(arrowProduce.events, arrowRaw.seconds),
       broker_fetch_columnar_mb_per_s: +(arrowRaw.bytes / 1e6 / arrowRaw.seconds).toFixed(1),
-      broker_fetch_json_messages_per_s: rate(jsonRaw.messages, jsonRaw.seconds),
+      broker_fetch_json_events_per_s: rate(jsonProduce.events, jsonRaw.seconds),
+      broker_fetch_json_single_row_messages_per_s: rate(rowRaw.messages, rowRaw.seconds),
       broker_produce_columnar_events_per_s: rate(arrowProduce.events, arrowProduce.seconds),
-      broker_produce_json_messages_per_s: rate(jsonProduce.messages, jsonProduce.seconds),
+      broker_produce_json_events_per_s: rate(jsonProduce.events, jsonProduce.seconds),
+      broker_produce_json_single_row_messages_per_s: rate(rowProduce.messages, rowProduce.seconds),
       columnar_ratio_to_raw_fetch: +(arrowRaw.seconds / arrowOurs.seconds).toFixed(3),
       json_ratio_to_raw_fetch: +(jsonRaw.seconds / jsonOurs.seconds).toFixed(3),
+      json_single_row_ratio_to_raw_fetch: +(rowRaw.seconds / rowOurs.seconds).toFixed(3),
       join_s: +arrowOurs.joinSeconds.toFixed(2),
-      balanced: arrowOurs.balanced && jsonOurs.balanced,
+      balanced: arrowOurs.balanced && jsonOurs.balanced && rowOurs.balanced,
       targets: { columnar_events_per_s: 1_000_000, json_events_per_s: 200_000 },
     };
     if (flag(args, 'json') === 'true') process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -43,8 +43,10 @@ export interface KafkaSourceOptions {
    * (replays, tests, benchmarks). Default false: read until aborted.
    */
   stopAtEnd?: boolean;
-  /** Batches decoded ahead of the pipeline before the consumer pauses (default 4). */
+  /** Batches decoded ahead of the pipeline before the consumer pauses (default 64). */
   maxBatchesAhead?: number;
+  /** Events decoded ahead of the pipeline before the consumer pauses (default 262144, ~16 MB of float32 jets). */
+  maxEventsAhead?: number;
   /** Events per emitted batch, at most (default 65536; a columnar message is never split). */
   maxEventsPerBatch?: number;
   consumer?: Partial<Omit<ConsumerOptions, 'groupId'>>;
@@ -125,8 +127,11 @@ export class KafkaSource implements Source {
 
   async *batches(signal?: AbortSignal): AsyncIterable<EventBatch> {
     const o = this.options;
-    const maxAhead = Math.max(1, o.maxBatchesAhead ?? 4);
+    const maxAhead = Math.max(1, o.maxBatchesAhead ?? 64);
+    const maxEventsAhead = Math.max(1, o.maxEventsAhead ?? 262144);
     const queue: EventBatch[] = [];
+    let queuedEvents = 0;
+    const full = () => queue.length >= maxAhead || queuedEvents >= maxEventsAhead;
     let failure: Error | undefined;
     let wake: (() => void) | undefined;
     let spaceWake: (() => void) | undefined;
@@ -185,19 +190,19 @@ export class KafkaSource implements Source {
     // kafkajs 2.2, hence pause/resume from the pipeline's side.
     let paused = false;
     const pauseIfFull = () => {
-      if (!paused && queue.length >= maxAhead) { paused = true; this.counters.pauses++; consumer.pause(this.assigned); }
+      if (!paused && full()) { paused = true; this.counters.pauses++; consumer.pause(this.assigned); }
     };
     const resumeIfDrained = () => {
-      if (paused && queue.length <= maxAhead >> 1) { paused = false; consumer.resume(this.assigned); }
+      if (paused && queue.length <= maxAhead >> 1 && queuedEvents <= maxEventsAhead >> 1) { paused = false; consumer.resume(this.assigned); }
     };
     const handle = async (fetched: FetchedBatch, control: BatchControl) => {
-      while (queue.length >= maxAhead + 1 && control.isActive() && !failure) {
+      while ((queue.length > maxAhead || queuedEvents > maxEventsAhead) && control.isActive() && !failure) {
         await new Promise<void>((resolve) => { spaceWake = resolve; setTimeout(resolve, 1000); });
         await control.heartbeat();
       }
       if (!control.isActive()) return;
       const batches = await this.decodeFetched(fetched);
-      for (const b of batches) queue.push(b);
+      for (const b of batches) { queue.push(b); queuedEvents += b.length; }
       pauseIfFull();
       if (batches.length) notify();
       if (reachedEnd()) notify();
@@ -213,6 +218,7 @@ export class KafkaSource implements Source {
         if (signal?.aborted) return;
         const next = queue.shift();
         if (next) {
+          queuedEvents -= next.length;
           resumeIfDrained();
           notifySpace();
           yield next;
@@ -252,14 +258,20 @@ export class KafkaSource implements Source {
       first = undefined;
       last = undefined;
     };
+    // Offsets ascend within a fetched batch: compare with the floor (a BigInt parse) only until one is above it.
+    let replay = floor >= 0n;
+    // One location object, updated per message; errors copy it.
+    const where: InputLocation = { topic: fetched.topic, partition: fetched.partition, offset: '' };
     for (const m of fetched.messages) {
-      const offset = BigInt(m.offset);
-      if (offset < floor) { this.counters.messagesReplayedSkipped++; continue; }
+      if (replay) {
+        if (BigInt(m.offset) < floor) { this.counters.messagesReplayedSkipped++; continue; }
+        replay = false;
+      }
       this.counters.messagesRead++;
       rangeFirst ??= m.offset;
-      const where: InputLocation = { topic: fetched.topic, partition: fetched.partition, offset: m.offset };
+      where.offset = m.offset;
       try {
-        if (!m.value || m.value.length === 0) throw new MessageError('empty', 'empty message', where);
+        if (!m.value || m.value.length === 0) throw new MessageError('empty', 'empty message', { ...where });
         let n: number;
         if (this.json) {
           if (acc.length >= maxEvents) emit();
@@ -276,7 +288,7 @@ export class KafkaSource implements Source {
         this.counters.messagesAccepted++;
         this.counters.eventsAccepted += n;
       } catch (e) {
-        const error = e instanceof InputError ? e : new InputError(`cannot decode: ${(e as Error).message}`, where, { cause: e });
+        const error = e instanceof InputError ? e : new InputError(`cannot decode: ${(e as Error).message}`, { ...where }, { cause: e });
         dead.push({ offset: m.offset, error, reason: deadLetterReason(error) });
         // A dead-lettered message still advances the committed range of the batch around it.
         first ??= m.offset;

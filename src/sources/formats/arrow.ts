@@ -40,7 +40,7 @@ export function encodeArrowMessages(batch: EventBatch, eventsPerMessage = 8192, 
  */
 export function decodeArrowMessage(value: Buffer, where: InputLocation, required?: readonly string[]): DecodedColumns {
   if (value.length < 8 || value.readUInt32LE(0) !== CONTINUATION) {
-    throw new MessageError('malformed', 'not an Arrow IPC stream message (no continuation marker)', where);
+    throw new MessageError('malformed', 'not an Arrow IPC stream message (no continuation marker)', { ...where });
   }
   // Arrow buffers inside the message are 8-byte aligned relative to its start; a Kafka message value is a slice
   // of a larger fetch response at any offset, so realign once (a memcpy) to make typed-array views legal.
@@ -51,7 +51,7 @@ export function decodeArrowMessage(value: Buffer, where: InputLocation, required
   } catch (cause) {
     throw new MessageError('malformed', `corrupt Arrow IPC message: ${(cause as Error).message}`, where, { cause });
   }
-  if (table.schema.fields.length === 0) throw new MessageError('malformed', 'Arrow message has no columns', where);
+  if (table.schema.fields.length === 0) throw new MessageError('malformed', 'Arrow message has no columns', { ...where });
   const columns: Record<string, Column> = {};
   const length = table.numRows;
   for (const field of table.schema.fields) {

@@ -38,7 +38,7 @@ export class JsonRowDecoder {
     try {
       parsed = JSON.parse(value.toString('utf8'));
     } catch (cause) {
-      throw new MessageError('malformed', `invalid JSON: ${(cause as Error).message}`, where, { cause });
+      throw new MessageError('malformed', `invalid JSON: ${(cause as Error).message}`, { ...where }, { cause });
     }
     const rows = Array.isArray(parsed) ? parsed : [parsed];
     for (let r = 0; r < rows.length; r++) {
