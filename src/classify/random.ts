@@ -3,17 +3,14 @@
  * bootstrap, network initialisation seeds) takes one of these so that the same seed gives the same result in one
  * process or many.
  */
+import { mulberry32 as statsMulberry32 } from '../stats/random.js';
 
-/** mulberry32: 32-bit state, fast, good enough for shuffling and splits (not for cryptography). */
+/**
+ * mulberry32 (src/stats/random.ts) started from the seed mixed with the golden-ratio constant, so that classify's
+ * streams stay apart from the statistics engine's for the same topology seed.
+ */
 export function mulberry32(seed: number): () => number {
-  let a = (seed >>> 0) ^ 0x9e3779b9;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return statsMulberry32((seed >>> 0) ^ 0x9e3779b9);
 }
 
 /** Derive an independent seed for member `k` of something seeded with `seed` (splitmix-style mixing). */

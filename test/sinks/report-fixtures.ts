@@ -5,17 +5,7 @@
  * so the figures are checkable by eye.
  */
 import type { WindowResult } from '../../src/events/result.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/stats/random.js';
 
 function poisson(mu: number, rnd: () => number): number {
   if (mu > 50) {
