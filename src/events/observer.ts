@@ -1,3 +1,4 @@
+import type { InputLocation } from './errors.js';
 import type { WindowResult } from './result.js';
 
 /**
@@ -19,15 +20,9 @@ export interface RunObserver {
 }
 
 /** Dead-letter record: one rejected event (or a whole unreadable row group / message), with why and where. */
-export interface DeadLetter {
+export interface DeadLetter extends InputLocation {
   reason: string;
   message: string;
-  file?: string;
-  topic?: string;
-  partition?: number;
-  offset?: string;
-  field?: string;
-  row?: number;
   /** How many events this record stands for (a lost row group counts all its rows). */
   events: number;
 }
