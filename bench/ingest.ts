@@ -3,7 +3,7 @@
  * select → route into the window buffers (ATLAS 2024 cuts and sliding windows), against DuckDB's own scan of the
  * same columns of the same file into JS typed arrays, in the same run.
  *
- *   npm run bench:ingest -- --json [--events N] [--file F] [--repeat R] [--workers W]
+ *   npm run bench:ingest -- --json [--events N] [--file F] [--repeat R]
  *
  * Prints one JSON object: events, seconds, events_per_s, bytes_per_buffered_event (ten float32 features plus a
  * weight per buffered event), duckdb_events_per_s and ratio (ours / DuckDB's).
@@ -20,7 +20,6 @@ import { RunCounters } from '../src/events/observer.js';
 import { buildWindows } from '../src/regions/index.js';
 import { WindowBuffers } from '../src/regions/buffers.js';
 import { OPERATORS } from '../src/operators/index.js';
-import { parallelIngest } from '../src/operators/parallel-ingest.js';
 import { ingestPlan, ingestStages } from '../src/topology/ingest.js';
 import type { StageContext } from '../src/operators/context.js';
 import { ParquetSource } from '../src/sources/parquet.js';
@@ -30,7 +29,7 @@ const JET_COLUMNS = ['pt', 'eta', 'phi', 'm', 'tau1', 'tau2', 'tau3'].flatMap((f
 /** Ten float32 features per buffered event (plus a weight): the figure the issue sets a budget for. */
 const STORED = ['mjj', 'mj_min', 'mj_max', 'delta_mj', 'tau21_lighter', 'tau21_heavier', 'tau32_lighter', 'tau32_heavier', 'delta_y', 'jet1_pt'];
 
-async function ours(file: string, workers: number) {
+async function ours(file: string) {
   const counters = new RunCounters();
   const ctx: StageContext = { counters, cutflow: new CutFlow(ATLAS2024_CUTS), deadLetter: () => {}, observer: {}, log: () => {} };
   const buffers = new WindowBuffers(buildWindows({ scheme: 'sliding' }), STORED, { weight: true, label: false });
@@ -38,9 +37,11 @@ async function ours(file: string, workers: number) {
   // The same plan `sideband run` compiles: cheap cuts on source columns, then |Δy|, then the stored features.
   const plan = ingestPlan(spec, ATLAS2024_CUTS, ['mjj', 'delta_y', ...STORED.slice(1)], 'fourvector', buffers.store.features);
   const t0 = performance.now();
-  const batches = new ParquetSource({ path: file, columns: JET_COLUMNS }).batches();
-  const selected$ = workers > 0 ? from(parallelIngest(batches, plan, workers, ctx)) : from(batches).pipe(ingestStages(plan, ctx));
-  await lastValueFrom(selected$.pipe(OPERATORS.route(buffers, ctx), count()));
+  await lastValueFrom(from(new ParquetSource({ path: file, columns: JET_COLUMNS }).batches()).pipe(
+    ingestStages(plan, ctx),
+    OPERATORS.route(buffers, ctx),
+    count(),
+  ));
   const seconds = (performance.now() - t0) / 1000;
   return { events: counters.read, seconds, stored: counters.stored, bytes: buffers.store.bytes(), balanced: counters.balanced(), selected: counters.selected };
 }
@@ -70,8 +71,6 @@ async function main() {
   const args = parseArgs(process.argv.slice(2), ['json']);
   const events = numberFlag(args, 'events', 1_000_000);
   const repeat = numberFlag(args, 'repeat', 3);
-  // Worker threads for decode/derive/select (as `ingest.workers` in a topology); 0 runs them on the main thread.
-  const workers = numberFlag(args, 'workers', 0);
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
   const file = flag(args, 'file') ?? path.join(tmpdir(), `sideband-bench-ingest-${events}.parquet`);
   if (!existsSync(file)) {
@@ -84,7 +83,7 @@ async function main() {
   let last: Awaited<ReturnType<typeof ours>> | undefined;
   let duckRows = 0;
   for (let r = 0; r < repeat; r++) {
-    last = await ours(file, workers);
+    last = await ours(file);
     best = Math.min(best, last.seconds);
     const d = await duckdb(file);
     duckRows = d.rows;
@@ -106,7 +105,6 @@ async function main() {
     duckdb_events_per_s: duckRows / bestDuck,
     ratio: (o.events / best) / (duckRows / bestDuck),
     repeat,
-    workers,
   };
   process.stdout.write(`${JSON.stringify(res, null, flag(args, 'json') ? 0 : 2)}\n`);
 }

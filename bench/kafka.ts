@@ -33,7 +33,7 @@ import { startBroker, uniqueTopic } from '../test/helpers/kafka.js';
 const JET_COLUMNS = ['pt', 'eta', 'phi', 'm', 'tau1', 'tau2', 'tau3'].flatMap((f) => [`jet1_${f}`, `jet2_${f}`]);
 const STORED = ['mjj', 'mj_min', 'mj_max', 'delta_mj', 'tau21_lighter', 'tau21_heavier', 'tau32_lighter', 'tau32_heavier', 'delta_y', 'jet1_pt'];
 /** The mock broker keeps at most ~5 MB per partition (older record batches are dropped): spread the replay wide. */
-const PARTITIONS = 32;
+const PARTITIONS = 64;
 
 async function generate(events: number): Promise<EventBatch[]> {
   const out: EventBatch[] = [];
@@ -50,6 +50,10 @@ async function produce(client: KafkaClient, topic: string, format: KafkaFormat, 
   const seconds = (performance.now() - t0) / 1000;
   await producer.disconnect();
   const events = batches.reduce((a, b) => a + b.length, 0);
+  const perPartition = writer.bytes / PARTITIONS;
+  if (perPartition > 4.5e6) {
+    throw new Error(`${topic}: ${(perPartition / 1e6).toFixed(1)} MB per partition; the mock broker keeps only ~5 MB per partition (use fewer events)`);
+  }
   return { events, messages: writer.messages, bytes: writer.bytes, seconds };
 }
 
@@ -62,13 +66,14 @@ async function rawFetch(client: KafkaClient, topic: string, messages: number) {
   let last = 0;
   const t0 = performance.now();
   await consumer.subscribe([topic], true);
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`raw fetch of ${topic}: ${got} of ${messages} messages after 120 s`)), 120000);
     void consumer.run(async (b) => {
       if (!first) first = performance.now();
       got += b.messages.length;
       if (process.env.BENCH_DEBUG) process.stderr.write(`raw ${b.partition} ${b.messages[0]?.offset} +${b.messages.length} = ${got}\n`);
       for (const m of b.messages) bytes += m.value?.length ?? 0;
-      if (got >= messages) { last = performance.now(); resolve(); }
+      if (got >= messages) { last = performance.now(); clearTimeout(timer); resolve(); }
     });
   });
   await consumer.disconnect();

@@ -71,8 +71,10 @@ export class KafkaResultSinks {
 
   static async open(connection: KafkaConnection | KafkaClient, topics: { results?: string; alerts?: string }): Promise<KafkaResultSinks> {
     const client = 'producer' in connection ? connection : connectKafka(connection);
-    // Idempotent producer: a retried send after a broker hiccup does not write a result twice.
-    return new KafkaResultSinks(await client.producer({ idempotent: true }), topics);
+    // Not the idempotent producer: kafkajs locates its producer-id broker through the controller id, which
+    // librdkafka's mock cluster does not report. A send retried after a broker hiccup may therefore write a result
+    // twice; consumers key results by (window id, trigger, working point), the record is the same.
+    return new KafkaResultSinks(await client.producer(), topics);
   }
 
   result(r: WindowResult): void {
@@ -91,4 +93,15 @@ export class KafkaResultSinks {
       await this.producer.disconnect();
     }
   }
+}
+
+/**
+ * The Kafka sinks a topology declares (`sinks.kafka: { results, alerts }` with the `kafka:` connection), or
+ * undefined when it declares none. `sideband run`, the workers and the tests wire `result`/`alert` to them.
+ */
+export async function openTopologyKafkaSinks(t: import('../sources/kafka-config.js').KafkaTopologyView, file?: string): Promise<KafkaResultSinks | undefined> {
+  const { kafkaSinkTopics, kafkaConnection } = await import('../sources/kafka-config.js');
+  const topics = kafkaSinkTopics(t, file);
+  if (!topics || (!topics.results && !topics.alerts)) return undefined;
+  return KafkaResultSinks.open(kafkaConnection(t, file), topics);
 }

@@ -77,6 +77,11 @@ export interface ConsumerOptions {
   maxBytes?: number;
   maxWaitTimeMs?: number;
   partitionsConsumedConcurrently?: number;
+  /**
+   * Restart (rejoin the group) after any error, not only retriable ones. Workers want this: librdkafka's mock
+   * broker answers some SyncGroups of a busy rebalance with INVALID_REQUEST, which kafkajs treats as fatal.
+   */
+  restartOnAnyError?: boolean;
 }
 
 export interface GroupConsumer {
@@ -179,7 +184,10 @@ export function connectKafka(conn: KafkaConnection): KafkaClient {
       maxBytes: options.maxBytes ?? 32 << 20,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 100,
       allowAutoTopicCreation: false,
-      retry: { retries: 12, initialRetryTime: 100, maxRetryTime: 5000 },
+      retry: {
+        retries: 12, initialRetryTime: 100, maxRetryTime: 5000,
+        ...(options.restartOnAnyError ? { restartOnFailure: async () => true } : {}),
+      },
     }), options),
     producer: async (options = {}) => {
       const p = kafka.producer({

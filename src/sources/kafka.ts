@@ -95,6 +95,10 @@ export class KafkaSource implements Source {
     if (options.format === 'json') this.json = new JsonRowDecoder(options.columns ?? []);
   }
 
+  get groupId(): string {
+    return this.options.groupId;
+  }
+
   /** Current lag per owned partition (messages between committed offset and high watermark). */
   lag(): { topic: string; partition: number; lag: number }[] {
     const out: { topic: string; partition: number; lag: number }[] = [];
@@ -249,10 +253,12 @@ export class KafkaSource implements Source {
     const acc = new ColumnAccumulator();
     let first: string | undefined;
     let last: string | undefined;
-    let rangeFirst: string | undefined;
     const emit = () => {
       if (first === undefined || last === undefined) return;
       const d = acc.finish();
+      // A range of only dead letters still reaches the pipeline (so its offsets get committed) as an empty batch
+      // that has the expected columns, so the decode stage sees nothing missing.
+      if (d.length === 0 && o.columns) for (const c of o.columns) d.columns[c] = new Float32Array(0);
       const position: SourcePosition = { kind: 'kafka', topic: fetched.topic, partition: fetched.partition, firstOffset: first, lastOffset: last };
       out.push({ length: d.length, columns: d.columns as Record<string, Column>, positions: [position] });
       first = undefined;
@@ -268,7 +274,6 @@ export class KafkaSource implements Source {
         replay = false;
       }
       this.counters.messagesRead++;
-      rangeFirst ??= m.offset;
       where.offset = m.offset;
       try {
         if (!m.value || m.value.length === 0) throw new MessageError('empty', 'empty message', { ...where });
@@ -303,10 +308,6 @@ export class KafkaSource implements Source {
     }
     emit();
     if (lastMessage && BigInt(lastMessage.offset) >= floor) this.floor.set(k, BigInt(lastMessage.offset) + 1n);
-    // A fetch of only dead letters still has to reach the pipeline so its offsets get committed: an empty batch.
-    if (!out.length && rangeFirst !== undefined && lastMessage) {
-      out.push({ length: 0, columns: {}, positions: [{ kind: 'kafka', topic: fetched.topic, partition: fetched.partition, firstOffset: rangeFirst, lastOffset: lastMessage.offset }] });
-    }
     this.reportLag(fetched.topic, fetched.partition);
     return out;
   }

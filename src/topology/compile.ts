@@ -14,7 +14,6 @@ import type { StageContext } from '../operators/context.js';
 import type { AnalysisPlan, HistogramSelector, HistogramStats } from '../operators/analyse.js';
 import type { Topology } from './schema.js';
 import { ingestPlan, ingestStages } from './ingest.js';
-import { parallelIngest } from '../operators/parallel-ingest.js';
 
 /**
  * Compile a validated topology into a runnable flow: the source, the window buffers, and a cold Observable of
@@ -46,8 +45,6 @@ export interface CompileOptions {
   source?: Source;
   /** Histogram statistics (the stats engine); injectable for tests of the stream alone. */
   stats?: HistogramStats;
-  /** Override the topology's ingest.workers (worker threads for decode/derive/select; 0 = inline). */
-  ingestWorkers?: number;
 }
 
 /** Source columns a topology reads, for projection. */
@@ -139,12 +136,8 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
   };
   const ingest = ingestPlan(spec, cuts, derived, t.derive.mjj, buffers.store.features);
   const op = OPERATORS;
-  const workers = opts.ingestWorkers ?? t.ingest.workers;
-  const batches = withEventLoopTurns(source.batches());
-  const selected$ = workers > 0
-    ? from(parallelIngest(batches, ingest, workers, ctx))
-    : from(batches).pipe(ingestStages(ingest, ctx));
-  const results$ = selected$.pipe(
+  const results$ = from(withEventLoopTurns(source.batches())).pipe(
+    ingestStages(ingest, ctx),
     op.route(buffers, ctx),
     op.trigger(buffers, t.trigger, ctx),
     op.analyse(buffers, plan, selectHistograms, stats, ctx),

@@ -25,8 +25,6 @@ export interface Topology {
   windows: WindowsConfig;
   /** Features stored in the window buffers and given to the classifier (mjj is stored anyway). */
   features: string[];
-  /** Worker threads for decode/derive/select (0: on the main thread). */
-  ingest: { workers: number };
   trigger: TriggerPolicy;
   analysis: { concurrency: number; queue: number };
   binning: { width: number; range?: [number, number] };
@@ -93,7 +91,6 @@ const schema = {
     type: 'object', props: { scheme: { type: 'enum', values: ['sliding', 'edges', 'table', 'single'] } },
   },
   features: { type: 'array', items: 'string', min: 1 },
-  ingest: { type: 'object', strict: true, default: { workers: 0 }, props: { workers: 'number|integer|min:0|max:64|default:0' } },
   trigger: {
     type: 'object', strict: true, default: { minSrEvents: 2000, growthFactor: 2 }, props: {
       minSrEvents: 'number|positive', growthFactor: 'number|optional|min:1', growthEvents: 'number|optional|positive',

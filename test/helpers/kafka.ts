@@ -122,3 +122,67 @@ function externalBroker(brokers: string[]): TestBroker {
     stop: async () => undefined,
   };
 }
+
+/** Write `events` generated dijet events (one injected resonance) to a Parquet file; returns its path. */
+export async function generatedParquet(dir: string, events: number, seed: number): Promise<string> {
+  const { GeneratorSource, parseResonanceSpec } = await import('../../src/sources/generator.js');
+  const { ParquetFileWriter } = await import('../../src/sinks/parquet.js');
+  const file = path.join(dir, `generated-${events}-${seed}.parquet`);
+  const writer = await ParquetFileWriter.create(file, { rowGroupSize: 16384 });
+  try {
+    const signals = [parseResonanceSpec(`mA=3500,mB=500,mC=100,n=${Math.round(events / 200)}`)];
+    for await (const b of new GeneratorSource({ events, seed, signals, batchSize: 16384, mjjMin: 1800 }).batches()) await writer.appendBatch(b);
+  } finally {
+    await writer.close();
+  }
+  return file;
+}
+
+/**
+ * A small search over generated events (ATLAS 2024 cuts, sliding windows, inclusive histograms and fits), with
+ * the source given as YAML flow text. Thresholds are low so windows analyse during the run, not only at the end.
+ */
+export function searchTopology(source: string, extra = ''): string {
+  return `
+name: kafka-flow
+seed: 11
+source: ${source}
+columns:
+  jet1_pt: GeV
+  jet1_eta: none
+  jet1_phi: none
+  jet1_m: GeV
+  jet1_tau1: none
+  jet1_tau2: none
+  jet1_tau3: none
+  jet2_pt: GeV
+  jet2_eta: none
+  jet2_phi: none
+  jet2_m: GeV
+  jet2_tau1: none
+  jet2_tau2: none
+  jet2_tau3: none
+label: label
+derive: { mjj: fourvector, features: [delta_y] }
+cuts: atlas2024
+windows: { scheme: sliding, srWidth: 600, sbWidth: 600, firstCentre: 2900, lastCentre: 4700, step: 300 }
+features: [mj_min, delta_mj, tau21_lighter, tau21_heavier]
+trigger: { minSrEvents: 500, growthFactor: 2 }
+binning: { width: 60 }
+classifier: { kind: none }
+fit: { strategy: atlas2024, sqrtS: 13000 }
+sinks: { results: true, deadLetters: true, report: false }
+${extra}`;
+}
+
+/** Results as comparable JSON: without run id, creation time and training wall time (which differ per run). */
+export function normalizeResults(results: unknown[]): string[] {
+  return results.map((r) => {
+    const x = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
+    delete x.runId;
+    delete x.createdAt;
+    const model = x.model as Record<string, unknown> | undefined;
+    if (model) delete model.trainSeconds;
+    return JSON.stringify(x);
+  }).sort();
+}

@@ -94,21 +94,4 @@ describe('in-memory topology driver', () => {
     };
     expect(await once()).toEqual(await once());
   });
-
-  it('gives the same counts, dead letters and results with the ingest on worker threads', async () => {
-    const t = parseTopology(topology, 'driver.yaml');
-    const once = async (workers: number) => {
-      const dead: Array<{ row?: number }> = [];
-      const run = await compileTopology(t, { file: 'driver.yaml', runId: 'same', source: memorySource(60_000, 8192, 5), ingestWorkers: workers, deadLetter: (d) => dead.push(d) });
-      const rs = await lastValueFrom(run.results$.pipe(toArray()));
-      return { counters: run.counters, cutflow: run.cutflow.entries(), dead: dead.map((d) => d.row), results: rs.map(({ createdAt, ...rest }) => rest) };
-    };
-    const inline = await once(0);
-    const threaded = await once(2);
-    expect(threaded.counters).toEqual(inline.counters);
-    expect(threaded.cutflow).toEqual(inline.cutflow);
-    expect(threaded.dead).toEqual(inline.dead);
-    expect(threaded.results).toEqual(inline.results);
-    expect(inline.counters.read).toBe(60_000);
-  });
 });

@@ -1,0 +1,377 @@
+/**
+ * `sideband worker <topology.yaml> [--set key.path=value]... [--run-id ID]`: the back half of a scaled-out flow.
+ *
+ * Workers of one consumer group (kafka.scaleOut.group) share the partitions of the repartition topic that
+ * `sideband router` fills; a worker owns the windows of its partitions. For each window it runs the same
+ * operators as `sideband run` (route → trigger → analyse, compiled by compileTopology from a per-window
+ * topology whose source is the window's records), and writes WindowResults to the results topic.
+ *
+ * Checkpoints (kafka.scaleOut.checkpointDir, one directory per partition): the snapshot of a partition's window
+ * state is the log of the records applied to it (the window buffers' events, in the batches they came in, with
+ * their cut-flow headers) plus state.json: the next input offset, the results each window has emitted, the router
+ * input offsets applied. Order of durability: log appended and fsynced → results flushed to the topic →
+ * state.json written (fsync + atomic rename) → offset committed. A new owner (after a rebalance, a crash, a
+ * SIGKILL) restores by replaying the log through fresh pipelines with the first `emitted` results of each window
+ * suppressed: the pipelines are deterministic in their input sequence, so the restored state, and every later
+ * result, is what the uninterrupted run would have had. Results emitted after the last checkpoint and before a
+ * crash can appear twice on the results topic (identical records): at-least-once output, idempotent state.
+ */
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, copyFileSync, truncateSync } from 'node:fs';
+import path from 'node:path';
+import type { Subscription } from 'rxjs';
+import type { EventBatch } from '../events/batch.js';
+import type { CutFlowEntry, WindowResult } from '../events/result.js';
+import { buildWindows, type SchemeWindow } from '../regions/index.js';
+import { WindowBuffers } from '../regions/buffers.js';
+import { compileTopology } from '../topology/compile.js';
+import { loadTopology } from '../topology/load.js';
+import type { Topology } from '../topology/schema.js';
+import type { Source } from '../sources/source.js';
+import { connectKafka, type FetchedBatch, type IncomingMessage, type KafkaClient } from '../sources/kafka-client.js';
+import { kafkaConnection, scaleOutConfig, type ScaleOutConfig } from '../sources/kafka-config.js';
+import { decodeArrowMessage } from '../sources/formats/arrow.js';
+import { KafkaResultSinks, openTopologyKafkaSinks } from '../sinks/kafka.js';
+import { END_KEY, REPARTITION_HEADERS, windowPartition } from './router.js';
+import { flag, parseArgs } from './args.js';
+
+/** A Source fed by the worker: the records of one window, in partition order. */
+class WindowFeed implements Source {
+  readonly description: string;
+  private queue: EventBatch[] = [];
+  private ended = false;
+  private wake?: () => void;
+  private drainedWake?: () => void;
+  /** Cut flow of the router behind each batch handed on, by the window's cumulative event count after it. */
+  readonly cutflows = new Map<number, CutFlowEntry[]>();
+  received = 0;
+  finalCutflow?: CutFlowEntry[];
+  constructor(window: string) {
+    this.description = `repartition: ${window}`;
+  }
+  push(batch: EventBatch, cutflow: CutFlowEntry[] | undefined): void {
+    this.received += batch.length;
+    if (cutflow) this.cutflows.set(this.received, cutflow);
+    this.queue.push(batch);
+    this.wake?.();
+  }
+  end(cutflow: CutFlowEntry[] | undefined): void {
+    if (this.ended) return;
+    this.finalCutflow = cutflow;
+    this.ended = true;
+    this.wake?.();
+  }
+  get pending(): number {
+    return this.queue.length;
+  }
+  /** Resolves once the pipeline has taken every queued batch. */
+  drained(): Promise<void> {
+    return this.queue.length === 0 ? Promise.resolve() : new Promise((r) => { this.drainedWake = r; });
+  }
+  async *batches(): AsyncIterable<EventBatch> {
+    while (true) {
+      const b = this.queue.shift();
+      if (b) {
+        if (this.queue.length === 0) { const w = this.drainedWake; this.drainedWake = undefined; w?.(); }
+        yield b;
+        continue;
+      }
+      if (this.ended) return;
+      await new Promise<void>((r) => { this.wake = r; });
+      this.wake = undefined;
+    }
+  }
+}
+
+interface PartitionCheckpoint {
+  next: string;
+  log: string;
+  logBytes: number;
+  emitted: Record<string, number>;
+  applied: Record<string, Record<string, string>>;
+  ended: boolean;
+}
+
+interface LogRecord {
+  offset: string;
+  key: string;
+  end?: boolean;
+  cutflow?: CutFlowEntry[];
+  input?: Record<string, string>;
+}
+
+/** State of one owned partition: its windows' pipelines, feeds and checkpoint files. */
+class PartitionState {
+  readonly feeds = new Map<string, WindowFeed>();
+  readonly subscriptions: Subscription[] = [];
+  readonly emitted: Record<string, number> = {};
+  readonly suppress: Record<string, number> = {};
+  applied: Record<string, Record<string, string>> = {};
+  next = -1n;
+  ended = false;
+  logFile = '';
+  logBytes = 0;
+  logFd = -1;
+  closed = false;
+  constructor(readonly partition: number, readonly dir: string) {}
+}
+
+export interface WorkerOptions {
+  file: string;
+  runId?: string;
+  log?: (m: string) => void;
+  signal?: AbortSignal;
+  onResult?: (r: WindowResult) => void;
+  client?: KafkaClient;
+}
+
+/** The per-window topology: canonical columns in, no derivation or cuts (the router did those), one window. */
+function windowTopology(t: Topology, w: SchemeWindow, stored: string[]): Topology {
+  const columns: Topology['columns'] = {};
+  for (const f of stored) columns[f] = f === 'mjj' ? 'GeV' : 'none';
+  return {
+    ...t,
+    columns,
+    ...(t.label ? { label: 'label' } : {}),
+    ...(t.weight ? { weight: 'weight' } : {}),
+    derive: { mjj: 'column', features: [] },
+    cuts: 'none',
+    windows: { scheme: 'single', sr: w.sr, sb: w.sb } as Topology['windows'],
+  };
+}
+
+export class Worker {
+  private readonly scale: ScaleOutConfig;
+  private readonly windows: SchemeWindow[];
+  private readonly stored: string[];
+  private readonly states = new Map<number, Promise<PartitionState>>();
+  private partitions = 0;
+  private sinks?: KafkaResultSinks;
+  readonly runId: string;
+  private readonly log: (m: string) => void;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly t: Topology, private readonly opts: WorkerOptions) {
+    this.scale = scaleOutConfig(t, opts.file);
+    this.windows = buildWindows(t.windows);
+    this.stored = new WindowBuffers(this.windows, t.features, { weight: t.weight !== undefined, label: t.label !== undefined }).store.features;
+    this.runId = opts.runId ?? randomUUID();
+    this.log = opts.log ?? (() => {});
+  }
+
+  private windowsOf(partition: number): SchemeWindow[] {
+    return this.windows.filter((_, i) => windowPartition(i, this.partitions) === partition);
+  }
+
+  async run(): Promise<void> {
+    const client = this.opts.client ?? connectKafka(kafkaConnection(this.t, this.opts.file));
+    const admin = await client.admin();
+    try {
+      this.partitions = await admin.partitionCount(this.scale.repartitionTopic);
+    } finally {
+      await admin.disconnect();
+    }
+    this.sinks = await openTopologyKafkaSinks(this.t, this.opts.file);
+    const consumer = client.consumer({ groupId: this.scale.group, sessionTimeoutMs: 6000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 3000, restartOnAnyError: true });
+    let owned = new Set<number>();
+    consumer.onAssignment((assigned) => {
+      const now = new Set(assigned.filter((a) => a.topic === this.scale.repartitionTopic).flatMap((a) => a.partitions));
+      for (const p of owned) if (!now.has(p)) this.release(p);
+      for (const p of now) if (!owned.has(p)) this.states.set(p, this.restore(p));
+      owned = now;
+      this.log(`worker: owns partitions [${[...now].sort((a, b) => a - b).join(', ')}] of ${this.scale.repartitionTopic}`);
+    });
+    let crashed: Error | undefined;
+    consumer.onCrash((e, restart) => {
+      if (restart) this.log(`worker: consumer restarts after ${e.name}: ${e.message}`);
+      else crashed = e;
+    });
+    await consumer.subscribe([this.scale.repartitionTopic], true);
+    await consumer.run(async (fetched, control) => {
+      const state = await this.states.get(fetched.partition);
+      if (!state || state.closed || !control.isActive()) return;
+      const next = await this.apply(state, fetched);
+      if (next === undefined || state.closed || !control.isActive()) return;
+      try {
+        await consumer.commit([{ topic: fetched.topic, partition: fetched.partition, offset: next }]);
+      } catch (e) {
+        // The partition moved during a rebalance: its checkpoint is durable, so the new owner restores from it and
+        // skips what the lagging committed offset replays. Nothing is lost by not committing here.
+        this.log(`worker: offset commit of partition ${fetched.partition} failed (${(e as Error).message}); the checkpoint holds offset ${next}`);
+      }
+    });
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => { if (crashed || this.opts.signal?.aborted) { clearInterval(check); resolve(); } }, 100);
+    });
+    await consumer.disconnect().catch(() => undefined);
+    for (const p of [...this.states.keys()]) this.release(p);
+    await this.sinks?.close();
+    if (crashed) throw crashed;
+  }
+
+  private release(p: number): void {
+    const s = this.states.get(p);
+    this.states.delete(p);
+    void s?.then((state) => {
+      state.closed = true;
+      for (const sub of state.subscriptions) sub.unsubscribe();
+      if (state.logFd >= 0) closeSync(state.logFd);
+      state.logFd = -1;
+    });
+  }
+
+  private partitionDir(p: number): string {
+    return path.join(this.scale.checkpointDir, this.scale.group, `${this.scale.repartitionTopic}-${p}`);
+  }
+
+  /** Build the partition's window pipelines and replay its checkpoint into them. */
+  private async restore(p: number): Promise<PartitionState> {
+    const dir = this.partitionDir(p);
+    mkdirSync(dir, { recursive: true });
+    const state = new PartitionState(p, dir);
+    let cp: PartitionCheckpoint | undefined;
+    const stateFile = path.join(dir, 'state.json');
+    if (existsSync(stateFile)) cp = JSON.parse(readFileSync(stateFile, 'utf8')) as PartitionCheckpoint;
+    for (const w of this.windowsOf(p)) {
+      const feed = new WindowFeed(w.id);
+      state.feeds.set(w.id, feed);
+      state.emitted[w.id] = 0;
+      state.suppress[w.id] = cp?.emitted[w.id] ?? 0;
+      const run = await compileTopology(windowTopology(this.t, w, this.stored), { file: this.opts.file, runId: this.runId, source: feed });
+      state.subscriptions.push(run.results$.subscribe({
+        next: (r) => this.onResult(state, w.id, feed, r),
+        error: (e) => this.log(`worker: window ${w.id} failed: ${(e as Error).message}`),
+      }));
+    }
+    // A fresh log file per owner: a previous owner that has not noticed the rebalance yet writes only to its own.
+    state.logFile = `log-${randomUUID()}.bin`;
+    const logPath = path.join(dir, state.logFile);
+    if (cp) {
+      copyFileSync(path.join(dir, cp.log), logPath);
+      truncateSync(logPath, cp.logBytes);
+      state.logBytes = cp.logBytes;
+      state.next = BigInt(cp.next);
+      state.applied = cp.applied;
+      const bytes = readFileSync(logPath);
+      for (let at = 0; at < bytes.length;) {
+        const hlen = bytes.readUInt32LE(at);
+        const rec = JSON.parse(bytes.toString('utf8', at + 4, at + 4 + hlen)) as LogRecord;
+        const vlen = bytes.readUInt32LE(at + 4 + hlen);
+        const value = bytes.subarray(at + 8 + hlen, at + 8 + hlen + vlen);
+        at += 8 + hlen + vlen;
+        this.feed(state, rec, value);
+      }
+      this.log(`worker: partition ${p} restored from checkpoint at offset ${cp.next} (${cp.logBytes} bytes of window state)`);
+    } else {
+      state.logBytes = 0;
+    }
+    state.logFd = openSync(logPath, 'a');
+    return state;
+  }
+
+  private onResult(state: PartitionState, window: string, feed: WindowFeed, r: WindowResult): void {
+    if (state.closed) return;
+    state.emitted[window]!++;
+    if (state.suppress[window]! > 0) { state.suppress[window]!--; return; }
+    // The window pipeline counted 'all' = events it received; map that to the router's cut flow at that batch.
+    let cutflow: CutFlowEntry[] | undefined;
+    if (r.trigger === 'end' && feed.finalCutflow) cutflow = feed.finalCutflow;
+    else cutflow = feed.cutflows.get(r.cutflow[0]?.pass ?? -1);
+    const out: WindowResult = cutflow ? { ...r, cutflow } : r;
+    this.sinks?.result(out);
+    this.opts.onResult?.(out);
+  }
+
+  /** Hand one logged record to its window (or end every window of the partition). */
+  private feed(state: PartitionState, rec: LogRecord, value: Buffer): void {
+    if (rec.end) {
+      state.ended = true;
+      for (const f of state.feeds.values()) f.end(rec.cutflow);
+      return;
+    }
+    const feed = state.feeds.get(rec.key);
+    if (!feed) return;
+    const d = decodeArrowMessage(value, { topic: this.scale.repartitionTopic, partition: state.partition, offset: rec.offset });
+    feed.push({ length: d.length, columns: d.columns, positions: [] }, rec.cutflow);
+  }
+
+  /** Apply a fetched batch, checkpoint it, and return the offset to commit. */
+  private async apply(state: PartitionState, fetched: FetchedBatch): Promise<string | undefined> {
+    const header = (m: IncomingMessage, h: string) => m.headers[h]?.toString();
+    const chunks: Buffer[] = [];
+    let last: string | undefined;
+    for (const m of fetched.messages) {
+      if (BigInt(m.offset) < state.next) continue;
+      last = m.offset;
+      const key = m.key?.toString() ?? '';
+      const end = header(m, REPARTITION_HEADERS.end) === '1' || key === END_KEY;
+      if (end && state.ended) continue;
+      const rec: LogRecord = { offset: m.offset, key, ...(end ? { end: true } : {}) };
+      const cf = header(m, REPARTITION_HEADERS.cutflow);
+      if (cf) rec.cutflow = JSON.parse(cf) as CutFlowEntry[];
+      if (!end) {
+        // Drop records a restarted router published again (their input offsets were applied already).
+        const input = JSON.parse(header(m, REPARTITION_HEADERS.input) ?? '{}') as Record<string, string>;
+        const applied = (state.applied[key] ??= {});
+        const fresh = Object.entries(input).some(([tp, off]) => applied[tp] === undefined || BigInt(off) > BigInt(applied[tp]!));
+        if (!fresh && Object.keys(input).length) continue;
+        for (const [tp, off] of Object.entries(input)) applied[tp] = off;
+        rec.input = input;
+      }
+      const value = m.value ?? Buffer.alloc(0);
+      const h = Buffer.from(JSON.stringify(rec));
+      const lens = Buffer.alloc(4);
+      lens.writeUInt32LE(h.length);
+      const vl = Buffer.alloc(4);
+      vl.writeUInt32LE(value.length);
+      chunks.push(lens, h, vl, value);
+      this.feed(state, rec, value);
+    }
+    if (last === undefined) return undefined;
+    // Keep the window pipelines from falling far behind the consumer.
+    for (const f of state.feeds.values()) if (f.pending > 32) await f.drained();
+    // Durability order: log, then results, then state, then (by the caller) the offset commit.
+    const bytes = Buffer.concat(chunks);
+    if (bytes.length) {
+      writeSync(state.logFd, bytes);
+      fsyncSync(state.logFd);
+      state.logBytes += bytes.length;
+    }
+    state.next = BigInt(last) + 1n;
+    // Count the results before the flush: every one counted was handed to the sink before the flush began.
+    const emitted = { ...state.emitted };
+    await this.sinks?.results?.flush();
+    const cp: PartitionCheckpoint = {
+      next: state.next.toString(), log: state.logFile, logBytes: state.logBytes,
+      emitted, applied: state.applied, ended: state.ended,
+    };
+    const tmp = path.join(state.dir, `state.json.${process.pid}.tmp`);
+    const fd = openSync(tmp, 'w');
+    writeSync(fd, JSON.stringify(cp));
+    fsyncSync(fd);
+    closeSync(fd);
+    if (state.closed) return undefined;
+    renameSync(tmp, path.join(state.dir, 'state.json'));
+    return state.next.toString();
+  }
+}
+
+export async function workerCommand(argv: string[]): Promise<number> {
+  try {
+    const args = parseArgs(argv, ['quiet']);
+    const file = args.positional[0];
+    if (!file) { process.stderr.write('usage: sideband worker <topology.yaml> [--set key.path=value]... [--run-id ID]\n'); return 2; }
+    const t = await loadTopology(file, args.flags.get('set') ?? []);
+    const quiet = flag(args, 'quiet') === 'true';
+    const ac = new AbortController();
+    process.once('SIGTERM', () => ac.abort());
+    process.once('SIGINT', () => ac.abort());
+    const runId = flag(args, 'run-id');
+    const w = new Worker(t, { file, signal: ac.signal, ...(runId ? { runId } : {}), log: (m) => { if (!quiet) process.stderr.write(`${new Date().toISOString()} ${m}\n`); } });
+    await w.run();
+    return 0;
+  } catch (e) {
+    process.stderr.write(`sideband worker: ${(e as Error).name}: ${(e as Error).message}\n`);
+    return 2;
+  }
+}
