@@ -72,9 +72,9 @@ export function windowEdges(snapshot: WindowSnapshot, binning: AnalysisPlan['bin
 /**
  * analyse: run each requested window analysis off the stream. At most `concurrency` run at once; up to `queue`
  * intermediate requests wait, and further intermediate requests are skipped (logged and counted: a newer one
- * for the same window will cover its events). End-of-stream requests always run. Each accepted request is
- * snapshotted at once, so its content depends only on the data, never on timing: same topology and seed, same
- * results.
+ * for the same window will cover its events). End-of-stream requests always run. An accepted request is
+ * snapshotted at once, so its result depends only on the data and the seed; whether an intermediate request finds
+ * room in the queue can depend on timing, the end-of-stream results never do.
  */
 export function analyse(
   buffers: WindowBuffers,
