@@ -24,11 +24,9 @@ import type { StageContext } from '../operators/context.js';
 import { buildWindows, windowSpan, type SchemeWindow } from '../regions/index.js';
 import { WindowBuffers } from '../regions/buffers.js';
 import { decodeSpec, resolveCuts } from '../topology/compile.js';
-import { ingestPlan, ingestStages } from '../topology/ingest.js';
+import { derivedFeatures, ingestPlan, ingestStages } from '../topology/ingest.js';
 import { loadTopology } from '../topology/load.js';
 import type { Topology } from '../topology/schema.js';
-import { DERIVED_FEATURES } from '../events/derive.js';
-import { cutFeatures } from '../events/cuts.js';
 import { connectKafka, type OutgoingMessage } from '../sources/kafka-client.js';
 import { kafkaConnection, scaleOutConfig } from '../sources/kafka-config.js';
 import { kafkaSourceFromTopology } from '../sources/kafka.js';
@@ -48,15 +46,6 @@ export interface RouterReport {
   selected: number;
   records: number;
   deadLetters: number;
-}
-
-/** Features the ingest stages must derive (the same rule as compileTopology). */
-function derivedFeatures(t: Topology, provided: Set<string>, cuts: ReturnType<typeof resolveCuts>): string[] {
-  const derived = [...new Set([...t.derive.features, ...cutFeatures(cuts), ...t.features, 'mjj'])]
-    .filter((f) => !provided.has(f) || (f === 'mjj' && t.derive.mjj !== 'column'));
-  const unknown = derived.filter((f) => !(DERIVED_FEATURES as readonly string[]).includes(f));
-  if (unknown.length) throw new Error(`features ${unknown.join(', ')} are neither source columns nor derivable`);
-  return derived;
 }
 
 /** Gather events `idx` of the stored columns into a compact batch (hot: one typed-array loop per column). */
@@ -88,7 +77,7 @@ export async function runRouter(t: Topology, opts: RouterOptions): Promise<Route
   const spec = decodeSpec(t);
   const cuts = resolveCuts(t, opts.file);
   const windows: SchemeWindow[] = buildWindows(t.windows);
-  const derived = derivedFeatures(t, new Set(Object.keys(spec.columns)), cuts);
+  const derived = derivedFeatures(t, spec, cuts, opts.file);
   const stored = new WindowBuffers(windows, t.features, { weight: spec.weight !== undefined, label: spec.label !== undefined }).store.features;
   const counters = new RunCounters();
   const cutflow = new CutFlow(cuts);

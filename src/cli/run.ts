@@ -41,6 +41,8 @@ export interface RunOptions {
   onResult?: (r: WindowResult) => void;
   /** Extra alert handlers (the Kafka alerts topic). */
   onAlert?: (a: AlertRecord) => void;
+  /** Make the extra sinks durable (flush the Kafka producer); awaited before the source's offsets are committed. */
+  flush?: () => Promise<void>;
 }
 
 /**
@@ -71,6 +73,7 @@ export async function runTopology(topology: Topology, opts: RunOptions): Promise
   metrics.declareWindows(run.windows.map((w) => w.id), topology.classifier.kind === 'none' ? [null] : [...new Set(run.windows.flatMap((w) => w.workingPoints ?? topology.workingPoints))], [run.plan.model]);
   const progress = opts.progress ? new Progress(run, t0) : undefined;
   let all: WindowResult[];
+  let completed = false;
   try {
     all = await lastValueFrom(run.results$.pipe(
       tap((r) => {
@@ -87,11 +90,16 @@ export async function runTopology(topology: Topology, opts: RunOptions): Promise
       }),
       toArray(),
     ));
+    completed = true;
   } finally {
     progress?.stop();
     await results?.close();
     await dead?.close();
     await alerts.close();
+    await opts.flush?.();
+    // At-least-once: offsets are committed only after every result and dead letter of their events is on disk and
+    // in the sinks; a run that failed commits nothing and is replayed from the last commit.
+    if (completed) await run.source.commit?.(run.positions());
     await run.close();
   }
   const c = run.counters;
@@ -139,8 +147,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     server = await startMetricsServer({ metrics, port: Number(port), host: flag(args, 'metrics-host') ?? topology.metrics?.host });
     log(`metrics: ${server.url}/metrics`);
   }
+  // The Kafka client loads only for topologies that declare Kafka sinks.
+  const kafka = topology.sinks.kafka ? await (await import('../sinks/kafka.js')).openTopologyKafkaSinks(topology, file) : undefined;
   try {
-    const { summary, results } = await runTopology(topology, { file, outDir, log, metrics, progress: !quiet });
+    const { summary, results } = await runTopology(topology, {
+      file, outDir, log, metrics, progress: !quiet,
+      onResult: kafka && ((r) => kafka.result(r)), onAlert: kafka && ((a) => kafka.alert(a)), flush: kafka && (() => kafka.close()),
+    });
     if (!quiet) process.stdout.write(summaryTable(summary, results));
   } finally {
     await server?.close();

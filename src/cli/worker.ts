@@ -28,10 +28,11 @@ import { compileTopology } from '../topology/compile.js';
 import { loadTopology } from '../topology/load.js';
 import type { Topology } from '../topology/schema.js';
 import type { Source } from '../sources/source.js';
-import { connectKafka, type FetchedBatch, type IncomingMessage, type KafkaClient } from '../sources/kafka-client.js';
+import { connectKafka, type BatchControl, type FetchedBatch, type IncomingMessage, type KafkaClient } from '../sources/kafka-client.js';
 import { kafkaConnection, scaleOutConfig, type ScaleOutConfig } from '../sources/kafka-config.js';
 import { decodeArrowMessage } from '../sources/formats/arrow.js';
 import { KafkaResultSinks, openTopologyKafkaSinks } from '../sinks/kafka.js';
+import { AlertTracker } from '../operators/alert.js';
 import { END_KEY, REPARTITION_HEADERS, windowPartition } from './router.js';
 import { flag, parseArgs } from './args.js';
 
@@ -106,6 +107,8 @@ class PartitionState {
   readonly subscriptions: Subscription[] = [];
   readonly emitted: Record<string, number> = {};
   readonly suppress: Record<string, number> = {};
+  /** Alert state of the partition's windows; replayed results pass through it too, so it is restored with them. */
+  alerts?: AlertTracker;
   applied: Record<string, Record<string, string>> = {};
   next = -1n;
   ended = false;
@@ -149,7 +152,6 @@ export class Worker {
   private sinks?: KafkaResultSinks;
   readonly runId: string;
   private readonly log: (m: string) => void;
-  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly t: Topology, private readonly opts: WorkerOptions) {
     this.scale = scaleOutConfig(t, opts.file);
@@ -172,7 +174,22 @@ export class Worker {
       await admin.disconnect();
     }
     this.sinks = await openTopologyKafkaSinks(this.t, this.opts.file);
-    const consumer = client.consumer({ groupId: this.scale.group, sessionTimeoutMs: 6000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 3000, restartOnAnyError: true });
+    // A consumer that kafkajs gives up on (librdkafka's mock broker answers some SyncGroups of a busy rebalance
+    // with INVALID_REQUEST, which kafkajs treats as fatal) is replaced by a new one: the worker drops its
+    // partitions, rejoins, and restores whatever it is given from the checkpoints.
+    while (!this.opts.signal?.aborted) {
+      const crashed = await this.runConsumer(client);
+      for (const p of [...this.states.keys()]) this.release(p);
+      if (!crashed) break;
+      this.log(`worker: consumer stopped (${crashed.name}: ${crashed.message}); rejoining the group`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await this.sinks?.close();
+  }
+
+  /** One consumer's life: join, own partitions, apply and checkpoint batches; resolves with its fatal error. */
+  private async runConsumer(client: KafkaClient): Promise<Error | undefined> {
+    const consumer = client.consumer({ groupId: this.scale.group, sessionTimeoutMs: 6000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 3000 });
     let owned = new Set<number>();
     consumer.onAssignment((assigned) => {
       const now = new Set(assigned.filter((a) => a.topic === this.scale.repartitionTopic).flatMap((a) => a.partitions));
@@ -182,31 +199,30 @@ export class Worker {
       this.log(`worker: owns partitions [${[...now].sort((a, b) => a - b).join(', ')}] of ${this.scale.repartitionTopic}`);
     });
     let crashed: Error | undefined;
-    consumer.onCrash((e, restart) => {
-      if (restart) this.log(`worker: consumer restarts after ${e.name}: ${e.message}`);
-      else crashed = e;
-    });
-    await consumer.subscribe([this.scale.repartitionTopic], true);
-    await consumer.run(async (fetched, control) => {
-      const state = await this.states.get(fetched.partition);
-      if (!state || state.closed || !control.isActive()) return;
-      const next = await this.apply(state, fetched);
-      if (next === undefined || state.closed || !control.isActive()) return;
-      try {
-        await consumer.commit([{ topic: fetched.topic, partition: fetched.partition, offset: next }]);
-      } catch (e) {
-        // The partition moved during a rebalance: its checkpoint is durable, so the new owner restores from it and
-        // skips what the lagging committed offset replays. Nothing is lost by not committing here.
-        this.log(`worker: offset commit of partition ${fetched.partition} failed (${(e as Error).message}); the checkpoint holds offset ${next}`);
-      }
-    });
+    consumer.onCrash((e, restart) => { if (!restart) crashed = e; });
+    try {
+      await consumer.subscribe([this.scale.repartitionTopic], true);
+      await consumer.run(async (fetched, control) => {
+        const state = await this.states.get(fetched.partition);
+        if (!state || state.closed || !control.isActive()) return;
+        const next = await this.apply(state, fetched, control);
+        if (next === undefined || state.closed || !control.isActive()) return;
+        try {
+          await consumer.commit([{ topic: fetched.topic, partition: fetched.partition, offset: next }]);
+        } catch (e) {
+          // The partition moved during a rebalance: its checkpoint is durable, so the new owner restores from it
+          // and skips what the lagging committed offset replays. Nothing is lost by not committing here.
+          this.log(`worker: offset commit of partition ${fetched.partition} failed (${(e as Error).message}); the checkpoint holds offset ${next}`);
+        }
+      });
+    } catch (e) {
+      crashed = e as Error;
+    }
     await new Promise<void>((resolve) => {
       const check = setInterval(() => { if (crashed || this.opts.signal?.aborted) { clearInterval(check); resolve(); } }, 100);
     });
     await consumer.disconnect().catch(() => undefined);
-    for (const p of [...this.states.keys()]) this.release(p);
-    await this.sinks?.close();
-    if (crashed) throw crashed;
+    return this.opts.signal?.aborted ? undefined : crashed;
   }
 
   private release(p: number): void {
@@ -229,6 +245,7 @@ export class Worker {
     const dir = this.partitionDir(p);
     mkdirSync(dir, { recursive: true });
     const state = new PartitionState(p, dir);
+    state.alerts = new AlertTracker({ threshold: this.t.alert.z, log: null });
     let cp: PartitionCheckpoint | undefined;
     const stateFile = path.join(dir, 'state.json');
     if (existsSync(stateFile)) cp = JSON.parse(readFileSync(stateFile, 'utf8')) as PartitionCheckpoint;
@@ -272,7 +289,9 @@ export class Worker {
   private onResult(state: PartitionState, window: string, feed: WindowFeed, r: WindowResult): void {
     if (state.closed) return;
     state.emitted[window]!++;
+    const alert = state.alerts?.offer(r);
     if (state.suppress[window]! > 0) { state.suppress[window]!--; return; }
+    if (alert) { this.sinks?.alert(alert); this.log(alert.message); }
     // The window pipeline counted 'all' = events it received; map that to the router's cut flow at that batch.
     let cutflow: CutFlowEntry[] | undefined;
     if (r.trigger === 'end' && feed.finalCutflow) cutflow = feed.finalCutflow;
@@ -296,7 +315,7 @@ export class Worker {
   }
 
   /** Apply a fetched batch, checkpoint it, and return the offset to commit. */
-  private async apply(state: PartitionState, fetched: FetchedBatch): Promise<string | undefined> {
+  private async apply(state: PartitionState, fetched: FetchedBatch, control: BatchControl): Promise<string | undefined> {
     const header = (m: IncomingMessage, h: string) => m.headers[h]?.toString();
     const chunks: Buffer[] = [];
     let last: string | undefined;
@@ -328,8 +347,13 @@ export class Worker {
       this.feed(state, rec, value);
     }
     if (last === undefined) return undefined;
-    // Keep the window pipelines from falling far behind the consumer.
-    for (const f of state.feeds.values()) if (f.pending > 32) await f.drained();
+    // Keep the window pipelines from falling far behind the consumer; heartbeat while waiting (long trainings).
+    for (const f of state.feeds.values()) {
+      while (f.pending > 32 && !state.closed) {
+        await Promise.race([f.drained(), new Promise((r) => setTimeout(r, 1000))]);
+        await control.heartbeat();
+      }
+    }
     // Durability order: log, then results, then state, then (by the caller) the offset commit.
     const bytes = Buffer.concat(chunks);
     if (bytes.length) {
@@ -341,6 +365,7 @@ export class Worker {
     // Count the results before the flush: every one counted was handed to the sink before the flush began.
     const emitted = { ...state.emitted };
     await this.sinks?.results?.flush();
+    await this.sinks?.alerts?.flush();
     const cp: PartitionCheckpoint = {
       next: state.next.toString(), log: state.logFile, logBytes: state.logBytes,
       emitted, applied: state.applied, ended: state.ended,

@@ -77,11 +77,6 @@ export interface ConsumerOptions {
   maxBytes?: number;
   maxWaitTimeMs?: number;
   partitionsConsumedConcurrently?: number;
-  /**
-   * Restart (rejoin the group) after any error, not only retriable ones. Workers want this: librdkafka's mock
-   * broker answers some SyncGroups of a busy rebalance with INVALID_REQUEST, which kafkajs treats as fatal.
-   */
-  restartOnAnyError?: boolean;
 }
 
 export interface GroupConsumer {
@@ -114,6 +109,8 @@ export interface KafkaAdmin {
   /** Committed offset per partition of a group ('-1' when nothing committed). */
   committedOffsets(groupId: string, topic: string): Promise<Map<number, string>>;
   partitionCount(topic: string): Promise<number>;
+  /** Commit offsets for a group that has no running member (after its consumer left). */
+  setGroupOffsets(groupId: string, offsets: PartitionOffset[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -184,10 +181,7 @@ export function connectKafka(conn: KafkaConnection): KafkaClient {
       maxBytes: options.maxBytes ?? 32 << 20,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 100,
       allowAutoTopicCreation: false,
-      retry: {
-        retries: 12, initialRetryTime: 100, maxRetryTime: 5000,
-        ...(options.restartOnAnyError ? { restartOnFailure: async () => true } : {}),
-      },
+      retry: { retries: 12, initialRetryTime: 100, maxRetryTime: 5000 },
     }), options),
     producer: async (options = {}) => {
       const p = kafka.producer({
@@ -302,6 +296,11 @@ function wrapAdmin(a: Admin): KafkaAdmin {
       const t = md.topics.find((x) => x.name === topic);
       if (!t) throw new SourceError(`kafka: topic ${topic} does not exist`);
       return t.partitions.length;
+    },
+    async setGroupOffsets(groupId, offsets) {
+      const byTopic = new Map<string, { partition: number; offset: string }[]>();
+      for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: o.offset }]);
+      for (const [topic, partitions] of byTopic) await a.setOffsets({ groupId, topic, partitions });
     },
     disconnect: () => a.disconnect(),
   };

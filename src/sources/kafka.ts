@@ -212,6 +212,7 @@ export class KafkaSource implements Source {
       if (reachedEnd()) notify();
     };
 
+    let completed = false;
     const onAbort = () => { notify(); notifySpace(); };
     signal?.addEventListener('abort', onAbort);
     try {
@@ -228,16 +229,22 @@ export class KafkaSource implements Source {
           yield next;
           continue;
         }
-        if (reachedEnd()) return;
+        if (reachedEnd()) { completed = true; return; }
         await new Promise<void>((resolve) => { wake = resolve; });
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
       notifySpace();
-      await consumer.disconnect().catch(() => undefined);
-      this.consumer = undefined;
       await this.dlqProducer?.disconnect().catch(() => undefined);
       this.dlqProducer = undefined;
+      if (completed) {
+        // A bounded run commits once its results are durable, after the last batch: the consumer stays in the
+        // group (fetching nothing) until close().
+        consumer.pause(this.assigned);
+      } else {
+        await consumer.disconnect().catch(() => undefined);
+        this.consumer = undefined;
+      }
     }
   }
 
@@ -354,9 +361,21 @@ export class KafkaSource implements Source {
       const cur = next.get(k);
       if (!cur || cur.offset < o) next.set(k, { topic: p.topic, partition: p.partition, offset: o });
     }
-    if (!next.size || !this.consumer) return;
+    if (!next.size) return;
     const offsets = [...next.values()];
-    await this.consumer.commit(offsets.map((x) => ({ topic: x.topic, partition: x.partition, offset: x.offset.toString() })));
+    const list = offsets.map((x) => ({ topic: x.topic, partition: x.partition, offset: x.offset.toString() }));
+    if (this.consumer) {
+      await this.consumer.commit(list);
+    } else {
+      // The consumer has left the group (closed, or the stream was aborted): commit for the memberless group
+      // through the admin API (a real broker; librdkafka's mock cluster lacks the APIs kafkajs uses for it).
+      const admin = await this.client.admin();
+      try {
+        await admin.setGroupOffsets(this.options.groupId, list);
+      } finally {
+        await admin.disconnect();
+      }
+    }
     this.counters.commits++;
     for (const x of offsets) {
       const k = key(x.topic, x.partition);
@@ -367,7 +386,9 @@ export class KafkaSource implements Source {
 
   async close(): Promise<void> {
     await this.consumer?.disconnect().catch(() => undefined);
+    this.consumer = undefined;
     await this.dlqProducer?.disconnect().catch(() => undefined);
+    this.dlqProducer = undefined;
   }
 }
 

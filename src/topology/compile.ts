@@ -1,7 +1,7 @@
-import { from, type Observable } from 'rxjs';
-import { CUT_PRESETS, CutFlow, cutFeatures, type Cut } from '../events/cuts.js';
+import { from, tap, type Observable } from 'rxjs';
+import type { EventBatch, SourcePosition } from '../events/batch.js';
+import { CUT_PRESETS, CutFlow, type Cut } from '../events/cuts.js';
 import type { DecodeSpec } from '../events/decode.js';
-import { DERIVED_FEATURES } from '../events/derive.js';
 import { TopologyError } from '../events/errors.js';
 import { RunCounters, type DeadLetter, type RunObserver } from '../events/observer.js';
 import type { WindowResult } from '../events/result.js';
@@ -13,7 +13,7 @@ import { OPERATORS } from '../operators/index.js';
 import type { StageContext } from '../operators/context.js';
 import type { AnalysisPlan, HistogramSelector, HistogramStats } from '../operators/analyse.js';
 import type { Topology } from './schema.js';
-import { ingestPlan, ingestStages } from './ingest.js';
+import { derivedFeatures, ingestPlan, ingestStages } from './ingest.js';
 
 /**
  * Compile a validated topology into a runnable flow: the source, the window buffers, and a cold Observable of
@@ -31,6 +31,8 @@ export interface CompiledRun {
   cuts: Cut[];
   plan: AnalysisPlan;
   results$: Observable<WindowResult>;
+  /** Source positions whose events have been routed into the window buffers (newest per file or partition). */
+  positions(): SourcePosition[];
   /** Release what the run holds (training workers, source connections). */
   close(): Promise<void>;
 }
@@ -101,16 +103,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
   } catch (e) {
     throw new TopologyError((e as Error).message, { file, path: 'windows' });
   }
-  const provided = new Set(Object.keys(spec.columns));
-  const derived = [...new Set([...t.derive.features, ...cutFeatures(cuts), ...t.features, 'mjj'])]
-    .filter((f) => !provided.has(f) || (f === 'mjj' && t.derive.mjj !== 'column'));
-  if (t.derive.mjj === 'column' && !provided.has('mjj')) {
-    throw new TopologyError("derive.mjj is 'column' but no mjj column is mapped; map one or derive it (fourvector, massless)", { file, path: 'derive.mjj' });
-  }
-  const unknown = derived.filter((f) => !(DERIVED_FEATURES as readonly string[]).includes(f));
-  if (unknown.length) {
-    throw new TopologyError(`feature${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} neither read from the source (columns) nor derivable (${DERIVED_FEATURES.join(', ')})`, { file, path: 'features' });
-  }
+  const derived = derivedFeatures(t, spec, cuts, file);
   const counters = new RunCounters();
   const cutflow = new CutFlow(cuts);
   const deadLetter = opts.deadLetter ?? (() => {});
@@ -136,11 +129,19 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
   };
   const ingest = ingestPlan(spec, cuts, derived, t.derive.mjj, buffers.store.features);
   const op = OPERATORS;
+  // The newest position per file or partition whose events are in the window buffers: what a run commits to the
+  // source once its results are durable.
+  const routed = new Map<string, SourcePosition>();
   const results$ = from(withEventLoopTurns(source.batches())).pipe(
     ingestStages(ingest, ctx),
     op.route(buffers, ctx),
+    tap((b: EventBatch) => { for (const p of b.positions) routed.set(p.kind === 'kafka' ? `${p.topic}\u0000${p.partition}` : p.kind === 'file' ? p.file : 'generator', p); }),
     op.trigger(buffers, t.trigger, ctx),
     op.analyse(buffers, plan, selectHistograms, stats, ctx),
   );
-  return { topology: t, source, windows, buffers, counters, cutflow, cuts, plan, results$, close: async () => { await close?.(); await source.close?.(); } };
+  return {
+    topology: t, source, windows, buffers, counters, cutflow, cuts, plan, results$,
+    positions: () => [...routed.values()],
+    close: async () => { await close?.(); await source.close?.(); },
+  };
 }

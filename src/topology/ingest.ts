@@ -2,9 +2,11 @@ import { pipe, type OperatorFunction } from 'rxjs';
 import { cutFeatures, firstDerivedCut, type Cut } from '../events/cuts.js';
 import type { DecodeSpec } from '../events/decode.js';
 import type { EventBatch } from '../events/batch.js';
-import type { MjjMode } from '../events/derive.js';
+import { DERIVED_FEATURES, type MjjMode } from '../events/derive.js';
+import { TopologyError } from '../events/errors.js';
 import { OPERATORS } from '../operators/index.js';
 import type { StageContext } from '../operators/context.js';
+import type { Topology } from './schema.js';
 
 /**
  * The ingest half of a flow — decode/validate, derive, select — as a plain-data plan (so worker threads can
@@ -22,6 +24,24 @@ export interface IngestPlan {
   mjj: MjjMode;
   /** Columns the window buffers keep (features and mjj). */
   stored: string[];
+}
+
+/**
+ * The features a topology must derive: those its cuts, windows and `derive.features` read that the source does not
+ * provide (and mjj whenever a four-vector mode recomputes it). Throws a TopologyError for a feature that is neither.
+ */
+export function derivedFeatures(t: Topology, spec: DecodeSpec, cuts: Cut[], file: string): string[] {
+  const provided = new Set(Object.keys(spec.columns));
+  if (t.derive.mjj === 'column' && !provided.has('mjj')) {
+    throw new TopologyError("derive.mjj is 'column' but no mjj column is mapped; map one or derive it (fourvector, massless)", { file, path: 'derive.mjj' });
+  }
+  const derived = [...new Set([...t.derive.features, ...cutFeatures(cuts), ...t.features, 'mjj'])]
+    .filter((f) => !provided.has(f) || (f === 'mjj' && t.derive.mjj !== 'column'));
+  const unknown = derived.filter((f) => !(DERIVED_FEATURES as readonly string[]).includes(f));
+  if (unknown.length) {
+    throw new TopologyError(`feature${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} neither read from the source (columns) nor derivable (${DERIVED_FEATURES.join(', ')})`, { file, path: 'features' });
+  }
+  return derived;
 }
 
 export function ingestPlan(spec: DecodeSpec, cuts: Cut[], derived: string[], mjj: MjjMode, stored: string[]): IngestPlan {

@@ -5,6 +5,11 @@
  *
  * The broker process exits when its stdin closes, so it dies with the test process even on a crash; `stop()`
  * and a process exit hook kill it explicitly as well.
+ *
+ * Limits of the mock cluster (librdkafka 2.0): it keeps at most ~5 MB per partition (older record batches are
+ * dropped, and a consumer starting from the beginning then stalls), it has no CreateTopics API (topics are made
+ * through the launcher: `createTopic`), and kafkajs' idempotent producer cannot find its controller. Tests keep
+ * each partition under 5 MB.
  */
 import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';

@@ -32,10 +32,14 @@ function eventKeys(batches: EventBatch[]): string[] {
 
 async function consumeAll(source: KafkaSource, onBatch?: (b: EventBatch, n: number) => Promise<void>): Promise<EventBatch[]> {
   const got: EventBatch[] = [];
-  for await (const b of source.batches()) {
-    got.push(b);
-    await onBatch?.(b, got.length);
-    await source.commit(b.positions);
+  try {
+    for await (const b of source.batches()) {
+      got.push(b);
+      await onBatch?.(b, got.length);
+      await source.commit(b.positions);
+    }
+  } finally {
+    await source.close();
   }
   return got;
 }
@@ -76,13 +80,44 @@ describe('KafkaSource against a real Kafka-protocol broker', () => {
     await producer.disconnect();
 
     const group = uniqueTopic('group');
-    const source = new KafkaSource({ connection: { brokers: broker.brokers, clientId: 't' }, client, topics: [topic], groupId: group, format: 'arrow', columns: COLUMNS, stopAtEnd: true, maxBatchesAhead: 2 });
+    const lag = new Map<number, number[]>();
+    const source = new KafkaSource({
+      connection: { brokers: broker.brokers, clientId: 't' }, client, topics: [topic], groupId: group, format: 'arrow', columns: COLUMNS, stopAtEnd: true, maxBatchesAhead: 2,
+      onLag: (_t, p, n) => lag.set(p, [...(lag.get(p) ?? []), n]),
+    });
     const got = await consumeAll(source);
+    // Lag is reported per partition: positive while a partition is being read, zero once all is committed.
+    expect([...lag.keys()].sort()).toEqual([0, 1, 2]);
+    for (const series of lag.values()) {
+      expect(Math.max(...series)).toBeGreaterThan(0);
+      expect(series[series.length - 1]).toBe(0);
+    }
+    expect(source.lag().map((l) => l.lag)).toEqual([0, 0, 0]);
     expect(eventKeys(got)).toEqual(eventKeys(input));
     expect(source.counters.messagesRead).toBe(writer.messages);
     expect(source.counters.messagesDeadLettered).toBe(0);
     for (const b of got) expect(b.positions[0]).toMatchObject({ kind: 'kafka', topic });
 
+    const admin = await client.admin();
+    const ends = await admin.endOffsets(topic);
+    const committed = await admin.committedOffsets(group, topic);
+    await admin.disconnect();
+    expect([...committed.entries()].sort()).toEqual([...ends.entries()].sort());
+  });
+
+  it('commits after the stream has ended (a bounded run commits once its results are durable)', async () => {
+    const topic = uniqueTopic('late-commit');
+    await broker.createTopic(topic, 2);
+    const producer = await client.producer();
+    const writer = new EventTopicWriter(producer, { topic, partitions: 2, format: 'arrow', eventsPerMessage: 3000 });
+    for (const b of await readLhco('sr_val.parquet', 20000)) await writer.write(b);
+    await producer.disconnect();
+    const group = uniqueTopic('group');
+    const source = new KafkaSource({ connection: { brokers: broker.brokers, clientId: 't' }, client, topics: [topic], groupId: group, format: 'arrow', columns: COLUMNS, stopAtEnd: true });
+    const positions = [];
+    for await (const b of source.batches()) positions.push(...b.positions);
+    await source.commit(positions);
+    await source.close();
     const admin = await client.admin();
     const ends = await admin.endOffsets(topic);
     const committed = await admin.committedOffsets(group, topic);

@@ -1,0 +1,51 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { kafkaConnection, kafkaSinkTopics, kafkaSourceOptions, scaleOutConfig, type KafkaTopologyView } from '../../src/sources/kafka-config.js';
+import { connectKafka } from '../../src/sources/kafka-client.js';
+import { TopologyError, SourceError } from '../../src/events/errors.js';
+
+const base = (extra: Partial<KafkaTopologyView> = {}): KafkaTopologyView => ({
+  name: 'cfg',
+  source: { kind: 'kafka', topic: 'events', format: 'json', deadLetterTopic: 'events.dlq' },
+  columns: { mjj: { from: 'm_jj', unit: 'TeV' }, tau21: 'none' },
+  label: 'label',
+  ...extra,
+});
+
+describe('Kafka settings in the topology', () => {
+  const saved = { ...process.env };
+  afterEach(() => { process.env = { ...saved }; });
+
+  it('reads brokers, client id, group, format and topics; JSON rows must hold the mapped source columns', () => {
+    const o = kafkaSourceOptions(base({ kafka: { brokers: 'a:9092, b:9092', clientId: 'hunt' } }));
+    expect(o.connection).toMatchObject({ brokers: ['a:9092', 'b:9092'], clientId: 'hunt' });
+    expect(o).toMatchObject({ topics: ['events'], groupId: 'sideband-cfg', format: 'json', deadLetterTopic: 'events.dlq', columns: ['m_jj', 'tau21', 'label'] });
+    expect(kafkaSinkTopics(base({ sinks: { kafka: { results: 'r', alerts: 'a' } } }))).toEqual({ results: 'r', alerts: 'a' });
+  });
+
+  it('takes the brokers from KAFKA_BROKERS when the topology names none, and says so when neither does', () => {
+    process.env.KAFKA_BROKERS = 'k1:9092,k2:9092';
+    expect(kafkaConnection(base()).brokers).toEqual(['k1:9092', 'k2:9092']);
+    delete process.env.KAFKA_BROKERS;
+    expect(() => kafkaConnection(base(), 'f.yaml')).toThrow(/f\.yaml: kafka\.brokers: no brokers/);
+  });
+
+  it('rejects unknown keys and bad values with the file and field path', () => {
+    expect(() => kafkaSourceOptions(base({ source: { kind: 'kafka', topic: 'e', format: 'xml' } }), 'f.yaml')).toThrow(TopologyError);
+    expect(() => kafkaConnection(base({ kafka: { brokers: ['a:1'], password: 'x' } }), 'f.yaml')).toThrow(/f\.yaml: kafka: .*password/);
+    expect(() => scaleOutConfig(base({ kafka: { brokers: ['a:1'] } }), 'f.yaml')).toThrow(/kafka\.scaleOut/);
+  });
+
+  it('reads SASL credentials only from the named environment variables and never puts them in an error', () => {
+    const sasl = { mechanism: 'scram-sha-512' as const, usernameEnv: 'SB_TEST_USER', passwordEnv: 'SB_TEST_PASSWORD' };
+    delete process.env.SB_TEST_PASSWORD;
+    process.env.SB_TEST_USER = 'physicist';
+    let err: unknown;
+    try { connectKafka({ brokers: ['localhost:1'], clientId: 'c', sasl }); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(SourceError);
+    expect((err as Error).message).toBe('kafka: the SASL password is read from environment variable SB_TEST_PASSWORD, which is not set');
+    process.env.SB_TEST_PASSWORD = 's3cret-value';
+    expect(() => connectKafka({ brokers: ['localhost:1'], clientId: 'c', sasl, ssl: true })).not.toThrow();
+    const conn = kafkaConnection(base({ kafka: { brokers: ['a:1'], sasl } }));
+    expect(JSON.stringify(conn)).not.toContain('s3cret-value');
+  });
+});
