@@ -17,7 +17,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
 import { repoRoot } from './paths.js';
-import { connectKafka } from '../../src/sources/kafka-client.js';
+import { connectKafka, type IncomingMessage, type KafkaClient } from '../../src/sources/kafka-client.js';
 
 export interface TestBroker {
   brokers: string[];
@@ -190,4 +190,20 @@ export function normalizeResults(results: unknown[]): string[] {
     if (model) delete model.trainSeconds;
     return JSON.stringify(x);
   }).sort();
+}
+
+/** Read `expected` messages of a topic from its beginning with a fresh consumer group (30 s at most). */
+export async function readTopic(client: KafkaClient, topic: string, expected: number): Promise<IncomingMessage[]> {
+  const consumer = client.consumer({ groupId: uniqueTopic('reader') });
+  const got: IncomingMessage[] = [];
+  await consumer.subscribe([topic], true);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`read ${got.length} of ${expected} messages from ${topic}`)), 30000);
+    void consumer.run(async (b) => {
+      got.push(...b.messages);
+      if (got.length >= expected) { clearTimeout(timer); resolve(); }
+    });
+  });
+  await consumer.disconnect();
+  return got;
 }

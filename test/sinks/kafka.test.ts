@@ -6,25 +6,11 @@ import type { WindowResult } from '../../src/events/result.js';
 import { runTopology } from '../../src/cli/run.js';
 import { parseTopology } from '../../src/topology/load.js';
 import { ParquetSource } from '../../src/sources/parquet.js';
-import { connectKafka, type IncomingMessage, type KafkaClient } from '../../src/sources/kafka-client.js';
+import { connectKafka } from '../../src/sources/kafka-client.js';
 import { produceEvents } from '../../src/cli/produce.js';
 import { openTopologyKafkaSinks } from '../../src/sinks/kafka.js';
-import { generatedParquet, normalizeResults, searchTopology, startBroker, uniqueTopic, type TestBroker } from '../helpers/kafka.js';
+import { generatedParquet, normalizeResults, searchTopology, startBroker, uniqueTopic, type TestBroker, readTopic } from '../helpers/kafka.js';
 
-async function readTopic(client: KafkaClient, topic: string, expected: number): Promise<IncomingMessage[]> {
-  const consumer = client.consumer({ groupId: uniqueTopic('reader') });
-  const got: IncomingMessage[] = [];
-  await consumer.subscribe([topic], true);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`read ${got.length} of ${expected} messages from ${topic}`)), 30000);
-    void consumer.run(async (b) => {
-      got.push(...b.messages);
-      if (got.length >= expected) { clearTimeout(timer); resolve(); }
-    });
-  });
-  await consumer.disconnect();
-  return got;
-}
 
 const kafkaTopology = (brokers: string[], topic: string, extraSinks = '') => parseTopology(searchTopology(
   `{ kind: kafka, topic: ${topic}, group: ${uniqueTopic('g')}, format: arrow, stopAtEnd: true, maxBatchesAhead: 2 }`,

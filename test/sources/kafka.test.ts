@@ -6,7 +6,7 @@ import { connectKafka, type KafkaClient, type IncomingMessage } from '../../src/
 import { KafkaSource, DLQ_HEADERS } from '../../src/sources/kafka.js';
 import { EventTopicWriter } from '../../src/sinks/kafka-events.js';
 import { lhcoDir } from '../helpers/paths.js';
-import { startBroker, uniqueTopic, type TestBroker } from '../helpers/kafka.js';
+import { startBroker, uniqueTopic, type TestBroker, readTopic } from '../helpers/kafka.js';
 
 const COLUMNS = ['mjj', 'mj_min', 'delta_mj', 'tau21_lighter', 'tau21_heavier', 'label'];
 
@@ -44,20 +44,6 @@ async function consumeAll(source: KafkaSource, onBatch?: (b: EventBatch, n: numb
   return got;
 }
 
-async function fetchAll(client: KafkaClient, topic: string, expected: number): Promise<IncomingMessage[]> {
-  const consumer = client.consumer({ groupId: uniqueTopic('reader') });
-  const got: IncomingMessage[] = [];
-  await consumer.subscribe([topic], true);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`read ${got.length} of ${expected} messages from ${topic}`)), 30000);
-    void consumer.run(async (b) => {
-      got.push(...b.messages);
-      if (got.length >= expected) { clearTimeout(timer); resolve(); }
-    });
-  });
-  await consumer.disconnect();
-  return got;
-}
 
 describe('KafkaSource against a real Kafka-protocol broker', () => {
   let broker: TestBroker;
@@ -156,7 +142,7 @@ describe('KafkaSource against a real Kafka-protocol broker', () => {
     expect(c.eventsAccepted).toBe(2000);
     expect(eventKeys(got)).toEqual(eventKeys([{ ...good, length: 2000 }]));
 
-    const dead = await fetchAll(client, dlq, 5);
+    const dead = await readTopic(client, dlq, 5);
     expect(dead).toHaveLength(5);
     const header = (m: IncomingMessage, h: string) => m.headers[h]?.toString();
     for (const m of dead) {
