@@ -74,7 +74,7 @@ async function main() {
 
   // 1. Injection.
   const sigFile = generate(11, signalEvents);
-  const inj = await hunt(topo, [`source={kind: parquet, path: ${sigFile}}`]);
+  const inj = await hunt(topo, [`source.path=${sigFile}`]);
   const sigWindow = inj.final.filter((r) => r.window.sr[0] <= 3500 && 3500 < r.window.sr[1]);
   // S/√B in the window after the selection, from the truth labels the run buffered.
   const ev = sigWindow[0]?.evaluation;
