@@ -124,7 +124,11 @@ const schema = {
 
 // fastest-validator is CommonJS whose typings declare an ES default export; at runtime the module itself is the class.
 const Validator = FastestValidator as unknown as typeof import('fastest-validator').default;
-const check = new Validator({ useNewCustomCheckerFunction: true }).compile(schema as never);
+const check = new Validator({
+  useNewCustomCheckerFunction: true,
+  // fastest-validator's stock enum message prints the allowed list where the value should be.
+  messages: { enumValue: "The '{field}' field value '{actual}' is not one of: {expected}" },
+}).compile(schema as never);
 
 /** Validate (and fill defaults into) a parsed topology; throws a TopologyError naming every bad field. */
 export function validateTopology(doc: unknown, file: string): Topology {
