@@ -14,10 +14,6 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   stats: { summary: 'significance, limits, bump hunt: sideband stats zdisc|cls|bumphunt ... [--json]', load: async () => (await import('./stats.js')).statsCommand },
 };
 
-export function registerCommand(name: string, summary: string, load: () => Promise<Command>): void {
-  COMMANDS[name] = { summary, load };
-}
-
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`);
   return `usage: sideband <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;

@@ -30,21 +30,10 @@ export interface EventBatch {
   rowOffset?: number;
 }
 
-/** Number of events currently selected in a batch. */
-export function selectedCount(batch: EventBatch): number {
-  return batch.selection ? batch.selection.length : batch.length;
-}
-
 /** The selection as an explicit index list (allocates only when the batch has no selection yet). */
 export function selectedIndices(batch: EventBatch): Uint32Array {
   if (batch.selection) return batch.selection;
   const all = new Uint32Array(batch.length);
   for (let i = 0; i < all.length; i++) all[i] = i;
   return all;
-}
-
-export function requireColumn(batch: EventBatch, name: string): Column {
-  const c = batch.columns[name];
-  if (!c) throw new Error(`column '${name}' is missing from the batch (has: ${Object.keys(batch.columns).join(', ')})`);
-  return c;
 }
