@@ -20,7 +20,7 @@ export async function openInChromium(url: string, screenshot: string, width = 12
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--hide-scrollbars',
     `--user-data-dir=${userDataDir}`, '--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0', 'about:blank',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  ], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   const exited = new Promise<void>((resolve) => browser.once('exit', () => resolve()));
   try {
     let stderr = '';
@@ -37,8 +37,13 @@ export async function openInChromium(url: string, screenshot: string, width = 12
     const { stdout } = await promisify(execFile)(process.execPath, ['--experimental-websocket', '--no-warnings', client, wsUrl, url, screenshot, String(width)], { maxBuffer: 16 << 20 });
     return JSON.parse(stdout) as PageReport;
   } finally {
-    if (browser.exitCode === null && browser.signalCode === null) browser.kill('SIGTERM');
+    // Chromium runs in its own process group: end the browser and every helper it started (renderer, GPU,
+    // crashpad), which otherwise keep writing into the profile after the browser itself has exited.
+    const group = (signal: NodeJS.Signals) => { try { process.kill(-browser.pid!, signal); } catch { /* already gone */ } };
+    group('SIGTERM');
     await exited;
-    fs.rmSync(userDataDir, { recursive: true, force: true });
+    await new Promise((r) => setTimeout(r, 200));
+    group('SIGKILL');
+    fs.rmSync(userDataDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
 }
