@@ -96,9 +96,10 @@ async function main(): Promise<void> {
     clip: { x: 0, y: 0, width, height: Math.min(report.pageHeight, 8000), scale: 1 },
   }, sessionId);
   fs.writeFileSync(screenshot, Buffer.from(String(shot.data), 'base64'));
-  await send('Browser.close').catch(() => undefined);
-  ws.close();
+  // Report first: Browser.close may drop the socket before its reply arrives, and a process whose last handle
+  // closes exits at once, with an awaited reply still pending. The caller ends the browser's process group.
   process.stdout.write(`${JSON.stringify(report)}\n`);
+  ws.close();
 }
 
 main().catch((err: Error) => { process.stderr.write(`${err.message}\n`); process.exit(1); });
