@@ -39,3 +39,8 @@ export function numberFlag(args: ParsedArgs, name: string, fallback?: number): n
   if (!Number.isFinite(n)) throw new Error(`option --${name}: '${v}' is not a number`);
   return n;
 }
+
+/** Where a command serves its metrics: --metrics-port/--metrics-host, else the topology's `metrics:` block. */
+export function metricsEndpoint(args: ParsedArgs, topology: { metrics?: { host?: string; port?: number } }): { port?: string | number; host?: string } {
+  return { port: flag(args, 'metrics-port') ?? topology.metrics?.port, host: flag(args, 'metrics-host') ?? topology.metrics?.host };
+}

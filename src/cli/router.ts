@@ -30,8 +30,10 @@ import type { Topology } from '../topology/schema.js';
 import { connectKafka, type OutgoingMessage } from '../sources/kafka-client.js';
 import { kafkaConnection, scaleOutConfig } from '../sources/kafka-config.js';
 import { kafkaSourceFromTopology } from '../sources/kafka.js';
+import type { MetricsObserver } from '../metrics/index.js';
+import { commandMetrics } from '../metrics/server.js';
 import { encodeArrowMessages } from '../sources/formats/arrow.js';
-import { flag, parseArgs } from './args.js';
+import { flag, metricsEndpoint, parseArgs } from './args.js';
 
 export const REPARTITION_HEADERS = { cutflow: 'sideband-cutflow', input: 'sideband-input', end: 'sideband-end' } as const;
 export const END_KEY = '__end__';
@@ -69,6 +71,8 @@ export interface RouterOptions {
   signal?: AbortSignal;
   /** Publish the end-of-stream records when the input ends (default true; false to route an input in parts). */
   sendEnd?: boolean;
+  /** Stage metrics (events read, accepted, rejected, selected; dead letters; Kafka lag). */
+  observer?: MetricsObserver;
 }
 
 export async function runRouter(t: Topology, opts: RouterOptions): Promise<RouterReport> {
@@ -82,8 +86,16 @@ export async function runRouter(t: Topology, opts: RouterOptions): Promise<Route
   const counters = new RunCounters();
   const cutflow = new CutFlow(cuts);
   let deadLetters = 0;
-  const ctx: StageContext = { counters, cutflow, observer: {}, log, deadLetter: () => { deadLetters++; } };
-  const onSourceError = (d: DeadLetter) => { counters.read += d.events; counters.reject(d.reason, d.events); deadLetters++; };
+  const observer = opts.observer;
+  const ctx: StageContext = { counters, cutflow, observer: observer ?? {}, log, deadLetter: (d) => { deadLetters++; observer?.deadLetter(d); } };
+  const onSourceError = (d: DeadLetter) => {
+    counters.read += d.events;
+    counters.reject(d.reason, d.events);
+    deadLetters++;
+    observer?.eventsRead(d.events);
+    observer?.eventsRejected(d.reason, d.events);
+    observer?.deadLetter(d);
+  };
 
   const client = connectKafka(kafkaConnection(t, opts.file));
   const admin = await client.admin();
@@ -96,7 +108,7 @@ export async function runRouter(t: Topology, opts: RouterOptions): Promise<Route
   }
   const spans = windows.map(windowSpan);
   const producer = await client.producer();
-  const source = kafkaSourceFromTopology(t, onSourceError);
+  const source = kafkaSourceFromTopology(t, onSourceError, { onLag: (topic, partition, lag) => observer?.kafkaLag(topic, partition, lag) });
   // The router's own state (cumulative cut flow and the input offsets behind it) survives a restart, so the cut
   // flow keeps counting and input already routed is not counted (or routed) twice.
   const stateFile = path.join(scale.checkpointDir, `router-${source.groupId}.json`);
@@ -192,8 +204,14 @@ export async function routerCommand(argv: string[]): Promise<number> {
     const ac = new AbortController();
     process.once('SIGTERM', () => ac.abort());
     process.once('SIGINT', () => ac.abort());
-    const r = await runRouter(t, { file, signal: ac.signal, log: (m) => { if (!quiet) process.stderr.write(`${new Date().toISOString()} ${m}\n`); } });
-    if (!quiet) process.stdout.write(`${JSON.stringify(r)}\n`);
+    const log = (m: string) => { if (!quiet) process.stderr.write(`${new Date().toISOString()} ${m}\n`); };
+    const { metrics, close } = await commandMetrics('router', metricsEndpoint(args, t), log);
+    try {
+      const r = await runRouter(t, { file, signal: ac.signal, log, observer: metrics.observer() });
+      if (!quiet) process.stdout.write(`${JSON.stringify(r)}\n`);
+    } finally {
+      await close();
+    }
     return 0;
   } catch (e) {
     process.stderr.write(`sideband router: ${(e as Error).message}\n`);

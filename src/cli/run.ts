@@ -7,12 +7,12 @@ import type { WindowResult } from '../events/result.js';
 import { JsonlSink } from '../sinks/jsonl.js';
 import { writeReport } from '../sinks/report.js';
 import { Metrics } from '../metrics/index.js';
-import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
+import { commandMetrics } from '../metrics/server.js';
 import { AlertTracker, type AlertRecord } from '../operators/alert.js';
 import { compileTopology, type CompiledRun } from '../topology/compile.js';
 import { loadTopology } from '../topology/load.js';
 import type { Topology } from '../topology/schema.js';
-import { flag, parseArgs } from './args.js';
+import { flag, metricsEndpoint, parseArgs } from './args.js';
 import { Progress } from './progress.js';
 import { summaryTable } from './summary.js';
 
@@ -130,7 +130,6 @@ export async function runTopology(topology: Topology, opts: RunOptions): Promise
 
 export async function runCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['quiet']);
-  let server: MetricsServer | undefined;
   const file = args.positional[0];
   if (!file) {
     process.stderr.write('usage: sideband run <topology.yaml> [--out DIR] [--set key.path=value]... [--metrics-port P] [--quiet]\n');
@@ -141,12 +140,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const quiet = flag(args, 'quiet') === 'true';
   const log = (m: string) => { if (!quiet) process.stderr.write(`${new Date().toISOString()} ${m}\n`); };
   log(`sideband run ${topology.name}: ${topology.source.kind} source, ${topology.windows.scheme} windows, classifier ${topology.classifier.kind}, output ${outDir}`);
-  const metrics = new Metrics({ role: 'run' });
-  const port = flag(args, 'metrics-port') ?? topology.metrics?.port;
-  if (port !== undefined) {
-    server = await startMetricsServer({ metrics, port: Number(port), host: flag(args, 'metrics-host') ?? topology.metrics?.host });
-    log(`metrics: ${server.url}/metrics`);
-  }
+  const { metrics, close } = await commandMetrics('run', metricsEndpoint(args, topology), log);
   // The Kafka client loads only for topologies that declare Kafka sinks.
   const kafka = topology.sinks.kafka ? await (await import('../sinks/kafka.js')).openTopologyKafkaSinks(topology, file) : undefined;
   try {
@@ -156,7 +150,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     });
     if (!quiet) process.stdout.write(summaryTable(summary, results));
   } finally {
-    await server?.close();
+    await close();
   }
   return 0;
 }

@@ -25,6 +25,8 @@ import type { CutFlowEntry, WindowResult } from '../events/result.js';
 import { buildWindows, type SchemeWindow } from '../regions/index.js';
 import { WindowBuffers } from '../regions/buffers.js';
 import { compileTopology } from '../topology/compile.js';
+import type { RunObserver } from '../events/observer.js';
+import { commandMetrics } from '../metrics/server.js';
 import { loadTopology } from '../topology/load.js';
 import type { Topology } from '../topology/schema.js';
 import type { Source } from '../sources/source.js';
@@ -34,7 +36,7 @@ import { decodeArrowMessage } from '../sources/formats/arrow.js';
 import { KafkaResultSinks, openTopologyKafkaSinks } from '../sinks/kafka.js';
 import { AlertTracker } from '../operators/alert.js';
 import { END_KEY, REPARTITION_HEADERS, windowPartition } from './router.js';
-import { flag, parseArgs } from './args.js';
+import { flag, metricsEndpoint, parseArgs } from './args.js';
 
 /** A Source fed by the worker: the records of one window, in partition order. */
 class WindowFeed implements Source {
@@ -126,6 +128,8 @@ export interface WorkerOptions {
   signal?: AbortSignal;
   onResult?: (r: WindowResult) => void;
   client?: KafkaClient;
+  /** Stage metrics (buffers, trainings, queue depth, results, Z per window). */
+  observer?: RunObserver;
 }
 
 /** The per-window topology: canonical columns in, no derivation or cuts (the router did those), one window. */
@@ -254,7 +258,7 @@ export class Worker {
       state.feeds.set(w.id, feed);
       state.emitted[w.id] = 0;
       state.suppress[w.id] = cp?.emitted[w.id] ?? 0;
-      const run = await compileTopology(windowTopology(this.t, w, this.stored), { file: this.opts.file, runId: this.runId, source: feed });
+      const run = await compileTopology(windowTopology(this.t, w, this.stored), { file: this.opts.file, runId: this.runId, source: feed, observer: this.opts.observer });
       state.subscriptions.push(run.results$.subscribe({
         next: (r) => this.onResult(state, w.id, feed, r),
         error: (e) => this.log(`worker: window ${w.id} failed: ${(e as Error).message}`),
@@ -298,6 +302,7 @@ export class Worker {
     else cutflow = feed.cutflows.get(r.cutflow[0]?.pass ?? -1);
     const out: WindowResult = cutflow ? { ...r, cutflow } : r;
     this.sinks?.result(out);
+    this.opts.observer?.windowResult?.(out);
     this.opts.onResult?.(out);
   }
 
@@ -392,8 +397,14 @@ export async function workerCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => ac.abort());
     process.once('SIGINT', () => ac.abort());
     const runId = flag(args, 'run-id');
-    const w = new Worker(t, { file, signal: ac.signal, ...(runId ? { runId } : {}), log: (m) => { if (!quiet) process.stderr.write(`${new Date().toISOString()} ${m}\n`); } });
-    await w.run();
+    const log = (m: string) => { if (!quiet) process.stderr.write(`${new Date().toISOString()} ${m}\n`); };
+    const { metrics, close } = await commandMetrics('worker', metricsEndpoint(args, t), log);
+    try {
+      const w = new Worker(t, { file, signal: ac.signal, ...(runId ? { runId } : {}), log, observer: metrics.observer() });
+      await w.run();
+    } finally {
+      await close();
+    }
     return 0;
   } catch (e) {
     process.stderr.write(`sideband worker: ${(e as Error).name}: ${(e as Error).message}\n`);

@@ -17,6 +17,8 @@ export interface RunObserver {
   trainingFailed?(model: string): void;
   queueDepth?(n: number): void;
   windowResult?(result: WindowResult): void;
+  /** Messages between the committed offset and the high-water mark of one partition (Kafka sources). */
+  kafkaLag?(topic: string, partition: number, lag: number): void;
 }
 
 /** Dead-letter record: one rejected event (or a whole unreadable row group / message), with why and where. */

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Metrics } from './index.js';
+import { Metrics } from './index.js';
 
 export interface MetricsServerOptions {
   /** Interface to bind; default 127.0.0.1 (use 0.0.0.0 in a container). */
@@ -68,4 +68,20 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       server.close((err) => (err ? reject(err) : resolve()));
     }),
   };
+}
+
+/**
+ * The metrics of one command (`run`, `router`, `worker`): a fresh registry, served on --metrics-port (or the
+ * topology's `metrics.port`) when one is given; `close()` stops the server.
+ */
+export async function commandMetrics(
+  role: 'run' | 'router' | 'worker',
+  where: { port?: string | number; host?: string },
+  log: (m: string) => void,
+): Promise<{ metrics: Metrics; close(): Promise<void> }> {
+  const metrics = new Metrics({ role });
+  if (where.port === undefined) return { metrics, close: async () => {} };
+  const server = await startMetricsServer({ metrics, port: Number(where.port), host: where.host });
+  log(`metrics: ${server.url}/metrics`);
+  return { metrics, close: () => server.close() };
 }

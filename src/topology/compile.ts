@@ -63,7 +63,7 @@ export function resolveCuts(t: Topology, file: string): Cut[] {
   return preset;
 }
 
-export async function openSource(t: Topology, spec: DecodeSpec, onError: (d: DeadLetter) => void, file: string): Promise<Source> {
+export async function openSource(t: Topology, spec: DecodeSpec, onError: (d: DeadLetter) => void, file: string, observer: RunObserver = {}): Promise<Source> {
   const src = t.source;
   switch (src.kind) {
     case 'parquet': {
@@ -80,7 +80,7 @@ export async function openSource(t: Topology, spec: DecodeSpec, onError: (d: Dea
     }
     case 'kafka': {
       const { kafkaSourceFromTopology } = await import('../sources/kafka.js');
-      return kafkaSourceFromTopology(t, onError);
+      return kafkaSourceFromTopology(t, onError, { onLag: (topic, partition, lag) => observer.kafkaLag?.(topic, partition, lag) });
     }
     default:
       throw new TopologyError(`unknown source kind '${(src as { kind: string }).kind}'`, { file, path: 'source.kind' });
@@ -119,7 +119,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     ctx.observer.eventsRejected?.(d.reason, d.events);
     deadLetter(d);
   };
-  const source = opts.source ?? await openSource(t, spec, onSourceError, file);
+  const source = opts.source ?? await openSource(t, spec, onSourceError, file, ctx.observer);
   const buffers = new WindowBuffers(windows, t.features, { weight: spec.weight !== undefined, label: spec.label !== undefined, keep: t.binning.range });
   const { select: selectHistograms, model, close } = await histogramSelector(t, file);
   const stats = opts.stats ?? (await import('../stats/window-analysis.js')).analyseWindowHistogram;

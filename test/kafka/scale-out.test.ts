@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { WindowResult } from '../../src/events/result.js';
 import { runRouter } from '../../src/cli/router.js';
+import { Metrics } from '../../src/metrics/index.js';
 import { produceEvents } from '../../src/cli/produce.js';
 import { runTopology } from '../../src/cli/run.js';
 import { parseTopology } from '../../src/topology/load.js';
@@ -68,6 +69,7 @@ describe('scale-out: router, workers in one group, checkpoints', () => {
   let topologyFile: string;
   let expectedEnd: string[];
   const children = new Set<ChildProcess>();
+  const routerMetrics = new Metrics({ role: 'router', defaultMetrics: false });
   const reRouted = { done: false };
 
   const startWorker = (group: string, results: string, label: string) => {
@@ -107,7 +109,7 @@ describe('scale-out: router, workers in one group, checkpoints', () => {
     // The first half of the input is routed now; the second half during the SIGKILL test, mid-run.
     await produceEvents({ connection: { brokers: broker.brokers, clientId: 'p' }, source: slice(parquet, 0, 30000), topic: input, format: 'arrow', eventsPerMessage: 4096 });
     const t = parseTopology(readFileSync(topologyFile, 'utf8'), topologyFile);
-    await runRouter(t, { file: topologyFile, sendEnd: false });
+    await runRouter(t, { file: topologyFile, sendEnd: false, observer: routerMetrics.observer() });
     // The final results of the single-process run over the same events are what every worker set must end with.
     const fileRun = await runTopology(parseTopology(searchTopology(`{ kind: parquet, path: ${parquet} }`), 'file.yaml'), { file: 'file.yaml', outDir: path.join(dir, 'file') });
     expectedEnd = normalizeResults(fileRun.results.filter((r) => r.trigger === 'end'));
@@ -126,6 +128,15 @@ describe('scale-out: router, workers in one group, checkpoints', () => {
     await runRouter(t, { file: topologyFile });
     reRouted.done = true;
   };
+
+  it('the router reports its stages as Prometheus metrics', async () => {
+    const text = await routerMetrics.scrape();
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('sideband_events_read_total')).toBe(30000);
+    expect(value('sideband_events_accepted_total')).toBe(30000);
+    expect(text).toMatch(/^sideband_events_selected_total\{cut="[^"]+"\} \d+/m);
+    expect(text).toMatch(/^sideband_kafka_consumer_lag\{topic="[^"]+",partition="0"\} 0$/m);
+  });
 
   let killed: string[] = [];
   it('a worker killed with SIGKILL mid-run and replaced gives the final results of the single-process run', async () => {
