@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { concat, readLhco, take, LHCO_FEATURES, type LhcoTable } from './lhco-data.js';
 import { defaultHgbParams, fitHgb, predictProba, stratifiedSplit, type HgbParams } from '../src/classify/hgb.js';
 import { fitMlp, mlpPresets } from '../src/classify/mlp.js';
-import { TrainingPool, toShared } from '../src/classify/pool.js';
+import { TrainingPool, toShared } from '../src/training/pool.js';
 import { iota } from '../src/classify/random.js';
 import { auc, maxSic, rocCurve } from '../src/classify/metrics.js';
 

@@ -15,7 +15,7 @@ import { fitFunction } from '../src/fit/functions.js';
 import { runFitStrategy } from '../src/fit/strategy.js';
 import { parseSpectrumCsv } from '../src/cli/fit.js';
 import { seededPoisson } from '../src/stats/random.js';
-import { analyseWindowHistogram } from '../src/stats/window-analysis.js';
+import { analyseWindowHistogram } from '../src/analysis/window-analysis.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sharedDir = process.env.SIDEBAND_SHARED ?? path.resolve(repoRoot, '../shared');

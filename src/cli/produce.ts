@@ -11,9 +11,9 @@
 import { flag, numberFlag, parseArgs } from './args.js';
 import type { EventBatch } from '../events/batch.js';
 import type { Source } from '../sources/source.js';
-import { connectKafka, type KafkaConnection } from '../sources/kafka-client.js';
+import { connectKafka, type KafkaConnection } from '../kafka/client.js';
 import { EventTopicWriter } from '../sinks/kafka-events.js';
-import type { KafkaFormat } from '../sources/kafka.js';
+import type { KafkaFormat } from '../kafka/config.js';
 
 export interface ProduceOptions {
   connection: KafkaConnection;
@@ -90,7 +90,7 @@ export async function produceCommand(argv: string[]): Promise<number> {
     const topologyFile = flag(args, 'topology');
     if (topologyFile) {
       const { loadTopology } = await import('../topology/load.js');
-      const { kafkaConnection } = await import('../sources/kafka-config.js');
+      const { kafkaConnection } = await import('../kafka/config.js');
       connection = kafkaConnection(await loadTopology(topologyFile, []), topologyFile);
     } else {
       const brokers = flag(args, 'brokers') ?? process.env.KAFKA_BROKERS;

@@ -27,12 +27,12 @@ import { decodeSpec, resolveCuts } from '../topology/compile.js';
 import { derivedFeatures, ingestPlan, ingestStages } from '../topology/ingest.js';
 import { loadTopology } from '../topology/load.js';
 import type { Topology } from '../topology/schema.js';
-import { connectKafka, type OutgoingMessage } from '../sources/kafka-client.js';
-import { kafkaConnection, scaleOutConfig } from '../sources/kafka-config.js';
+import { connectKafka, type OutgoingMessage } from '../kafka/client.js';
+import { kafkaConnection, scaleOutConfig } from '../kafka/config.js';
 import { kafkaSourceFromTopology } from '../sources/kafka.js';
 import type { MetricsObserver } from '../metrics/index.js';
 import { commandMetrics } from '../metrics/server.js';
-import { encodeArrowMessages } from '../sources/formats/arrow.js';
+import { encodeArrowMessages } from '../formats/arrow.js';
 import { flag, metricsEndpoint, parseArgs } from './args.js';
 
 export const REPARTITION_HEADERS = { cutflow: 'sideband-cutflow', input: 'sideband-input', end: 'sideband-end' } as const;

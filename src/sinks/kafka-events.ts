@@ -4,10 +4,10 @@
  * so every partition carries a contiguous share of the stream.
  */
 import type { EventBatch } from '../events/batch.js';
-import type { KafkaProducer, OutgoingMessage } from '../sources/kafka-client.js';
-import { encodeArrowMessages } from '../sources/formats/arrow.js';
-import { encodeJsonMessages } from '../sources/formats/json.js';
-import type { KafkaFormat } from '../sources/kafka.js';
+import type { KafkaProducer, OutgoingMessage } from '../kafka/client.js';
+import { encodeArrowMessages } from '../formats/arrow.js';
+import { encodeJsonMessages } from '../formats/json.js';
+import type { KafkaFormat } from '../kafka/config.js';
 
 export interface EventTopicWriterOptions {
   topic: string;

@@ -5,7 +5,7 @@
  * `close()` resolve once the broker has acknowledged everything written before (acks = all).
  */
 import type { WindowResult } from '../events/result.js';
-import { connectKafka, type KafkaClient, type KafkaConnection, type KafkaProducer, type OutgoingMessage } from '../sources/kafka-client.js';
+import { connectKafka, type KafkaClient, type KafkaConnection, type KafkaProducer, type OutgoingMessage } from '../kafka/client.js';
 
 export interface KafkaRecordSinkOptions {
   topic: string;
@@ -99,8 +99,8 @@ export class KafkaResultSinks {
  * The Kafka sinks a topology declares (`sinks.kafka: { results, alerts }` with the `kafka:` connection), or
  * undefined when it declares none. `sideband run`, the workers and the tests wire `result`/`alert` to them.
  */
-export async function openTopologyKafkaSinks(t: import('../sources/kafka-config.js').KafkaTopologyView, file?: string): Promise<KafkaResultSinks | undefined> {
-  const { kafkaSinkTopics, kafkaConnection } = await import('../sources/kafka-config.js');
+export async function openTopologyKafkaSinks(t: import('../kafka/config.js').KafkaTopologyView, file?: string): Promise<KafkaResultSinks | undefined> {
+  const { kafkaSinkTopics, kafkaConnection } = await import('../kafka/config.js');
   const topics = kafkaSinkTopics(t, file);
   if (!topics || (!topics.results && !topics.alerts)) return undefined;
   return KafkaResultSinks.open(kafkaConnection(t, file), topics);

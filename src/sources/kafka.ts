@@ -17,38 +17,21 @@
  */
 import type { Column, EventBatch, SourcePosition } from '../events/batch.js';
 import { InputError, SourceError, type InputLocation } from '../events/errors.js';
+import type { DeadLetter } from '../events/observer.js';
+import { kafkaSourceSettings, type KafkaSourceSettings, type KafkaTopologyView } from '../kafka/config.js';
 import type { Source } from './source.js';
 import {
   connectKafka, type BatchControl, type ConsumerOptions, type FetchedBatch, type GroupConsumer, type KafkaClient,
-  type KafkaConnection, type KafkaProducer, type TopicPartitions,
-} from './kafka-client.js';
-import { ColumnAccumulator, MessageError } from './formats/columns.js';
-import { decodeArrowMessage } from './formats/arrow.js';
-import { JsonRowDecoder } from './formats/json.js';
+  type KafkaProducer, type TopicPartitions,
+} from '../kafka/client.js';
+import { ColumnAccumulator, MessageError } from '../formats/columns.js';
+import { decodeArrowMessage } from '../formats/arrow.js';
+import { JsonRowDecoder } from '../formats/json.js';
 
-export type KafkaFormat = 'arrow' | 'json';
 
-export interface KafkaSourceOptions {
-  connection: KafkaConnection;
-  topics: string[];
-  groupId: string;
-  format: KafkaFormat;
-  /** Source columns every message must hold (required for JSON; for Arrow, absent = take what comes). */
-  columns?: string[];
-  deadLetterTopic?: string;
-  /** Where a group without committed offsets starts (default true: the beginning of the topic). */
-  fromBeginning?: boolean;
-  /**
-   * Bounded run: complete once every partition of the topics has been read up to the end offsets seen at start
-   * (replays, tests, benchmarks). Default false: read until aborted.
-   */
-  stopAtEnd?: boolean;
-  /** Batches decoded ahead of the pipeline before the consumer pauses (default 64). */
-  maxBatchesAhead?: number;
+export interface KafkaSourceOptions extends KafkaSourceSettings {
   /** Events decoded ahead of the pipeline before the consumer pauses (default 262144, ~16 MB of float32 jets). */
   maxEventsAhead?: number;
-  /** Events per emitted batch, at most (default 65536; a columnar message is never split). */
-  maxEventsPerBatch?: number;
   consumer?: Partial<Omit<ConsumerOptions, 'groupId'>>;
   /** Lag (high watermark − committed offset) of a partition, updated on every fetch and commit. */
   onLag?(topic: string, partition: number, lag: number): void;
@@ -397,4 +380,22 @@ export function deadLetterReason(e: InputError): string {
   return e instanceof MessageError ? e.reason : 'malformed';
 }
 
-export { kafkaSourceFromTopology } from './kafka-config.js';
+/**
+ * The Kafka source of a topology (`source.kind: kafka`). A malformed message is reported through `onError` as
+ * one dead letter standing for one event, so the run's read = accepted + rejected still holds.
+ */
+export function kafkaSourceFromTopology(
+  t: KafkaTopologyView,
+  onError: (d: DeadLetter) => void,
+  extra: Partial<KafkaSourceOptions> = {},
+): KafkaSource {
+  return new KafkaSource({
+    ...kafkaSourceSettings(t),
+    ...extra,
+    onDeadLetter: (e, reason) => {
+      const l = e.location;
+      onError({ reason, message: e.message, topic: l.topic, partition: l.partition, offset: l.offset, field: l.field, events: 1 });
+      extra.onDeadLetter?.(e, reason);
+    },
+  });
+}

@@ -89,7 +89,7 @@ export async function openSource(t: Topology, spec: DecodeSpec, onError: (d: Dea
 
 async function histogramSelector(t: Topology, file: string): Promise<{ select: HistogramSelector; model: string; close?: () => Promise<void> }> {
   if (t.classifier.kind === 'none') return { select: (await import('../operators/analyse.js')).inclusiveHistogram, model: 'inclusive' };
-  const { classifierSelector } = await import('../classify/stream.js');
+  const { classifierSelector } = await import('../training/classifier-selector.js');
   return classifierSelector(t.classifier, t.seed, file);
 }
 
@@ -122,7 +122,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
   const source = opts.source ?? await openSource(t, spec, onSourceError, file, ctx.observer);
   const buffers = new WindowBuffers(windows, t.features, { weight: spec.weight !== undefined, label: spec.label !== undefined, keep: t.binning.range });
   const { select: selectHistograms, model, close } = await histogramSelector(t, file);
-  const stats = opts.stats ?? (await import('../stats/window-analysis.js')).analyseWindowHistogram;
+  const stats = opts.stats ?? (await import('../analysis/window-analysis.js')).analyseWindowHistogram;
   const plan: AnalysisPlan = {
     runId: opts.runId, topology: t.name, features: t.features, binning: t.binning, workingPoints: t.workingPoints,
     fit: t.fit, concurrency: t.analysis.concurrency, queue: t.analysis.queue, model,

@@ -29,7 +29,7 @@ describe('ensembles and working points', () => {
 
 describe('tie breaking at the working-point threshold', () => {
   it('passes exactly ε of a constant-score SR and about ε of the tied SB events', async () => {
-    const { selectPerFold } = await import('../../src/classify/cwola.js');
+    const { selectPerFold } = await import('../../src/analysis/cwola-selection.js');
     const n = 4000;
     const score = new Float64Array(n).fill(0.3);
     const fold = new Uint8Array(n);

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
 import { repoRoot } from './paths.js';
-import { connectKafka, type IncomingMessage, type KafkaClient } from '../../src/sources/kafka-client.js';
+import { connectKafka, type IncomingMessage, type KafkaClient } from '../../src/kafka/client.js';
 
 export interface TestBroker {
   brokers: string[];

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { connectKafka } from '../../src/sources/kafka-client.js';
+import { connectKafka } from '../../src/kafka/client.js';
 import { lhcoDir, repoRoot } from '../helpers/paths.js';
 import { startBroker, uniqueTopic, type TestBroker } from '../helpers/kafka.js';
 

@@ -12,7 +12,7 @@ import { parseTopology } from '../../src/topology/load.js';
 import type { Source } from '../../src/sources/source.js';
 import type { EventBatch } from '../../src/events/batch.js';
 import { ParquetSource } from '../../src/sources/parquet.js';
-import { connectKafka, type GroupConsumer, type KafkaClient } from '../../src/sources/kafka-client.js';
+import { connectKafka, type GroupConsumer, type KafkaClient } from '../../src/kafka/client.js';
 import { repoRoot } from '../helpers/paths.js';
 import { generatedParquet, normalizeResults, searchTopology, startBroker, uniqueTopic, type TestBroker } from '../helpers/kafka.js';
 

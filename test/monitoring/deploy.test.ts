@@ -9,7 +9,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { repoRoot } from '../helpers/paths.js';
 import { loadTopology } from '../../src/topology/load.js';
-import { kafkaSourceOptions, scaleOutConfig } from '../../src/sources/kafka-config.js';
+import { kafkaSourceSettings, scaleOutConfig } from '../../src/kafka/config.js';
 
 const deployDir = path.join(repoRoot, 'deploy');
 const read = (p: string) => fs.readFileSync(path.join(repoRoot, p), 'utf8');
@@ -33,7 +33,7 @@ describe('deploy/topology.yaml', () => {
     const saved = process.env.KAFKA_BROKERS;
     process.env.KAFKA_BROKERS = 'kafka:9092';
     try {
-      const src = kafkaSourceOptions(t);
+      const src = kafkaSourceSettings(t);
       expect(src.connection.brokers).toEqual(['kafka:9092']);
       expect(src.topics).toEqual(['sideband.events']);
       const so = scaleOutConfig(t);

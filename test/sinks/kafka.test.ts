@@ -6,7 +6,7 @@ import type { WindowResult } from '../../src/events/result.js';
 import { runTopology } from '../../src/cli/run.js';
 import { parseTopology } from '../../src/topology/load.js';
 import { ParquetSource } from '../../src/sources/parquet.js';
-import { connectKafka } from '../../src/sources/kafka-client.js';
+import { connectKafka } from '../../src/kafka/client.js';
 import { produceEvents } from '../../src/cli/produce.js';
 import { openTopologyKafkaSinks } from '../../src/sinks/kafka.js';
 import { generatedParquet, normalizeResults, searchTopology, startBroker, uniqueTopic, type TestBroker, readTopic } from '../helpers/kafka.js';

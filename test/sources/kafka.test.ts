@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import type { EventBatch } from '../../src/events/batch.js';
 import { ParquetSource } from '../../src/sources/parquet.js';
-import { connectKafka, type KafkaClient, type IncomingMessage } from '../../src/sources/kafka-client.js';
+import { connectKafka, type KafkaClient, type IncomingMessage } from '../../src/kafka/client.js';
 import { KafkaSource, DLQ_HEADERS } from '../../src/sources/kafka.js';
 import { EventTopicWriter } from '../../src/sinks/kafka-events.js';
 import { lhcoDir } from '../helpers/paths.js';

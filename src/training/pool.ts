@@ -6,7 +6,7 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { SidebandError } from '../events/errors.js';
-import { runTrainJob, type TrainJob, type TrainResult } from './train-job.js';
+import { runTrainJob, type TrainJob, type TrainResult } from '../classify/train-job.js';
 
 export interface PoolStats {
   workers: number;

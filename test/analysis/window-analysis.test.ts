@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { zGaussianConstraint } from '../../src/stats/discovery.js';
 import { seededPoisson } from '../../src/stats/random.js';
-import { analyseWindowHistogram } from '../../src/stats/window-analysis.js';
+import { analyseWindowHistogram } from '../../src/analysis/window-analysis.js';
 import { gaussianBump, meanStd, poissonToy, smoothBackground, WINDOW_EDGES as edges, WINDOW_SR as sr } from '../fit/helpers.js';
 
 const bkg = smoothBackground(20000);

@@ -12,19 +12,19 @@ import { ROLE_NONE, ROLE_SR, sidebandReference } from '../background/sideband-re
 import { SidebandError } from '../events/errors.js';
 import type { EvaluationResult, HistogramResult, ModelInfo } from '../events/result.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
-import { resolveClassifierConfig, type ClassifierConfig } from './config.js';
-import { assignFolds, cvSplits, efficiencyMap } from './crossval.js';
-import { cwolaWeights, ecdfMapPerRegion } from './decorrelate.js';
-import { averageScores, fillHistogram, medianHistogram } from './ensemble.js';
-import { evaluate } from './metrics.js';
-import { thresholdForEfficiency } from './workingpoints.js';
-import { TrainingPool, toShared } from './pool.js';
-import { deriveSeed, mulberry32 } from './random.js';
-import type { TrainJob, TrainResult } from './train-job.js';
+import { resolveClassifierConfig, type ClassifierConfig } from '../classify/config.js';
+import { assignFolds, cvSplits, efficiencyMap } from '../classify/crossval.js';
+import { cwolaWeights, ecdfMapPerRegion } from '../classify/decorrelate.js';
+import { averageScores, fillHistogram, medianHistogram } from '../classify/ensemble.js';
+import { evaluate } from '../classify/metrics.js';
+import { thresholdForEfficiency } from '../classify/workingpoints.js';
+import { TrainingPool, toShared } from '../training/pool.js';
+import { deriveSeed, mulberry32 } from '../classify/random.js';
+import type { TrainJob, TrainResult } from '../classify/train-job.js';
 
 
-export type { ClassifierConfig } from './config.js';
-export { classifierConfigSchema, defaultClassifierConfig, resolveClassifierConfig } from './config.js';
+export type { ClassifierConfig } from '../classify/config.js';
+export { classifierConfigSchema, defaultClassifierConfig, resolveClassifierConfig } from '../classify/config.js';
 
 export interface WorkingPointSelection {
   workingPoint: number;

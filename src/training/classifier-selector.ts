@@ -2,7 +2,7 @@ import FastestValidator from 'fastest-validator';
 import { TopologyError } from '../events/errors.js';
 import type { HistogramResult, ModelInfo, EvaluationResult } from '../events/result.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
-import { classifierConfigSchema, closeTrainingPools, selectWithClassifier, type ClassifierConfig } from './cwola.js';
+import { classifierConfigSchema, closeTrainingPools, selectWithClassifier, type ClassifierConfig } from '../analysis/cwola-selection.js';
 
 type Selection = Array<{ workingPoint: number | null; histogram: HistogramResult; model?: ModelInfo; evaluation?: EvaluationResult }>;
 

@@ -7,8 +7,8 @@
  * of the message), measured here at ~2e7 events/s, far above the 1e6 events/s target.
  */
 import { tableFromIPC, tableToIPC, makeTable, type Table } from 'apache-arrow';
-import type { Column, EventBatch } from '../../events/batch.js';
-import type { InputLocation } from '../../events/errors.js';
+import type { Column, EventBatch } from '../events/batch.js';
+import type { InputLocation } from '../events/errors.js';
 import { MessageError, type DecodedColumns } from './columns.js';
 
 /** Arrow IPC stream messages start with the continuation marker 0xFFFFFFFF (format version ≥ 0.15). */

@@ -3,7 +3,7 @@
  * the main thread's event loop free for ingestion.
  */
 import { parentPort } from 'node:worker_threads';
-import { runTrainJob, type TrainJob } from './train-job.js';
+import { runTrainJob, type TrainJob } from '../classify/train-job.js';
 
 if (!parentPort) throw new Error('train-worker: must run as a worker thread');
 const port = parentPort;

@@ -19,8 +19,8 @@ import type { FitResult, SignificanceResult } from '../events/result.js';
 import { sumVariance, type FitObjective } from '../fit/binned-fit.js';
 import { toNested } from '../fit/linalg.js';
 import { runFitStrategy, type FitAttempt, type FitStrategyName } from '../fit/strategy.js';
-import { zGaussianConstraint } from './discovery.js';
-import { perBinSignificance } from './per-bin.js';
+import { zGaussianConstraint } from '../stats/discovery.js';
+import { perBinSignificance } from '../stats/per-bin.js';
 
 export interface WindowHistogramInput {
   /** Bin edges, GeV (length = counts.length + 1). */

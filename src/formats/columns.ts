@@ -1,5 +1,5 @@
-import type { Column } from '../../events/batch.js';
-import { InputError, type InputLocation } from '../../events/errors.js';
+import type { Column } from '../events/batch.js';
+import { InputError, type InputLocation } from '../events/errors.js';
 
 /** Why a message was dead-lettered: a small fixed set (metric label and dead-letter header). */
 export type MessageFault = 'empty' | 'malformed' | 'missing_column' | 'invalid_value';

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { closeTrainingPools, selectWithClassifier, selectPerFold, classifierConfigSchema } from '../../src/classify/cwola.js';
-import { syntheticSnapshot } from './synthetic.js';
+import { closeTrainingPools, selectWithClassifier, selectPerFold, classifierConfigSchema } from '../../src/analysis/cwola-selection.js';
+import { syntheticSnapshot } from '../classify/synthetic.js';
 import FastestValidator from 'fastest-validator';
 
 afterAll(async () => {
@@ -80,7 +80,7 @@ describe('CWoLa hunting on one window', () => {
 
 describe('scoring beyond the window (seed 001 applies the network to the whole spectrum)', () => {
   it('scores and selects events outside SR and SB without training on them', async () => {
-    const { syntheticSnapshot: make } = await import('./synthetic.js');
+    const { syntheticSnapshot: make } = await import('../classify/synthetic.js');
     const snap = make({ nBackground: 8000, nSignal: 200, seed: 8 });
     // Shrink the window so that events in [2600, 2900) and [4100, 4400) lie outside it.
     snap.window = { id: 'narrow', sr: [3200, 3800], sb: [[2900, 3200], [3800, 4100]] };
@@ -95,7 +95,7 @@ describe('scoring beyond the window (seed 001 applies the network to the whole s
   });
 
   it('assigns regions by mjj edges for the ECDF mapping', async () => {
-    const { regionsOf } = await import('../../src/classify/cwola.js');
+    const { regionsOf } = await import('../../src/analysis/cwola-selection.js');
     expect(Array.from(regionsOf(Float32Array.of(1800, 1900, 2279, 2280, 8169, 8170, NaN), [1900, 2280, 2740, 8170]))).toEqual([
       0, 0, 0, 1, 2, 2, 255,
     ]);

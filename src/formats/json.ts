@@ -4,8 +4,8 @@
  * malformed message is rejected whole with the field that failed, and goes to the dead-letter topic.
  */
 import FastestValidator from 'fastest-validator';
-import type { EventBatch } from '../../events/batch.js';
-import type { InputLocation } from '../../events/errors.js';
+import type { EventBatch } from '../events/batch.js';
+import type { InputLocation } from '../events/errors.js';
 import { MessageError, type ColumnAccumulator } from './columns.js';
 
 // fastest-validator is CommonJS whose typings declare an ES default export; at runtime the module itself is the class.

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { kafkaConnection, kafkaSinkTopics, kafkaSourceOptions, scaleOutConfig, type KafkaTopologyView } from '../../src/sources/kafka-config.js';
-import { connectKafka } from '../../src/sources/kafka-client.js';
+import { kafkaConnection, kafkaSinkTopics, kafkaSourceSettings, scaleOutConfig, type KafkaTopologyView } from '../../src/kafka/config.js';
+import { connectKafka } from '../../src/kafka/client.js';
 import { TopologyError, SourceError } from '../../src/events/errors.js';
 
 const base = (extra: Partial<KafkaTopologyView> = {}): KafkaTopologyView => ({
@@ -16,7 +16,7 @@ describe('Kafka settings in the topology', () => {
   afterEach(() => { process.env = { ...saved }; });
 
   it('reads brokers, client id, group, format and topics; JSON rows must hold the mapped source columns', () => {
-    const o = kafkaSourceOptions(base({ kafka: { brokers: 'a:9092, b:9092', clientId: 'hunt' } }));
+    const o = kafkaSourceSettings(base({ kafka: { brokers: 'a:9092, b:9092', clientId: 'hunt' } }));
     expect(o.connection).toMatchObject({ brokers: ['a:9092', 'b:9092'], clientId: 'hunt' });
     expect(o).toMatchObject({ topics: ['events'], groupId: 'sideband-cfg', format: 'json', deadLetterTopic: 'events.dlq', columns: ['m_jj', 'tau21', 'label'] });
     expect(kafkaSinkTopics(base({ sinks: { kafka: { results: 'r', alerts: 'a' } } }))).toEqual({ results: 'r', alerts: 'a' });
@@ -30,7 +30,7 @@ describe('Kafka settings in the topology', () => {
   });
 
   it('rejects unknown keys and bad values with the file and field path', () => {
-    expect(() => kafkaSourceOptions(base({ source: { kind: 'kafka', topic: 'e', format: 'xml' } }), 'f.yaml')).toThrow(TopologyError);
+    expect(() => kafkaSourceSettings(base({ source: { kind: 'kafka', topic: 'e', format: 'xml' } }), 'f.yaml')).toThrow(TopologyError);
     expect(() => kafkaConnection(base({ kafka: { brokers: ['a:1'], password: 'x' } }), 'f.yaml')).toThrow(/f\.yaml: kafka: .*password/);
     expect(() => scaleOutConfig(base({ kafka: { brokers: ['a:1'] } }), 'f.yaml')).toThrow(/kafka\.scaleOut/);
   });

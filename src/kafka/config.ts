@@ -1,7 +1,7 @@
 /**
  * The Kafka parts of a topology, validated (fastest-validator) and turned into client, source, sink and
  * scale-out settings. Secrets are never in the file: SASL credentials and TLS material are named by environment
- * variable (usernameEnv, passwordEnv, caEnv, certEnv, keyEnv) and read by kafka-client.ts.
+ * variable (usernameEnv, passwordEnv, caEnv, certEnv, keyEnv) and read by client.ts.
  *
  *   kafka:                          # connection, shared by source, sinks, router and workers
  *     brokers: [host:9092]          # or "h1:9092,h2:9092"; absent: $KAFKA_BROKERS
@@ -20,9 +20,7 @@
 import FastestValidator from 'fastest-validator';
 import type { ColumnSpec } from '../events/decode.js';
 import { TopologyError } from '../events/errors.js';
-import type { DeadLetter } from '../events/observer.js';
-import type { KafkaConnection } from './kafka-client.js';
-import { KafkaSource, type KafkaFormat, type KafkaSourceOptions } from './kafka.js';
+import type { KafkaConnection } from './client.js';
 
 // fastest-validator is CommonJS whose typings declare an ES default export; at runtime the module itself is the class.
 const Validator = FastestValidator as unknown as typeof import('fastest-validator').default;
@@ -37,6 +35,31 @@ export interface KafkaTopologyView {
   weight?: string;
   sinks?: { kafka?: Record<string, unknown> };
   kafka?: Record<string, unknown>;
+}
+
+/** Message formats of event topics: Arrow IPC record batches or JSON rows (src/formats). */
+export type KafkaFormat = 'arrow' | 'json';
+
+/** A Kafka source's settings as the topology declares them (src/sources/kafka.ts adds the callbacks). */
+export interface KafkaSourceSettings {
+  connection: KafkaConnection;
+  topics: string[];
+  groupId: string;
+  format: KafkaFormat;
+  /** Source columns every message must hold (required for JSON; for Arrow, absent = take what comes). */
+  columns?: string[];
+  deadLetterTopic?: string;
+  /** Where a group without committed offsets starts (default true: the beginning of the topic). */
+  fromBeginning?: boolean;
+  /**
+   * Bounded run: complete once every partition of the topics has been read up to the end offsets seen at start
+   * (replays, tests, benchmarks). Default false: read until aborted.
+   */
+  stopAtEnd?: boolean;
+  /** Batches decoded ahead of the pipeline before the consumer pauses (default 64). */
+  maxBatchesAhead?: number;
+  /** Events per emitted batch, at most (default 65536; a columnar message is never split). */
+  maxEventsPerBatch?: number;
 }
 
 export interface ScaleOutConfig {
@@ -127,7 +150,7 @@ export function sourceColumns(t: KafkaTopologyView): string[] {
   return [...new Set(cols)];
 }
 
-export function kafkaSourceOptions(t: KafkaTopologyView, file?: string): KafkaSourceOptions {
+export function kafkaSourceSettings(t: KafkaTopologyView, file?: string): KafkaSourceSettings {
   const s = { ...t.source };
   check(sourceCheck as never, s, 'source', file);
   const topics = Array.isArray(s.topic) ? s.topic as string[] : [s.topic as string];
@@ -150,20 +173,4 @@ export function kafkaSinkTopics(t: KafkaTopologyView, file?: string): { results?
   if (!k) return undefined;
   check(sinkCheck as never, k, 'sinks.kafka', file);
   return { ...(k.results ? { results: k.results as string } : {}), ...(k.alerts ? { alerts: k.alerts as string } : {}) };
-}
-
-/**
- * The Kafka source of a topology (`source.kind: kafka`). A malformed message is reported through `onError` as
- * one dead letter standing for one event, so the run's read = accepted + rejected still holds.
- */
-export function kafkaSourceFromTopology(t: KafkaTopologyView, onError: (d: DeadLetter) => void, extra: Partial<KafkaSourceOptions> = {}): KafkaSource {
-  const options = kafkaSourceOptions(t);
-  return new KafkaSource({
-    ...options,
-    ...extra,
-    onDeadLetter: (e, reason) => {
-      onError({ reason, message: e.message, topic: e.location.topic, partition: e.location.partition, offset: e.location.offset, field: e.location.field, events: 1 });
-      extra.onDeadLetter?.(e, reason);
-    },
-  });
 }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { TrainingPool, TrainingQueueFullError, toShared } from '../../src/classify/pool.js';
+import { TrainingPool, TrainingQueueFullError, toShared } from '../../src/training/pool.js';
 import type { TrainJob } from '../../src/classify/train-job.js';
 import { mulberry32 } from '../../src/classify/random.js';
 

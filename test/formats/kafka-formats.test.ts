@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { tableFromIPC } from 'apache-arrow';
 import type { EventBatch } from '../../src/events/batch.js';
-import { encodeArrowMessages, decodeArrowMessage } from '../../src/sources/formats/arrow.js';
-import { JsonRowDecoder, encodeJsonMessages } from '../../src/sources/formats/json.js';
-import { ColumnAccumulator, MessageError } from '../../src/sources/formats/columns.js';
+import { encodeArrowMessages, decodeArrowMessage } from '../../src/formats/arrow.js';
+import { JsonRowDecoder, encodeJsonMessages } from '../../src/formats/json.js';
+import { ColumnAccumulator, MessageError } from '../../src/formats/columns.js';
 
 const where = { topic: 'events', partition: 2, offset: '17' };
 
