@@ -19,7 +19,9 @@ import { parseArgs } from 'node:util';
 import { concat, readLhco, take, LHCO_FEATURES, type LhcoTable } from './lhco-data.js';
 import { defaultHgbParams, fitHgb, predictProba, stratifiedSplit, type HgbParams } from '../src/classify/hgb.js';
 import { fitMlp, mlpPresets } from '../src/classify/mlp.js';
-import { TrainingPool, toShared } from '../src/training/pool.js';
+import { TrainingPool } from '../src/training/pool.js';
+import { toShared } from '../src/classify/train-job.js';
+import { loadTf } from '../src/training/tfjs-backend.js';
 import { iota } from '../src/classify/random.js';
 import { auc, maxSic, rocCurve } from '../src/classify/metrics.js';
 
@@ -214,6 +216,7 @@ async function main(): Promise<void> {
     const m = await fitMlp(
       { columns: weak.columns, y: weak.y, rows },
       { ...mlpPresets['mlp-atlas2024'], maxEpochs: 4 },
+      await loadTf(),
       { onEpoch: () => stamps.push(performance.now()) },
     );
     out.mlp_backend = m.backend;

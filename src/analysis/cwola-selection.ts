@@ -5,8 +5,8 @@
  * (the fit needs the sidebands too). With an ensemble, each member selects on its own and the histograms are
  * combined bin-wise by the median, with the median's standard error as a per-bin uncertainty (seed 000 §V.C.2).
  *
- * This is the stream's entry point: the window trigger hands a snapshot here; training runs in worker threads so
- * ingestion goes on.
+ * This is the stream's entry point: the window trigger hands a snapshot here. Jobs are trained by the `train`
+ * function the caller gives (the run's training pool in src/training, so ingestion goes on; inline in tests).
  */
 import { ROLE_NONE, ROLE_SR, sidebandReference } from '../background/sideband-reference.js';
 import { SidebandError } from '../events/errors.js';
@@ -18,38 +18,16 @@ import { cwolaWeights, ecdfMapPerRegion } from '../classify/decorrelate.js';
 import { averageScores, fillHistogram, medianHistogram } from '../classify/ensemble.js';
 import { evaluate } from '../classify/metrics.js';
 import { thresholdForEfficiency } from '../classify/workingpoints.js';
-import { TrainingPool, toShared } from '../training/pool.js';
 import { deriveSeed, mulberry32 } from '../classify/random.js';
-import type { TrainJob, TrainResult } from '../classify/train-job.js';
+import { toShared, type Trainer, type TrainJob, type TrainResult } from '../classify/train-job.js';
 
 
-export type { ClassifierConfig } from '../classify/config.js';
-export { classifierConfigSchema, defaultClassifierConfig, resolveClassifierConfig } from '../classify/config.js';
 
 export interface WorkingPointSelection {
   workingPoint: number;
   histogram: HistogramResult;
   model: ModelInfo;
   evaluation?: EvaluationResult;
-}
-
-const pools = new Map<number, TrainingPool>();
-
-/** The shared training pool with `workers` threads (created on first use; idle workers never hold the process). */
-export function trainingPool(workers: number, maxQueued = 4096): TrainingPool {
-  let p = pools.get(workers);
-  if (!p) {
-    p = new TrainingPool(workers, maxQueued);
-    pools.set(workers, p);
-  }
-  return p;
-}
-
-/** Terminate the shared pools (end of a run, end of tests). */
-export async function closeTrainingPools(): Promise<void> {
-  const all = [...pools.values()];
-  pools.clear();
-  await Promise.all(all.map((p) => p.close()));
 }
 
 /** Minimum events per class for a meaningful training (per window). */
@@ -59,7 +37,7 @@ export async function selectWithClassifier(
   snapshot: WindowSnapshot,
   config: Partial<ClassifierConfig>,
   binning: { edges: Float64Array },
-  opts: { onProgress?: (done: number, total: number) => void; pool?: TrainingPool } = {},
+  opts: { train: Trainer; onProgress?: (done: number, total: number) => void },
 ): Promise<WorkingPointSelection[]> {
   const cfg = resolveClassifierConfig(config);
   const wid = snapshot.window.id;
@@ -100,7 +78,6 @@ export async function selectWithClassifier(
     weight: toShared(weight),
   };
 
-  const pool = opts.pool ?? trainingPool(cfg.workers, cfg.maxQueued);
   const splits = cvSplits(cfg.cv, cfg.folds);
   const perSplit = cfg.cv === 'atlas2020' ? cfg.candidates : 1;
   const total = cfg.ensemble * splits.length * perSplit;
@@ -138,7 +115,7 @@ export async function selectWithClassifier(
           mlp: cfg.mlp,
         };
         jobs.push(
-          pool.submit(job).then((r) => {
+          opts.train(job).then((r) => {
             done++;
             backend = r.backend;
             opts.onProgress?.(done, total);

@@ -1,7 +1,8 @@
 /**
- * The topology's `classifier:` block: which model, how many ensemble members and folds, which cross-validation
- * scheme, working points and hyperparameters. `classifierConfigSchema` is a fastest-validator schema (defaults
- * filled in by validation); `resolveClassifierConfig` fills the same defaults for callers that skip validation.
+ * A classifier's configuration (the topology's `classifier:` block): which model, how many ensemble members and
+ * folds, which cross-validation scheme, working points and hyperparameters, with the defaults. The topology
+ * validates the block (src/topology/classifier-schema.ts); `resolveClassifierConfig` fills the same defaults for
+ * callers that skip validation.
  */
 import { defaultHgbParams, type HgbParams } from './hgb.js';
 import type { MlpParams } from './mlp.js';
@@ -64,56 +65,6 @@ export const defaultClassifierConfig: ClassifierConfig = {
   hgb: { learningRate: 0.1, maxIter: 300, maxLeafNodes: 31, minSamplesLeaf: 300, l2: 20, maxBins: 64, nIterNoChange: 10 },
   mlp: {},
 };
-
-/** fastest-validator property rules of the `classifier:` block (use as `{ type: 'object', props: classifierConfigSchema }`). */
-export const classifierConfigSchema = {
-  kind: { type: 'enum', values: ['hgb', 'mlp-atlas2024', 'mlp-atlas2020'], default: 'hgb' },
-  ensemble: { type: 'number', integer: true, positive: true, default: defaultClassifierConfig.ensemble },
-  folds: { type: 'number', integer: true, min: 3, max: 20, default: defaultClassifierConfig.folds },
-  cv: { type: 'enum', values: ['atlas2024', 'atlas2020'], default: 'atlas2024' },
-  candidates: { type: 'number', integer: true, positive: true, default: 3 },
-  combine: { type: 'enum', values: ['median', 'average'], default: 'median' },
-  workingPoints: { type: 'array', items: { type: 'number', positive: true, max: 1 }, min: 1, default: [...DEFAULT_WORKING_POINTS] },
-  thresholdFrom: { type: 'enum', values: ['sr', 'sb'], default: 'sr' },
-  equalSidebandWeights: { type: 'boolean', default: true },
-  ecdfFeatures: { type: 'array', items: 'string', default: [] },
-  ecdfEdges: { type: 'array', items: { type: 'number', positive: true }, default: [] },
-  seed: { type: 'number', integer: true, min: 0, default: 0 },
-  workers: { type: 'number', integer: true, min: 0, max: 64, default: 2 },
-  maxQueued: { type: 'number', integer: true, positive: true, default: 4096 },
-  sicMinBackground: { type: 'number', min: 1, default: 25 },
-  hgb: {
-    type: 'object',
-    optional: true,
-    strict: true,
-    default: { ...defaultClassifierConfig.hgb },
-    props: {
-      learningRate: { type: 'number', positive: true, optional: true },
-      maxIter: { type: 'number', integer: true, positive: true, optional: true },
-      maxLeafNodes: { type: 'number', integer: true, min: 2, optional: true },
-      maxDepth: { type: 'number', integer: true, min: 0, optional: true },
-      minSamplesLeaf: { type: 'number', integer: true, positive: true, optional: true },
-      l2: { type: 'number', min: 0, optional: true },
-      maxBins: { type: 'number', integer: true, min: 2, max: 255, optional: true },
-      nIterNoChange: { type: 'number', integer: true, positive: true, optional: true },
-      tol: { type: 'number', min: 0, optional: true },
-    },
-  },
-  mlp: {
-    type: 'object',
-    optional: true,
-    strict: true,
-    default: {},
-    props: {
-      hidden: { type: 'array', items: { type: 'number', integer: true, positive: true }, optional: true },
-      dropout: { type: 'number', min: 0, max: 0.9, optional: true },
-      learningRate: { type: 'number', positive: true, optional: true },
-      batchSize: { type: 'number', integer: true, positive: true, optional: true },
-      maxEpochs: { type: 'number', integer: true, positive: true, optional: true },
-      patience: { type: 'number', integer: true, positive: true, optional: true },
-    },
-  },
-} as const;
 
 /** Fill defaults (for callers that did not run the schema), keeping nested hgb/mlp overrides. */
 export function resolveClassifierConfig(cfg: Partial<ClassifierConfig> = {}): ClassifierConfig {

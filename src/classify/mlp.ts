@@ -3,16 +3,19 @@
  *  - ATLAS 2024 (seed 000 App. A): 64-64-64-1, ReLU, 5 % dropout, Adam 1e-3, binary cross-entropy, batch 512,
  *    early stopping on the validation loss (patience 10, at most 100 epochs);
  *  - ATLAS 2020 (seed 001): 64-32-8-1, ReLU, sigmoid output, Adam, binary cross-entropy.
- * Backend: tfjs-node when it is installed (optional dependency: it needs libtensorflow, which cannot be fetched
- * offline), else WebAssembly (SIMD, files from node_modules), else the pure-JS cpu backend. The backend in use is
- * reported with every model.
+ * TensorFlow.js comes in loaded (src/training/tfjs-backend.ts picks the backend), so this file stays free of module
+ * loading and file access. The backend in use is reported with every model.
  */
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import type { NumericColumn } from './binning.js';
 import { mulberry32 } from './random.js';
 
-type Tf = typeof import('@tensorflow/tfjs');
+export type Tf = typeof import('@tensorflow/tfjs');
+
+/** A loaded TensorFlow.js and the name of its backend (src/training/tfjs-backend.ts loads it). */
+export interface TfRuntime {
+  tf: Tf;
+  backend: string;
+}
 
 export type MlpArchitecture = 'mlp-atlas2024' | 'mlp-atlas2020';
 
@@ -44,50 +47,6 @@ export interface MlpModel {
   epochs: number;
 }
 
-let tfPromise: Promise<{ tf: Tf; backend: string }> | undefined;
-
-/** Load TensorFlow.js once per thread and pick the fastest backend available offline. */
-export function loadTf(prefer?: 'tensorflow' | 'wasm' | 'cpu'): Promise<{ tf: Tf; backend: string }> {
-  tfPromise ??= (async () => {
-    if (!prefer || prefer === 'tensorflow') {
-      try {
-        // Optional dependency: present only where libtensorflow could be installed.
-        const name = '@tensorflow/tfjs-node';
-        const mod = (await import(name)) as { default?: Tf } & Tf;
-        const tf = mod.default ?? mod;
-        await tf.setBackend('tensorflow');
-        await tf.ready();
-        return { tf, backend: 'tensorflow' };
-      } catch {
-        // not installed or failed to load: fall through to wasm
-      }
-    }
-    const mod = (await import('@tensorflow/tfjs')) as { default?: Tf } & Tf;
-    const tf = mod.default ?? mod;
-    if (!prefer || prefer !== 'cpu') {
-      try {
-        const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as {
-          default?: { setWasmPaths: (p: string) => void };
-          setWasmPaths?: (p: string) => void;
-        };
-        const setWasmPaths = wasm.setWasmPaths ?? wasm.default!.setWasmPaths;
-        const require = createRequire(import.meta.url);
-        const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
-        setWasmPaths(dir + path.sep);
-        if (await tf.setBackend('wasm')) {
-          await tf.ready();
-          return { tf, backend: 'wasm' };
-        }
-      } catch {
-        // wasm unavailable: use the cpu backend
-      }
-    }
-    await tf.setBackend('cpu');
-    await tf.ready();
-    return { tf, backend: 'cpu' };
-  })();
-  return tfPromise;
-}
 
 export interface MlpData {
   columns: NumericColumn[];
@@ -111,9 +70,10 @@ function gather(columns: NumericColumn[], rows: Uint32Array, mean: Float64Array,
 export async function fitMlp(
   data: MlpData,
   params: MlpParams,
-  opts: { onEpoch?: (epoch: number, maxEpochs: number) => void; backend?: 'tensorflow' | 'wasm' | 'cpu' } = {},
+  runtime: TfRuntime,
+  opts: { onEpoch?: (epoch: number, maxEpochs: number) => void } = {},
 ): Promise<MlpModel> {
-  const { tf, backend } = await loadTf(opts.backend);
+  const { tf, backend } = runtime;
   const nF = data.columns.length;
   const mean = new Float64Array(nF);
   const std = new Float64Array(nF);

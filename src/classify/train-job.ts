@@ -1,10 +1,12 @@
 /**
  * One training job of a cross-validation split: train on `trainRows`, stop early on `validationRows`, and return
- * the scores of the rows to score (the test fold, which the model never saw). Runs the same code inline or in a
- * worker thread (train-worker.ts). Only scores and a few figures come back, not the model, to keep transfers small.
+ * the scores of the rows to score (the test fold, which the model never saw). The same code runs inline or in a
+ * worker thread of the training runtime (src/training). Only scores and a few figures come back, not the model,
+ * to keep transfers small.
  */
+import { SidebandError } from '../events/errors.js';
 import { fitHgb, logLoss, predictRaw, type HgbParams } from './hgb.js';
-import { fitMlp, mlpPresets, predictMlp, type MlpArchitecture, type MlpParams } from './mlp.js';
+import { fitMlp, mlpPresets, predictMlp, type MlpArchitecture, type MlpParams, type TfRuntime } from './mlp.js';
 
 export type ModelKind = 'hgb' | MlpArchitecture;
 
@@ -33,7 +35,19 @@ export interface TrainResult {
   iterations: number;
 }
 
-export async function runTrainJob(job: TrainJob, onProgress?: (done: number, total: number) => void): Promise<TrainResult> {
+/** How a window analysis gets its jobs trained: the runtime's pool, or inline (tests). */
+export type Trainer = (job: TrainJob, onProgress?: (done: number, total: number) => void) => Promise<TrainResult>;
+
+/** What a job may need from its runtime: TensorFlow.js for the tfjs MLPs, loaded on first use. */
+export interface TrainRuntime {
+  tf?: () => Promise<TfRuntime>;
+}
+
+export async function runTrainJob(
+  job: TrainJob,
+  runtime: TrainRuntime,
+  onProgress?: (done: number, total: number) => void,
+): Promise<TrainResult> {
   const t0 = performance.now();
   if (job.kind === 'hgb') {
     const model = fitHgb(
@@ -50,6 +64,7 @@ export async function runTrainJob(job: TrainJob, onProgress?: (done: number, tot
     return { scores, validationLoss, seconds: (performance.now() - t0) / 1000, backend: 'js', iterations: model.nIter };
   }
   const params: MlpParams = { ...mlpPresets[job.kind], ...job.mlp, seed: job.seed };
+  if (!runtime.tf) throw new SidebandError(`training (${job.kind}): no TensorFlow.js runtime was provided`);
   const model = await fitMlp(
     {
       columns: job.columns,
@@ -59,6 +74,7 @@ export async function runTrainJob(job: TrainJob, onProgress?: (done: number, tot
       validationRows: job.validationRows,
     },
     params,
+    await runtime.tf(),
     { onEpoch: onProgress },
   );
   const scores = job.scoreRows.map((rows) => predictMlp(model, job.columns, rows));
@@ -78,4 +94,13 @@ function lossOf(out: Float64Array, job: TrainJob, isProbability: boolean): numbe
     w[k] = job.weight[rows[k]!]!;
   }
   return logLoss(raw, y, w);
+}
+
+/** Copy a typed array into shared memory so that jobs sent to worker threads reference it instead of copying it. */
+export function toShared<T extends Float32Array | Uint8Array | Uint32Array>(a: T): T {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const Ctor = a.constructor as { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number };
+  const out = new Ctor(new SharedArrayBuffer(a.length * Ctor.BYTES_PER_ELEMENT));
+  out.set(a as never);
+  return out;
 }

@@ -57,14 +57,13 @@ export async function runTopology(topology: Topology, opts: RunOptions): Promise
   const alerts = new JsonlSink(path.join(opts.outDir, 'alerts.jsonl'));
   const metrics = opts.metrics ?? new Metrics({ role: 'run' });
   const observer: RunObserver = metrics.observer();
-  const metricsObserver = metrics.observer();
-  const tracker = new AlertTracker({ threshold: topology.alert.z, metrics, log });
+  const tracker = new AlertTracker({ threshold: topology.alert.z, observer, log });
   const alertRecords: AlertRecord[] = [];
   let deadCount = 0;
   const deadLetter = (d: DeadLetter) => {
     deadCount++;
     dead?.write(d);
-    metricsObserver.deadLetter(d);
+    observer.deadLetter?.(d);
     // Dead letters are never silent: the first few are logged in full, the rest are counted in the summary.
     if (deadCount <= 5) log(`dead letter (${d.reason}): ${d.message}${d.file ? ` [${d.file}${d.row !== undefined ? ` row ${d.row}` : ''}]` : ''}`);
   };

@@ -19,6 +19,14 @@ export interface RunObserver {
   windowResult?(result: WindowResult): void;
   /** Messages between the committed offset and the high-water mark of one partition (Kafka sources). */
   kafkaLag?(topic: string, partition: number, lag: number): void;
+  /** One dead-letter record (counted once, whatever its `events`). */
+  deadLetter?(record: DeadLetter): void;
+  /** The alert threshold on Z in force. */
+  alertThreshold?(z: number): void;
+  /** An upward crossing of the alert threshold by a window and working point (null: inclusive). */
+  alertFired?(window: string, workingPoint: number | null): void;
+  /** Whether a window and working point is above the alert threshold (until it re-arms). */
+  anomalyActive?(window: string, workingPoint: number | null, active: boolean): void;
 }
 
 /** Dead-letter record: one rejected event (or a whole unreadable row group / message), with why and where. */

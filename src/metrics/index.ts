@@ -39,7 +39,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { WindowResult } from '../events/result.js';
-import type { DeadLetter, RunObserver } from '../events/observer.js';
+import type { RunObserver } from '../events/observer.js';
 
 /**
  * Why an event was rejected (fixed enum, so the `reason` label stays bounded): the reasons the stages and sources
@@ -71,13 +71,8 @@ export function workingPointLabel(workingPoint: number | null): string {
   return workingPoint === null ? 'inclusive' : String(workingPoint);
 }
 
-/** RunObserver plus the calls it does not cover yet. */
-export interface MetricsObserver extends Required<RunObserver> {
-  /** One dead-letter record (counted once, whatever its `events`). */
-  deadLetter(record: DeadLetter): void;
-  /** Consumer lag of one partition in messages. */
-  kafkaLag(topic: string, partition: number, lag: number): void;
-}
+/** Every RunObserver call, backed by this process's instruments. */
+export type MetricsObserver = Required<RunObserver>;
 
 export interface MetricsOptions {
   /** Collect prom-client's default process metrics (CPU, memory, event loop lag, GC). Default true. */
@@ -244,8 +239,7 @@ export class Metrics {
 
   /**
    * The RunObserver the stages call (src/events/observer.ts), backed by these instruments. Reasons outside the
-   * fixed enums are counted as 'other'. Extra methods for what RunObserver does not cover yet: dead letters,
-   * Kafka lag.
+   * fixed enums are counted as 'other'.
    */
   observer(): MetricsObserver {
     return {
@@ -270,6 +264,10 @@ export class Metrics {
       windowResult: (result) => this.observeResult(result),
       deadLetter: (d) => this.deadLetters.inc({ reason: boundedReason(d.reason, DEAD_LETTER_REASONS) }),
       kafkaLag: (topic, partition, lag) => this.kafkaLag.set({ topic, partition: String(partition) }, lag),
+      alertThreshold: (z) => this.alertThreshold.set(z),
+      alertFired: (window, wp) => this.alertsFired.inc({ window, working_point: workingPointLabel(wp) }),
+      anomalyActive: (window, wp, active) =>
+        this.anomalyActive.set({ window, working_point: workingPointLabel(wp) }, active ? 1 : 0),
     };
   }
 

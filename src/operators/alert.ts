@@ -12,9 +12,11 @@
  * Side effects per crossing: sideband_alerts_total +1, sideband_anomaly_active = 1 (back to 0 on re-arm), one log
  * line. Results without a finite Z (failed analyses, inclusive histograms without a fit) leave the state unchanged.
  */
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import { SidebandError } from '../events/errors.js';
+import type { RunObserver } from '../events/observer.js';
 import type { WindowDef, WindowResult } from '../events/result.js';
-import { workingPointLabel, type Metrics } from '../metrics/index.js';
+import { operate, operatorObserver } from './operate.js';
 
 export interface AlertRecord {
   kind: 'anomaly-alert';
@@ -43,7 +45,8 @@ export interface AlertOptions {
   threshold: number;
   /** Re-arm once z < rearmBelow; default = threshold. Set lower for hysteresis against flicker around the threshold. */
   rearmBelow?: number;
-  metrics?: Metrics;
+  /** Receives the threshold, each crossing and the active state (the metrics observer). */
+  observer?: RunObserver;
   /** Where the one line per crossing goes; default stderr. Pass null to silence. */
   log?: ((line: string) => void) | null;
   /** Clock for createdAt (tests). */
@@ -58,41 +61,41 @@ export class AlertTracker {
   private readonly above = new Set<string>();
   private readonly threshold: number;
   private readonly rearmBelow: number;
-  private readonly metrics?: Metrics;
+  private readonly observer?: RunObserver;
   private readonly log: ((line: string) => void) | null;
   private readonly now: () => Date;
 
   constructor(options: AlertOptions) {
-    if (!Number.isFinite(options.threshold)) throw new RangeError(`alert: threshold must be a finite Z, got ${options.threshold}`);
+    if (!Number.isFinite(options.threshold)) {
+      throw new SidebandError(`alert: threshold must be a finite Z, got ${options.threshold}`);
+    }
     const rearmBelow = options.rearmBelow ?? options.threshold;
     if (!(rearmBelow <= options.threshold)) {
-      throw new RangeError(`alert: rearmBelow (${rearmBelow}) must not exceed the threshold (${options.threshold})`);
+      throw new SidebandError(`alert: rearmBelow (${rearmBelow}) must not exceed the threshold (${options.threshold})`);
     }
     this.threshold = options.threshold;
     this.rearmBelow = rearmBelow;
-    this.metrics = options.metrics;
+    this.observer = options.observer;
     this.log = options.log === undefined ? (line) => process.stderr.write(`${line}\n`) : options.log;
     this.now = options.now ?? (() => new Date());
-    this.metrics?.alertThreshold.set(this.threshold);
+    this.observer?.alertThreshold?.(this.threshold);
   }
 
   offer(result: WindowResult): AlertRecord | undefined {
     const sig = result.significance;
     if (result.error !== undefined || !sig || !Number.isFinite(sig.z)) return undefined;
-    const wp = workingPointLabel(result.workingPoint);
-    const key = `${result.window.id}\u0000${wp}`;
-    const labels = { window: result.window.id, working_point: wp };
+    const key = `${result.window.id}\u0000${result.workingPoint}`;
     if (this.above.has(key)) {
       if (sig.z < this.rearmBelow) {
         this.above.delete(key);
-        this.metrics?.anomalyActive.set(labels, 0);
+        this.observer?.anomalyActive?.(result.window.id, result.workingPoint, false);
       }
       return undefined;
     }
     if (sig.z < this.threshold) return undefined;
     this.above.add(key);
-    this.metrics?.alertsFired.inc(labels);
-    this.metrics?.anomalyActive.set(labels, 1);
+    this.observer?.alertFired?.(result.window.id, result.workingPoint);
+    this.observer?.anomalyActive?.(result.window.id, result.workingPoint, true);
     const eps = result.workingPoint === null ? 'inclusive' : `eps=${result.workingPoint}`;
     const message = `sideband: ANOMALY CANDIDATE window ${result.window.id} [${result.window.sr[0]}, ${result.window.sr[1]}) GeV ${eps}: `
       + `Z=${sig.z.toFixed(2)} >= ${this.threshold} (observed ${sig.observed}, expected ${sig.expected.toFixed(1)} +- ${sig.expectedErr.toFixed(1)}, `
@@ -120,15 +123,15 @@ export class AlertTracker {
 
 /** RxJS operator: WindowResults in, AlertRecords out (one per upward crossing). State is per subscription. */
 export function alert(options: AlertOptions): OperatorFunction<WindowResult, AlertRecord> {
-  return (source) => new Observable<AlertRecord>((subscriber) => {
+  return operate<WindowResult, AlertRecord>((source, subscriber) => {
     const tracker = new AlertTracker(options);
-    return source.subscribe({
-      next: (result) => {
-        const record = tracker.offer(result);
-        if (record) subscriber.next(record);
-      },
-      error: (err: unknown) => subscriber.error(err),
-      complete: () => subscriber.complete(),
-    });
+    return source.subscribe(
+      operatorObserver<WindowResult>(subscriber, {
+        next: (result) => {
+          const record = tracker.offer(result);
+          if (record) subscriber.next(record);
+        },
+      }),
+    );
   });
 }

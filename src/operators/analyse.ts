@@ -1,81 +1,27 @@
-import { Observable, type OperatorFunction } from 'rxjs';
-import type { FitResult, HistogramResult, ModelInfo, EvaluationResult, SignificanceResult, WindowResult } from '../events/result.js';
+/**
+ * analyse: run each requested window analysis off the stream (src/analysis/analyse-window.ts), scheduled by
+ * boundedMerge: at most `concurrency` at once; up to `queue` intermediate requests wait, further intermediate
+ * requests are skipped (logged and counted: a newer one for the same window will cover its events); end-of-stream
+ * requests always run. An admitted request is snapshotted at once, so its result depends only on the data and the
+ * seed; whether an intermediate request finds room in the queue can depend on timing, the end-of-stream results
+ * never do. An analysis that fails becomes a result carrying the error; the stream goes on.
+ */
+import type { OperatorFunction } from 'rxjs';
+import {
+  analyseSnapshot,
+  failedResult,
+  type AnalysisPlan,
+  type HistogramSelector,
+  type HistogramStats,
+} from '../analysis/analyse-window.js';
+import type { WindowResult } from '../events/result.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
 import type { WindowBuffers } from '../regions/buffers.js';
 import { windowSpan } from '../regions/scheme.js';
-import { clsUpperLimits } from '../stats/cls.js';
+import { boundedMerge } from './bounded-merge.js';
 import type { StageContext } from './context.js';
 import type { AnalysisRequest } from './trigger.js';
 
-/** The statistics engine's entry point for one histogram (src/stats): sideband fit, SR prediction, Z. */
-export type HistogramStats = (input: {
-  edges: Float64Array;
-  counts: Float64Array;
-  spread?: Float64Array;
-  sr: [number, number];
-  fitSr?: [number, number];
-  strategy?: 'atlas2024' | 'atlas2020' | 'single';
-  functions?: string[];
-  sqrtS?: number;
-}) => { fit: FitResult; significance: SignificanceResult };
-
-/** Turns a window snapshot into the mjj histograms to fit: one per working point (or one inclusive). */
-export type HistogramSelector = (snapshot: WindowSnapshot, edges: Float64Array, workingPoints: number[]) =>
-  Promise<Array<{ workingPoint: number | null; histogram: HistogramResult; model?: ModelInfo; evaluation?: EvaluationResult }>>;
-
-export interface AnalysisPlan {
-  runId: string;
-  topology: string;
-  /** Features handed to the classifier (stored in the buffers). */
-  features: string[];
-  binning: { width: number; range?: [number, number] };
-  workingPoints: number[];
-  fit: { strategy: 'atlas2024' | 'atlas2020' | 'single'; functions?: string[]; sqrtS: number };
-  concurrency: number;
-  /** Pending intermediate analyses allowed beyond the running ones; end-of-stream analyses always queue. */
-  queue: number;
-  /** Model name for metrics ('inclusive', 'cwola-hgb', ...). */
-  model: string;
-}
-
-/** Inclusive selection: the plain mjj histogram of the window, no classifier (a classic bump hunt). */
-export const inclusiveHistogram: HistogramSelector = async (snapshot, edges) => [{
-  workingPoint: null,
-  histogram: fillHistogram(snapshot.mjj, snapshot.weight, edges),
-}];
-
-export function fillHistogram(mjj: Float32Array, weight: Float32Array | undefined, edges: Float64Array, pick?: Uint8Array): HistogramResult {
-  const nb = edges.length - 1;
-  const counts = new Float64Array(nb);
-  const lo = edges[0]!, hi = edges[nb]!;
-  const uniform = (hi - lo) / nb;
-  const isUniform = edges.every((e, i) => Math.abs(e - (lo + i * uniform)) < 1e-6 * Math.max(1, Math.abs(e)));
-  for (let i = 0; i < mjj.length; i++) {
-    if (pick && !pick[i]) continue;
-    const m = mjj[i]!;
-    if (!(m >= lo && m < hi)) continue;
-    let b: number;
-    if (isUniform) b = Math.min(nb - 1, Math.floor((m - lo) / uniform));
-    else { b = 0; while (b < nb - 1 && m >= edges[b + 1]!) b++; }
-    counts[b]! += weight ? weight[i]! : 1;
-  }
-  return { edges: Array.from(edges), counts: Array.from(counts) };
-}
-
-/** Histogram edges of a window: the topology's fixed range, or the window's SB+SR span, in bins of `width`. */
-export function windowEdges(snapshot: WindowSnapshot, binning: AnalysisPlan['binning']): Float64Array {
-  const [lo, hi] = binning.range ?? windowSpan(snapshot.window);
-  const nb = Math.max(1, Math.round((hi - lo) / binning.width));
-  return Float64Array.from({ length: nb + 1 }, (_, i) => lo + ((hi - lo) * i) / nb);
-}
-
-/**
- * analyse: run each requested window analysis off the stream. At most `concurrency` run at once; up to `queue`
- * intermediate requests wait, and further intermediate requests are skipped (logged and counted: a newer one
- * for the same window will cover its events). End-of-stream requests always run. An accepted request is
- * snapshotted at once, so its result depends only on the data and the seed; whether an intermediate request finds
- * room in the queue can depend on timing, the end-of-stream results never do.
- */
 export function analyse(
   buffers: WindowBuffers,
   plan: AnalysisPlan,
@@ -83,130 +29,41 @@ export function analyse(
   stats: HistogramStats,
   ctx: StageContext,
 ): OperatorFunction<AnalysisRequest, WindowResult> {
-  return (source) => new Observable<WindowResult>((sub) => {
-    const pending: WindowSnapshot[] = [];
-    let running = 0;
-    let upstreamDone = false;
-    let skipped = 0;
-
-    const pump = () => {
-      while (running < plan.concurrency && pending.length) {
-        const snap = pending.shift()!;
-        running++;
-        ctx.observer.queueDepth?.(pending.length);
-        ctx.observer.trainingStarted?.(plan.model);
-        const t0 = performance.now();
-        analyseSnapshot(snap, plan, selectHistograms, stats, buffers)
-          .then((results) => {
-            ctx.observer.trainingFinished?.(plan.model, (performance.now() - t0) / 1000);
-            for (const r of results) sub.next(r);
-          }, (err: Error) => {
-            ctx.observer.trainingFailed?.(plan.model);
-            ctx.log(`analysis of window ${snap.window.id} failed: ${err.message}`);
-            sub.next(failedResult(snap, plan, err));
-          })
-          .finally(() => {
-            running--;
-            pump();
-            if (upstreamDone && running === 0 && pending.length === 0) sub.complete();
-          });
-      }
-    };
-
-    const subscription = source.subscribe({
-      next: (req) => {
-        if (req.trigger !== 'end' && pending.length >= plan.queue && running >= plan.concurrency) {
-          skipped++;
-          ctx.log(`window ${buffers.windows[req.window]!.id}: ${req.trigger} analysis skipped, ${pending.length} waiting (skipped so far: ${skipped})`);
-          return;
-        }
-        const cutflow = ctx.cutflow?.entries() ?? [];
-        pending.push(buffers.snapshot(req.window, req.trigger, cutflow, plan.features, plan.binning.range));
-        ctx.observer.queueDepth?.(pending.length);
-        pump();
-      },
-      error: (e) => sub.error(e),
-      complete: () => {
-        upstreamDone = true;
-        if (running === 0 && pending.length === 0) sub.complete();
-      },
-    });
-    return () => subscription.unsubscribe();
-  });
-}
-
-async function analyseSnapshot(
-  snap: WindowSnapshot,
-  plan: AnalysisPlan,
-  selectHistograms: HistogramSelector,
-  stats: HistogramStats,
-  buffers: WindowBuffers,
-): Promise<WindowResult[]> {
-  const edges = windowEdges(snap, plan.binning);
-  const schemeWp = buffers.windows.find((w) => w.id === snap.window.id)?.workingPoints;
-  const hists = await selectHistograms(snap, edges, schemeWp ?? plan.workingPoints);
-  return hists.map((h) => {
-    const base = baseResult(snap, plan);
-    const counts = Float64Array.from(h.histogram.counts);
-    const result: WindowResult = {
-      ...base,
-      workingPoint: h.workingPoint,
-      counts: { ...base.counts, selected: counts.reduce((a, b) => a + b, 0) },
-      histogram: h.histogram,
-      ...(h.model ? { model: h.model } : {}),
-      ...(h.evaluation ? { evaluation: h.evaluation } : {}),
-    };
+  let skipped = 0;
+  const run = async (snap: WindowSnapshot): Promise<WindowResult[]> => {
+    ctx.observer.trainingStarted?.(plan.model);
+    const t0 = performance.now();
     try {
-      const { fit, significance } = stats({
-        edges,
-        counts,
-        spread: h.histogram.spread ? Float64Array.from(h.histogram.spread) : undefined,
-        sr: snap.window.sr,
-        fitSr: plan.fit.strategy === 'atlas2020' ? fitSignalRegion(snap.window) : undefined,
-        strategy: plan.fit.strategy,
-        functions: plan.fit.functions,
-        sqrtS: plan.fit.sqrtS,
-      });
-      result.fit = fit;
-      result.significance = significance;
-      if (fit.converged && significance.expected > 0) result.limits = signalLimits(significance);
+      const schemeWp = buffers.windows.find((w) => w.id === snap.window.id)?.workingPoints;
+      const edges = windowEdges(snap, plan.binning);
+      const results = await analyseSnapshot(snap, plan, edges, schemeWp ?? plan.workingPoints, selectHistograms, stats);
+      ctx.observer.trainingFinished?.(plan.model, (performance.now() - t0) / 1000);
+      return results;
     } catch (e) {
-      result.error = `fit: ${(e as Error).message}`;
+      ctx.observer.trainingFailed?.(plan.model);
+      ctx.log(`analysis of window ${snap.window.id} failed: ${(e as Error).message}`);
+      return [failedResult(snap, plan, e as Error)];
     }
-    return result;
+  };
+  return boundedMerge<AnalysisRequest, WindowSnapshot, WindowResult>({
+    concurrency: plan.concurrency,
+    queue: plan.queue,
+    mustRun: (req) => req.trigger === 'end',
+    accept: (req) =>
+      buffers.snapshot(req.window, req.trigger, ctx.cutflow?.entries() ?? [], plan.features, plan.binning.range),
+    run,
+    onSkip: (req, waiting) => {
+      skipped++;
+      const id = buffers.windows[req.window]!.id;
+      ctx.log(`window ${id}: ${req.trigger} analysis skipped, ${waiting} waiting (skipped so far: ${skipped})`);
+    },
+    onDepth: (n) => ctx.observer.queueDepth?.(n),
   });
 }
 
-/**
- * Model-independent 95 % CL upper limits on the number of signal events in the merged SR bin (CLs, asymptotic
- * q̃μ, Gaussian-constrained background from the fit, as seed 000 §V.D.5), observed and expected ±1σ, ±2σ.
- */
-function signalLimits(sig: SignificanceResult): Record<string, number | number[]> {
-  const lim = clsUpperLimits({ signal: [1], background: [sig.expected], backgroundUncertainty: [sig.expectedErr] }, [sig.observed], 0.95);
-  return { cl: lim.cl, signalEventsObserved: lim.observed, signalEventsExpected: lim.expected };
-}
-
-/** Seed 001's fit signal region: the training SR plus the adjacent halves of its neighbouring sidebands. */
-export function fitSignalRegion(w: WindowSnapshot['window']): [number, number] {
-  const below = w.sb.filter(([, b]) => b <= w.sr[0]).map(([a]) => a);
-  const above = w.sb.filter(([a]) => a >= w.sr[1]).map(([, b]) => b);
-  const lo = below.length ? (w.sr[0] + Math.min(...below)) / 2 : w.sr[0];
-  const hi = above.length ? (w.sr[1] + Math.max(...above)) / 2 : w.sr[1];
-  return [lo, hi];
-}
-
-function baseResult(snap: WindowSnapshot, plan: AnalysisPlan): Omit<WindowResult, 'workingPoint'> {
-  return {
-    runId: plan.runId,
-    topology: plan.topology,
-    window: snap.window,
-    trigger: snap.trigger,
-    cutflow: snap.cutflow,
-    counts: { ...snap.counts },
-    createdAt: new Date().toISOString(),
-  };
-}
-
-function failedResult(snap: WindowSnapshot, plan: AnalysisPlan, err: Error): WindowResult {
-  return { ...baseResult(snap, plan), workingPoint: null, error: err.message };
+/** Histogram edges of a window: the topology's fixed range, or the window's SB+SR span, in bins of `width`. */
+export function windowEdges(snapshot: WindowSnapshot, binning: AnalysisPlan['binning']): Float64Array {
+  const [lo, hi] = binning.range ?? windowSpan(snapshot.window);
+  const nb = Math.max(1, Math.round((hi - lo) / binning.width));
+  return Float64Array.from({ length: nb + 1 }, (_, i) => lo + ((hi - lo) * i) / nb);
 }

@@ -11,7 +11,7 @@ import { buildWindows, type SchemeWindow } from '../regions/index.js';
 import { WindowBuffers } from '../regions/buffers.js';
 import { OPERATORS } from '../operators/index.js';
 import type { StageContext } from '../operators/context.js';
-import type { AnalysisPlan, HistogramSelector, HistogramStats } from '../operators/analyse.js';
+import type { AnalysisPlan, HistogramSelector, HistogramStats } from '../analysis/analyse-window.js';
 import type { Topology } from './schema.js';
 import { derivedFeatures, ingestPlan, ingestStages } from './ingest.js';
 
@@ -87,10 +87,10 @@ export async function openSource(t: Topology, spec: DecodeSpec, onError: (d: Dea
   }
 }
 
-async function histogramSelector(t: Topology, file: string): Promise<{ select: HistogramSelector; model: string; close?: () => Promise<void> }> {
-  if (t.classifier.kind === 'none') return { select: (await import('../operators/analyse.js')).inclusiveHistogram, model: 'inclusive' };
+async function histogramSelector(t: Topology): Promise<{ select: HistogramSelector; model: string; close?: () => Promise<void> }> {
+  if (t.classifier.kind === 'none') return { select: (await import('../analysis/analyse-window.js')).inclusiveHistogram, model: 'inclusive' };
   const { classifierSelector } = await import('../training/classifier-selector.js');
-  return classifierSelector(t.classifier, t.seed, file);
+  return classifierSelector(t.classifier);
 }
 
 export async function compileTopology(t: Topology, opts: CompileOptions): Promise<CompiledRun> {
@@ -121,7 +121,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
   };
   const source = opts.source ?? await openSource(t, spec, onSourceError, file, ctx.observer);
   const buffers = new WindowBuffers(windows, t.features, { weight: spec.weight !== undefined, label: spec.label !== undefined, keep: t.binning.range });
-  const { select: selectHistograms, model, close } = await histogramSelector(t, file);
+  const { select: selectHistograms, model, close } = await histogramSelector(t);
   const stats = opts.stats ?? (await import('../analysis/window-analysis.js')).analyseWindowHistogram;
   const plan: AnalysisPlan = {
     runId: opts.runId, topology: t.name, features: t.features, binning: t.binning, workingPoints: t.workingPoints,

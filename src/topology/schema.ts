@@ -5,6 +5,8 @@ import type { Cut } from '../events/cuts.js';
 import type { MjjMode } from '../events/derive.js';
 import type { WindowsConfig } from '../regions/index.js';
 import type { TriggerPolicy } from '../regions/buffers.js';
+import type { ClassifierConfig } from '../classify/config.js';
+import { validateClassifier } from './classifier-schema.js';
 
 /**
  * The topology file format. A topology declares one flow — source, column mapping and units, derived features,
@@ -28,7 +30,7 @@ export interface Topology {
   trigger: TriggerPolicy;
   analysis: { concurrency: number; queue: number };
   binning: { width: number; range?: [number, number] };
-  classifier: { kind: string; [key: string]: unknown };
+  classifier: ClassifierConfig | { kind: 'none' };
   workingPoints: number[];
   fit: { strategy: 'atlas2024' | 'atlas2020' | 'single'; functions?: string[]; sqrtS: number };
   alert: { z: number };
@@ -140,5 +142,10 @@ export function validateTopology(doc: unknown, file: string): Topology {
     const rest = errs.slice(1).map((e) => `${e.field}: ${e.message}`);
     throw new TopologyError(`${first.message}${rest.length ? `; also ${rest.join('; ')}` : ''}`, { file, path: first.field });
   }
-  return doc as Topology;
+  const t = doc as Topology;
+  if (t.classifier.kind !== 'none') t.classifier = validateClassifier(t.classifier as unknown as Record<string, unknown>, t.seed, file);
+  else if (Object.keys(t.classifier).length > 1) {
+    throw new TopologyError("classifier: kind 'none' takes no other keys", { file, path: 'classifier' });
+  }
+  return t;
 }

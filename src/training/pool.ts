@@ -7,6 +7,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { SidebandError } from '../events/errors.js';
 import { runTrainJob, type TrainJob, type TrainResult } from '../classify/train-job.js';
+import { loadTf } from './tfjs-backend.js';
 
 export interface PoolStats {
   workers: number;
@@ -92,7 +93,7 @@ export class TrainingPool {
   submit(job: TrainJob, onProgress?: (done: number, total: number) => void): Promise<TrainResult> {
     if (this.closed) return Promise.reject(new SidebandError('training pool: closed'));
     if (this.size === 0) {
-      return runTrainJob(job, onProgress).then(
+      return runTrainJob(job, { tf: loadTf }, onProgress).then(
         (r) => {
           this.done++;
           return r;
@@ -130,6 +131,10 @@ export class TrainingPool {
     };
   }
 
+  /** The pool as a Trainer for window analyses. */
+  readonly train = (job: TrainJob, onProgress?: (done: number, total: number) => void): Promise<TrainResult> =>
+    this.submit(job, onProgress);
+
   /** Stop the workers; queued jobs are rejected. */
   async close(): Promise<void> {
     this.closed = true;
@@ -137,13 +142,4 @@ export class TrainingPool {
     await Promise.all(this.workers.map((s) => s.w.terminate()));
     this.workers.length = 0;
   }
-}
-
-/** Copy a typed array into shared memory so that jobs sent to workers reference it instead of copying it. */
-export function toShared<T extends Float32Array | Uint8Array | Uint32Array>(a: T): T {
-  if (a.buffer instanceof SharedArrayBuffer) return a;
-  const Ctor = a.constructor as { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number };
-  const out = new Ctor(new SharedArrayBuffer(a.length * Ctor.BYTES_PER_ELEMENT));
-  out.set(a as never);
-  return out;
 }

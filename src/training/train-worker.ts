@@ -4,13 +4,15 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { runTrainJob, type TrainJob } from '../classify/train-job.js';
+import { SidebandError } from '../events/errors.js';
+import { loadTf } from './tfjs-backend.js';
 
-if (!parentPort) throw new Error('train-worker: must run as a worker thread');
+if (!parentPort) throw new SidebandError('train-worker: must run as a worker thread');
 const port = parentPort;
 
 port.on('message', (msg: { id: number; job: TrainJob }) => {
   let last = 0;
-  runTrainJob(msg.job, (done, total) => {
+  runTrainJob(msg.job, { tf: loadTf }, (done, total) => {
     // Throttle progress messages: at most one per 5 % of the job.
     if (done === total || done - last >= Math.max(1, Math.floor(total / 20))) {
       last = done;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { fitMlp, mlpPresets, predictMlp } from '../../src/classify/mlp.js';
+import { loadTf } from '../../src/training/tfjs-backend.js';
 import { auc, rocCurve } from '../../src/classify/metrics.js';
 import { mulberry32 } from '../../src/classify/random.js';
 
@@ -14,6 +15,7 @@ describe('MLP on TensorFlow.js', () => {
     const model = await fitMlp(
       { columns: [a, b], y, rows: all.filter((i) => i % 4 !== 0), validationRows: all.filter((i) => i % 4 === 0) },
       { ...mlpPresets['mlp-atlas2020'], batchSize: 128, maxEpochs: 30 },
+      await loadTf(),
     );
     expect(['tensorflow', 'wasm', 'cpu']).toContain(model.backend);
     expect(model.layers.map((l) => l.units)).toEqual([64, 32, 8, 1]);

@@ -131,7 +131,7 @@ describe('Prometheus on loopback scraping a live processor', () => {
     o.deadLetter({ reason: 'nan', message: 'NaN in mjj', events: 1 });
     o.kafkaLag('sideband.regions', 0, 250);
     metrics.declareWindows(['sr-3300-3700', 'sr-3600-4000'], [0.1]);
-    const tracker = new AlertTracker({ threshold: 3, metrics, log: null });
+    const tracker = new AlertTracker({ threshold: 3, observer: metrics.observer(), log: null });
     for (const r of [result('sr-3300-3700', 4.1), result('sr-3600-4000', 0.7)]) {
       o.windowResult(r);
       tracker.offer(r);

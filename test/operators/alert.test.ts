@@ -28,7 +28,7 @@ describe('alert', () => {
       res('w2', 0.1, Number.NaN), // ignored
       res('w2', 0.1, undefined, { error: 'fit failed' }), // ignored
     ];
-    const out = await lastValueFrom(from(input).pipe(alert({ threshold: 3, metrics, log: (l) => lines.push(l), now: () => new Date(0) }), toArray()));
+    const out = await lastValueFrom(from(input).pipe(alert({ threshold: 3, observer: metrics.observer(), log: (l) => lines.push(l), now: () => new Date(0) }), toArray()));
     expect(out.map((a) => [a.window.id, a.workingPoint, a.z])).toEqual([['w1', 0.1, 3.2], ['w1', 0.02, 3.1], ['w1', 0.1, 3.0]]);
     expect(out[0]).toMatchObject({ kind: 'anomaly-alert', runId: 'run-7', threshold: 3, observed: 130, expected: 100, createdAt: '1970-01-01T00:00:00.000Z' });
     expect(lines).toHaveLength(3);
@@ -43,7 +43,7 @@ describe('alert', () => {
 
   it('honours a lower re-arm level (hysteresis) and clears the active flag on re-arm', async () => {
     const metrics = new Metrics({ defaultMetrics: false });
-    const t = new AlertTracker({ threshold: 3, rearmBelow: 2, metrics, log: null });
+    const t = new AlertTracker({ threshold: 3, rearmBelow: 2, observer: metrics.observer(), log: null });
     expect(t.offer(res('w', null, 3.1))).toBeDefined();
     expect(t.offer(res('w', null, 2.5))).toBeUndefined(); // below threshold but above re-arm: still armed-off
     expect(t.offer(res('w', null, 3.3))).toBeUndefined();

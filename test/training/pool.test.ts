@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { TrainingPool, TrainingQueueFullError, toShared } from '../../src/training/pool.js';
-import type { TrainJob } from '../../src/classify/train-job.js';
+import { TrainingPool, TrainingQueueFullError } from '../../src/training/pool.js';
+import { toShared, type TrainJob } from '../../src/classify/train-job.js';
 import { mulberry32 } from '../../src/classify/random.js';
 
 const pools: TrainingPool[] = [];

@@ -1,0 +1,76 @@
+/**
+ * Validation of the topology's `classifier:` block (fastest-validator rules; defaults filled in by validation, the
+ * same as src/classify/config.ts's). `kind: none` (no classifier, an inclusive bump hunt) takes no other keys.
+ */
+import FastestValidator from 'fastest-validator';
+import { defaultClassifierConfig, type ClassifierConfig } from '../classify/config.js';
+import { DEFAULT_WORKING_POINTS } from '../classify/workingpoints.js';
+import { TopologyError } from '../events/errors.js';
+
+/** fastest-validator property rules of the `classifier:` block (use as `{ type: 'object', props: classifierConfigSchema }`). */
+export const classifierConfigSchema = {
+  kind: { type: 'enum', values: ['hgb', 'mlp-atlas2024', 'mlp-atlas2020'], default: 'hgb' },
+  ensemble: { type: 'number', integer: true, positive: true, default: defaultClassifierConfig.ensemble },
+  folds: { type: 'number', integer: true, min: 3, max: 20, default: defaultClassifierConfig.folds },
+  cv: { type: 'enum', values: ['atlas2024', 'atlas2020'], default: 'atlas2024' },
+  candidates: { type: 'number', integer: true, positive: true, default: 3 },
+  combine: { type: 'enum', values: ['median', 'average'], default: 'median' },
+  workingPoints: { type: 'array', items: { type: 'number', positive: true, max: 1 }, min: 1, default: [...DEFAULT_WORKING_POINTS] },
+  thresholdFrom: { type: 'enum', values: ['sr', 'sb'], default: 'sr' },
+  equalSidebandWeights: { type: 'boolean', default: true },
+  ecdfFeatures: { type: 'array', items: 'string', default: [] },
+  ecdfEdges: { type: 'array', items: { type: 'number', positive: true }, default: [] },
+  seed: { type: 'number', integer: true, min: 0, default: 0 },
+  workers: { type: 'number', integer: true, min: 0, max: 64, default: 2 },
+  maxQueued: { type: 'number', integer: true, positive: true, default: 4096 },
+  sicMinBackground: { type: 'number', min: 1, default: 25 },
+  hgb: {
+    type: 'object',
+    optional: true,
+    strict: true,
+    default: { ...defaultClassifierConfig.hgb },
+    props: {
+      learningRate: { type: 'number', positive: true, optional: true },
+      maxIter: { type: 'number', integer: true, positive: true, optional: true },
+      maxLeafNodes: { type: 'number', integer: true, min: 2, optional: true },
+      maxDepth: { type: 'number', integer: true, min: 0, optional: true },
+      minSamplesLeaf: { type: 'number', integer: true, positive: true, optional: true },
+      l2: { type: 'number', min: 0, optional: true },
+      maxBins: { type: 'number', integer: true, min: 2, max: 255, optional: true },
+      nIterNoChange: { type: 'number', integer: true, positive: true, optional: true },
+      tol: { type: 'number', min: 0, optional: true },
+    },
+  },
+  mlp: {
+    type: 'object',
+    optional: true,
+    strict: true,
+    default: {},
+    props: {
+      hidden: { type: 'array', items: { type: 'number', integer: true, positive: true }, optional: true },
+      dropout: { type: 'number', min: 0, max: 0.9, optional: true },
+      learningRate: { type: 'number', positive: true, optional: true },
+      batchSize: { type: 'number', integer: true, positive: true, optional: true },
+      maxEpochs: { type: 'number', integer: true, positive: true, optional: true },
+      patience: { type: 'number', integer: true, positive: true, optional: true },
+    },
+  },
+} as const;
+
+// fastest-validator is CommonJS whose typings declare an ES default export; at runtime the module itself is the class.
+const Validator = FastestValidator as unknown as typeof import('fastest-validator').default;
+const check = new Validator({
+  useNewCustomCheckerFunction: true,
+  messages: { enumValue: "The '{field}' field value '{actual}' is not one of: {expected}" },
+}).compile({ $$root: true, type: 'object', strict: true, props: { ...classifierConfigSchema } } as never);
+
+/** The validated classifier block; its seed defaults to the topology's. */
+export function validateClassifier(block: Record<string, unknown>, seed: number, file: string): ClassifierConfig {
+  const cfg = { seed, ...block };
+  const res = check(cfg);
+  if (res !== true) {
+    const e = (res as Array<{ field: string; message?: string }>)[0]!;
+    throw new TopologyError(e.message ?? 'invalid', { file, path: `classifier.${e.field}` });
+  }
+  return cfg as unknown as ClassifierConfig;
+}
