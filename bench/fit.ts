@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { fitBinned } from '../src/fit/binned-fit.js';
 import { fitFunction } from '../src/fit/functions.js';
 import { runFitStrategy } from '../src/fit/strategy.js';
-import { parseSpectrumCsv } from '../src/cli/fit.js';
+import { parseSpectrumCsv } from '../src/formats/spectrum-csv.js';
 import { seededPoisson } from '../src/stats/random.js';
 import { analyseWindowHistogram } from '../src/analysis/window-analysis.js';
 

@@ -18,7 +18,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runTopology } from '../src/cli/run.js';
+import { runTopology } from '../src/run.js';
 import { loadTopology } from '../src/topology/load.js';
 import type { WindowResult } from '../src/events/result.js';
 import { flag, numberFlag, parseArgs } from '../src/cli/args.js';

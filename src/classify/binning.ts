@@ -1,4 +1,5 @@
 import { mulberry32 } from './random.js';
+import { SidebandError } from '../events/errors.js';
 
 /**
  * Quantile binning of continuous features into at most 255 bins per feature (bin 255 is reserved for missing
@@ -28,7 +29,7 @@ export function fitBinMapper(
   opts: { maxBins?: number; subsample?: number; seed?: number } = {},
 ): BinMapper {
   const maxBins = Math.min(opts.maxBins ?? MAX_BINS, MAX_BINS);
-  if (maxBins < 2) throw new Error(`binning: maxBins must be at least 2 (got ${maxBins})`);
+  if (maxBins < 2) throw new SidebandError(`binning: maxBins must be at least 2 (got ${maxBins})`);
   const subsample = opts.subsample ?? 200_000;
   let use = rows;
   if (rows.length > subsample) {
@@ -132,7 +133,7 @@ export function binColumn(col: NumericColumn, thr: Float64Array, rows?: Uint32Ar
 export function binRowMajor(mapper: BinMapper, columns: NumericColumn[], rows?: Uint32Array): Uint8Array {
   const nF = columns.length;
   if (nF !== mapper.thresholds.length) {
-    throw new Error(`binning: expected ${mapper.thresholds.length} features, got ${nF}`);
+    throw new SidebandError(`binning: expected ${mapper.thresholds.length} features, got ${nF}`);
   }
   const n = rows ? rows.length : columns[0]!.length;
   const out = new Uint8Array(n * nF);
@@ -148,7 +149,7 @@ export function binRowMajor(mapper: BinMapper, columns: NumericColumn[], rows?: 
 /** Bin every feature; returns one Uint8Array per feature (column-major, as the histogram loop wants). */
 export function transform(mapper: BinMapper, columns: NumericColumn[], rows?: Uint32Array): Uint8Array[] {
   if (columns.length !== mapper.thresholds.length) {
-    throw new Error(`binning: expected ${mapper.thresholds.length} features, got ${columns.length}`);
+    throw new SidebandError(`binning: expected ${mapper.thresholds.length} features, got ${columns.length}`);
   }
   return columns.map((c, f) => binColumn(c, mapper.thresholds[f]!, rows));
 }

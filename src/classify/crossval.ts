@@ -8,6 +8,7 @@
  *   efficiency, and the efficiencies are averaged over the k−1 choices of v (k = 5, n = 3: 60 networks per region).
  */
 import { mulberry32 } from './random.js';
+import { SidebandError } from '../events/errors.js';
 
 export type CvScheme = 'atlas2024' | 'atlas2020';
 
@@ -16,7 +17,7 @@ export type CvScheme = 'atlas2024' | 'atlas2020';
  * fold sees the same mix of regions. Seeded.
  */
 export function assignFolds(strata: Uint8Array, k: number, seed: number): Uint8Array {
-  if (!(k >= 3 && k <= 255)) throw new Error(`cross-validation: folds must be in [3, 255] (got ${k})`);
+  if (!(k >= 3 && k <= 255)) throw new SidebandError(`cross-validation: folds must be in [3, 255] (got ${k})`);
   const n = strata.length;
   const fold = new Uint8Array(n);
   const rand = mulberry32(seed);

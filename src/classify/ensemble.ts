@@ -3,6 +3,7 @@
  * histogram per member, take the bin-wise median, and carry the standard error of the median as a per-bin
  * uncertainty into the fit. Score averaging (mean score over members, then one selection) is kept for comparison.
  */
+import { SidebandError } from '../events/errors.js';
 
 /** Fill a histogram of `values` (rows with mask[i] = 1, or all) over ascending `edges`; [lo, hi) bins. */
 export function fillHistogram(
@@ -44,7 +45,7 @@ function median(a: Float64Array): number {
  */
 export function medianHistogram(members: Float64Array[]): { counts: Float64Array; spread: Float64Array } {
   const N = members.length;
-  if (N === 0) throw new Error('ensemble: no member histograms');
+  if (N === 0) throw new SidebandError('ensemble: no member histograms');
   const nb = members[0]!.length;
   const counts = new Float64Array(nb);
   const spread = new Float64Array(nb);

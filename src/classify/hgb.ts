@@ -1,5 +1,6 @@
 import { binRowMajor, fitAndBinRowMajor, MISSING_BIN, type BinMapper, type NumericColumn } from './binning.js';
 import { iota, mulberry32, shuffleInPlace } from './random.js';
+import { SidebandError } from '../events/errors.js';
 
 /**
  * Histogram gradient boosting for binary classification (log-loss), after scikit-learn's
@@ -142,10 +143,10 @@ export function fitHgb(data: TrainingData, params: Partial<HgbParams> = {}, opts
   const p: HgbParams = { ...defaultHgbParams, ...params };
   validateParams(p);
   const nFeatures = data.columns.length;
-  if (nFeatures === 0) throw new Error('hgb: no features');
+  if (nFeatures === 0) throw new SidebandError('hgb: no features');
   const nAll = data.columns[0]!.length;
-  for (const c of data.columns) if (c.length !== nAll) throw new Error('hgb: feature columns differ in length');
-  if (data.y.length !== nAll) throw new Error(`hgb: ${data.y.length} labels for ${nAll} rows`);
+  for (const c of data.columns) if (c.length !== nAll) throw new SidebandError('hgb: feature columns differ in length');
+  if (data.y.length !== nAll) throw new SidebandError(`hgb: ${data.y.length} labels for ${nAll} rows`);
   const rows = data.rows ?? iota(nAll);
 
   let trainRows = rows;
@@ -158,7 +159,7 @@ export function fitHgb(data: TrainingData, params: Partial<HgbParams> = {}, opts
   }
   if (!early) valRows = undefined;
   const n = trainRows.length;
-  if (n < 2) throw new Error(`hgb: need at least 2 training rows (got ${n})`);
+  if (n < 2) throw new SidebandError(`hgb: need at least 2 training rows (got ${n})`);
 
   const { mapper, binned } = fitAndBinRowMajor(data.columns, trainRows, { maxBins: p.maxBins, seed: p.seed });
   const y = new Uint8Array(n);
@@ -174,7 +175,7 @@ export function fitHgb(data: TrainingData, params: Partial<HgbParams> = {}, opts
     sw += w[k]!;
     swy += w[k]! * y[k]!;
   }
-  if (swy <= 0 || swy >= sw) throw new Error('hgb: training labels must contain both classes with positive weight');
+  if (swy <= 0 || swy >= sw) throw new SidebandError('hgb: training labels must contain both classes with positive weight');
   const pMean = swy / sw;
   const baseline = Math.log(pMean / (1 - pMean));
 
@@ -231,7 +232,7 @@ function shouldStop(losses: number[], nIterNoChange: number, tol: number): boole
 
 function validateParams(p: HgbParams): void {
   const bad = (m: string) => {
-    throw new Error(`hgb: ${m}`);
+    throw new SidebandError(`hgb: ${m}`);
   };
   if (!(p.learningRate > 0)) bad(`learningRate must be > 0 (got ${p.learningRate})`);
   if (!(p.maxIter >= 1)) bad(`maxIter must be >= 1 (got ${p.maxIter})`);
@@ -258,7 +259,7 @@ function addTreeBinned(tree: HgbTree, binned: Uint8Array, nF: number, raw: Float
 /** Raw scores (logits) for rows of real-valued feature columns. */
 export function predictRaw(model: HgbModel, columns: NumericColumn[], rows?: Uint32Array): Float64Array {
   if (columns.length !== model.nFeatures) {
-    throw new Error(`hgb: model has ${model.nFeatures} features, got ${columns.length} columns`);
+    throw new SidebandError(`hgb: model has ${model.nFeatures} features, got ${columns.length} columns`);
   }
   const n = rows ? rows.length : columns[0]!.length;
   const out = new Float64Array(n).fill(model.baseline);

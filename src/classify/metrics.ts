@@ -5,6 +5,7 @@
  * guard (25 events, i.e. a 20 % relative error on the background efficiency) follows the CATHODE study's convention.
  */
 import type { EvaluationResult } from '../events/result.js';
+import { SidebandError } from '../events/errors.js';
 
 export const DEFAULT_SIC_MIN_BACKGROUND = 25;
 
@@ -24,7 +25,7 @@ export interface RocCurve {
  */
 export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number>, weights?: ArrayLike<number>): RocCurve {
   const n = scores.length;
-  if (labels.length !== n) throw new Error(`roc: ${labels.length} labels for ${n} scores`);
+  if (labels.length !== n) throw new SidebandError(`roc: ${labels.length} labels for ${n} scores`);
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   const sc = Float64Array.from(scores as ArrayLike<number>);
@@ -36,7 +37,7 @@ export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number>, w
     if (labels[i]) totS += w;
     else totB += w;
   }
-  if (totS <= 0 || totB <= 0) throw new Error('roc: need both signal and background events');
+  if (totS <= 0 || totB <= 0) throw new SidebandError('roc: need both signal and background events');
   const fpr: number[] = [0];
   const tpr: number[] = [0];
   const thr: number[] = [Infinity];

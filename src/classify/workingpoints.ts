@@ -3,6 +3,7 @@
  * of the fold's signal-region events pass (seed 000 §V.C: ε = 0.1, 0.02; seed 001: ε = 0.1, 0.01). CMS's variant
  * (seed 003) takes the threshold from the sideband events instead, which keeps the SB efficiency fixed.
  */
+import { SidebandError } from '../events/errors.js';
 export const DEFAULT_WORKING_POINTS = [0.1, 0.02, 0.01] as const;
 
 /**
@@ -10,7 +11,7 @@ export const DEFAULT_WORKING_POINTS = [0.1, 0.02, 0.01] as const;
  * ceil(ε·n) pass). Returns +Infinity when the reference is empty.
  */
 export function thresholdForEfficiency(reference: ArrayLike<number>, eps: number): number {
-  if (!(eps > 0 && eps <= 1)) throw new Error(`working point: efficiency must be in (0, 1] (got ${eps})`);
+  if (!(eps > 0 && eps <= 1)) throw new SidebandError(`working point: efficiency must be in (0, 1] (got ${eps})`);
   const n = reference.length;
   if (n === 0) return Infinity;
   const sorted = Float64Array.from(reference).sort(); // ascending

@@ -1,4 +1,5 @@
 /** Minimal flag parser shared by the subcommands: `--name value`, `--name=value`, repeated flags, booleans. */
+import { UsageError } from '../events/errors.js';
 export interface ParsedArgs {
   positional: string[];
   flags: Map<string, string[]>;
@@ -17,7 +18,7 @@ export function parseArgs(argv: string[], booleans: string[] = []): ParsedArgs {
     const key = a.slice(2);
     if (booleans.includes(key)) { push(key, 'true'); continue; }
     const next = argv[i + 1];
-    if (next === undefined || next.startsWith('--')) throw new Error(`option --${key} needs a value`);
+    if (next === undefined || next.startsWith('--')) throw new UsageError(`option --${key} needs a value`);
     push(key, next);
     i++;
   }
@@ -32,15 +33,24 @@ export function flag(args: ParsedArgs, name: string): string | undefined {
 export function numberFlag(args: ParsedArgs, name: string, fallback?: number): number {
   const v = flag(args, name);
   if (v === undefined) {
-    if (fallback === undefined) throw new Error(`option --${name} is required`);
+    if (fallback === undefined) throw new UsageError(`option --${name} is required`);
     return fallback;
   }
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`option --${name}: '${v}' is not a number`);
+  if (!Number.isFinite(n)) throw new UsageError(`option --${name}: '${v}' is not a number`);
   return n;
 }
 
 /** Where a command serves its metrics: --metrics-port/--metrics-host, else the topology's `metrics:` block. */
 export function metricsEndpoint(args: ParsedArgs, topology: { metrics?: { host?: string; port?: number } }): { port?: string | number; host?: string } {
   return { port: flag(args, 'metrics-port') ?? topology.metrics?.port, host: flag(args, 'metrics-host') ?? topology.metrics?.host };
+}
+
+/** Run a parse of an option's value; its failure is a usage error naming the option. */
+export function asUsage<T>(option: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    throw new UsageError(`option ${option}: ${(e as Error).message}`, { cause: e });
+  }
 }

@@ -9,50 +9,14 @@ import { fitFunction } from '../fit/functions.js';
 import { toNested } from '../fit/linalg.js';
 import { runFitStrategy } from '../fit/strategy.js';
 import { perBinSignificance } from '../stats/per-bin.js';
+import { parseSpectrumCsv } from '../formats/spectrum-csv.js';
 import { flag, numberFlag, parseArgs } from './args.js';
-
-export interface SpectrumCsv {
-  lo: Float64Array;
-  hi: Float64Array;
-  observed: Float64Array;
-}
-
-/** Parse a spectrum CSV; errors name the file, column and row. */
-export function parseSpectrumCsv(text: string, file: string): SpectrumCsv {
-  const lines = text.split(/\r?\n/);
-  let header: string[] | null = null;
-  const lo: number[] = [], hi: number[] = [], obs: number[] = [];
-  let cols = [-1, -1, -1];
-  const names = ['mjj_low_GeV', 'mjj_high_GeV', 'observed'];
-  for (let row = 0; row < lines.length; row++) {
-    const line = lines[row]!.trim();
-    if (!line || line.startsWith('#')) continue;
-    const cells = line.split(',').map((c) => c.trim());
-    if (!header) {
-      header = cells;
-      cols = names.map((n) => cells.indexOf(n));
-      const missing = names.filter((_, k) => cols[k]! < 0);
-      if (missing.length) throw new Error(`${file}: line ${row + 1}: missing column(s) ${missing.join(', ')} in header`);
-      continue;
-    }
-    const vals = cols.map((c, k) => {
-      const v = Number(cells[c]);
-      if (cells[c] === undefined || cells[c] === '' || !Number.isFinite(v)) {
-        throw new Error(`${file}: line ${row + 1}: field ${names[k]}: '${cells[c] ?? ''}' is not a number`);
-      }
-      return v;
-    });
-    lo.push(vals[0]!); hi.push(vals[1]!); obs.push(vals[2]!);
-  }
-  if (!header) throw new Error(`${file}: no header line`);
-  if (lo.length === 0) throw new Error(`${file}: no data rows`);
-  return { lo: Float64Array.from(lo), hi: Float64Array.from(hi), observed: Float64Array.from(obs) };
-}
+import { SidebandError, UsageError } from '../events/errors.js';
 
 function parsePair(v: string, name: string): [number, number] {
   const parts = v.split(',').map(Number);
   if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[1]! > parts[0]!)) {
-    throw new Error(`option --${name}: expected LO,HI with LO < HI, got '${v}'`);
+    throw new UsageError(`option --${name}: expected LO,HI with LO < HI, got '${v}'`);
   }
   return [parts[0]!, parts[1]!];
 }
@@ -60,13 +24,13 @@ function parsePair(v: string, name: string): [number, number] {
 export async function fitCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['json']);
   const file = flag(args, 'spectrum');
-  if (!file) throw new Error('sideband fit: option --spectrum FILE.csv is required');
+  if (!file) throw new UsageError('option --spectrum FILE.csv is required');
   const fname = flag(args, 'function') ?? 'auto';
   const sqrtS = numberFlag(args, 'sqrt-s', 13000);
   const srFlag = flag(args, 'sr');
   const sr: [number, number] = srFlag ? parsePair(srFlag, 'sr') : [0, 0];
   const objective = (flag(args, 'objective') ?? 'poisson') as 'poisson' | 'chi2';
-  if (objective !== 'poisson' && objective !== 'chi2') throw new Error(`option --objective: '${objective}' (poisson|chi2)`);
+  if (objective !== 'poisson' && objective !== 'chi2') throw new UsageError(`option --objective: '${objective}' (poisson|chi2)`);
   if (fname !== 'auto') fitFunction(fname); // validates the name with a clear message
   const csv = parseSpectrumCsv(await readFile(file, 'utf8'), file);
   const spec = { lo: csv.lo, hi: csv.hi, counts: csv.observed };
@@ -76,7 +40,7 @@ export async function fitCommand(argv: string[]): Promise<number> {
     sr, sqrtS, objective,
   });
   const fit = res.fit;
-  if (!fit) throw new Error(`sideband fit: ${res.reason}`);
+  if (!fit) throw new SidebandError(`no acceptable fit: ${res.reason}`);
   const sig = perBinSignificance(csv.observed, fit.prediction);
   const out = {
     function: fit.fn.name,

@@ -3,57 +3,47 @@
  *  [--mjj-min GeV] [--mjj-max GeV] [--batch-size N] [--row-group-size N]`
  * Writes calibrated QCD dijet background plus injected resonances, with a truth label, to Parquet.
  */
-import { parseArgs, flag, numberFlag } from './args.js';
+import { asUsage, flag, numberFlag, parseArgs } from './args.js';
 import { GeneratorSource, parseResonanceSpec, DEFAULT_MJJ_MIN, DEFAULT_MJJ_MAX } from '../sources/generator.js';
 import { ParquetFileWriter } from '../sinks/parquet.js';
+import { UsageError } from '../events/errors.js';
 
 export async function generateCommand(argv: string[]): Promise<number> {
-  let args;
+  const args = parseArgs(argv, ['quiet']);
+  const events = numberFlag(args, 'events');
+  const seed = numberFlag(args, 'seed', 0);
+  const out = flag(args, 'out');
+  if (!out) throw new UsageError('option --out FILE.parquet is required');
+  const signals = (args.flags.get('signal') ?? []).map((v) => asUsage('--signal', () => parseResonanceSpec(v)));
+  const mjjMin = numberFlag(args, 'mjj-min', DEFAULT_MJJ_MIN);
+  const mjjMax = numberFlag(args, 'mjj-max', DEFAULT_MJJ_MAX);
+  const batchSize = numberFlag(args, 'batch-size', 65536);
+  const rowGroupSize = numberFlag(args, 'row-group-size', 65536);
+  const quiet = flag(args, 'quiet') === 'true';
+  const source = new GeneratorSource({ events, seed, signals, batchSize, mjjMin, mjjMax });
+  const t0 = performance.now();
+  const writer = await ParquetFileWriter.create(out, {
+    rowGroupSize,
+    metadata: { 'sideband.generator': JSON.stringify({ events, seed, signals, mjjMin, mjjMax }) },
+  });
+  let done = 0;
+  let lastReport = t0;
   try {
-    args = parseArgs(argv, ['quiet']);
-  } catch (e) {
-    process.stderr.write(`sideband generate: ${(e as Error).message}\n`);
-    return 2;
-  }
-  try {
-    const events = numberFlag(args, 'events');
-    const seed = numberFlag(args, 'seed', 0);
-    const out = flag(args, 'out');
-    if (!out) throw new Error('option --out FILE.parquet is required');
-    const signals = (args.flags.get('signal') ?? []).map(parseResonanceSpec);
-    const mjjMin = numberFlag(args, 'mjj-min', DEFAULT_MJJ_MIN);
-    const mjjMax = numberFlag(args, 'mjj-max', DEFAULT_MJJ_MAX);
-    const batchSize = numberFlag(args, 'batch-size', 65536);
-    const rowGroupSize = numberFlag(args, 'row-group-size', 65536);
-    const quiet = flag(args, 'quiet') === 'true';
-    const source = new GeneratorSource({ events, seed, signals, batchSize, mjjMin, mjjMax });
-    const t0 = performance.now();
-    const writer = await ParquetFileWriter.create(out, {
-      rowGroupSize,
-      metadata: { 'sideband.generator': JSON.stringify({ events, seed, signals, mjjMin, mjjMax }) },
-    });
-    let done = 0;
-    let lastReport = t0;
-    try {
-      for await (const b of source.batches()) {
-        await writer.appendBatch(b);
-        done += b.length;
-        const now = performance.now();
-        if (!quiet && process.stderr.isTTY && now - lastReport > 500) {
-          process.stderr.write(`\rgenerate: ${done}/${events} events`);
-          lastReport = now;
-        }
+    for await (const b of source.batches()) {
+      await writer.appendBatch(b);
+      done += b.length;
+      const now = performance.now();
+      if (!quiet && process.stderr.isTTY && now - lastReport > 500) {
+        process.stderr.write(`\rgenerate: ${done}/${events} events`);
+        lastReport = now;
       }
-    } finally {
-      await writer.close();
     }
-    if (!quiet && process.stderr.isTTY) process.stderr.write('\r');
-    const seconds = (performance.now() - t0) / 1000;
-    const sig = signals.map((s) => `A(${s.mA})->B(${s.mB})C(${s.mC}): ${s.n}`).join(', ');
-    process.stdout.write(`generate: ${done} events (${events - signals.reduce((a, s) => a + s.n, 0)} background${sig ? `, signal ${sig}` : ''}), seed ${seed}, mjj ${mjjMin}-${mjjMax} GeV -> ${out} in ${seconds.toFixed(2)} s\n`);
-    return 0;
-  } catch (e) {
-    process.stderr.write(`sideband generate: ${(e as Error).message}\n`);
-    return 2;
+  } finally {
+    await writer.close();
   }
+  if (!quiet && process.stderr.isTTY) process.stderr.write('\r');
+  const seconds = (performance.now() - t0) / 1000;
+  const sig = signals.map((s) => `A(${s.mA})->B(${s.mB})C(${s.mC}): ${s.n}`).join(', ');
+  process.stdout.write(`generate: ${done} events (${events - signals.reduce((a, s) => a + s.n, 0)} background${sig ? `, signal ${sig}` : ''}), seed ${seed}, mjj ${mjjMin}-${mjjMax} GeV -> ${out} in ${seconds.toFixed(2)} s\n`);
+  return 0;
 }

@@ -2,6 +2,8 @@
  * `sideband` command-line entry: a table of subcommands, each in its own file under src/cli, loaded on demand so
  * that `sideband fit` does not pay for loading the Kafka client.
  */
+import { exitCodeOf, EXIT } from './exit-codes.js';
+
 export type Command = (argv: string[]) => Promise<number | void>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
@@ -23,17 +25,25 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
-    return name ? 0 : 2;
+    return name ? EXIT.ok : EXIT.usage;
   }
   const cmd = COMMANDS[name];
   if (!cmd) {
     process.stderr.write(`sideband: unknown command '${name}'\n${usage()}`);
-    return 2;
+    return EXIT.usage;
   }
   if (rest[0] === '--help' || rest[0] === '-h') {
     process.stdout.write(`sideband ${name}: ${cmd.summary}\n`);
     return 0;
   }
-  const code = await (await cmd.load())(rest);
-  return typeof code === 'number' ? code : 0;
+  try {
+    const code = await (await cmd.load())(rest);
+    return typeof code === 'number' ? code : EXIT.ok;
+  } catch (e) {
+    // The one place where a command's failure is printed: the command's name, then what failed.
+    const code = exitCodeOf(e);
+    process.stderr.write(`sideband ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (code === EXIT.usage) process.stderr.write(`(see 'sideband ${name} --help')\n`);
+    return code;
+  }
 }

@@ -1,138 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { lastValueFrom, tap, toArray } from 'rxjs';
-import type { DeadLetter, RunObserver } from '../events/observer.js';
-import type { WindowResult } from '../events/result.js';
-import { JsonlSink } from '../sinks/jsonl.js';
-import { writeReport } from '../sinks/report.js';
-import { Metrics } from '../metrics/index.js';
+import { UsageError } from '../events/errors.js';
 import { commandMetrics } from '../metrics/server.js';
-import { AlertTracker, type AlertRecord } from '../operators/alert.js';
-import { compileTopology, type CompiledRun } from '../topology/compile.js';
+import { runTopology } from '../run.js';
 import { loadTopology } from '../topology/load.js';
-import type { Topology } from '../topology/schema.js';
 import { flag, metricsEndpoint, parseArgs } from './args.js';
 import { Progress } from './progress.js';
 import { summaryTable } from './summary.js';
-
-export interface RunSummary {
-  runId: string;
-  topology: string;
-  seconds: number;
-  events: { read: number; accepted: number; rejected: number; rejectedByReason: Record<string, number>; selected: number; stored: number };
-  balanced: boolean;
-  cutflow: { cut: string; pass: number }[];
-  bytesPerBufferedEvent: number;
-  results: number;
-  deadLetters: number;
-  alerts: number;
-}
-
-export interface RunOptions {
-  file: string;
-  outDir: string;
-  runId?: string;
-  /** Prometheus instruments of this run (a fresh registry when absent). */
-  metrics?: Metrics;
-  log?: (m: string) => void;
-  progress?: boolean;
-  /** Extra result handlers (the Kafka results topic). */
-  onResult?: (r: WindowResult) => void;
-  /** Extra alert handlers (the Kafka alerts topic). */
-  onAlert?: (a: AlertRecord) => void;
-  /** Make the extra sinks durable (flush the Kafka producer); awaited before the source's offsets are committed. */
-  flush?: () => Promise<void>;
-}
-
-/**
- * Run a topology to completion: results stream to DIR/results.jsonl as windows finish, dead letters to
- * DIR/dead-letters.jsonl; at the end DIR/summary.json and (when the report module is present) DIR/report.html.
- */
-export async function runTopology(topology: Topology, opts: RunOptions): Promise<{ summary: RunSummary; results: WindowResult[]; run: CompiledRun }> {
-  const runId = opts.runId ?? randomUUID();
-  const log = opts.log ?? (() => {});
-  const results = topology.sinks.results ? new JsonlSink(path.join(opts.outDir, 'results.jsonl')) : undefined;
-  const dead = topology.sinks.deadLetters ? new JsonlSink(path.join(opts.outDir, 'dead-letters.jsonl')) : undefined;
-  const alerts = new JsonlSink(path.join(opts.outDir, 'alerts.jsonl'));
-  const metrics = opts.metrics ?? new Metrics({ role: 'run' });
-  const observer: RunObserver = metrics.observer();
-  const tracker = new AlertTracker({ threshold: topology.alert.z, observer, log });
-  const alertRecords: AlertRecord[] = [];
-  let deadCount = 0;
-  const deadLetter = (d: DeadLetter) => {
-    deadCount++;
-    dead?.write(d);
-    observer.deadLetter?.(d);
-    // Dead letters are never silent: the first few are logged in full, the rest are counted in the summary.
-    if (deadCount <= 5) log(`dead letter (${d.reason}): ${d.message}${d.file ? ` [${d.file}${d.row !== undefined ? ` row ${d.row}` : ''}]` : ''}`);
-  };
-  const t0 = performance.now();
-  const run = await compileTopology(topology, { file: opts.file, runId, observer, deadLetter, log });
-  metrics.declareWindows(run.windows.map((w) => w.id), topology.classifier.kind === 'none' ? [null] : [...new Set(run.windows.flatMap((w) => w.workingPoints ?? topology.workingPoints))], [run.plan.model]);
-  const progress = opts.progress ? new Progress(run, t0) : undefined;
-  let all: WindowResult[];
-  let completed = false;
-  try {
-    all = await lastValueFrom(run.results$.pipe(
-      tap((r) => {
-        results?.write(r);
-        observer.windowResult?.(r);
-        opts.onResult?.(r);
-        progress?.result(r);
-        const a = tracker.offer(r);
-        if (a) {
-          alertRecords.push(a);
-          alerts.write(a);
-          opts.onAlert?.(a);
-        }
-      }),
-      toArray(),
-    ));
-    completed = true;
-  } finally {
-    progress?.stop();
-    await results?.close();
-    await dead?.close();
-    await alerts.close();
-    await opts.flush?.();
-    // At-least-once: offsets are committed only after every result and dead letter of their events is on disk and
-    // in the sinks; a run that failed commits nothing and is replayed from the last commit.
-    if (completed) await run.source.commit?.(run.positions());
-    await run.close();
-  }
-  const c = run.counters;
-  const summary: RunSummary = {
-    runId,
-    topology: topology.name,
-    seconds: (performance.now() - t0) / 1000,
-    events: { read: c.read, accepted: c.accepted, rejected: c.rejected, rejectedByReason: Object.fromEntries(c.rejectedByReason), selected: c.selected, stored: c.stored },
-    balanced: c.balanced(),
-    cutflow: run.cutflow.entries(),
-    bytesPerBufferedEvent: c.stored ? run.buffers.store.bytes() / c.stored : 0,
-    results: all.length,
-    deadLetters: deadCount,
-    alerts: alertRecords.length,
-  };
-  if (!summary.balanced) throw new Error(`event counts do not add up: read ${c.read} != accepted ${c.accepted} + rejected ${c.rejected}`);
-  await writeFile(path.join(opts.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  if (topology.sinks.report) {
-    const report = await writeReport(opts.outDir, all, {
-      topology: topology.name, runId, cutflow: summary.cutflow, alertThreshold: topology.alert.z, alerts: alertRecords,
-      counts: summary.events, timings: { total: summary.seconds },
-      details: { source: run.source.description, windows: topology.windows.scheme, classifier: run.plan.model, seed: topology.seed },
-    });
-    log(`report: ${report.html}`);
-  }
-  return { summary, results: all, run };
-}
 
 export async function runCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['quiet']);
   const file = args.positional[0];
   if (!file) {
-    process.stderr.write('usage: sideband run <topology.yaml> [--out DIR] [--set key.path=value]... [--metrics-port P] [--quiet]\n');
-    return 2;
+    throw new UsageError('usage: sideband run <topology.yaml> [--out DIR] [--set key.path=value]... [--metrics-port P] [--quiet]');
   }
   const topology = await loadTopology(file, args.flags.get('set') ?? []);
   const outDir = flag(args, 'out') ?? path.join('out', topology.name);
@@ -144,7 +23,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const kafka = topology.sinks.kafka ? await (await import('../sinks/kafka.js')).openTopologyKafkaSinks(topology, file) : undefined;
   try {
     const { summary, results } = await runTopology(topology, {
-      file, outDir, log, metrics, progress: !quiet,
+      file, outDir, log, metrics, progress: quiet ? undefined : (run, t0) => new Progress(run, t0),
       onResult: kafka && ((r) => kafka.result(r)), onAlert: kafka && ((a) => kafka.alert(a)), flush: kafka && (() => kafka.close()),
     });
     if (!quiet) process.stdout.write(summaryTable(summary, results));

@@ -13,14 +13,15 @@ import { bumpHunt } from '../stats/bumphunter.js';
 import { clsAsymptotic, clsUpperLimits } from '../stats/cls.js';
 import { zDiscovery, type ConstraintKind } from '../stats/discovery.js';
 import { flag, numberFlag, parseArgs } from './args.js';
-import { parseSpectrumCsv } from './fit.js';
+import { parseSpectrumCsv } from '../formats/spectrum-csv.js';
+import { SidebandError, UsageError } from '../events/errors.js';
 
 function listFlag(args: ReturnType<typeof parseArgs>, name: string): number[] {
   const v = flag(args, name);
-  if (v === undefined) throw new Error(`option --${name} is required (comma-separated numbers)`);
+  if (v === undefined) throw new UsageError(`option --${name} is required (comma-separated numbers)`);
   return v.split(',').map((x, i) => {
     const n = Number(x);
-    if (x.trim() === '' || !Number.isFinite(n)) throw new Error(`option --${name}: entry ${i}: '${x}' is not a number`);
+    if (x.trim() === '' || !Number.isFinite(n)) throw new UsageError(`option --${name}: entry ${i}: '${x}' is not a number`);
     return n;
   });
 }
@@ -36,7 +37,7 @@ export async function statsCommand(argv: string[]): Promise<number> {
   const json = args.flags.has('json');
   if (sub === 'zdisc') {
     const constraint = (flag(args, 'constraint') ?? 'poisson') as ConstraintKind;
-    if (constraint !== 'poisson' && constraint !== 'gaussian') throw new Error(`option --constraint: '${constraint}' (poisson|gaussian)`);
+    if (constraint !== 'poisson' && constraint !== 'gaussian') throw new UsageError(`option --constraint: '${constraint}' (poisson|gaussian)`);
     const n = numberFlag(args, 'n'), b = numberFlag(args, 'b'), s = numberFlag(args, 'sigma-b', 0);
     const r = zDiscovery(n, b, s, constraint);
     print({ z: r.z, p: r.p, constraint }, json);
@@ -58,10 +59,10 @@ export async function statsCommand(argv: string[]): Promise<number> {
   }
   if (sub === 'bumphunt') {
     const file = flag(args, 'spectrum');
-    if (!file) throw new Error('sideband stats bumphunt: option --spectrum FILE.csv is required');
+    if (!file) throw new UsageError('bumphunt: option --spectrum FILE.csv is required');
     const csv = parseSpectrumCsv(await readFile(file, 'utf8'), file);
     const fit = fitBinned(fitFunction(flag(args, 'function') ?? 'dijet4'), { lo: csv.lo, hi: csv.hi, counts: csv.observed }, { sqrtS: numberFlag(args, 'sqrt-s', 13000) });
-    if (!fit.converged) throw new Error(`sideband stats bumphunt: background fit failed: ${fit.status}`);
+    if (!fit.converged) throw new SidebandError(`bumphunt: background fit failed: ${fit.status}`);
     const r = bumpHunt(csv.observed, fit.prediction, {
       pseudoExperiments: numberFlag(args, 'pseudo-experiments', 1000), seed: numberFlag(args, 'seed', 1),
       minWidth: numberFlag(args, 'min-width', 1), maxWidth: numberFlag(args, 'max-width', Math.floor(csv.lo.length / 2)),
@@ -74,5 +75,5 @@ export async function statsCommand(argv: string[]): Promise<number> {
     }, json);
     return 0;
   }
-  throw new Error(`sideband stats: unknown subcommand '${sub ?? ''}' (zdisc, cls, bumphunt)`);
+  throw new UsageError(`unknown subcommand '${sub ?? ''}' (zdisc, cls, bumphunt)`);
 }

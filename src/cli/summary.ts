@@ -1,5 +1,5 @@
 import type { WindowResult } from '../events/result.js';
-import type { RunSummary } from './run.js';
+import type { RunSummary } from '../run.js';
 
 /** The end-of-run table: totals, cut flow, and per window and working point the final fit and significance. */
 export function summaryTable(s: RunSummary, results: WindowResult[]): string {

@@ -1,5 +1,6 @@
 import type { EventBatch } from './batch.js';
 import type { CutFlowEntry } from './result.js';
+import { SidebandError } from './errors.js';
 
 /**
  * A declarative cut: every listed feature (or |feature| with `abs`) must lie in [min, max). Several features in
@@ -67,7 +68,7 @@ export function applyCuts(batch: EventBatch, cuts: Cut[]): number[] {
     const lo = cut.min ?? -Infinity, hi = cut.max ?? Infinity;
     for (const f of cut.features) {
       const c = batch.columns[f];
-      if (!c) throw new Error(`cut '${cut.name}': no column '${f}' (have: ${Object.keys(batch.columns).join(', ')})`);
+      if (!c) throw new SidebandError(`cut '${cut.name}': no column '${f}' (have: ${Object.keys(batch.columns).join(', ')})`);
       let k = 0;
       if (cut.abs) {
         for (let j = 0; j < n; j++) { const i = sel[j]!; const v = Math.abs(c[i]!); if (v >= lo && v < hi) sel[k++] = i; }

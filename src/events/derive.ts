@@ -1,4 +1,5 @@
 import type { Column, EventBatch } from './batch.js';
+import { SidebandError } from './errors.js';
 
 /**
  * Derived features, computed column-wise from the two leading jets. Names follow the LHCO / ATLAS conventions:
@@ -21,7 +22,7 @@ const JET = ['pt', 'eta', 'phi', 'm'] as const;
 
 function col(b: EventBatch, name: string): Column {
   const c = b.columns[name];
-  if (!c) throw new Error(`derive: needs column '${name}' (have: ${Object.keys(b.columns).join(', ')})`);
+  if (!c) throw new SidebandError(`derive: needs column '${name}' (have: ${Object.keys(b.columns).join(', ')})`);
   return c;
 }
 
@@ -86,7 +87,7 @@ export function dijetMass(b: EventBatch, mode: Exclude<MjjMode, 'column'>, idx: 
 export function rapidityGap(b: EventBatch, idx: Uint32Array = all(b.length)): Float32Array {
   const [pt1, eta1, , m1] = JET.map((f) => b.columns[`jet1_${f}`]);
   const [pt2, eta2, , m2] = JET.map((f) => b.columns[`jet2_${f}`]);
-  if (!pt1 || !eta1 || !pt2 || !eta2) throw new Error('derive: delta_y needs jet1_pt, jet1_eta, jet2_pt, jet2_eta');
+  if (!pt1 || !eta1 || !pt2 || !eta2) throw new SidebandError('derive: delta_y needs jet1_pt, jet1_eta, jet2_pt, jet2_eta');
   const out = new Float32Array(b.length);
   for (let j = 0; j < idx.length; j++) {
     const i = idx[j]!;
@@ -133,7 +134,7 @@ export function deriveFeatures(b: EventBatch, wanted: readonly string[], mjjMode
   for (const f of plan(wanted)) {
     if (b.columns[f] && !(f === 'mjj' && mjjMode !== 'column')) continue;
     if (f === 'mjj') {
-      if (mjjMode === 'column') throw new Error("derive: mjj is read from a column ('column' mode) but the batch has none");
+      if (mjjMode === 'column') throw new SidebandError("derive: mjj is read from a column ('column' mode) but the batch has none");
       b.columns.mjj = dijetMass(b, mjjMode, idx);
     } else if (f === 'delta_y') {
       b.columns.delta_y = rapidityGap(b, idx);

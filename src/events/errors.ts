@@ -19,6 +19,8 @@ export interface InputLocation {
   offset?: string;
   field?: string;
   row?: number;
+  /** Line of a text file (1-based), for CSV and YAML inputs. */
+  line?: number;
 }
 
 /** Bad input data. Never fatal for a run: the event goes to the dead-letter route and is counted. */
@@ -48,10 +50,17 @@ export class TopologyError extends SidebandError {
 /** A source that cannot deliver (unreadable file, broker down). `retriable` says whether trying again may help. */
 export class SourceError extends SidebandError {}
 
+/** A sink that cannot take results (a file that cannot be written, a topic that refuses records). */
+export class SinkError extends SidebandError {}
+
+/** A command line that cannot be run as given (a missing or malformed option). The CLI exits 2 on it. */
+export class UsageError extends SidebandError {}
+
 export function describeLocation(l: InputLocation): string {
   const parts: string[] = [];
   if (l.file) parts.push(l.file);
   if (l.topic) parts.push(`${l.topic}[${l.partition ?? '?'}]@${l.offset ?? '?'}`);
+  if (l.line !== undefined) parts.push(`line ${l.line}`);
   if (l.field) parts.push(`field ${l.field}`);
   if (l.row !== undefined) parts.push(`row ${l.row}`);
   return parts.length ? `${parts.join(', ')}: ` : '';

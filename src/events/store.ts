@@ -1,4 +1,5 @@
 import type { Column } from './batch.js';
+import { SidebandError } from './errors.js';
 
 /**
  * EventStore: one shared columnar store of the selected events that fall in any window. Windows are views
@@ -38,7 +39,7 @@ export class EventStore {
     this.features = layout.features;
     this.chunkSize = layout.chunkSize ?? 8192;
     this.mjjIndex = layout.features.indexOf('mjj');
-    if (this.mjjIndex < 0) throw new Error("event store: the stored features must include 'mjj'");
+    if (this.mjjIndex < 0) throw new SidebandError("event store: the stored features must include 'mjj'");
   }
 
   get size(): number {

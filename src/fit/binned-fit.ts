@@ -123,10 +123,10 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
   const m = fn.nParams;
   const sqrtS = options.sqrtS ?? 13000;
   const objective = options.objective ?? 'poisson';
-  if (spec.lo.length !== nb || spec.hi.length !== nb) throw new Error(`fit: edges and counts differ in length (${spec.lo.length}, ${spec.hi.length}, ${nb})`);
+  if (spec.lo.length !== nb || spec.hi.length !== nb) throw new RangeError(`fit: edges and counts differ in length (${spec.lo.length}, ${spec.hi.length}, ${nb})`);
   for (let i = 0; i < nb; i++) {
     if (!(spec.hi[i]! > spec.lo[i]!) || !(spec.lo[i]! > 0) || !(spec.hi[i]! < sqrtS)) {
-      throw new Error(`fit: bin ${i} [${spec.lo[i]}, ${spec.hi[i]}] GeV is not inside (0, √s = ${sqrtS})`);
+      throw new RangeError(`fit: bin ${i} [${spec.lo[i]}, ${spec.hi[i]}] GeV is not inside (0, √s = ${sqrtS})`);
     }
   }
   const use = options.use;

@@ -22,13 +22,13 @@ export interface Decorrelated {
 export function decorrelate(fit: BinnedFit): Decorrelated {
   const name = fit.fn.name;
   if (name !== 'dijet3d' && name !== 'dijet4d' && name !== 'ua2d') {
-    throw new Error(`decorrelate: ${name} is not a decorrelated function (dijet3d, dijet4d, ua2d)`);
+    throw new RangeError(`decorrelate: ${name} is not a decorrelated function (dijet3d, dijet4d, ua2d)`);
   }
   const m = fit.fn.nParams;
   const shape = fit.fn.shapeMap;
   // The fit must have been made with ξ = 0: its shape map is then diagonal.
   for (let r = 0; r < m - 1; r++) for (let c = 0; c < m - 1; c++) {
-    if (r !== c && shape[r * (m - 1) + c] !== 0) throw new Error(`decorrelate: ${name} fit was not made with ξ = 0`);
+    if (r !== c && shape[r * (m - 1) + c] !== 0) throw new RangeError(`decorrelate: ${name} fit was not made with ξ = 0`);
   }
   const C = fit.covariance;
   const c = (i: number, j: number) => C[(i - 1) * m + (j - 1)]!; // 1-based p indices as in the paper

@@ -61,7 +61,7 @@ function invert(m: Float64Array, n: number): Float64Array {
   for (let c = 0; c < n; c++) {
     let piv = c;
     for (let r = c + 1; r < n; r++) if (Math.abs(a[r * n + c]!) > Math.abs(a[piv * n + c]!)) piv = r;
-    if (a[piv * n + c] === 0) throw new Error(`fit function: singular parameter map`);
+    if (a[piv * n + c] === 0) throw new RangeError(`fit function: singular parameter map`);
     for (let k = 0; k < n; k++) {
       [a[c * n + k], a[piv * n + k]] = [a[piv * n + k]!, a[c * n + k]!];
       [inv[c * n + k], inv[piv * n + k]] = [inv[piv * n + k]!, inv[c * n + k]!];
@@ -81,7 +81,7 @@ function invert(m: Float64Array, n: number): Float64Array {
 function make(name: string, formula: string, features: FeatureId[], map: number[]): FitFunction {
   const m = features.length;
   const shapeMap = Float64Array.from(map);
-  if (shapeMap.length !== (m - 1) * (m - 1)) throw new Error(`fit function ${name}: map size`);
+  if (shapeMap.length !== (m - 1) * (m - 1)) throw new RangeError(`fit function ${name}: map size`);
   return {
     name, formula, features, nParams: m,
     paramNames: Array.from({ length: m }, (_, i) => `p${i + 1}`),
@@ -113,7 +113,7 @@ export function fitFunction(name: string, xi: DecorrelationConstants = {}): FitF
       return make(name, 'p1 x^(p2 - xi1 p3) exp(-p3 x + (p4 - xi2 p3 - xi3 p2) x^2)',
         ['one', 'lnx', 'x', 'x2'], [1, -x1, 0, 0, -1, 0, -x3, -x2, 1]);
     default:
-      throw new Error(`fit function: unknown '${name}' (known: ${FIT_FUNCTION_NAMES.join(', ')})`);
+      throw new RangeError(`fit function: unknown '${name}' (known: ${FIT_FUNCTION_NAMES.join(', ')})`);
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import FastestValidator from 'fastest-validator';
 import type { EventBatch } from '../events/batch.js';
-import type { InputLocation } from '../events/errors.js';
+import { SidebandError, type InputLocation } from '../events/errors.js';
 import { MessageError, type ColumnAccumulator } from './columns.js';
 
 // fastest-validator is CommonJS whose typings declare an ES default export; at runtime the module itself is the class.
@@ -24,7 +24,7 @@ export function compileRowCheck(columns: readonly string[]): RowCheck {
 export class JsonRowDecoder {
   private readonly check: RowCheck;
   constructor(readonly columns: readonly string[]) {
-    if (!columns.length) throw new Error('json format: the expected source columns must be configured');
+    if (!columns.length) throw new SidebandError('json format: the expected source columns must be configured');
     this.check = compileRowCheck(columns);
   }
 

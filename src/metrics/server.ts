@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Metrics } from './index.js';
+import { SidebandError } from '../events/errors.js';
 
 export interface MetricsServerOptions {
   /** Interface to bind; default 127.0.0.1 (use 0.0.0.0 in a container). */
@@ -53,7 +54,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   // Scrapes are short; do not let an idle keep-alive socket hold the process open at shutdown.
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => reject(new Error(`metrics server: cannot listen on ${host}:${options.port ?? 9464}: ${err.message}`, { cause: err }));
+    const onError = (err: Error) => reject(new SidebandError(`metrics server: cannot listen on ${host}:${options.port ?? 9464}: ${err.message}`, { cause: err }));
     server.once('error', onError);
     server.listen(options.port ?? 9464, host, () => { server.off('error', onError); resolve(); });
   });

@@ -3,6 +3,7 @@ import type { WindowSnapshot } from '../events/snapshot.js';
 import { EventStore } from '../events/store.js';
 import type { CutFlowEntry } from '../events/result.js';
 import { windowSpan, type SchemeWindow } from './scheme.js';
+import { SidebandError } from '../events/errors.js';
 
 /**
  * The window buffers of a run: every window's SR and SB contents as views over one shared EventStore, with
@@ -35,7 +36,7 @@ export class WindowBuffers {
    * spectrum than a window's SB+SR, as seed 001 fits 1.8–8.2 TeV for every region.
    */
   constructor(readonly windows: SchemeWindow[], features: string[], opts: { weight: boolean; label: boolean; chunkSize?: number; keep?: [number, number] }) {
-    if (windows.length === 0) throw new Error('window buffers: no windows');
+    if (windows.length === 0) throw new SidebandError('window buffers: no windows');
     const all = new Set<number>();
     if (opts.keep) all.add(opts.keep[0]).add(opts.keep[1]);
     for (const w of windows) {
@@ -66,7 +67,7 @@ export class WindowBuffers {
    */
   route(columns: Record<string, Column>, selection: Uint32Array, weight?: Float32Array, label?: Uint8Array): number {
     const mjj = columns.mjj;
-    if (!mjj) throw new Error('window buffers: batch has no mjj column');
+    if (!mjj) throw new SidebandError('window buffers: batch has no mjj column');
     const edges = this.edges, counts = this.counts, covered = this.covered;
     const last = edges.length - 1;
     const keep = new Uint32Array(selection.length);
@@ -84,7 +85,7 @@ export class WindowBuffers {
     if (k > 0) {
       const cols = this.store.features.map((f) => {
         const c = columns[f];
-        if (!c) throw new Error(`window buffers: batch has no column '${f}' to store`);
+        if (!c) throw new SidebandError(`window buffers: batch has no column '${f}' to store`);
         return c;
       });
       this.store.append(cols, keep, k, weight, label);
@@ -125,7 +126,7 @@ export class WindowBuffers {
     const g = this.store.gather(lo, hi);
     const idx = trainingFeatures.map((f) => {
       const i = this.store.features.indexOf(f);
-      if (i < 0) throw new Error(`window buffers: feature '${f}' is not stored`);
+      if (i < 0) throw new SidebandError(`window buffers: feature '${f}' is not stored`);
       return i;
     });
     return {

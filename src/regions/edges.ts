@@ -1,4 +1,5 @@
 import { neighbourWindows, type SchemeWindow } from './scheme.js';
+import { SidebandError } from '../events/errors.js';
 
 /**
  * ATLAS 2020 CWoLa hunting (seed 001): bins of width ~20 % of mjj; SR k is trained against its two neighbours.
@@ -15,6 +16,6 @@ export interface EdgeScheme {
 
 export function edgeWindows(s: EdgeScheme = {}): SchemeWindow[] {
   const edges = s.edges ?? ATLAS2020_EDGES;
-  for (let i = 1; i < edges.length; i++) if (!(edges[i]! > edges[i - 1]!)) throw new Error(`edges must increase (edges[${i}] = ${edges[i]})`);
+  for (let i = 1; i < edges.length; i++) if (!(edges[i]! > edges[i - 1]!)) throw new SidebandError(`edges must increase (edges[${i}] = ${edges[i]})`);
   return neighbourWindows(edges, s.first ?? 1, s.last ?? edges.length - 3);
 }

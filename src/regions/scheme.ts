@@ -1,4 +1,5 @@
 import type { Interval, WindowDef } from '../events/result.js';
+import { SidebandError } from '../events/errors.js';
 
 /** A window scheme turns its topology block into the list of mass hypotheses (windows) of a search. */
 export interface SchemeWindow extends WindowDef {
@@ -21,7 +22,7 @@ export function windowSpan(w: WindowDef): Interval {
 export function neighbourWindows(edges: number[], first: number, last: number, workingPoints?: (k: number) => number[] | undefined): SchemeWindow[] {
   const out: SchemeWindow[] = [];
   for (let k = first; k <= last; k++) {
-    if (k < 1 || k + 2 >= edges.length) throw new Error(`window ${k} needs neighbouring bins on both sides (edges has ${edges.length - 1} bins)`);
+    if (k < 1 || k + 2 >= edges.length) throw new SidebandError(`window ${k} needs neighbouring bins on both sides (edges has ${edges.length - 1} bins)`);
     const sr: Interval = [edges[k]!, edges[k + 1]!];
     const wp = workingPoints?.(k);
     out.push({ id: windowId(sr), sr, sb: [[edges[k - 1]!, edges[k]!], [edges[k + 1]!, edges[k + 2]!]], ...(wp ? { workingPoints: wp } : {}) });

@@ -1,5 +1,6 @@
 import type { Interval } from '../events/result.js';
 import { windowId, type SchemeWindow } from './scheme.js';
+import { SidebandError } from '../events/errors.js';
 
 /**
  * ATLAS 2024 sliding windows (seed 000 §V.A): SRs of fixed width whose centres step across the spectrum, each
@@ -17,7 +18,7 @@ export interface SlidingScheme {
 export function slidingWindows(s: SlidingScheme = {}): SchemeWindow[] {
   const srWidth = s.srWidth ?? 600, sbWidth = s.sbWidth ?? 600, step = s.step ?? 300;
   const first = s.firstCentre ?? 2900, last = s.lastCentre ?? 4700;
-  if (!(srWidth > 0 && sbWidth >= 0 && step > 0 && last >= first)) throw new Error('sliding windows: widths and step must be positive and lastCentre >= firstCentre');
+  if (!(srWidth > 0 && sbWidth >= 0 && step > 0 && last >= first)) throw new SidebandError('sliding windows: widths and step must be positive and lastCentre >= firstCentre');
   const out: SchemeWindow[] = [];
   // Integer step count avoids accumulating floating-point error in the centres.
   for (let k = 0; first + k * step <= last + 1e-9; k++) {

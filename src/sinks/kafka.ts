@@ -6,6 +6,7 @@
  */
 import type { WindowResult } from '../events/result.js';
 import { connectKafka, type KafkaClient, type KafkaConnection, type KafkaProducer, type OutgoingMessage } from '../kafka/client.js';
+import { SinkError } from '../events/errors.js';
 
 export interface KafkaRecordSinkOptions {
   topic: string;
@@ -46,7 +47,7 @@ export class KafkaRecordSink {
       try {
         await this.producer.send(this.options.topic, chunk);
       } catch (e) {
-        this.failure = new Error(`kafka sink: cannot write ${chunk.length} record(s) to ${this.options.topic}: ${(e as Error).message}`, { cause: e });
+        this.failure = new SinkError(`kafka sink: cannot write ${chunk.length} record(s) to ${this.options.topic}: ${(e as Error).message}`, { cause: e });
         this.pending = [];
         return;
       }

@@ -11,6 +11,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import type { EventBatch } from '../events/batch.js';
+import { SinkError } from '../events/errors.js';
 
 export interface ParquetWriteOptions {
   /** Rows per row group (default 65536). */
@@ -126,7 +127,7 @@ function physicalType(name: string, col: ArrayLike<number>): PhysicalType {
   if (col instanceof Float32Array) return 'FLOAT';
   if (col instanceof Float64Array) return 'DOUBLE';
   if (col instanceof Int32Array || col instanceof Uint8Array) return 'INT32';
-  throw new Error(`parquet writer: column '${name}' has unsupported array type ${Object.prototype.toString.call(col)}`);
+  throw new SinkError(`parquet writer: column '${name}' has unsupported array type ${Object.prototype.toString.call(col)}`);
 }
 
 /**
@@ -144,7 +145,7 @@ export class ParquetFileWriter {
 
   private constructor(readonly file: string, private readonly options: ParquetWriteOptions) {
     this.rowGroupSize = options.rowGroupSize ?? 65536;
-    if (!(Number.isInteger(this.rowGroupSize) && this.rowGroupSize > 0)) throw new Error(`parquet writer: ${file}: rowGroupSize must be a positive integer`);
+    if (!(Number.isInteger(this.rowGroupSize) && this.rowGroupSize > 0)) throw new SinkError(`parquet writer: ${file}: rowGroupSize must be a positive integer`);
   }
 
   static async create(file: string, options: ParquetWriteOptions = {}): Promise<ParquetFileWriter> {
@@ -152,7 +153,7 @@ export class ParquetFileWriter {
     try {
       w.fh = await open(file, 'w');
     } catch (e) {
-      throw new Error(`parquet writer: ${file}: cannot open for writing: ${(e as Error).message}`, { cause: e });
+      throw new SinkError(`parquet writer: ${file}: cannot open for writing: ${(e as Error).message}`, { cause: e });
     }
     await w.write(new TextEncoder().encode('PAR1'));
     return w;
@@ -190,7 +191,7 @@ export class ParquetFileWriter {
     if (names.length === 0) return;
     const n = cols[names[0]!]!.length;
     for (const name of names) {
-      if (cols[name]!.length !== n) throw new Error(`parquet writer: ${this.file}: column '${name}' has ${cols[name]!.length} rows, '${names[0]}' has ${n}`);
+      if (cols[name]!.length !== n) throw new SinkError(`parquet writer: ${this.file}: column '${name}' has ${cols[name]!.length} rows, '${names[0]}' has ${n}`);
     }
     if (!this.schema) {
       this.schema = names.map((name) => ({ name, type: physicalType(name, cols[name]!) }));
@@ -198,11 +199,11 @@ export class ParquetFileWriter {
     } else {
       const expected = this.schema.map((s) => s.name).join(',');
       if ([...names].sort().join(',') !== [...this.schema.map((s) => s.name)].sort().join(',')) {
-        throw new Error(`parquet writer: ${this.file}: columns [${names.join(', ')}] differ from the first batch's [${expected}]`);
+        throw new SinkError(`parquet writer: ${this.file}: columns [${names.join(', ')}] differ from the first batch's [${expected}]`);
       }
       for (const s of this.schema) {
         const t = physicalType(s.name, cols[s.name]!);
-        if (t !== s.type) throw new Error(`parquet writer: ${this.file}: column '${s.name}' changed type from ${s.type} to ${t}`);
+        if (t !== s.type) throw new SinkError(`parquet writer: ${this.file}: column '${s.name}' changed type from ${s.type} to ${t}`);
       }
     }
     let start = 0;

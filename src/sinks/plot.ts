@@ -6,6 +6,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { Resvg } from '@resvg/resvg-js';
+import { SinkError } from '../events/errors.js';
 
 export type VegaLiteSpec = TopLevelSpec;
 
@@ -29,7 +30,7 @@ export async function renderPlot(spec: VegaLiteSpec, options: RenderOptions = {}
   try {
     vgSpec = compile(withFont).spec as vega.Spec;
   } catch (e) {
-    throw new Error(`plot: Vega-Lite spec does not compile: ${(e as Error).message}`, { cause: e });
+    throw new SinkError(`plot: Vega-Lite spec does not compile: ${(e as Error).message}`, { cause: e });
   }
   const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
   let svg: string;

@@ -3,6 +3,7 @@
  * runs entirely in small integers (Math.imul), seeded through splitmix32 so that nearby seeds and stream ids
  * give unrelated sequences. Normal deviates come from a precomputed inverse-CDF table (no log/sin per draw).
  */
+import { SidebandError } from '../events/errors.js';
 
 /** splitmix32 step: turns (seed, stream) into well-mixed 32-bit words for the xoshiro state. */
 function splitmix32(state: { x: number }): number {
@@ -23,7 +24,7 @@ export class Xoshiro128 {
 
   /** `stream` separates independent sequences drawn from one seed (background, signal, placement, ...). */
   constructor(seed: number, stream = 0) {
-    if (!Number.isFinite(seed)) throw new Error(`generator: seed must be a finite number, got ${seed}`);
+    if (!Number.isFinite(seed)) throw new SidebandError(`generator: seed must be a finite number, got ${seed}`);
     // Mix the full 53-bit integer part of the seed and the stream id.
     const hi = Math.floor(seed / 4294967296) | 0;
     const st = { x: (seed | 0) ^ Math.imul(stream + 1, 0x632be5ab) ^ Math.imul(hi, 0x7feb352d) };

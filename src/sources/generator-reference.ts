@@ -9,6 +9,7 @@ import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import type { EventBatch } from '../events/batch.js';
 import type { SpectrumBin } from './generator-spectrum.js';
+import { SidebandError } from '../events/errors.js';
 
 /** The four LHCO R&D substructure features plus mjj, all masses in GeV. */
 export interface DijetFeatures {
@@ -28,7 +29,7 @@ export async function loadLhcoFeatures(dir: string, files: string[], label: 0 | 
     try {
       buf = await readFile(file);
     } catch (e) {
-      throw new Error(`${file}: cannot read LHCO reference file: ${(e as Error).message}`, { cause: e });
+      throw new SidebandError(`${file}: cannot read LHCO reference file: ${(e as Error).message}`, { cause: e });
     }
     const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
     const rows = (await parquetReadObjects({ file: ab, compressors })) as Record<string, number>[];
@@ -55,7 +56,7 @@ export async function loadAtlasSpectrum(csv: string): Promise<AtlasBin[]> {
     const t = line.trim();
     if (!t || t.startsWith('#') || t.startsWith('mjj_low')) continue;
     const v = t.split(',').map(Number);
-    if (v.length < 5 || v.some((x) => !Number.isFinite(x))) throw new Error(`${csv}: line ${n + 1}: expected 5 numbers, got '${t}'`);
+    if (v.length < 5 || v.some((x) => !Number.isFinite(x))) throw new SidebandError(`${csv}: line ${n + 1}: expected 5 numbers, got '${t}'`);
     out.push({ low: v[0]!, high: v[1]!, observed: v[2]!, fit: v[3]!, fitError: v[4]! });
   }
   return out;

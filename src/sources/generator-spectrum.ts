@@ -5,6 +5,7 @@
  * of the 139 fb^-1 spectrum is exact and needs no minimizer (the bin-averaging correction is iterated).
  */
 import { Xoshiro128 } from './generator-random.js';
+import { SidebandError } from '../events/errors.js';
 
 /** Coefficients (c0, c1, c2, c3) of ln f as above; f is a density per GeV up to a normalisation. */
 export type DijetCoefficients = readonly number[];
@@ -108,7 +109,7 @@ export class DijetMassSampler {
   private readonly width: number;
 
   constructor(coef: DijetCoefficients, readonly min: number, readonly max: number, sqrtS: number) {
-    if (!(min > 0 && max > min && max < sqrtS)) throw new Error(`generator: mjj range [${min}, ${max}] GeV is invalid for sqrt(s) = ${sqrtS} GeV`);
+    if (!(min > 0 && max > min && max < sqrtS)) throw new SidebandError(`generator: mjj range [${min}, ${max}] GeV is invalid for sqrt(s) = ${sqrtS} GeV`);
     const cells = Math.max(1, Math.ceil(max - min));
     this.cells = cells;
     this.width = (max - min) / cells;

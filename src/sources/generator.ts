@@ -26,6 +26,7 @@ import type { Source } from './source.js';
 import { Xoshiro128, normalQuantile, quantileLookup } from './generator-random.js';
 import { DijetMassSampler } from './generator-spectrum.js';
 import { CALIBRATION, type GeneratorCalibration } from './generator-calibration.js';
+import { SidebandError } from '../events/errors.js';
 
 /** One injected resonance A -> B C (masses and widths in GeV). Widths default to the calibrated resolutions. */
 export interface ResonanceSpec {
@@ -68,18 +69,18 @@ export function parseResonanceSpec(text: string): ResonanceSpec {
   const values: Partial<Record<(typeof RESONANCE_KEYS)[number], number>> = {};
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
     const eq = part.indexOf('=');
-    if (eq <= 0) throw new Error(`signal spec '${text}': '${part}' is not key=value`);
+    if (eq <= 0) throw new SidebandError(`signal spec '${text}': '${part}' is not key=value`);
     const key = part.slice(0, eq).trim();
     const raw = part.slice(eq + 1).trim();
     if (!(RESONANCE_KEYS as readonly string[]).includes(key)) {
-      throw new Error(`signal spec '${text}': unknown key '${key}' (known: ${RESONANCE_KEYS.join(', ')})`);
+      throw new SidebandError(`signal spec '${text}': unknown key '${key}' (known: ${RESONANCE_KEYS.join(', ')})`);
     }
     const v = Number(raw);
-    if (raw === '' || !Number.isFinite(v)) throw new Error(`signal spec '${text}': key '${key}' has non-numeric value '${raw}'`);
+    if (raw === '' || !Number.isFinite(v)) throw new SidebandError(`signal spec '${text}': key '${key}' has non-numeric value '${raw}'`);
     values[key as (typeof RESONANCE_KEYS)[number]] = v;
   }
   for (const k of ['mA', 'mB', 'mC', 'n'] as const) {
-    if (values[k] === undefined) throw new Error(`signal spec '${text}': key '${k}' is required`);
+    if (values[k] === undefined) throw new SidebandError(`signal spec '${text}': key '${k}' is required`);
   }
   const spec: ResonanceSpec = { mA: values.mA!, mB: values.mB!, mC: values.mC!, n: values.n! };
   if (values.wA !== undefined) spec.wA = values.wA;
@@ -90,7 +91,7 @@ export function parseResonanceSpec(text: string): ResonanceSpec {
 }
 
 function validateResonance(s: ResonanceSpec, what: string): void {
-  const bad = (key: string, why: string) => new Error(`signal spec '${what}': key '${key}' ${why}`);
+  const bad = (key: string, why: string) => new SidebandError(`signal spec '${what}': key '${key}' ${why}`);
   if (!(s.mB > 0)) throw bad('mB', `must be > 0 GeV (got ${s.mB})`);
   if (!(s.mC > 0)) throw bad('mC', `must be > 0 GeV (got ${s.mC})`);
   if (!(s.mA > s.mB + s.mC)) throw bad('mA', `must exceed mB + mC = ${s.mB + s.mC} GeV (got ${s.mA})`);
@@ -151,8 +152,8 @@ export class EventGenerator {
   private readonly tau1PerRhoTable: Float64Array;
 
   constructor(opts: GeneratorOptions) {
-    if (!(Number.isInteger(opts.events) && opts.events >= 0)) throw new Error(`generator: events must be a non-negative integer (got ${opts.events})`);
-    if (!Number.isInteger(opts.seed)) throw new Error(`generator: seed must be an integer (got ${opts.seed})`);
+    if (!(Number.isInteger(opts.events) && opts.events >= 0)) throw new SidebandError(`generator: events must be a non-negative integer (got ${opts.events})`);
+    if (!Number.isInteger(opts.seed)) throw new SidebandError(`generator: seed must be an integer (got ${opts.seed})`);
     this.total = opts.events;
     this.seed = opts.seed;
     this.cal = opts.calibration ?? CALIBRATION;
@@ -163,7 +164,7 @@ export class EventGenerator {
     this.signals = (opts.signals ?? []).map((s) => ({ ...s }));
     this.signals.forEach((s, i) => validateResonance(s, `signal #${i + 1}`));
     const nSignal = this.signals.reduce((a, s) => a + s.n, 0);
-    if (nSignal > this.total) throw new Error(`generator: ${nSignal} signal events requested but only ${this.total} events in total`);
+    if (nSignal > this.total) throw new SidebandError(`generator: ${nSignal} signal events requested but only ${this.total} events in total`);
     const sm = this.cal.signalMass, sj = this.cal.signalJetMass;
     this.resonances = this.signals.map((s) => ({
       mA: s.mA, mB: s.mB, mC: s.mC,
@@ -467,7 +468,7 @@ export class GeneratorSource implements Source {
     const sig = probe.signals.map((s) => `A(${s.mA})->B(${s.mB})C(${s.mC}) x${s.n}`).join(', ');
     this.description = `generator: ${opts.events} events, seed ${opts.seed}, mjj ${probe.mjjMin}-${probe.mjjMax} GeV${sig ? `, signal ${sig}` : ''}`;
     const bs = opts.batchSize ?? 65536;
-    if (!(Number.isInteger(bs) && bs > 0)) throw new Error(`generator: batchSize must be a positive integer (got ${bs})`);
+    if (!(Number.isInteger(bs) && bs > 0)) throw new SidebandError(`generator: batchSize must be a positive integer (got ${bs})`);
   }
 
   async *batches(signal?: AbortSignal): AsyncIterable<EventBatch> {

@@ -337,11 +337,11 @@ function toNumbers(data: unknown): Float32Array | Float64Array | Int32Array | nu
   if (data instanceof BigInt64Array) return Array.from(data, Number);
   if (Array.isArray(data)) return data.map((x) => (typeof x === 'boolean' ? (x ? 1 : 0) : Number(x)));
   if (ArrayBuffer.isView(data)) return Array.from(data as unknown as ArrayLike<number>, Number);
-  throw new Error(`unsupported page data ${Object.prototype.toString.call(data)}`);
+  throw new InputError(`unsupported page data ${Object.prototype.toString.call(data)}`);
 }
 
 function dereference(indices: ArrayLike<number>, dictionary: ArrayLike<number> | undefined, field: string): Float64Array {
-  if (!dictionary) throw new Error(`dictionary-encoded page of ${field} before any dictionary page`);
+  if (!dictionary) throw new InputError(`dictionary-encoded page of ${field} before any dictionary page`);
   const out = new Float64Array(indices.length);
   for (let i = 0; i < indices.length; i++) out[i] = dictionary[indices[i]!]!;
   return out;

@@ -63,7 +63,7 @@ function scan(n: ArrayLike<number>, b: ArrayLike<number>, minW: number, maxW: nu
 
 export function bumpHunt(observed: ArrayLike<number>, background: ArrayLike<number>, options: BumpHuntOptions = {}): BumpHuntResult {
   const len = observed.length;
-  if (background.length !== len) throw new Error(`bumphunter: observed (${len}) and background (${background.length}) differ in length`);
+  if (background.length !== len) throw new RangeError(`bumphunter: observed (${len}) and background (${background.length}) differ in length`);
   const minW = Math.max(1, options.minWidth ?? 1);
   const maxW = Math.min(len, options.maxWidth ?? Math.max(1, Math.floor(len / 2)));
   const cn = new Float64Array(len + 1), cb = new Float64Array(len + 1);

@@ -38,13 +38,13 @@ interface Prepared {
 function prepare(model: BinnedLimitModel): Prepared {
   const k = model.signal.length;
   if (model.background.length !== k || model.backgroundUncertainty.length !== k) {
-    throw new Error(`cls: signal (${k}), background (${model.background.length}) and uncertainty (${model.backgroundUncertainty.length}) differ in length`);
+    throw new RangeError(`cls: signal (${k}), background (${model.background.length}) and uncertainty (${model.backgroundUncertainty.length}) differ in length`);
   }
   const s = Float64Array.from(model.signal), b = Float64Array.from(model.background);
   const tau = new Float64Array(k);
   for (let i = 0; i < k; i++) {
-    if (!(b[i]! > 0)) throw new Error(`cls: bin ${i}: background must be > 0 (got ${b[i]})`);
-    if (!(s[i]! >= 0)) throw new Error(`cls: bin ${i}: signal must be ≥ 0 (got ${s[i]})`);
+    if (!(b[i]! > 0)) throw new RangeError(`cls: bin ${i}: background must be > 0 (got ${b[i]})`);
+    if (!(s[i]! >= 0)) throw new RangeError(`cls: bin ${i}: signal must be ≥ 0 (got ${s[i]})`);
     const sig = model.backgroundUncertainty[i]!;
     tau[i] = sig > 0 ? (b[i]! / sig) ** 2 : Infinity;
   }
@@ -98,7 +98,7 @@ function qmuTilde(p: Prepared, n: ArrayLike<number>, a: ArrayLike<number>, mu: n
 /** CLs at signal strength μ for observed counts (asymptotic, q̃μ). */
 export function clsAsymptotic(model: BinnedLimitModel, observed: ArrayLike<number>, mu = 1): ClsResult {
   const p = prepare(model);
-  if (observed.length !== p.k) throw new Error(`cls: observed has ${observed.length} bins, model ${p.k}`);
+  if (observed.length !== p.k) throw new RangeError(`cls: observed has ${observed.length} bins, model ${p.k}`);
   const a = Float64Array.from(p.tau, (t) => (Number.isFinite(t) ? t : 0));
   const { q: qObs, muHat } = qmuTilde(p, observed, a, mu);
   // Asimov (background-only) data from the μ = 0 conditional fit to the observed data.

@@ -29,8 +29,8 @@ function signedZ(q: number, n: number, b: number): Discovery {
 
 /** Closed form with a Poisson auxiliary measurement (Cowan et al. 2011). σ_b = 0 gives the pure Poisson form. */
 export function zPoissonAux(n: number, b: number, sigmaB: number): Discovery {
-  if (!(b > 0)) throw new Error(`zdisc: background b must be > 0 (got ${b})`);
-  if (!(n >= 0)) throw new Error(`zdisc: observed n must be ≥ 0 (got ${n})`);
+  if (!(b > 0)) throw new RangeError(`zdisc: background b must be > 0 (got ${b})`);
+  if (!(n >= 0)) throw new RangeError(`zdisc: observed n must be ≥ 0 (got ${n})`);
   const s2 = sigmaB * sigmaB;
   let q: number;
   if (!(s2 > 0)) {
@@ -45,8 +45,8 @@ export function zPoissonAux(n: number, b: number, sigmaB: number): Discovery {
 
 /** Profile likelihood with a Gaussian-constrained background (closed-form conditional fit). */
 export function zGaussianConstraint(n: number, b0: number, sigmaB: number): Discovery {
-  if (!(b0 > 0)) throw new Error(`zdisc: background b must be > 0 (got ${b0})`);
-  if (!(n >= 0)) throw new Error(`zdisc: observed n must be ≥ 0 (got ${n})`);
+  if (!(b0 > 0)) throw new RangeError(`zdisc: background b must be > 0 (got ${b0})`);
+  if (!(n >= 0)) throw new RangeError(`zdisc: observed n must be ≥ 0 (got ${n})`);
   const s2 = sigmaB * sigmaB;
   if (!(s2 > 0)) return signedZ(2 * (xlogy(n, b0) - n + b0), n, b0);
   const bb = bHatHatGaussian(n, b0, s2);

@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseSpectrumCsv } from '../../src/cli/fit.js';
+import { parseSpectrumCsv } from '../../src/formats/spectrum-csv.js';
 import { atlasSpectrumCsv, repoRoot } from '../helpers/paths.js';
 
 const bin = path.join(repoRoot, 'bin/sideband.js');
@@ -38,7 +38,7 @@ describe('sideband fit (real process on the real ATLAS spectrum)', () => {
     expect(Array.from(csv.lo)).toEqual([1000]);
     expect(Array.from(csv.hi)).toEqual([1100]);
     expect(Array.from(csv.observed)).toEqual([7]);
-    expect(() => parseSpectrumCsv('lo,hi,observed\n1,2,3', 'x.csv')).toThrow(/x.csv: line 1: missing column\(s\) mjj_low_GeV, mjj_high_GeV/);
+    expect(() => parseSpectrumCsv('lo,hi,observed\n1,2,3', 'x.csv')).toThrow(/x.csv, line 1: missing column\(s\) mjj_low_GeV, mjj_high_GeV/);
   });
 
   it('names the file, line and field of a bad CSV value', () => {
@@ -46,7 +46,7 @@ describe('sideband fit (real process on the real ATLAS spectrum)', () => {
     const f = path.join(dir, 'bad.csv');
     writeFileSync(f, '# comment\nmjj_low_GeV,mjj_high_GeV,observed\n1000,1100,5\n1100,1200,abc\n');
     const r = spawnSync(process.execPath, [bin, 'fit', '--spectrum', f, '--function', 'dijet3', '--json'], { encoding: 'utf8' });
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain(`${f}: line 4: field observed: 'abc' is not a number`);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`sideband fit: ${f}, line 4, field observed: 'abc' is not a number`);
   });
 });

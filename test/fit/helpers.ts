@@ -1,6 +1,6 @@
 /** Shared inputs for the fit and stats tests: the real ATLAS spectrum and seeded smooth toy spectra. */
 import { readFileSync } from 'node:fs';
-import { parseSpectrumCsv } from '../../src/cli/fit.js';
+import { parseSpectrumCsv } from '../../src/formats/spectrum-csv.js';
 import { seededPoisson } from '../../src/stats/random.js';
 import { normalCdf } from '../../src/stats/special.js';
 import { atlasSpectrumCsv } from '../helpers/paths.js';

@@ -4,10 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { WindowResult } from '../../src/events/result.js';
-import { runRouter } from '../../src/cli/router.js';
+import { runRouter } from '../../src/scaleout/router.js';
 import { Metrics } from '../../src/metrics/index.js';
-import { produceEvents } from '../../src/cli/produce.js';
-import { runTopology } from '../../src/cli/run.js';
+import { produceEvents } from '../../src/scaleout/produce.js';
+import { runTopology } from '../../src/run.js';
 import { parseTopology } from '../../src/topology/load.js';
 import type { Source } from '../../src/sources/source.js';
 import type { EventBatch } from '../../src/events/batch.js';

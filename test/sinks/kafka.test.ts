@@ -3,11 +3,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { WindowResult } from '../../src/events/result.js';
-import { runTopology } from '../../src/cli/run.js';
+import { runTopology } from '../../src/run.js';
 import { parseTopology } from '../../src/topology/load.js';
 import { ParquetSource } from '../../src/sources/parquet.js';
 import { connectKafka } from '../../src/kafka/client.js';
-import { produceEvents } from '../../src/cli/produce.js';
+import { produceEvents } from '../../src/scaleout/produce.js';
 import { openTopologyKafkaSinks } from '../../src/sinks/kafka.js';
 import { generatedParquet, normalizeResults, searchTopology, startBroker, uniqueTopic, type TestBroker, readTopic } from '../helpers/kafka.js';
 

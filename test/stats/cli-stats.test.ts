@@ -36,7 +36,7 @@ describe('sideband stats (real process)', () => {
 
   it('fails with a message on an unknown subcommand', () => {
     const r = spawnSync(process.execPath, [bin, 'stats', 'nope'], { encoding: 'utf8' });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/unknown subcommand 'nope'/);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^sideband stats: unknown subcommand 'nope'/);
   });
 });

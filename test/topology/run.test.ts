@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { runTopology } from '../../src/cli/run.js';
+import { runTopology } from '../../src/run.js';
 import { loadTopology, parseTopology } from '../../src/topology/load.js';
 import { lhcoDir, repoRoot } from '../helpers/paths.js';
 
