@@ -178,7 +178,9 @@ async function main(): Promise<void> {
   const sup = ensembleOurs(supervised, evalSet.columns, 1, weakParams, 0);
   const poolSecondsPerModel = await ensembleOnPool(weak, members, weakParams, bagFraction, 2);
   const oursSup = sicOf(sup.scores, evalSet.label);
-  log(`ours: weak ${JSON.stringify(oursWeak)} ${mean(ours.secs).toFixed(3)} s/model, supervised ${JSON.stringify(oursSup)}`);
+  log(
+    `ours: weak ${JSON.stringify(oursWeak)} ${mean(ours.secs).toFixed(3)} s/model, supervised ${JSON.stringify(oursSup)}`,
+  );
 
   const out: Record<string, unknown> = {
     bench: 'classify',
@@ -258,25 +260,52 @@ async function main(): Promise<void> {
       });
       const mlpRows = Math.min(Number(args['mlp-events']), weak.y.length);
       const mr = mlpRowsOf(weak.y.length, mlpRows);
-      writeFileSync(path.join(tmp, 'mlp_x.f32'), rowMajor(weak.columns.map((c) => Float32Array.from(mr, (r) => c[r]!))));
-      writeFileSync(path.join(tmp, 'mlp_y.u8'), Uint8Array.from(mr, (r) => weak.y[r]!));
+      writeFileSync(
+        path.join(tmp, 'mlp_x.f32'),
+        rowMajor(weak.columns.map((c) => Float32Array.from(mr, (r) => c[r]!))),
+      );
+      writeFileSync(
+        path.join(tmp, 'mlp_y.u8'),
+        Uint8Array.from(mr, (r) => weak.y[r]!),
+      );
       const spec = {
         hgb_jobs: [
-          { ...job('weak', 'weak', members), ...(ours.rows.length > 0 ? { bags: 'weak_bags.u32', bag_lengths: bagLengths } : {}) },
+          {
+            ...job('weak', 'weak', members),
+            ...(ours.rows.length > 0 ? { bags: 'weak_bags.u32', bag_lengths: bagLengths } : {}),
+          },
           job('supervised', 'sup', 1),
           // Single-threaded sklearn on a few members, for the per-core comparison.
-          { ...job('weak1t', 'weak', 5), threads: 1, ...(ours.rows.length > 0 ? { bags: 'weak_bags.u32', bag_lengths: bagLengths.slice(0, 5) } : {}) },
+          {
+            ...job('weak1t', 'weak', 5),
+            threads: 1,
+            ...(ours.rows.length > 0 ? { bags: 'weak_bags.u32', bag_lengths: bagLengths.slice(0, 5) } : {}),
+          },
         ],
         ...(args['no-mlp']
           ? {}
-          : { mlp_job: { n_features: LHCO_FEATURES.length, x: 'mlp_x.f32', y: 'mlp_y.u8', rows: mlpRows, hidden: [64, 64, 64], dropout: 0.05, batch: 512, epochs: 3 } }),
+          : {
+              mlp_job: {
+                n_features: LHCO_FEATURES.length,
+                x: 'mlp_x.f32',
+                y: 'mlp_y.u8',
+                rows: mlpRows,
+                hidden: [64, 64, 64],
+                dropout: 0.05,
+                batch: 512,
+                epochs: 3,
+              },
+            }),
       };
       writeFileSync(path.join(tmp, 'spec.json'), JSON.stringify(spec));
       const stdout = execFileSync('/usr/bin/python3', [path.join(repo, 'bench/classify_peer.py'), tmp], {
         encoding: 'utf8',
         maxBuffer: 1 << 26,
       });
-      const peer = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, { seconds: number[]; n_iter: number[] }> & {
+      const peer = JSON.parse(stdout.trim().split('\n').pop()!) as Record<
+        string,
+        { seconds: number[]; n_iter: number[] }
+      > & {
         sklearn_version: string;
         mlp?: { samples_per_s: number; samples_per_s_dataloader: number; threads: number };
       };
@@ -301,7 +330,8 @@ async function main(): Promise<void> {
       // Per iteration as well: early stopping may stop the two at different iterations.
       out.hgb_speed_ratio_per_iteration = skSecs / mean(peer.weak!.n_iter) / (median(ours.secs) / mean(ours.iters));
       if (peer.mlp) {
-        if (out.mlp_samples_per_s) out.mlp_speed_ratio_vs_torch = (out.mlp_samples_per_s as number) / peer.mlp.samples_per_s;
+        if (out.mlp_samples_per_s)
+          out.mlp_speed_ratio_vs_torch = (out.mlp_samples_per_s as number) / peer.mlp.samples_per_s;
         out.torch_version = (peer as unknown as { torch_version: string }).torch_version;
         out.torch_mlp_samples_per_s = peer.mlp.samples_per_s;
         out.torch_mlp_samples_per_s_dataloader = peer.mlp.samples_per_s_dataloader;

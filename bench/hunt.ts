@@ -31,7 +31,9 @@ function generate(seed: number, signal?: number): string {
   if (!existsSync(file)) {
     const args = ['generate', '--events', '1000000', '--seed', String(seed), '--mjj-min', '1800', '--out', file];
     if (signal) args.push('--signal', `mA=3500,mB=500,mC=100,n=${signal}`);
-    execFileSync(process.execPath, [path.join(root, 'bin/sideband.js'), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(process.execPath, [path.join(root, 'bin/sideband.js'), ...args], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   }
   return file;
 }
@@ -80,12 +82,19 @@ async function main() {
   // S/√B in the window after the selection, from the truth labels the run buffered.
   const ev = sigWindow[0]?.evaluation;
   const srTruth = inj.labels;
-  const injected = sigWindow.map((r) => ({ workingPoint: r.workingPoint, z: zOf(r), observed: r.significance!.observed, expected: r.significance!.expected }));
+  const injected = sigWindow.map((r) => ({
+    workingPoint: r.workingPoint,
+    z: zOf(r),
+    observed: r.significance!.observed,
+    expected: r.significance!.expected,
+  }));
   const counts = sigWindow[0]?.counts;
 
   // The same file through the ATLAS 2024 topology (substructure features, ten-member ensembles, window-span fits).
   const inj2024 = await hunt('topologies/atlas2024-cwola.yaml', [`source={kind: parquet, path: ${sigFile}}`]);
-  const z2024 = inj2024.final.filter((r) => r.window.sr[0] <= 3500 && 3500 < r.window.sr[1]).map((r) => ({ window: r.window.id, workingPoint: r.workingPoint, z: zOf(r) }));
+  const z2024 = inj2024.final
+    .filter((r) => r.window.sr[0] <= 3500 && 3500 < r.window.sr[1])
+    .map((r) => ({ window: r.window.id, workingPoint: r.workingPoint, z: zOf(r) }));
 
   // 2. Closure on signal-free samples (seed 000 §V.E): per window and working point, the median and the spread of
   //    Z over the samples; a window passes validation when both are below one.
@@ -105,7 +114,14 @@ async function main() {
       const { median, spread } = moments(zs);
       return { key, n: zs.length, median: round(median), spread: round(spread), valid: median < 1 && spread < 1 };
     });
-    closure[topology] = { runs: closureRuns, results: all.length, ...mapValues(moments(all), round), windows_valid: windows.filter((w) => w.valid).length, windows_total: windows.length, windows };
+    closure[topology] = {
+      runs: closureRuns,
+      results: all.length,
+      ...mapValues(moments(all), round),
+      windows_valid: windows.filter((w) => w.valid).length,
+      windows_total: windows.length,
+      windows,
+    };
   }
 
   // 3. Full hunt time.
@@ -113,16 +129,38 @@ async function main() {
 
   const res = {
     injection: {
-      topology: topo, signal_events_generated: signalEvents, window: sigWindow[0]?.window.id, counts,
-      sr_signal: srTruth?.s, sr_background: srTruth?.b, s_over_sqrt_b: srTruth ? srTruth.s / Math.sqrt(srTruth.b) : undefined,
+      topology: topo,
+      signal_events_generated: signalEvents,
+      window: sigWindow[0]?.window.id,
+      counts,
+      sr_signal: srTruth?.s,
+      sr_background: srTruth?.b,
+      s_over_sqrt_b: srTruth ? srTruth.s / Math.sqrt(srTruth.b) : undefined,
       max_z: Math.max(...injected.map((x) => x.z)),
-      working_points: injected, auc: ev?.auc, max_sic: ev?.maxSic,
+      working_points: injected,
+      auc: ev?.auc,
+      max_sic: ev?.maxSic,
     },
-    injection_atlas2024: { topology: 'topologies/atlas2024-cwola.yaml', sr_signal: inj2024.labels?.s, sr_background: inj2024.labels?.b, max_z: Math.max(...z2024.map((x) => x.z)), windows: z2024 },
+    injection_atlas2024: {
+      topology: 'topologies/atlas2024-cwola.yaml',
+      sr_signal: inj2024.labels?.s,
+      sr_background: inj2024.labels?.b,
+      max_z: Math.max(...z2024.map((x) => x.z)),
+      windows: z2024,
+    },
     closure,
-    full_hunt: { topology: 'topologies/atlas2024-cwola.yaml', events: full.summary.events.read, seconds: full.summary.seconds, windows: new Set(full.final.map((r) => r.window.id)).size, results: full.final.length },
+    full_hunt: {
+      topology: 'topologies/atlas2024-cwola.yaml',
+      events: full.summary.events.read,
+      seconds: full.summary.seconds,
+      windows: new Set(full.final.map((r) => r.window.id)).size,
+      results: full.final.length,
+    },
   };
   process.stdout.write(`${JSON.stringify(res, null, flag(args, 'json') ? 0 : 2)}\n`);
 }
 
-main().catch((e) => { console.error(`bench:hunt: ${e.stack ?? e.message}`); process.exit(1); });
+main().catch((e) => {
+  console.error(`bench:hunt: ${e.stack ?? e.message}`);
+  process.exit(1);
+});

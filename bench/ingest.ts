@@ -27,23 +27,57 @@ import { parseArgs, flag, numberFlag } from '../src/cli/args.js';
 
 const JET_COLUMNS = ['pt', 'eta', 'phi', 'm', 'tau1', 'tau2', 'tau3'].flatMap((f) => [`jet1_${f}`, `jet2_${f}`]);
 /** Ten float32 features per buffered event (plus a weight): the figure the issue sets a budget for. */
-const STORED = ['mjj', 'mj_min', 'mj_max', 'delta_mj', 'tau21_lighter', 'tau21_heavier', 'tau32_lighter', 'tau32_heavier', 'delta_y', 'jet1_pt'];
+const STORED = [
+  'mjj',
+  'mj_min',
+  'mj_max',
+  'delta_mj',
+  'tau21_lighter',
+  'tau21_heavier',
+  'tau32_lighter',
+  'tau32_heavier',
+  'delta_y',
+  'jet1_pt',
+];
 
 async function ours(file: string) {
   const counters = new RunCounters();
-  const ctx: StageContext = { counters, cutflow: new CutFlow(ATLAS2024_CUTS), deadLetter: () => {}, observer: {}, log: () => {} };
+  const ctx: StageContext = {
+    counters,
+    cutflow: new CutFlow(ATLAS2024_CUTS),
+    deadLetter: () => {},
+    observer: {},
+    log: () => {},
+  };
   const buffers = new WindowBuffers(buildWindows({ scheme: 'sliding' }), STORED, { weight: true, label: false });
-  const spec = { columns: Object.fromEntries(JET_COLUMNS.map((c) => [c, { unit: /_(pt|m)$/.test(c) ? 'GeV' : 'none' }])) };
+  const spec = {
+    columns: Object.fromEntries(JET_COLUMNS.map((c) => [c, { unit: /_(pt|m)$/.test(c) ? 'GeV' : 'none' }])),
+  };
   // The same plan `sideband run` compiles: cheap cuts on source columns, then |Δy|, then the stored features.
-  const plan = ingestPlan(spec, ATLAS2024_CUTS, ['mjj', 'delta_y', ...STORED.slice(1)], 'fourvector', buffers.store.features);
+  const plan = ingestPlan(
+    spec,
+    ATLAS2024_CUTS,
+    ['mjj', 'delta_y', ...STORED.slice(1)],
+    'fourvector',
+    buffers.store.features,
+  );
   const t0 = performance.now();
-  await lastValueFrom(from(new ParquetSource({ path: file, columns: JET_COLUMNS }).batches()).pipe(
-    ingestStages(plan, ctx),
-    OPERATORS.route(buffers, ctx),
-    count(),
-  ));
+  await lastValueFrom(
+    from(new ParquetSource({ path: file, columns: JET_COLUMNS }).batches()).pipe(
+      ingestStages(plan, ctx),
+      OPERATORS.route(buffers, ctx),
+      count(),
+    ),
+  );
   const seconds = (performance.now() - t0) / 1000;
-  return { events: counters.read, seconds, stored: counters.stored, bytes: buffers.store.bytes(), balanced: counters.balanced(), selected: counters.selected };
+  return {
+    events: counters.read,
+    seconds,
+    stored: counters.stored,
+    bytes: buffers.store.bytes(),
+    balanced: counters.balanced(),
+    selected: counters.selected,
+  };
 }
 
 async function duckdb(file: string) {
@@ -75,11 +109,28 @@ async function main() {
   const file = flag(args, 'file') ?? path.join(tmpdir(), `sideband-bench-ingest-${events}.parquet`);
   if (!existsSync(file)) {
     // Background from 1.8 TeV up: the sliding windows read 2.0–5.6 TeV, so most selected events are buffered.
-    execFileSync(process.execPath, [path.join(root, 'bin/sideband.js'), 'generate', '--events', String(events), '--seed', '1',
-      '--mjj-min', '1800', '--signal', 'mA=3500,mB=500,mC=100,n=1000', '--out', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(
+      process.execPath,
+      [
+        path.join(root, 'bin/sideband.js'),
+        'generate',
+        '--events',
+        String(events),
+        '--seed',
+        '1',
+        '--mjj-min',
+        '1800',
+        '--signal',
+        'mA=3500,mB=500,mC=100,n=1000',
+        '--out',
+        file,
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
   }
   // Best of `repeat` for both sides (first pass warms the page cache and the JIT alike), interleaved.
-  let best = Infinity, bestDuck = Infinity;
+  let best = Infinity,
+    bestDuck = Infinity;
   let last: Awaited<ReturnType<typeof ours>> | undefined;
   let duckRows = 0;
   for (let r = 0; r < repeat; r++) {
@@ -103,10 +154,13 @@ async function main() {
     bytes_per_buffered_event: o.bytes / o.stored,
     duckdb_seconds: bestDuck,
     duckdb_events_per_s: duckRows / bestDuck,
-    ratio: (o.events / best) / (duckRows / bestDuck),
+    ratio: o.events / best / (duckRows / bestDuck),
     repeat,
   };
   process.stdout.write(`${JSON.stringify(res, null, flag(args, 'json') ? 0 : 2)}\n`);
 }
 
-main().catch((e) => { console.error(`bench:ingest: ${e.message}`); process.exit(1); });
+main().catch((e) => {
+  console.error(`bench:ingest: ${e.message}`);
+  process.exit(1);
+});

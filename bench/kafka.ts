@@ -32,7 +32,18 @@ import { parseArgs, flag, numberFlag } from '../src/cli/args.js';
 import { startBroker, uniqueTopic } from '../test/helpers/kafka.js';
 
 const JET_COLUMNS = ['pt', 'eta', 'phi', 'm', 'tau1', 'tau2', 'tau3'].flatMap((f) => [`jet1_${f}`, `jet2_${f}`]);
-const STORED = ['mjj', 'mj_min', 'mj_max', 'delta_mj', 'tau21_lighter', 'tau21_heavier', 'tau32_lighter', 'tau32_heavier', 'delta_y', 'jet1_pt'];
+const STORED = [
+  'mjj',
+  'mj_min',
+  'mj_max',
+  'delta_mj',
+  'tau21_lighter',
+  'tau21_heavier',
+  'tau32_lighter',
+  'tau32_heavier',
+  'delta_y',
+  'jet1_pt',
+];
 /** The mock broker keeps at most ~5 MB per partition (older record batches are dropped): spread the replay wide. */
 const PARTITIONS = 64;
 
@@ -42,9 +53,21 @@ async function generate(events: number): Promise<EventBatch[]> {
   return out;
 }
 
-async function produce(client: KafkaClient, topic: string, format: KafkaFormat, batches: EventBatch[], eventsPerMessage: number | undefined, mock: boolean) {
+async function produce(
+  client: KafkaClient,
+  topic: string,
+  format: KafkaFormat,
+  batches: EventBatch[],
+  eventsPerMessage: number | undefined,
+  mock: boolean,
+) {
   const producer = await client.producer();
-  const writer = new EventTopicWriter(producer, { topic, partitions: PARTITIONS, format, ...(eventsPerMessage ? { eventsPerMessage } : {}) });
+  const writer = new EventTopicWriter(producer, {
+    topic,
+    partitions: PARTITIONS,
+    format,
+    ...(eventsPerMessage ? { eventsPerMessage } : {}),
+  });
   const msgs = batches.flatMap((b) => writer.encode(b));
   const t0 = performance.now();
   await writer.send(msgs);
@@ -53,7 +76,9 @@ async function produce(client: KafkaClient, topic: string, format: KafkaFormat, 
   const events = batches.reduce((a, b) => a + b.length, 0);
   const perPartition = writer.bytes / PARTITIONS;
   if (mock && perPartition > 4.5e6) {
-    throw new Error(`${topic}: ${(perPartition / 1e6).toFixed(1)} MB per partition; the mock broker keeps only ~5 MB per partition (use fewer events)`);
+    throw new Error(
+      `${topic}: ${(perPartition / 1e6).toFixed(1)} MB per partition; the mock broker keeps only ~5 MB per partition (use fewer events)`,
+    );
   }
   return { events, messages: writer.messages, bytes: writer.bytes, seconds };
 }
@@ -68,12 +93,19 @@ async function rawFetch(client: KafkaClient, topic: string, messages: number) {
   const t0 = performance.now();
   await consumer.subscribe([topic], true);
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`raw fetch of ${topic}: ${got} of ${messages} messages after 120 s`)), 120000);
+    const timer = setTimeout(
+      () => reject(new Error(`raw fetch of ${topic}: ${got} of ${messages} messages after 120 s`)),
+      120000,
+    );
     void consumer.run(async (b) => {
       if (!first) first = performance.now();
       got += b.messages.length;
       for (const m of b.messages) bytes += m.value?.length ?? 0;
-      if (got >= messages) { last = performance.now(); clearTimeout(timer); resolve(); }
+      if (got >= messages) {
+        last = performance.now();
+        clearTimeout(timer);
+        resolve();
+      }
     });
   });
   await consumer.disconnect();
@@ -83,13 +115,26 @@ async function rawFetch(client: KafkaClient, topic: string, messages: number) {
 /** Kafka source → decode → derive → select → route into the window buffers (the stages `sideband run` compiles). */
 async function ours(client: KafkaClient, brokers: string[], topic: string, format: KafkaFormat) {
   const counters = new RunCounters();
-  const ctx: StageContext = { counters, cutflow: new CutFlow(ATLAS2024_CUTS), deadLetter: () => {}, observer: {}, log: () => {} };
+  const ctx: StageContext = {
+    counters,
+    cutflow: new CutFlow(ATLAS2024_CUTS),
+    deadLetter: () => {},
+    observer: {},
+    log: () => {},
+  };
   const buffers = new WindowBuffers(buildWindows({ scheme: 'sliding' }), STORED, { weight: true, label: false });
-  const spec = { columns: Object.fromEntries(JET_COLUMNS.map((c) => [c, { unit: /_(pt|m)$/.test(c) ? 'GeV' : 'none' }])) };
+  const spec = {
+    columns: Object.fromEntries(JET_COLUMNS.map((c) => [c, { unit: /_(pt|m)$/.test(c) ? 'GeV' : 'none' }])),
+  };
   const derived = ['mjj', 'delta_y', ...STORED.slice(1)];
   const source = new KafkaSource({
-    connection: { brokers, clientId: 'bench' }, client, topics: [topic], groupId: uniqueTopic('bench'), format,
-    columns: [...GENERATOR_COLUMNS], stopAtEnd: true,
+    connection: { brokers, clientId: 'bench' },
+    client,
+    topics: [topic],
+    groupId: uniqueTopic('bench'),
+    format,
+    columns: [...GENERATOR_COLUMNS],
+    stopAtEnd: true,
   });
   let first = 0;
   const t0 = performance.now();
@@ -99,19 +144,33 @@ async function ours(client: KafkaClient, brokers: string[], topic: string, forma
       yield b;
     }
   })();
-  await lastValueFrom(from(batches).pipe(
-    OPERATORS.decode(spec, ctx),
-    OPERATORS.derive([], 'fourvector', { orderJets: true }),
-    OPERATORS.select(ATLAS2024_CUTS.slice(0, 4), ctx, { offset: 0, first: true, last: false }),
-    OPERATORS.derive(['delta_y'], 'fourvector', { orderJets: false }),
-    OPERATORS.select(ATLAS2024_CUTS.slice(4), ctx, { offset: 4, first: false, last: true }),
-    OPERATORS.derive(derived.filter((f) => f !== 'delta_y'), 'fourvector', { orderJets: false }),
-    OPERATORS.route(buffers, ctx),
-    count(),
-  ));
+  await lastValueFrom(
+    from(batches).pipe(
+      OPERATORS.decode(spec, ctx),
+      OPERATORS.derive([], 'fourvector', { orderJets: true }),
+      OPERATORS.select(ATLAS2024_CUTS.slice(0, 4), ctx, { offset: 0, first: true, last: false }),
+      OPERATORS.derive(['delta_y'], 'fourvector', { orderJets: false }),
+      OPERATORS.select(ATLAS2024_CUTS.slice(4), ctx, { offset: 4, first: false, last: true }),
+      OPERATORS.derive(
+        derived.filter((f) => f !== 'delta_y'),
+        'fourvector',
+        { orderJets: false },
+      ),
+      OPERATORS.route(buffers, ctx),
+      count(),
+    ),
+  );
   const end = performance.now();
   await source.close();
-  return { events: counters.read, stored: counters.stored, seconds: (end - first) / 1000, joinSeconds: (first - t0) / 1000, balanced: counters.balanced(), messages: source.counters.messagesRead, deadLettered: source.counters.messagesDeadLettered };
+  return {
+    events: counters.read,
+    stored: counters.stored,
+    seconds: (end - first) / 1000,
+    joinSeconds: (first - t0) / 1000,
+    balanced: counters.balanced(),
+    messages: source.counters.messagesRead,
+    deadLettered: source.counters.messagesDeadLettered,
+  };
 }
 
 async function main() {
@@ -123,7 +182,11 @@ async function main() {
   const external = process.env.KAFKA_BROKERS;
   const broker = await startBroker();
   try {
-    const client = connectKafka({ brokers: broker.brokers, clientId: 'sideband-bench', ...(flag(args, 'verbose') === 'true' ? { logLevel: 'warn' as const } : {}) });
+    const client = connectKafka({
+      brokers: broker.brokers,
+      clientId: 'sideband-bench',
+      ...(flag(args, 'verbose') === 'true' ? { logLevel: 'warn' as const } : {}),
+    });
     const arrowTopic = uniqueTopic('bench-arrow');
     const jsonTopic = uniqueTopic('bench-json');
     const rowTopic = uniqueTopic('bench-json-row');
@@ -134,7 +197,9 @@ async function main() {
     const jsonBatches = await generate(jsonEvents);
     const rowBatches = await generate(singleRowEvents);
 
-    const log = (m: string) => { if (flag(args, 'verbose') === 'true') process.stderr.write(`bench:kafka: ${m}\n`); };
+    const log = (m: string) => {
+      if (flag(args, 'verbose') === 'true') process.stderr.write(`bench:kafka: ${m}\n`);
+    };
     log('generated');
     const arrowProduce = await produce(client, arrowTopic, 'arrow', arrowBatches, undefined, !broker.external);
     log('arrow produced');

@@ -16,7 +16,9 @@ export async function readLhco(file: string): Promise<LhcoTable> {
   const names = [...LHCO_FEATURES, 'mjj', 'label'];
   const rows = await new Promise<unknown[][]>((resolve, reject) => {
     asyncBufferFromFile(file)
-      .then((buf) => parquetRead({ file: buf, columns: names, compressors, onComplete: (r) => resolve(r as unknown[][]) }))
+      .then((buf) =>
+        parquetRead({ file: buf, columns: names, compressors, onComplete: (r) => resolve(r as unknown[][]) }),
+      )
       .catch((e: unknown) => reject(new Error(`${path.basename(file)}: ${(e as Error).message}`)));
   });
   const n = rows.length;

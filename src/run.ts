@@ -21,7 +21,14 @@ export interface RunSummary {
   runId: string;
   topology: string;
   seconds: number;
-  events: { read: number; accepted: number; rejected: number; rejectedByReason: Record<string, number>; selected: number; stored: number };
+  events: {
+    read: number;
+    accepted: number;
+    rejected: number;
+    rejectedByReason: Record<string, number>;
+    selected: number;
+    stored: number;
+  };
   balanced: boolean;
   cutflow: { cut: string; pass: number }[];
   bytesPerBufferedEvent: number;
@@ -51,7 +58,10 @@ export interface RunOptions {
  * Run a topology to completion: results stream to DIR/results.jsonl as windows finish, dead letters to
  * DIR/dead-letters.jsonl; at the end DIR/summary.json and (when the report module is present) DIR/report.html.
  */
-export async function runTopology(topology: Topology, opts: RunOptions): Promise<{ summary: RunSummary; results: WindowResult[]; run: CompiledRun }> {
+export async function runTopology(
+  topology: Topology,
+  opts: RunOptions,
+): Promise<{ summary: RunSummary; results: WindowResult[]; run: CompiledRun }> {
   const runId = opts.runId ?? randomUUID();
   const log = opts.log ?? (() => {});
   const results = topology.sinks.results ? new JsonlSink(path.join(opts.outDir, 'results.jsonl')) : undefined;
@@ -67,30 +77,41 @@ export async function runTopology(topology: Topology, opts: RunOptions): Promise
     dead?.write(d);
     observer.deadLetter?.(d);
     // Dead letters are never silent: the first few are logged in full, the rest are counted in the summary.
-    if (deadCount <= 5) log(`dead letter (${d.reason}): ${d.message}${d.file ? ` [${d.file}${d.row !== undefined ? ` row ${d.row}` : ''}]` : ''}`);
+    if (deadCount <= 5)
+      log(
+        `dead letter (${d.reason}): ${d.message}${d.file ? ` [${d.file}${d.row !== undefined ? ` row ${d.row}` : ''}]` : ''}`,
+      );
   };
   const t0 = performance.now();
   const run = await compileTopology(topology, { file: opts.file, runId, observer, deadLetter, log });
-  metrics.declareWindows(run.windows.map((w) => w.id), topology.classifier.kind === 'none' ? [null] : [...new Set(run.windows.flatMap((w) => w.workingPoints ?? topology.workingPoints))], [run.plan.model]);
+  metrics.declareWindows(
+    run.windows.map((w) => w.id),
+    topology.classifier.kind === 'none'
+      ? [null]
+      : [...new Set(run.windows.flatMap((w) => w.workingPoints ?? topology.workingPoints))],
+    [run.plan.model],
+  );
   const progress = opts.progress?.(run, t0);
   let all: WindowResult[];
   let completed = false;
   try {
-    all = await lastValueFrom(run.results$.pipe(
-      tap((r) => {
-        results?.write(r);
-        observer.windowResult?.(r);
-        opts.onResult?.(r);
-        progress?.result(r);
-        const a = tracker.offer(r);
-        if (a) {
-          alertRecords.push(a);
-          alerts.write(a);
-          opts.onAlert?.(a);
-        }
-      }),
-      toArray(),
-    ));
+    all = await lastValueFrom(
+      run.results$.pipe(
+        tap((r) => {
+          results?.write(r);
+          observer.windowResult?.(r);
+          opts.onResult?.(r);
+          progress?.result(r);
+          const a = tracker.offer(r);
+          if (a) {
+            alertRecords.push(a);
+            alerts.write(a);
+            opts.onAlert?.(a);
+          }
+        }),
+        toArray(),
+      ),
+    );
     completed = true;
   } finally {
     progress?.stop();
@@ -108,7 +129,14 @@ export async function runTopology(topology: Topology, opts: RunOptions): Promise
     runId,
     topology: topology.name,
     seconds: (performance.now() - t0) / 1000,
-    events: { read: c.read, accepted: c.accepted, rejected: c.rejected, rejectedByReason: Object.fromEntries(c.rejectedByReason), selected: c.selected, stored: c.stored },
+    events: {
+      read: c.read,
+      accepted: c.accepted,
+      rejected: c.rejected,
+      rejectedByReason: Object.fromEntries(c.rejectedByReason),
+      selected: c.selected,
+      stored: c.stored,
+    },
     balanced: c.balanced(),
     cutflow: run.cutflow.entries(),
     bytesPerBufferedEvent: c.stored ? run.buffers.store.bytes() / c.stored : 0,
@@ -116,13 +144,26 @@ export async function runTopology(topology: Topology, opts: RunOptions): Promise
     deadLetters: deadCount,
     alerts: alertRecords.length,
   };
-  if (!summary.balanced) throw new SidebandError(`event counts do not add up: read ${c.read} != accepted ${c.accepted} + rejected ${c.rejected}`);
+  if (!summary.balanced)
+    throw new SidebandError(
+      `event counts do not add up: read ${c.read} != accepted ${c.accepted} + rejected ${c.rejected}`,
+    );
   await writeFile(path.join(opts.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   if (topology.sinks.report) {
     const report = await writeReport(opts.outDir, all, {
-      topology: topology.name, runId, cutflow: summary.cutflow, alertThreshold: topology.alert.z, alerts: alertRecords,
-      counts: summary.events, timings: { total: summary.seconds },
-      details: { source: run.source.description, windows: topology.windows.scheme, classifier: run.plan.model, seed: topology.seed },
+      topology: topology.name,
+      runId,
+      cutflow: summary.cutflow,
+      alertThreshold: topology.alert.z,
+      alerts: alertRecords,
+      counts: summary.events,
+      timings: { total: summary.seconds },
+      details: {
+        source: run.source.description,
+        windows: topology.windows.scheme,
+        classifier: run.plan.model,
+        seed: topology.seed,
+      },
     });
     log(`report: ${report.html}`);
   }

@@ -4,7 +4,14 @@
  * significance and the limits, and shape it all into WindowResults. Pure orchestration over the statistics engine
  * (src/fit, src/stats); the stream's `analyse` operator schedules it.
  */
-import type { FitResult, HistogramResult, ModelInfo, EvaluationResult, SignificanceResult, WindowResult } from '../events/result.js';
+import type {
+  FitResult,
+  HistogramResult,
+  ModelInfo,
+  EvaluationResult,
+  SignificanceResult,
+  WindowResult,
+} from '../events/result.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
 import { clsUpperLimits } from '../stats/cls.js';
 
@@ -21,8 +28,13 @@ export type HistogramStats = (input: {
 }) => { fit: FitResult; significance: SignificanceResult };
 
 /** Turns a window snapshot into the mjj histograms to fit: one per working point (or one inclusive). */
-export type HistogramSelector = (snapshot: WindowSnapshot, edges: Float64Array, workingPoints: number[]) =>
-  Promise<Array<{ workingPoint: number | null; histogram: HistogramResult; model?: ModelInfo; evaluation?: EvaluationResult }>>;
+export type HistogramSelector = (
+  snapshot: WindowSnapshot,
+  edges: Float64Array,
+  workingPoints: number[],
+) => Promise<
+  Array<{ workingPoint: number | null; histogram: HistogramResult; model?: ModelInfo; evaluation?: EvaluationResult }>
+>;
 
 export interface AnalysisPlan {
   runId: string;
@@ -40,15 +52,23 @@ export interface AnalysisPlan {
 }
 
 /** Inclusive selection: the plain mjj histogram of the window, no classifier (a classic bump hunt). */
-export const inclusiveHistogram: HistogramSelector = async (snapshot, edges) => [{
-  workingPoint: null,
-  histogram: fillHistogram(snapshot.mjj, snapshot.weight, edges),
-}];
+export const inclusiveHistogram: HistogramSelector = async (snapshot, edges) => [
+  {
+    workingPoint: null,
+    histogram: fillHistogram(snapshot.mjj, snapshot.weight, edges),
+  },
+];
 
-export function fillHistogram(mjj: Float32Array, weight: Float32Array | undefined, edges: Float64Array, pick?: Uint8Array): HistogramResult {
+export function fillHistogram(
+  mjj: Float32Array,
+  weight: Float32Array | undefined,
+  edges: Float64Array,
+  pick?: Uint8Array,
+): HistogramResult {
   const nb = edges.length - 1;
   const counts = new Float64Array(nb);
-  const lo = edges[0]!, hi = edges[nb]!;
+  const lo = edges[0]!,
+    hi = edges[nb]!;
   const uniform = (hi - lo) / nb;
   const isUniform = edges.every((e, i) => Math.abs(e - (lo + i * uniform)) < 1e-6 * Math.max(1, Math.abs(e)));
   for (let i = 0; i < mjj.length; i++) {
@@ -57,7 +77,10 @@ export function fillHistogram(mjj: Float32Array, weight: Float32Array | undefine
     if (!(m >= lo && m < hi)) continue;
     let b: number;
     if (isUniform) b = Math.min(nb - 1, Math.floor((m - lo) / uniform));
-    else { b = 0; while (b < nb - 1 && m >= edges[b + 1]!) b++; }
+    else {
+      b = 0;
+      while (b < nb - 1 && m >= edges[b + 1]!) b++;
+    }
     counts[b]! += weight ? weight[i]! : 1;
   }
   return { edges: Array.from(edges), counts: Array.from(counts) };
@@ -113,7 +136,11 @@ export async function analyseSnapshot(
  * q̃μ, Gaussian-constrained background from the fit, as seed 000 §V.D.5), observed and expected ±1σ, ±2σ.
  */
 function signalLimits(sig: SignificanceResult): Record<string, number | number[]> {
-  const lim = clsUpperLimits({ signal: [1], background: [sig.expected], backgroundUncertainty: [sig.expectedErr] }, [sig.observed], 0.95);
+  const lim = clsUpperLimits(
+    { signal: [1], background: [sig.expected], backgroundUncertainty: [sig.expectedErr] },
+    [sig.observed],
+    0.95,
+  );
   return { cl: lim.cl, signalEventsObserved: lim.observed, signalEventsExpected: lim.expected };
 }
 

@@ -21,8 +21,6 @@ import { thresholdForEfficiency } from '../classify/workingpoints.js';
 import { deriveSeed, mulberry32 } from '../classify/random.js';
 import { toShared, type Trainer, type TrainJob, type TrainResult } from '../classify/train-job.js';
 
-
-
 export interface WorkingPointSelection {
   workingPoint: number;
   histogram: HistogramResult;
@@ -57,7 +55,10 @@ export async function selectWithClassifier(
   if (cfg.ecdfFeatures.length > 0) {
     const idx = cfg.ecdfFeatures.map((f) => {
       const i = snapshot.features.indexOf(f);
-      if (i < 0) throw new SidebandError(`classifier (window ${wid}): ecdfFeatures names '${f}', not among ${snapshot.features.join(', ')}`);
+      if (i < 0)
+        throw new SidebandError(
+          `classifier (window ${wid}): ecdfFeatures names '${f}', not among ${snapshot.features.join(', ')}`,
+        );
       return i;
     });
     const mapped = ecdfMapPerRegion(
@@ -65,7 +66,9 @@ export async function selectWithClassifier(
       cfg.ecdfEdges.length > 1 ? regionsOf(snapshot.mjj, cfg.ecdfEdges) : ecdfRegionsOfWindow(snapshot, role),
     );
     columns = columns.slice();
-    idx.forEach((i, k) => (columns[i] = mapped[k]!));
+    idx.forEach((i, k) => {
+      columns[i] = mapped[k]!;
+    });
   }
   const weight = cwolaWeights(role, cfg.equalSidebandWeights, snapshot.weight);
   // Training uses the window's SR and SB events; every event of the snapshot is scored (seed 001 applies the
@@ -142,7 +145,10 @@ export async function selectWithClassifier(
         const best = cands.reduce((a, b) => (b.r.validationLoss < a.r.validationLoss ? b : a));
         const rows = testRows[splits[si]!.test]!;
         const s = best.r.scores[0]!;
-        const ref = Float64Array.from(Array.from(rows.keys()).filter((k) => role[rows[k]!] === ROLE_SR), (k) => s[k]!);
+        const ref = Float64Array.from(
+          Array.from(rows.keys()).filter((k) => role[rows[k]!] === ROLE_SR),
+          (k) => s[k]!,
+        );
         const eff = efficiencyMap(s, ref);
         for (let k = 0; k < rows.length; k++) acc[rows[k]!] = acc[rows[k]!]! + eff[k]! / (cfg.folds - 1);
       }
@@ -190,7 +196,11 @@ export async function selectWithClassifier(
     let histogram: HistogramResult;
     if (cfg.combine === 'median') {
       const hists = members.map(({ score, fold, seed }) =>
-        fillHistogram(snapshot.mjj, edges, selectPerFold(score, fold, role, cfg, eps, deriveSeed(seed, 1 + Math.round(eps * 1e6)))),
+        fillHistogram(
+          snapshot.mjj,
+          edges,
+          selectPerFold(score, fold, role, cfg, eps, deriveSeed(seed, 1 + Math.round(eps * 1e6))),
+        ),
       );
       const { counts, spread } = medianHistogram(hists);
       histogram = { edges: Array.from(edges), counts: Array.from(counts), spread: Array.from(spread) };
@@ -225,7 +235,8 @@ export function selectPerFold(
   for (let i = 0; i < n; i++) if (fold[i]! + 1 > nFolds) nFolds = fold[i]! + 1;
   const mask = new Uint8Array(n);
   const rand = mulberry32(seed);
-  const isRef = (i: number) => (cfg.thresholdFrom === 'sr' ? role[i] === ROLE_SR : role[i] !== ROLE_SR && role[i] !== ROLE_NONE);
+  const isRef = (i: number) =>
+    cfg.thresholdFrom === 'sr' ? role[i] === ROLE_SR : role[i] !== ROLE_SR && role[i] !== ROLE_NONE;
   for (let f = 0; f < nFolds; f++) {
     const ref: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -269,7 +280,8 @@ export function selectPerFold(
  * above the last are mapped with the nearest region (the whole spectrum is scored, seed 001); NaN gets 255.
  */
 export function regionsOf(mjj: Float32Array, edges: number[]): Uint8Array {
-  if (edges.length - 1 > 254) throw new SidebandError(`classifier: ecdfEdges has ${edges.length - 1} regions (at most 254)`);
+  if (edges.length - 1 > 254)
+    throw new SidebandError(`classifier: ecdfEdges has ${edges.length - 1} regions (at most 254)`);
   const out = new Uint8Array(mjj.length).fill(ROLE_NONE);
   const last = edges.length - 1;
   for (let i = 0; i < mjj.length; i++) {

@@ -71,9 +71,21 @@ export interface WindowAnalysis {
 function emptyResult(nb: number, strategy: FitStrategyName, reason: string, observed = 0): WindowAnalysis {
   return {
     fit: {
-      function: '', params: [], covariance: [], chi2: 0, ndf: 0, pvalue: 0, sbRange: [0, 0],
-      prediction: new Array<number>(nb).fill(0), predictionErr: new Array<number>(nb).fill(0), converged: false,
-      status: reason, fitErr: new Array<number>(nb).fill(0), attempts: [], strategy, gof: 'pearson',
+      function: '',
+      params: [],
+      covariance: [],
+      chi2: 0,
+      ndf: 0,
+      pvalue: 0,
+      sbRange: [0, 0],
+      prediction: new Array<number>(nb).fill(0),
+      predictionErr: new Array<number>(nb).fill(0),
+      converged: false,
+      status: reason,
+      fitErr: new Array<number>(nb).fill(0),
+      attempts: [],
+      strategy,
+      gof: 'pearson',
     },
     significance: { z: 0, p: 0.5, observed, expected: 0, expectedErr: 0, reason },
   };
@@ -91,20 +103,28 @@ export function analyseWindowHistogram(input: WindowHistogramInput): WindowAnaly
     if (!edges || !counts || edges.length !== nb + 1) {
       return emptyResult(nb, strategy, `bad histogram: ${edges?.length ?? 0} edges for ${nb} bins (need bins + 1)`);
     }
-    if (spread && spread.length !== nb) return emptyResult(nb, strategy, `bad histogram: spread has ${spread.length} bins, counts ${nb}`);
+    if (spread && spread.length !== nb)
+      return emptyResult(nb, strategy, `bad histogram: spread has ${spread.length} bins, counts ${nb}`);
     if (!sr || !(sr[1] > sr[0])) return emptyResult(nb, strategy, `bad signal region [${sr?.[0]}, ${sr?.[1]}]`);
-    const lo = edges.subarray(0, nb), hi = edges.subarray(1, nb + 1);
+    const lo = edges.subarray(0, nb),
+      hi = edges.subarray(1, nb + 1);
     for (let i = 0; i < nb; i++) {
       if (!(hi[i]! > lo[i]!)) return emptyResult(nb, strategy, `bad histogram: edges not increasing at bin ${i}`);
-      if (!(counts[i]! >= 0) || counts[i] === Infinity) return emptyResult(nb, strategy, `bad histogram: count ${counts[i]} in bin ${i}`);
-      if (spread && !(spread[i]! >= 0 && spread[i]! < Infinity)) return emptyResult(nb, strategy, `bad histogram: spread ${spread[i]} in bin ${i}`);
+      if (!(counts[i]! >= 0) || counts[i] === Infinity)
+        return emptyResult(nb, strategy, `bad histogram: count ${counts[i]} in bin ${i}`);
+      if (spread && !(spread[i]! >= 0 && spread[i]! < Infinity))
+        return emptyResult(nb, strategy, `bad histogram: spread ${spread[i]} in bin ${i}`);
     }
     let observed = 0;
     for (let i = 0; i < nb; i++) if (lo[i]! < sr[1] && hi[i]! > sr[0]) observed += counts[i]!;
 
     const spec = { lo, hi, counts, spread };
     const res = runFitStrategy(spec, {
-      strategy, functions: input.functions, sr: input.fitSr ?? sr, sqrtS: input.sqrtS, objective: input.objective,
+      strategy,
+      functions: input.functions,
+      sr: input.fitSr ?? sr,
+      sqrtS: input.sqrtS,
+      objective: input.objective,
     });
     const fit = res.fit;
     if (!fit || !Number.isFinite(fit.objectiveValue)) {
@@ -119,7 +139,9 @@ export function analyseWindowHistogram(input: WindowHistogramInput): WindowAnaly
       function: fit.fn.name,
       params: Array.from(fit.params, finite),
       covariance: toNested(fit.covariance, m).map((r) => r.map(finite)),
-      chi2: finite(fit.chi2), ndf: fit.ndf, pvalue: finite(fit.pvalue),
+      chi2: finite(fit.chi2),
+      ndf: fit.ndf,
+      pvalue: finite(fit.pvalue),
       sbRange: res.sbRange,
       prediction: Array.from(fit.prediction, finite),
       predictionErr: predictionErr.map(finite),
@@ -132,8 +154,13 @@ export function analyseWindowHistogram(input: WindowHistogramInput): WindowAnaly
     };
 
     const inSr = (i: number) => lo[i]! < sr[1] && hi[i]! > sr[0];
-    let expected = 0, spread2 = 0;
-    for (let i = 0; i < nb; i++) if (inSr(i)) { expected += fit.prediction[i]!; spread2 += spread ? spread[i]! ** 2 : 0; }
+    let expected = 0,
+      spread2 = 0;
+    for (let i = 0; i < nb; i++)
+      if (inSr(i)) {
+        expected += fit.prediction[i]!;
+        spread2 += spread ? spread[i]! ** 2 : 0;
+      }
     const fitVar = sumVariance(fit, inSr);
     const expectedErr = Math.sqrt(fitVar + spread2);
     const perBin = Array.from(perBinSignificance(counts, fit.prediction), finite);
@@ -142,7 +169,10 @@ export function analyseWindowHistogram(input: WindowHistogramInput): WindowAnaly
       return { fit: fitResult, significance: { ...base, z: 0, p: 0.5, reason: `no accepted fit: ${res.reason}` } };
     }
     if (!(expected > 0)) {
-      return { fit: fitResult, significance: { ...base, z: 0, p: 0.5, reason: 'no signal-region bins (SR outside the histogram)' } };
+      return {
+        fit: fitResult,
+        significance: { ...base, z: 0, p: 0.5, reason: 'no signal-region bins (SR outside the histogram)' },
+      };
     }
     const d = zGaussianConstraint(observed, expected, expectedErr);
     return { fit: fitResult, significance: { ...base, z: finite(d.z), p: finite(d.p) } };

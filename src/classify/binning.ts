@@ -196,7 +196,7 @@ export function fitAndBinRowMajor(
     }
     for (const shift of [0, 11, 22]) {
       count.fill(0);
-      for (let k = 0; k < m; k++) count[(keys[k]! >>> shift) & 0x7ff]++;
+      for (let k = 0; k < m; k++) count[(keys[k]! >>> shift) & 0x7ff]!++;
       let sum = 0;
       for (let d = 0; d < 2048; d++) {
         const c = count[d]!;

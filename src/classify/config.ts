@@ -62,7 +62,15 @@ export const defaultClassifierConfig: ClassifierConfig = {
   // Regularised for weak supervision: few signal events, a noisy label; early stopping on the validation fold.
   // Tuned on the LHCO R&D benchmark (bench/classify.ts): coarser bins, large leaves and L2 keep the trees from
   // learning the template's statistical fluctuations.
-  hgb: { learningRate: 0.1, maxIter: 300, maxLeafNodes: 31, minSamplesLeaf: 300, l2: 20, maxBins: 64, nIterNoChange: 10 },
+  hgb: {
+    learningRate: 0.1,
+    maxIter: 300,
+    maxLeafNodes: 31,
+    minSamplesLeaf: 300,
+    l2: 20,
+    maxBins: 64,
+    nIterNoChange: 10,
+  },
   mlp: {},
 };
 

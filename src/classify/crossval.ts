@@ -68,7 +68,8 @@ export function cvSplits(scheme: CvScheme, k: number): CvSplit[] {
       const v = (t + 1) % k;
       out.push({ test: t, validation: v, train: all.filter((f) => f !== t && f !== v) });
     } else {
-      for (const v of all) if (v !== t) out.push({ test: t, validation: v, train: all.filter((f) => f !== t && f !== v) });
+      for (const v of all)
+        if (v !== t) out.push({ test: t, validation: v, train: all.filter((f) => f !== t && f !== v) });
     }
   }
   return out;

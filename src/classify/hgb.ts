@@ -175,7 +175,8 @@ export function fitHgb(data: TrainingData, params: Partial<HgbParams> = {}, opts
     sw += w[k]!;
     swy += w[k]! * y[k]!;
   }
-  if (swy <= 0 || swy >= sw) throw new SidebandError('hgb: training labels must contain both classes with positive weight');
+  if (swy <= 0 || swy >= sw)
+    throw new SidebandError('hgb: training labels must contain both classes with positive weight');
   const pMean = swy / sw;
   const baseline = Math.log(pMean / (1 - pMean));
 

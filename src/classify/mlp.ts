@@ -30,8 +30,24 @@ export interface MlpParams {
 }
 
 export const mlpPresets: Record<MlpArchitecture, MlpParams> = {
-  'mlp-atlas2024': { hidden: [64, 64, 64], dropout: 0.05, learningRate: 1e-3, batchSize: 512, maxEpochs: 100, patience: 10, seed: 0 },
-  'mlp-atlas2020': { hidden: [64, 32, 8], dropout: 0, learningRate: 1e-3, batchSize: 512, maxEpochs: 100, patience: 10, seed: 0 },
+  'mlp-atlas2024': {
+    hidden: [64, 64, 64],
+    dropout: 0.05,
+    learningRate: 1e-3,
+    batchSize: 512,
+    maxEpochs: 100,
+    patience: 10,
+    seed: 0,
+  },
+  'mlp-atlas2020': {
+    hidden: [64, 32, 8],
+    dropout: 0,
+    learningRate: 1e-3,
+    batchSize: 512,
+    maxEpochs: 100,
+    patience: 10,
+    seed: 0,
+  },
 };
 
 /** A trained network as plain arrays (structured-clone friendly): per layer kernel (in×out, row-major) and bias. */
@@ -46,7 +62,6 @@ export interface MlpModel {
   validationLoss: number[];
   epochs: number;
 }
-
 
 export interface MlpData {
   columns: NumericColumn[];
@@ -93,7 +108,12 @@ export async function fitMlp(
   let inDim = nF;
   for (const units of params.hidden) {
     model.add(
-      tf.layers.dense({ units, activation: 'relu', inputShape: [inDim], kernelInitializer: tf.initializers.glorotUniform({ seed: Math.floor(rand() * 2 ** 31) }) }),
+      tf.layers.dense({
+        units,
+        activation: 'relu',
+        inputShape: [inDim],
+        kernelInitializer: tf.initializers.glorotUniform({ seed: Math.floor(rand() * 2 ** 31) }),
+      }),
     );
     if (params.dropout > 0) model.add(tf.layers.dropout({ rate: params.dropout, seed: Math.floor(rand() * 2 ** 31) }));
     inDim = units;
@@ -101,7 +121,11 @@ export async function fitMlp(
   // The output unit is linear here and the sigmoid is folded into the loss (fewer ops per step, stable for large
   // logits); predictMlp applies the sigmoid.
   model.add(
-    tf.layers.dense({ units: 1, activation: 'linear', kernelInitializer: tf.initializers.glorotUniform({ seed: Math.floor(rand() * 2 ** 31) }) }),
+    tf.layers.dense({
+      units: 1,
+      activation: 'linear',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: Math.floor(rand() * 2 ** 31) }),
+    }),
   );
   const optimizer = tf.train.adam(params.learningRate);
 
@@ -119,8 +143,14 @@ export async function fitMlp(
   const vr = data.validationRows && data.validationRows.length > 0 ? data.validationRows : undefined;
   if (vr) {
     vX = tf.tensor2d(gather(data.columns, vr, mean, std), [vr.length, nF]);
-    vY = tf.tensor2d(Float32Array.from(vr, (r) => data.y[r]!), [vr.length, 1]);
-    vW = tf.tensor2d(Float32Array.from(vr, (r) => (data.weight ? data.weight[r]! : 1)), [vr.length, 1]);
+    vY = tf.tensor2d(
+      Float32Array.from(vr, (r) => data.y[r]!),
+      [vr.length, 1],
+    );
+    vW = tf.tensor2d(
+      Float32Array.from(vr, (r) => (data.weight ? data.weight[r]! : 1)),
+      [vr.length, 1],
+    );
   }
   const bs = params.batchSize;
   // The whole training set lives in backend memory once; each step gathers its batch by an index tensor, so a
@@ -138,9 +168,15 @@ export async function fitMlp(
   let bestWeights: import('@tensorflow/tfjs').Tensor[] | undefined;
   let sinceBest = 0;
   let epochs = 0;
-  const weightedBce = (logits: import('@tensorflow/tfjs').Tensor, y: import('@tensorflow/tfjs').Tensor, w: import('@tensorflow/tfjs').Tensor) =>
+  const weightedBce = (
+    logits: import('@tensorflow/tfjs').Tensor,
+    y: import('@tensorflow/tfjs').Tensor,
+    w: import('@tensorflow/tfjs').Tensor,
+  ) =>
     // Weighted mean of softplus(z) − y·z, the binary cross-entropy of sigmoid(z).
-    tf.tidy(() => tf.softplus(logits).sub(y.mul(logits)).mul(w).sum().div(w.sum()) as import('@tensorflow/tfjs').Scalar);
+    tf.tidy(
+      () => tf.softplus(logits).sub(y.mul(logits)).mul(w).sum().div(w.sum()) as import('@tensorflow/tfjs').Scalar,
+    );
   for (let epoch = 0; epoch < params.maxEpochs; epoch++) {
     for (let i = n - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
@@ -160,7 +196,9 @@ export async function fitMlp(
         const xb = tf.tensor2d(bx.subarray(0, m * nF), [m, nF]);
         const yb = tf.tensor2d(by.subarray(0, m), [m, 1]);
         const wb = tf.tensor2d(bw.subarray(0, m), [m, 1]);
-        optimizer.minimize(() => weightedBce(model.apply(xb, { training: true }) as import('@tensorflow/tfjs').Tensor, yb, wb));
+        optimizer.minimize(() =>
+          weightedBce(model.apply(xb, { training: true }) as import('@tensorflow/tfjs').Tensor, yb, wb),
+        );
       });
     }
     epochs = epoch + 1;
@@ -175,7 +213,7 @@ export async function fitMlp(
       if (loss < best) {
         best = loss;
         sinceBest = 0;
-        bestWeights?.forEach((t) => t.dispose());
+        for (const t of bestWeights ?? []) t.dispose();
         bestWeights = model.getWeights().map((t) => t.clone());
       } else if (++sinceBest >= params.patience) break;
     }
@@ -188,9 +226,13 @@ export async function fitMlp(
   for (const layer of model.layers) {
     const ws = layer.getWeights();
     if (ws.length !== 2) continue; // dropout layers carry no weights
-    layers.push({ kernel: (await ws[0]!.data()) as Float32Array, bias: (await ws[1]!.data()) as Float32Array, units: ws[1]!.shape[0]! });
+    layers.push({
+      kernel: (await ws[0]!.data()) as Float32Array,
+      bias: (await ws[1]!.data()) as Float32Array,
+      units: ws[1]!.shape[0]!,
+    });
   }
-  bestWeights?.forEach((t) => t.dispose());
+  for (const t of bestWeights ?? []) t.dispose();
   vX?.dispose();
   vY?.dispose();
   vW?.dispose();

@@ -52,7 +52,11 @@ export async function runTrainJob(
   if (job.kind === 'hgb') {
     const model = fitHgb(
       { columns: job.columns, y: job.y, weight: job.weight, rows: job.trainRows },
-      { ...job.hgb, seed: job.seed, earlyStopping: job.validationRows.length > 0 ? (job.hgb?.earlyStopping ?? true) : false },
+      {
+        ...job.hgb,
+        seed: job.seed,
+        earlyStopping: job.validationRows.length > 0 ? (job.hgb?.earlyStopping ?? true) : false,
+      },
       { validationRows: job.validationRows.length > 0 ? job.validationRows : undefined, onIteration: onProgress },
     );
     const scores = job.scoreRows.map((rows) => predictRaw(model, job.columns, rows));
@@ -78,8 +82,15 @@ export async function runTrainJob(
     { onEpoch: onProgress },
   );
   const scores = job.scoreRows.map((rows) => predictMlp(model, job.columns, rows));
-  const validationLoss = job.validationRows.length > 0 ? lossOf(predictMlp(model, job.columns, job.validationRows), job, true) : NaN;
-  return { scores, validationLoss, seconds: (performance.now() - t0) / 1000, backend: model.backend, iterations: model.epochs };
+  const validationLoss =
+    job.validationRows.length > 0 ? lossOf(predictMlp(model, job.columns, job.validationRows), job, true) : NaN;
+  return {
+    scores,
+    validationLoss,
+    seconds: (performance.now() - t0) / 1000,
+    backend: model.backend,
+    iterations: model.epochs,
+  };
 }
 
 function lossOf(out: Float64Array, job: TrainJob, isProbability: boolean): number {

@@ -25,4 +25,3 @@ export function passMask(scores: ArrayLike<number>, threshold: number): Uint8Arr
   for (let i = 0; i < scores.length; i++) m[i] = scores[i]! >= threshold ? 1 : 0;
   return m;
 }
-

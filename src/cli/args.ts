@@ -11,12 +11,24 @@ export function parseArgs(argv: string[], booleans: string[] = []): ParsedArgs {
   const push = (k: string, v: string) => flags.set(k, [...(flags.get(k) ?? []), v]);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--') { positional.push(...argv.slice(i + 1)); break; }
-    if (!a.startsWith('--')) { positional.push(a); continue; }
+    if (a === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
     const eq = a.indexOf('=');
-    if (eq > 0) { push(a.slice(2, eq), a.slice(eq + 1)); continue; }
+    if (eq > 0) {
+      push(a.slice(2, eq), a.slice(eq + 1));
+      continue;
+    }
     const key = a.slice(2);
-    if (booleans.includes(key)) { push(key, 'true'); continue; }
+    if (booleans.includes(key)) {
+      push(key, 'true');
+      continue;
+    }
     const next = argv[i + 1];
     if (next === undefined || next.startsWith('--')) throw new UsageError(`option --${key} needs a value`);
     push(key, next);
@@ -42,8 +54,14 @@ export function numberFlag(args: ParsedArgs, name: string, fallback?: number): n
 }
 
 /** Where a command serves its metrics: --metrics-port/--metrics-host, else the topology's `metrics:` block. */
-export function metricsEndpoint(args: ParsedArgs, topology: { metrics?: { host?: string; port?: number } }): { port?: string | number; host?: string } {
-  return { port: flag(args, 'metrics-port') ?? topology.metrics?.port, host: flag(args, 'metrics-host') ?? topology.metrics?.host };
+export function metricsEndpoint(
+  args: ParsedArgs,
+  topology: { metrics?: { host?: string; port?: number } },
+): { port?: string | number; host?: string } {
+  return {
+    port: flag(args, 'metrics-port') ?? topology.metrics?.port,
+    host: flag(args, 'metrics-host') ?? topology.metrics?.host,
+  };
 }
 
 /** Run a parse of an option's value; its failure is a usage error naming the option. */

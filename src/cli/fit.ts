@@ -30,14 +30,17 @@ export async function fitCommand(argv: string[]): Promise<number> {
   const srFlag = flag(args, 'sr');
   const sr: [number, number] = srFlag ? parsePair(srFlag, 'sr') : [0, 0];
   const objective = (flag(args, 'objective') ?? 'poisson') as 'poisson' | 'chi2';
-  if (objective !== 'poisson' && objective !== 'chi2') throw new UsageError(`option --objective: '${objective}' (poisson|chi2)`);
+  if (objective !== 'poisson' && objective !== 'chi2')
+    throw new UsageError(`option --objective: '${objective}' (poisson|chi2)`);
   if (fname !== 'auto') fitFunction(fname); // validates the name with a clear message
   const csv = parseSpectrumCsv(await readFile(file, 'utf8'), file);
   const spec = { lo: csv.lo, hi: csv.hi, counts: csv.observed };
   const res = runFitStrategy(spec, {
     strategy: fname === 'auto' ? 'atlas2024' : 'single',
     functions: fname === 'auto' ? undefined : [fname],
-    sr, sqrtS, objective,
+    sr,
+    sqrtS,
+    objective,
   });
   const fit = res.fit;
   if (!fit) throw new SidebandError(`no acceptable fit: ${res.reason}`);
@@ -47,14 +50,23 @@ export async function fitCommand(argv: string[]): Promise<number> {
     formula: fit.fn.formula,
     params: Array.from(fit.params),
     covariance: toNested(fit.covariance, fit.fn.nParams),
-    chi2: fit.chi2, ndf: fit.ndf, pvalue: fit.pvalue, gof: fit.gof,
-    pearson_chi2: fit.pearsonChi2, deviance: fit.deviance,
+    chi2: fit.chi2,
+    ndf: fit.ndf,
+    pvalue: fit.pvalue,
+    gof: fit.gof,
+    pearson_chi2: fit.pearsonChi2,
+    deviance: fit.deviance,
     converged: fit.converged && res.accepted,
     status: `${fit.status}; ${res.reason}`,
     sbRange: res.sbRange,
     bins: Array.from(csv.observed, (n, i) => ({
-      lo: csv.lo[i]!, hi: csv.hi[i]!, observed: n, fit: fit.prediction[i]!, fit_err: fit.fitErr[i]!,
-      significance: sig[i]!, fitted: res.fitMask[i] === 1,
+      lo: csv.lo[i]!,
+      hi: csv.hi[i]!,
+      observed: n,
+      fit: fit.prediction[i]!,
+      fit_err: fit.fitErr[i]!,
+      significance: sig[i]!,
+      fitted: res.fitMask[i] === 1,
     })),
   };
   if (args.flags.has('json')) {
@@ -66,7 +78,10 @@ export async function fitCommand(argv: string[]): Promise<number> {
       `errors  ${out.covariance.map((r, i) => Math.sqrt(r[i]!).toPrecision(3)).join('  ')}`,
       `chi2/ndf ${out.chi2.toFixed(2)}/${out.ndf}  p-value ${out.pvalue.toPrecision(3)}  ${out.status}`,
       '     lo      hi    observed         fit     fit_err      Z',
-      ...out.bins.map((b) => `${String(b.lo).padStart(7)} ${String(b.hi).padStart(7)} ${b.observed.toPrecision(7).padStart(11)} ${b.fit.toPrecision(7).padStart(11)} ${b.fit_err.toPrecision(4).padStart(11)} ${b.significance.toFixed(2).padStart(6)}${b.fitted ? '' : '  (masked)'}`),
+      ...out.bins.map(
+        (b) =>
+          `${String(b.lo).padStart(7)} ${String(b.hi).padStart(7)} ${b.observed.toPrecision(7).padStart(11)} ${b.fit.toPrecision(7).padStart(11)} ${b.fit_err.toPrecision(4).padStart(11)} ${b.significance.toFixed(2).padStart(6)}${b.fitted ? '' : '  (masked)'}`,
+      ),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   }

@@ -44,6 +44,8 @@ export async function generateCommand(argv: string[]): Promise<number> {
   if (!quiet && process.stderr.isTTY) process.stderr.write('\r');
   const seconds = (performance.now() - t0) / 1000;
   const sig = signals.map((s) => `A(${s.mA})->B(${s.mB})C(${s.mC}): ${s.n}`).join(', ');
-  process.stdout.write(`generate: ${done} events (${events - signals.reduce((a, s) => a + s.n, 0)} background${sig ? `, signal ${sig}` : ''}), seed ${seed}, mjj ${mjjMin}-${mjjMax} GeV -> ${out} in ${seconds.toFixed(2)} s\n`);
+  process.stdout.write(
+    `generate: ${done} events (${events - signals.reduce((a, s) => a + s.n, 0)} background${sig ? `, signal ${sig}` : ''}), seed ${seed}, mjj ${mjjMin}-${mjjMax} GeV -> ${out} in ${seconds.toFixed(2)} s\n`,
+  );
   return 0;
 }

@@ -4,16 +4,42 @@
  */
 import { exitCodeOf, EXIT } from './exit-codes.js';
 
-export type Command = (argv: string[]) => Promise<number | void>;
+export type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  run: { summary: 'run a topology: sideband run <topology.yaml> [--out DIR] [--set a.b=v]... [--metrics-port P]', load: async () => (await import('./run.js')).runCommand },
-  generate: { summary: 'write calibrated dijet events: sideband generate --events N --seed S [--signal "mA=3500,mB=500,mC=100,n=1000"]... --out FILE.parquet', load: async () => (await import('./generate.js')).generateCommand },
-  produce: { summary: 'replay events into a topic: sideband produce --from FILE.parquet|generate --topic T [--format arrow|json] [--rate R]', load: async () => (await import('./produce.js')).produceCommand },
-  router: { summary: 'scale-out front half: sideband router <topology.yaml> [--metrics-port P] (source -> cuts -> repartition topic keyed by window)', load: async () => (await import('./router.js')).routerCommand },
-  worker: { summary: 'scale-out back half: sideband worker <topology.yaml> [--metrics-port P] (owns the windows of its partitions, checkpoints, results topic)', load: async () => (await import('./worker.js')).workerCommand },
-  fit: { summary: 'fit an mjj spectrum: sideband fit --spectrum FILE.csv --function dijet3|dijet4|dijet5|ua2|auto [--sr LO,HI] [--json]', load: async () => (await import('./fit.js')).fitCommand },
-  stats: { summary: 'significance, limits, bump hunt: sideband stats zdisc|cls|bumphunt ... [--json]', load: async () => (await import('./stats.js')).statsCommand },
+  run: {
+    summary: 'run a topology: sideband run <topology.yaml> [--out DIR] [--set a.b=v]... [--metrics-port P]',
+    load: async () => (await import('./run.js')).runCommand,
+  },
+  generate: {
+    summary:
+      'write calibrated dijet events: sideband generate --events N --seed S [--signal "mA=3500,mB=500,mC=100,n=1000"]... --out FILE.parquet',
+    load: async () => (await import('./generate.js')).generateCommand,
+  },
+  produce: {
+    summary:
+      'replay events into a topic: sideband produce --from FILE.parquet|generate --topic T [--format arrow|json] [--rate R]',
+    load: async () => (await import('./produce.js')).produceCommand,
+  },
+  router: {
+    summary:
+      'scale-out front half: sideband router <topology.yaml> [--metrics-port P] (source -> cuts -> repartition topic keyed by window)',
+    load: async () => (await import('./router.js')).routerCommand,
+  },
+  worker: {
+    summary:
+      'scale-out back half: sideband worker <topology.yaml> [--metrics-port P] (owns the windows of its partitions, checkpoints, results topic)',
+    load: async () => (await import('./worker.js')).workerCommand,
+  },
+  fit: {
+    summary:
+      'fit an mjj spectrum: sideband fit --spectrum FILE.csv --function dijet3|dijet4|dijet5|ua2|auto [--sr LO,HI] [--json]',
+    load: async () => (await import('./fit.js')).fitCommand,
+  },
+  stats: {
+    summary: 'significance, limits, bump hunt: sideband stats zdisc|cls|bumphunt ... [--json]',
+    load: async () => (await import('./stats.js')).statsCommand,
+  },
 };
 
 function usage(): string {

@@ -19,9 +19,13 @@ export async function produceCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['quiet']);
   const from = flag(args, 'from');
   const topic = flag(args, 'topic');
-  if (!from || !topic) throw new UsageError('usage: sideband produce --from FILE.parquet|generate --topic T [--format arrow|json] [--rate R] [--brokers h:p]');
+  if (!from || !topic)
+    throw new UsageError(
+      'usage: sideband produce --from FILE.parquet|generate --topic T [--format arrow|json] [--rate R] [--brokers h:p]',
+    );
   const format = (flag(args, 'format') ?? 'arrow') as KafkaFormat;
-  if (format !== 'arrow' && format !== 'json') throw new UsageError(`option --format: '${String(format)}' is not arrow or json`);
+  if (format !== 'arrow' && format !== 'json')
+    throw new UsageError(`option --format: '${String(format)}' is not arrow or json`);
   let connection: KafkaConnection;
   const topologyFile = flag(args, 'topology');
   if (topologyFile) {
@@ -31,7 +35,13 @@ export async function produceCommand(argv: string[]): Promise<number> {
   } else {
     const brokers = flag(args, 'brokers') ?? process.env.KAFKA_BROKERS;
     if (!brokers) throw new UsageError('no brokers: give --brokers, --topology or set KAFKA_BROKERS');
-    connection = { brokers: brokers.split(',').map((s) => s.trim()).filter(Boolean), clientId: 'sideband-produce' };
+    connection = {
+      brokers: brokers
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      clientId: 'sideband-produce',
+    };
   }
   if (flag(args, 'brokers')) connection = { ...connection, brokers: flag(args, 'brokers')!.split(',') };
   if (flag(args, 'client-id')) connection = { ...connection, clientId: flag(args, 'client-id')! };
@@ -48,12 +58,23 @@ export async function produceCommand(argv: string[]): Promise<number> {
     source = new ParquetSource({ path: from });
   }
   const rate = flag(args, 'rate') === undefined ? undefined : numberFlag(args, 'rate');
-  if (rate !== undefined && !(rate > 0)) throw new UsageError('option --rate must be a positive number of events per second');
+  if (rate !== undefined && !(rate > 0))
+    throw new UsageError('option --rate must be a positive number of events per second');
   const epm = flag(args, 'events-per-message') === undefined ? undefined : numberFlag(args, 'events-per-message');
   const partitions = flag(args, 'partitions') === undefined ? undefined : numberFlag(args, 'partitions');
-  const r = await produceEvents({ connection, source, topic, format, ...(rate ? { rate } : {}), ...(epm ? { eventsPerMessage: epm } : {}), ...(partitions ? { partitions } : {}) });
+  const r = await produceEvents({
+    connection,
+    source,
+    topic,
+    format,
+    ...(rate ? { rate } : {}),
+    ...(epm ? { eventsPerMessage: epm } : {}),
+    ...(partitions ? { partitions } : {}),
+  });
   if (flag(args, 'quiet') !== 'true') {
-    process.stdout.write(`produce: ${r.events} events in ${r.messages} ${format} messages (${(r.bytes / 1e6).toFixed(1)} MB) -> ${topic} in ${r.seconds.toFixed(2)} s (${Math.round(r.events / Math.max(r.seconds, 1e-9))} events/s)\n`);
+    process.stdout.write(
+      `produce: ${r.events} events in ${r.messages} ${format} messages (${(r.bytes / 1e6).toFixed(1)} MB) -> ${topic} in ${r.seconds.toFixed(2)} s (${Math.round(r.events / Math.max(r.seconds, 1e-9))} events/s)\n`,
+    );
   }
   return 0;
 }

@@ -13,7 +13,10 @@ export class Progress {
   private lastT: number;
   private rate = 0;
 
-  constructor(private readonly run: CompiledRun, private readonly t0: number) {
+  constructor(
+    private readonly run: CompiledRun,
+    private readonly t0: number,
+  ) {
     this.lastT = t0;
     this.timer = setInterval(() => this.draw(), this.tty ? 250 : 10_000);
     this.timer.unref();
@@ -33,8 +36,10 @@ export class Progress {
       this.lastT = now;
     }
     const secs = ((now - this.t0) / 1000).toFixed(0);
-    return `events ${c.read.toLocaleString('en-US')} read (${fmtRate(this.rate)}/s), ${c.selected.toLocaleString('en-US')} selected, `
-      + `${c.rejected.toLocaleString('en-US')} rejected | windows ready ${this.ready.size}/${this.run.windows.length} | ${secs}s`;
+    return (
+      `events ${c.read.toLocaleString('en-US')} read (${fmtRate(this.rate)}/s), ${c.selected.toLocaleString('en-US')} selected, ` +
+      `${c.rejected.toLocaleString('en-US')} rejected | windows ready ${this.ready.size}/${this.run.windows.length} | ${secs}s`
+    );
   }
 
   private draw(): void {

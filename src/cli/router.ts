@@ -14,7 +14,9 @@ export async function routerCommand(argv: string[]): Promise<number> {
   const ac = new AbortController();
   process.once('SIGTERM', () => ac.abort());
   process.once('SIGINT', () => ac.abort());
-  const log = (m: string) => { if (!quiet) process.stderr.write(`${new Date().toISOString()} ${m}\n`); };
+  const log = (m: string) => {
+    if (!quiet) process.stderr.write(`${new Date().toISOString()} ${m}\n`);
+  };
   const { metrics, close } = await commandMetrics('router', metricsEndpoint(args, t), log);
   try {
     const r = await runRouter(t, { file, signal: ac.signal, log, observer: metrics.observer() });

@@ -21,14 +21,20 @@ function listFlag(args: ReturnType<typeof parseArgs>, name: string): number[] {
   if (v === undefined) throw new UsageError(`option --${name} is required (comma-separated numbers)`);
   return v.split(',').map((x, i) => {
     const n = Number(x);
-    if (x.trim() === '' || !Number.isFinite(n)) throw new UsageError(`option --${name}: entry ${i}: '${x}' is not a number`);
+    if (x.trim() === '' || !Number.isFinite(n))
+      throw new UsageError(`option --${name}: entry ${i}: '${x}' is not a number`);
     return n;
   });
 }
 
 function print(obj: Record<string, unknown>, json: boolean): void {
   if (json) process.stdout.write(`${JSON.stringify(obj)}\n`);
-  else process.stdout.write(`${Object.entries(obj).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(' ') : String(v)}`).join('\n')}\n`);
+  else
+    process.stdout.write(
+      `${Object.entries(obj)
+        .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(' ') : String(v)}`)
+        .join('\n')}\n`,
+    );
 }
 
 export async function statsCommand(argv: string[]): Promise<number> {
@@ -37,14 +43,20 @@ export async function statsCommand(argv: string[]): Promise<number> {
   const json = args.flags.has('json');
   if (sub === 'zdisc') {
     const constraint = (flag(args, 'constraint') ?? 'poisson') as ConstraintKind;
-    if (constraint !== 'poisson' && constraint !== 'gaussian') throw new UsageError(`option --constraint: '${constraint}' (poisson|gaussian)`);
-    const n = numberFlag(args, 'n'), b = numberFlag(args, 'b'), s = numberFlag(args, 'sigma-b', 0);
+    if (constraint !== 'poisson' && constraint !== 'gaussian')
+      throw new UsageError(`option --constraint: '${constraint}' (poisson|gaussian)`);
+    const n = numberFlag(args, 'n'),
+      b = numberFlag(args, 'b'),
+      s = numberFlag(args, 'sigma-b', 0);
     const r = zDiscovery(n, b, s, constraint);
     print({ z: r.z, p: r.p, constraint }, json);
     return 0;
   }
   if (sub === 'cls') {
-    const n = listFlag(args, 'n'), b = listFlag(args, 'b'), sb = listFlag(args, 'sigma-b'), s = listFlag(args, 's');
+    const n = listFlag(args, 'n'),
+      b = listFlag(args, 'b'),
+      sb = listFlag(args, 'sigma-b'),
+      s = listFlag(args, 's');
     const mu = numberFlag(args, 'mu', 1);
     const model = { signal: s, background: b, backgroundUncertainty: sb };
     const r = clsAsymptotic(model, n, mu);
@@ -61,18 +73,35 @@ export async function statsCommand(argv: string[]): Promise<number> {
     const file = flag(args, 'spectrum');
     if (!file) throw new UsageError('bumphunt: option --spectrum FILE.csv is required');
     const csv = parseSpectrumCsv(await readFile(file, 'utf8'), file);
-    const fit = fitBinned(fitFunction(flag(args, 'function') ?? 'dijet4'), { lo: csv.lo, hi: csv.hi, counts: csv.observed }, { sqrtS: numberFlag(args, 'sqrt-s', 13000) });
+    const fit = fitBinned(
+      fitFunction(flag(args, 'function') ?? 'dijet4'),
+      { lo: csv.lo, hi: csv.hi, counts: csv.observed },
+      { sqrtS: numberFlag(args, 'sqrt-s', 13000) },
+    );
     if (!fit.converged) throw new SidebandError(`bumphunt: background fit failed: ${fit.status}`);
     const r = bumpHunt(csv.observed, fit.prediction, {
-      pseudoExperiments: numberFlag(args, 'pseudo-experiments', 1000), seed: numberFlag(args, 'seed', 1),
-      minWidth: numberFlag(args, 'min-width', 1), maxWidth: numberFlag(args, 'max-width', Math.floor(csv.lo.length / 2)),
+      pseudoExperiments: numberFlag(args, 'pseudo-experiments', 1000),
+      seed: numberFlag(args, 'seed', 1),
+      minWidth: numberFlag(args, 'min-width', 1),
+      maxWidth: numberFlag(args, 'max-width', Math.floor(csv.lo.length / 2)),
     });
-    print({
-      function: fit.fn.name, fit_chi2: fit.chi2, fit_ndf: fit.ndf,
-      interval_GeV: r.interval ? [csv.lo[r.interval[0]]!, csv.hi[r.interval[1]]!] : null,
-      observed: r.observed, expected: r.expected, local_p: r.localP, local_z: r.localZ,
-      global_p: r.globalP, global_z: r.globalZ, global_p_is_upper_bound: r.globalPIsUpperBound, pseudo_experiments: r.pseudoExperiments,
-    }, json);
+    print(
+      {
+        function: fit.fn.name,
+        fit_chi2: fit.chi2,
+        fit_ndf: fit.ndf,
+        interval_GeV: r.interval ? [csv.lo[r.interval[0]]!, csv.hi[r.interval[1]]!] : null,
+        observed: r.observed,
+        expected: r.expected,
+        local_p: r.localP,
+        local_z: r.localZ,
+        global_p: r.globalP,
+        global_z: r.globalZ,
+        global_p_is_upper_bound: r.globalPIsUpperBound,
+        pseudo_experiments: r.pseudoExperiments,
+      },
+      json,
+    );
     return 0;
   }
   throw new UsageError(`unknown subcommand '${sub ?? ''}' (zdisc, cls, bumphunt)`);

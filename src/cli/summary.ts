@@ -6,7 +6,15 @@ export function summaryTable(s: RunSummary, results: WindowResult[]): string {
   const out: string[] = [];
   const e = s.events;
   out.push('', `run ${s.runId} (${s.topology}) finished in ${s.seconds.toFixed(1)} s`);
-  out.push(`events: read ${e.read}, accepted ${e.accepted}, rejected ${e.rejected}${e.rejected ? ` (${Object.entries(e.rejectedByReason).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}, selected ${e.selected}, buffered ${e.stored} (${s.bytesPerBufferedEvent.toFixed(1)} B/event)`);
+  out.push(
+    `events: read ${e.read}, accepted ${e.accepted}, rejected ${e.rejected}${
+      e.rejected
+        ? ` (${Object.entries(e.rejectedByReason)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')})`
+        : ''
+    }, selected ${e.selected}, buffered ${e.stored} (${s.bytesPerBufferedEvent.toFixed(1)} B/event)`,
+  );
   out.push('', 'cut flow:');
   for (const c of s.cutflow) out.push(`  ${c.cut.padEnd(36)} ${String(c.pass).padStart(10)}`);
   const final = results.filter((r) => r.trigger === 'end');
@@ -15,10 +23,16 @@ export function summaryTable(s: RunSummary, results: WindowResult[]): string {
     const rows = [['window', 'SR [GeV]', 'SR', 'SB', 'WP', 'selected', 'fit', 'chi2/ndf', 'p(SB)', 'Z']];
     for (const r of final) {
       rows.push([
-        r.window.id, `${r.window.sr[0]}-${r.window.sr[1]}`, String(r.counts.sr), String(r.counts.sbLow + r.counts.sbHigh),
-        r.workingPoint === null ? 'incl' : String(r.workingPoint), r.counts.selected?.toFixed(0) ?? '-',
-        r.fit?.function ?? (r.error ? 'failed' : '-'), r.fit ? `${r.fit.chi2.toFixed(1)}/${r.fit.ndf}` : '-',
-        r.fit ? r.fit.pvalue.toFixed(3) : '-', r.significance ? r.significance.z.toFixed(2) : '-',
+        r.window.id,
+        `${r.window.sr[0]}-${r.window.sr[1]}`,
+        String(r.counts.sr),
+        String(r.counts.sbLow + r.counts.sbHigh),
+        r.workingPoint === null ? 'incl' : String(r.workingPoint),
+        r.counts.selected?.toFixed(0) ?? '-',
+        r.fit?.function ?? (r.error ? 'failed' : '-'),
+        r.fit ? `${r.fit.chi2.toFixed(1)}/${r.fit.ndf}` : '-',
+        r.fit ? r.fit.pvalue.toFixed(3) : '-',
+        r.significance ? r.significance.z.toFixed(2) : '-',
       ]);
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

@@ -15,10 +15,18 @@ export async function workerCommand(argv: string[]): Promise<number> {
   process.once('SIGTERM', () => ac.abort());
   process.once('SIGINT', () => ac.abort());
   const runId = flag(args, 'run-id');
-  const log = (m: string) => { if (!quiet) process.stderr.write(`${new Date().toISOString()} ${m}\n`); };
+  const log = (m: string) => {
+    if (!quiet) process.stderr.write(`${new Date().toISOString()} ${m}\n`);
+  };
   const { metrics, close } = await commandMetrics('worker', metricsEndpoint(args, t), log);
   try {
-    const w = new Worker(t, { file, signal: ac.signal, ...(runId ? { runId } : {}), log, observer: metrics.observer() });
+    const w = new Worker(t, {
+      file,
+      signal: ac.signal,
+      ...(runId ? { runId } : {}),
+      log,
+      observer: metrics.observer(),
+    });
     await w.run();
   } finally {
     await close();

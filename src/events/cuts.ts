@@ -65,15 +65,25 @@ export function applyCuts(batch: EventBatch, cuts: Cut[]): number[] {
   let n = sel.length;
   const passed: number[] = [];
   for (const cut of cuts) {
-    const lo = cut.min ?? -Infinity, hi = cut.max ?? Infinity;
+    const lo = cut.min ?? -Infinity,
+      hi = cut.max ?? Infinity;
     for (const f of cut.features) {
       const c = batch.columns[f];
-      if (!c) throw new SidebandError(`cut '${cut.name}': no column '${f}' (have: ${Object.keys(batch.columns).join(', ')})`);
+      if (!c)
+        throw new SidebandError(`cut '${cut.name}': no column '${f}' (have: ${Object.keys(batch.columns).join(', ')})`);
       let k = 0;
       if (cut.abs) {
-        for (let j = 0; j < n; j++) { const i = sel[j]!; const v = Math.abs(c[i]!); if (v >= lo && v < hi) sel[k++] = i; }
+        for (let j = 0; j < n; j++) {
+          const i = sel[j]!;
+          const v = Math.abs(c[i]!);
+          if (v >= lo && v < hi) sel[k++] = i;
+        }
       } else {
-        for (let j = 0; j < n; j++) { const i = sel[j]!; const v = c[i]!; if (v >= lo && v < hi) sel[k++] = i; }
+        for (let j = 0; j < n; j++) {
+          const i = sel[j]!;
+          const v = c[i]!;
+          if (v >= lo && v < hi) sel[k++] = i;
+        }
       }
       n = k;
     }
@@ -98,6 +108,9 @@ export class CutFlow {
     for (let i = 0; i < passed.length; i++) this.counts[offset + i + 1]! += passed[i]!;
   }
   entries(): CutFlowEntry[] {
-    return [{ cut: 'all', pass: this.counts[0]! }, ...this.cuts.map((c, i) => ({ cut: c.name, pass: this.counts[i + 1]! }))];
+    return [
+      { cut: 'all', pass: this.counts[0]! },
+      ...this.cuts.map((c, i) => ({ cut: c.name, pass: this.counts[i + 1]! })),
+    ];
   }
 }

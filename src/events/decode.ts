@@ -53,8 +53,14 @@ export function decodeBatch(raw: EventBatch, spec: DecodeSpec): Decoded {
     .filter((src) => !raw.columns[src]);
   if (missing.length) {
     // The whole batch lacks a field: every event in it is rejected, with one dead letter for the batch.
-    deadLetters.push({ ...origin, reason: 'missing_column', field: missing.join(','), row: rowBase, events: n,
-      message: `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (have: ${Object.keys(raw.columns).join(', ')})` });
+    deadLetters.push({
+      ...origin,
+      reason: 'missing_column',
+      field: missing.join(','),
+      row: rowBase,
+      events: n,
+      message: `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (have: ${Object.keys(raw.columns).join(', ')})`,
+    });
     rejected.set('missing_column', n);
     return { batch: { length: 0, columns: {}, positions: raw.positions, rowOffset: rowBase }, deadLetters, rejected };
   }
@@ -97,19 +103,32 @@ export function decodeBatch(raw: EventBatch, spec: DecodeSpec): Decoded {
     weight = src ? (src instanceof Float32Array ? src : Float32Array.from(src)) : raw.weight;
   }
   if (!bad) {
-    return { batch: { length: n, columns, label, weight, positions: raw.positions, rowOffset: rowBase }, deadLetters, rejected };
+    return {
+      batch: { length: n, columns, label, weight, positions: raw.positions, rowOffset: rowBase },
+      deadLetters,
+      rejected,
+    };
   }
 
   // Rare path: drop the bad rows, name each of them.
   let good = 0;
   for (let i = 0; i < n; i++) {
-    if (bad[i] === 0) { good++; continue; }
+    if (bad[i] === 0) {
+      good++;
+      continue;
+    }
     const name = names[bad[i]! - 1]!;
     const v = raw.columns[spec.columns[name]!.from ?? name]![i]!;
     const reason = Number.isNaN(v) ? 'nan' : 'infinite';
     rejected.set(reason, (rejected.get(reason) ?? 0) + 1);
-    deadLetters.push({ ...origin, reason, field: name, row: rowBase + i, events: 1,
-      message: `${reason === 'nan' ? 'NaN or null' : String(v)} in ${name}` });
+    deadLetters.push({
+      ...origin,
+      reason,
+      field: name,
+      row: rowBase + i,
+      events: 1,
+      message: `${reason === 'nan' ? 'NaN or null' : String(v)} in ${name}`,
+    });
   }
   const keep = new Uint32Array(good);
   for (let i = 0, k = 0; i < n; i++) if (bad[i] === 0) keep[k++] = i;

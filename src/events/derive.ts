@@ -13,8 +13,19 @@ import { SidebandError } from './errors.js';
 export type MjjMode = 'fourvector' | 'massless' | 'column';
 
 export const DERIVED_FEATURES = [
-  'mjj', 'delta_y', 'jet1_tau21', 'jet2_tau21', 'jet1_tau32', 'jet2_tau32',
-  'mj_min', 'mj_max', 'delta_mj', 'tau21_lighter', 'tau21_heavier', 'tau32_lighter', 'tau32_heavier',
+  'mjj',
+  'delta_y',
+  'jet1_tau21',
+  'jet2_tau21',
+  'jet1_tau32',
+  'jet2_tau32',
+  'mj_min',
+  'mj_max',
+  'delta_mj',
+  'tau21_lighter',
+  'tau21_heavier',
+  'tau32_lighter',
+  'tau32_heavier',
 ] as const;
 export type DerivedFeature = (typeof DERIVED_FEATURES)[number];
 
@@ -37,15 +48,19 @@ function all(n: number): Uint32Array {
  * order jets (the generator, most ntuples) cost one compare per event.
  */
 export function orderJetsByPt(b: EventBatch): void {
-  const pt1 = b.columns.jet1_pt, pt2 = b.columns.jet2_pt;
+  const pt1 = b.columns.jet1_pt,
+    pt2 = b.columns.jet2_pt;
   if (!pt1 || !pt2) return;
   let pairs: string[] | undefined;
   for (let i = 0; i < b.length; i++) {
     if (pt2[i]! <= pt1[i]!) continue;
     pairs ??= Object.keys(b.columns).filter((k) => k.startsWith('jet1_') && b.columns[`jet2_${k.slice(5)}`]);
     for (const k of pairs) {
-      const a = b.columns[k]!, c = b.columns[`jet2_${k.slice(5)}`]!;
-      const t = a[i]!; a[i] = c[i]!; c[i] = t;
+      const a = b.columns[k]!,
+        c = b.columns[`jet2_${k.slice(5)}`]!;
+      const t = a[i]!;
+      a[i] = c[i]!;
+      c[i] = t;
     }
   }
 }
@@ -55,24 +70,33 @@ export function orderJetsByPt(b: EventBatch): void {
  * mjj² = 2(|p1||p2| − p1·p2), which sets the jet masses to zero to reduce the correlation of mjj with the jet
  * masses used as classifier features.
  */
-export function dijetMass(b: EventBatch, mode: Exclude<MjjMode, 'column'>, idx: Uint32Array = all(b.length)): Float32Array {
+export function dijetMass(
+  b: EventBatch,
+  mode: Exclude<MjjMode, 'column'>,
+  idx: Uint32Array = all(b.length),
+): Float32Array {
   const [pt1, eta1, phi1, m1] = JET.map((f) => col(b, `jet1_${f}`));
   const [pt2, eta2, phi2, m2] = JET.map((f) => col(b, `jet2_${f}`));
   const out = new Float32Array(b.length);
   const massless = mode === 'massless';
   for (let j = 0; j < idx.length; j++) {
     const i = idx[j]!;
-    const a = pt1![i]!, c = pt2![i]!;
-    const e1 = Math.exp(eta1![i]!), e2 = Math.exp(eta2![i]!);
-    const sh1 = 0.5 * (e1 - 1 / e1), sh2 = 0.5 * (e2 - 1 / e2);
+    const a = pt1![i]!,
+      c = pt2![i]!;
+    const e1 = Math.exp(eta1![i]!),
+      e2 = Math.exp(eta2![i]!);
+    const sh1 = 0.5 * (e1 - 1 / e1),
+      sh2 = 0.5 * (e2 - 1 / e2);
     // p1·p2 = pt1 pt2 (cos Δφ + sinh η1 sinh η2); |p|² = pt² cosh² η = pt² (1 + sinh² η).
     const dot = a * c * (Math.cos(phi1![i]! - phi2![i]!) + sh1 * sh2);
-    const p1sq = a * a * (1 + sh1 * sh1), p2sq = c * c * (1 + sh2 * sh2);
+    const p1sq = a * a * (1 + sh1 * sh1),
+      p2sq = c * c * (1 + sh2 * sh2);
     let m2sum: number;
     if (massless) {
       m2sum = 2 * (Math.sqrt(p1sq * p2sq) - dot);
     } else {
-      const ma = m1![i]!, mb = m2![i]!;
+      const ma = m1![i]!,
+        mb = m2![i]!;
       m2sum = ma * ma + mb * mb + 2 * (Math.sqrt((p1sq + ma * ma) * (p2sq + mb * mb)) - dot);
     }
     out[i] = m2sum > 0 ? Math.sqrt(m2sum) : 0;
@@ -87,15 +111,21 @@ export function dijetMass(b: EventBatch, mode: Exclude<MjjMode, 'column'>, idx: 
 export function rapidityGap(b: EventBatch, idx: Uint32Array = all(b.length)): Float32Array {
   const [pt1, eta1, , m1] = JET.map((f) => b.columns[`jet1_${f}`]);
   const [pt2, eta2, , m2] = JET.map((f) => b.columns[`jet2_${f}`]);
-  if (!pt1 || !eta1 || !pt2 || !eta2) throw new SidebandError('derive: delta_y needs jet1_pt, jet1_eta, jet2_pt, jet2_eta');
+  if (!pt1 || !eta1 || !pt2 || !eta2)
+    throw new SidebandError('derive: delta_y needs jet1_pt, jet1_eta, jet2_pt, jet2_eta');
   const out = new Float32Array(b.length);
   for (let j = 0; j < idx.length; j++) {
     const i = idx[j]!;
-    const a = pt1[i]!, c = pt2[i]!;
-    const ma = m1 ? m1[i]! : 0, mb = m2 ? m2[i]! : 0;
-    const e1 = Math.exp(eta1[i]!), e2 = Math.exp(eta2[i]!);
-    const pz1 = 0.5 * a * (e1 - 1 / e1), pz2 = 0.5 * c * (e2 - 1 / e2);
-    const mt1sq = a * a + ma * ma, mt2sq = c * c + mb * mb;
+    const a = pt1[i]!,
+      c = pt2[i]!;
+    const ma = m1 ? m1[i]! : 0,
+      mb = m2 ? m2[i]! : 0;
+    const e1 = Math.exp(eta1[i]!),
+      e2 = Math.exp(eta2[i]!);
+    const pz1 = 0.5 * a * (e1 - 1 / e1),
+      pz2 = 0.5 * c * (e2 - 1 / e2);
+    const mt1sq = a * a + ma * ma,
+      mt2sq = c * c + mb * mb;
     // e^{|y|} = (|pz| + E) / mT; e^{y} is that or its inverse by the sign of pz.
     const g1 = (Math.abs(pz1) + Math.sqrt(pz1 * pz1 + mt1sq)) / Math.sqrt(mt1sq);
     const g2 = (Math.abs(pz2) + Math.sqrt(pz2 * pz2 + mt2sq)) / Math.sqrt(mt2sq);
@@ -108,7 +138,10 @@ export function rapidityGap(b: EventBatch, idx: Uint32Array = all(b.length)): Fl
 function ratio(num: Column, den: Column, idx: Uint32Array): Float32Array {
   const out = new Float32Array(num.length);
   // A jet with tau1 = 0 has no substructure to speak of; 0 keeps the value finite and in range.
-  for (let j = 0; j < idx.length; j++) { const i = idx[j]!; out[i] = den[i]! > 0 ? num[i]! / den[i]! : 0; }
+  for (let j = 0; j < idx.length; j++) {
+    const i = idx[j]!;
+    out[i] = den[i]! > 0 ? num[i]! / den[i]! : 0;
+  }
   return out;
 }
 
@@ -116,10 +149,13 @@ function ratio(num: Column, den: Column, idx: Uint32Array): Float32Array {
 function plan(wanted: readonly string[]): string[] {
   const need = new Set<string>();
   const add = (f: string) => {
-    if (f.endsWith('_lighter') || f.endsWith('_heavier')) add(`jet1_${f.slice(0, 5)}`), add(`jet2_${f.slice(0, 5)}`);
+    if (f.endsWith('_lighter') || f.endsWith('_heavier')) {
+      add(`jet1_${f.slice(0, 5)}`);
+      add(`jet2_${f.slice(0, 5)}`);
+    }
     need.add(f);
   };
-  wanted.forEach(add);
+  for (const f of wanted) add(f);
   return DERIVED_FEATURES.filter((f) => need.has(f));
 }
 
@@ -134,7 +170,8 @@ export function deriveFeatures(b: EventBatch, wanted: readonly string[], mjjMode
   for (const f of plan(wanted)) {
     if (b.columns[f] && !(f === 'mjj' && mjjMode !== 'column')) continue;
     if (f === 'mjj') {
-      if (mjjMode === 'column') throw new SidebandError("derive: mjj is read from a column ('column' mode) but the batch has none");
+      if (mjjMode === 'column')
+        throw new SidebandError("derive: mjj is read from a column ('column' mode) but the batch has none");
       b.columns.mjj = dijetMass(b, mjjMode, idx);
     } else if (f === 'delta_y') {
       b.columns.delta_y = rapidityGap(b, idx);
@@ -142,15 +179,24 @@ export function deriveFeatures(b: EventBatch, wanted: readonly string[], mjjMode
       const hi = Number(f[8]);
       b.columns[f] = ratio(col(b, `${f.slice(0, 5)}tau${hi}`), col(b, `${f.slice(0, 5)}tau${hi - 1}`), idx);
     } else {
-      const m1 = col(b, 'jet1_m'), m2 = col(b, 'jet2_m');
+      const m1 = col(b, 'jet1_m'),
+        m2 = col(b, 'jet2_m');
       const heavier = f === 'mj_max' || f.endsWith('_heavier');
       const out = new Float32Array(n);
       if (f === 'delta_mj') {
-        for (let j = 0; j < idx.length; j++) { const i = idx[j]!; out[i] = Math.abs(m1[i]! - m2[i]!); }
+        for (let j = 0; j < idx.length; j++) {
+          const i = idx[j]!;
+          out[i] = Math.abs(m1[i]! - m2[i]!);
+        }
       } else {
-        const [a, c] = f.startsWith('mj_') ? [m1, m2] : [col(b, `jet1_${f.slice(0, 5)}`), col(b, `jet2_${f.slice(0, 5)}`)];
+        const [a, c] = f.startsWith('mj_')
+          ? [m1, m2]
+          : [col(b, `jet1_${f.slice(0, 5)}`), col(b, `jet2_${f.slice(0, 5)}`)];
         // Jet 1 is the lighter when m1 <= m2: take it for *_lighter / mj_min, the other for *_heavier / mj_max.
-        for (let j = 0; j < idx.length; j++) { const i = idx[j]!; out[i] = (m1[i]! <= m2[i]!) !== heavier ? a[i]! : c[i]!; }
+        for (let j = 0; j < idx.length; j++) {
+          const i = idx[j]!;
+          out[i] = m1[i]! <= m2[i]! !== heavier ? a[i]! : c[i]!;
+        }
       }
       b.columns[f] = out;
     }

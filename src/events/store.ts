@@ -64,7 +64,8 @@ export class EventStore {
       const take = Math.min(n - done, this.chunkSize - at);
       const chunk = this.chunks[c]!;
       for (let f = 0; f < columns.length; f++) {
-        const src = columns[f]!, dst = chunk[f]!;
+        const src = columns[f]!,
+          dst = chunk[f]!;
         for (let j = 0; j < take; j++) dst[at + j] = src[idx[done + j]!]!;
       }
       if (this.layout.weight) {

@@ -5,6 +5,7 @@ export type EnergyUnit = keyof typeof ENERGY_UNITS;
 
 export function toGeVFactor(unit: string): number {
   const f = (ENERGY_UNITS as Record<string, number>)[unit];
-  if (f === undefined) throw new SidebandError(`unknown energy unit '${unit}' (known: ${Object.keys(ENERGY_UNITS).join(', ')})`);
+  if (f === undefined)
+    throw new SidebandError(`unknown energy unit '${unit}' (known: ${Object.keys(ENERGY_UNITS).join(', ')})`);
   return f;
 }

@@ -12,9 +12,7 @@
  * n_i/(n_i + s_i²) (the scaled-Poisson likelihood of weighted histograms, Bohm & Zech 2014), which inflates
  * the bin's variance to n_i + s_i² while keeping the Poisson shape for low counts.
  */
-import {
-  betaToParams, featureValue, paramsJacobian, paramsToBeta, type FitFunction,
-} from './functions.js';
+import { betaToParams, featureValue, paramsJacobian, paramsToBeta, type FitFunction } from './functions.js';
 import { cholesky, choleskySolve, congruence, invertUpper, quadForm } from './linalg.js';
 import { covarianceFromHessian, minimizeNewton, type NewtonResult } from './minimize.js';
 import { chi2Sf, xlogy } from '../stats/special.js';
@@ -94,7 +92,8 @@ const Q = GL_T.length;
 
 /** Variance of Σ_{i in mask} μ_i from the fit covariance (bins are correlated through the parameters). */
 export function sumVariance(fit: BinnedFit, include: (i: number) => boolean): number {
-  const m = fit.fn.nParams, nb = fit.prediction.length;
+  const m = fit.fn.nParams,
+    nb = fit.prediction.length;
   const d = new Float64Array(m);
   for (let i = 0; i < nb; i++) {
     if (!include(i)) continue;
@@ -106,11 +105,26 @@ export function sumVariance(fit: BinnedFit, include: (i: number) => boolean): nu
 function failed(fn: FitFunction, nb: number, objective: FitObjective, nFit: number, status: string): BinnedFit {
   const m = fn.nParams;
   return {
-    fn, params: new Float64Array(m).fill(Number.NaN), covariance: new Float64Array(m * m),
-    prediction: new Float64Array(nb), fitErr: new Float64Array(nb), chi2: Number.NaN, ndf: nFit - m, pvalue: 0,
-    gof: 'pearson', pearsonChi2: Number.NaN, deviance: Number.NaN,
-    objectiveValue: Number.NaN, objective, nFitBins: nFit, converged: false, edm: Infinity, iterations: 0, status,
-    gradEta: new Float64Array(nb * m), covEta: new Float64Array(m * m),
+    fn,
+    params: new Float64Array(m).fill(Number.NaN),
+    covariance: new Float64Array(m * m),
+    prediction: new Float64Array(nb),
+    fitErr: new Float64Array(nb),
+    chi2: Number.NaN,
+    ndf: nFit - m,
+    pvalue: 0,
+    gof: 'pearson',
+    pearsonChi2: Number.NaN,
+    deviance: Number.NaN,
+    objectiveValue: Number.NaN,
+    objective,
+    nFitBins: nFit,
+    converged: false,
+    edm: Infinity,
+    iterations: 0,
+    status,
+    gradEta: new Float64Array(nb * m),
+    covEta: new Float64Array(m * m),
   };
 }
 
@@ -123,7 +137,8 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
   const m = fn.nParams;
   const sqrtS = options.sqrtS ?? 13000;
   const objective = options.objective ?? 'poisson';
-  if (spec.lo.length !== nb || spec.hi.length !== nb) throw new RangeError(`fit: edges and counts differ in length (${spec.lo.length}, ${spec.hi.length}, ${nb})`);
+  if (spec.lo.length !== nb || spec.hi.length !== nb)
+    throw new RangeError(`fit: edges and counts differ in length (${spec.lo.length}, ${spec.hi.length}, ${nb})`);
   for (let i = 0; i < nb; i++) {
     if (!(spec.hi[i]! > spec.lo[i]!) || !(spec.lo[i]! > 0) || !(spec.hi[i]! < sqrtS)) {
       throw new RangeError(`fit: bin ${i} [${spec.lo[i]}, ${spec.hi[i]}] GeV is not inside (0, √s = ${sqrtS})`);
@@ -132,7 +147,11 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
   const use = options.use;
   const fitIdx: number[] = [];
   let nTot = 0;
-  for (let i = 0; i < nb; i++) if (!use || use[i]) { fitIdx.push(i); nTot += Math.max(0, spec.counts[i]!); }
+  for (let i = 0; i < nb; i++)
+    if (!use || use[i]) {
+      fitIdx.push(i);
+      nTot += Math.max(0, spec.counts[i]!);
+    }
   const nFit = fitIdx.length;
   if (nFit < m) return failed(fn, nb, objective, nFit, `too few fitted bins (${nFit}) for ${m} parameters`);
   if (!(nTot > 0)) return failed(fn, nb, objective, nFit, 'no events in the fitted bins');
@@ -141,7 +160,7 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
   const cent = new Float64Array(nFit * m);
   for (let r = 0; r < nFit; r++) {
     const i = fitIdx[r]!;
-    const xc = 0.5 * (spec.lo[i]! + spec.hi[i]!) / sqrtS;
+    const xc = (0.5 * (spec.lo[i]! + spec.hi[i]!)) / sqrtS;
     for (let j = 0; j < m; j++) cent[r * m + j] = featureValue(fn.features[j]!, xc);
   }
   const R = new Float64Array(m * m);
@@ -155,7 +174,8 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
     let norm = 0;
     for (let r = 0; r < nFit; r++) norm += cent[r * m + j]! ** 2;
     norm = Math.sqrt(norm);
-    if (!(norm > 1e-10 * Math.sqrt(nFit))) return failed(fn, nb, objective, nFit, 'fit features degenerate over the fitted bins');
+    if (!(norm > 1e-10 * Math.sqrt(nFit)))
+      return failed(fn, nb, objective, nFit, 'fit features degenerate over the fitted bins');
     R[j * m + j] = norm;
     for (let r = 0; r < nFit; r++) cent[r * m + j] = cent[r * m + j]! / norm;
   }
@@ -166,7 +186,10 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
   const wq = new Float64Array(nb * Q);
   const phi = new Float64Array(m);
   for (let i = 0; i < nb; i++) {
-    const a = spec.lo[i]! / sqrtS, b = spec.hi[i]! / sqrtS, c = 0.5 * (a + b), hw = 0.5 * (b - a);
+    const a = spec.lo[i]! / sqrtS,
+      b = spec.hi[i]! / sqrtS,
+      c = 0.5 * (a + b),
+      hw = 0.5 * (b - a);
     for (let q = 0; q < Q; q++) {
       const x = c + hw * GL_T[q]!;
       for (let j = 0; j < m; j++) phi[j] = featureValue(fn.features[j]!, x);
@@ -180,14 +203,19 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
     }
   }
 
-  const counts = spec.counts, spread = spec.spread;
-  const scale = new Float64Array(nb), variance = new Float64Array(nb);
+  const counts = spec.counts,
+    spread = spec.spread;
+  const scale = new Float64Array(nb),
+    variance = new Float64Array(nb);
   for (let i = 0; i < nb; i++) {
-    const n = Math.max(0, counts[i]!), s2 = spread ? spread[i]! ** 2 : 0;
+    const n = Math.max(0, counts[i]!),
+      s2 = spread ? spread[i]! ** 2 : 0;
     scale[i] = s2 > 0 ? Math.max(n, 1) / (Math.max(n, 1) + s2) : 1;
     variance[i] = Math.max(n, 1) + s2;
   }
-  const mu = new Float64Array(nb), dmu = new Float64Array(m), d2mu = new Float64Array(m * m);
+  const mu = new Float64Array(nb),
+    dmu = new Float64Array(m),
+    d2mu = new Float64Array(m * m);
 
   // Hot: evaluated a few dozen times per fit; loops over fitted bins × 5 nodes × m² only.
   const obj = (eta: Float64Array, grad: Float64Array | null, hess: Float64Array | null): number => {
@@ -197,7 +225,10 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
     for (let r = 0; r < nFit; r++) {
       const i = fitIdx[r]!;
       let mui = 0;
-      if (grad) { dmu.fill(0); d2mu.fill(0); }
+      if (grad) {
+        dmu.fill(0);
+        d2mu.fill(0);
+      }
       for (let q = 0; q < Q; q++) {
         const base = (i * Q + q) * m;
         let gk = 0;
@@ -213,7 +244,9 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
         }
       }
       const n = Math.max(0, counts[i]!);
-      if (!(mui > 0) || !Number.isFinite(mui)) { if (n > 0 || !Number.isFinite(mui)) return Infinity; }
+      if (!(mui > 0) || !Number.isFinite(mui)) {
+        if (n > 0 || !Number.isFinite(mui)) return Infinity;
+      }
       let c1: number, c2: number;
       if (objective === 'poisson') {
         const s = scale[i]!;
@@ -221,18 +254,21 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
         // f is the deviance (2·NLL); gradient/Hessian of the deviance.
         // n = 0 with a prediction that underflowed to 0 contributes nothing (and must not make 0/0).
         c1 = 2 * s * (1 - (n > 0 ? n / mui : 0));
-        c2 = n > 0 ? 2 * s * n / (mui * mui) : 0;
+        c2 = n > 0 ? (2 * s * n) / (mui * mui) : 0;
       } else {
-        const v = variance[i]!, res = n - mui;
-        f += res * res / v;
-        c1 = -2 * res / v;
+        const v = variance[i]!,
+          res = n - mui;
+        f += (res * res) / v;
+        c1 = (-2 * res) / v;
         c2 = 2 / v;
       }
       if (grad) {
         for (let j = 0; j < m; j++) grad[j] = grad[j]! + c1 * dmu[j]!;
-        if (hess) for (let j = 0; j < m; j++) for (let k = 0; k <= j; k++) {
-          hess[j * m + k] = hess[j * m + k]! + c1 * d2mu[j * m + k]! + c2 * dmu[j]! * dmu[k]!;
-        }
+        if (hess)
+          for (let j = 0; j < m; j++)
+            for (let k = 0; k <= j; k++) {
+              hess[j * m + k] = hess[j * m + k]! + c1 * d2mu[j * m + k]! + c2 * dmu[j]! * dmu[k]!;
+            }
       }
     }
     if (hess) for (let j = 0; j < m; j++) for (let k = 0; k < j; k++) hess[k * m + j] = hess[j * m + k]!;
@@ -242,12 +278,13 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
   // Σ_k w_k e^{ψ_k·η} over fitted bins, to match the normalisation to the data.
   const fittedSum = (eta: Float64Array): number => {
     let s = 0;
-    for (const i of fitIdx) for (let q = 0; q < Q; q++) {
-      const base = (i * Q + q) * m;
-      let gk = 0;
-      for (let j = 0; j < m; j++) gk += psi[base + j]! * eta[j]!;
-      s += wq[i * Q + q]! * Math.exp(gk);
-    }
+    for (const i of fitIdx)
+      for (let q = 0; q < Q; q++) {
+        const base = (i * Q + q) * m;
+        let gk = 0;
+        for (let j = 0; j < m; j++) gk += psi[base + j]! * eta[j]!;
+        s += wq[i * Q + q]! * Math.exp(gk);
+      }
     return s;
   };
   // β_0 = ln p1 enters η only through η_0 = R_00 β_0 + …, so scaling p1 by c shifts η_0 by R_00 ln c.
@@ -258,7 +295,11 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
   };
   const etaFromBeta = (beta: Float64Array): Float64Array => {
     const eta = new Float64Array(m);
-    for (let j = 0; j < m; j++) { let s = 0; for (let k = j; k < m; k++) s += R[j * m + k]! * beta[k]!; eta[j] = s; }
+    for (let j = 0; j < m; j++) {
+      let s = 0;
+      for (let k = j; k < m; k++) s += R[j * m + k]! * beta[k]!;
+      eta[j] = s;
+    }
     return eta;
   };
 
@@ -266,7 +307,8 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
   if (options.init) starts.push(normalise(etaFromBeta(paramsToBeta(fn, [1, ...Array.from(options.init).slice(1)]))));
   {
     // Weighted least squares of ln(n/Δx) on the orthonormal features at bin centres (Poisson weights n).
-    const ata = new Float64Array(m * m), aty = new Float64Array(m);
+    const ata = new Float64Array(m * m),
+      aty = new Float64Array(m);
     for (let r = 0; r < nFit; r++) {
       const i = fitIdx[r]!;
       const n = Math.max(counts[i]!, 0);
@@ -290,7 +332,13 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
     // Map a generic dijet shape (p2 = 10, p3 = 5) through the decorrelation matrix by building β directly.
     const beta = new Float64Array(m);
     beta[0] = 0;
-    if (fn.features[1] === 'ln1mx') { beta[1] = p[1]!; beta[2] = -p[2]!; } else { beta[1] = -p[1]!; beta[2] = -p[2]!; }
+    if (fn.features[1] === 'ln1mx') {
+      beta[1] = p[1]!;
+      beta[2] = -p[2]!;
+    } else {
+      beta[1] = -p[1]!;
+      beta[2] = -p[2]!;
+    }
     starts.push(normalise(etaFromBeta(beta)));
   }
   const nStarts = Math.max(1, Math.min(options.starts ?? 3, starts.length));
@@ -300,7 +348,8 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
   for (let s = 0; s < nStarts; s++) {
     const res = minimizeNewton(obj, starts[s]!, { maxIterations: options.maxIterations ?? 100, edmTolerance: 1e-8 });
     if (!Number.isFinite(res.f)) continue;
-    if (best && best.converged && res.converged && Math.abs(res.f - best.f) <= 1e-6 * Math.max(1, Math.abs(best.f))) agreeing++;
+    if (best?.converged && res.converged && Math.abs(res.f - best.f) <= 1e-6 * Math.max(1, Math.abs(best.f)))
+      agreeing++;
     if (!best || res.f < best.f - 1e-9 || (!best.converged && res.converged && res.f <= best.f + 1e-6)) best = res;
     // Two starts converging to the same minimum is evidence enough; further starts only cost time (a generic
     // start far from a sparse spectrum's optimum can crawl for the whole iteration budget).
@@ -313,21 +362,37 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
   let covEta = covarianceFromHessian(best.hessian, m, true);
   let status = best.status;
   let converged = best.converged;
-  if (!covEta) { covEta = new Float64Array(m * m); converged = false; status = `${status}; Hessian not positive definite`; }
+  if (!covEta) {
+    covEta = new Float64Array(m * m);
+    converged = false;
+    status = `${status}; Hessian not positive definite`;
+  }
   // A likelihood whose supremum lies at infinity (one event, or all events on one side of the SR) lets the shape
   // run away while EDM shrinks with the vanishing gradient. In the orthonormal coordinates a genuine minimum has
   // |η| of order ln(counts)·√bins (≲ 10³); beyond that the minimum is not finite.
   let runaway = false;
   for (let j = 0; j < m; j++) if (!(Math.abs(eta[j]!) < 1e4)) runaway = true;
-  if (runaway && converged) { converged = false; status = 'not converged: parameters run away (no finite minimum; too few events?)'; }
+  if (runaway && converged) {
+    converged = false;
+    status = 'not converged: parameters run away (no finite minimum; too few events?)';
+  }
   const beta = new Float64Array(m);
-  for (let j = 0; j < m; j++) { let s = 0; for (let k = j; k < m; k++) s += Rinv[j * m + k]! * eta[k]!; beta[j] = s; }
+  for (let j = 0; j < m; j++) {
+    let s = 0;
+    for (let k = j; k < m; k++) s += Rinv[j * m + k]! * eta[k]!;
+    beta[j] = s;
+  }
   const covBeta = congruence(Rinv, covEta, m);
   const params = betaToParams(fn, beta);
   const covariance = congruence(paramsJacobian(fn, beta), covBeta, m);
-  if (converged && (!params.every(Number.isFinite) || !(params[0]! > 0))) { converged = false; status = 'not converged: parameters not finite'; }
+  if (converged && (!params.every(Number.isFinite) || !(params[0]! > 0))) {
+    converged = false;
+    status = 'not converged: parameters not finite';
+  }
 
-  const prediction = new Float64Array(nb), fitErr = new Float64Array(nb), gradEta = new Float64Array(nb * m);
+  const prediction = new Float64Array(nb),
+    fitErr = new Float64Array(nb),
+    gradEta = new Float64Array(nb * m);
   for (let i = 0; i < nb; i++) {
     let mui = 0;
     const d = gradEta.subarray(i * m, i * m + m);
@@ -343,9 +408,12 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
     fitErr[i] = Math.sqrt(Math.max(0, quadForm(covEta, m, d)));
   }
   mu.set(prediction);
-  let pearson = 0, deviance = 0, lowBins = 0;
+  let pearson = 0,
+    deviance = 0,
+    lowBins = 0;
   for (const i of fitIdx) {
-    const n = Math.max(0, counts[i]!), s2 = spread ? spread[i]! ** 2 : 0;
+    const n = Math.max(0, counts[i]!),
+      s2 = spread ? spread[i]! ** 2 : 0;
     const v = mu[i]! + s2;
     if (v > 0) pearson += (n - mu[i]!) ** 2 / v;
     deviance += 2 * scale[i]! * (mu[i]! - n + xlogy(n, mu[i]!));
@@ -356,9 +424,25 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
   const chi2 = gof === 'pearson' ? pearson : deviance;
   const ndf = nFit - m;
   return {
-    fn, params, covariance, prediction, fitErr, chi2, ndf, pvalue: ndf > 0 ? chi2Sf(chi2, ndf) : Number.NaN,
-    gof, pearsonChi2: pearson, deviance,
-    objectiveValue: best.f, objective, nFitBins: nFit, converged, edm: best.edm, iterations: best.iterations, status,
-    gradEta, covEta,
+    fn,
+    params,
+    covariance,
+    prediction,
+    fitErr,
+    chi2,
+    ndf,
+    pvalue: ndf > 0 ? chi2Sf(chi2, ndf) : Number.NaN,
+    gof,
+    pearsonChi2: pearson,
+    deviance,
+    objectiveValue: best.f,
+    objective,
+    nFitBins: nFit,
+    converged,
+    edm: best.edm,
+    iterations: best.iterations,
+    status,
+    gradEta,
+    covEta,
   };
 }

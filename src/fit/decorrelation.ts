@@ -27,13 +27,16 @@ export function decorrelate(fit: BinnedFit): Decorrelated {
   const m = fit.fn.nParams;
   const shape = fit.fn.shapeMap;
   // The fit must have been made with ξ = 0: its shape map is then diagonal.
-  for (let r = 0; r < m - 1; r++) for (let c = 0; c < m - 1; c++) {
-    if (r !== c && shape[r * (m - 1) + c] !== 0) throw new RangeError(`decorrelate: ${name} fit was not made with ξ = 0`);
-  }
+  for (let r = 0; r < m - 1; r++)
+    for (let c = 0; c < m - 1; c++) {
+      if (r !== c && shape[r * (m - 1) + c] !== 0)
+        throw new RangeError(`decorrelate: ${name} fit was not made with ξ = 0`);
+    }
   const C = fit.covariance;
   const c = (i: number, j: number) => C[(i - 1) * m + (j - 1)]!; // 1-based p indices as in the paper
   const xi1 = -c(2, 3) / c(3, 3);
-  let xi2 = 0, xi3 = 0;
+  let xi2 = 0,
+    xi3 = 0;
   if (m === 4) {
     xi2 = -c(4, 3) / c(3, 3);
     const covP4P2p = c(4, 2) + xi1 * c(4, 3);
@@ -49,6 +52,10 @@ export function decorrelate(fit: BinnedFit): Decorrelated {
     A[3 * m + 1] = xi3;
   }
   const params = new Float64Array(m);
-  for (let i = 0; i < m; i++) { let s = 0; for (let j = 0; j < m; j++) s += A[i * m + j]! * fit.params[j]!; params[i] = s; }
+  for (let i = 0; i < m; i++) {
+    let s = 0;
+    for (let j = 0; j < m; j++) s += A[i * m + j]! * fit.params[j]!;
+    params[i] = s;
+  }
   return { xi: { xi1, xi2, xi3 }, params, covariance: congruence(A, C, m) };
 }

@@ -43,13 +43,24 @@ export interface DecorrelationConstants {
 /** φ(x) for one feature. ln(1−x) needs x < 1; the callers only evaluate inside (0, 1). */
 export function featureValue(id: FeatureId, x: number): number {
   switch (id) {
-    case 'one': return 1;
-    case 'ln1mx': return Math.log1p(-x);
-    case 'lnx': return Math.log(x);
-    case 'ln2x': { const l = Math.log(x); return l * l; }
-    case 'ln3x': { const l = Math.log(x); return l * l * l; }
-    case 'x': return x;
-    case 'x2': return x * x;
+    case 'one':
+      return 1;
+    case 'ln1mx':
+      return Math.log1p(-x);
+    case 'lnx':
+      return Math.log(x);
+    case 'ln2x': {
+      const l = Math.log(x);
+      return l * l;
+    }
+    case 'ln3x': {
+      const l = Math.log(x);
+      return l * l * l;
+    }
+    case 'x':
+      return x;
+    case 'x2':
+      return x * x;
   }
 }
 
@@ -67,12 +78,18 @@ function invert(m: Float64Array, n: number): Float64Array {
       [inv[c * n + k], inv[piv * n + k]] = [inv[piv * n + k]!, inv[c * n + k]!];
     }
     const d = a[c * n + c]!;
-    for (let k = 0; k < n; k++) { a[c * n + k] = a[c * n + k]! / d; inv[c * n + k] = inv[c * n + k]! / d; }
+    for (let k = 0; k < n; k++) {
+      a[c * n + k] = a[c * n + k]! / d;
+      inv[c * n + k] = inv[c * n + k]! / d;
+    }
     for (let r = 0; r < n; r++) {
       if (r === c) continue;
       const f = a[r * n + c]!;
       if (f === 0) continue;
-      for (let k = 0; k < n; k++) { a[r * n + k] = a[r * n + k]! - f * a[c * n + k]!; inv[r * n + k] = inv[r * n + k]! - f * inv[c * n + k]!; }
+      for (let k = 0; k < n; k++) {
+        a[r * n + k] = a[r * n + k]! - f * a[c * n + k]!;
+        inv[r * n + k] = inv[r * n + k]! - f * inv[c * n + k]!;
+      }
     }
   }
   return inv;
@@ -83,35 +100,51 @@ function make(name: string, formula: string, features: FeatureId[], map: number[
   const shapeMap = Float64Array.from(map);
   if (shapeMap.length !== (m - 1) * (m - 1)) throw new RangeError(`fit function ${name}: map size`);
   return {
-    name, formula, features, nParams: m,
+    name,
+    formula,
+    features,
+    nParams: m,
     paramNames: Array.from({ length: m }, (_, i) => `p${i + 1}`),
-    shapeMap, shapeMapInv: invert(shapeMap, m - 1),
+    shapeMap,
+    shapeMapInv: invert(shapeMap, m - 1),
   };
 }
 
 /** Build a fit function by name. Decorrelated variants take their ξ constants (default 0). */
 export function fitFunction(name: string, xi: DecorrelationConstants = {}): FitFunction {
-  const x1 = xi.xi1 ?? 0, x2 = xi.xi2 ?? 0, x3 = xi.xi3 ?? 0;
+  const x1 = xi.xi1 ?? 0,
+    x2 = xi.xi2 ?? 0,
+    x3 = xi.xi3 ?? 0;
   switch (name) {
     case 'dijet3':
       return make(name, 'p1 (1-x)^p2 x^-p3', ['one', 'ln1mx', 'lnx'], [1, 0, 0, -1]);
     case 'dijet4':
-      return make(name, 'p1 (1-x)^p2 x^(-p3 + p4 ln x)', ['one', 'ln1mx', 'lnx', 'ln2x'],
-        [1, 0, 0, 0, -1, 0, 0, 0, 1]);
+      return make(name, 'p1 (1-x)^p2 x^(-p3 + p4 ln x)', ['one', 'ln1mx', 'lnx', 'ln2x'], [1, 0, 0, 0, -1, 0, 0, 0, 1]);
     case 'dijet5':
-      return make(name, 'p1 (1-x)^p2 x^(-p3 + p4 ln x + p5 ln^2 x)', ['one', 'ln1mx', 'lnx', 'ln2x', 'ln3x'],
-        [1, 0, 0, 0, 0, -1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+      return make(
+        name,
+        'p1 (1-x)^p2 x^(-p3 + p4 ln x + p5 ln^2 x)',
+        ['one', 'ln1mx', 'lnx', 'ln2x', 'ln3x'],
+        [1, 0, 0, 0, 0, -1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1],
+      );
     case 'ua2':
-      return make(name, 'p1 x^-p2 exp(-p3 x - p4 x^2)', ['one', 'lnx', 'x', 'x2'],
-        [-1, 0, 0, 0, -1, 0, 0, 0, -1]);
+      return make(name, 'p1 x^-p2 exp(-p3 x - p4 x^2)', ['one', 'lnx', 'x', 'x2'], [-1, 0, 0, 0, -1, 0, 0, 0, -1]);
     case 'dijet3d':
       return make(name, 'p1 (1-x)^(p2 - xi1 p3) x^-p3', ['one', 'ln1mx', 'lnx'], [1, -x1, 0, -1]);
     case 'dijet4d':
-      return make(name, 'p1 (1-x)^(p2 - xi1 p3) x^(-p3 + (p4 - xi2 p3 - xi3 p2) ln x)',
-        ['one', 'ln1mx', 'lnx', 'ln2x'], [1, -x1, 0, 0, -1, 0, -x3, -x2, 1]);
+      return make(
+        name,
+        'p1 (1-x)^(p2 - xi1 p3) x^(-p3 + (p4 - xi2 p3 - xi3 p2) ln x)',
+        ['one', 'ln1mx', 'lnx', 'ln2x'],
+        [1, -x1, 0, 0, -1, 0, -x3, -x2, 1],
+      );
     case 'ua2d':
-      return make(name, 'p1 x^(p2 - xi1 p3) exp(-p3 x + (p4 - xi2 p3 - xi3 p2) x^2)',
-        ['one', 'lnx', 'x', 'x2'], [1, -x1, 0, 0, -1, 0, -x3, -x2, 1]);
+      return make(
+        name,
+        'p1 x^(p2 - xi1 p3) exp(-p3 x + (p4 - xi2 p3 - xi3 p2) x^2)',
+        ['one', 'lnx', 'x', 'x2'],
+        [1, -x1, 0, 0, -1, 0, -x3, -x2, 1],
+      );
     default:
       throw new RangeError(`fit function: unknown '${name}' (known: ${FIT_FUNCTION_NAMES.join(', ')})`);
   }
@@ -121,7 +154,8 @@ export const FIT_FUNCTION_NAMES = ['dijet3', 'dijet4', 'dijet5', 'ua2', 'dijet3d
 
 /** Feature coefficients β from published parameters p (p1 > 0). */
 export function paramsToBeta(fn: FitFunction, p: ArrayLike<number>): Float64Array {
-  const m = fn.nParams, k = m - 1;
+  const m = fn.nParams,
+    k = m - 1;
   const beta = new Float64Array(m);
   beta[0] = Math.log(p[0]!);
   for (let i = 0; i < k; i++) {
@@ -134,7 +168,8 @@ export function paramsToBeta(fn: FitFunction, p: ArrayLike<number>): Float64Arra
 
 /** Published parameters p from feature coefficients β. */
 export function betaToParams(fn: FitFunction, beta: ArrayLike<number>): Float64Array {
-  const m = fn.nParams, k = m - 1;
+  const m = fn.nParams,
+    k = m - 1;
   const p = new Float64Array(m);
   p[0] = Math.exp(beta[0]!);
   for (let i = 0; i < k; i++) {
@@ -147,7 +182,8 @@ export function betaToParams(fn: FitFunction, beta: ArrayLike<number>): Float64A
 
 /** Jacobian ∂p/∂β (m×m, row-major) at β, to carry a covariance from β to the published parameters. */
 export function paramsJacobian(fn: FitFunction, beta: ArrayLike<number>): Float64Array {
-  const m = fn.nParams, k = m - 1;
+  const m = fn.nParams,
+    k = m - 1;
   const j = new Float64Array(m * m);
   j[0] = Math.exp(beta[0]!);
   for (let r = 0; r < k; r++) for (let c = 0; c < k; c++) j[(r + 1) * m + (c + 1)] = fn.shapeMapInv[r * k + c]!;

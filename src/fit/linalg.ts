@@ -51,11 +51,12 @@ export function invertSpd(a: Float64Array, n: number): Float64Array | null {
     for (let i = 0; i < n; i++) inv[i * n + j] = col[i]!;
   }
   // Symmetrise against rounding so covariances are exactly symmetric downstream.
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
-    const v = 0.5 * (inv[i * n + j]! + inv[j * n + i]!);
-    inv[i * n + j] = v;
-    inv[j * n + i] = v;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) {
+      const v = 0.5 * (inv[i * n + j]! + inv[j * n + i]!);
+      inv[i * n + j] = v;
+      inv[j * n + i] = v;
+    }
   return inv;
 }
 
@@ -73,17 +74,19 @@ export function quadForm(a: Float64Array, n: number, x: Float64Array): number {
 /** B = T A Tᵀ for n×n matrices (covariance under a linear change of parameters). */
 export function congruence(t: Float64Array, a: Float64Array, n: number): Float64Array {
   const ta = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let k = 0; k < n; k++) s += t[i * n + k]! * a[k * n + j]!;
-    ta[i * n + j] = s;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += t[i * n + k]! * a[k * n + j]!;
+      ta[i * n + j] = s;
+    }
   const out = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let k = 0; k < n; k++) s += ta[i * n + k]! * t[j * n + k]!;
-    out[i * n + j] = s;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += ta[i * n + k]! * t[j * n + k]!;
+      out[i * n + j] = s;
+    }
   return out;
 }
 

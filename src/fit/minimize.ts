@@ -38,12 +38,25 @@ export function minimizeNewton(objective: Objective, x0: ArrayLike<number>, opti
   const maxIt = options.maxIterations ?? 200;
   const tol = options.edmTolerance ?? 1e-9;
   let x = Float64Array.from(x0);
-  let g = new Float64Array(n), h = new Float64Array(n * n);
-  let xt = new Float64Array(n), gt = new Float64Array(n), ht = new Float64Array(n * n);
-  const a = new Float64Array(n * n), step = new Float64Array(n);
+  let g = new Float64Array(n),
+    h = new Float64Array(n * n);
+  let xt = new Float64Array(n),
+    gt = new Float64Array(n),
+    ht = new Float64Array(n * n);
+  const a = new Float64Array(n * n),
+    step = new Float64Array(n);
   let f = objective(x, g, h);
   if (!Number.isFinite(f)) {
-    return { x, f, gradient: g, hessian: h, edm: Infinity, iterations: 0, converged: false, status: 'objective not finite at the start point' };
+    return {
+      x,
+      f,
+      gradient: g,
+      hessian: h,
+      edm: Infinity,
+      iterations: 0,
+      converged: false,
+      status: 'objective not finite at the start point',
+    };
   }
   const edmOf = (): number => {
     a.set(h);
@@ -59,14 +72,20 @@ export function minimizeNewton(objective: Objective, x0: ArrayLike<number>, opti
   let it = 0;
   let status = 'max iterations reached';
   while (it < maxIt) {
-    if (edm < tol) { status = 'converged'; break; }
+    if (edm < tol) {
+      status = 'converged';
+      break;
+    }
     it++;
     // Damped system (H + λ D) δ = −g with D = |diag H| (scale-invariant damping, as in Marquardt 1963).
     a.set(h);
     for (let i = 0; i < n; i++) a[i * n + i] = h[i * n + i]! + lambda * (Math.abs(h[i * n + i]!) + 1e-300);
     if (!cholesky(a, n)) {
       lambda = Math.max(lambda * 10, 1e-8);
-      if (lambda > 1e16) { status = 'Hessian could not be regularised'; break; }
+      if (lambda > 1e16) {
+        status = 'Hessian could not be regularised';
+        break;
+      }
       continue;
     }
     for (let i = 0; i < n; i++) step[i] = -g[i]!;
@@ -83,10 +102,16 @@ export function minimizeNewton(objective: Objective, x0: ArrayLike<number>, opti
       edm = edmOf();
       // A step that changed nothing at machine precision while EDM stays above tolerance: we are at the
       // floor of what double precision can resolve for this objective.
-      if (improvement <= 1e-15 * Math.abs(f) && edm < 1e3 * tol) { status = 'converged (precision floor)'; break; }
+      if (improvement <= 1e-15 * Math.abs(f) && edm < 1e3 * tol) {
+        status = 'converged (precision floor)';
+        break;
+      }
     } else {
       lambda *= 10;
-      if (lambda > 1e16) { status = 'no further decrease possible'; break; }
+      if (lambda > 1e16) {
+        status = 'no further decrease possible';
+        break;
+      }
     }
   }
   edm = edmOf();
@@ -95,7 +120,16 @@ export function minimizeNewton(objective: Objective, x0: ArrayLike<number>, opti
   // (e.g. a spectrum of one event, whose likelihood keeps rising as the shape steepens without bound).
   if (edm < tol) status = 'converged';
   const converged = Number.isFinite(f) && status.startsWith('converged');
-  return { x, f, gradient: g, hessian: h, edm, iterations: it, converged, status: converged ? status : `not converged: ${status} (edm ${edm.toExponential(2)})` };
+  return {
+    x,
+    f,
+    gradient: g,
+    hessian: h,
+    edm,
+    iterations: it,
+    converged,
+    status: converged ? status : `not converged: ${status} (edm ${edm.toExponential(2)})`,
+  };
 }
 
 /** Covariance = errorDef-scaled inverse Hessian at the minimum (errorDef 0.5 for −ln L, 1 for χ²). */

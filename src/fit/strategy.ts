@@ -69,22 +69,28 @@ export const DEFAULT_FUNCTIONS: Record<FitStrategyName, string[]> = {
 };
 
 function rangeOf(spec: BinnedSpectrum, mask: Uint8Array): [number, number] {
-  let lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < mask.length; i++) if (mask[i]) { lo = Math.min(lo, spec.lo[i]!); hi = Math.max(hi, spec.hi[i]!); }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (let i = 0; i < mask.length; i++)
+    if (mask[i]) {
+      lo = Math.min(lo, spec.lo[i]!);
+      hi = Math.max(hi, spec.hi[i]!);
+    }
   return Number.isFinite(lo) ? [lo, hi] : [0, 0];
 }
 
 /** Run a fit strategy over a histogram. Never throws on poor data; malformed edges throw from fitBinned. */
 export function runFitStrategy(spec: BinnedSpectrum, options: FitStrategyOptions): StrategyResult {
   const strategy = options.strategy ?? 'atlas2024';
-  const functions = options.functions && options.functions.length ? options.functions : DEFAULT_FUNCTIONS[strategy];
+  const functions = options.functions?.length ? options.functions : DEFAULT_FUNCTIONS[strategy];
   const fns = functions.map((f) => fitFunction(f, options.decorrelation));
   const thr = options.pvalueThreshold ?? 0.05;
   const minBins = options.minSidebandBins ?? 6;
   const nb = spec.counts.length;
   const [srLo, srHi] = options.sr;
   const srMask = new Uint8Array(nb);
-  const low: number[] = [], high: number[] = [];
+  const low: number[] = [],
+    high: number[] = [];
   for (let i = 0; i < nb; i++) {
     if (spec.lo[i]! < srHi && spec.hi[i]! > srLo) srMask[i] = 1;
     else if (spec.hi[i]! <= srLo) low.push(i);
@@ -96,10 +102,20 @@ export function runFitStrategy(spec: BinnedSpectrum, options: FitStrategyOptions
 
   const tryAll = (mask: Uint8Array, nSb: number): { fit: BinnedFit; mask: Uint8Array } | null => {
     const range = rangeOf(spec, mask);
-    for (const fn of (strategy === 'single' ? fns.slice(0, 1) : fns)) {
+    for (const fn of strategy === 'single' ? fns.slice(0, 1) : fns) {
       const fit = fitBinned(fn, spec, { ...fitOpts, use: mask });
-      attempts.push({ function: fn.name, sbRange: range, sidebandBins: nSb, chi2: fit.chi2, ndf: fit.ndf, pvalue: fit.pvalue, gof: fit.gof, converged: fit.converged, status: fit.status });
-      if (fit.converged && (!best || !best.fit.converged || fit.pvalue > best.fit.pvalue)) best = { fit, mask };
+      attempts.push({
+        function: fn.name,
+        sbRange: range,
+        sidebandBins: nSb,
+        chi2: fit.chi2,
+        ndf: fit.ndf,
+        pvalue: fit.pvalue,
+        gof: fit.gof,
+        converged: fit.converged,
+        status: fit.status,
+      });
+      if (fit.converged && (!best?.fit.converged || fit.pvalue > best.fit.pvalue)) best = { fit, mask };
       if (!best && Number.isFinite(fit.objectiveValue)) best = { fit, mask };
       if (fit.converged && (strategy === 'single' || fit.pvalue > thr)) return { fit, mask };
     }
@@ -110,29 +126,44 @@ export function runFitStrategy(spec: BinnedSpectrum, options: FitStrategyOptions
     for (const i of bins) m[i] = 1;
     return m;
   };
-  const done = (r: { fit: BinnedFit; mask: Uint8Array }, reason: string): StrategyResult =>
-    ({ fit: r.fit, fitMask: r.mask, srMask, sbRange: rangeOf(spec, r.mask), accepted: true, reason, attempts });
+  const done = (r: { fit: BinnedFit; mask: Uint8Array }, reason: string): StrategyResult => ({
+    fit: r.fit,
+    fitMask: r.mask,
+    srMask,
+    sbRange: rangeOf(spec, r.mask),
+    accepted: true,
+    reason,
+    attempts,
+  });
 
   if (strategy === 'atlas2020') {
     const sb = [...low, ...high];
-    const lo0 = sb.length ? spec.lo[sb[0]!]! : 0, hi0 = sb.length ? spec.hi[sb[sb.length - 1]!]! : 0;
+    const lo0 = sb.length ? spec.lo[sb[0]!]! : 0,
+      hi0 = sb.length ? spec.hi[sb[sb.length - 1]!]! : 0;
     const shrink = options.shrinkGeV ?? 400;
     for (let k = 0; ; k++) {
-      const a = lo0 + k * shrink, b = hi0 - k * shrink;
+      const a = lo0 + k * shrink,
+        b = hi0 - k * shrink;
       const bins = sb.filter((i) => spec.lo[i]! >= a - 1e-9 && spec.hi[i]! <= b + 1e-9);
       if (bins.length < minBins) break;
       const r = tryAll(maskOf(bins), bins.length);
-      if (r) return done(r, `accepted ${r.fit.fn.name} after shrinking the sideband ${k} time(s) by ${shrink} GeV per side`);
+      if (r)
+        return done(r, `accepted ${r.fit.fn.name} after shrinking the sideband ${k} time(s) by ${shrink} GeV per side`);
       if (k > 0 && bins.length === sb.length) break;
     }
   } else {
-    let l = low.slice(), h = high.slice(), k = 0;
+    let l = low.slice(),
+      h = high.slice(),
+      k = 0;
     while (l.length + h.length >= minBins) {
       const r = tryAll(maskOf([...l, ...h]), l.length + h.length);
       if (r) {
-        return done(r, strategy === 'single'
-          ? `single ${r.fit.fn.name} fit (SB p-value ${r.fit.pvalue.toPrecision(3)})`
-          : `accepted ${r.fit.fn.name} after dropping ${k} outer SB bin(s) per side`);
+        return done(
+          r,
+          strategy === 'single'
+            ? `single ${r.fit.fn.name} fit (SB p-value ${r.fit.pvalue.toPrecision(3)})`
+            : `accepted ${r.fit.fn.name} after dropping ${k} outer SB bin(s) per side`,
+        );
       }
       if (strategy === 'single') break;
       if (l.length === 0 && h.length === 0) break;
@@ -144,9 +175,20 @@ export function runFitStrategy(spec: BinnedSpectrum, options: FitStrategyOptions
   }
   const b = best as { fit: BinnedFit; mask: Uint8Array } | null;
   const nSb = low.length + high.length;
-  const reason = attempts.length === 0
-    ? `fit failed: only ${nSb} sideband bin(s), fewer than ${minBins}`
-    : `fit failed: no function reached SB χ² p-value > ${thr} before the sideband fell below ${minBins} bins`
-      + (b ? ` (best: ${b.fit.fn.name}, p = ${b.fit.pvalue.toPrecision(3)}, ${b.fit.status})` : ` (last attempt: ${attempts[attempts.length - 1]!.status})`);
-  return { fit: b ? b.fit : null, fitMask: b ? b.mask : new Uint8Array(nb), srMask, sbRange: b ? rangeOf(spec, b.mask) : [0, 0], accepted: false, reason, attempts };
+  const reason =
+    attempts.length === 0
+      ? `fit failed: only ${nSb} sideband bin(s), fewer than ${minBins}`
+      : `fit failed: no function reached SB χ² p-value > ${thr} before the sideband fell below ${minBins} bins` +
+        (b
+          ? ` (best: ${b.fit.fn.name}, p = ${b.fit.pvalue.toPrecision(3)}, ${b.fit.status})`
+          : ` (last attempt: ${attempts[attempts.length - 1]!.status})`);
+  return {
+    fit: b ? b.fit : null,
+    fitMask: b ? b.mask : new Uint8Array(nb),
+    srMask,
+    sbRange: b ? rangeOf(spec, b.mask) : [0, 0],
+    accepted: false,
+    reason,
+    attempts,
+  };
 }

@@ -19,7 +19,12 @@ const CONTINUATION = 0xffffffff;
  * Columns keep their type (float32 / float64); a truth label held in `batch.label` (and not already a column)
  * travels as a uint8 column named `label`.
  */
-export function encodeArrowMessages(batch: EventBatch, eventsPerMessage = 8192, start = 0, end = batch.length): Buffer[] {
+export function encodeArrowMessages(
+  batch: EventBatch,
+  eventsPerMessage = 8192,
+  start = 0,
+  end = batch.length,
+): Buffer[] {
   const out: Buffer[] = [];
   for (let lo = start; lo < end; lo += eventsPerMessage) {
     const hi = Math.min(end, lo + eventsPerMessage);
@@ -51,7 +56,8 @@ export function decodeArrowMessage(value: Buffer, where: InputLocation, required
   } catch (cause) {
     throw new MessageError('malformed', `corrupt Arrow IPC message: ${(cause as Error).message}`, where, { cause });
   }
-  if (table.schema.fields.length === 0) throw new MessageError('malformed', 'Arrow message has no columns', { ...where });
+  if (table.schema.fields.length === 0)
+    throw new MessageError('malformed', 'Arrow message has no columns', { ...where });
   const columns: Record<string, Column> = {};
   const length = table.numRows;
   for (const field of table.schema.fields) {
@@ -61,19 +67,36 @@ export function decodeArrowMessage(value: Buffer, where: InputLocation, required
     try {
       values = vector.toArray();
     } catch (cause) {
-      throw new MessageError('malformed', `unreadable column: ${(cause as Error).message}`, { ...where, field: field.name }, { cause });
+      throw new MessageError(
+        'malformed',
+        `unreadable column: ${(cause as Error).message}`,
+        { ...where, field: field.name },
+        { cause },
+      );
     }
     let col: Column;
     if (values instanceof Float32Array || values instanceof Float64Array) {
       col = values;
-    } else if (ArrayBuffer.isView(values) && !(values instanceof DataView) && !(values instanceof BigInt64Array) && !(values instanceof BigUint64Array)) {
+    } else if (
+      ArrayBuffer.isView(values) &&
+      !(values instanceof DataView) &&
+      !(values instanceof BigInt64Array) &&
+      !(values instanceof BigUint64Array)
+    ) {
       col = Float64Array.from(values as unknown as ArrayLike<number>);
     } else if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
       col = Float64Array.from(values as ArrayLike<bigint>, Number);
     } else {
-      throw new MessageError('invalid_value', `column type ${String(field.type)} is not numeric`, { ...where, field: field.name });
+      throw new MessageError('invalid_value', `column type ${String(field.type)} is not numeric`, {
+        ...where,
+        field: field.name,
+      });
     }
-    if (col.length !== length) throw new MessageError('malformed', `column has ${col.length} values, message has ${length} rows`, { ...where, field: field.name });
+    if (col.length !== length)
+      throw new MessageError('malformed', `column has ${col.length} values, message has ${length} rows`, {
+        ...where,
+        field: field.name,
+      });
     if (vector.nullCount > 0) {
       const copy = col instanceof Float32Array ? new Float32Array(col) : new Float64Array(col);
       for (let i = 0; i < length; i++) if (!vector.isValid(i)) copy[i] = NaN;
@@ -84,7 +107,11 @@ export function decodeArrowMessage(value: Buffer, where: InputLocation, required
   if (required) {
     const missing = required.filter((n) => !columns[n]);
     if (missing.length) {
-      throw new MessageError('missing_column', `missing column${missing.length > 1 ? 's' : ''} (message has: ${Object.keys(columns).join(', ')})`, { ...where, field: missing.join(',') });
+      throw new MessageError(
+        'missing_column',
+        `missing column${missing.length > 1 ? 's' : ''} (message has: ${Object.keys(columns).join(', ')})`,
+        { ...where, field: missing.join(',') },
+      );
     }
     // Keep exactly the required columns, in their order, so consecutive messages join one batch.
     const kept: Record<string, Column> = {};

@@ -76,7 +76,8 @@ export class ColumnAccumulator {
   private flushRows(): void {
     if (this.rowLength === 0) return;
     const columns: Record<string, Column> = {};
-    for (let c = 0; c < this.rowNames.length; c++) columns[this.rowNames[c]!] = this.rowColumns[c]!.subarray(0, this.rowLength);
+    for (let c = 0; c < this.rowNames.length; c++)
+      columns[this.rowNames[c]!] = this.rowColumns[c]!.subarray(0, this.rowLength);
     this.chunks.push({ length: this.rowLength, columns });
     this.rowColumns = [];
     this.rowLength = 0;

@@ -44,12 +44,19 @@ export class JsonRowDecoder {
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r];
       if (row === null || typeof row !== 'object' || Array.isArray(row)) {
-        throw new MessageError('malformed', 'a JSON row must be an object of numbers', { ...where, ...(rows.length > 1 ? { row: r } : {}) });
+        throw new MessageError('malformed', 'a JSON row must be an object of numbers', {
+          ...where,
+          ...(rows.length > 1 ? { row: r } : {}),
+        });
       }
       const res = this.check(row);
       if (res !== true) {
         const e = res[0]!;
-        throw new MessageError(e.type === 'required' ? 'missing_column' : 'invalid_value', e.message ?? 'invalid value', { ...where, ...(e.field ? { field: e.field } : {}), ...(rows.length > 1 ? { row: r } : {}) });
+        throw new MessageError(
+          e.type === 'required' ? 'missing_column' : 'invalid_value',
+          e.message ?? 'invalid value',
+          { ...where, ...(e.field ? { field: e.field } : {}), ...(rows.length > 1 ? { row: r } : {}) },
+        );
       }
     }
     const names = this.columns as string[];
@@ -71,7 +78,7 @@ export function encodeJsonMessages(batch: EventBatch, rowsPerMessage = 1, start 
       let s = '{';
       for (let c = 0; c < names.length; c++) s += `${c ? ',' : ''}"${names[c]}":${jsonNumber(cols[c]![i]!)}`;
       if (withLabel) s += `,"label":${batch.label![i]}`;
-      parts.push(s + '}');
+      parts.push(`${s}}`);
     }
     out.push(Buffer.from(rowsPerMessage === 1 ? parts[0]! : `[${parts.join(',')}]`));
   }

@@ -14,7 +14,9 @@ export interface SpectrumCsv {
 export function parseSpectrumCsv(text: string, file: string): SpectrumCsv {
   const lines = text.split(/\r?\n/);
   let header: string[] | null = null;
-  const lo: number[] = [], hi: number[] = [], obs: number[] = [];
+  const lo: number[] = [],
+    hi: number[] = [],
+    obs: number[] = [];
   let cols = [-1, -1, -1];
   const names = ['mjj_low_GeV', 'mjj_high_GeV', 'observed'];
   for (let row = 0; row < lines.length; row++) {
@@ -25,17 +27,28 @@ export function parseSpectrumCsv(text: string, file: string): SpectrumCsv {
       header = cells;
       cols = names.map((n) => cells.indexOf(n));
       const missing = names.filter((_, k) => cols[k]! < 0);
-      if (missing.length) throw new InputError(`missing column(s) ${missing.join(', ')} in header`, { file, line: row + 1 }, { reason: 'missing_column' });
+      if (missing.length)
+        throw new InputError(
+          `missing column(s) ${missing.join(', ')} in header`,
+          { file, line: row + 1 },
+          { reason: 'missing_column' },
+        );
       continue;
     }
     const vals = cols.map((c, k) => {
       const v = Number(cells[c]);
       if (cells[c] === undefined || cells[c] === '' || !Number.isFinite(v)) {
-        throw new InputError(`'${cells[c] ?? ''}' is not a number`, { file, line: row + 1, field: names[k] }, { reason: 'bad_type' });
+        throw new InputError(
+          `'${cells[c] ?? ''}' is not a number`,
+          { file, line: row + 1, field: names[k] },
+          { reason: 'bad_type' },
+        );
       }
       return v;
     });
-    lo.push(vals[0]!); hi.push(vals[1]!); obs.push(vals[2]!);
+    lo.push(vals[0]!);
+    hi.push(vals[1]!);
+    obs.push(vals[2]!);
   }
   if (!header) throw new InputError('no header line', { file });
   if (lo.length === 0) throw new InputError('no data rows', { file });

@@ -16,13 +16,15 @@ const { Kafka, logLevel, CompressionTypes } = kafkajs;
 export interface KafkaConnection {
   brokers: string[];
   clientId: string;
-  ssl?: boolean | {
-    /** Env variables holding PEM text (or a path to a PEM file when the value starts with '/'). */
-    caEnv?: string;
-    certEnv?: string;
-    keyEnv?: string;
-    rejectUnauthorized?: boolean;
-  };
+  ssl?:
+    | boolean
+    | {
+        /** Env variables holding PEM text (or a path to a PEM file when the value starts with '/'). */
+        caEnv?: string;
+        certEnv?: string;
+        keyEnv?: string;
+        rejectUnauthorized?: boolean;
+      };
   sasl?: {
     mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
     usernameEnv: string;
@@ -34,7 +36,9 @@ export interface KafkaConnection {
   logLevel?: 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 }
 
-export interface KafkaHeaders { [name: string]: string | Buffer | undefined }
+export interface KafkaHeaders {
+  [name: string]: string | Buffer | undefined;
+}
 
 export interface OutgoingMessage {
   key?: string | Buffer | null;
@@ -57,8 +61,15 @@ export interface FetchedBatch {
   messages: IncomingMessage[];
 }
 
-export interface TopicPartitions { topic: string; partitions: number[] }
-export interface PartitionOffset { topic: string; partition: number; offset: string }
+export interface TopicPartitions {
+  topic: string;
+  partitions: number[];
+}
+export interface PartitionOffset {
+  topic: string;
+  partition: number;
+  offset: string;
+}
 
 /** What a batch handler may do while it holds a batch (kafkajs eachBatch context, reduced). */
 export interface BatchControl {
@@ -122,12 +133,17 @@ export interface KafkaClient {
 
 function readSecretEnv(name: string, what: string): string {
   const v = process.env[name];
-  if (v === undefined || v === '') throw new SourceError(`kafka: ${what} is read from environment variable ${name}, which is not set`);
+  if (v === undefined || v === '')
+    throw new SourceError(`kafka: ${what} is read from environment variable ${name}, which is not set`);
   return v.startsWith('/') ? readFileSync(v, 'utf8') : v;
 }
 
 const LEVELS: Record<NonNullable<KafkaConnection['logLevel']>, LogLevelEnum> = {
-  nothing: logLevel.NOTHING, error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO, debug: logLevel.DEBUG,
+  nothing: logLevel.NOTHING,
+  error: logLevel.ERROR,
+  warn: logLevel.WARN,
+  info: logLevel.INFO,
+  debug: logLevel.DEBUG,
 };
 
 /** Logs kafkajs' own messages to stderr without their extra fields (which may name brokers and settings only). */
@@ -172,17 +188,21 @@ export function connectKafka(conn: KafkaConnection): KafkaClient {
   });
 
   return {
-    consumer: (options) => wrapConsumer(kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: options.sessionTimeoutMs ?? 10000,
-      rebalanceTimeout: options.rebalanceTimeoutMs ?? 5000,
-      heartbeatInterval: options.heartbeatIntervalMs ?? 500,
-      maxBytesPerPartition: options.maxBytesPerPartition ?? 8 << 20,
-      maxBytes: options.maxBytes ?? 32 << 20,
-      maxWaitTimeInMs: options.maxWaitTimeMs ?? 100,
-      allowAutoTopicCreation: false,
-      retry: { retries: 12, initialRetryTime: 100, maxRetryTime: 5000 },
-    }), options),
+    consumer: (options) =>
+      wrapConsumer(
+        kafka.consumer({
+          groupId: options.groupId,
+          sessionTimeout: options.sessionTimeoutMs ?? 10000,
+          rebalanceTimeout: options.rebalanceTimeoutMs ?? 5000,
+          heartbeatInterval: options.heartbeatIntervalMs ?? 500,
+          maxBytesPerPartition: options.maxBytesPerPartition ?? 8 << 20,
+          maxBytes: options.maxBytes ?? 32 << 20,
+          maxWaitTimeInMs: options.maxWaitTimeMs ?? 100,
+          allowAutoTopicCreation: false,
+          retry: { retries: 12, initialRetryTime: 100, maxRetryTime: 5000 },
+        }),
+        options,
+      ),
     producer: async (options = {}) => {
       const p = kafka.producer({
         allowAutoTopicCreation: false,
@@ -224,37 +244,44 @@ function wrapProducer(p: Producer): KafkaProducer {
 function wrapConsumer(c: Consumer, options: ConsumerOptions): GroupConsumer {
   const assignmentListeners: ((a: TopicPartitions[]) => void)[] = [];
   c.on(c.events.GROUP_JOIN, (e) => {
-    const assigned = Object.entries(e.payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions: [...partitions] }));
+    const assigned = Object.entries(e.payload.memberAssignment).map(([topic, partitions]) => ({
+      topic,
+      partitions: [...partitions],
+    }));
     for (const l of assignmentListeners) l(assigned);
   });
   return {
     subscribe: (topics, fromBeginning) => c.connect().then(() => c.subscribe({ topics, fromBeginning })),
-    run: (onBatch) => c.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        await onBatch(
-          {
-            topic: batch.topic,
-            partition: batch.partition,
-            highWatermark: batch.highWatermark,
-            // kafkajs' message objects already have this shape (key, value, headers, offset): no copy per message.
-            messages: batch.messages as unknown as IncomingMessage[],
-          },
-          { heartbeat, isActive: () => isRunning() && !isStale() },
-        );
-        // Resolving tells kafkajs where to fetch next; committing is separate and happens only once the
-        // events are in durable state (GroupConsumer.commit).
-        const last = batch.messages[batch.messages.length - 1];
-        if (last && isRunning() && !isStale()) resolveOffset(last.offset);
-      },
-    }),
-    onAssignment: (l) => { assignmentListeners.push(l); },
+    run: (onBatch) =>
+      c.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          await onBatch(
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              highWatermark: batch.highWatermark,
+              // kafkajs' message objects already have this shape (key, value, headers, offset): no copy per message.
+              messages: batch.messages as unknown as IncomingMessage[],
+            },
+            { heartbeat, isActive: () => isRunning() && !isStale() },
+          );
+          // Resolving tells kafkajs where to fetch next; committing is separate and happens only once the
+          // events are in durable state (GroupConsumer.commit).
+          const last = batch.messages[batch.messages.length - 1];
+          if (last && isRunning() && !isStale()) resolveOffset(last.offset);
+        },
+      }),
+    onAssignment: (l) => {
+      assignmentListeners.push(l);
+    },
     onCrash: (l) => {
       c.on(c.events.CRASH, (e) => l(e.payload.error, e.payload.restart));
     },
-    commit: (offsets) => c.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset }))),
+    commit: (offsets) =>
+      c.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset }))),
     seek: (o) => c.seek({ topic: o.topic, partition: o.partition, offset: o.offset }),
     pause: (tps) => c.pause(tps.map((t) => ({ topic: t.topic, partitions: t.partitions }))),
     resume: (tps) => c.resume(tps.map((t) => ({ topic: t.topic, partitions: t.partitions }))),
@@ -278,7 +305,10 @@ function wrapAdmin(a: Admin): KafkaAdmin {
           })),
         });
       } catch (e) {
-        throw new SourceError(`kafka: cannot create topics ${missing.map((t) => t.topic).join(', ')} (create them on the broker first)`, { cause: e });
+        throw new SourceError(
+          `kafka: cannot create topics ${missing.map((t) => t.topic).join(', ')} (create them on the broker first)`,
+          { cause: e },
+        );
       }
     },
     async endOffsets(topic) {
@@ -299,7 +329,8 @@ function wrapAdmin(a: Admin): KafkaAdmin {
     },
     async setGroupOffsets(groupId, offsets) {
       const byTopic = new Map<string, { partition: number; offset: string }[]>();
-      for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: o.offset }]);
+      for (const o of offsets)
+        byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: o.offset }]);
       for (const [topic, partitions] of byTopic) await a.setOffsets({ groupId, topic, partitions });
     },
     disconnect: () => a.disconnect(),

@@ -74,21 +74,44 @@ const connectionCheck = v.compile({
   brokers: { type: 'multi', optional: true, rules: [{ type: 'array', items: 'string|min:1', min: 1 }, 'string|min:1'] },
   clientId: 'string|min:1|optional',
   ssl: {
-    type: 'multi', optional: true, rules: ['boolean', {
-      type: 'object', strict: true, props: { caEnv: 'string|optional', certEnv: 'string|optional', keyEnv: 'string|optional', rejectUnauthorized: 'boolean|optional' },
-    }],
+    type: 'multi',
+    optional: true,
+    rules: [
+      'boolean',
+      {
+        type: 'object',
+        strict: true,
+        props: {
+          caEnv: 'string|optional',
+          certEnv: 'string|optional',
+          keyEnv: 'string|optional',
+          rejectUnauthorized: 'boolean|optional',
+        },
+      },
+    ],
   },
   sasl: {
-    type: 'object', optional: true, strict: true, props: {
-      mechanism: { type: 'enum', values: ['plain', 'scram-sha-256', 'scram-sha-512'] }, usernameEnv: 'string|min:1', passwordEnv: 'string|min:1',
+    type: 'object',
+    optional: true,
+    strict: true,
+    props: {
+      mechanism: { type: 'enum', values: ['plain', 'scram-sha-256', 'scram-sha-512'] },
+      usernameEnv: 'string|min:1',
+      passwordEnv: 'string|min:1',
     },
   },
   connectionTimeoutMs: 'number|positive|optional',
   requestTimeoutMs: 'number|positive|optional',
   logLevel: { type: 'enum', values: ['nothing', 'error', 'warn', 'info', 'debug'], optional: true },
   scaleOut: {
-    type: 'object', optional: true, strict: true, props: {
-      repartitionTopic: 'string|min:1', partitions: 'number|integer|positive|default:6', group: 'string|min:1|optional', checkpointDir: 'string|min:1',
+    type: 'object',
+    optional: true,
+    strict: true,
+    props: {
+      repartitionTopic: 'string|min:1',
+      partitions: 'number|integer|positive|default:6',
+      group: 'string|min:1|optional',
+      checkpointDir: 'string|min:1',
     },
   },
 });
@@ -108,7 +131,12 @@ const sourceCheck = v.compile({
 
 const sinkCheck = v.compile({ $$strict: true, results: 'string|min:1|optional', alerts: 'string|min:1|optional' });
 
-function check(fn: (x: unknown) => true | { field?: string; message?: string }[] | Promise<unknown>, obj: unknown, path: string, file?: string): void {
+function check(
+  fn: (x: unknown) => true | { field?: string; message?: string }[] | Promise<unknown>,
+  obj: unknown,
+  path: string,
+  file?: string,
+): void {
   const res = fn(obj);
   if (res !== true) {
     const list = (res as { field?: string; message?: string }[]).map((e) => e.message ?? e.field).join('; ');
@@ -121,8 +149,14 @@ export function kafkaConnection(t: KafkaTopologyView, file?: string): KafkaConne
   const k = { ...(t.kafka ?? {}) };
   check(connectionCheck as never, k, 'kafka', file);
   const raw = k.brokers ?? process.env.KAFKA_BROKERS;
-  if (!raw) throw new TopologyError('no brokers: set kafka.brokers or the KAFKA_BROKERS environment variable', { ...(file ? { file } : {}), path: 'kafka.brokers' });
-  const brokers = (Array.isArray(raw) ? raw as string[] : String(raw).split(',')).map((s) => s.trim()).filter(Boolean);
+  if (!raw)
+    throw new TopologyError('no brokers: set kafka.brokers or the KAFKA_BROKERS environment variable', {
+      ...(file ? { file } : {}),
+      path: 'kafka.brokers',
+    });
+  const brokers = (Array.isArray(raw) ? (raw as string[]) : String(raw).split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   return {
     brokers,
     clientId: (k.clientId as string | undefined) ?? `sideband-${t.name}`,
@@ -138,13 +172,22 @@ export function scaleOutConfig(t: KafkaTopologyView, file?: string): ScaleOutCon
   const k = { ...(t.kafka ?? {}) };
   check(connectionCheck as never, k, 'kafka', file);
   const s = k.scaleOut as Partial<ScaleOutConfig> | undefined;
-  if (!s) throw new TopologyError('scale-out needs kafka.scaleOut { repartitionTopic, partitions, checkpointDir }', { ...(file ? { file } : {}), path: 'kafka.scaleOut' });
-  return { repartitionTopic: s.repartitionTopic!, partitions: s.partitions ?? 6, group: s.group ?? `sideband-workers-${t.name}`, checkpointDir: s.checkpointDir! };
+  if (!s)
+    throw new TopologyError('scale-out needs kafka.scaleOut { repartitionTopic, partitions, checkpointDir }', {
+      ...(file ? { file } : {}),
+      path: 'kafka.scaleOut',
+    });
+  return {
+    repartitionTopic: s.repartitionTopic!,
+    partitions: s.partitions ?? 6,
+    group: s.group ?? `sideband-workers-${t.name}`,
+    checkpointDir: s.checkpointDir!,
+  };
 }
 
 /** Source columns the topology reads (canonical columns' sources, then label and weight). */
 export function sourceColumns(t: KafkaTopologyView): string[] {
-  const cols = Object.entries(t.columns).map(([name, c]) => (typeof c === 'string' ? name : c.from ?? name));
+  const cols = Object.entries(t.columns).map(([name, c]) => (typeof c === 'string' ? name : (c.from ?? name)));
   if (t.label) cols.push(t.label);
   if (t.weight) cols.push(t.weight);
   return [...new Set(cols)];
@@ -153,7 +196,7 @@ export function sourceColumns(t: KafkaTopologyView): string[] {
 export function kafkaSourceSettings(t: KafkaTopologyView, file?: string): KafkaSourceSettings {
   const s = { ...t.source };
   check(sourceCheck as never, s, 'source', file);
-  const topics = Array.isArray(s.topic) ? s.topic as string[] : [s.topic as string];
+  const topics = Array.isArray(s.topic) ? (s.topic as string[]) : [s.topic as string];
   return {
     connection: kafkaConnection(t, file),
     topics,
@@ -168,9 +211,15 @@ export function kafkaSourceSettings(t: KafkaTopologyView, file?: string): KafkaS
   };
 }
 
-export function kafkaSinkTopics(t: KafkaTopologyView, file?: string): { results?: string; alerts?: string } | undefined {
+export function kafkaSinkTopics(
+  t: KafkaTopologyView,
+  file?: string,
+): { results?: string; alerts?: string } | undefined {
   const k = t.sinks?.kafka;
   if (!k) return undefined;
   check(sinkCheck as never, k, 'sinks.kafka', file);
-  return { ...(k.results ? { results: k.results as string } : {}), ...(k.alerts ? { alerts: k.alerts as string } : {}) };
+  return {
+    ...(k.results ? { results: k.results as string } : {}),
+    ...(k.alerts ? { alerts: k.alerts as string } : {}),
+  };
 }

@@ -49,7 +49,16 @@ import type { RunObserver } from '../events/observer.js';
  * never blow up the series count; add it here when it deserves its own series.
  */
 export const REJECT_REASONS = [
-  'missing_column', 'bad_type', 'nan', 'infinite', 'out_of_range', 'unreadable', 'empty', 'malformed', 'invalid_value', 'other',
+  'missing_column',
+  'bad_type',
+  'nan',
+  'infinite',
+  'out_of_range',
+  'unreadable',
+  'empty',
+  'malformed',
+  'invalid_value',
+  'other',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
@@ -122,67 +131,123 @@ export class Metrics {
     if (options.defaultLabels) registry.setDefaultLabels(options.defaultLabels);
     const registers = [registry];
 
-    this.eventsRead = new Counter({ name: 'sideband_events_read_total', help: 'Events decoded from the source.', registers });
-    this.eventsAccepted = new Counter({ name: 'sideband_events_accepted_total', help: 'Events that passed validation.', registers });
+    this.eventsRead = new Counter({
+      name: 'sideband_events_read_total',
+      help: 'Events decoded from the source.',
+      registers,
+    });
+    this.eventsAccepted = new Counter({
+      name: 'sideband_events_accepted_total',
+      help: 'Events that passed validation.',
+      registers,
+    });
     this.eventsRejected = new Counter({
-      name: 'sideband_events_rejected_total', help: 'Events rejected by validation, by reason.', labelNames: ['reason'], registers,
+      name: 'sideband_events_rejected_total',
+      help: 'Events rejected by validation, by reason.',
+      labelNames: ['reason'],
+      registers,
     });
     this.eventsSelected = new Counter({
-      name: 'sideband_events_selected_total', help: 'Events passing this cut and every cut before it (cut flow).', labelNames: ['cut'], registers,
+      name: 'sideband_events_selected_total',
+      help: 'Events passing this cut and every cut before it (cut flow).',
+      labelNames: ['cut'],
+      registers,
     });
     this.deadLetters = new Counter({
-      name: 'sideband_dead_letters_total', help: 'Records routed to the dead-letter sink, by reason.', labelNames: ['reason'], registers,
+      name: 'sideband_dead_letters_total',
+      help: 'Records routed to the dead-letter sink, by reason.',
+      labelNames: ['reason'],
+      registers,
     });
     this.bufferEvents = new Gauge({
-      name: 'sideband_buffer_events', help: 'Events buffered per window and role (sr, sb_low, sb_high, control).', labelNames: ['window', 'role'], registers,
+      name: 'sideband_buffer_events',
+      help: 'Events buffered per window and role (sr, sb_low, sb_high, control).',
+      labelNames: ['window', 'role'],
+      registers,
     });
     this.trainingsStarted = new Counter({
-      name: 'sideband_trainings_started_total', help: 'Window trainings started, by model kind.', labelNames: ['model'], registers,
+      name: 'sideband_trainings_started_total',
+      help: 'Window trainings started, by model kind.',
+      labelNames: ['model'],
+      registers,
     });
     this.trainingsFinished = new Counter({
-      name: 'sideband_trainings_finished_total', help: 'Window trainings finished successfully, by model kind.', labelNames: ['model'], registers,
+      name: 'sideband_trainings_finished_total',
+      help: 'Window trainings finished successfully, by model kind.',
+      labelNames: ['model'],
+      registers,
     });
     this.trainingsFailed = new Counter({
-      name: 'sideband_trainings_failed_total', help: 'Window trainings that failed, by model kind.', labelNames: ['model'], registers,
+      name: 'sideband_trainings_failed_total',
+      help: 'Window trainings that failed, by model kind.',
+      labelNames: ['model'],
+      registers,
     });
     this.trainingDuration = new Histogram({
-      name: 'sideband_training_duration_seconds', help: 'Wall time of one window training, by model kind.', labelNames: ['model'],
-      buckets: TRAINING_BUCKETS, registers,
+      name: 'sideband_training_duration_seconds',
+      help: 'Wall time of one window training, by model kind.',
+      labelNames: ['model'],
+      buckets: TRAINING_BUCKETS,
+      registers,
     });
     this.queueDepth = new Gauge({ name: 'sideband_queue_depth', help: 'Training jobs waiting to run.', registers });
     this.windowResults = new Counter({
-      name: 'sideband_window_results_total', help: 'Window results emitted, by window and working point.', labelNames: ['window', 'working_point'], registers,
+      name: 'sideband_window_results_total',
+      help: 'Window results emitted, by window and working point.',
+      labelNames: ['window', 'working_point'],
+      registers,
     });
     this.lastZ = new Gauge({
-      name: 'sideband_window_significance_z', help: 'Last local significance Z of the merged SR bin (sigma), by window and working point.',
-      labelNames: ['window', 'working_point'], registers,
+      name: 'sideband_window_significance_z',
+      help: 'Last local significance Z of the merged SR bin (sigma), by window and working point.',
+      labelNames: ['window', 'working_point'],
+      registers,
     });
     this.lastP = new Gauge({
-      name: 'sideband_window_pvalue', help: 'Last local p-value of the merged SR bin, by window and working point.',
-      labelNames: ['window', 'working_point'], registers,
+      name: 'sideband_window_pvalue',
+      help: 'Last local p-value of the merged SR bin, by window and working point.',
+      labelNames: ['window', 'working_point'],
+      registers,
     });
     this.sbFitPvalue = new Gauge({
-      name: 'sideband_sb_fit_pvalue', help: 'Last sideband fit chi-square p-value, by window and working point.',
-      labelNames: ['window', 'working_point'], registers,
+      name: 'sideband_sb_fit_pvalue',
+      help: 'Last sideband fit chi-square p-value, by window and working point.',
+      labelNames: ['window', 'working_point'],
+      registers,
     });
     this.anomalyActive = new Gauge({
-      name: 'sideband_anomaly_active', help: '1 while the window significance is above the alert threshold, else 0.',
-      labelNames: ['window', 'working_point'], registers,
+      name: 'sideband_anomaly_active',
+      help: '1 while the window significance is above the alert threshold, else 0.',
+      labelNames: ['window', 'working_point'],
+      registers,
     });
     this.alertsFired = new Counter({
-      name: 'sideband_alerts_total', help: 'Upward crossings of the alert threshold, by window and working point.',
-      labelNames: ['window', 'working_point'], registers,
+      name: 'sideband_alerts_total',
+      help: 'Upward crossings of the alert threshold, by window and working point.',
+      labelNames: ['window', 'working_point'],
+      registers,
     });
-    this.alertThreshold = new Gauge({ name: 'sideband_alert_threshold_z', help: "The topology's alert threshold on Z (sigma).", registers });
+    this.alertThreshold = new Gauge({
+      name: 'sideband_alert_threshold_z',
+      help: "The topology's alert threshold on Z (sigma).",
+      registers,
+    });
     this.kafkaLag = new Gauge({
-      name: 'sideband_kafka_consumer_lag', help: 'Messages between the committed offset and the high-water mark, by topic and partition.',
-      labelNames: ['topic', 'partition'], registers,
+      name: 'sideband_kafka_consumer_lag',
+      help: 'Messages between the committed offset and the high-water mark, by topic and partition.',
+      labelNames: ['topic', 'partition'],
+      registers,
     });
     this.lastEventTimestamp = new Gauge({
-      name: 'sideband_last_event_timestamp_seconds', help: 'Unix time (seconds) at which the last batch of events was read.', registers,
+      name: 'sideband_last_event_timestamp_seconds',
+      help: 'Unix time (seconds) at which the last batch of events was read.',
+      registers,
     });
     this.buildInfo = new Gauge({
-      name: 'sideband_build_info', help: 'Constant 1, labelled with the version and role of this process.', labelNames: ['version', 'role'], registers,
+      name: 'sideband_build_info',
+      help: 'Constant 1, labelled with the version and role of this process.',
+      labelNames: ['version', 'role'],
+      registers,
     });
     this.buildInfo.set({ version: options.version ?? 'dev', role: options.role ?? 'run' }, 1);
 
@@ -202,7 +267,11 @@ export class Metrics {
    * `increase(sideband_alerts_total[...])` works from the first crossing and the dashboard lists every window.
    * Z, p-value and fit p-value are left absent until a window has a result: a 0 there would read as a measurement.
    */
-  declareWindows(windowIds: readonly string[], workingPoints: readonly (number | null)[], models: readonly string[] = []): void {
+  declareWindows(
+    windowIds: readonly string[],
+    workingPoints: readonly (number | null)[],
+    models: readonly string[] = [],
+  ): void {
     for (const window of windowIds) {
       // inc(labels, 0) creates a missing series at 0 and leaves an existing one as it is.
       for (const role of BUFFER_ROLES) if (role !== 'control') this.bufferEvents.inc({ window, role }, 0);

@@ -38,14 +38,22 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     }
     if (path === '/metrics') {
       metrics.registry.metrics().then(
-        (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(req.method === 'HEAD' ? undefined : body),
-        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics: collection failed: ${String(err)}\n`),
+        (body) =>
+          res
+            .writeHead(200, { 'content-type': metrics.registry.contentType })
+            .end(req.method === 'HEAD' ? undefined : body),
+        (err: unknown) =>
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics: collection failed: ${String(err)}\n`),
       );
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
       let ok = false;
-      try { ok = ready(); } catch { ok = false; }
+      try {
+        ok = ready();
+      } catch {
+        ok = false;
+      }
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : 'not ready\n');
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz, /readyz\n');
@@ -54,9 +62,17 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   // Scrapes are short; do not let an idle keep-alive socket hold the process open at shutdown.
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => reject(new SidebandError(`metrics server: cannot listen on ${host}:${options.port ?? 9464}: ${err.message}`, { cause: err }));
+    const onError = (err: Error) =>
+      reject(
+        new SidebandError(`metrics server: cannot listen on ${host}:${options.port ?? 9464}: ${err.message}`, {
+          cause: err,
+        }),
+      );
     server.once('error', onError);
-    server.listen(options.port ?? 9464, host, () => { server.off('error', onError); resolve(); });
+    server.listen(options.port ?? 9464, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
   });
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -64,10 +80,11 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     url: `http://${urlHost}:${port}`,
     host,
     port,
-    close: () => new Promise<void>((resolve, reject) => {
-      server.closeAllConnections();
-      server.close((err) => (err ? reject(err) : resolve()));
-    }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
   };
 }
 

@@ -97,9 +97,10 @@ export class AlertTracker {
     this.observer?.alertFired?.(result.window.id, result.workingPoint);
     this.observer?.anomalyActive?.(result.window.id, result.workingPoint, true);
     const eps = result.workingPoint === null ? 'inclusive' : `eps=${result.workingPoint}`;
-    const message = `sideband: ANOMALY CANDIDATE window ${result.window.id} [${result.window.sr[0]}, ${result.window.sr[1]}) GeV ${eps}: `
-      + `Z=${sig.z.toFixed(2)} >= ${this.threshold} (observed ${sig.observed}, expected ${sig.expected.toFixed(1)} +- ${sig.expectedErr.toFixed(1)}, `
-      + `p=${sig.p.toExponential(2)}, run ${result.runId}, trigger ${result.trigger})`;
+    const message =
+      `sideband: ANOMALY CANDIDATE window ${result.window.id} [${result.window.sr[0]}, ${result.window.sr[1]}) GeV ${eps}: ` +
+      `Z=${sig.z.toFixed(2)} >= ${this.threshold} (observed ${sig.observed}, expected ${sig.expected.toFixed(1)} +- ${sig.expectedErr.toFixed(1)}, ` +
+      `p=${sig.p.toExponential(2)}, run ${result.runId}, trigger ${result.trigger})`;
     this.log?.(message);
     return {
       kind: 'anomaly-alert',

@@ -8,13 +8,19 @@ import type { StageContext } from './context.js';
  * may be split over two select stages (before and after the derived features); `offset` is this stage's first cut
  * in the full list; the `first` stage counts the events entering, the `last` the events selected.
  */
-export function select(cuts: Cut[], ctx: StageContext, where: { offset: number; first: boolean; last: boolean } = { offset: 0, first: true, last: true }): OperatorFunction<EventBatch, EventBatch> {
+export function select(
+  cuts: Cut[],
+  ctx: StageContext,
+  where: { offset: number; first: boolean; last: boolean } = { offset: 0, first: true, last: true },
+): OperatorFunction<EventBatch, EventBatch> {
   return map((batch) => {
     if (batch.length === 0) return batch;
     if (where.first) ctx.cutflow?.enter(batch.selection ? batch.selection.length : batch.length);
     const passed = applyCuts(batch, cuts);
     ctx.cutflow?.add(passed, where.offset);
-    cuts.forEach((c, i) => ctx.observer.eventsSelected?.(c.name, passed[i]!));
+    cuts.forEach((c, i) => {
+      ctx.observer.eventsSelected?.(c.name, passed[i]!);
+    });
     if (where.last) ctx.counters.selected += batch.selection!.length;
     return batch;
   });

@@ -21,7 +21,8 @@ export function trigger(
 ): OperatorFunction<EventBatch, AnalysisRequest> {
   const publishFill = () =>
     buffers.windows.forEach((w, i) => {
-      for (const role of ['sr', 'sb_low', 'sb_high'] as const) ctx.observer.bufferEvents?.(w.id, role, buffers.count(i, role));
+      for (const role of ['sr', 'sb_low', 'sb_high'] as const)
+        ctx.observer.bufferEvents?.(w.id, role, buffers.count(i, role));
     });
   return operate<EventBatch, AnalysisRequest>((source, subscriber) =>
     source.subscribe(

@@ -35,7 +35,11 @@ export class WindowBuffers {
    * `keep`: a mass range to buffer beyond the windows' own spans, for analyses that histogram (and fit) a wider
    * spectrum than a window's SB+SR, as seed 001 fits 1.8–8.2 TeV for every region.
    */
-  constructor(readonly windows: SchemeWindow[], features: string[], opts: { weight: boolean; label: boolean; chunkSize?: number; keep?: [number, number] }) {
+  constructor(
+    readonly windows: SchemeWindow[],
+    features: string[],
+    opts: { weight: boolean; label: boolean; chunkSize?: number; keep?: [number, number] },
+  ) {
     if (windows.length === 0) throw new SidebandError('window buffers: no windows');
     const all = new Set<number>();
     if (opts.keep) all.add(opts.keep[0]).add(opts.keep[1]);
@@ -52,13 +56,21 @@ export class WindowBuffers {
       for (let e = interval(lo); e < interval(hi); e++) this.covered[e] = 1;
       const low = w.sb.filter(([, b]) => b <= w.sr[0]);
       const high = w.sb.filter(([a]) => a >= w.sr[1]);
-      const range = (ivs: Array<[number, number]>): [number, number] => ivs.length ? [interval(Math.min(...ivs.map((i) => i[0]))), interval(Math.max(...ivs.map((i) => i[1])))] : [0, 0];
+      const range = (ivs: Array<[number, number]>): [number, number] =>
+        ivs.length
+          ? [interval(Math.min(...ivs.map((i) => i[0]))), interval(Math.max(...ivs.map((i) => i[1])))]
+          : [0, 0];
       return { sr: [interval(w.sr[0]), interval(w.sr[1])], sb_low: range(low), sb_high: range(high) };
     });
     if (opts.keep) for (let e = interval(opts.keep[0]); e < interval(opts.keep[1]); e++) this.covered[e] = 1;
     this.lastAnalysed = windows.map(() => 0);
     const stored = features.includes('mjj') ? features : [...features, 'mjj'];
-    this.store = new EventStore({ features: stored, weight: opts.weight, label: opts.label, chunkSize: opts.chunkSize });
+    this.store = new EventStore({
+      features: stored,
+      weight: opts.weight,
+      label: opts.label,
+      chunkSize: opts.chunkSize,
+    });
   }
 
   /**
@@ -68,7 +80,9 @@ export class WindowBuffers {
   route(columns: Record<string, Column>, selection: Uint32Array, weight?: Float32Array, label?: Uint8Array): number {
     const mjj = columns.mjj;
     if (!mjj) throw new SidebandError('window buffers: batch has no mjj column');
-    const edges = this.edges, counts = this.counts, covered = this.covered;
+    const edges = this.edges,
+      counts = this.counts,
+      covered = this.covered;
     const last = edges.length - 1;
     const keep = new Uint32Array(selection.length);
     let k = 0;
@@ -76,8 +90,13 @@ export class WindowBuffers {
       const i = selection[j]!;
       const m = mjj[i]!;
       if (!(m >= edges[0]! && m < edges[last]!)) continue;
-      let lo = 0, hi = last; // binary search: edges[lo] <= m < edges[hi]
-      while (hi - lo > 1) { const mid = (lo + hi) >> 1; if (m < edges[mid]!) hi = mid; else lo = mid; }
+      let lo = 0,
+        hi = last; // binary search: edges[lo] <= m < edges[hi]
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (m < edges[mid]!) hi = mid;
+        else lo = mid;
+      }
       if (covered[lo] === 0) continue;
       counts[lo]!++;
       keep[k++] = i;
@@ -108,7 +127,10 @@ export class WindowBuffers {
       const last = this.lastAnalysed[w]!;
       if (last === 0) {
         if (sr >= policy.minSrEvents) out.push({ window: w, trigger: 'threshold' });
-      } else if ((policy.growthFactor && sr >= last * policy.growthFactor) || (policy.growthEvents && sr >= last + policy.growthEvents)) {
+      } else if (
+        (policy.growthFactor && sr >= last * policy.growthFactor) ||
+        (policy.growthEvents && sr >= last + policy.growthEvents)
+      ) {
         out.push({ window: w, trigger: 'growth' });
       }
     }
@@ -120,7 +142,13 @@ export class WindowBuffers {
    * A copy of window w's events (SR and SBs, or every buffered event in `range`), detached from the store so
    * ingestion can go on.
    */
-  snapshot(w: number, trigger: WindowSnapshot['trigger'], cutflow: CutFlowEntry[], trainingFeatures: string[], range?: [number, number]): WindowSnapshot {
+  snapshot(
+    w: number,
+    trigger: WindowSnapshot['trigger'],
+    cutflow: CutFlowEntry[],
+    trainingFeatures: string[],
+    range?: [number, number],
+  ): WindowSnapshot {
     const win = this.windows[w]!;
     const [lo, hi] = range ?? windowSpan(win);
     const g = this.store.gather(lo, hi);

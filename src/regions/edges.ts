@@ -16,6 +16,7 @@ export interface EdgeScheme {
 
 export function edgeWindows(s: EdgeScheme = {}): SchemeWindow[] {
   const edges = s.edges ?? ATLAS2020_EDGES;
-  for (let i = 1; i < edges.length; i++) if (!(edges[i]! > edges[i - 1]!)) throw new SidebandError(`edges must increase (edges[${i}] = ${edges[i]})`);
+  for (let i = 1; i < edges.length; i++)
+    if (!(edges[i]! > edges[i - 1]!)) throw new SidebandError(`edges must increase (edges[${i}] = ${edges[i]})`);
   return neighbourWindows(edges, s.first ?? 1, s.last ?? edges.length - 3);
 }

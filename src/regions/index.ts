@@ -13,10 +13,14 @@ export type WindowsConfig =
 /** Registry of window schemes by the name a topology uses. */
 export function buildWindows(cfg: WindowsConfig): SchemeWindow[] {
   switch (cfg.scheme) {
-    case 'sliding': return slidingWindows(cfg);
-    case 'edges': return edgeWindows(cfg);
-    case 'table': return tableWindows(cfg);
-    case 'single': return singleWindow(cfg);
+    case 'sliding':
+      return slidingWindows(cfg);
+    case 'edges':
+      return edgeWindows(cfg);
+    case 'table':
+      return tableWindows(cfg);
+    case 'single':
+      return singleWindow(cfg);
   }
 }
 

@@ -13,19 +13,37 @@ export function windowId(sr: Interval): string {
 
 /** Full mass range a window reads: lowest sideband edge to highest. */
 export function windowSpan(w: WindowDef): Interval {
-  let lo = w.sr[0], hi = w.sr[1];
-  for (const [a, b] of w.sb) { lo = Math.min(lo, a); hi = Math.max(hi, b); }
+  let lo = w.sr[0],
+    hi = w.sr[1];
+  for (const [a, b] of w.sb) {
+    lo = Math.min(lo, a);
+    hi = Math.max(hi, b);
+  }
   return [lo, hi];
 }
 
 /** Neighbouring-bin windows over an edge list: SR k against bins k−1 and k+1 (seed 001, CMS 2024). */
-export function neighbourWindows(edges: number[], first: number, last: number, workingPoints?: (k: number) => number[] | undefined): SchemeWindow[] {
+export function neighbourWindows(
+  edges: number[],
+  first: number,
+  last: number,
+  workingPoints?: (k: number) => number[] | undefined,
+): SchemeWindow[] {
   const out: SchemeWindow[] = [];
   for (let k = first; k <= last; k++) {
-    if (k < 1 || k + 2 >= edges.length) throw new SidebandError(`window ${k} needs neighbouring bins on both sides (edges has ${edges.length - 1} bins)`);
+    if (k < 1 || k + 2 >= edges.length)
+      throw new SidebandError(`window ${k} needs neighbouring bins on both sides (edges has ${edges.length - 1} bins)`);
     const sr: Interval = [edges[k]!, edges[k + 1]!];
     const wp = workingPoints?.(k);
-    out.push({ id: windowId(sr), sr, sb: [[edges[k - 1]!, edges[k]!], [edges[k + 1]!, edges[k + 2]!]], ...(wp ? { workingPoints: wp } : {}) });
+    out.push({
+      id: windowId(sr),
+      sr,
+      sb: [
+        [edges[k - 1]!, edges[k]!],
+        [edges[k + 1]!, edges[k + 2]!],
+      ],
+      ...(wp ? { workingPoints: wp } : {}),
+    });
   }
   return out;
 }

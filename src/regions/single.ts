@@ -12,6 +12,9 @@ export interface SingleScheme {
 
 export function singleWindow(s: SingleScheme = {}): SchemeWindow[] {
   const sr = s.sr ?? [3300, 3700];
-  const sb = s.sb ?? [[0, sr[0]], [sr[1], 13000]];
+  const sb = s.sb ?? [
+    [0, sr[0]],
+    [sr[1], 13000],
+  ];
   return [{ id: windowId(sr), sr, sb }];
 }

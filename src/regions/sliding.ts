@@ -16,15 +16,25 @@ export interface SlidingScheme {
 }
 
 export function slidingWindows(s: SlidingScheme = {}): SchemeWindow[] {
-  const srWidth = s.srWidth ?? 600, sbWidth = s.sbWidth ?? 600, step = s.step ?? 300;
-  const first = s.firstCentre ?? 2900, last = s.lastCentre ?? 4700;
-  if (!(srWidth > 0 && sbWidth >= 0 && step > 0 && last >= first)) throw new SidebandError('sliding windows: widths and step must be positive and lastCentre >= firstCentre');
+  const srWidth = s.srWidth ?? 600,
+    sbWidth = s.sbWidth ?? 600,
+    step = s.step ?? 300;
+  const first = s.firstCentre ?? 2900,
+    last = s.lastCentre ?? 4700;
+  if (!(srWidth > 0 && sbWidth >= 0 && step > 0 && last >= first))
+    throw new SidebandError('sliding windows: widths and step must be positive and lastCentre >= firstCentre');
   const out: SchemeWindow[] = [];
   // Integer step count avoids accumulating floating-point error in the centres.
   for (let k = 0; first + k * step <= last + 1e-9; k++) {
     const c = first + k * step;
     const sr: Interval = [c - srWidth / 2, c + srWidth / 2];
-    const sb: Interval[] = sbWidth > 0 ? [[sr[0] - sbWidth, sr[0]], [sr[1], sr[1] + sbWidth]] : [];
+    const sb: Interval[] =
+      sbWidth > 0
+        ? [
+            [sr[0] - sbWidth, sr[0]],
+            [sr[1], sr[1] + sbWidth],
+          ]
+        : [];
     out.push({ id: windowId(sr), sr, sb });
   }
   return out;

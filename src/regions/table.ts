@@ -5,8 +5,14 @@ import { neighbourWindows, windowId, type SchemeWindow } from './scheme.js';
  * CMS 2024 bin tables (seed 003): two staggered sets of mjj bins, A0–A7 and B0–B7, with a per-bin efficiency
  * cut; bins 1–6 are SRs against their neighbours, bins 0 and 7 serve only as sidebands.
  */
-const CMS_A = { edges: [1350, 1650, 2017, 2465, 3013, 3682, 4500, 5500, 8000], eff: [0, 0.01, 0.01, 0.01, 0.03, 0.03, 0.05, 0] };
-const CMS_B = { edges: [1492, 1824, 2230, 2725, 3331, 4071, 4975, 6081, 8000], eff: [0, 0.01, 0.01, 0.01, 0.03, 0.03, 0.05, 0] };
+const CMS_A = {
+  edges: [1350, 1650, 2017, 2465, 3013, 3682, 4500, 5500, 8000],
+  eff: [0, 0.01, 0.01, 0.01, 0.03, 0.03, 0.05, 0],
+};
+const CMS_B = {
+  edges: [1492, 1824, 2230, 2725, 3331, 4071, 4975, 6081, 8000],
+  eff: [0, 0.01, 0.01, 0.01, 0.03, 0.03, 0.05, 0],
+};
 export const CMS2024_TABLES = { A: CMS_A, B: CMS_B } as const;
 
 export interface TableScheme {

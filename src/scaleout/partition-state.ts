@@ -18,5 +18,8 @@ export class PartitionState {
   logBytes = 0;
   logFd = -1;
   closed = false;
-  constructor(readonly partition: number, readonly dir: string) {}
+  constructor(
+    readonly partition: number,
+    readonly dir: string,
+  ) {}
 }

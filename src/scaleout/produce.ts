@@ -21,7 +21,12 @@ export interface ProduceOptions {
   log?: (line: string) => void;
 }
 
-export interface ProduceReport { events: number; messages: number; bytes: number; seconds: number }
+export interface ProduceReport {
+  events: number;
+  messages: number;
+  bytes: number;
+  seconds: number;
+}
 
 export async function produceEvents(o: ProduceOptions): Promise<ProduceReport> {
   const client = connectKafka(o.connection);
@@ -34,7 +39,12 @@ export async function produceEvents(o: ProduceOptions): Promise<ProduceReport> {
     await admin.disconnect();
   }
   const producer = await client.producer();
-  const writer = new EventTopicWriter(producer, { topic: o.topic, partitions, format: o.format, ...(o.eventsPerMessage ? { eventsPerMessage: o.eventsPerMessage } : {}) });
+  const writer = new EventTopicWriter(producer, {
+    topic: o.topic,
+    partitions,
+    format: o.format,
+    ...(o.eventsPerMessage ? { eventsPerMessage: o.eventsPerMessage } : {}),
+  });
   const t0 = performance.now();
   try {
     for await (const batch of o.source.batches()) {

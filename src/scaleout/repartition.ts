@@ -11,7 +11,11 @@
  */
 import type { EventBatch, SourcePosition } from '../events/batch.js';
 
-export const REPARTITION_HEADERS = { cutflow: 'sideband-cutflow', input: 'sideband-input', end: 'sideband-end' } as const;
+export const REPARTITION_HEADERS = {
+  cutflow: 'sideband-cutflow',
+  input: 'sideband-input',
+  end: 'sideband-end',
+} as const;
 export const END_KEY = '__end__';
 
 /** The partition of the repartition topic that holds a window. */
@@ -29,8 +33,16 @@ export function gather(batch: EventBatch, stored: string[], idx: Uint32Array, n:
     columns[f] = out;
   }
   const out: EventBatch = { length: n, columns, positions: [] };
-  if (batch.label) { const l = new Uint8Array(n); for (let i = 0; i < n; i++) l[i] = batch.label[idx[i]!]!; out.label = l; }
-  if (batch.weight) { const w = new Float32Array(n); for (let i = 0; i < n; i++) w[i] = batch.weight[idx[i]!]!; out.weight = w; }
+  if (batch.label) {
+    const l = new Uint8Array(n);
+    for (let i = 0; i < n; i++) l[i] = batch.label[idx[i]!]!;
+    out.label = l;
+  }
+  if (batch.weight) {
+    const w = new Float32Array(n);
+    for (let i = 0; i < n; i++) w[i] = batch.weight[idx[i]!]!;
+    out.weight = w;
+  }
   return out;
 }
 

@@ -56,12 +56,24 @@ export async function runRouter(t: Topology, opts: RouterOptions): Promise<Route
   const cuts = resolveCuts(t, opts.file);
   const windows: SchemeWindow[] = buildWindows(t.windows);
   const derived = derivedFeatures(t, spec, cuts, opts.file);
-  const stored = new WindowBuffers(windows, t.features, { weight: spec.weight !== undefined, label: spec.label !== undefined }).store.features;
+  const stored = new WindowBuffers(windows, t.features, {
+    weight: spec.weight !== undefined,
+    label: spec.label !== undefined,
+  }).store.features;
   const counters = new RunCounters();
   const cutflow = new CutFlow(cuts);
   let deadLetters = 0;
   const observer = opts.observer;
-  const ctx: StageContext = { counters, cutflow, observer: observer ?? {}, log, deadLetter: (d) => { deadLetters++; observer?.deadLetter?.(d); } };
+  const ctx: StageContext = {
+    counters,
+    cutflow,
+    observer: observer ?? {},
+    log,
+    deadLetter: (d) => {
+      deadLetters++;
+      observer?.deadLetter?.(d);
+    },
+  };
   const onSourceError = (d: DeadLetter) => {
     counters.read += d.events;
     counters.reject(d.reason, d.events);
@@ -82,20 +94,30 @@ export async function runRouter(t: Topology, opts: RouterOptions): Promise<Route
   }
   const spans = windows.map(windowSpan);
   const producer = await client.producer();
-  const source = kafkaSourceFromTopology(t, onSourceError, { onLag: (topic, partition, lag) => observer?.kafkaLag?.(topic, partition, lag) });
+  const source = kafkaSourceFromTopology(t, onSourceError, {
+    onLag: (topic, partition, lag) => observer?.kafkaLag?.(topic, partition, lag),
+  });
   // The router's own state (cumulative cut flow and the input offsets behind it) survives a restart, so the cut
   // flow keeps counting and input already routed is not counted (or routed) twice.
   const stateFile = path.join(scale.checkpointDir, `router-${source.groupId}.json`);
   if (existsSync(stateFile)) {
-    const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as { cutflow: CutFlowEntry[]; offsets: Record<string, string> };
+    const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as {
+      cutflow: CutFlowEntry[];
+      offsets: Record<string, string>;
+    };
     cutflow.enter(saved.cutflow[0]?.pass ?? 0);
-    cutflow.add(saved.cutflow.slice(1).map((e) => e.pass), 0);
+    cutflow.add(
+      saved.cutflow.slice(1).map((e) => e.pass),
+      0,
+    );
     for (const [tp, off] of Object.entries(saved.offsets)) {
       const i = tp.lastIndexOf(':');
       source.restorePartition(tp.slice(0, i), Number(tp.slice(i + 1)), (BigInt(off) + 1n).toString());
     }
   }
-  const routed: Record<string, string> = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { offsets: Record<string, string> }).offsets : {};
+  const routed: Record<string, string> = existsSync(stateFile)
+    ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { offsets: Record<string, string> }).offsets
+    : {};
   const plan = ingestPlan(spec, cuts, derived, t.derive.mjj, stored);
   let records = 0;
   try {
@@ -138,12 +160,22 @@ export async function runRouter(t: Topology, opts: RouterOptions): Promise<Route
       // The records are acknowledged (acks = all): the input offsets behind them can be committed.
       await source.commit(batch.positions);
     }
-    const end = opts.sendEnd === false || opts.signal?.aborted ? [] : Array.from({ length: partitions }, (_, p) => ({
-      key: END_KEY, value: JSON.stringify({ cutflow: cutflow.entries() }), partition: p,
-      headers: { [REPARTITION_HEADERS.end]: '1', [REPARTITION_HEADERS.cutflow]: JSON.stringify(cutflow.entries()) },
-    }));
+    const end =
+      opts.sendEnd === false || opts.signal?.aborted
+        ? []
+        : Array.from({ length: partitions }, (_, p) => ({
+            key: END_KEY,
+            value: JSON.stringify({ cutflow: cutflow.entries() }),
+            partition: p,
+            headers: {
+              [REPARTITION_HEADERS.end]: '1',
+              [REPARTITION_HEADERS.cutflow]: JSON.stringify(cutflow.entries()),
+            },
+          }));
     await producer.send(scale.repartitionTopic, end);
-    log(`router: ${counters.read} events read, ${counters.selected} selected, ${records} records to ${scale.repartitionTopic} (${partitions} partitions)`);
+    log(
+      `router: ${counters.read} events read, ${counters.selected} selected, ${records} records to ${scale.repartitionTopic} (${partitions} partitions)`,
+    );
   } finally {
     await producer.disconnect();
     await source.close();

@@ -38,18 +38,28 @@ export class WindowFeed implements Source {
   }
   /** Resolves once the pipeline has taken every queued batch. */
   drained(): Promise<void> {
-    return this.queue.length === 0 ? Promise.resolve() : new Promise((r) => { this.drainedWake = r; });
+    return this.queue.length === 0
+      ? Promise.resolve()
+      : new Promise((r) => {
+          this.drainedWake = r;
+        });
   }
   async *batches(): AsyncIterable<EventBatch> {
     while (true) {
       const b = this.queue.shift();
       if (b) {
-        if (this.queue.length === 0) { const w = this.drainedWake; this.drainedWake = undefined; w?.(); }
+        if (this.queue.length === 0) {
+          const w = this.drainedWake;
+          this.drainedWake = undefined;
+          w?.();
+        }
         yield b;
         continue;
       }
       if (this.ended) return;
-      await new Promise<void>((r) => { this.wake = r; });
+      await new Promise<void>((r) => {
+        this.wake = r;
+      });
       this.wake = undefined;
     }
   }

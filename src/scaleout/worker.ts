@@ -17,17 +17,33 @@
  * crash can appear twice on the results topic (identical records): at-least-once output, idempotent state.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  truncateSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { CutFlowEntry, WindowResult } from '../events/result.js';
 import type { RunObserver } from '../events/observer.js';
 import { decodeArrowMessage } from '../formats/arrow.js';
-import { connectKafka, type BatchControl, type FetchedBatch, type IncomingMessage, type KafkaClient } from '../kafka/client.js';
+import {
+  connectKafka,
+  type BatchControl,
+  type FetchedBatch,
+  type IncomingMessage,
+  type KafkaClient,
+} from '../kafka/client.js';
 import { kafkaConnection, scaleOutConfig, type ScaleOutConfig } from '../kafka/config.js';
 import { AlertTracker } from '../operators/alert.js';
 import { buildWindows, type SchemeWindow } from '../regions/index.js';
 import { WindowBuffers } from '../regions/buffers.js';
-import { KafkaResultSinks, openTopologyKafkaSinks } from '../sinks/kafka.js';
+import { type KafkaResultSinks, openTopologyKafkaSinks } from '../sinks/kafka.js';
 import { compileTopology } from '../topology/compile.js';
 import type { Topology } from '../topology/schema.js';
 import { writeFileAtomic } from './atomic-file.js';
@@ -72,10 +88,16 @@ export class Worker {
   readonly runId: string;
   private readonly log: (m: string) => void;
 
-  constructor(private readonly t: Topology, private readonly opts: WorkerOptions) {
+  constructor(
+    private readonly t: Topology,
+    private readonly opts: WorkerOptions,
+  ) {
     this.scale = scaleOutConfig(t, opts.file);
     this.windows = buildWindows(t.windows);
-    this.stored = new WindowBuffers(this.windows, t.features, { weight: t.weight !== undefined, label: t.label !== undefined }).store.features;
+    this.stored = new WindowBuffers(this.windows, t.features, {
+      weight: t.weight !== undefined,
+      label: t.label !== undefined,
+    }).store.features;
     this.runId = opts.runId ?? randomUUID();
     this.log = opts.log ?? (() => {});
   }
@@ -108,17 +130,26 @@ export class Worker {
 
   /** One consumer's life: join, own partitions, apply and checkpoint batches; resolves with its fatal error. */
   private async runConsumer(client: KafkaClient): Promise<Error | undefined> {
-    const consumer = client.consumer({ groupId: this.scale.group, sessionTimeoutMs: 6000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 3000 });
+    const consumer = client.consumer({
+      groupId: this.scale.group,
+      sessionTimeoutMs: 6000,
+      heartbeatIntervalMs: 300,
+      rebalanceTimeoutMs: 3000,
+    });
     let owned = new Set<number>();
     consumer.onAssignment((assigned) => {
       const now = new Set(assigned.filter((a) => a.topic === this.scale.repartitionTopic).flatMap((a) => a.partitions));
       for (const p of owned) if (!now.has(p)) this.release(p);
       for (const p of now) if (!owned.has(p)) this.states.set(p, this.restore(p));
       owned = now;
-      this.log(`worker: owns partitions [${[...now].sort((a, b) => a - b).join(', ')}] of ${this.scale.repartitionTopic}`);
+      this.log(
+        `worker: owns partitions [${[...now].sort((a, b) => a - b).join(', ')}] of ${this.scale.repartitionTopic}`,
+      );
     });
     let crashed: Error | undefined;
-    consumer.onCrash((e, restart) => { if (!restart) crashed = e; });
+    consumer.onCrash((e, restart) => {
+      if (!restart) crashed = e;
+    });
     try {
       await consumer.subscribe([this.scale.repartitionTopic], true);
       await consumer.run(async (fetched, control) => {
@@ -131,14 +162,21 @@ export class Worker {
         } catch (e) {
           // The partition moved during a rebalance: its checkpoint is durable, so the new owner restores from it
           // and skips what the lagging committed offset replays. Nothing is lost by not committing here.
-          this.log(`worker: offset commit of partition ${fetched.partition} failed (${(e as Error).message}); the checkpoint holds offset ${next}`);
+          this.log(
+            `worker: offset commit of partition ${fetched.partition} failed (${(e as Error).message}); the checkpoint holds offset ${next}`,
+          );
         }
       });
     } catch (e) {
       crashed = e as Error;
     }
     await new Promise<void>((resolve) => {
-      const check = setInterval(() => { if (crashed || this.opts.signal?.aborted) { clearInterval(check); resolve(); } }, 100);
+      const check = setInterval(() => {
+        if (crashed || this.opts.signal?.aborted) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 100);
     });
     await consumer.disconnect().catch(() => undefined);
     return this.opts.signal?.aborted ? undefined : crashed;
@@ -173,11 +211,18 @@ export class Worker {
       state.feeds.set(w.id, feed);
       state.emitted[w.id] = 0;
       state.suppress[w.id] = cp?.emitted[w.id] ?? 0;
-      const run = await compileTopology(windowTopology(this.t, w, this.stored), { file: this.opts.file, runId: this.runId, source: feed, observer: this.opts.observer });
-      state.subscriptions.push(run.results$.subscribe({
-        next: (r) => this.onResult(state, w.id, feed, r),
-        error: (e) => this.log(`worker: window ${w.id} failed: ${(e as Error).message}`),
-      }));
+      const run = await compileTopology(windowTopology(this.t, w, this.stored), {
+        file: this.opts.file,
+        runId: this.runId,
+        source: feed,
+        observer: this.opts.observer,
+      });
+      state.subscriptions.push(
+        run.results$.subscribe({
+          next: (r) => this.onResult(state, w.id, feed, r),
+          error: (e) => this.log(`worker: window ${w.id} failed: ${(e as Error).message}`),
+        }),
+      );
     }
     // A fresh log file per owner: a previous owner that has not noticed the rebalance yet writes only to its own.
     state.logFile = `log-${randomUUID()}.bin`;
@@ -189,7 +234,9 @@ export class Worker {
       state.next = BigInt(cp.next);
       state.applied = cp.applied;
       for (const { rec, value } of readLogRecords(logPath)) this.feed(state, rec, value);
-      this.log(`worker: partition ${p} restored from checkpoint at offset ${cp.next} (${cp.logBytes} bytes of window state)`);
+      this.log(
+        `worker: partition ${p} restored from checkpoint at offset ${cp.next} (${cp.logBytes} bytes of window state)`,
+      );
     } else {
       state.logBytes = 0;
     }
@@ -201,8 +248,14 @@ export class Worker {
     if (state.closed) return;
     state.emitted[window]!++;
     const alert = state.alerts?.offer(r);
-    if (state.suppress[window]! > 0) { state.suppress[window]!--; return; }
-    if (alert) { this.sinks?.alert(alert); this.log(alert.message); }
+    if (state.suppress[window]! > 0) {
+      state.suppress[window]!--;
+      return;
+    }
+    if (alert) {
+      this.sinks?.alert(alert);
+      this.log(alert.message);
+    }
     // The window pipeline counted 'all' = events it received; map that to the router's cut flow at that batch.
     let cutflow: CutFlowEntry[] | undefined;
     if (r.trigger === 'end' && feed.finalCutflow) cutflow = feed.finalCutflow;
@@ -222,12 +275,20 @@ export class Worker {
     }
     const feed = state.feeds.get(rec.key);
     if (!feed) return;
-    const d = decodeArrowMessage(value, { topic: this.scale.repartitionTopic, partition: state.partition, offset: rec.offset });
+    const d = decodeArrowMessage(value, {
+      topic: this.scale.repartitionTopic,
+      partition: state.partition,
+      offset: rec.offset,
+    });
     feed.push({ length: d.length, columns: d.columns, positions: [] }, rec.cutflow);
   }
 
   /** Apply a fetched batch, checkpoint it, and return the offset to commit. */
-  private async apply(state: PartitionState, fetched: FetchedBatch, control: BatchControl): Promise<string | undefined> {
+  private async apply(
+    state: PartitionState,
+    fetched: FetchedBatch,
+    control: BatchControl,
+  ): Promise<string | undefined> {
     const header = (m: IncomingMessage, h: string) => m.headers[h]?.toString();
     const chunks: Buffer[] = [];
     let last: string | undefined;
@@ -243,8 +304,11 @@ export class Worker {
       if (!end) {
         // Drop records a restarted router published again (their input offsets were applied already).
         const input = JSON.parse(header(m, REPARTITION_HEADERS.input) ?? '{}') as Record<string, string>;
-        const applied = (state.applied[key] ??= {});
-        const fresh = Object.entries(input).some(([tp, off]) => applied[tp] === undefined || BigInt(off) > BigInt(applied[tp]!));
+        state.applied[key] ??= {};
+        const applied = state.applied[key];
+        const fresh = Object.entries(input).some(
+          ([tp, off]) => applied[tp] === undefined || BigInt(off) > BigInt(applied[tp]!),
+        );
         if (!fresh && Object.keys(input).length) continue;
         for (const [tp, off] of Object.entries(input)) applied[tp] = off;
         rec.input = input;
@@ -274,8 +338,12 @@ export class Worker {
     await this.sinks?.results?.flush();
     await this.sinks?.alerts?.flush();
     const cp: PartitionCheckpoint = {
-      next: state.next.toString(), log: state.logFile, logBytes: state.logBytes,
-      emitted, applied: state.applied, ended: state.ended,
+      next: state.next.toString(),
+      log: state.logFile,
+      logBytes: state.logBytes,
+      emitted,
+      applied: state.applied,
+      ended: state.ended,
     };
     writeFileAtomic(path.join(state.dir, 'state.json'), JSON.stringify(cp), () => !state.closed);
     return state.closed ? undefined : state.next.toString();

@@ -24,14 +24,18 @@ export class EventTopicWriter {
   messages = 0;
   events = 0;
   bytes = 0;
-  constructor(private readonly producer: KafkaProducer, private readonly options: EventTopicWriterOptions) {}
+  constructor(
+    private readonly producer: KafkaProducer,
+    private readonly options: EventTopicWriterOptions,
+  ) {}
 
   /** Encode every event of the batch (the selection is ignored: a topic replays raw input). */
   encode(batch: EventBatch): OutgoingMessage[] {
     const o = this.options;
-    const values = o.format === 'arrow'
-      ? encodeArrowMessages(batch, o.eventsPerMessage ?? 8192)
-      : encodeJsonMessages(batch, o.eventsPerMessage ?? 1);
+    const values =
+      o.format === 'arrow'
+        ? encodeArrowMessages(batch, o.eventsPerMessage ?? 8192)
+        : encodeJsonMessages(batch, o.eventsPerMessage ?? 1);
     return values.map((value) => {
       const partition = this.next;
       this.next = (this.next + 1) % o.partitions;

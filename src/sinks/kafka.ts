@@ -5,7 +5,13 @@
  * `close()` resolve once the broker has acknowledged everything written before (acks = all).
  */
 import type { WindowResult } from '../events/result.js';
-import { connectKafka, type KafkaClient, type KafkaConnection, type KafkaProducer, type OutgoingMessage } from '../kafka/client.js';
+import {
+  connectKafka,
+  type KafkaClient,
+  type KafkaConnection,
+  type KafkaProducer,
+  type OutgoingMessage,
+} from '../kafka/client.js';
 import { SinkError } from '../events/errors.js';
 
 export interface KafkaRecordSinkOptions {
@@ -27,7 +33,10 @@ export class KafkaRecordSink {
   private failure: Error | undefined;
   private written = 0;
 
-  constructor(private readonly producer: KafkaProducer, private readonly options: KafkaRecordSinkOptions) {}
+  constructor(
+    private readonly producer: KafkaProducer,
+    private readonly options: KafkaRecordSinkOptions,
+  ) {}
 
   get count(): number {
     return this.written;
@@ -35,7 +44,11 @@ export class KafkaRecordSink {
 
   write(record: unknown, headers?: Record<string, string>): void {
     if (this.failure) throw this.failure;
-    this.pending.push({ key: (this.options.key ?? windowKey)(record), value: JSON.stringify(record), ...(headers ? { headers } : {}) });
+    this.pending.push({
+      key: (this.options.key ?? windowKey)(record),
+      value: JSON.stringify(record),
+      ...(headers ? { headers } : {}),
+    });
     this.written++;
     if (this.pending.length === 1) this.sending = this.sending.then(() => this.drain());
   }
@@ -47,7 +60,10 @@ export class KafkaRecordSink {
       try {
         await this.producer.send(this.options.topic, chunk);
       } catch (e) {
-        this.failure = new SinkError(`kafka sink: cannot write ${chunk.length} record(s) to ${this.options.topic}: ${(e as Error).message}`, { cause: e });
+        this.failure = new SinkError(
+          `kafka sink: cannot write ${chunk.length} record(s) to ${this.options.topic}: ${(e as Error).message}`,
+          { cause: e },
+        );
         this.pending = [];
         return;
       }
@@ -65,12 +81,18 @@ export class KafkaRecordSink {
 export class KafkaResultSinks {
   readonly results?: KafkaRecordSink;
   readonly alerts?: KafkaRecordSink;
-  private constructor(private readonly producer: KafkaProducer, topics: { results?: string; alerts?: string }) {
+  private constructor(
+    private readonly producer: KafkaProducer,
+    topics: { results?: string; alerts?: string },
+  ) {
     if (topics.results) this.results = new KafkaRecordSink(producer, { topic: topics.results });
     if (topics.alerts) this.alerts = new KafkaRecordSink(producer, { topic: topics.alerts });
   }
 
-  static async open(connection: KafkaConnection | KafkaClient, topics: { results?: string; alerts?: string }): Promise<KafkaResultSinks> {
+  static async open(
+    connection: KafkaConnection | KafkaClient,
+    topics: { results?: string; alerts?: string },
+  ): Promise<KafkaResultSinks> {
     const client = 'producer' in connection ? connection : connectKafka(connection);
     // Not the idempotent producer: kafkajs locates its producer-id broker through the controller id, which
     // librdkafka's mock cluster does not report. A send retried after a broker hiccup may therefore write a result
@@ -100,7 +122,10 @@ export class KafkaResultSinks {
  * The Kafka sinks a topology declares (`sinks.kafka: { results, alerts }` with the `kafka:` connection), or
  * undefined when it declares none. `sideband run`, the workers and the tests wire `result`/`alert` to them.
  */
-export async function openTopologyKafkaSinks(t: import('../kafka/config.js').KafkaTopologyView, file?: string): Promise<KafkaResultSinks | undefined> {
+export async function openTopologyKafkaSinks(
+  t: import('../kafka/config.js').KafkaTopologyView,
+  file?: string,
+): Promise<KafkaResultSinks | undefined> {
   const { kafkaSinkTopics, kafkaConnection } = await import('../kafka/config.js');
   const topics = kafkaSinkTopics(t, file);
   if (!topics || (!topics.results && !topics.alerts)) return undefined;

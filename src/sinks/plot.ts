@@ -20,7 +20,10 @@ export interface RenderOptions {
 const DEFAULT_FONT = 'DejaVu Sans';
 
 /** Render a Vega-Lite spec to an SVG string and a PNG buffer. */
-export async function renderPlot(spec: VegaLiteSpec, options: RenderOptions = {}): Promise<{ svg: string; png: Buffer }> {
+export async function renderPlot(
+  spec: VegaLiteSpec,
+  options: RenderOptions = {},
+): Promise<{ svg: string; png: Buffer }> {
   const font = options.defaultFont ?? DEFAULT_FONT;
   const withFont = {
     ...spec,

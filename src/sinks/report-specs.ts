@@ -29,7 +29,8 @@ export function poissonInterval(n: number): [number, number] {
   const solve = (f: (mu: number) => number, lo: number, hi: number): number => {
     for (let i = 0; i < 200 && hi - lo > 1e-10 * Math.max(1, hi); i++) {
       const mid = 0.5 * (lo + hi);
-      if (f(mid) < 0) lo = mid; else hi = mid;
+      if (f(mid) < 0) lo = mid;
+      else hi = mid;
     }
     return 0.5 * (lo + hi);
   };
@@ -64,15 +65,27 @@ export function spectrumBins(r: WindowResult): SpectrumBin[] | undefined {
   const h = r.histogram;
   if (!h || h.counts.length === 0 || h.edges.length !== h.counts.length + 1) return undefined;
   const fit = r.fit && r.fit.prediction.length === h.counts.length ? r.fit : undefined;
-  const perBin = r.significance?.perBin?.length === h.counts.length
-    ? r.significance.perBin
-    : fit ? Array.from(perBinSignificance(h.counts, fit.prediction)) : undefined;
+  const perBin =
+    r.significance?.perBin?.length === h.counts.length
+      ? r.significance.perBin
+      : fit
+        ? Array.from(perBinSignificance(h.counts, fit.prediction))
+        : undefined;
   return h.counts.map((n, i) => {
     const [obsLo, obsHi] = poissonInterval(n);
     const lo = h.edges[i]!;
     const hi = h.edges[i + 1]!;
     const centre = 0.5 * (lo + hi);
-    const bin: SpectrumBin = { lo, hi, centre, observed: n, obsLo, obsHi, z: perBin?.[i] ?? 0, inSr: centre >= r.window.sr[0] && centre < r.window.sr[1] };
+    const bin: SpectrumBin = {
+      lo,
+      hi,
+      centre,
+      observed: n,
+      obsLo,
+      obsHi,
+      z: perBin?.[i] ?? 0,
+      inSr: centre >= r.window.sr[0] && centre < r.window.sr[1],
+    };
     if (fit) {
       // Ensemble spread (bin-wise, on the data) and fit-parameter uncertainty are independent: add in quadrature.
       const spread = h.spread?.[i] ?? 0;
@@ -110,32 +123,77 @@ export function windowFigure(r: WindowResult, options: { width?: number } = {}):
   // (point with error bar, line, band, dashed edge), as in the paper's figures.
   const colour = (name: keyof typeof COLOURS) => ({ value: COLOURS[name] });
   const x = (field: string, axis: object | null = { title: null, labels: false, ticks: true }) => ({
-    field, type: 'quantitative', scale: { domain: xDomain, nice: false, zero: false }, axis,
+    field,
+    type: 'quantitative',
+    scale: { domain: xDomain, nice: false, zero: false },
+    axis,
   });
   const widths = bins.map((b) => b.hi - b.lo);
   const uniform = widths.every((w) => Math.abs(w - widths[0]!) < 1e-9);
-  const y = { type: 'quantitative', scale: { type: 'log', domain: [yMin, yMax], nice: false }, axis: { title: uniform ? `Events / ${fmtWidth(widths[0]!)} GeV` : 'Events / bin' } };
-  const srEdges = { data: { values: [{ edge: r.window.sr[0] }, { edge: r.window.sr[1] }] }, mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { x: x('edge'), color: colour('sr') } };
+  const y = {
+    type: 'quantitative',
+    scale: { type: 'log', domain: [yMin, yMax], nice: false },
+    axis: { title: uniform ? `Events / ${fmtWidth(widths[0]!)} GeV` : 'Events / bin' },
+  };
+  const srEdges = {
+    data: { values: [{ edge: r.window.sr[0] }, { edge: r.window.sr[1] }] },
+    mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 },
+    encoding: { x: x('edge'), color: colour('sr') },
+  };
 
   const upperLayers: object[] = [];
   if (hasFit) {
     const fitData = data.filter((b) => b.fit !== undefined);
     upperLayers.push(
-      { data: { values: fitData }, mark: { type: 'rect', opacity: 0.45, clip: true }, encoding: { x: x('lo'), x2: { field: 'hi' }, y: { ...y, field: 'fitLoDraw' }, y2: { field: 'fitHiDraw' }, color: colour('band') } },
-      { data: { values: fitData }, mark: { type: 'rule', strokeDash: [3, 3], strokeWidth: 1, clip: true }, encoding: { x: x('lo'), x2: { field: 'hi' }, y: { ...y, field: 'fitLoDraw' }, color: colour('band') } },
-      { data: { values: fitData }, mark: { type: 'rule', strokeDash: [3, 3], strokeWidth: 1, clip: true }, encoding: { x: x('lo'), x2: { field: 'hi' }, y: { ...y, field: 'fitHiDraw' }, color: colour('band') } },
-      { data: { values: fitData }, mark: { type: 'rule', strokeWidth: 2, clip: true }, encoding: { x: x('lo'), x2: { field: 'hi' }, y: { ...y, field: 'fit' }, color: colour('fit') } },
+      {
+        data: { values: fitData },
+        mark: { type: 'rect', opacity: 0.45, clip: true },
+        encoding: {
+          x: x('lo'),
+          x2: { field: 'hi' },
+          y: { ...y, field: 'fitLoDraw' },
+          y2: { field: 'fitHiDraw' },
+          color: colour('band'),
+        },
+      },
+      {
+        data: { values: fitData },
+        mark: { type: 'rule', strokeDash: [3, 3], strokeWidth: 1, clip: true },
+        encoding: { x: x('lo'), x2: { field: 'hi' }, y: { ...y, field: 'fitLoDraw' }, color: colour('band') },
+      },
+      {
+        data: { values: fitData },
+        mark: { type: 'rule', strokeDash: [3, 3], strokeWidth: 1, clip: true },
+        encoding: { x: x('lo'), x2: { field: 'hi' }, y: { ...y, field: 'fitHiDraw' }, color: colour('band') },
+      },
+      {
+        data: { values: fitData },
+        mark: { type: 'rule', strokeWidth: 2, clip: true },
+        encoding: { x: x('lo'), x2: { field: 'hi' }, y: { ...y, field: 'fit' }, color: colour('fit') },
+      },
     );
   }
   upperLayers.push(
     srEdges,
-    { data: { values: data }, mark: { type: 'rule', strokeWidth: 1.2, clip: true }, encoding: { x: x('centre'), y: { ...y, field: 'obsLoDraw' }, y2: { field: 'obsHiDraw' }, color: colour('data') } },
+    {
+      data: { values: data },
+      mark: { type: 'rule', strokeWidth: 1.2, clip: true },
+      encoding: { x: x('centre'), y: { ...y, field: 'obsLoDraw' }, y2: { field: 'obsHiDraw' }, color: colour('data') },
+    },
     {
       data: { values: data.filter((b) => b.observed > 0) },
       mark: { type: 'point', filled: true, size: 28, opacity: 1, clip: true },
       encoding: {
-        x: x('centre'), y: { ...y, field: 'observed' }, color: colour('data'),
-        tooltip: [{ field: 'lo', title: 'mjj lo [GeV]' }, { field: 'hi', title: 'mjj hi [GeV]' }, { field: 'observed' }, { field: 'fit', format: '.1f' }, { field: 'z', format: '.2f' }],
+        x: x('centre'),
+        y: { ...y, field: 'observed' },
+        color: colour('data'),
+        tooltip: [
+          { field: 'lo', title: 'mjj lo [GeV]' },
+          { field: 'hi', title: 'mjj hi [GeV]' },
+          { field: 'observed' },
+          { field: 'fit', format: '.1f' },
+          { field: 'z', format: '.2f' },
+        ],
       },
     },
   );
@@ -143,26 +201,47 @@ export function windowFigure(r: WindowResult, options: { width?: number } = {}):
   const zAbs = Math.max(3, ...bins.map((b) => Math.abs(b.z)).filter(Number.isFinite));
   const zLim = Math.ceil(zAbs + 0.5);
   const lower = {
-    width, height: 110,
+    width,
+    height: 110,
     layer: [
-      { data: { values: [{ y: 0 }] }, mark: { type: 'rule', color: '#888' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
       {
-        data: { values: data.map((b) => ({ ...b, zDraw: Number.isFinite(b.z) ? Math.max(-zLim, Math.min(zLim, b.z)) : 0 })) },
+        data: { values: [{ y: 0 }] },
+        mark: { type: 'rule', color: '#888' },
+        encoding: { y: { field: 'y', type: 'quantitative' } },
+      },
+      {
+        data: {
+          values: data.map((b) => ({ ...b, zDraw: Number.isFinite(b.z) ? Math.max(-zLim, Math.min(zLim, b.z)) : 0 })),
+        },
         mark: { type: 'rect', color: COLOURS.sig },
         encoding: {
-          x: x('lo', { title: 'm_jj [GeV]', grid: false }), x2: { field: 'hi' },
-          y: { field: 'zDraw', type: 'quantitative', scale: { domain: [-zLim, zLim], nice: false }, axis: { title: 'Significance', tickCount: 5 } },
+          x: x('lo', { title: 'm_jj [GeV]', grid: false }),
+          x2: { field: 'hi' },
+          y: {
+            field: 'zDraw',
+            type: 'quantitative',
+            scale: { domain: [-zLim, zLim], nice: false },
+            axis: { title: 'Significance', tickCount: 5 },
+          },
           y2: { datum: 0 },
         },
       },
-      { data: { values: [{ edge: r.window.sr[0] }, { edge: r.window.sr[1] }] }, mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5, color: COLOURS.sr }, encoding: { x: x('edge', { title: 'm_jj [GeV]', grid: false }) } },
+      {
+        data: { values: [{ edge: r.window.sr[0] }, { edge: r.window.sr[1] }] },
+        mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5, color: COLOURS.sr },
+        encoding: { x: x('edge', { title: 'm_jj [GeV]', grid: false }) },
+      },
     ],
   };
   const sig = r.significance;
   const subtitle = [
     `${r.model ? `${r.model.background} + ${r.model.classifier}, ` : ''}SR [${r.window.sr[0]}, ${r.window.sr[1]}) GeV, ${workingPointText(r.workingPoint)}`,
-    sig ? `Z = ${sig.z.toFixed(2)} (obs ${fmtCount(sig.observed)}, exp ${fmtCount(sig.expected)} ± ${fmtCount(sig.expectedErr)})` : 'no significance',
-    r.fit ? `${r.fit.function}: χ²/ndf = ${r.fit.chi2.toFixed(1)}/${r.fit.ndf}, p = ${r.fit.pvalue.toFixed(3)}` : 'no fit',
+    sig
+      ? `Z = ${sig.z.toFixed(2)} (obs ${fmtCount(sig.observed)}, exp ${fmtCount(sig.expected)} ± ${fmtCount(sig.expectedErr)})`
+      : 'no significance',
+    r.fit
+      ? `${r.fit.function}: χ²/ndf = ${r.fit.chi2.toFixed(1)}/${r.fit.ndf}, p = ${r.fit.pvalue.toFixed(3)}`
+      : 'no fit',
   ];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -182,19 +261,50 @@ function legendLayers(width: number, hasFit: boolean): object[] {
   const x0 = width - 128;
   const rows = entries.map((e, i) => ({ ...e, y: 14 + 17 * i, x0, x1: x0 + 22, xm: x0 + 11, xt: x0 + 30 }));
   const px = (field: string) => ({ field, type: 'quantitative', scale: null });
-  const of = (glyph: string) => ({ values: rows.filter((r) => r.glyph === glyph).map((r) => ({ ...r, yLo: r.y - 5, yHi: r.y + 5, yTop: r.y - 8, yBottom: r.y + 8 })) });
+  const of = (glyph: string) => ({
+    values: rows
+      .filter((r) => r.glyph === glyph)
+      .map((r) => ({ ...r, yLo: r.y - 5, yHi: r.y + 5, yTop: r.y - 8, yBottom: r.y + 8 })),
+  });
   const layers: object[] = [
-    { data: { values: [{ x: x0 - 8, x2: width - 4, y: 4, y2: 14 + 17 * (entries.length - 1) + 10 }] }, mark: { type: 'rect', fill: 'white', opacity: 0.85, stroke: '#ccc' },
-      encoding: { x: px('x'), x2: { field: 'x2' }, y: px('y'), y2: { field: 'y2' } } },
-    { data: of('data'), mark: { type: 'rule', color: COLOURS.data, strokeWidth: 1.2 }, encoding: { x: px('xm'), y: px('yLo'), y2: { field: 'yHi' } } },
-    { data: of('data'), mark: { type: 'point', filled: true, size: 28, opacity: 1, color: COLOURS.data }, encoding: { x: px('xm'), y: px('y') } },
-    { data: of('sr'), mark: { type: 'rule', color: COLOURS.sr, strokeDash: [4, 3], strokeWidth: 1.5 }, encoding: { x: px('xm'), y: px('yTop'), y2: { field: 'yBottom' } } },
-    { data: { values: rows }, mark: { type: 'text', align: 'left', baseline: 'middle', fontSize: 11 }, encoding: { x: px('xt'), y: px('y'), text: { field: 'label' } } },
+    {
+      data: { values: [{ x: x0 - 8, x2: width - 4, y: 4, y2: 14 + 17 * (entries.length - 1) + 10 }] },
+      mark: { type: 'rect', fill: 'white', opacity: 0.85, stroke: '#ccc' },
+      encoding: { x: px('x'), x2: { field: 'x2' }, y: px('y'), y2: { field: 'y2' } },
+    },
+    {
+      data: of('data'),
+      mark: { type: 'rule', color: COLOURS.data, strokeWidth: 1.2 },
+      encoding: { x: px('xm'), y: px('yLo'), y2: { field: 'yHi' } },
+    },
+    {
+      data: of('data'),
+      mark: { type: 'point', filled: true, size: 28, opacity: 1, color: COLOURS.data },
+      encoding: { x: px('xm'), y: px('y') },
+    },
+    {
+      data: of('sr'),
+      mark: { type: 'rule', color: COLOURS.sr, strokeDash: [4, 3], strokeWidth: 1.5 },
+      encoding: { x: px('xm'), y: px('yTop'), y2: { field: 'yBottom' } },
+    },
+    {
+      data: { values: rows },
+      mark: { type: 'text', align: 'left', baseline: 'middle', fontSize: 11 },
+      encoding: { x: px('xt'), y: px('y'), text: { field: 'label' } },
+    },
   ];
   if (hasFit) {
     layers.push(
-      { data: of('band'), mark: { type: 'rect', color: COLOURS.band, opacity: 0.45 }, encoding: { x: px('x0'), x2: { field: 'x1' }, y: px('yLo'), y2: { field: 'yHi' } } },
-      { data: of('fit'), mark: { type: 'rule', color: COLOURS.fit, strokeWidth: 2 }, encoding: { x: px('x0'), x2: { field: 'x1' }, y: px('y') } },
+      {
+        data: of('band'),
+        mark: { type: 'rect', color: COLOURS.band, opacity: 0.45 },
+        encoding: { x: px('x0'), x2: { field: 'x1' }, y: px('yLo'), y2: { field: 'yHi' } },
+      },
+      {
+        data: of('fit'),
+        mark: { type: 'rule', color: COLOURS.fit, strokeWidth: 2 },
+        encoding: { x: px('x0'), x2: { field: 'x1' }, y: px('y') },
+      },
     );
   }
   return layers;
@@ -209,17 +319,26 @@ function fmtCount(v: number): string {
 }
 
 /** Z of the merged SR bin against the SR centre, one line per working point, with the alert threshold. */
-export function significanceSummary(results: WindowResult[], options: { threshold?: number; width?: number } = {}): VegaLiteSpec | undefined {
-  const rows = results.filter((r) => r.significance && Number.isFinite(r.significance.z)).map((r) => ({
-    window: r.window.id,
-    centre: 0.5 * (r.window.sr[0] + r.window.sr[1]),
-    z: r.significance!.z,
-    p: r.significance!.p,
-    wp: workingPointText(r.workingPoint),
-  }));
+export function significanceSummary(
+  results: WindowResult[],
+  options: { threshold?: number; width?: number } = {},
+): VegaLiteSpec | undefined {
+  const rows = results
+    .filter((r) => r.significance && Number.isFinite(r.significance.z))
+    .map((r) => ({
+      window: r.window.id,
+      centre: 0.5 * (r.window.sr[0] + r.window.sr[1]),
+      z: r.significance!.z,
+      p: r.significance!.p,
+      wp: workingPointText(r.workingPoint),
+    }));
   if (rows.length === 0) return undefined;
   const layers: object[] = [
-    { data: { values: [{ y: 0 }] }, mark: { type: 'rule', color: '#888' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+    {
+      data: { values: [{ y: 0 }] },
+      mark: { type: 'rule', color: '#888' },
+      encoding: { y: { field: 'y', type: 'quantitative' } },
+    },
     {
       data: { values: rows },
       mark: { type: 'line', point: { filled: true, size: 50 }, strokeWidth: 1.5 },
@@ -235,8 +354,14 @@ export function significanceSummary(results: WindowResult[], options: { threshol
     layers.push({
       data: { values: [{ y: options.threshold, label: `alert threshold Z = ${options.threshold}` }] },
       layer: [
-        { mark: { type: 'rule', color: '#d62728', strokeDash: [6, 4] }, encoding: { y: { field: 'y', type: 'quantitative' } } },
-        { mark: { type: 'text', color: '#d62728', align: 'left', dx: 4, dy: -6, x: 0 }, encoding: { y: { field: 'y', type: 'quantitative' }, text: { field: 'label' } } },
+        {
+          mark: { type: 'rule', color: '#d62728', strokeDash: [6, 4] },
+          encoding: { y: { field: 'y', type: 'quantitative' } },
+        },
+        {
+          mark: { type: 'text', color: '#d62728', align: 'left', dx: 4, dy: -6, x: 0 },
+          encoding: { y: { field: 'y', type: 'quantitative' }, text: { field: 'label' } },
+        },
       ],
     });
   }
@@ -272,7 +397,10 @@ export function distinctEvaluations(results: WindowResult[]): { label: string; r
 }
 
 /** ROC (background rejection) and SIC curves of every evaluated window; undefined when none has a ROC. */
-export function rocSicFigure(results: WindowResult[], options: { width?: number; maxPoints?: number } = {}): VegaLiteSpec | undefined {
+export function rocSicFigure(
+  results: WindowResult[],
+  options: { width?: number; maxPoints?: number } = {},
+): VegaLiteSpec | undefined {
   const maxPoints = options.maxPoints ?? 200;
   const rows: { curve: string; tpr: number; rejection: number; sic: number }[] = [];
   for (const { label, result: r } of distinctEvaluations(results)) {
@@ -291,7 +419,12 @@ export function rocSicFigure(results: WindowResult[], options: { width?: number;
   }
   if (rows.length === 0) return undefined;
   const width = options.width ?? 330;
-  const colour = { field: 'curve', type: 'nominal', scale: { scheme: 'tableau20' }, legend: { title: null, orient: 'bottom', columns: 2, labelLimit: 600 } };
+  const colour = {
+    field: 'curve',
+    type: 'nominal',
+    scale: { scheme: 'tableau20' },
+    legend: { title: null, orient: 'bottom', columns: 2, labelLimit: 600 },
+  };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'Classifier performance (truth labels)', anchor: 'start', fontSize: 15 },
@@ -299,19 +432,40 @@ export function rocSicFigure(results: WindowResult[], options: { width?: number;
     data: { values: rows },
     hconcat: [
       {
-        width, height: 240, mark: { type: 'line', strokeWidth: 1.5 },
+        width,
+        height: 240,
+        mark: { type: 'line', strokeWidth: 1.5 },
         encoding: {
-          x: { field: 'tpr', type: 'quantitative', scale: { domain: [0, 1] }, axis: { title: 'Signal efficiency ε_S' } },
-          y: { field: 'rejection', type: 'quantitative', scale: { type: 'log' }, axis: { title: 'Background rejection 1/ε_B' } },
-          color: colour, order: { field: 'tpr', type: 'quantitative' },
+          x: {
+            field: 'tpr',
+            type: 'quantitative',
+            scale: { domain: [0, 1] },
+            axis: { title: 'Signal efficiency ε_S' },
+          },
+          y: {
+            field: 'rejection',
+            type: 'quantitative',
+            scale: { type: 'log' },
+            axis: { title: 'Background rejection 1/ε_B' },
+          },
+          color: colour,
+          order: { field: 'tpr', type: 'quantitative' },
         },
       },
       {
-        width, height: 240, mark: { type: 'line', strokeWidth: 1.5 },
+        width,
+        height: 240,
+        mark: { type: 'line', strokeWidth: 1.5 },
         encoding: {
-          x: { field: 'tpr', type: 'quantitative', scale: { domain: [0, 1] }, axis: { title: 'Signal efficiency ε_S' } },
+          x: {
+            field: 'tpr',
+            type: 'quantitative',
+            scale: { domain: [0, 1] },
+            axis: { title: 'Signal efficiency ε_S' },
+          },
           y: { field: 'sic', type: 'quantitative', axis: { title: 'SIC ε_S/√ε_B' } },
-          color: colour, order: { field: 'tpr', type: 'quantitative' },
+          color: colour,
+          order: { field: 'tpr', type: 'quantitative' },
         },
       },
     ],

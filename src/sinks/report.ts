@@ -11,7 +11,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { CutFlowEntry, WindowResult } from '../events/result.js';
 import { renderPlot, type VegaLiteSpec } from './plot.js';
-import { distinctEvaluations, rocSicFigure, significanceSummary, windowFigure, workingPointText } from './report-specs.js';
+import {
+  distinctEvaluations,
+  rocSicFigure,
+  significanceSummary,
+  windowFigure,
+  workingPointText,
+} from './report-specs.js';
 
 export interface ReportCounts {
   read?: number;
@@ -62,7 +68,8 @@ function latestResults(results: WindowResult[]): { result: WindowResult; analyse
   return [...byKey.values()];
 }
 
-const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function fileStem(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '_');
@@ -138,8 +145,10 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
     await fs.writeFile(svgFile, rendered.svg);
     plots.push(png, svgFile);
     figureNo++;
-    return `<figure id="fig-${escapeHtml(file)}">${scopeSvgIds(rendered.svg, `f${figureNo}`)}`
-      + `<figcaption>${caption} <a href="plots/${encodeURIComponent(file)}.png">PNG</a> · <a href="plots/${encodeURIComponent(file)}.svg">SVG</a></figcaption></figure>`;
+    return (
+      `<figure id="fig-${escapeHtml(file)}">${scopeSvgIds(rendered.svg, `f${figureNo}`)}` +
+      `<figcaption>${caption} <a href="plots/${encodeURIComponent(file)}.png">PNG</a> · <a href="plots/${encodeURIComponent(file)}.svg">SVG</a></figcaption></figure>`
+    );
   };
 
   const latest = latestResults(results);
@@ -149,14 +158,19 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
   // Header.
   const created = info.createdAt ?? new Date().toISOString();
   const meta: [string, string][] = [
-    ['Topology', info.topology], ['Run', info.runId], ['Created', created],
-    ['Windows', String(new Set(results.map((r) => r.window.id)).size)], ['Results', String(results.length)],
+    ['Topology', info.topology],
+    ['Run', info.runId],
+    ['Created', created],
+    ['Windows', String(new Set(results.map((r) => r.window.id)).size)],
+    ['Results', String(results.length)],
   ];
   if (threshold !== undefined) meta.push(['Alert threshold', `Z ≥ ${threshold}`]);
   for (const [k, v] of Object.entries(info.details ?? {})) meta.push([k, String(v)]);
-  parts.push(`<h1>sideband run report: ${escapeHtml(info.topology)}</h1>`,
+  parts.push(
+    `<h1>sideband run report: ${escapeHtml(info.topology)}</h1>`,
     `<p class="meta">${meta.map(([k, v]) => `<b>${escapeHtml(k)}</b> ${escapeHtml(v)}`).join(' &nbsp;·&nbsp; ')}</p>`,
-    '<nav><a href="#alerts">Alerts</a><a href="#summary">Significance</a><a href="#cutflow">Cut flow</a><a href="#windows">Windows</a><a href="#roc">ROC/SIC</a><a href="#timings">Timings</a></nav>');
+    '<nav><a href="#alerts">Alerts</a><a href="#summary">Significance</a><a href="#cutflow">Cut flow</a><a href="#windows">Windows</a><a href="#roc">ROC/SIC</a><a href="#timings">Timings</a></nav>',
+  );
 
   // Alerts.
   parts.push('<h2 id="alerts">Alerts</h2>');
@@ -164,31 +178,46 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
   if (alerts.length) {
     for (const a of alerts) parts.push(`<div class="alert">${escapeHtml(a.message)}</div>`);
   } else {
-    parts.push(`<p class="none">No window crossed the alert threshold${threshold !== undefined ? ` (Z ≥ ${threshold})` : ''}.</p>`);
+    parts.push(
+      `<p class="none">No window crossed the alert threshold${threshold !== undefined ? ` (Z ≥ ${threshold})` : ''}.</p>`,
+    );
   }
 
   // Significance summary and results table.
   parts.push('<h2 id="summary">Local significance across windows</h2>');
-  const summary = significanceSummary(latest.map((l) => l.result), { threshold });
-  parts.push(summary
-    ? await figure('significance-summary', summary, 'Local significance Z of the merged SR bin (profile likelihood with the background uncertainty constrained), latest analysis of each window; before any look-elsewhere correction.')
-    : '<p class="none">No window produced a significance.</p>');
+  const summary = significanceSummary(
+    latest.map((l) => l.result),
+    { threshold },
+  );
+  parts.push(
+    summary
+      ? await figure(
+          'significance-summary',
+          summary,
+          'Local significance Z of the merged SR bin (profile likelihood with the background uncertainty constrained), latest analysis of each window; before any look-elsewhere correction.',
+        )
+      : '<p class="none">No window produced a significance.</p>',
+  );
   const rows = latest.map(({ result: r, analyses }) => {
     const sig = r.significance;
     const hot = threshold !== undefined && sig !== undefined && sig.z >= threshold;
     const cls = r.error ? ' class="err"' : hot ? ' class="hot"' : '';
-    return `<tr${cls}><td class="l"><a href="#win-${escapeHtml(fileStem(r.window.id))}">${escapeHtml(r.window.id)}</a></td>`
-      + `<td>${r.window.sr[0]}–${r.window.sr[1]}</td><td class="l">${escapeHtml(workingPointText(r.workingPoint))}</td>`
-      + `<td>${count(r.counts.sr)}</td><td>${count(r.counts.sbLow)}</td><td>${count(r.counts.sbHigh)}</td>`
-      + `<td>${count(sig?.observed)}</td><td>${sig ? `${num(sig.expected, 1)} ± ${num(sig.expectedErr, 1)}` : '–'}</td>`
-      + `<td>${num(sig?.z)}</td><td>${pval(sig?.p)}</td>`
-      + `<td class="l">${escapeHtml(r.fit?.function ?? '–')}</td><td>${r.fit ? `${num(r.fit.chi2, 1)}/${r.fit.ndf}` : '–'}</td><td>${pval(r.fit?.pvalue)}</td>`
-      + `<td class="l">${r.model ? escapeHtml(`${r.model.background} + ${r.model.classifier} ×${r.model.ensemble}`) : '–'}</td>`
-      + `<td>${num(r.model?.trainSeconds, 1)}</td><td>${analyses}</td><td class="l">${escapeHtml(r.trigger)}${r.error ? `: ${escapeHtml(r.error)}` : ''}</td></tr>`;
+    return (
+      `<tr${cls}><td class="l"><a href="#win-${escapeHtml(fileStem(r.window.id))}">${escapeHtml(r.window.id)}</a></td>` +
+      `<td>${r.window.sr[0]}–${r.window.sr[1]}</td><td class="l">${escapeHtml(workingPointText(r.workingPoint))}</td>` +
+      `<td>${count(r.counts.sr)}</td><td>${count(r.counts.sbLow)}</td><td>${count(r.counts.sbHigh)}</td>` +
+      `<td>${count(sig?.observed)}</td><td>${sig ? `${num(sig.expected, 1)} ± ${num(sig.expectedErr, 1)}` : '–'}</td>` +
+      `<td>${num(sig?.z)}</td><td>${pval(sig?.p)}</td>` +
+      `<td class="l">${escapeHtml(r.fit?.function ?? '–')}</td><td>${r.fit ? `${num(r.fit.chi2, 1)}/${r.fit.ndf}` : '–'}</td><td>${pval(r.fit?.pvalue)}</td>` +
+      `<td class="l">${r.model ? escapeHtml(`${r.model.background} + ${r.model.classifier} ×${r.model.ensemble}`) : '–'}</td>` +
+      `<td>${num(r.model?.trainSeconds, 1)}</td><td>${analyses}</td><td class="l">${escapeHtml(r.trigger)}${r.error ? `: ${escapeHtml(r.error)}` : ''}</td></tr>`
+    );
   });
-  parts.push('<div class="scroll"><table><thead><tr><th class="l">Window</th><th>SR [GeV]</th><th class="l">Working point</th><th>SR events</th><th>SB low</th><th>SB high</th>'
-    + '<th>Observed</th><th>Expected</th><th>Z</th><th>p</th><th class="l">Fit</th><th>χ²/ndf</th><th>Fit p</th><th class="l">Model</th><th>Train [s]</th><th>Analyses</th><th class="l">Trigger</th></tr></thead>'
-    + `<tbody>${rows.join('')}</tbody></table></div>`);
+  parts.push(
+    '<div class="scroll"><table><thead><tr><th class="l">Window</th><th>SR [GeV]</th><th class="l">Working point</th><th>SR events</th><th>SB low</th><th>SB high</th>' +
+      '<th>Observed</th><th>Expected</th><th>Z</th><th>p</th><th class="l">Fit</th><th>χ²/ndf</th><th>Fit p</th><th class="l">Model</th><th>Train [s]</th><th>Analyses</th><th class="l">Trigger</th></tr></thead>' +
+      `<tbody>${rows.join('')}</tbody></table></div>`,
+  );
 
   // Cut flow.
   parts.push('<h2 id="cutflow">Cut flow</h2>');
@@ -197,38 +226,67 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
     const first = cutflow[0]!.pass;
     const cfRows = cutflow.map((c, i) => {
       const prev = i === 0 ? c.pass : cutflow[i - 1]!.pass;
-      return `<tr><td class="l">${escapeHtml(c.cut)}</td><td>${count(c.pass)}</td><td>${prev > 0 ? (100 * c.pass / prev).toFixed(2) : '–'} %</td><td>${first > 0 ? (100 * c.pass / first).toFixed(2) : '–'} %</td></tr>`;
+      return `<tr><td class="l">${escapeHtml(c.cut)}</td><td>${count(c.pass)}</td><td>${prev > 0 ? ((100 * c.pass) / prev).toFixed(2) : '–'} %</td><td>${first > 0 ? ((100 * c.pass) / first).toFixed(2) : '–'} %</td></tr>`;
     });
-    parts.push(`<table><thead><tr><th class="l">Cut</th><th>Events passing</th><th>Relative</th><th>Cumulative</th></tr></thead><tbody>${cfRows.join('')}</tbody></table>`);
+    parts.push(
+      `<table><thead><tr><th class="l">Cut</th><th>Events passing</th><th>Relative</th><th>Cumulative</th></tr></thead><tbody>${cfRows.join('')}</tbody></table>`,
+    );
   } else {
     parts.push('<p class="none">No cut flow recorded.</p>');
   }
   const c = info.counts;
   if (c) {
-    const items: [string, number | undefined][] = [['read', c.read], ['accepted', c.accepted], ['rejected', c.rejected], ['selected', c.selected], ['stored', c.stored]];
-    parts.push(`<p class="meta">${items.filter(([, v]) => v !== undefined).map(([k, v]) => `<b>${k}</b> ${count(v)}`).join(' &nbsp;·&nbsp; ')}</p>`);
+    const items: [string, number | undefined][] = [
+      ['read', c.read],
+      ['accepted', c.accepted],
+      ['rejected', c.rejected],
+      ['selected', c.selected],
+      ['stored', c.stored],
+    ];
+    parts.push(
+      `<p class="meta">${items
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `<b>${k}</b> ${count(v)}`)
+        .join(' &nbsp;·&nbsp; ')}</p>`,
+    );
     const reasons = Object.entries(c.rejectedByReason ?? {});
     if (reasons.length) {
-      parts.push(`<table><thead><tr><th class="l">Rejected because</th><th>Events</th></tr></thead><tbody>${reasons.map(([r, n]) => `<tr><td class="l">${escapeHtml(r)}</td><td>${count(n)}</td></tr>`).join('')}</tbody></table>`);
+      parts.push(
+        `<table><thead><tr><th class="l">Rejected because</th><th>Events</th></tr></thead><tbody>${reasons.map(([r, n]) => `<tr><td class="l">${escapeHtml(r)}</td><td>${count(n)}</td></tr>`).join('')}</tbody></table>`,
+      );
     }
   }
 
   // Per-window figures.
-  parts.push('<h2 id="windows">Windows</h2>',
-    '<p class="meta">Observed counts with Poisson (Garwood 68 %) error bars; the background fit in the sidebands, interpolated into the signal region, '
-    + 'with its uncertainty band (fit parameters and ensemble spread added in quadrature, dashed edges); dashed vertical lines at the SR edges; '
-    + 'the lower panel shows the per-bin Gaussian-equivalent significance of data over the fit.</p>');
+  parts.push(
+    '<h2 id="windows">Windows</h2>',
+    '<p class="meta">Observed counts with Poisson (Garwood 68 %) error bars; the background fit in the sidebands, interpolated into the signal region, ' +
+      'with its uncertainty band (fit parameters and ensemble spread added in quadrature, dashed edges); dashed vertical lines at the SR edges; ' +
+      'the lower panel shows the per-bin Gaussian-equivalent significance of data over the fit.</p>',
+  );
   const windowIds = [...new Set(latest.map((l) => l.result.window.id))];
   for (const id of windowIds) {
     const ofWindow = latest.filter((l) => l.result.window.id === id);
     const w = ofWindow[0]!.result.window;
-    parts.push(`<h3 id="win-${escapeHtml(fileStem(id))}">${escapeHtml(id)}: SR [${w.sr[0]}, ${w.sr[1]}) GeV, SB ${w.sb.map((s) => `[${s[0]}, ${s[1]})`).join(' ')}</h3>`, '<div class="grid">');
+    parts.push(
+      `<h3 id="win-${escapeHtml(fileStem(id))}">${escapeHtml(id)}: SR [${w.sr[0]}, ${w.sr[1]}) GeV, SB ${w.sb.map((s) => `[${s[0]}, ${s[1]})`).join(' ')}</h3>`,
+      '<div class="grid">',
+    );
     for (const { result: r } of ofWindow) {
       const wpStem = r.workingPoint === null ? 'inclusive' : `eps${r.workingPoint}`;
       const spec = windowFigure(r);
-      if (r.error) parts.push(`<p class="none">${escapeHtml(workingPointText(r.workingPoint))}: analysis failed: ${escapeHtml(r.error)}</p>`);
+      if (r.error)
+        parts.push(
+          `<p class="none">${escapeHtml(workingPointText(r.workingPoint))}: analysis failed: ${escapeHtml(r.error)}</p>`,
+        );
       if (spec) {
-        parts.push(await figure(`window-${id}-${wpStem}`, spec, `${escapeHtml(id)}, ${escapeHtml(workingPointText(r.workingPoint))}, trigger ${escapeHtml(r.trigger)}.`));
+        parts.push(
+          await figure(
+            `window-${id}-${wpStem}`,
+            spec,
+            `${escapeHtml(id)}, ${escapeHtml(workingPointText(r.workingPoint))}, trigger ${escapeHtml(r.trigger)}.`,
+          ),
+        );
       } else if (!r.error) {
         parts.push(`<p class="none">${escapeHtml(workingPointText(r.workingPoint))}: no histogram in this result.</p>`);
       }
@@ -242,10 +300,24 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
   const evaluated = latest.map((l) => l.result).filter((r) => r.evaluation);
   const roc = rocSicFigure(evaluated);
   if (evaluated.length) {
-    if (roc) parts.push(await figure('roc-sic', roc, 'Background rejection and significance improvement characteristic against signal efficiency, from truth labels.'));
-    parts.push('<table><thead><tr><th class="l">Classifier</th><th>AUC</th><th>max SIC</th></tr></thead><tbody>'
-      + distinctEvaluations(evaluated).map(({ label, result: r }) => `<tr><td class="l">${escapeHtml(label)}</td><td>${num(r.evaluation!.auc, 3)}</td><td>${num(r.evaluation!.maxSic, 2)}</td></tr>`).join('')
-      + '</tbody></table>');
+    if (roc)
+      parts.push(
+        await figure(
+          'roc-sic',
+          roc,
+          'Background rejection and significance improvement characteristic against signal efficiency, from truth labels.',
+        ),
+      );
+    parts.push(
+      '<table><thead><tr><th class="l">Classifier</th><th>AUC</th><th>max SIC</th></tr></thead><tbody>' +
+        distinctEvaluations(evaluated)
+          .map(
+            ({ label, result: r }) =>
+              `<tr><td class="l">${escapeHtml(label)}</td><td>${num(r.evaluation!.auc, 3)}</td><td>${num(r.evaluation!.maxSic, 2)}</td></tr>`,
+          )
+          .join('') +
+        '</tbody></table>',
+    );
   } else {
     parts.push('<p class="none">No truth labels in this run: no ROC or SIC.</p>');
   }
@@ -253,13 +325,16 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
   // Timings.
   parts.push('<h2 id="timings">Timings</h2>');
   const timings = Object.entries(info.timings ?? {});
-  parts.push(timings.length
-    ? `<table><thead><tr><th class="l">Step</th><th>Seconds</th></tr></thead><tbody>${timings.map(([k, v]) => `<tr><td class="l">${escapeHtml(k)}</td><td>${num(v, 2)}</td></tr>`).join('')}</tbody></table>`
-    : '<p class="none">No timings recorded.</p>');
+  parts.push(
+    timings.length
+      ? `<table><thead><tr><th class="l">Step</th><th>Seconds</th></tr></thead><tbody>${timings.map(([k, v]) => `<tr><td class="l">${escapeHtml(k)}</td><td>${num(v, 2)}</td></tr>`).join('')}</tbody></table>`
+      : '<p class="none">No timings recorded.</p>',
+  );
 
-  const html = `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`
-    + `<title>sideband report: ${escapeHtml(info.topology)} ${escapeHtml(info.runId)}</title><style>${CSS}</style></head>\n<body>\n${parts.join('\n')}\n`
-    + `<p class="meta">Generated by sideband at ${escapeHtml(created)}.</p>\n</body></html>\n`;
+  const html =
+    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+    `<title>sideband report: ${escapeHtml(info.topology)} ${escapeHtml(info.runId)}</title><style>${CSS}</style></head>\n<body>\n${parts.join('\n')}\n` +
+    `<p class="meta">Generated by sideband at ${escapeHtml(created)}.</p>\n</body></html>\n`;
   const htmlPath = path.join(outDir, 'report.html');
   await fs.writeFile(htmlPath, html);
   return { html: htmlPath, plots };

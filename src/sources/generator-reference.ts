@@ -42,12 +42,24 @@ export async function loadLhcoFeatures(dir: string, files: string[], label: 0 | 
       cols[4]!.push(r.tau21_heavier!);
     }
   }
-  const [mjj, mjMin, deltaMj, tau21Lighter, tau21Heavier] = cols.map((c) => Float64Array.from(c)) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  const [mjj, mjMin, deltaMj, tau21Lighter, tau21Heavier] = cols.map((c) => Float64Array.from(c)) as [
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+  ];
   return { mjj, mjMin, deltaMj, tau21Lighter, tau21Heavier };
 }
 
 /** ATLAS spectrum rows: observed counts and ATLAS's own fit per bin. */
-export interface AtlasBin { low: number; high: number; observed: number; fit: number; fitError: number }
+export interface AtlasBin {
+  low: number;
+  high: number;
+  observed: number;
+  fit: number;
+  fitError: number;
+}
 
 export async function loadAtlasSpectrum(csv: string): Promise<AtlasBin[]> {
   const text = await readFile(csv, 'utf8');
@@ -56,7 +68,8 @@ export async function loadAtlasSpectrum(csv: string): Promise<AtlasBin[]> {
     const t = line.trim();
     if (!t || t.startsWith('#') || t.startsWith('mjj_low')) continue;
     const v = t.split(',').map(Number);
-    if (v.length < 5 || v.some((x) => !Number.isFinite(x))) throw new SidebandError(`${csv}: line ${n + 1}: expected 5 numbers, got '${t}'`);
+    if (v.length < 5 || v.some((x) => !Number.isFinite(x)))
+      throw new SidebandError(`${csv}: line ${n + 1}: expected 5 numbers, got '${t}'`);
     out.push({ low: v[0]!, high: v[1]!, observed: v[2]!, fit: v[3]!, fitError: v[4]! });
   }
   return out;
@@ -67,31 +80,65 @@ export function atlasFitBins(bins: AtlasBin[]): SpectrumBin[] {
 }
 
 /** Event selection of the LHCO R&D sample: single-jet trigger pT > 1.2 TeV, both jets |eta| < 2.5. */
-export interface FeatureCuts { mjjLow: number; mjjHigh: number; leadPtMin: number; maxAbsEta: number }
+export interface FeatureCuts {
+  mjjLow: number;
+  mjjHigh: number;
+  leadPtMin: number;
+  maxAbsEta: number;
+}
 export const LHCO_SR_CUTS: FeatureCuts = { mjjLow: 3300, mjjHigh: 3700, leadPtMin: 1200, maxAbsEta: 2.5 };
 
 /** The LHCO features of generated events that pass `cuts` (optionally only one truth label). */
-export function generatedFeatures(batches: EventBatch[], cuts: FeatureCuts, label?: 0 | 1): DijetFeatures & { jetPt: Float64Array; jetMass: Float64Array } {
+export function generatedFeatures(
+  batches: EventBatch[],
+  cuts: FeatureCuts,
+  label?: 0 | 1,
+): DijetFeatures & { jetPt: Float64Array; jetMass: Float64Array } {
   const acc: number[][] = [[], [], [], [], [], [], []];
   for (const b of batches) {
     const c = b.columns;
-    const mjj = c.mjj!, pt1 = c.jet1_pt!, pt2 = c.jet2_pt!, e1 = c.jet1_eta!, e2 = c.jet2_eta!;
-    const m1 = c.jet1_m!, m2 = c.jet2_m!, t11 = c.jet1_tau1!, t12 = c.jet1_tau2!, t21 = c.jet2_tau1!, t22 = c.jet2_tau2!;
+    const mjj = c.mjj!,
+      pt1 = c.jet1_pt!,
+      pt2 = c.jet2_pt!,
+      e1 = c.jet1_eta!,
+      e2 = c.jet2_eta!;
+    const m1 = c.jet1_m!,
+      m2 = c.jet2_m!,
+      t11 = c.jet1_tau1!,
+      t12 = c.jet1_tau2!,
+      t21 = c.jet2_tau1!,
+      t22 = c.jet2_tau2!;
     for (let i = 0; i < b.length; i++) {
       if (label !== undefined && b.label && b.label[i] !== label) continue;
       const m = mjj[i]!;
       if (m < cuts.mjjLow || m >= cuts.mjjHigh || pt1[i]! < cuts.leadPtMin) continue;
       if (Math.abs(e1[i]!) > cuts.maxAbsEta || Math.abs(e2[i]!) > cuts.maxAbsEta) continue;
       const firstLighter = m1[i]! <= m2[i]!;
-      const ml = firstLighter ? m1[i]! : m2[i]!, mh = firstLighter ? m2[i]! : m1[i]!;
+      const ml = firstLighter ? m1[i]! : m2[i]!,
+        mh = firstLighter ? m2[i]! : m1[i]!;
       const tl = firstLighter ? t12[i]! / t11[i]! : t22[i]! / t21[i]!;
       const th = firstLighter ? t22[i]! / t21[i]! : t12[i]! / t11[i]!;
-      acc[0]!.push(m); acc[1]!.push(ml); acc[2]!.push(mh - ml); acc[3]!.push(tl); acc[4]!.push(th);
-      acc[5]!.push(pt1[i]!, pt2[i]!); acc[6]!.push(m1[i]!, m2[i]!);
+      acc[0]!.push(m);
+      acc[1]!.push(ml);
+      acc[2]!.push(mh - ml);
+      acc[3]!.push(tl);
+      acc[4]!.push(th);
+      acc[5]!.push(pt1[i]!, pt2[i]!);
+      acc[6]!.push(m1[i]!, m2[i]!);
     }
   }
-  const [mjj, mjMin, deltaMj, tau21Lighter, tau21Heavier, jetPt, jetMass] = acc.map((a) => Float64Array.from(a)) as Float64Array[];
-  return { mjj: mjj!, mjMin: mjMin!, deltaMj: deltaMj!, tau21Lighter: tau21Lighter!, tau21Heavier: tau21Heavier!, jetPt: jetPt!, jetMass: jetMass! };
+  const [mjj, mjMin, deltaMj, tau21Lighter, tau21Heavier, jetPt, jetMass] = acc.map((a) =>
+    Float64Array.from(a),
+  ) as Float64Array[];
+  return {
+    mjj: mjj!,
+    mjMin: mjMin!,
+    deltaMj: deltaMj!,
+    tau21Lighter: tau21Lighter!,
+    tau21Heavier: tau21Heavier!,
+    jetPt: jetPt!,
+    jetMass: jetMass!,
+  };
 }
 
 export function mean(a: ArrayLike<number>): number {
@@ -115,8 +162,11 @@ export function quantileSorted(s: Float64Array, u: number): number {
 
 /** Two-sample Kolmogorov-Smirnov distance sup |F_a - F_b|. */
 export function ksDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const sa = sorted(a), sb = sorted(b);
-  let i = 0, j = 0, d = 0;
+  const sa = sorted(a),
+    sb = sorted(b);
+  let i = 0,
+    j = 0,
+    d = 0;
   while (i < sa.length && j < sb.length) {
     const x = Math.min(sa[i]!, sb[j]!);
     while (i < sa.length && sa[i]! <= x) i++;
@@ -128,11 +178,17 @@ export function ksDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** Pearson correlation. */
 export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const ma = mean(a), mb = mean(b);
-  let sab = 0, saa = 0, sbb = 0;
+  const ma = mean(a),
+    mb = mean(b);
+  let sab = 0,
+    saa = 0,
+    sbb = 0;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i]! - ma, y = b[i]! - mb;
-    sab += x * y; saa += x * x; sbb += y * y;
+    const x = a[i]! - ma,
+      y = b[i]! - mb;
+    sab += x * y;
+    saa += x * x;
+    sbb += y * y;
   }
   return sab / Math.sqrt(saa * sbb);
 }
@@ -142,7 +198,9 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const rank = (v: ArrayLike<number>): Float64Array => {
     const idx = Array.from({ length: v.length }, (_, i) => i).sort((x, y) => v[x]! - v[y]!);
     const r = new Float64Array(v.length);
-    idx.forEach((k, pos) => { r[k] = pos; });
+    idx.forEach((k, pos) => {
+      r[k] = pos;
+    });
     return r;
   };
   return correlation(rank(a), rank(b));

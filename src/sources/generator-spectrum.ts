@@ -4,7 +4,7 @@
  * linear in its coefficients, so a weighted linear least-squares fit of ln(density) to ATLAS's own per-bin fit
  * of the 139 fb^-1 spectrum is exact and needs no minimizer (the bin-averaging correction is iterated).
  */
-import { Xoshiro128 } from './generator-random.js';
+import type { Xoshiro128 } from './generator-random.js';
 import { SidebandError } from '../events/errors.js';
 
 /** Coefficients (c0, c1, c2, c3) of ln f as above; f is a density per GeV up to a normalisation. */
@@ -15,11 +15,19 @@ export function dijetLogDensity(coef: DijetCoefficients, mjj: number, sqrtS: num
   const lx = Math.log(x);
   let v = coef[0]! + coef[1]! * Math.log1p(-x);
   let p = lx;
-  for (let k = 2; k < coef.length; k++) { v += coef[k]! * p; p *= lx; }
+  for (let k = 2; k < coef.length; k++) {
+    v += coef[k]! * p;
+    p *= lx;
+  }
   return v;
 }
 
-export interface SpectrumBin { low: number; high: number; count: number; error: number }
+export interface SpectrumBin {
+  low: number;
+  high: number;
+  count: number;
+  error: number;
+}
 
 /** Integral of exp(logDensity) over [a, b] by Simpson's rule (the density is smooth on a 30-100 GeV bin). */
 export function dijetBinIntegral(coef: DijetCoefficients, a: number, b: number, sqrtS: number, steps = 16): number {
@@ -59,13 +67,20 @@ function solve(A: number[][], r: number[]): number[] {
  * ln(count / width) against (1, ln(1-x), ln x, ln^2 x[, ln^3 x]) with weights (count/error)^2, then iterate the
  * correction from bin-centre density to bin average so the fitted function integrates to the counts.
  */
-export function fitDijetSpectrum(bins: SpectrumBin[], sqrtS: number, nPar = 4): { coef: number[]; chi2: number; ndf: number } {
+export function fitDijetSpectrum(
+  bins: SpectrumBin[],
+  sqrtS: number,
+  nPar = 4,
+): { coef: number[]; chi2: number; ndf: number } {
   const basis = (m: number): number[] => {
     const x = m / sqrtS;
     const lx = Math.log(x);
     const out = [1, Math.log1p(-x)];
     let p = lx;
-    for (let k = 2; k < nPar; k++) { out.push(p); p *= lx; }
+    for (let k = 2; k < nPar; k++) {
+      out.push(p);
+      p *= lx;
+    }
     return out;
   };
   const correction = bins.map(() => 0);
@@ -108,8 +123,14 @@ export class DijetMassSampler {
   private readonly cells: number;
   private readonly width: number;
 
-  constructor(coef: DijetCoefficients, readonly min: number, readonly max: number, sqrtS: number) {
-    if (!(min > 0 && max > min && max < sqrtS)) throw new SidebandError(`generator: mjj range [${min}, ${max}] GeV is invalid for sqrt(s) = ${sqrtS} GeV`);
+  constructor(
+    coef: DijetCoefficients,
+    readonly min: number,
+    readonly max: number,
+    sqrtS: number,
+  ) {
+    if (!(min > 0 && max > min && max < sqrtS))
+      throw new SidebandError(`generator: mjj range [${min}, ${max}] GeV is invalid for sqrt(s) = ${sqrtS} GeV`);
     const cells = Math.max(1, Math.ceil(max - min));
     this.cells = cells;
     this.width = (max - min) / cells;
@@ -142,8 +163,14 @@ export class DijetMassSampler {
       scaled[l] = scaled[l]! + scaled[s]! - 1;
       (scaled[l]! < 1 ? small : large).push(l);
     }
-    for (const i of large) { this.prob[i] = 1; this.alias[i] = i; }
-    for (const i of small) { this.prob[i] = 1; this.alias[i] = i; }
+    for (const i of large) {
+      this.prob[i] = 1;
+      this.alias[i] = i;
+    }
+    for (const i of small) {
+      this.prob[i] = 1;
+      this.alias[i] = i;
+    }
   }
 
   /** One mjj value in GeV. Hot: two uniforms, no allocation. */
@@ -156,7 +183,7 @@ export class DijetMassSampler {
     const u = rng.uniform();
     let t: number;
     if (Math.abs(a) < 1e-9) t = u;
-    else t = ((a - 1) + Math.sqrt((1 - a) * (1 - a) + 4 * a * u)) / (2 * a);
+    else t = (a - 1 + Math.sqrt((1 - a) * (1 - a) + 4 * a * u)) / (2 * a);
     return this.min + (i + t) * this.width;
   }
 }

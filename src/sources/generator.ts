@@ -55,8 +55,20 @@ export interface GeneratorOptions {
 }
 
 export const GENERATOR_COLUMNS = [
-  'jet1_pt', 'jet1_eta', 'jet1_phi', 'jet1_m', 'jet1_tau1', 'jet1_tau2', 'jet1_tau3',
-  'jet2_pt', 'jet2_eta', 'jet2_phi', 'jet2_m', 'jet2_tau1', 'jet2_tau2', 'jet2_tau3',
+  'jet1_pt',
+  'jet1_eta',
+  'jet1_phi',
+  'jet1_m',
+  'jet1_tau1',
+  'jet1_tau2',
+  'jet1_tau3',
+  'jet2_pt',
+  'jet2_eta',
+  'jet2_phi',
+  'jet2_m',
+  'jet2_tau1',
+  'jet2_tau2',
+  'jet2_tau3',
   'mjj',
 ] as const;
 
@@ -67,7 +79,10 @@ const RESONANCE_KEYS = ['mA', 'mB', 'mC', 'n', 'wA', 'wB', 'wC'] as const;
 /** Parse "mA=3500,mB=500,mC=100,n=1000[,wA=..,wB=..,wC=..]" (GeV); errors name the bad key. */
 export function parseResonanceSpec(text: string): ResonanceSpec {
   const values: Partial<Record<(typeof RESONANCE_KEYS)[number], number>> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq <= 0) throw new SidebandError(`signal spec '${text}': '${part}' is not key=value`);
     const key = part.slice(0, eq).trim();
@@ -76,7 +91,8 @@ export function parseResonanceSpec(text: string): ResonanceSpec {
       throw new SidebandError(`signal spec '${text}': unknown key '${key}' (known: ${RESONANCE_KEYS.join(', ')})`);
     }
     const v = Number(raw);
-    if (raw === '' || !Number.isFinite(v)) throw new SidebandError(`signal spec '${text}': key '${key}' has non-numeric value '${raw}'`);
+    if (raw === '' || !Number.isFinite(v))
+      throw new SidebandError(`signal spec '${text}': key '${key}' has non-numeric value '${raw}'`);
     values[key as (typeof RESONANCE_KEYS)[number]] = v;
   }
   for (const k of ['mA', 'mB', 'mC', 'n'] as const) {
@@ -103,7 +119,16 @@ function validateResonance(s: ResonanceSpec, what: string): void {
 }
 
 /** Invariant mass of two jets given as (pt, eta, phi, m), in float64. */
-export function dijetMass(pt1: number, eta1: number, phi1: number, m1: number, pt2: number, eta2: number, phi2: number, m2: number): number {
+export function dijetMass(
+  pt1: number,
+  eta1: number,
+  phi1: number,
+  m1: number,
+  pt2: number,
+  eta2: number,
+  phi2: number,
+  m2: number,
+): number {
   const pz1 = pt1 * Math.sinh(eta1);
   const pz2 = pt2 * Math.sinh(eta2);
   const e1 = Math.sqrt(pt1 * pt1 + pz1 * pz1 + m1 * m1);
@@ -120,7 +145,14 @@ const RHO_GRID_CELLS = 1024;
 const RHO_GRID_MAX = 1;
 
 /** Resolved per-resonance parameters. */
-interface Resonance { mA: number; mB: number; mC: number; wA: number; wB: number; wC: number }
+interface Resonance {
+  mA: number;
+  mB: number;
+  mC: number;
+  wA: number;
+  wB: number;
+  wC: number;
+}
 
 /**
  * The synchronous core: fills batches of events. Kept apart from the async Source so that benchmarks and the
@@ -152,7 +184,8 @@ export class EventGenerator {
   private readonly tau1PerRhoTable: Float64Array;
 
   constructor(opts: GeneratorOptions) {
-    if (!(Number.isInteger(opts.events) && opts.events >= 0)) throw new SidebandError(`generator: events must be a non-negative integer (got ${opts.events})`);
+    if (!(Number.isInteger(opts.events) && opts.events >= 0))
+      throw new SidebandError(`generator: events must be a non-negative integer (got ${opts.events})`);
     if (!Number.isInteger(opts.seed)) throw new SidebandError(`generator: seed must be an integer (got ${opts.seed})`);
     this.total = opts.events;
     this.seed = opts.seed;
@@ -162,13 +195,21 @@ export class EventGenerator {
     this.mjjMax = opts.mjjMax ?? Math.min(DEFAULT_MJJ_MAX, 0.9 * sqrtS);
     this.spectrum = new DijetMassSampler(this.cal.dijet, this.mjjMin, this.mjjMax, sqrtS);
     this.signals = (opts.signals ?? []).map((s) => ({ ...s }));
-    this.signals.forEach((s, i) => validateResonance(s, `signal #${i + 1}`));
+    this.signals.forEach((s, i) => {
+      validateResonance(s, `signal #${i + 1}`);
+    });
     const nSignal = this.signals.reduce((a, s) => a + s.n, 0);
-    if (nSignal > this.total) throw new SidebandError(`generator: ${nSignal} signal events requested but only ${this.total} events in total`);
-    const sm = this.cal.signalMass, sj = this.cal.signalJetMass;
+    if (nSignal > this.total)
+      throw new SidebandError(`generator: ${nSignal} signal events requested but only ${this.total} events in total`);
+    const sm = this.cal.signalMass,
+      sj = this.cal.signalJetMass;
     this.resonances = this.signals.map((s) => ({
-      mA: s.mA, mB: s.mB, mC: s.mC,
-      wA: s.wA ?? sm.coreSigma * s.mA, wB: s.wB ?? sj.coreSigma * s.mB, wC: s.wC ?? sj.coreSigma * s.mC,
+      mA: s.mA,
+      mB: s.mB,
+      mC: s.mC,
+      wA: s.wA ?? sm.coreSigma * s.mA,
+      wB: s.wB ?? sj.coreSigma * s.mB,
+      wC: s.wC ?? sj.coreSigma * s.mC,
     }));
     this.remainingPerResonance = this.signals.map((s) => s.n);
     this.remainingSignal = nSignal;
@@ -191,10 +232,14 @@ export class EventGenerator {
     // Log-normal tau1/(m/pT) as a quantile table: one lookup instead of exp() per jet.
     const t1p = this.cal.tau1PerRho;
     this.tau1PerRhoTable = new Float64Array(4097);
-    for (let k = 0; k <= 4096; k++) this.tau1PerRhoTable[k] = t1p.median * Math.exp(t1p.logSigma * normalQuantile(Math.min(Math.max(k / 4096, 1e-4), 1 - 1e-4)));
+    for (let k = 0; k <= 4096; k++)
+      this.tau1PerRhoTable[k] =
+        t1p.median * Math.exp(t1p.logSigma * normalQuantile(Math.min(Math.max(k / 4096, 1e-4), 1 - 1e-4)));
   }
 
-  get remaining(): number { return this.total - this.produced; }
+  get remaining(): number {
+    return this.total - this.produced;
+  }
 
   /** Produce the next min(n, remaining) events as a batch. */
   next(n: number): EventBatch {
@@ -212,7 +257,10 @@ export class EventGenerator {
       if (this.remainingSignal > 0 && this.placement.uniform() * left < this.remainingSignal) {
         let pick = this.placement.uniform() * this.remainingSignal;
         let r = 0;
-        for (; r < nRes - 1; r++) { pick -= this.remainingPerResonance[r]!; if (pick < 0) break; }
+        for (; r < nRes - 1; r++) {
+          pick -= this.remainingPerResonance[r]!;
+          if (pick < 0) break;
+        }
         while (this.remainingPerResonance[r] === 0) r++;
         this.remainingPerResonance[r]!--;
         this.remainingSignal--;
@@ -236,7 +284,7 @@ export class EventGenerator {
   /** Per-jet tau21 of a QCD jet with this m/pT. Hot. */
   private tau21Qcd(rng: Xoshiro128, rho: number): number {
     // Start from the precomputed bin of rho's grid cell; at most a step or two to the exact bin.
-    const cell = Math.min(RHO_GRID_CELLS - 1, (rho * RHO_GRID_CELLS / RHO_GRID_MAX) | 0);
+    const cell = Math.min(RHO_GRID_CELLS - 1, ((rho * RHO_GRID_CELLS) / RHO_GRID_MAX) | 0);
     const edges = this.tau21Edges;
     let b = this.rhoBinOfCell[cell]!;
     const last = edges.length - 2;
@@ -252,7 +300,15 @@ export class EventGenerator {
   }
 
   /** Write tau1, tau2, tau3 of jet `j` (1 or 2) from its m/pT and tau21. */
-  private writeTaus(out: JetColumns, j: number, i: number, rng: Xoshiro128, rho: number, tau21: number, twoProng: boolean): void {
+  private writeTaus(
+    out: JetColumns,
+    j: number,
+    i: number,
+    rng: Xoshiro128,
+    rho: number,
+    tau21: number,
+    twoProng: boolean,
+  ): void {
     let tau1 = rho * quantileLookup(this.tau1PerRhoTable, rng.uniform());
     if (tau1 > 0.95) tau1 = 0.95;
     const t32 = twoProng ? this.cal.tau32TwoProng : this.cal.tau32Qcd;
@@ -287,7 +343,8 @@ export class EventGenerator {
     const cosDphi = delta < 0.25 ? -(1 - 0.5 * d2 * (1 - (d2 / 12) * (1 - d2 / 30))) : -Math.cos(delta);
     // mjj^2 = m1^2 + m2^2 + 2 (mT1 mT2 cosh dy - pT1 pT2 cos dphi) with m_i = rho_i pT_i, pT2 = r pT1:
     // every term scales with pT1^2, so pT1 = mjj / sqrt(K).
-    const s1 = Math.sqrt(1 + rho1 * rho1), s2 = Math.sqrt(1 + rho2 * rho2);
+    const s1 = Math.sqrt(1 + rho1 * rho1),
+      s2 = Math.sqrt(1 + rho2 * rho2);
     const K = rho1 * rho1 + r * r * rho2 * rho2 + 2 * r * (s1 * s2 * 0.5 * (chi + 1 / chi) - cosDphi);
     const pt1 = mjj / Math.sqrt(K);
     const pt2 = r * pt1;
@@ -298,7 +355,8 @@ export class EventGenerator {
     const ey2 = forward ? eyb / sqrtChi : eyb * sqrtChi;
     let phi1 = TWO_PI * rng.uniform() - Math.PI;
     let phi2 = phi1 + (rng.uniform() < 0.5 ? dphi : -dphi);
-    if (phi2 >= Math.PI) phi2 -= TWO_PI; else if (phi2 < -Math.PI) phi2 += TWO_PI;
+    if (phi2 >= Math.PI) phi2 -= TWO_PI;
+    else if (phi2 < -Math.PI) phi2 += TWO_PI;
     if (phi1 >= Math.PI) phi1 -= TWO_PI;
     // pseudorapidity from rapidity: pz = mT sinh y, so sinh(eta) = sqrt(1 + rho^2) sinh(y).
     out.setJet(1, i, pt1, Math.asinh(s1 * 0.5 * (ey1 - 1 / ey1)), phi1, rho1 * pt1);
@@ -336,7 +394,8 @@ export class EventGenerator {
     if (branch < sm.tailFraction) {
       // Low tail from radiation lost out of the jets, truncated at half the resonance mass.
       let x: number;
-      do x = 1 - sm.tailSigma * Math.abs(rng.normal()); while (x < 0.5);
+      do x = 1 - sm.tailSigma * Math.abs(rng.normal());
+      while (x < 0.5);
       mA = res.mA * x;
     } else if (branch < sm.tailFraction + sm.wideFraction) {
       // Poorly measured events (jet energy mismeasurement, extra jets): a wide symmetric component.
@@ -348,7 +407,8 @@ export class EventGenerator {
     // The requested events are those recorded, so the decay is redrawn until both daughters can sit inside the
     // rapidity acceptance (their rapidity gap, with the true masses, leaves room for the boost).
     const pStarTrue = twoBodyMomentum(res.mA, res.mB, res.mC);
-    const eBTrue = Math.sqrt(pStarTrue * pStarTrue + res.mB * res.mB), eCTrue = Math.sqrt(pStarTrue * pStarTrue + res.mC * res.mC);
+    const eBTrue = Math.sqrt(pStarTrue * pStarTrue + res.mB * res.mB),
+      eCTrue = Math.sqrt(pStarTrue * pStarTrue + res.mC * res.mC);
     const maxGap = 2 * cal.maxRapidity - 0.1;
     let cosT: number;
     for (;;) {
@@ -366,19 +426,24 @@ export class EventGenerator {
     const lostB = rng.uniform() < Math.min(0.5, (lostFrac * res.mB) / (LOST_PRONG_RHO * ptEst));
     const lostC = rng.uniform() < Math.min(0.5, (lostFrac * res.mC) / (LOST_PRONG_RHO * ptEst));
     const radiation = ptEst * cal.signalJetMass.radiation;
-    const epsB = rng.exponential(), epsC = rng.exponential();
+    const epsB = rng.exponential(),
+      epsC = rng.exponential();
     const mB = this.daughterMass(rng, res.mB, res.wB, radiation * epsB, lostB);
     const mC = this.daughterMass(rng, res.mC, res.wC, radiation * epsC, lostC);
     if (mA < mB + mC + 1) mA = mB + mC + 1;
     const p = twoBodyMomentum(mA, mB, mC);
     // Daughter B along (theta*, phi*) in the A rest frame, C opposite.
-    const px = p * sinT * Math.cos(phiStar), py = p * sinT * Math.sin(phiStar), pz = p * cosT;
-    const eB = Math.sqrt(p * p + mB * mB), eC = Math.sqrt(p * p + mC * mC);
+    const px = p * sinT * Math.cos(phiStar),
+      py = p * sinT * Math.sin(phiStar),
+      pz = p * cosT;
+    const eB = Math.sqrt(p * p + mB * mB),
+      eC = Math.sqrt(p * p + mC * mC);
     // Transverse kick of the resonance (initial-state radiation): boost along a random transverse direction.
     const ptA = mA * cal.ptImbalanceMean * 0.5 * rng.exponential();
     const phiA = TWO_PI * rng.uniform();
     const eA = Math.sqrt(mA * mA + ptA * ptA);
-    const bx = (ptA / eA) * Math.cos(phiA), by = (ptA / eA) * Math.sin(phiA);
+    const bx = (ptA / eA) * Math.cos(phiA),
+      by = (ptA / eA) * Math.sin(phiA);
     const b2 = bx * bx + by * by;
     const gamma = eA / mA;
     const k = b2 > 0 ? (gamma - 1) / b2 : 0;
@@ -390,20 +455,25 @@ export class EventGenerator {
     const pxC = -px - k * bpB * bx + gamma * bx * eC;
     const pyC = -py - k * bpB * by + gamma * by * eC;
     const eCl = gamma * (eC - bpB);
-    const ptB = Math.sqrt(pxB * pxB + pyB * pyB), ptC = Math.sqrt(pxC * pxC + pyC * pyC);
+    const ptB = Math.sqrt(pxB * pxB + pyB * pyB),
+      ptC = Math.sqrt(pxC * pxC + pyC * pyC);
     // Longitudinal boost: rapidities shift by yb, truncated so both jets stay in the acceptance when possible.
     const yBs = 0.5 * Math.log((eBl + pz) / (eBl - pz));
     const yCs = 0.5 * Math.log((eCl - pz) / (eCl + pz));
-    const lo = -cal.maxRapidity - Math.min(yBs, yCs), hi = cal.maxRapidity - Math.max(yBs, yCs);
+    const lo = -cal.maxRapidity - Math.min(yBs, yCs),
+      hi = cal.maxRapidity - Math.max(yBs, yCs);
     let yb = cal.boostSigma * rng.normal();
     if (lo >= hi) yb = -0.5 * (yBs + yCs);
     else if (lo > 0 || hi < 0) yb = lo + (hi - lo) * rng.uniform();
     else while (yb < lo || yb > hi) yb = cal.boostSigma * rng.normal();
-    const yB = yBs + yb, yC = yCs + yb;
+    const yB = yBs + yb,
+      yC = yCs + yb;
     const etaB = Math.asinh((Math.sqrt(ptB * ptB + mB * mB) * Math.sinh(yB)) / ptB);
     const etaC = Math.asinh((Math.sqrt(ptC * ptC + mC * mC) * Math.sinh(yC)) / ptC);
-    const phiB = Math.atan2(pyB, pxB), phiC = Math.atan2(pyC, pxC);
-    const rhoB = mB / ptB, rhoC = mC / ptC;
+    const phiB = Math.atan2(pyB, pxB),
+      phiC = Math.atan2(pyC, pxC);
+    const rhoB = mB / ptB,
+      rhoC = mC / ptC;
     const t21B = this.daughterTau21(rng, res.mB / ptB, rhoB, epsB, lostB);
     const t21C = this.daughterTau21(rng, res.mC / ptC, rhoC, epsC, lostC);
     const bFirst = ptB >= ptC;
@@ -434,24 +504,37 @@ class JetColumns {
 
   constructor(cols: Record<string, Float32Array>) {
     const two = (n: string): [Float32Array, Float32Array] => [cols[`jet1_${n}`]!, cols[`jet2_${n}`]!];
-    this.pt = two('pt'); this.eta = two('eta'); this.phi = two('phi'); this.m = two('m');
-    this.t1 = two('tau1'); this.t2 = two('tau2'); this.t3 = two('tau3');
+    this.pt = two('pt');
+    this.eta = two('eta');
+    this.phi = two('phi');
+    this.m = two('m');
+    this.t1 = two('tau1');
+    this.t2 = two('tau2');
+    this.t3 = two('tau3');
     this.mjj = cols.mjj!;
   }
 
   setJet(j: number, i: number, pt: number, eta: number, phi: number, m: number): void {
     const k = j - 1;
-    this.pt[k]![i] = pt; this.eta[k]![i] = eta; this.phi[k]![i] = phi; this.m[k]![i] = m;
+    this.pt[k]![i] = pt;
+    this.eta[k]![i] = eta;
+    this.phi[k]![i] = phi;
+    this.m[k]![i] = m;
   }
 
   setTaus(j: number, i: number, tau1: number, tau2: number, tau3: number): void {
     const k = j - 1;
-    this.t1[k]![i] = tau1; this.t2[k]![i] = tau2; this.t3[k]![i] = tau3;
+    this.t1[k]![i] = tau1;
+    this.t2[k]![i] = tau2;
+    this.t3[k]![i] = tau3;
   }
 
   /** mjj from the stored (rounded) four-vectors, so the column and a recomputation agree exactly. */
   finish(i: number): void {
-    const [pa, pb] = this.pt, [ea, eb] = this.eta, [fa, fb] = this.phi, [ma, mb] = this.m;
+    const [pa, pb] = this.pt,
+      [ea, eb] = this.eta,
+      [fa, fb] = this.phi,
+      [ma, mb] = this.m;
     this.mjj[i] = dijetMass(pa[i]!, ea[i]!, fa[i]!, ma[i]!, pb[i]!, eb[i]!, fb[i]!, mb[i]!);
   }
 }
@@ -468,7 +551,8 @@ export class GeneratorSource implements Source {
     const sig = probe.signals.map((s) => `A(${s.mA})->B(${s.mB})C(${s.mC}) x${s.n}`).join(', ');
     this.description = `generator: ${opts.events} events, seed ${opts.seed}, mjj ${probe.mjjMin}-${probe.mjjMax} GeV${sig ? `, signal ${sig}` : ''}`;
     const bs = opts.batchSize ?? 65536;
-    if (!(Number.isInteger(bs) && bs > 0)) throw new SidebandError(`generator: batchSize must be a positive integer (got ${bs})`);
+    if (!(Number.isInteger(bs) && bs > 0))
+      throw new SidebandError(`generator: batchSize must be a positive integer (got ${bs})`);
   }
 
   async *batches(signal?: AbortSignal): AsyncIterable<EventBatch> {

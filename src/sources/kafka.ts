@@ -21,13 +21,18 @@ import type { DeadLetter } from '../events/observer.js';
 import { kafkaSourceSettings, type KafkaSourceSettings, type KafkaTopologyView } from '../kafka/config.js';
 import type { Source } from './source.js';
 import {
-  connectKafka, type BatchControl, type ConsumerOptions, type FetchedBatch, type GroupConsumer, type KafkaClient,
-  type KafkaProducer, type TopicPartitions,
+  connectKafka,
+  type BatchControl,
+  type ConsumerOptions,
+  type FetchedBatch,
+  type GroupConsumer,
+  type KafkaClient,
+  type KafkaProducer,
+  type TopicPartitions,
 } from '../kafka/client.js';
 import { ColumnAccumulator, MessageError } from '../formats/columns.js';
 import { decodeArrowMessage } from '../formats/arrow.js';
 import { JsonRowDecoder } from '../formats/json.js';
-
 
 export interface KafkaSourceOptions extends KafkaSourceSettings {
   /** Events decoded ahead of the pipeline before the consumer pauses (default 262144, ~16 MB of float32 jets). */
@@ -55,13 +60,27 @@ export interface KafkaSourceCounters {
 }
 
 /** Dead-letter headers: the reason and where the message came from. */
-export const DLQ_HEADERS = { reason: 'sideband-dlq-reason', error: 'sideband-dlq-error', topic: 'sideband-source-topic', partition: 'sideband-source-partition', offset: 'sideband-source-offset' } as const;
+export const DLQ_HEADERS = {
+  reason: 'sideband-dlq-reason',
+  error: 'sideband-dlq-error',
+  topic: 'sideband-source-topic',
+  partition: 'sideband-source-partition',
+  offset: 'sideband-source-offset',
+} as const;
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 export class KafkaSource implements Source {
   readonly description: string;
-  readonly counters: KafkaSourceCounters = { messagesRead: 0, messagesAccepted: 0, messagesDeadLettered: 0, eventsAccepted: 0, messagesReplayedSkipped: 0, commits: 0, pauses: 0 };
+  readonly counters: KafkaSourceCounters = {
+    messagesRead: 0,
+    messagesAccepted: 0,
+    messagesDeadLettered: 0,
+    eventsAccepted: 0,
+    messagesReplayedSkipped: 0,
+    commits: 0,
+    pauses: 0,
+  };
   private client: KafkaClient;
   private consumer?: GroupConsumer;
   private dlqProducer?: KafkaProducer;
@@ -89,7 +108,8 @@ export class KafkaSource implements Source {
       for (const p of tp.partitions) {
         const k = key(tp.topic, p);
         const hw = this.highWatermark.get(k);
-        if (hw !== undefined) out.push({ topic: tp.topic, partition: p, lag: Number(hw - (this.committed.get(k) ?? 0n)) });
+        if (hw !== undefined)
+          out.push({ topic: tp.topic, partition: p, lag: Number(hw - (this.committed.get(k) ?? 0n)) });
       }
     }
     return out;
@@ -122,8 +142,16 @@ export class KafkaSource implements Source {
     let failure: Error | undefined;
     let wake: (() => void) | undefined;
     let spaceWake: (() => void) | undefined;
-    const notify = () => { const w = wake; wake = undefined; w?.(); };
-    const notifySpace = () => { const w = spaceWake; spaceWake = undefined; w?.(); };
+    const notify = () => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const notifySpace = () => {
+      const w = spaceWake;
+      spaceWake = undefined;
+      w?.();
+    };
 
     // Bounded run: the end offsets at start, and the committed offsets of the group (where it will start).
     let endOffsets: Map<string, bigint> | undefined;
@@ -161,13 +189,24 @@ export class KafkaSource implements Source {
         const gone = t.partitions.filter((p) => !now.has(key(t.topic, p)));
         if (gone.length) revoked.push({ topic: t.topic, partitions: gone });
       }
-      for (const t of revoked) for (const p of t.partitions) { this.highWatermark.delete(key(t.topic, p)); this.committed.delete(key(t.topic, p)); }
+      for (const t of revoked)
+        for (const p of t.partitions) {
+          this.highWatermark.delete(key(t.topic, p));
+          this.committed.delete(key(t.topic, p));
+        }
       this.assigned = assigned;
       if (revoked.length) o.onRevoked?.(revoked);
       o.onAssigned?.(assigned);
     });
     consumer.onCrash((error, restart) => {
-      if (!restart) { failure = new SourceError(`kafka: consumer of ${o.topics.join(',')} stopped: ${error.message}`, { retriable: true, cause: error }); notify(); notifySpace(); }
+      if (!restart) {
+        failure = new SourceError(`kafka: consumer of ${o.topics.join(',')} stopped: ${error.message}`, {
+          retriable: true,
+          cause: error,
+        });
+        notify();
+        notifySpace();
+      }
     });
 
     // Backpressure in two steps. (1) Once `maxAhead` batches wait, the fetcher is paused (kafkajs fetches no more
@@ -177,26 +216,42 @@ export class KafkaSource implements Source {
     // kafkajs 2.2, hence pause/resume from the pipeline's side.
     let paused = false;
     const pauseIfFull = () => {
-      if (!paused && full()) { paused = true; this.counters.pauses++; consumer.pause(this.assigned); }
+      if (!paused && full()) {
+        paused = true;
+        this.counters.pauses++;
+        consumer.pause(this.assigned);
+      }
     };
     const resumeIfDrained = () => {
-      if (paused && queue.length <= maxAhead >> 1 && queuedEvents <= maxEventsAhead >> 1) { paused = false; consumer.resume(this.assigned); }
+      if (paused && queue.length <= maxAhead >> 1 && queuedEvents <= maxEventsAhead >> 1) {
+        paused = false;
+        consumer.resume(this.assigned);
+      }
     };
     const handle = async (fetched: FetchedBatch, control: BatchControl) => {
       while ((queue.length > maxAhead || queuedEvents > maxEventsAhead) && control.isActive() && !failure) {
-        await new Promise<void>((resolve) => { spaceWake = resolve; setTimeout(resolve, 1000); });
+        await new Promise<void>((resolve) => {
+          spaceWake = resolve;
+          setTimeout(resolve, 1000);
+        });
         await control.heartbeat();
       }
       if (!control.isActive()) return;
       const batches = await this.decodeFetched(fetched);
-      for (const b of batches) { queue.push(b); queuedEvents += b.length; }
+      for (const b of batches) {
+        queue.push(b);
+        queuedEvents += b.length;
+      }
       pauseIfFull();
       if (batches.length) notify();
       if (reachedEnd()) notify();
     };
 
     let completed = false;
-    const onAbort = () => { notify(); notifySpace(); };
+    const onAbort = () => {
+      notify();
+      notifySpace();
+    };
     signal?.addEventListener('abort', onAbort);
     try {
       await consumer.subscribe(o.topics, o.fromBeginning ?? true);
@@ -212,8 +267,13 @@ export class KafkaSource implements Source {
           yield next;
           continue;
         }
-        if (reachedEnd()) { completed = true; return; }
-        await new Promise<void>((resolve) => { wake = resolve; });
+        if (reachedEnd()) {
+          completed = true;
+          return;
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -249,7 +309,13 @@ export class KafkaSource implements Source {
       // A range of only dead letters still reaches the pipeline (so its offsets get committed) as an empty batch
       // that has the expected columns, so the decode stage sees nothing missing.
       if (d.length === 0 && o.columns) for (const c of o.columns) d.columns[c] = new Float32Array(0);
-      const position: SourcePosition = { kind: 'kafka', topic: fetched.topic, partition: fetched.partition, firstOffset: first, lastOffset: last };
+      const position: SourcePosition = {
+        kind: 'kafka',
+        topic: fetched.topic,
+        partition: fetched.partition,
+        firstOffset: first,
+        lastOffset: last,
+      };
       out.push({ length: d.length, columns: d.columns as Record<string, Column>, positions: [position] });
       first = undefined;
       last = undefined;
@@ -260,7 +326,10 @@ export class KafkaSource implements Source {
     const where: InputLocation = { topic: fetched.topic, partition: fetched.partition, offset: '' };
     for (const m of fetched.messages) {
       if (replay) {
-        if (BigInt(m.offset) < floor) { this.counters.messagesReplayedSkipped++; continue; }
+        if (BigInt(m.offset) < floor) {
+          this.counters.messagesReplayedSkipped++;
+          continue;
+        }
         replay = false;
       }
       this.counters.messagesRead++;
@@ -283,7 +352,10 @@ export class KafkaSource implements Source {
         this.counters.messagesAccepted++;
         this.counters.eventsAccepted += n;
       } catch (e) {
-        const error = e instanceof InputError ? e : new InputError(`cannot decode: ${(e as Error).message}`, { ...where }, { cause: e });
+        const error =
+          e instanceof InputError
+            ? e
+            : new InputError(`cannot decode: ${(e as Error).message}`, { ...where }, { cause: e });
         dead.push({ offset: m.offset, error, reason: deadLetterReason(error) });
         // A dead-lettered message still advances the committed range of the batch around it.
         first ??= m.offset;
@@ -302,28 +374,37 @@ export class KafkaSource implements Source {
     return out;
   }
 
-  private async deadLetter(fetched: FetchedBatch, dead: { offset: string; error: InputError; reason: string }[]): Promise<void> {
+  private async deadLetter(
+    fetched: FetchedBatch,
+    dead: { offset: string; error: InputError; reason: string }[],
+  ): Promise<void> {
     const topic = this.options.deadLetterTopic;
     if (!topic || !this.dlqProducer) return;
     const byOffset = new Map(fetched.messages.map((m) => [m.offset, m]));
     try {
-      await this.dlqProducer.send(topic, dead.map((d) => {
-        const m = byOffset.get(d.offset)!;
-        return {
-          key: m.key,
-          value: m.value ?? Buffer.alloc(0),
-          headers: {
-            [DLQ_HEADERS.reason]: d.reason,
-            [DLQ_HEADERS.error]: d.error.message,
-            [DLQ_HEADERS.topic]: fetched.topic,
-            [DLQ_HEADERS.partition]: String(fetched.partition),
-            [DLQ_HEADERS.offset]: d.offset,
-          },
-        };
-      }));
+      await this.dlqProducer.send(
+        topic,
+        dead.map((d) => {
+          const m = byOffset.get(d.offset)!;
+          return {
+            key: m.key,
+            value: m.value ?? Buffer.alloc(0),
+            headers: {
+              [DLQ_HEADERS.reason]: d.reason,
+              [DLQ_HEADERS.error]: d.error.message,
+              [DLQ_HEADERS.topic]: fetched.topic,
+              [DLQ_HEADERS.partition]: String(fetched.partition),
+              [DLQ_HEADERS.offset]: d.offset,
+            },
+          };
+        }),
+      );
     } catch (cause) {
       // Not dead-lettered means not committable: fail the batch so kafkajs retries it.
-      throw new SourceError(`kafka: cannot write ${dead.length} dead letter(s) to ${topic}`, { retriable: true, cause });
+      throw new SourceError(`kafka: cannot write ${dead.length} dead letter(s) to ${topic}`, {
+        retriable: true,
+        cause,
+      });
     }
   }
 
@@ -394,7 +475,15 @@ export function kafkaSourceFromTopology(
     ...extra,
     onDeadLetter: (e, reason) => {
       const l = e.location;
-      onError({ reason, message: e.message, topic: l.topic, partition: l.partition, offset: l.offset, field: l.field, events: 1 });
+      onError({
+        reason,
+        message: e.message,
+        topic: l.topic,
+        partition: l.partition,
+        offset: l.offset,
+        field: l.field,
+        events: 1,
+      });
       extra.onDeadLetter?.(e, reason);
     },
   });

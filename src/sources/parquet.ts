@@ -5,7 +5,14 @@ import { decompressPage, readDataPage, readDataPageV2 } from 'hyparquet/src/data
 import { getSchemaPath, getMaxDefinitionLevel } from 'hyparquet/src/schema.js';
 import { readPlain } from 'hyparquet/src/plain.js';
 import { compressors } from 'hyparquet-compressors';
-import type { ColumnDecoder, FileMetaData, SchemaElement, ColumnChunk, PageHeader, RowGroup } from 'hyparquet/src/types.js';
+import type {
+  ColumnDecoder,
+  FileMetaData,
+  SchemaElement,
+  ColumnChunk,
+  PageHeader,
+  RowGroup,
+} from 'hyparquet/src/types.js';
 import type { Column, EventBatch } from '../events/batch.js';
 import { InputError, SourceError } from '../events/errors.js';
 import { expandPaths } from './paths.js';
@@ -69,7 +76,8 @@ async function openParquet(file: string): Promise<FileHandle> {
 
 async function readFooter(fh: FileHandle, file: string): Promise<FileMetaData> {
   const { size } = await fh.stat();
-  if (size < 12) throw new InputError(`not a Parquet file: ${size} bytes is shorter than a header and footer`, { file });
+  if (size < 12)
+    throw new InputError(`not a Parquet file: ${size} bytes is shorter than a header and footer`, { file });
   const tail = Buffer.allocUnsafe(8);
   await fh.read(tail, 0, 8, size - 8);
   if (tail.toString('latin1', 4, 8) !== 'PAR1') {
@@ -77,7 +85,9 @@ async function readFooter(fh: FileHandle, file: string): Promise<FileMetaData> {
   }
   const metaLength = tail.readUInt32LE(0);
   if (metaLength + 12 > size) {
-    throw new InputError(`truncated Parquet file: footer says ${metaLength} metadata bytes, file has ${size}`, { file });
+    throw new InputError(`truncated Parquet file: footer says ${metaLength} metadata bytes, file has ${size}`, {
+      file,
+    });
   }
   const footer = new Uint8Array(metaLength + 8);
   await fh.read(footer, 0, metaLength + 8, size - 8 - metaLength);
@@ -100,7 +110,10 @@ async function* readParquetFile(
     try {
       meta = await readFooter(fh, file);
     } catch (e) {
-      if (e instanceof InputError && onFileError) { onFileError(e, 0); return; }
+      if (e instanceof InputError && onFileError) {
+        onFileError(e, 0);
+        return;
+      }
       throw e;
     }
     const leaves = leafColumns(meta.schema);
@@ -109,8 +122,18 @@ async function* readParquetFile(
     let schemaError: InputError | undefined;
     for (const name of names) {
       const leaf = leaves.find((l) => l.name === name);
-      if (!leaf) schemaError ??= new InputError(`missing column (file has: ${leaves.map((l) => l.name).join(', ')})`, { file, field: name }, { reason: 'missing_column' });
-      else if (!NUMERIC.has(leaf.element.type ?? '')) schemaError ??= new InputError(`wrong type: ${leaf.element.type} is not numeric`, { file, field: name }, { reason: 'bad_type' });
+      if (!leaf)
+        schemaError ??= new InputError(
+          `missing column (file has: ${leaves.map((l) => l.name).join(', ')})`,
+          { file, field: name },
+          { reason: 'missing_column' },
+        );
+      else if (!NUMERIC.has(leaf.element.type ?? ''))
+        schemaError ??= new InputError(
+          `wrong type: ${leaf.element.type} is not numeric`,
+          { file, field: name },
+          { reason: 'bad_type' },
+        );
       else projected.push(leaf);
     }
     if (schemaError) {
@@ -133,7 +156,15 @@ async function* readParquetFile(
         const columns: Record<string, Column> = {};
         for (let c = 0; c < projected.length; c++) {
           const leaf = projected[c]!;
-          columns[leaf.name] = decodeColumnChunk(bytes[c]!, file, meta.schema, leaf, meta.row_groups[g]!.columns[leaf.index]!, rows, rowStart);
+          columns[leaf.name] = decodeColumnChunk(
+            bytes[c]!,
+            file,
+            meta.schema,
+            leaf,
+            meta.row_groups[g]!.columns[leaf.index]!,
+            rows,
+            rowStart,
+          );
         }
         yield {
           length: rows,
@@ -143,7 +174,10 @@ async function* readParquetFile(
         };
       } catch (e) {
         // A row group that cannot be decoded is lost whole; say so with its exact row count and go on.
-        const err = e instanceof InputError ? e : new InputError(`row group ${g}: ${(e as Error).message}`, { file, row: rowStart }, { cause: e });
+        const err =
+          e instanceof InputError
+            ? e
+            : new InputError(`row group ${g}: ${(e as Error).message}`, { file, row: rowStart }, { cause: e });
         if (!onFileError) throw err;
         onFileError(err, rows);
       }
@@ -185,12 +219,17 @@ async function readRowGroupBytes(fh: FileHandle, file: string, rg: RowGroup, lea
     if (!rg.columns[l.index]?.meta_data) throw new InputError('column chunk has no metadata', { file, field: l.name });
     return chunkRange(rg.columns[l.index]!);
   });
-  const lo = Math.min(...ranges.map((r) => r[0])), hi = Math.max(...ranges.map((r) => r[1]));
+  const lo = Math.min(...ranges.map((r) => r[0])),
+    hi = Math.max(...ranges.map((r) => r[1]));
   const wanted = ranges.reduce((a, r) => a + r[1] - r[0], 0);
   const readExact = async (start: number, length: number, field: string): Promise<Uint8Array> => {
     const buf = new Uint8Array(length);
     const { bytesRead } = await fh.read(buf, 0, length, start);
-    if (bytesRead < length) throw new InputError(`truncated column chunk: ${bytesRead} of ${length} bytes at offset ${start}`, { file, field });
+    if (bytesRead < length)
+      throw new InputError(`truncated column chunk: ${bytesRead} of ${length} bytes at offset ${start}`, {
+        file,
+        field,
+      });
     return buf;
   };
   if (wanted >= 0.5 * (hi - lo)) {
@@ -237,7 +276,9 @@ function decodeColumnChunk(
     if (header.type === 'DICTIONARY_PAGE') {
       const page = decompressPage(body, header.uncompressed_page_size, md.codec, compressors);
       const dictReader = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
-      dictionary = toNumbers(readPlain(dictReader, md.type, header.dictionary_page_header!.num_values, leaf.element.type_length));
+      dictionary = toNumbers(
+        readPlain(dictReader, md.type, header.dictionary_page_header!.num_values, leaf.element.type_length),
+      );
       continue;
     }
     const page0 = plainPageValues(header, body, md.type, md.codec, maxDef);
@@ -246,12 +287,17 @@ function decodeColumnChunk(
       // Hot path: a PLAIN page with no nulls is one typed-array view over the (decompressed) page.
       if (!out && filled === 0 && plain.length === rows) return plain;
       out ??= md.type === 'FLOAT' ? new Float32Array(rows) : new Float64Array(rows);
-      if (filled + plain.length > rows) throw new InputError(`column chunk holds more values than the row group's ${rows} rows`, { file, field: leaf.name, row: rowStart });
+      if (filled + plain.length > rows)
+        throw new InputError(`column chunk holds more values than the row group's ${rows} rows`, {
+          file,
+          field: leaf.name,
+          row: rowStart,
+        });
       out.set(plain, filled);
       filled += plain.length;
       continue;
     }
-    let page;
+    let page: ReturnType<typeof readDataPage>;
     let encoding: string;
     if (header.type === 'DATA_PAGE') {
       const daph = header.data_page_header!;
@@ -263,14 +309,27 @@ function decodeColumnChunk(
     } else {
       continue; // index pages carry no values
     }
-    const values = encoding.endsWith('DICTIONARY') ? dereference(page.dataPage as ArrayLike<number>, dictionary, leaf.name) : toNumbers(page.dataPage);
+    const values = encoding.endsWith('DICTIONARY')
+      ? dereference(page.dataPage as ArrayLike<number>, dictionary, leaf.name)
+      : toNumbers(page.dataPage);
     const defs = page.definitionLevels as ArrayLike<number>;
     const pageRows = defs.length ? defs.length : values.length;
-    if (!out && filled === 0 && pageRows === rows && defs.length === 0 && (values instanceof Float32Array || values instanceof Float64Array)) {
+    if (
+      !out &&
+      filled === 0 &&
+      pageRows === rows &&
+      defs.length === 0 &&
+      (values instanceof Float32Array || values instanceof Float64Array)
+    ) {
       return values; // hot path: one PLAIN page, no nulls: zero copy
     }
     out ??= md.type === 'FLOAT' ? new Float32Array(rows) : new Float64Array(rows);
-    if (filled + pageRows > rows) throw new InputError(`column chunk holds more values than the row group's ${rows} rows`, { file, field: leaf.name, row: rowStart });
+    if (filled + pageRows > rows)
+      throw new InputError(`column chunk holds more values than the row group's ${rows} rows`, {
+        file,
+        field: leaf.name,
+        row: rowStart,
+      });
     if (defs.length === 0) {
       out.set(values as ArrayLike<number>, filled);
     } else {
@@ -279,7 +338,11 @@ function decodeColumnChunk(
     filled += pageRows;
   }
   if (filled !== rows) {
-    throw new InputError(`column chunk ends after ${filled} of ${rows} values`, { file, field: leaf.name, row: rowStart + filled });
+    throw new InputError(`column chunk ends after ${filled} of ${rows} values`, {
+      file,
+      field: leaf.name,
+      row: rowStart + filled,
+    });
   }
   return out!;
 }
@@ -292,7 +355,13 @@ const PLAIN_WIDTH: Record<string, number> = { FLOAT: 4, DOUBLE: 8, INT32: 4 };
  * encodings, nulls, repeated fields). Skips decoding definition levels when they say "all present": a v2 page
  * reports num_nulls; a v1 page's levels are then a single RLE run of the maximum level.
  */
-function plainPageValues(header: PageHeader, body: Uint8Array, type: string, codec: string, maxDef: number): Float32Array | Float64Array | Int32Array | undefined {
+function plainPageValues(
+  header: PageHeader,
+  body: Uint8Array,
+  type: string,
+  codec: string,
+  maxDef: number,
+): Float32Array | Float64Array | Int32Array | undefined {
   const width = PLAIN_WIDTH[type];
   if (!width) return undefined;
   let values: Uint8Array;
@@ -306,8 +375,15 @@ function plainPageValues(header: PageHeader, body: Uint8Array, type: string, cod
       if (h.definition_level_encoding !== 'RLE' || page.length < 5) return undefined;
       const len = page[0]! | (page[1]! << 8) | (page[2]! << 16) | (page[3]! << 24);
       // One RLE run: varint header (count << 1), then the level in ceil(bitWidth / 8) = 1 byte for maxDef < 256.
-      let p = 4, shift = 0, runHeader = 0, b: number;
-      do { b = page[p++]!; runHeader |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80 && shift < 35);
+      let p = 4,
+        shift = 0,
+        runHeader = 0,
+        b: number;
+      do {
+        b = page[p++]!;
+        runHeader |= (b & 0x7f) << shift;
+        shift += 7;
+      } while (b & 0x80 && shift < 35);
       if ((runHeader & 1) !== 0 || runHeader >>> 1 !== h.num_values || page[p] !== maxDef) return undefined;
       at = 4 + len;
     }
@@ -318,9 +394,10 @@ function plainPageValues(header: PageHeader, body: Uint8Array, type: string, cod
     if (h.encoding !== 'PLAIN' || h.num_nulls !== 0 || h.repetition_levels_byte_length !== 0) return undefined;
     const levels = h.definition_levels_byte_length;
     const rest = body.subarray(levels);
-    values = h.is_compressed === false || codec === 'UNCOMPRESSED'
-      ? rest
-      : decompressPage(rest, header.uncompressed_page_size - levels, codec as never, compressors);
+    values =
+      h.is_compressed === false || codec === 'UNCOMPRESSED'
+        ? rest
+        : decompressPage(rest, header.uncompressed_page_size - levels, codec as never, compressors);
     count = h.num_values;
   } else {
     return undefined;
@@ -340,7 +417,11 @@ function toNumbers(data: unknown): Float32Array | Float64Array | Int32Array | nu
   throw new InputError(`unsupported page data ${Object.prototype.toString.call(data)}`);
 }
 
-function dereference(indices: ArrayLike<number>, dictionary: ArrayLike<number> | undefined, field: string): Float64Array {
+function dereference(
+  indices: ArrayLike<number>,
+  dictionary: ArrayLike<number> | undefined,
+  field: string,
+): Float64Array {
   if (!dictionary) throw new InputError(`dictionary-encoded page of ${field} before any dictionary page`);
   const out = new Float64Array(indices.length);
   for (let i = 0; i < indices.length; i++) out[i] = dictionary[indices[i]!]!;

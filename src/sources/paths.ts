@@ -8,7 +8,7 @@ import { SourceError } from '../events/errors.js';
  */
 export async function expandPaths(location: string, ext: string): Promise<string[]> {
   if (!/[*?]/.test(location)) {
-    let s;
+    let s: Awaited<ReturnType<typeof stat>>;
     try {
       s = await stat(location);
     } catch (cause) {
@@ -23,7 +23,13 @@ export async function expandPaths(location: string, ext: string): Promise<string
   const base = parts.slice(0, firstGlob).join('/') || (location.startsWith('/') ? '/' : '.');
   const pattern = globToRegExp(parts.slice(firstGlob).join('/'));
   const found: string[] = [];
-  await walk(base, '', pattern, found, parts.slice(firstGlob).some((p) => p === '**'));
+  await walk(
+    base,
+    '',
+    pattern,
+    found,
+    parts.slice(firstGlob).some((p) => p === '**'),
+  );
   return found.sort();
 }
 
@@ -32,7 +38,8 @@ async function walk(base: string, rel: string, pattern: RegExp, out: string[], r
   for (const e of entries) {
     const r = rel ? `${rel}/${e.name}` : e.name;
     if (e.isDirectory()) {
-      if (recursive || pattern.source.split('\\/').length > r.split('/').length) await walk(base, r, pattern, out, recursive);
+      if (recursive || pattern.source.split('\\/').length > r.split('/').length)
+        await walk(base, r, pattern, out, recursive);
     } else if (pattern.test(r)) {
       out.push(path.join(base, r));
     }
@@ -43,8 +50,11 @@ function globToRegExp(glob: string): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
-    if (c === '*' && glob[i + 1] === '*') { re += '.*'; i++; if (glob[i + 1] === '/') i++; }
-    else if (c === '*') re += '[^/]*';
+    if (c === '*' && glob[i + 1] === '*') {
+      re += '.*';
+      i++;
+      if (glob[i + 1] === '/') i++;
+    } else if (c === '*') re += '[^/]*';
     else if (c === '?') re += '[^/]';
     else re += c.replace(/[.+^${}()|[\]\\/]/g, '\\$&');
   }

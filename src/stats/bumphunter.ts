@@ -32,18 +32,37 @@ export interface BumpHuntResult {
   t: number;
 }
 
-interface Scan { t: number; first: number; last: number; n: number; b: number; p: number }
+interface Scan {
+  t: number;
+  first: number;
+  last: number;
+  n: number;
+  b: number;
+  p: number;
+}
 
 // Hot: runs once per pseudo-experiment; prefix sums make each interval O(1) plus one incomplete gamma.
-function scan(n: ArrayLike<number>, b: ArrayLike<number>, minW: number, maxW: number, cn: Float64Array, cb: Float64Array): Scan {
+function scan(
+  n: ArrayLike<number>,
+  b: ArrayLike<number>,
+  minW: number,
+  maxW: number,
+  cn: Float64Array,
+  cb: Float64Array,
+): Scan {
   const len = n.length;
-  cn[0] = 0; cb[0] = 0;
-  for (let i = 0; i < len; i++) { cn[i + 1] = cn[i]! + n[i]!; cb[i + 1] = cb[i]! + b[i]!; }
+  cn[0] = 0;
+  cb[0] = 0;
+  for (let i = 0; i < len; i++) {
+    cn[i + 1] = cn[i]! + n[i]!;
+    cb[i + 1] = cb[i]! + b[i]!;
+  }
   let best: Scan = { t: 0, first: -1, last: -1, n: 0, b: 0, p: 1 };
   let bestZ = 0;
   for (let w = minW; w <= maxW; w++) {
     for (let i = 0; i + w <= len; i++) {
-      const ni = cn[i + w]! - cn[i]!, bi = cb[i + w]! - cb[i]!;
+      const ni = cn[i + w]! - cn[i]!,
+        bi = cb[i + w]! - cb[i]!;
       if (!(ni > bi) || !(bi > 0)) continue;
       // Pruning: the exact Poisson-tail Z of an excess never exceeded the likelihood-ratio √q (checked for real
       // n over b = 0.01 … 1e6, n up to b + 15√b + 40), so an interval whose √q is 0.1 below the best exact Z
@@ -61,12 +80,18 @@ function scan(n: ArrayLike<number>, b: ArrayLike<number>, minW: number, maxW: nu
   return best;
 }
 
-export function bumpHunt(observed: ArrayLike<number>, background: ArrayLike<number>, options: BumpHuntOptions = {}): BumpHuntResult {
+export function bumpHunt(
+  observed: ArrayLike<number>,
+  background: ArrayLike<number>,
+  options: BumpHuntOptions = {},
+): BumpHuntResult {
   const len = observed.length;
-  if (background.length !== len) throw new RangeError(`bumphunter: observed (${len}) and background (${background.length}) differ in length`);
+  if (background.length !== len)
+    throw new RangeError(`bumphunter: observed (${len}) and background (${background.length}) differ in length`);
   const minW = Math.max(1, options.minWidth ?? 1);
   const maxW = Math.min(len, options.maxWidth ?? Math.max(1, Math.floor(len / 2)));
-  const cn = new Float64Array(len + 1), cb = new Float64Array(len + 1);
+  const cn = new Float64Array(len + 1),
+    cb = new Float64Array(len + 1);
   const obs = scan(observed, background, minW, maxW, cn, cb);
   const nPe = options.pseudoExperiments ?? 1000;
   let atLeast = 0;
@@ -82,7 +107,14 @@ export function bumpHunt(observed: ArrayLike<number>, background: ArrayLike<numb
   const globalP = nPe > 0 ? Math.max(atLeast, bound ? 1 : 0) / nPe : Number.NaN;
   return {
     interval: obs.first >= 0 ? [obs.first, obs.last] : null,
-    observed: obs.n, expected: obs.b, localP: obs.p, localZ: obs.first >= 0 ? zFromP(obs.p) : 0,
-    globalP, globalZ: nPe > 0 ? Math.max(0, zFromP(globalP)) : Number.NaN, pseudoExperiments: nPe, globalPIsUpperBound: bound, t: obs.t,
+    observed: obs.n,
+    expected: obs.b,
+    localP: obs.p,
+    localZ: obs.first >= 0 ? zFromP(obs.p) : 0,
+    globalP,
+    globalZ: nPe > 0 ? Math.max(0, zFromP(globalP)) : Number.NaN,
+    pseudoExperiments: nPe,
+    globalPIsUpperBound: bound,
+    t: obs.t,
   };
 }

@@ -32,15 +32,21 @@ export interface ClsResult {
 }
 
 interface Prepared {
-  s: Float64Array; b: Float64Array; tau: Float64Array; k: number;
+  s: Float64Array;
+  b: Float64Array;
+  tau: Float64Array;
+  k: number;
 }
 
 function prepare(model: BinnedLimitModel): Prepared {
   const k = model.signal.length;
   if (model.background.length !== k || model.backgroundUncertainty.length !== k) {
-    throw new RangeError(`cls: signal (${k}), background (${model.background.length}) and uncertainty (${model.backgroundUncertainty.length}) differ in length`);
+    throw new RangeError(
+      `cls: signal (${k}), background (${model.background.length}) and uncertainty (${model.backgroundUncertainty.length}) differ in length`,
+    );
   }
-  const s = Float64Array.from(model.signal), b = Float64Array.from(model.background);
+  const s = Float64Array.from(model.signal),
+    b = Float64Array.from(model.background);
   const tau = new Float64Array(k);
   for (let i = 0; i < k; i++) {
     if (!(b[i]! > 0)) throw new RangeError(`cls: bin ${i}: background must be > 0 (got ${b[i]})`);
@@ -54,7 +60,9 @@ function prepare(model: BinnedLimitModel): Prepared {
 /** Conditional MLE γ̂_i(μ) for one bin: root of b(b+τ)γ² + [(b+τ)μs − b(n+a)]γ − aμs = 0. */
 function gammaHat(n: number, a: number, mus: number, b: number, tau: number): number {
   if (!Number.isFinite(tau)) return 1;
-  const A = b * (b + tau), B = (b + tau) * mus - b * (n + a), C = a * mus;
+  const A = b * (b + tau),
+    B = (b + tau) * mus - b * (n + a),
+    C = a * mus;
   if (C === 0) return Math.max(-B / A, 1e-10);
   const disc = Math.sqrt(B * B + 4 * A * C);
   const g = B > 0 ? (2 * C) / (B + disc) : (disc - B) / (2 * A);
@@ -63,7 +71,8 @@ function gammaHat(n: number, a: number, mus: number, b: number, tau: number): nu
 
 /** −ln L profiled over γ at fixed μ (constants dropped), and its μ-derivative (envelope theorem). */
 function profile(p: Prepared, n: ArrayLike<number>, a: ArrayLike<number>, mu: number): { nll: number; dnll: number } {
-  let nll = 0, dnll = 0;
+  let nll = 0,
+    dnll = 0;
   for (let i = 0; i < p.k; i++) {
     const mus = mu * p.s[i]!;
     const g = gammaHat(n[i]!, a[i]!, mus, p.b[i]!, p.tau[i]!);
@@ -78,11 +87,16 @@ function profile(p: Prepared, n: ArrayLike<number>, a: ArrayLike<number>, mu: nu
 /** Unconditional MLE of μ on [0, ∞) (pyhf bounds the POI below by 0): the profile derivative's root. */
 function muHatBounded(p: Prepared, n: ArrayLike<number>, a: ArrayLike<number>): number {
   if (profile(p, n, a, 0).dnll >= 0) return 0;
-  let lo = 0, hi = 1;
-  while (profile(p, n, a, hi).dnll < 0 && hi < 1e12) { lo = hi; hi *= 2; }
+  let lo = 0,
+    hi = 1;
+  while (profile(p, n, a, hi).dnll < 0 && hi < 1e12) {
+    lo = hi;
+    hi *= 2;
+  }
   for (let it = 0; it < 200 && hi - lo > 1e-13 * Math.max(1, hi); it++) {
     const mid = 0.5 * (lo + hi);
-    if (profile(p, n, a, mid).dnll < 0) lo = mid; else hi = mid;
+    if (profile(p, n, a, mid).dnll < 0) lo = mid;
+    else hi = mid;
   }
   return 0.5 * (lo + hi);
 }
@@ -102,14 +116,16 @@ export function clsAsymptotic(model: BinnedLimitModel, observed: ArrayLike<numbe
   const a = Float64Array.from(p.tau, (t) => (Number.isFinite(t) ? t : 0));
   const { q: qObs, muHat } = qmuTilde(p, observed, a, mu);
   // Asimov (background-only) data from the μ = 0 conditional fit to the observed data.
-  const nA = new Float64Array(p.k), aA = new Float64Array(p.k);
+  const nA = new Float64Array(p.k),
+    aA = new Float64Array(p.k);
   for (let i = 0; i < p.k; i++) {
     const g = gammaHat(observed[i]!, a[i]!, 0, p.b[i]!, p.tau[i]!);
     nA[i] = g * p.b[i]!;
     aA[i] = Number.isFinite(p.tau[i]!) ? g * p.tau[i]! : 0;
   }
   const qA = qmuTilde(p, nA, aA, mu).q;
-  const sq = Math.sqrt(qObs), sqA = Math.sqrt(qA);
+  const sq = Math.sqrt(qObs),
+    sqA = Math.sqrt(qA);
   // pyhf AsymptoticCalculator (q̃μ): test statistic in units of the b-only distribution.
   const t = sq < sqA ? sq - sqA : (qObs - qA) / (2 * sqA);
   const clsb = normalCdf(-(t + sqA));
@@ -129,11 +145,16 @@ export interface UpperLimits {
 export function clsUpperLimits(model: BinnedLimitModel, observed: ArrayLike<number>, cl = 0.95): UpperLimits {
   const alpha = 1 - cl;
   const solve = (pick: (r: ClsResult) => number): number => {
-    let lo = 0, hi = 1;
-    while (pick(clsAsymptotic(model, observed, hi)) > alpha && hi < 1e9) { lo = hi; hi *= 2; }
+    let lo = 0,
+      hi = 1;
+    while (pick(clsAsymptotic(model, observed, hi)) > alpha && hi < 1e9) {
+      lo = hi;
+      hi *= 2;
+    }
     for (let it = 0; it < 60 && hi - lo > 1e-6 * hi; it++) {
       const mid = 0.5 * (lo + hi);
-      if (pick(clsAsymptotic(model, observed, mid)) > alpha) lo = mid; else hi = mid;
+      if (pick(clsAsymptotic(model, observed, mid)) > alpha) lo = mid;
+      else hi = mid;
     }
     return 0.5 * (lo + hi);
   };

@@ -37,7 +37,7 @@ export function zPoissonAux(n: number, b: number, sigmaB: number): Discovery {
     q = 2 * (xlogy(n, b) - n + b);
   } else {
     const t1 = n === 0 ? 0 : n * Math.log((n * (b + s2)) / (b * b + n * s2));
-    const t2 = (b * b / s2) * Math.log1p((s2 * (n - b)) / (b * (b + s2)));
+    const t2 = ((b * b) / s2) * Math.log1p((s2 * (n - b)) / (b * (b + s2)));
     q = 2 * (t1 - t2);
   }
   return signedZ(q, n, b);

@@ -4,15 +4,13 @@
  */
 import poisson from '@stdlib/random-base-poisson';
 
-export interface PoissonSampler {
-  /** One draw from Poisson(λ). λ = 0 gives 0. */
-  (lambda: number): number;
-}
+/** One draw from Poisson(λ). λ = 0 gives 0. */
+export type PoissonSampler = (lambda: number) => number;
 
 /** A Poisson sampler with its own generator state, reproducible for a given integer seed. */
 export function seededPoisson(seed: number): PoissonSampler {
   // MT19937 seeds are uint32; fold any integer (or negative) seed into that range deterministically.
-  const s = (Math.trunc(seed) >>> 0) || 1;
+  const s = Math.trunc(seed) >>> 0 || 1;
   const draw = poisson.factory({ seed: s });
   return (lambda: number) => (lambda > 0 ? draw(lambda) : 0);
 }

@@ -74,7 +74,9 @@ function logPrefix(a: number, x: number): number {
 
 // Σ_k x^k / (a (a+1) … (a+k)) · x^a e^{−x} / Γ(a): terms fall once k > x − a, so O(√a) iterations near x ≈ a.
 function gammaSeriesP(a: number, x: number): number {
-  let ap = a, del = 1 / a, sum = del;
+  let ap = a,
+    del = 1 / a,
+    sum = del;
   for (let k = 0; k < 100000; k++) {
     ap += 1;
     del *= x / ap;
@@ -87,7 +89,10 @@ function gammaSeriesP(a: number, x: number): number {
 // Modified Lentz evaluation of Legendre's continued fraction for Q(a, x), valid for x ≥ a + 1.
 function gammaFractionQ(a: number, x: number): number {
   const tiny = 1e-300;
-  let b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
+  let b = x + 1 - a,
+    c = 1 / tiny,
+    d = 1 / b,
+    h = d;
   for (let i = 1; i < 100000; i++) {
     const an = -i * (i - a);
     b += 2;

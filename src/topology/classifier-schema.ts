@@ -15,7 +15,12 @@ export const classifierConfigSchema = {
   cv: { type: 'enum', values: ['atlas2024', 'atlas2020'], default: 'atlas2024' },
   candidates: { type: 'number', integer: true, positive: true, default: 3 },
   combine: { type: 'enum', values: ['median', 'average'], default: 'median' },
-  workingPoints: { type: 'array', items: { type: 'number', positive: true, max: 1 }, min: 1, default: [...DEFAULT_WORKING_POINTS] },
+  workingPoints: {
+    type: 'array',
+    items: { type: 'number', positive: true, max: 1 },
+    min: 1,
+    default: [...DEFAULT_WORKING_POINTS],
+  },
   thresholdFrom: { type: 'enum', values: ['sr', 'sb'], default: 'sr' },
   equalSidebandWeights: { type: 'boolean', default: true },
   ecdfFeatures: { type: 'array', items: 'string', default: [] },

@@ -59,36 +59,70 @@ export function decodeSpec(t: Topology): DecodeSpec {
 export function resolveCuts(t: Topology, file: string): Cut[] {
   if (typeof t.cuts !== 'string') return t.cuts;
   const preset = CUT_PRESETS[t.cuts];
-  if (!preset) throw new TopologyError(`unknown cut preset '${t.cuts}' (known: ${Object.keys(CUT_PRESETS).join(', ')})`, { file, path: 'cuts' });
+  if (!preset)
+    throw new TopologyError(`unknown cut preset '${t.cuts}' (known: ${Object.keys(CUT_PRESETS).join(', ')})`, {
+      file,
+      path: 'cuts',
+    });
   return preset;
 }
 
-export async function openSource(t: Topology, spec: DecodeSpec, onError: (d: DeadLetter) => void, file: string, observer: RunObserver = {}): Promise<Source> {
+export async function openSource(
+  t: Topology,
+  spec: DecodeSpec,
+  onError: (d: DeadLetter) => void,
+  file: string,
+  observer: RunObserver = {},
+): Promise<Source> {
   const src = t.source;
   switch (src.kind) {
     case 'parquet': {
-      const columns = [...Object.entries(spec.columns).map(([n, c]) => c.from ?? n), ...(spec.label ? [spec.label] : []), ...(spec.weight ? [spec.weight] : [])];
+      const columns = [
+        ...Object.entries(spec.columns).map(([n, c]) => c.from ?? n),
+        ...(spec.label ? [spec.label] : []),
+        ...(spec.weight ? [spec.weight] : []),
+      ];
       return new ParquetSource({
         path: src.path,
         columns,
-        onFileError: (e, rowsLost) => onError({ reason: e.reason, message: e.message, file: e.location.file, field: e.location.field, row: e.location.row, events: rowsLost }),
+        onFileError: (e, rowsLost) =>
+          onError({
+            reason: e.reason,
+            message: e.message,
+            file: e.location.file,
+            field: e.location.field,
+            row: e.location.row,
+            events: rowsLost,
+          }),
       });
     }
     case 'generator': {
       const { GeneratorSource, parseResonanceSpec } = await import('../sources/generator.js');
-      return new GeneratorSource({ events: src.events, seed: src.seed ?? t.seed, signals: (src.signals ?? []).map(parseResonanceSpec), batchSize: src.batchSize, mjjMin: src.mjjMin, mjjMax: src.mjjMax });
+      return new GeneratorSource({
+        events: src.events,
+        seed: src.seed ?? t.seed,
+        signals: (src.signals ?? []).map(parseResonanceSpec),
+        batchSize: src.batchSize,
+        mjjMin: src.mjjMin,
+        mjjMax: src.mjjMax,
+      });
     }
     case 'kafka': {
       const { kafkaSourceFromTopology } = await import('../sources/kafka.js');
-      return kafkaSourceFromTopology(t, onError, { onLag: (topic, partition, lag) => observer.kafkaLag?.(topic, partition, lag) });
+      return kafkaSourceFromTopology(t, onError, {
+        onLag: (topic, partition, lag) => observer.kafkaLag?.(topic, partition, lag),
+      });
     }
     default:
       throw new TopologyError(`unknown source kind '${(src as { kind: string }).kind}'`, { file, path: 'source.kind' });
   }
 }
 
-async function histogramSelector(t: Topology): Promise<{ select: HistogramSelector; model: string; close?: () => Promise<void> }> {
-  if (t.classifier.kind === 'none') return { select: (await import('../analysis/analyse-window.js')).inclusiveHistogram, model: 'inclusive' };
+async function histogramSelector(
+  t: Topology,
+): Promise<{ select: HistogramSelector; model: string; close?: () => Promise<void> }> {
+  if (t.classifier.kind === 'none')
+    return { select: (await import('../analysis/analyse-window.js')).inclusiveHistogram, model: 'inclusive' };
   const { classifierSelector } = await import('../training/classifier-selector.js');
   return classifierSelector(t.classifier);
 }
@@ -108,7 +142,10 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
   const cutflow = new CutFlow(cuts);
   const deadLetter = opts.deadLetter ?? (() => {});
   const ctx: StageContext = {
-    counters, cutflow, observer: opts.observer ?? {}, log: opts.log ?? (() => {}),
+    counters,
+    cutflow,
+    observer: opts.observer ?? {},
+    log: opts.log ?? (() => {}),
     deadLetter,
   };
   // Events of an unreadable file or row group count as read and rejected, so the totals still add up.
@@ -119,13 +156,24 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     ctx.observer.eventsRejected?.(d.reason, d.events);
     deadLetter(d);
   };
-  const source = opts.source ?? await openSource(t, spec, onSourceError, file, ctx.observer);
-  const buffers = new WindowBuffers(windows, t.features, { weight: spec.weight !== undefined, label: spec.label !== undefined, keep: t.binning.range });
+  const source = opts.source ?? (await openSource(t, spec, onSourceError, file, ctx.observer));
+  const buffers = new WindowBuffers(windows, t.features, {
+    weight: spec.weight !== undefined,
+    label: spec.label !== undefined,
+    keep: t.binning.range,
+  });
   const { select: selectHistograms, model, close } = await histogramSelector(t);
   const stats = opts.stats ?? (await import('../analysis/window-analysis.js')).analyseWindowHistogram;
   const plan: AnalysisPlan = {
-    runId: opts.runId, topology: t.name, features: t.features, binning: t.binning, workingPoints: t.workingPoints,
-    fit: t.fit, concurrency: t.analysis.concurrency, queue: t.analysis.queue, model,
+    runId: opts.runId,
+    topology: t.name,
+    features: t.features,
+    binning: t.binning,
+    workingPoints: t.workingPoints,
+    fit: t.fit,
+    concurrency: t.analysis.concurrency,
+    queue: t.analysis.queue,
+    model,
   };
   const ingest = ingestPlan(spec, cuts, derived, t.derive.mjj, buffers.store.features);
   const op = OPERATORS;
@@ -135,13 +183,27 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
   const results$ = from(withEventLoopTurns(source.batches())).pipe(
     ingestStages(ingest, ctx),
     op.route(buffers, ctx),
-    tap((b: EventBatch) => { for (const p of b.positions) routed.set(p.kind === 'kafka' ? `${p.topic}\u0000${p.partition}` : p.kind === 'file' ? p.file : 'generator', p); }),
+    tap((b: EventBatch) => {
+      for (const p of b.positions)
+        routed.set(p.kind === 'kafka' ? `${p.topic}\u0000${p.partition}` : p.kind === 'file' ? p.file : 'generator', p);
+    }),
     op.trigger(buffers, t.trigger, ctx),
     op.analyse(buffers, plan, selectHistograms, stats, ctx),
   );
   return {
-    topology: t, source, windows, buffers, counters, cutflow, cuts, plan, results$,
+    topology: t,
+    source,
+    windows,
+    buffers,
+    counters,
+    cutflow,
+    cuts,
+    plan,
+    results$,
     positions: () => [...routed.values()],
-    close: async () => { await close?.(); await source.close?.(); },
+    close: async () => {
+      await close?.();
+      await source.close?.();
+    },
   };
 }

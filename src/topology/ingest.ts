@@ -33,18 +33,31 @@ export interface IngestPlan {
 export function derivedFeatures(t: Topology, spec: DecodeSpec, cuts: Cut[], file: string): string[] {
   const provided = new Set(Object.keys(spec.columns));
   if (t.derive.mjj === 'column' && !provided.has('mjj')) {
-    throw new TopologyError("derive.mjj is 'column' but no mjj column is mapped; map one or derive it (fourvector, massless)", { file, path: 'derive.mjj' });
+    throw new TopologyError(
+      "derive.mjj is 'column' but no mjj column is mapped; map one or derive it (fourvector, massless)",
+      { file, path: 'derive.mjj' },
+    );
   }
-  const derived = [...new Set([...t.derive.features, ...cutFeatures(cuts), ...t.features, 'mjj'])]
-    .filter((f) => !provided.has(f) || (f === 'mjj' && t.derive.mjj !== 'column'));
+  const derived = [...new Set([...t.derive.features, ...cutFeatures(cuts), ...t.features, 'mjj'])].filter(
+    (f) => !provided.has(f) || (f === 'mjj' && t.derive.mjj !== 'column'),
+  );
   const unknown = derived.filter((f) => !(DERIVED_FEATURES as readonly string[]).includes(f));
   if (unknown.length) {
-    throw new TopologyError(`feature${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} neither read from the source (columns) nor derivable (${DERIVED_FEATURES.join(', ')})`, { file, path: 'features' });
+    throw new TopologyError(
+      `feature${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} neither read from the source (columns) nor derivable (${DERIVED_FEATURES.join(', ')})`,
+      { file, path: 'features' },
+    );
   }
   return derived;
 }
 
-export function ingestPlan(spec: DecodeSpec, cuts: Cut[], derived: string[], mjj: MjjMode, stored: string[]): IngestPlan {
+export function ingestPlan(
+  spec: DecodeSpec,
+  cuts: Cut[],
+  derived: string[],
+  mjj: MjjMode,
+  stored: string[],
+): IngestPlan {
   const isDerived = (f: string) => derived.includes(f);
   const split = firstDerivedCut(cuts, isDerived);
   const forCuts = cutFeatures(cuts.slice(split)).filter(isDerived);

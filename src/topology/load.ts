@@ -42,17 +42,24 @@ export function applyOverride(doc: unknown, assignment: string, file: string): v
   } catch {
     value = raw;
   }
-  if (doc === null || typeof doc !== 'object') throw new TopologyError('cannot apply --set to an empty topology', { file });
+  if (doc === null || typeof doc !== 'object')
+    throw new TopologyError('cannot apply --set to an empty topology', { file });
   let node = doc as Record<string, unknown>;
   for (let i = 0; i < keys.length - 1; i++) {
     const k = keys[i]!;
-    if (k === '__proto__' || k === 'constructor' || k === 'prototype') throw new TopologyError(`--set: key '${k}' is not allowed`, { file, path: keys.join('.') });
+    if (k === '__proto__' || k === 'constructor' || k === 'prototype')
+      throw new TopologyError(`--set: key '${k}' is not allowed`, { file, path: keys.join('.') });
     const next = node[k];
     if (next === undefined || next === null) node[k] = {};
-    else if (typeof next !== 'object') throw new TopologyError(`--set: '${keys.slice(0, i + 1).join('.')}' is a ${typeof next}, not a mapping`, { file, path: keys.join('.') });
+    else if (typeof next !== 'object')
+      throw new TopologyError(`--set: '${keys.slice(0, i + 1).join('.')}' is a ${typeof next}, not a mapping`, {
+        file,
+        path: keys.join('.'),
+      });
     node = node[k] as Record<string, unknown>;
   }
   const last = keys[keys.length - 1]!;
-  if (last === '__proto__' || last === 'constructor' || last === 'prototype') throw new TopologyError(`--set: key '${last}' is not allowed`, { file, path: keys.join('.') });
+  if (last === '__proto__' || last === 'constructor' || last === 'prototype')
+    throw new TopologyError(`--set: key '${last}' is not allowed`, { file, path: keys.join('.') });
   node[last] = value;
 }

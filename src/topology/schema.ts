@@ -41,7 +41,15 @@ export interface Topology {
 
 export type SourceConfig =
   | { kind: 'parquet'; path: string; batchSize?: number }
-  | { kind: 'generator'; events: number; seed?: number; signals?: string[]; batchSize?: number; mjjMin?: number; mjjMax?: number }
+  | {
+      kind: 'generator';
+      events: number;
+      seed?: number;
+      signals?: string[];
+      batchSize?: number;
+      mjjMin?: number;
+      mjjMax?: number;
+    }
   | { kind: 'kafka'; [key: string]: unknown };
 
 const interval = { type: 'tuple', items: ['number', 'number'] } as const;
@@ -54,60 +62,108 @@ const schema = {
   source: {
     type: 'multi',
     rules: [
-      { type: 'object', strict: true, props: { kind: { type: 'equal', value: 'parquet' }, path: 'string|min:1', batchSize: 'number|integer|positive|optional' } },
       {
-        type: 'object', strict: true, props: {
-          kind: { type: 'equal', value: 'generator' }, events: 'number|integer|positive', seed: 'number|integer|optional',
-          signals: { type: 'array', items: 'string', optional: true }, batchSize: 'number|integer|positive|optional',
-          mjjMin: 'number|positive|optional', mjjMax: 'number|positive|optional',
+        type: 'object',
+        strict: true,
+        props: {
+          kind: { type: 'equal', value: 'parquet' },
+          path: 'string|min:1',
+          batchSize: 'number|integer|positive|optional',
+        },
+      },
+      {
+        type: 'object',
+        strict: true,
+        props: {
+          kind: { type: 'equal', value: 'generator' },
+          events: 'number|integer|positive',
+          seed: 'number|integer|optional',
+          signals: { type: 'array', items: 'string', optional: true },
+          batchSize: 'number|integer|positive|optional',
+          mjjMin: 'number|positive|optional',
+          mjjMax: 'number|positive|optional',
         },
       },
       { type: 'object', props: { kind: { type: 'equal', value: 'kafka' } } },
     ],
   },
   columns: {
-    type: 'record', key: { type: 'string', alpha: false },
-    value: { type: 'multi', rules: ['string', { type: 'object', strict: true, props: { from: 'string|optional', unit: 'string|optional' } }] },
+    type: 'record',
+    key: { type: 'string', alpha: false },
+    value: {
+      type: 'multi',
+      rules: ['string', { type: 'object', strict: true, props: { from: 'string|optional', unit: 'string|optional' } }],
+    },
   },
   label: 'string|optional',
   weight: 'string|optional',
   derive: {
-    type: 'object', strict: true, default: { mjj: 'column', features: [] }, props: {
+    type: 'object',
+    strict: true,
+    default: { mjj: 'column', features: [] },
+    props: {
       mjj: { type: 'enum', values: ['fourvector', 'massless', 'column'], default: 'column' },
       features: { type: 'array', items: 'string', default: [] },
     },
   },
   cuts: {
-    type: 'multi', default: 'none', rules: [
+    type: 'multi',
+    default: 'none',
+    rules: [
       { type: 'enum', values: ['atlas2024', 'atlas2024-control', 'none'] },
       {
-        type: 'array', items: {
-          type: 'object', strict: true, props: {
-            name: 'string', features: { type: 'array', items: 'string', min: 1 }, min: 'number|optional', max: 'number|optional', abs: 'boolean|optional',
+        type: 'array',
+        items: {
+          type: 'object',
+          strict: true,
+          props: {
+            name: 'string',
+            features: { type: 'array', items: 'string', min: 1 },
+            min: 'number|optional',
+            max: 'number|optional',
+            abs: 'boolean|optional',
           },
         },
       },
     ],
   },
   windows: {
-    type: 'object', props: { scheme: { type: 'enum', values: ['sliding', 'edges', 'table', 'single'] } },
+    type: 'object',
+    props: { scheme: { type: 'enum', values: ['sliding', 'edges', 'table', 'single'] } },
   },
   features: { type: 'array', items: 'string', min: 1 },
   trigger: {
-    type: 'object', strict: true, default: { minSrEvents: 2000, growthFactor: 2 }, props: {
-      minSrEvents: 'number|positive', growthFactor: 'number|optional|min:1', growthEvents: 'number|optional|positive',
+    type: 'object',
+    strict: true,
+    default: { minSrEvents: 2000, growthFactor: 2 },
+    props: {
+      minSrEvents: 'number|positive',
+      growthFactor: 'number|optional|min:1',
+      growthEvents: 'number|optional|positive',
     },
   },
   analysis: {
-    type: 'object', strict: true, default: { concurrency: 1, queue: 4 }, props: {
-      concurrency: 'number|integer|positive|default:1', queue: 'number|integer|min:0|default:4',
+    type: 'object',
+    strict: true,
+    default: { concurrency: 1, queue: 4 },
+    props: {
+      concurrency: 'number|integer|positive|default:1',
+      queue: 'number|integer|min:0|default:4',
     },
   },
-  binning: { type: 'object', strict: true, default: { width: 60 }, props: { width: 'number|positive', range: { ...interval, optional: true } } },
+  binning: {
+    type: 'object',
+    strict: true,
+    default: { width: 60 },
+    props: { width: 'number|positive', range: { ...interval, optional: true } },
+  },
   classifier: { type: 'object', default: { kind: 'none' }, props: { kind: 'string' } },
   workingPoints: { type: 'array', items: 'number|positive|max:1', default: [0.1, 0.02, 0.01] },
   fit: {
-    type: 'object', strict: true, default: { strategy: 'atlas2024', sqrtS: 13000 }, props: {
+    type: 'object',
+    strict: true,
+    default: { strategy: 'atlas2024', sqrtS: 13000 },
+    props: {
       strategy: { type: 'enum', values: ['atlas2024', 'atlas2020', 'single'], default: 'atlas2024' },
       functions: { type: 'array', items: 'string', optional: true },
       sqrtS: 'number|positive|default:13000',
@@ -115,12 +171,22 @@ const schema = {
   },
   alert: { type: 'object', strict: true, default: { z: 3 }, props: { z: 'number' } },
   sinks: {
-    type: 'object', strict: true, default: { results: true, deadLetters: true, report: true }, props: {
-      results: 'boolean|default:true', deadLetters: 'boolean|default:true', report: 'boolean|default:true',
+    type: 'object',
+    strict: true,
+    default: { results: true, deadLetters: true, report: true },
+    props: {
+      results: 'boolean|default:true',
+      deadLetters: 'boolean|default:true',
+      report: 'boolean|default:true',
       kafka: { type: 'object', optional: true },
     },
   },
-  metrics: { type: 'object', optional: true, strict: true, props: { host: 'string|optional', port: 'number|integer|min:0|optional' } },
+  metrics: {
+    type: 'object',
+    optional: true,
+    strict: true,
+    props: { host: 'string|optional', port: 'number|integer|min:0|optional' },
+  },
   kafka: { type: 'object', optional: true },
 };
 
@@ -134,16 +200,21 @@ const check = new Validator({
 
 /** Validate (and fill defaults into) a parsed topology; throws a TopologyError naming every bad field. */
 export function validateTopology(doc: unknown, file: string): Topology {
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new TopologyError('a topology must be a YAML mapping', { file });
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+    throw new TopologyError('a topology must be a YAML mapping', { file });
   const res = check(doc as Record<string, unknown>);
   if (res !== true) {
     const errs = res as Array<{ field: string; message?: string }>;
     const first = errs[0]!;
     const rest = errs.slice(1).map((e) => `${e.field}: ${e.message}`);
-    throw new TopologyError(`${first.message}${rest.length ? `; also ${rest.join('; ')}` : ''}`, { file, path: first.field });
+    throw new TopologyError(`${first.message}${rest.length ? `; also ${rest.join('; ')}` : ''}`, {
+      file,
+      path: first.field,
+    });
   }
   const t = doc as Topology;
-  if (t.classifier.kind !== 'none') t.classifier = validateClassifier(t.classifier as unknown as Record<string, unknown>, t.seed, file);
+  if (t.classifier.kind !== 'none')
+    t.classifier = validateClassifier(t.classifier as unknown as Record<string, unknown>, t.seed, file);
   else if (Object.keys(t.classifier).length > 1) {
     throw new TopologyError("classifier: kind 'none' takes no other keys", { file, path: 'classifier' });
   }

@@ -19,7 +19,11 @@ port.on('message', (msg: { id: number; job: TrainJob }) => {
       port.postMessage({ id: msg.id, progress: [done, total] });
     }
   }).then(
-    (result) => port.postMessage({ id: msg.id, result }, result.scores.map((s) => s.buffer as ArrayBuffer)),
+    (result) =>
+      port.postMessage(
+        { id: msg.id, result },
+        result.scores.map((s) => s.buffer as ArrayBuffer),
+      ),
     (e: unknown) => port.postMessage({ id: msg.id, error: e instanceof Error ? `${e.message}` : String(e) }),
   );
 });

@@ -64,9 +64,10 @@ describe('CWoLa hunting on one window', () => {
 
   it('fails with the window id when a window has too few events', async () => {
     const snap = syntheticSnapshot({ nBackground: 60, nSignal: 0, seed: 1 });
-    await expect(selectWithClassifier(snap, { workers: 0 }, { edges }, inline)).rejects.toThrow(/window sr-3200-3800.*too few/);
+    await expect(selectWithClassifier(snap, { workers: 0 }, { edges }, inline)).rejects.toThrow(
+      /window sr-3200-3800.*too few/,
+    );
   });
-
 });
 
 describe('scoring beyond the window (seed 001 applies the network to the whole spectrum)', () => {
@@ -74,7 +75,14 @@ describe('scoring beyond the window (seed 001 applies the network to the whole s
     const { syntheticSnapshot: make } = await import('../classify/synthetic.js');
     const snap = make({ nBackground: 8000, nSignal: 200, seed: 8 });
     // Shrink the window so that events in [2600, 2900) and [4100, 4400) lie outside it.
-    snap.window = { id: 'narrow', sr: [3200, 3800], sb: [[2900, 3200], [3800, 4100]] };
+    snap.window = {
+      id: 'narrow',
+      sr: [3200, 3800],
+      sb: [
+        [2900, 3200],
+        [3800, 4100],
+      ],
+    };
     const res = await selectWithClassifier(
       snap,
       { ensemble: 1, workers: 0, workingPoints: [0.1], hgb: { maxIter: 20 }, ecdfFeatures: ['f0'] },
@@ -88,8 +96,8 @@ describe('scoring beyond the window (seed 001 applies the network to the whole s
 
   it('assigns regions by mjj edges for the ECDF mapping', async () => {
     const { regionsOf } = await import('../../src/analysis/cwola-selection.js');
-    expect(Array.from(regionsOf(Float32Array.of(1800, 1900, 2279, 2280, 8169, 8170, NaN), [1900, 2280, 2740, 8170]))).toEqual([
-      0, 0, 0, 1, 2, 2, 255,
-    ]);
+    expect(
+      Array.from(regionsOf(Float32Array.of(1800, 1900, 2279, 2280, 8169, 8170, NaN), [1900, 2280, 2740, 8170])),
+    ).toEqual([0, 0, 0, 1, 2, 2, 255]);
   });
 });

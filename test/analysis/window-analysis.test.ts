@@ -2,7 +2,14 @@ import { describe, expect, it } from '@jest/globals';
 import { zGaussianConstraint } from '../../src/stats/discovery.js';
 import { seededPoisson } from '../../src/stats/random.js';
 import { analyseWindowHistogram } from '../../src/analysis/window-analysis.js';
-import { gaussianBump, meanStd, poissonToy, smoothBackground, WINDOW_EDGES as edges, WINDOW_SR as sr } from '../fit/helpers.js';
+import {
+  gaussianBump,
+  meanStd,
+  poissonToy,
+  smoothBackground,
+  WINDOW_EDGES as edges,
+  WINDOW_SR as sr,
+} from '../fit/helpers.js';
 
 const bkg = smoothBackground(20000);
 const inSr = (i: number) => edges[i]! >= sr[0] && edges[i + 1]! <= sr[1];
@@ -28,7 +35,10 @@ describe('analyseWindowHistogram: signal injection (seed 000 §V.D)', () => {
       const draw = seededPoisson(1000 + target);
       const zs: number[] = [];
       for (let k = 0; k < 200; k++) {
-        const counts = poissonToy(Float64Array.from(bkg, (b, i) => b + bump[i]!), draw);
+        const counts = poissonToy(
+          Float64Array.from(bkg, (b, i) => b + bump[i]!),
+          draw,
+        );
         zs.push(analyseWindowHistogram({ edges, counts, sr }).significance.z);
       }
       expect(Math.abs(meanStd(zs).mean - zExpected)).toBeLessThan(0.3);

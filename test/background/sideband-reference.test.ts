@@ -6,7 +6,14 @@ describe('sideband reference template (CWoLa)', () => {
   it('labels SR events as data and each sideband as template, [lo, hi) edges', () => {
     const mjj = Float32Array.of(2500, 2600, 3199, 3200, 3800, 4399, 4400);
     const snap: WindowSnapshot = {
-      window: { id: 'w', sr: [3200, 3800], sb: [[2600, 3200], [3800, 4400]] },
+      window: {
+        id: 'w',
+        sr: [3200, 3800],
+        sb: [
+          [2600, 3200],
+          [3800, 4400],
+        ],
+      },
       trigger: 'end',
       features: [],
       columns: [],

@@ -23,13 +23,22 @@ describe('cross-validation', () => {
     const f = assignFolds(strata, 5, 11);
     expect(Array.from(assignFolds(strata, 5, 11))).toEqual(Array.from(f));
     for (let k = 0; k < 5; k++) {
-      expect(rowsOfFolds(f, [k], Uint8Array.from(strata, (s) => (s === 0 ? 1 : 0))).length).toBe(60);
+      expect(
+        rowsOfFolds(
+          f,
+          [k],
+          Uint8Array.from(strata, (s) => (s === 0 ? 1 : 0)),
+        ).length,
+      ).toBe(60);
       expect(rowsOfFolds(f, [k]).length).toBe(200);
     }
   });
 
   it('maps scores to the fraction of reference scores at or above them', () => {
-    const eff = efficiencyMap(Float64Array.of(0.95, 0.5, 0.05), Float64Array.from({ length: 10 }, (_, i) => i / 10));
+    const eff = efficiencyMap(
+      Float64Array.of(0.95, 0.5, 0.05),
+      Float64Array.from({ length: 10 }, (_, i) => i / 10),
+    );
     expect(Array.from(eff)).toEqual([0, 0.5, 0.9]);
   });
 });

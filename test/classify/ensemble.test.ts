@@ -4,7 +4,11 @@ import { thresholdForEfficiency } from '../../src/classify/workingpoints.js';
 
 describe('ensembles and working points', () => {
   it('takes the bin-wise median and its standard error √(π/2)·σ/√N', () => {
-    const { counts, spread } = medianHistogram([Float64Array.of(1, 10), Float64Array.of(3, 10), Float64Array.of(8, 10)]);
+    const { counts, spread } = medianHistogram([
+      Float64Array.of(1, 10),
+      Float64Array.of(3, 10),
+      Float64Array.of(8, 10),
+    ]);
     expect(Array.from(counts)).toEqual([3, 10]);
     const sd = Math.sqrt(((1 - 4) ** 2 + (3 - 4) ** 2 + (8 - 4) ** 2) / 2);
     expect(spread[0]).toBeCloseTo((Math.sqrt(Math.PI / 2) * sd) / Math.sqrt(3), 12);
@@ -12,7 +16,11 @@ describe('ensembles and working points', () => {
   });
 
   it('fills [lo, hi) bins and honours the mask', () => {
-    const h = fillHistogram(Float32Array.of(0, 0.5, 1, 1.5, 2, 3), Float64Array.of(0, 1, 2), Uint8Array.of(1, 1, 1, 0, 1, 1));
+    const h = fillHistogram(
+      Float32Array.of(0, 0.5, 1, 1.5, 2, 3),
+      Float64Array.of(0, 1, 2),
+      Uint8Array.of(1, 1, 1, 0, 1, 1),
+    );
     expect(Array.from(h)).toEqual([2, 1]);
   });
 

@@ -32,7 +32,10 @@ describe('histogram gradient boosting', () => {
     const y = Uint8Array.of(1, 1, 1, 0, 0, 0, 0, 1);
     const lr = 0.5;
     const l2 = 0.3;
-    const model = fitHgb({ columns: [x], y }, { maxIter: 1, maxLeafNodes: 2, minSamplesLeaf: 4, learningRate: lr, l2, earlyStopping: false });
+    const model = fitHgb(
+      { columns: [x], y },
+      { maxIter: 1, maxLeafNodes: 2, minSamplesLeaf: 4, learningRate: lr, l2, earlyStopping: false },
+    );
     expect(model.baseline).toBeCloseTo(0, 12);
     const t = model.trees[0]!;
     expect(t.feature[0]).toBe(0);
@@ -71,7 +74,10 @@ describe('histogram gradient boosting', () => {
 
   it('respects maxLeafNodes and minSamplesLeaf', () => {
     const { x0, x1, y } = steps(3000, 2);
-    const model = fitHgb({ columns: [x0, x1], y }, { maxIter: 5, maxLeafNodes: 7, minSamplesLeaf: 100, earlyStopping: false });
+    const model = fitHgb(
+      { columns: [x0, x1], y },
+      { maxIter: 5, maxLeafNodes: 7, minSamplesLeaf: 100, earlyStopping: false },
+    );
     for (const t of model.trees) {
       const leaves = Array.from(t.feature).filter((f) => f < 0).length;
       expect(leaves).toBeLessThanOrEqual(7);
@@ -88,8 +94,8 @@ describe('histogram gradient boosting', () => {
   });
 
   it('rejects a single-class training set with a clear message', () => {
-    expect(() => fitHgb({ columns: [Float32Array.of(1, 2, 3)], y: Uint8Array.of(1, 1, 1) }, { earlyStopping: false })).toThrow(
-      /both classes/,
-    );
+    expect(() =>
+      fitHgb({ columns: [Float32Array.of(1, 2, 3)], y: Uint8Array.of(1, 1, 1) }, { earlyStopping: false }),
+    ).toThrow(/both classes/);
   });
 });

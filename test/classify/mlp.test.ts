@@ -22,6 +22,13 @@ describe('MLP on TensorFlow.js', () => {
     expect(model.validationLoss.length).toBe(model.epochs);
     const test = all.filter((i) => i % 4 === 0);
     const p = predictMlp(model, [a, b], test);
-    expect(auc(rocCurve(p, Array.from(test, (i) => y[i]!)))).toBeGreaterThan(0.9);
+    expect(
+      auc(
+        rocCurve(
+          p,
+          Array.from(test, (i) => y[i]!),
+        ),
+      ),
+    ).toBeGreaterThan(0.9);
   });
 });

@@ -33,7 +33,14 @@ export function syntheticSnapshot(opts: { nBackground: number; nSignal: number; 
     else if (mjj[i]! >= 3800 && mjj[i]! < 4400) hi++;
   }
   return {
-    window: { id: 'sr-3200-3800', sr: [3200, 3800], sb: [[2600, 3200], [3800, 4400]] },
+    window: {
+      id: 'sr-3200-3800',
+      sr: [3200, 3800],
+      sb: [
+        [2600, 3200],
+        [3800, 4400],
+      ],
+    },
     trigger: 'end',
     features: ['f0', 'f1'],
     columns: [f0, f1],

@@ -8,29 +8,37 @@ function jets(j1: number[], j2: number[], extra: Record<string, [number, number]
     cols[`jet1_${f}`] = Float32Array.of(j1[i]!);
     cols[`jet2_${f}`] = Float32Array.of(j2[i]!);
   });
-  for (const [k, [a, b]] of Object.entries(extra)) { cols[`jet1_${k}`] = Float32Array.of(a); cols[`jet2_${k}`] = Float32Array.of(b); }
+  for (const [k, [a, b]] of Object.entries(extra)) {
+    cols[`jet1_${k}`] = Float32Array.of(a);
+    cols[`jet2_${k}`] = Float32Array.of(b);
+  }
   return { length: 1, columns: cols, positions: [] };
 }
 
 /** Reference: explicit four-vectors in float64. */
 function refMass(j1: number[], j2: number[]): number {
   const p4 = ([pt, eta, phi, m]: number[]) => {
-    const px = pt! * Math.cos(phi!), py = pt! * Math.sin(phi!), pz = pt! * Math.sinh(eta!);
+    const px = pt! * Math.cos(phi!),
+      py = pt! * Math.sin(phi!),
+      pz = pt! * Math.sinh(eta!);
     return [Math.sqrt(px * px + py * py + pz * pz + m! * m!), px, py, pz];
   };
-  const a = p4(j1), b = p4(j2);
+  const a = p4(j1),
+    b = p4(j2);
   const s = a.map((v, i) => v + b[i]!);
   return Math.sqrt(s[0]! ** 2 - s[1]! ** 2 - s[2]! ** 2 - s[3]! ** 2);
 }
 
 describe('derived features', () => {
   it('mjj from four-vectors matches explicit four-vector sums', () => {
-    const j1 = [1500, 0.3, 0.1, 120], j2 = [1400, -0.5, 3.0, 400];
+    const j1 = [1500, 0.3, 0.1, 120],
+      j2 = [1400, -0.5, 3.0, 400];
     expect(dijetMass(jets(j1, j2), 'fourvector')[0]).toBeCloseTo(refMass(j1, j2), 0);
   });
 
   it('the massless variant of seed 000 equals the four-vector mass with zero jet masses', () => {
-    const j1 = [1500, 0.3, 0.1, 120], j2 = [1400, -0.5, 3.0, 400];
+    const j1 = [1500, 0.3, 0.1, 120],
+      j2 = [1400, -0.5, 3.0, 400];
     const expected = refMass([...j1.slice(0, 3), 0], [...j2.slice(0, 3), 0]);
     expect(dijetMass(jets(j1, j2), 'massless')[0]).toBeCloseTo(expected, 0);
     expect(dijetMass(jets(j1, j2), 'massless')[0]).toBeLessThan(dijetMass(jets(j1, j2), 'fourvector')[0]!);

@@ -23,7 +23,11 @@ describe('EventStore', () => {
     const s = new EventStore({ features, weight: true, label: false, chunkSize: chunk });
     const n = 1_000_000;
     const cols = features.map(() => new Float32Array(n));
-    s.append(cols, Uint32Array.from({ length: n }, (_, i) => i), n);
+    s.append(
+      cols,
+      Uint32Array.from({ length: n }, (_, i) => i),
+      n,
+    );
     expect(s.bytes() / s.size).toBeGreaterThanOrEqual(44);
     expect(s.bytes() / s.size).toBeLessThanOrEqual(48);
   });

@@ -8,12 +8,13 @@ describe('binned fit on the real ATLAS 139 fb⁻¹ spectrum', () => {
   const atlas = loadAtlas();
   const spec = { lo: atlas.lo, hi: atlas.hi, counts: atlas.counts };
 
-  it('dijet4 agrees with ATLAS\'s own fit within fit_err in all 91 bins', () => {
+  it("dijet4 agrees with ATLAS's own fit within fit_err in all 91 bins", () => {
     const fit = fitBinned(fitFunction('dijet4'), spec);
     expect(fit.converged).toBe(true);
     expect(fit.prediction.length).toBe(91);
     let within = 0;
-    for (let i = 0; i < 91; i++) if (Math.abs(fit.prediction[i]! - atlas.atlasFit[i]!) <= atlas.atlasFitErr[i]!) within++;
+    for (let i = 0; i < 91; i++)
+      if (Math.abs(fit.prediction[i]! - atlas.atlasFit[i]!) <= atlas.atlasFitErr[i]!) within++;
     expect(within).toBe(91);
     expect(fit.ndf).toBe(87);
     expect(fit.chi2).toBeGreaterThan(127);
@@ -51,18 +52,29 @@ describe('binned fit statistics', () => {
     const counts = poissonToy(exp, seededPoisson(3));
     const zeros = Array.from(counts).filter((c) => c === 0).length;
     expect(zeros).toBeGreaterThan(3);
-    const fit = fitBinned(fitFunction('dijet3'), { lo: WINDOW_EDGES.subarray(0, 30), hi: WINDOW_EDGES.subarray(1), counts });
+    const fit = fitBinned(fitFunction('dijet3'), {
+      lo: WINDOW_EDGES.subarray(0, 30),
+      hi: WINDOW_EDGES.subarray(1),
+      counts,
+    });
     expect(fit.converged).toBe(true);
     const sumPred = fit.prediction.reduce((a, b) => a + b, 0);
-    expect(sumPred).toBeCloseTo(counts.reduce((a, b) => a + b, 0), 6);
+    expect(sumPred).toBeCloseTo(
+      counts.reduce((a, b) => a + b, 0),
+      6,
+    );
   });
 
   it('has parameter and prediction uncertainties that match the spread over seeded pseudo-experiments', () => {
     const exp = smoothBackground(5000);
-    const lo = WINDOW_EDGES.subarray(0, 30), hi = WINDOW_EDGES.subarray(1);
+    const lo = WINDOW_EDGES.subarray(0, 30),
+      hi = WINDOW_EDGES.subarray(1);
     const fn = fitFunction('dijet3');
     const draw = seededPoisson(17);
-    const p2: number[] = [], pred: number[] = [], errP2: number[] = [], errPred: number[] = [];
+    const p2: number[] = [],
+      pred: number[] = [],
+      errP2: number[] = [],
+      errPred: number[] = [];
     for (let k = 0; k < 300; k++) {
       const fit = fitBinned(fn, { lo, hi, counts: poissonToy(exp, draw) });
       p2.push(fit.params[1]!);
@@ -70,10 +82,12 @@ describe('binned fit statistics', () => {
       pred.push(fit.prediction[15]!);
       errPred.push(fit.fitErr[15]!);
     }
-    const s = meanStd(p2), e = meanStd(errP2);
+    const s = meanStd(p2),
+      e = meanStd(errP2);
     expect(s.std / e.mean).toBeGreaterThan(0.85);
     expect(s.std / e.mean).toBeLessThan(1.15);
-    const sp = meanStd(pred), ep = meanStd(errPred);
+    const sp = meanStd(pred),
+      ep = meanStd(errPred);
     expect(sp.std / ep.mean).toBeGreaterThan(0.85);
     expect(sp.std / ep.mean).toBeLessThan(1.15);
     expect(sp.mean / exp[15]!).toBeCloseTo(1, 2);
@@ -84,9 +98,14 @@ describe('binned fit statistics', () => {
     const counts = poissonToy(exp, seededPoisson(5));
     const use = new Uint8Array(30).fill(1);
     for (let i = 10; i < 20; i++) use[i] = 0;
-    const fit = fitBinned(fitFunction('dijet3'), { lo: WINDOW_EDGES.subarray(0, 30), hi: WINDOW_EDGES.subarray(1), counts }, { use });
+    const fit = fitBinned(
+      fitFunction('dijet3'),
+      { lo: WINDOW_EDGES.subarray(0, 30), hi: WINDOW_EDGES.subarray(1), counts },
+      { use },
+    );
     expect(fit.nFitBins).toBe(20);
-    for (let i = 10; i < 20; i++) expect(Math.abs(fit.prediction[i]! - exp[i]!)).toBeLessThan(4 * fit.fitErr[i]! + 3 * Math.sqrt(exp[i]!));
+    for (let i = 10; i < 20; i++)
+      expect(Math.abs(fit.prediction[i]! - exp[i]!)).toBeLessThan(4 * fit.fitErr[i]! + 3 * Math.sqrt(exp[i]!));
     const v = sumVariance(fit, (i) => i >= 10 && i < 20);
     let uncorrelated = 0;
     for (let i = 10; i < 20; i++) uncorrelated += fit.fitErr[i]! ** 2;
@@ -103,33 +122,52 @@ describe('binned fit statistics', () => {
     for (let i = 0; i < 40; i += 5) expect(Math.abs(a.prediction[i]! - b.prediction[i]!)).toBeLessThan(a.fitErr[i]!);
   });
 
-  it('judges sparse sidebands by the Poisson deviance and dense ones by Pearson\'s χ²', () => {
-    const lo = WINDOW_EDGES.subarray(0, 30), hi = WINDOW_EDGES.subarray(1);
-    const sparse = fitBinned(fitFunction('dijet3'), { lo, hi, counts: poissonToy(smoothBackground(60), seededPoisson(3)) });
+  it("judges sparse sidebands by the Poisson deviance and dense ones by Pearson's χ²", () => {
+    const lo = WINDOW_EDGES.subarray(0, 30),
+      hi = WINDOW_EDGES.subarray(1);
+    const sparse = fitBinned(fitFunction('dijet3'), {
+      lo,
+      hi,
+      counts: poissonToy(smoothBackground(60), seededPoisson(3)),
+    });
     expect(sparse.gof).toBe('deviance');
     expect(sparse.chi2).toBe(sparse.deviance);
-    const dense = fitBinned(fitFunction('dijet3'), { lo, hi, counts: poissonToy(smoothBackground(20000), seededPoisson(3)) });
+    const dense = fitBinned(fitFunction('dijet3'), {
+      lo,
+      hi,
+      counts: poissonToy(smoothBackground(20000), seededPoisson(3)),
+    });
     expect(dense.gof).toBe('pearson');
     expect(dense.chi2).toBe(dense.pearsonChi2);
-    const forced = fitBinned(fitFunction('dijet3'), { lo, hi, counts: poissonToy(smoothBackground(60), seededPoisson(3)) }, { gof: 'pearson' });
+    const forced = fitBinned(
+      fitFunction('dijet3'),
+      { lo, hi, counts: poissonToy(smoothBackground(60), seededPoisson(3)) },
+      { gof: 'pearson' },
+    );
     expect(forced.chi2).toBe(forced.pearsonChi2);
   });
 
   it('an ensemble spread inflates the prediction uncertainty', () => {
     const exp = smoothBackground(20000);
     const counts = poissonToy(exp, seededPoisson(8));
-    const lo = WINDOW_EDGES.subarray(0, 30), hi = WINDOW_EDGES.subarray(1);
+    const lo = WINDOW_EDGES.subarray(0, 30),
+      hi = WINDOW_EDGES.subarray(1);
     const a = fitBinned(fitFunction('dijet3'), { lo, hi, counts });
     const b = fitBinned(fitFunction('dijet3'), { lo, hi, counts, spread: counts.map((c) => Math.sqrt(c)) });
     expect(b.fitErr[15]! / a.fitErr[15]!).toBeCloseTo(Math.SQRT2, 1);
   });
 
   it('fails softly on poor inputs and throws only on malformed edges', () => {
-    const lo = WINDOW_EDGES.subarray(0, 30), hi = WINDOW_EDGES.subarray(1);
+    const lo = WINDOW_EDGES.subarray(0, 30),
+      hi = WINDOW_EDGES.subarray(1);
     const empty = fitBinned(fitFunction('dijet4'), { lo, hi, counts: new Float64Array(30) });
     expect(empty.converged).toBe(false);
     expect(empty.status).toMatch(/no events/);
-    const few = fitBinned(fitFunction('dijet4'), { lo: lo.subarray(0, 3), hi: hi.subarray(0, 3), counts: Float64Array.of(5, 3, 1) });
+    const few = fitBinned(fitFunction('dijet4'), {
+      lo: lo.subarray(0, 3),
+      hi: hi.subarray(0, 3),
+      counts: Float64Array.of(5, 3, 1),
+    });
     expect(few.converged).toBe(false);
     expect(few.status).toMatch(/too few fitted bins/);
     const oneEvent = new Float64Array(30);

@@ -9,8 +9,12 @@ import { atlasSpectrumCsv, repoRoot } from '../helpers/paths.js';
 const bin = path.join(repoRoot, 'bin/sideband.js');
 
 describe('sideband fit (real process on the real ATLAS spectrum)', () => {
-  it('--function dijet4 agrees with ATLAS\'s fit within fit_err in every bin', () => {
-    const out = JSON.parse(execFileSync(process.execPath, [bin, 'fit', '--spectrum', atlasSpectrumCsv, '--function', 'dijet4', '--json'], { encoding: 'utf8' }));
+  it("--function dijet4 agrees with ATLAS's fit within fit_err in every bin", () => {
+    const out = JSON.parse(
+      execFileSync(process.execPath, [bin, 'fit', '--spectrum', atlasSpectrumCsv, '--function', 'dijet4', '--json'], {
+        encoding: 'utf8',
+      }),
+    );
     expect(out.params.length).toBe(4);
     expect(out.covariance.length).toBe(4);
     expect(out.ndf).toBe(87);
@@ -18,18 +22,37 @@ describe('sideband fit (real process on the real ATLAS spectrum)', () => {
     expect(out.chi2).toBeLessThan(129);
     expect(out.pvalue).toBeGreaterThan(0);
     expect(out.bins.length).toBe(91);
-    const rows = readFileSync(atlasSpectrumCsv, 'utf8').split('\n').filter((l: string) => /^\d/.test(l)).map((l: string) => l.split(',').map(Number));
-    out.bins.forEach((b: { lo: number; hi: number; observed: number; fit: number; fit_err: number; significance: number }, i: number) => {
-      expect(b.lo).toBe(rows[i]![0]);
-      expect(Math.abs(b.fit - rows[i]![3]!)).toBeLessThanOrEqual(rows[i]![4]!);
-      expect(Number.isFinite(b.significance)).toBe(true);
-    });
+    const rows = readFileSync(atlasSpectrumCsv, 'utf8')
+      .split('\n')
+      .filter((l: string) => /^\d/.test(l))
+      .map((l: string) => l.split(',').map(Number));
+    out.bins.forEach(
+      (
+        b: { lo: number; hi: number; observed: number; fit: number; fit_err: number; significance: number },
+        i: number,
+      ) => {
+        expect(b.lo).toBe(rows[i]![0]);
+        expect(Math.abs(b.fit - rows[i]![3]!)).toBeLessThanOrEqual(rows[i]![4]!);
+        expect(Number.isFinite(b.significance)).toBe(true);
+      },
+    );
   });
 
   it('--function auto --sr masks the SR and runs the ATLAS 2024 strategy', () => {
-    const out = JSON.parse(execFileSync(process.execPath, [bin, 'fit', '--spectrum', atlasSpectrumCsv, '--function', 'auto', '--sr', '2000,2500', '--json'], { encoding: 'utf8' }));
+    const out = JSON.parse(
+      execFileSync(
+        process.execPath,
+        [bin, 'fit', '--spectrum', atlasSpectrumCsv, '--function', 'auto', '--sr', '2000,2500', '--json'],
+        { encoding: 'utf8' },
+      ),
+    );
     const masked = out.bins.filter((b: { fitted: boolean }) => !b.fitted);
-    expect(masked.every((b: { lo: number; hi: number }) => b.hi > 2000 && b.lo < 2500 || b.hi <= out.sbRange[0] || b.lo >= out.sbRange[1])).toBe(true);
+    expect(
+      masked.every(
+        (b: { lo: number; hi: number }) =>
+          (b.hi > 2000 && b.lo < 2500) || b.hi <= out.sbRange[0] || b.lo >= out.sbRange[1],
+      ),
+    ).toBe(true);
     expect(['dijet3', 'dijet4', 'ua2']).toContain(out.function);
   });
 
@@ -38,14 +61,18 @@ describe('sideband fit (real process on the real ATLAS spectrum)', () => {
     expect(Array.from(csv.lo)).toEqual([1000]);
     expect(Array.from(csv.hi)).toEqual([1100]);
     expect(Array.from(csv.observed)).toEqual([7]);
-    expect(() => parseSpectrumCsv('lo,hi,observed\n1,2,3', 'x.csv')).toThrow(/x.csv, line 1: missing column\(s\) mjj_low_GeV, mjj_high_GeV/);
+    expect(() => parseSpectrumCsv('lo,hi,observed\n1,2,3', 'x.csv')).toThrow(
+      /x.csv, line 1: missing column\(s\) mjj_low_GeV, mjj_high_GeV/,
+    );
   });
 
   it('names the file, line and field of a bad CSV value', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sideband-fit-'));
     const f = path.join(dir, 'bad.csv');
     writeFileSync(f, '# comment\nmjj_low_GeV,mjj_high_GeV,observed\n1000,1100,5\n1100,1200,abc\n');
-    const r = spawnSync(process.execPath, [bin, 'fit', '--spectrum', f, '--function', 'dijet3', '--json'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [bin, 'fit', '--spectrum', f, '--function', 'dijet3', '--json'], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`sideband fit: ${f}, line 4, field observed: 'abc' is not a number`);
   });

@@ -13,7 +13,8 @@ describe('seed 001 decorrelated dijet functions', () => {
       const fit0 = fitBinned(fitFunction(name), spec);
       const d = decorrelate(fit0);
       const m = fit0.fn.nParams;
-      const corr = (i: number, j: number) => d.covariance[i * m + j]! / Math.sqrt(d.covariance[i * m + i]! * d.covariance[j * m + j]!);
+      const corr = (i: number, j: number) =>
+        d.covariance[i * m + j]! / Math.sqrt(d.covariance[i * m + i]! * d.covariance[j * m + j]!);
       expect(Math.abs(corr(1, 2))).toBeLessThan(1e-9);
       if (m === 4) {
         expect(Math.abs(corr(3, 1))).toBeLessThan(1e-9);
@@ -21,7 +22,9 @@ describe('seed 001 decorrelated dijet functions', () => {
       }
       const refit = fitBinned(fitFunction(name, d.xi), spec);
       for (let i = 0; i < m; i++) expect(refit.params[i]! / d.params[i]!).toBeCloseTo(1, 5);
-      expect(Math.abs(refit.covariance[1 * m + 2]! / Math.sqrt(refit.covariance[1 * m + 1]! * refit.covariance[2 * m + 2]!))).toBeLessThan(1e-5);
+      expect(
+        Math.abs(refit.covariance[1 * m + 2]! / Math.sqrt(refit.covariance[1 * m + 1]! * refit.covariance[2 * m + 2]!)),
+      ).toBeLessThan(1e-5);
     });
   }
 

@@ -1,21 +1,31 @@
 /** Shared inputs for the fit and stats tests: the real ATLAS spectrum and seeded smooth toy spectra. */
 import { readFileSync } from 'node:fs';
 import { parseSpectrumCsv } from '../../src/formats/spectrum-csv.js';
-import { seededPoisson } from '../../src/stats/random.js';
+import type { seededPoisson } from '../../src/stats/random.js';
 import { normalCdf } from '../../src/stats/special.js';
 import { atlasSpectrumCsv } from '../helpers/paths.js';
 
 export interface AtlasSpectrum {
-  lo: Float64Array; hi: Float64Array; counts: Float64Array; atlasFit: Float64Array; atlasFitErr: Float64Array;
+  lo: Float64Array;
+  hi: Float64Array;
+  counts: Float64Array;
+  atlasFit: Float64Array;
+  atlasFitErr: Float64Array;
 }
 
 export function loadAtlas(): AtlasSpectrum {
   const text = readFileSync(atlasSpectrumCsv, 'utf8');
   const csv = parseSpectrumCsv(text, atlasSpectrumCsv);
-  const rows = text.split('\n').filter((l) => /^\d/.test(l)).map((l) => l.split(',').map(Number));
+  const rows = text
+    .split('\n')
+    .filter((l) => /^\d/.test(l))
+    .map((l) => l.split(',').map(Number));
   return {
-    lo: csv.lo, hi: csv.hi, counts: csv.observed,
-    atlasFit: Float64Array.from(rows, (r) => r[3]!), atlasFitErr: Float64Array.from(rows, (r) => r[4]!),
+    lo: csv.lo,
+    hi: csv.hi,
+    counts: csv.observed,
+    atlasFit: Float64Array.from(rows, (r) => r[3]!),
+    atlasFitErr: Float64Array.from(rows, (r) => r[4]!),
   };
 }
 
@@ -26,11 +36,12 @@ export const WINDOW_SR: [number, number] = [2600, 3200];
 /** Expected background per bin: a dijet3 shape (p2 = 10, p3 = 5) normalised to `total` events in the window. */
 export function smoothBackground(total: number, edges = WINDOW_EDGES): Float64Array {
   const nb = edges.length - 1;
-  const f = (m: number) => Math.pow(1 - m / 13000, 10) * Math.pow(m / 13000, -5);
+  const f = (m: number) => (1 - m / 13000) ** 10 * (m / 13000) ** -5;
   const b = new Float64Array(nb);
   for (let i = 0; i < nb; i++) {
     let s = 0;
-    const K = 64, w = edges[i + 1]! - edges[i]!;
+    const K = 64,
+      w = edges[i + 1]! - edges[i]!;
     for (let k = 0; k < K; k++) s += f(edges[i]! + ((k + 0.5) * w) / K);
     b[i] = (s * w) / K;
   }
@@ -41,7 +52,10 @@ export function smoothBackground(total: number, edges = WINDOW_EDGES): Float64Ar
 /** Gaussian bump of `s` events at `mass` with width `width`, integrated over the bins. */
 export function gaussianBump(s: number, mass: number, width: number, edges = WINDOW_EDGES): Float64Array {
   const nb = edges.length - 1;
-  return Float64Array.from({ length: nb }, (_, i) => s * (normalCdf((edges[i + 1]! - mass) / width) - normalCdf((edges[i]! - mass) / width)));
+  return Float64Array.from(
+    { length: nb },
+    (_, i) => s * (normalCdf((edges[i + 1]! - mass) / width) - normalCdf((edges[i]! - mass) / width)),
+  );
 }
 
 export function poissonToy(expected: Float64Array, draw: ReturnType<typeof seededPoisson>): Float64Array {

@@ -3,7 +3,8 @@ import { runFitStrategy } from '../../src/fit/strategy.js';
 import { seededPoisson } from '../../src/stats/random.js';
 import { loadAtlas, poissonToy, smoothBackground, WINDOW_EDGES, WINDOW_SR } from './helpers.js';
 
-const lo = WINDOW_EDGES.subarray(0, 30), hi = WINDOW_EDGES.subarray(1);
+const lo = WINDOW_EDGES.subarray(0, 30),
+  hi = WINDOW_EDGES.subarray(1);
 
 describe('ATLAS 2024 fit strategy (seed 000 §V.D.1)', () => {
   it('masks the SR and accepts the first function whose SB χ² p-value exceeds 0.05', () => {
@@ -62,7 +63,10 @@ describe('ATLAS 2020 fit strategy (seed 001)', () => {
     const counts = poissonToy(exp, seededPoisson(9));
     // A low-mass turn-on that no smooth function follows over the full range.
     for (let i = 0; i < 4; i++) counts[i] = counts[i]! * (1 + 0.1 * (4 - i));
-    const r = runFitStrategy({ lo: edges.subarray(0, 64), hi: edges.subarray(1), counts }, { strategy: 'atlas2020', sr: [2280, 3280] });
+    const r = runFitStrategy(
+      { lo: edges.subarray(0, 64), hi: edges.subarray(1), counts },
+      { strategy: 'atlas2020', sr: [2280, 3280] },
+    );
     expect(r.attempts.map((t) => t.function)).toEqual(['dijet3d', 'dijet4d', 'ua2d', 'dijet3d']);
     expect(r.attempts[0]!.sbRange).toEqual([1800, 8200]);
     expect(r.attempts[0]!.sidebandBins).toBe(64 - 11);

@@ -11,7 +11,11 @@ function batch(n: number): EventBatch {
   const mjj = new Float32Array(n);
   const tau = new Float64Array(n);
   const label = new Uint8Array(n);
-  for (let i = 0; i < n; i++) { mjj[i] = 1000 + i * 0.5; tau[i] = i / (n + 1); label[i] = i % 7 === 0 ? 1 : 0; }
+  for (let i = 0; i < n; i++) {
+    mjj[i] = 1000 + i * 0.5;
+    tau[i] = i / (n + 1);
+    label[i] = i % 7 === 0 ? 1 : 0;
+  }
   return { length: n, columns: { mjj, tau21: tau }, label, positions: [] };
 }
 
@@ -48,13 +52,26 @@ describe('Arrow IPC batch messages', () => {
 
   it('rejects garbage, truncation and missing columns with the message location', () => {
     const [m] = encodeArrowMessages(batch(100), 8192);
-    expect(() => decodeArrowMessage(Buffer.from('{"mjj": 1}'), where)).toThrow(/events\[2\]@17: not an Arrow IPC stream/);
-    const e = (() => { try { decodeArrowMessage(m!, where, ['mjj', 'jet1_pt']); } catch (x) { return x; } return undefined; })();
+    expect(() => decodeArrowMessage(Buffer.from('{"mjj": 1}'), where)).toThrow(
+      /events\[2\]@17: not an Arrow IPC stream/,
+    );
+    const e = (() => {
+      try {
+        decodeArrowMessage(m!, where, ['mjj', 'jet1_pt']);
+      } catch (x) {
+        return x;
+      }
+      return undefined;
+    })();
     expect(e).toBeInstanceOf(MessageError);
     expect((e as MessageError).reason).toBe('missing_column');
     expect((e as Error).message).toContain('field jet1_pt');
     let truncated: unknown;
-    try { decodeArrowMessage(m!.subarray(0, 200), where); } catch (x) { truncated = x; }
+    try {
+      decodeArrowMessage(m!.subarray(0, 200), where);
+    } catch (x) {
+      truncated = x;
+    }
     expect(truncated).toBeInstanceOf(MessageError);
     expect((truncated as MessageError).reason).toBe('malformed');
   });
@@ -67,7 +84,8 @@ describe('JSON row messages', () => {
     const b = batch(50);
     const acc = new ColumnAccumulator();
     let n = 0;
-    for (const m of [...encodeJsonMessages(b, 1, 0, 20), ...encodeJsonMessages(b, 16, 20, 50)]) n += decoder.decode(m, acc, where);
+    for (const m of [...encodeJsonMessages(b, 1, 0, 20), ...encodeJsonMessages(b, 16, 20, 50)])
+      n += decoder.decode(m, acc, where);
     expect(n).toBe(50);
     const d = acc.finish();
     expect(Array.from(d.columns.mjj!)).toEqual(Array.from(b.columns.mjj!));
@@ -77,7 +95,14 @@ describe('JSON row messages', () => {
 
   it('names topic, partition, offset, field (and row of an array) of a bad value; appends nothing', () => {
     const acc = new ColumnAccumulator();
-    const fail = (text: string) => { try { decoder.decode(Buffer.from(text), acc, where); } catch (e) { return e as MessageError; } throw new Error('accepted'); };
+    const fail = (text: string) => {
+      try {
+        decoder.decode(Buffer.from(text), acc, where);
+      } catch (e) {
+        return e as MessageError;
+      }
+      throw new Error('accepted');
+    };
     const missing = fail('{"mjj": 1, "label": 0}');
     expect(missing.reason).toBe('missing_column');
     expect(missing.message).toMatch(/^events\[2\]@17, field tau21: /);

@@ -32,7 +32,9 @@ export interface TestBroker {
 }
 
 const running = new Set<ChildProcessWithoutNullStreams>();
-process.once('exit', () => { for (const p of running) p.kill('SIGKILL'); });
+process.once('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
 
 /** Path of the compiled launcher, rebuilt when the C source is newer. */
 export function mockBrokerBinary(): string {
@@ -46,7 +48,9 @@ export function mockBrokerBinary(): string {
   try {
     execFileSync('cc', ['-O2', '-o', tmp, src, '-lrdkafka'], { stdio: 'pipe' });
   } catch (e) {
-    throw new Error(`cannot build ${src} (is librdkafka-dev installed?): ${(e as { stderr?: Buffer }).stderr?.toString() ?? String(e)}`);
+    throw new Error(
+      `cannot build ${src} (is librdkafka-dev installed?): ${(e as { stderr?: Buffer }).stderr?.toString() ?? String(e)}`,
+    );
   }
   renameSync(tmp, bin);
   return bin;
@@ -59,7 +63,13 @@ export function uniqueTopic(prefix: string): string {
 
 export async function startBroker(options: { brokers?: number; needsRestart?: boolean } = {}): Promise<TestBroker> {
   const external = process.env.KAFKA_BROKERS;
-  if (external && !options.needsRestart) return externalBroker(external.split(',').map((s) => s.trim()).filter(Boolean));
+  if (external && !options.needsRestart)
+    return externalBroker(
+      external
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
   const child = spawn(mockBrokerBinary(), [String(options.brokers ?? 1)], { stdio: ['pipe', 'pipe', 'pipe'] });
   running.add(child);
   child.stderr.resume();
@@ -68,15 +78,26 @@ export async function startBroker(options: { brokers?: number; needsRestart?: bo
   const early: string[] = [];
   lines.on('line', (line) => {
     const w = waiting.shift();
-    if (w) w(line); else early.push(line);
+    if (w) w(line);
+    else early.push(line);
   });
-  const nextLine = (what: string) => new Promise<string>((resolve, reject) => {
-    const queued = early.shift();
-    if (queued !== undefined) { resolve(queued); return; }
-    const timer = setTimeout(() => reject(new Error(`mock broker: no answer to ${what} within 10 s`)), 10000);
-    waiting.push((l) => { clearTimeout(timer); resolve(l); });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`mock broker exited (${code}) before answering ${what}`)); });
-  });
+  const nextLine = (what: string) =>
+    new Promise<string>((resolve, reject) => {
+      const queued = early.shift();
+      if (queued !== undefined) {
+        resolve(queued);
+        return;
+      }
+      const timer = setTimeout(() => reject(new Error(`mock broker: no answer to ${what} within 10 s`)), 10000);
+      waiting.push((l) => {
+        clearTimeout(timer);
+        resolve(l);
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`mock broker exited (${code}) before answering ${what}`));
+      });
+    });
   const first = await nextLine('start');
   if (!first.startsWith('bootstrap ')) throw new Error(`mock broker: unexpected first line '${first}'`);
   const brokers = first.slice('bootstrap '.length).split(',');
@@ -98,7 +119,10 @@ export async function startBroker(options: { brokers?: number; needsRestart?: bo
     down: () => command('down -1'),
     up: () => command('up -1'),
     stop: async () => {
-      if (child.exitCode !== null) { running.delete(child); return; }
+      if (child.exitCode !== null) {
+        running.delete(child);
+        return;
+      }
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.stdin.end();
       const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
@@ -136,7 +160,8 @@ export async function generatedParquet(dir: string, events: number, seed: number
   const writer = await ParquetFileWriter.create(file, { rowGroupSize: 16384 });
   try {
     const signals = [parseResonanceSpec(`mA=3500,mB=500,mC=100,n=${Math.round(events / 200)}`)];
-    for await (const b of new GeneratorSource({ events, seed, signals, batchSize: 16384, mjjMin: 1800 }).batches()) await writer.appendBatch(b);
+    for await (const b of new GeneratorSource({ events, seed, signals, batchSize: 16384, mjjMin: 1800 }).batches())
+      await writer.appendBatch(b);
   } finally {
     await writer.close();
   }
@@ -182,14 +207,16 @@ ${extra}`;
 
 /** Results as comparable JSON: without run id, creation time and training wall time (which differ per run). */
 export function normalizeResults(results: unknown[]): string[] {
-  return results.map((r) => {
-    const x = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
-    delete x.runId;
-    delete x.createdAt;
-    const model = x.model as Record<string, unknown> | undefined;
-    if (model) delete model.trainSeconds;
-    return JSON.stringify(x);
-  }).sort();
+  return results
+    .map((r) => {
+      const x = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
+      delete x.runId;
+      delete x.createdAt;
+      const model = x.model as Record<string, unknown> | undefined;
+      if (model) delete model.trainSeconds;
+      return JSON.stringify(x);
+    })
+    .sort();
 }
 
 /** Read `expected` messages of a topic from its beginning with a fresh consumer group (30 s at most). */
@@ -198,10 +225,16 @@ export async function readTopic(client: KafkaClient, topic: string, expected: nu
   const got: IncomingMessage[] = [];
   await consumer.subscribe([topic], true);
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`read ${got.length} of ${expected} messages from ${topic}`)), 30000);
+    const timer = setTimeout(
+      () => reject(new Error(`read ${got.length} of ${expected} messages from ${topic}`)),
+      30000,
+    );
     void consumer.run(async (b) => {
       got.push(...b.messages);
-      if (got.length >= expected) { clearTimeout(timer); resolve(); }
+      if (got.length >= expected) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
   });
   await consumer.disconnect();

@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { kafkaConnection, kafkaSinkTopics, kafkaSourceSettings, scaleOutConfig, type KafkaTopologyView } from '../../src/kafka/config.js';
+import {
+  kafkaConnection,
+  kafkaSinkTopics,
+  kafkaSourceSettings,
+  scaleOutConfig,
+  type KafkaTopologyView,
+} from '../../src/kafka/config.js';
 import { connectKafka } from '../../src/kafka/client.js';
 import { TopologyError, SourceError } from '../../src/events/errors.js';
 
@@ -13,13 +19,24 @@ const base = (extra: Partial<KafkaTopologyView> = {}): KafkaTopologyView => ({
 
 describe('Kafka settings in the topology', () => {
   const saved = { ...process.env };
-  afterEach(() => { process.env = { ...saved }; });
+  afterEach(() => {
+    process.env = { ...saved };
+  });
 
   it('reads brokers, client id, group, format and topics; JSON rows must hold the mapped source columns', () => {
     const o = kafkaSourceSettings(base({ kafka: { brokers: 'a:9092, b:9092', clientId: 'hunt' } }));
     expect(o.connection).toMatchObject({ brokers: ['a:9092', 'b:9092'], clientId: 'hunt' });
-    expect(o).toMatchObject({ topics: ['events'], groupId: 'sideband-cfg', format: 'json', deadLetterTopic: 'events.dlq', columns: ['m_jj', 'tau21', 'label'] });
-    expect(kafkaSinkTopics(base({ sinks: { kafka: { results: 'r', alerts: 'a' } } }))).toEqual({ results: 'r', alerts: 'a' });
+    expect(o).toMatchObject({
+      topics: ['events'],
+      groupId: 'sideband-cfg',
+      format: 'json',
+      deadLetterTopic: 'events.dlq',
+      columns: ['m_jj', 'tau21', 'label'],
+    });
+    expect(kafkaSinkTopics(base({ sinks: { kafka: { results: 'r', alerts: 'a' } } }))).toEqual({
+      results: 'r',
+      alerts: 'a',
+    });
   });
 
   it('takes the brokers from KAFKA_BROKERS when the topology names none, and says so when neither does', () => {
@@ -30,8 +47,12 @@ describe('Kafka settings in the topology', () => {
   });
 
   it('rejects unknown keys and bad values with the file and field path', () => {
-    expect(() => kafkaSourceSettings(base({ source: { kind: 'kafka', topic: 'e', format: 'xml' } }), 'f.yaml')).toThrow(TopologyError);
-    expect(() => kafkaConnection(base({ kafka: { brokers: ['a:1'], password: 'x' } }), 'f.yaml')).toThrow(/f\.yaml: kafka: .*password/);
+    expect(() => kafkaSourceSettings(base({ source: { kind: 'kafka', topic: 'e', format: 'xml' } }), 'f.yaml')).toThrow(
+      TopologyError,
+    );
+    expect(() => kafkaConnection(base({ kafka: { brokers: ['a:1'], password: 'x' } }), 'f.yaml')).toThrow(
+      /f\.yaml: kafka: .*password/,
+    );
     expect(() => scaleOutConfig(base({ kafka: { brokers: ['a:1'] } }), 'f.yaml')).toThrow(/kafka\.scaleOut/);
   });
 
@@ -40,9 +61,15 @@ describe('Kafka settings in the topology', () => {
     delete process.env.SB_TEST_PASSWORD;
     process.env.SB_TEST_USER = 'physicist';
     let err: unknown;
-    try { connectKafka({ brokers: ['localhost:1'], clientId: 'c', sasl }); } catch (e) { err = e; }
+    try {
+      connectKafka({ brokers: ['localhost:1'], clientId: 'c', sasl });
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(SourceError);
-    expect((err as Error).message).toBe('kafka: the SASL password is read from environment variable SB_TEST_PASSWORD, which is not set');
+    expect((err as Error).message).toBe(
+      'kafka: the SASL password is read from environment variable SB_TEST_PASSWORD, which is not set',
+    );
     process.env.SB_TEST_PASSWORD = 's3cret-value';
     expect(() => connectKafka({ brokers: ['localhost:1'], clientId: 'c', sasl, ssl: true })).not.toThrow();
     const conn = kafkaConnection(base({ kafka: { brokers: ['a:1'], sasl } }));

@@ -14,7 +14,14 @@ import type { EventBatch } from '../../src/events/batch.js';
 import { ParquetSource } from '../../src/sources/parquet.js';
 import { connectKafka, type GroupConsumer, type KafkaClient } from '../../src/kafka/client.js';
 import { repoRoot } from '../helpers/paths.js';
-import { generatedParquet, normalizeResults, searchTopology, startBroker, uniqueTopic, type TestBroker } from '../helpers/kafka.js';
+import {
+  generatedParquet,
+  normalizeResults,
+  searchTopology,
+  startBroker,
+  uniqueTopic,
+  type TestBroker,
+} from '../helpers/kafka.js';
 
 const PARTITIONS = 3;
 
@@ -22,7 +29,10 @@ const PARTITIONS = 3;
 class ResultsReader {
   readonly results: WindowResult[] = [];
   private consumer?: GroupConsumer;
-  constructor(private readonly client: KafkaClient, private readonly topic: string) {}
+  constructor(
+    private readonly client: KafkaClient,
+    private readonly topic: string,
+  ) {}
   async start(): Promise<void> {
     this.consumer = this.client.consumer({ groupId: uniqueTopic('results-reader') });
     await this.consumer.subscribe([this.topic], true);
@@ -33,7 +43,8 @@ class ResultsReader {
   async waitFor(what: string, done: (r: WindowResult[]) => boolean, timeoutMs = 45000): Promise<void> {
     const t0 = Date.now();
     while (!done(this.results)) {
-      if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what} (${this.results.length} results so far)`);
+      if (Date.now() - t0 > timeoutMs)
+        throw new Error(`timed out waiting for ${what} (${this.results.length} results so far)`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -73,22 +84,53 @@ describe('scale-out: router, workers in one group, checkpoints', () => {
   const reRouted = { done: false };
 
   const startWorker = (group: string, results: string, label: string) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/sideband.js'), 'worker', topologyFile, ...(process.env.WORKER_DEBUG ? [] : ['--quiet']),
-      '--set', `kafka.scaleOut.group=${group}`, '--set', `kafka.scaleOut.checkpointDir=${path.join(dir, 'checkpoints')}`,
-      '--set', `sinks.kafka.results=${results}`, '--run-id', 'scale-out', ...(process.env.WORKER_DEBUG ? ['--set', 'kafka.logLevel=error'] : [])], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(repoRoot, 'bin/sideband.js'),
+        'worker',
+        topologyFile,
+        ...(process.env.WORKER_DEBUG ? [] : ['--quiet']),
+        '--set',
+        `kafka.scaleOut.group=${group}`,
+        '--set',
+        `kafka.scaleOut.checkpointDir=${path.join(dir, 'checkpoints')}`,
+        '--set',
+        `sinks.kafka.results=${results}`,
+        '--run-id',
+        'scale-out',
+        ...(process.env.WORKER_DEBUG ? ['--set', 'kafka.logLevel=error'] : []),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let err = '';
-    child.stderr!.on('data', (d) => { err += String(d); });
-    child.once('exit', (code, sig) => { if (code && code !== 0) process.stderr.write(`worker ${label} exited ${code} ${sig}: ${err}\n`); });
+    child.stderr!.on('data', (d) => {
+      err += String(d);
+    });
+    child.once('exit', (code, sig) => {
+      if (code && code !== 0) process.stderr.write(`worker ${label} exited ${code} ${sig}: ${err}\n`);
+    });
     children.add(child);
     return child;
   };
   const stopAll = async () => {
-    await Promise.all([...children].map((c) => new Promise<void>((resolve) => {
-      if (c.exitCode !== null || c.signalCode !== null) { resolve(); return; }
-      const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
-      c.once('exit', () => { clearTimeout(timer); resolve(); });
-      c.kill('SIGTERM');
-    })));
+    await Promise.all(
+      [...children].map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) {
+              resolve();
+              return;
+            }
+            const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
+            c.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
     children.clear();
   };
   const endCount = (rs: WindowResult[]) => new Set(normalizeResults(rs.filter((r) => r.trigger === 'end'))).size;
@@ -102,16 +144,32 @@ describe('scale-out: router, workers in one group, checkpoints', () => {
     const repartition = uniqueTopic('windows');
     await broker.createTopic(input, 1);
     await broker.createTopic(repartition, PARTITIONS);
-    writeFileSync(path.join(dir, 'scale.yaml'), searchTopology(`{ kind: kafka, topic: ${input}, group: router, format: arrow, stopAtEnd: true }`,
-      `kafka: { brokers: [${broker.brokers.join(', ')}], clientId: scale-out, scaleOut: { repartitionTopic: ${repartition}, partitions: ${PARTITIONS}, group: unset, checkpointDir: ${dir} } }`)
-      .replace('sinks: { results: true, deadLetters: true, report: false }', 'sinks: { results: false, deadLetters: false, report: false, kafka: { results: unset } }'));
+    writeFileSync(
+      path.join(dir, 'scale.yaml'),
+      searchTopology(
+        `{ kind: kafka, topic: ${input}, group: router, format: arrow, stopAtEnd: true }`,
+        `kafka: { brokers: [${broker.brokers.join(', ')}], clientId: scale-out, scaleOut: { repartitionTopic: ${repartition}, partitions: ${PARTITIONS}, group: unset, checkpointDir: ${dir} } }`,
+      ).replace(
+        'sinks: { results: true, deadLetters: true, report: false }',
+        'sinks: { results: false, deadLetters: false, report: false, kafka: { results: unset } }',
+      ),
+    );
     topologyFile = path.join(dir, 'scale.yaml');
     // The first half of the input is routed now; the second half during the SIGKILL test, mid-run.
-    await produceEvents({ connection: { brokers: broker.brokers, clientId: 'p' }, source: slice(parquet, 0, 30000), topic: input, format: 'arrow', eventsPerMessage: 4096 });
+    await produceEvents({
+      connection: { brokers: broker.brokers, clientId: 'p' },
+      source: slice(parquet, 0, 30000),
+      topic: input,
+      format: 'arrow',
+      eventsPerMessage: 4096,
+    });
     const t = parseTopology(readFileSync(topologyFile, 'utf8'), topologyFile);
     await runRouter(t, { file: topologyFile, sendEnd: false, observer: routerMetrics.observer() });
     // The final results of the single-process run over the same events are what every worker set must end with.
-    const fileRun = await runTopology(parseTopology(searchTopology(`{ kind: parquet, path: ${parquet} }`), 'file.yaml'), { file: 'file.yaml', outDir: path.join(dir, 'file') });
+    const fileRun = await runTopology(
+      parseTopology(searchTopology(`{ kind: parquet, path: ${parquet} }`), 'file.yaml'),
+      { file: 'file.yaml', outDir: path.join(dir, 'file') },
+    );
     expectedEnd = normalizeResults(fileRun.results.filter((r) => r.trigger === 'end'));
   });
   afterEach(stopAll);
@@ -124,7 +182,13 @@ describe('scale-out: router, workers in one group, checkpoints', () => {
     if (reRouted.done) return;
     const t = parseTopology(readFileSync(topologyFile, 'utf8'), topologyFile);
     const input = (t.source as unknown as { topic: string }).topic;
-    await produceEvents({ connection: { brokers: broker.brokers, clientId: 'p' }, source: slice(parquet, 30000, 60000), topic: input, format: 'arrow', eventsPerMessage: 4096 });
+    await produceEvents({
+      connection: { brokers: broker.brokers, clientId: 'p' },
+      source: slice(parquet, 30000, 60000),
+      topic: input,
+      format: 'arrow',
+      eventsPerMessage: 4096,
+    });
     await runRouter(t, { file: topologyFile });
     reRouted.done = true;
   };
@@ -150,7 +214,12 @@ describe('scale-out: router, workers in one group, checkpoints', () => {
     // Mid-run: both workers have checkpointed window state of the first half and no window has ended.
     const cpDir = path.join(dir, 'checkpoints', group);
     const t0 = Date.now();
-    while (!(existsSync(cpDir) && readdirSync(cpDir).filter((d) => existsSync(path.join(cpDir, d, 'state.json'))).length === PARTITIONS)) {
+    while (
+      !(
+        existsSync(cpDir) &&
+        readdirSync(cpDir).filter((d) => existsSync(path.join(cpDir, d, 'state.json'))).length === PARTITIONS
+      )
+    ) {
       if (Date.now() - t0 > 40000) throw new Error('workers did not checkpoint every partition within 40 s');
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -5,9 +5,32 @@ import type { WindowResult } from '../../src/events/result.js';
 
 function result(z: number, fitP: number): WindowResult {
   return {
-    runId: 'r1', topology: 't', window: { id: 'sr-2600-3200', sr: [2600, 3200], sb: [[2000, 2600], [3200, 3800]] },
-    workingPoint: 0.1, trigger: 'threshold', cutflow: [], counts: { sr: 10, sbLow: 20, sbHigh: 5 },
-    fit: { function: 'dijet3', params: [1, 2, 3], covariance: [], chi2: 1, ndf: 1, pvalue: fitP, sbRange: [2000, 3800], prediction: [], predictionErr: [], converged: true },
+    runId: 'r1',
+    topology: 't',
+    window: {
+      id: 'sr-2600-3200',
+      sr: [2600, 3200],
+      sb: [
+        [2000, 2600],
+        [3200, 3800],
+      ],
+    },
+    workingPoint: 0.1,
+    trigger: 'threshold',
+    cutflow: [],
+    counts: { sr: 10, sbLow: 20, sbHigh: 5 },
+    fit: {
+      function: 'dijet3',
+      params: [1, 2, 3],
+      covariance: [],
+      chi2: 1,
+      ndf: 1,
+      pvalue: fitP,
+      sbRange: [2000, 3800],
+      prediction: [],
+      predictionErr: [],
+      converged: true,
+    },
     significance: { z, p: 0.5 * (1 - Math.tanh(z)), observed: 12, expected: 10, expectedErr: 1 },
     createdAt: new Date(0).toISOString(),
   };
@@ -76,15 +99,23 @@ describe('Metrics', () => {
     o.kafkaLag('sideband.regions', 2, 17);
     const text = await m.scrape();
     for (const line of [
-      'sideband_events_read_total 50', 'sideband_events_accepted_total 48',
-      'sideband_events_rejected_total{reason="nan"} 1', 'sideband_events_rejected_total{reason="other"} 1',
-      'sideband_events_selected_total{cut="delta_y"} 30', 'sideband_buffer_events{window="w",role="sb_low"} 12',
-      'sideband_trainings_started_total{model="hgb"} 2', 'sideband_trainings_finished_total{model="hgb"} 1',
-      'sideband_trainings_failed_total{model="hgb"} 1', 'sideband_training_duration_seconds_count{model="hgb"} 1',
-      'sideband_queue_depth 3', 'sideband_window_results_total{window="sr-2600-3200",working_point="0.1"} 1',
-      'sideband_window_pvalue{window="sr-2600-3200",working_point="0.1"}', 'sideband_dead_letters_total{reason="infinite"} 1',
+      'sideband_events_read_total 50',
+      'sideband_events_accepted_total 48',
+      'sideband_events_rejected_total{reason="nan"} 1',
+      'sideband_events_rejected_total{reason="other"} 1',
+      'sideband_events_selected_total{cut="delta_y"} 30',
+      'sideband_buffer_events{window="w",role="sb_low"} 12',
+      'sideband_trainings_started_total{model="hgb"} 2',
+      'sideband_trainings_finished_total{model="hgb"} 1',
+      'sideband_trainings_failed_total{model="hgb"} 1',
+      'sideband_training_duration_seconds_count{model="hgb"} 1',
+      'sideband_queue_depth 3',
+      'sideband_window_results_total{window="sr-2600-3200",working_point="0.1"} 1',
+      'sideband_window_pvalue{window="sr-2600-3200",working_point="0.1"}',
+      'sideband_dead_letters_total{reason="infinite"} 1',
       'sideband_kafka_consumer_lag{topic="sideband.regions",partition="2"} 17',
-    ]) expect(text).toContain(line);
+    ])
+      expect(text).toContain(line);
     expect(text).not.toContain('some new reason');
   });
 
@@ -98,7 +129,10 @@ describe('Metrics', () => {
 
 describe('startMetricsServer', () => {
   let server: MetricsServer | undefined;
-  afterEach(async () => { await server?.close(); server = undefined; });
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
 
   it('serves /metrics, /healthz and /readyz on an ephemeral loopback port', async () => {
     const metrics = new Metrics({ defaultMetrics: false });
@@ -121,6 +155,8 @@ describe('startMetricsServer', () => {
   it('names the address when it cannot listen', async () => {
     const metrics = new Metrics({ defaultMetrics: false });
     server = await startMetricsServer({ port: 0, metrics });
-    await expect(startMetricsServer({ port: server.port, metrics })).rejects.toThrow(`metrics server: cannot listen on 127.0.0.1:${server.port}`);
+    await expect(startMetricsServer({ port: server.port, metrics })).rejects.toThrow(
+      `metrics server: cannot listen on 127.0.0.1:${server.port}`,
+    );
   });
 });

@@ -14,15 +14,19 @@ import { kafkaSourceSettings, scaleOutConfig } from '../../src/kafka/config.js';
 const deployDir = path.join(repoRoot, 'deploy');
 const read = (p: string) => fs.readFileSync(path.join(repoRoot, p), 'utf8');
 // Parsed YAML documents are untyped trees; the assertions below are the schema.
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML manifests of any shape, read field by field
 type Obj = Record<string, any>;
 
 const compose = YAML.parse(read('deploy/docker-compose.yml'), { merge: true }) as Obj;
-const k8sDocs: Obj[] = fs.readdirSync(path.join(deployDir, 'k8s'))
+const k8sDocs: Obj[] = fs
+  .readdirSync(path.join(deployDir, 'k8s'))
   .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
-  .flatMap((f) => YAML.parseAllDocuments(read(`deploy/k8s/${f}`)).map((d) => {
-    if (d.errors.length) throw new Error(`deploy/k8s/${f}: ${d.errors.map((e) => e.message).join('; ')}`);
-    return d.toJS() as Obj;
-  }));
+  .flatMap((f) =>
+    YAML.parseAllDocuments(read(`deploy/k8s/${f}`)).map((d) => {
+      if (d.errors.length) throw new Error(`deploy/k8s/${f}: ${d.errors.map((e) => e.message).join('; ')}`);
+      return d.toJS() as Obj;
+    }),
+  );
 const byKind = (kind: string, name: string) => k8sDocs.find((d) => d.kind === kind && d.metadata?.name === name);
 
 describe('deploy/topology.yaml', () => {
@@ -37,11 +41,16 @@ describe('deploy/topology.yaml', () => {
       expect(src.connection.brokers).toEqual(['kafka:9092']);
       expect(src.topics).toEqual(['sideband.events']);
       const so = scaleOutConfig(t);
-      expect(so).toMatchObject({ repartitionTopic: 'sideband.windows', group: 'sideband-workers', checkpointDir: '/var/lib/sideband/checkpoints' });
+      expect(so).toMatchObject({
+        repartitionTopic: 'sideband.windows',
+        group: 'sideband-workers',
+        checkpointDir: '/var/lib/sideband/checkpoints',
+      });
       expect(byKind('Deployment', 'sideband-worker')!.spec.replicas).toBeLessThanOrEqual(so.partitions);
       expect(compose.services.worker.deploy.replicas).toBeLessThanOrEqual(so.partitions);
     } finally {
-      if (saved === undefined) delete process.env.KAFKA_BROKERS; else process.env.KAFKA_BROKERS = saved;
+      if (saved === undefined) delete process.env.KAFKA_BROKERS;
+      else process.env.KAFKA_BROKERS = saved;
     }
   });
 });
@@ -104,9 +113,14 @@ describe('deploy/docker-compose.yml', () => {
     const jobs = prom.scrape_configs.filter((j: Obj) => j.job_name.startsWith('sideband'));
     expect(jobs.map((j: Obj) => j.job_name).sort()).toEqual(['sideband-router', 'sideband-worker']);
     expect(jobs.find((j: Obj) => j.job_name === 'sideband-router').static_configs[0].targets).toEqual(['router:9464']);
-    expect(jobs.find((j: Obj) => j.job_name === 'sideband-worker').dns_sd_configs[0]).toMatchObject({ names: ['worker'], port: 9464 });
+    expect(jobs.find((j: Obj) => j.job_name === 'sideband-worker').dns_sd_configs[0]).toMatchObject({
+      names: ['worker'],
+      port: 9464,
+    });
     const provisioning = YAML.parse(read('monitoring/grafana/provisioning/dashboards/sideband.yml')) as Obj;
-    expect(s.grafana.volumes).toContain(`../monitoring/grafana/dashboards:${provisioning.providers[0].options.path}:ro`);
+    expect(s.grafana.volumes).toContain(
+      `../monitoring/grafana/dashboards:${provisioning.providers[0].options.path}:ro`,
+    );
     const ds = YAML.parse(read('monitoring/grafana/provisioning/datasources/prometheus.yml')) as Obj;
     expect(ds.datasources[0]).toMatchObject({ type: 'prometheus', uid: 'prometheus', url: 'http://prometheus:9090' });
     const dash = JSON.parse(read('monitoring/grafana/dashboards/sideband.json')) as Obj;
@@ -117,8 +131,12 @@ describe('deploy/docker-compose.yml', () => {
 describe('deploy/k8s', () => {
   it('parses into well-formed objects in the sideband namespace, all listed in the kustomization', () => {
     const kust = YAML.parse(read('deploy/k8s/kustomization.yaml')) as Obj;
-    for (const r of kust.resources as string[]) expect([r, fs.existsSync(path.join(deployDir, 'k8s', r))]).toEqual([r, true]);
-    expect(kust.resources.length).toBe(fs.readdirSync(path.join(deployDir, 'k8s')).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').length);
+    for (const r of kust.resources as string[])
+      expect([r, fs.existsSync(path.join(deployDir, 'k8s', r))]).toEqual([r, true]);
+    expect(kust.resources.length).toBe(
+      fs.readdirSync(path.join(deployDir, 'k8s')).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+        .length,
+    );
     for (const d of k8sDocs) {
       expect(typeof d.apiVersion).toBe('string');
       expect(typeof d.kind).toBe('string');
@@ -153,7 +171,11 @@ describe('deploy/k8s', () => {
   it('exposes metrics through Services and pods annotated for Prometheus, selecting the Deployments', () => {
     for (const comp of ['router', 'worker']) {
       const svc = byKind('Service', `sideband-${comp}`)!;
-      expect(svc.metadata.annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9464', 'prometheus.io/path': '/metrics' });
+      expect(svc.metadata.annotations).toEqual({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': '9464',
+        'prometheus.io/path': '/metrics',
+      });
       const dep = byKind('Deployment', `sideband-${comp}`)!;
       expect(dep.spec.template.metadata.labels).toMatchObject(svc.spec.selector);
       expect(dep.spec.template.metadata.annotations['prometheus.io/scrape']).toBe('true');
@@ -161,7 +183,10 @@ describe('deploy/k8s', () => {
     }
     const promK8s = YAML.parse(read('monitoring/prometheus/prometheus-kubernetes.yml')) as Obj;
     const relabel = promK8s.scrape_configs[0].relabel_configs as Obj[];
-    expect(relabel[0]).toMatchObject({ source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'], action: 'keep' });
+    expect(relabel[0]).toMatchObject({
+      source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'],
+      action: 'keep',
+    });
     expect(relabel.find((r) => r.target_label === 'job')?.replacement).toBe('sideband-$1');
   });
 });

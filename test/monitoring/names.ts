@@ -11,9 +11,34 @@ export const rulesFile = path.join(repoRoot, 'monitoring/prometheus/rules/sideba
 export const rulesTestFile = path.join(repoRoot, 'monitoring/prometheus/tests/sideband_test.yml');
 export const dashboardFile = path.join(repoRoot, 'monitoring/grafana/dashboards/sideband.json');
 
-const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan',
+const KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'inf',
+  'nan',
   // aggregation operators may be followed by a grouping clause before their parenthesis: `sum by (job) (x)`
-  'sum', 'min', 'max', 'avg', 'group', 'stddev', 'stdvar', 'count', 'count_values', 'bottomk', 'topk', 'quantile']);
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'group',
+  'stddev',
+  'stdvar',
+  'count',
+  'count_values',
+  'bottomk',
+  'topk',
+  'quantile',
+]);
 
 /**
  * Series names selected by a PromQL expression. Label matchers, range selectors, string literals and grouping
@@ -34,7 +59,10 @@ export function promqlMetricNames(expr: string): string[] {
   return [...names];
 }
 
-interface RuleGroup { name: string; rules: { record?: string; alert?: string; expr: string; annotations?: Record<string, string> }[] }
+interface RuleGroup {
+  name: string;
+  rules: { record?: string; alert?: string; expr: string; annotations?: Record<string, string> }[];
+}
 
 export function loadRules(): RuleGroup[] {
   return (YAML.parse(fs.readFileSync(rulesFile, 'utf8')) as { groups: RuleGroup[] }).groups;
@@ -63,7 +91,7 @@ export function dashboardExpressions(): string[] {
   for (const v of dash.templating.list) {
     if (v.type !== 'query' || !v.definition) continue;
     const m = /label_values\(\s*([^,]+),/.exec(v.definition);
-    if (m) exprs.push(m[1]);
+    if (m) exprs.push(m[1]!);
   }
   return exprs;
 }

@@ -32,26 +32,57 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
     try {
       const v = await probe();
       if (v !== undefined) return v;
-    } catch (err) { last = err; }
+    } catch (err) {
+      last = err;
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
-interface VectorSample { metric: Record<string, string>; value: [number, string] }
+interface VectorSample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
 
 function result(window: string, z: number): WindowResult {
   return {
-    runId: 'live', topology: 'quickstart', window: { id: window, sr: [3300, 3700], sb: [[2700, 3300], [3700, 4300]] },
-    workingPoint: 0.1, trigger: 'growth', cutflow: [], counts: { sr: 1000, sbLow: 3000, sbHigh: 900 },
-    fit: { function: 'dijet4', params: [], covariance: [], chi2: 20, ndf: 22, pvalue: 0.58, sbRange: [2700, 4300], prediction: [], predictionErr: [], converged: true },
+    runId: 'live',
+    topology: 'quickstart',
+    window: {
+      id: window,
+      sr: [3300, 3700],
+      sb: [
+        [2700, 3300],
+        [3700, 4300],
+      ],
+    },
+    workingPoint: 0.1,
+    trigger: 'growth',
+    cutflow: [],
+    counts: { sr: 1000, sbLow: 3000, sbHigh: 900 },
+    fit: {
+      function: 'dijet4',
+      params: [],
+      covariance: [],
+      chi2: 20,
+      ndf: 22,
+      pvalue: 0.58,
+      sbRange: [2700, 4300],
+      prediction: [],
+      predictionErr: [],
+      converged: true,
+    },
     significance: { z, p: 3e-5, observed: 1200, expected: 1050, expectedErr: 20 },
     createdAt: new Date().toISOString(),
   };
 }
 
 /** Start a real Prometheus on a free loopback port with the given scrape jobs and the repository's rules. */
-async function startPrometheus(tmp: string, scrapeJobs: string[]): Promise<{ url: string; proc: ChildProcess; log: () => string }> {
+async function startPrometheus(
+  tmp: string,
+  scrapeJobs: string[],
+): Promise<{ url: string; proc: ChildProcess; log: () => string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const config = [
@@ -66,16 +97,27 @@ async function startPrometheus(tmp: string, scrapeJobs: string[]): Promise<{ url
   ].join('\n');
   fs.writeFileSync(path.join(tmp, 'prometheus.yml'), config);
   let log = '';
-  const proc = spawn('prometheus', [
-    `--config.file=${path.join(tmp, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${path.join(tmp, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=warn',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout?.on('data', (d: Buffer) => { log += d.toString(); });
-  proc.stderr?.on('data', (d: Buffer) => { log += d.toString(); });
-  await until('Prometheus /-/ready', 30_000, async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined))
-    .catch((err: Error) => { throw new Error(`${err.message}\nprometheus log:\n${log}`); });
+  const proc = spawn(
+    'prometheus',
+    [
+      `--config.file=${path.join(tmp, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(tmp, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  proc.stdout?.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
+  proc.stderr?.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
+  await until('Prometheus /-/ready', 30_000, async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined)).catch(
+    (err: Error) => {
+      throw new Error(`${err.message}\nprometheus log:\n${log}`);
+    },
+  );
   return { url, proc, log: () => log };
 }
 
@@ -89,7 +131,11 @@ async function stop(proc: ChildProcess | undefined): Promise<void> {
 
 async function promQuery(promUrl: string, q: string): Promise<VectorSample[]> {
   const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(q)}`);
-  const body = (await res.json()) as { status: string; data: { resultType: string; result: VectorSample[] }; error?: string };
+  const body = (await res.json()) as {
+    status: string;
+    data: { resultType: string; result: VectorSample[] };
+    error?: string;
+  };
   if (body.status !== 'success') throw new Error(`query ${q}: ${body.error}`);
   return body.data.result;
 }
@@ -157,40 +203,58 @@ describe('Prometheus on loopback scraping a live processor', () => {
   const query = (q: string) => promQuery(promUrl, q);
 
   async function queryUntil(q: string, accept: (r: VectorSample[]) => boolean): Promise<VectorSample[]> {
-    return until(`${q} in Prometheus`, 30_000, async () => { const r = await query(q); return accept(r) ? r : undefined; });
+    return until(`${q} in Prometheus`, 30_000, async () => {
+      const r = await query(q);
+      return accept(r) ? r : undefined;
+    });
   }
 
   it('reads the scraped values back through the HTTP API', async () => {
     const read = await queryUntil('sideband_events_read_total{job="sideband-worker"}', (r) => r.length === 1);
-    expect(read[0].value[1]).toBe('5000');
-    expect(read[0].metric.instance).toBe(`127.0.0.1:${server.port}`);
+    expect(read[0]!.value[1]).toBe('5000');
+    expect(read[0]!.metric.instance).toBe(`127.0.0.1:${server.port}`);
     const z = await query('sideband_window_significance_z');
-    expect(z.map((s) => [s.metric.window, s.metric.working_point, Number(s.value[1])]).sort())
-      .toEqual([['sr-3300-3700', '0.1', 4.1], ['sr-3600-4000', '0.1', 0.7]]);
+    expect(z.map((s) => [s.metric.window, s.metric.working_point, Number(s.value[1])]).sort()).toEqual([
+      ['sr-3300-3700', '0.1', 4.1],
+      ['sr-3600-4000', '0.1', 0.7],
+    ]);
     const buf = await query('sideband_buffer_events{window="sr-3300-3700",role="sb_low"}');
-    expect(buf[0].value[1]).toBe('3000');
+    expect(buf[0]!.value[1]).toBe('3000');
 
     // Values change in the processor and the change arrives through the next scrapes.
     metrics.eventsRead.inc(1000);
-    await queryUntil('sideband_events_read_total', (r) => r.length === 1 && r[0].value[1] === '6000');
+    await queryUntil('sideband_events_read_total', (r) => r.length === 1 && r[0]!.value[1] === '6000');
     const lag = await query('sum by (topic) (sideband_kafka_consumer_lag)');
     expect(lag[0]).toMatchObject({ metric: { topic: 'sideband.regions' }, value: [expect.any(Number), '250'] });
   });
 
   it('fires the anomaly-candidate alert for the window above the exported threshold only', async () => {
     const alerts = await until('SidebandAnomalyCandidate firing', 30_000, async () => {
-      const body = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string; annotations: Record<string, string> }[] } };
-      const firing = body.data.alerts.filter((a) => a.labels.alertname === 'SidebandAnomalyCandidate' && a.state === 'firing');
+      const body = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as {
+        data: { alerts: { labels: Record<string, string>; state: string; annotations: Record<string, string> }[] };
+      };
+      const firing = body.data.alerts.filter(
+        (a) => a.labels.alertname === 'SidebandAnomalyCandidate' && a.state === 'firing',
+      );
       return firing.length > 0 ? firing : undefined;
     });
     expect(alerts.map((a) => a.labels.window)).toEqual(['sr-3300-3700']);
-    expect(alerts[0].annotations.summary).toBe('Anomaly candidate in window sr-3300-3700 (working point 0.1): Z = 4.10');
+    expect(alerts[0]!.annotations.summary).toBe(
+      'Anomaly candidate in window sr-3300-3700 (working point 0.1): Z = 4.10',
+    );
     // A training fails after Prometheus has scraped the failure counter at 0: the training alert fires too.
-    await queryUntil('sideband_trainings_failed_total{model="cwola-hgb"}', (r) => r.length === 1 && r[0].value[1] === '0');
+    await queryUntil(
+      'sideband_trainings_failed_total{model="cwola-hgb"}',
+      (r) => r.length === 1 && r[0]!.value[1] === '0',
+    );
     metrics.observer().trainingFailed('cwola-hgb');
     await until('SidebandTrainingFailing firing', 30_000, async () => {
-      const body = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string }[] } };
-      return body.data.alerts.some((a) => a.labels.alertname === 'SidebandTrainingFailing' && a.state === 'firing') ? true : undefined;
+      const body = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as {
+        data: { alerts: { labels: Record<string, string>; state: string }[] };
+      };
+      return body.data.alerts.some((a) => a.labels.alertname === 'SidebandTrainingFailing' && a.state === 'firing')
+        ? true
+        : undefined;
     });
   });
 
@@ -202,8 +266,16 @@ describe('Prometheus on loopback scraping a live processor', () => {
     const recorded = recordedNames();
     const used = new Set([...ruleMetricNames(), ...dashboardMetricNames()]);
     // A vacuous extraction would pass trivially: make sure the families the issue names are among the used ones.
-    for (const n of ['sideband_events_read_total', 'sideband_events_selected_total', 'sideband_buffer_events', 'sideband_window_significance_z',
-      'sideband_training_duration_seconds_bucket', 'sideband_kafka_consumer_lag', 'sideband_dead_letters_total']) expect(used).toContain(n);
+    for (const n of [
+      'sideband_events_read_total',
+      'sideband_events_selected_total',
+      'sideband_buffer_events',
+      'sideband_window_significance_z',
+      'sideband_training_duration_seconds_bucket',
+      'sideband_kafka_consumer_lag',
+      'sideband_dead_letters_total',
+    ])
+      expect(used).toContain(n);
     const missing: string[] = [];
     for (const name of used) {
       if (recorded.has(name)) continue; // produced by a recording rule from exported series
@@ -244,12 +316,31 @@ describe('Prometheus scraping a running `sideband run`', () => {
       '        refresh_interval: 1s',
     ]);
     const out = path.join(tmp, 'out');
-    run = spawn(process.execPath, [path.join(repoRoot, 'bin/sideband.js'), 'run', path.join(repoRoot, 'topologies/quickstart.yaml'),
-      '--out', out, '--metrics-port', '0', '--set', 'source.events=400000'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    run = spawn(
+      process.execPath,
+      [
+        path.join(repoRoot, 'bin/sideband.js'),
+        'run',
+        path.join(repoRoot, 'topologies/quickstart.yaml'),
+        '--out',
+        out,
+        '--metrics-port',
+        '0',
+        '--set',
+        'source.events=400000',
+      ],
+      { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
-    run.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    run.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const exit = new Promise<number | null>((resolve) => run!.once('exit', (code) => resolve(code)));
-    const metricsUrl = await until('the metrics URL in the run log', 60_000, async () => /metrics: (http:\/\/\S+)\/metrics/.exec(stderr)?.[1]);
+    const metricsUrl = await until(
+      'the metrics URL in the run log',
+      60_000,
+      async () => /metrics: (http:\/\/\S+)\/metrics/.exec(stderr)?.[1],
+    );
     // Atomic replace, so that Prometheus never reads a half-written target file.
     fs.writeFileSync(`${targets}.tmp`, JSON.stringify([{ targets: [new URL(metricsUrl).host] }]));
     fs.renameSync(`${targets}.tmp`, targets);
@@ -258,7 +349,9 @@ describe('Prometheus scraping a running `sideband run`', () => {
     const read = await until('sideband_events_read_total of the run in Prometheus', 60_000, async () => {
       const r = await promQuery(prom!.url, 'sideband_events_read_total{job="sideband-run"}');
       return r.length === 1 ? r : undefined;
-    }).catch((err: Error) => { throw new Error(`${err.message}\nrun log:\n${stderr}\nprometheus log:\n${prom!.log()}`); });
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}\nrun log:\n${stderr}\nprometheus log:\n${prom!.log()}`);
+    });
     expect(read[0]!.metric.instance).toBe(new URL(metricsUrl).host);
     const build = await promQuery(prom.url, 'sideband_build_info{job="sideband-run"}');
     expect(build[0]!.metric.role).toBe('run');
@@ -280,7 +373,9 @@ describe('Prometheus scraping a running `sideband run`', () => {
     expect(Number(lastRead[0]!.value[1])).toBeLessThanOrEqual(400000);
 
     const declared = declaredSampleNames(exposition);
-    const used = [...new Set([...ruleMetricNames(), ...dashboardMetricNames()])].filter((n) => !recordedNames().has(n) && n !== 'up');
+    const used = [...new Set([...ruleMetricNames(), ...dashboardMetricNames()])].filter(
+      (n) => !recordedNames().has(n) && n !== 'up',
+    );
     expect(used.filter((n) => !declared.has(n))).toEqual([]);
   });
 });

@@ -6,20 +6,45 @@ describe('window schemes', () => {
   it('ATLAS 2024 sliding: seven SRs [2.6,3.2] … [4.4,5.0] TeV with 600 GeV sidebands', () => {
     const w = buildWindows({ scheme: 'sliding' });
     expect(w).toHaveLength(7);
-    expect(w[0]).toEqual({ id: 'sr-2600-3200', sr: [2600, 3200], sb: [[2000, 2600], [3200, 3800]] });
+    expect(w[0]).toEqual({
+      id: 'sr-2600-3200',
+      sr: [2600, 3200],
+      sb: [
+        [2000, 2600],
+        [3200, 3800],
+      ],
+    });
     expect(w[6]!.sr).toEqual([4400, 5000]);
   });
 
   it('ATLAS 2020 edges: regions 1–6 are SRs against their neighbours', () => {
     const w = buildWindows({ scheme: 'edges' });
-    expect(w.map((x) => x.sr)).toEqual([[2280, 2740], [2740, 3280], [3280, 3940], [3940, 4730], [4730, 5680], [5680, 6810]]);
-    expect(w[0]!.sb).toEqual([[1900, 2280], [2740, 3280]]);
+    expect(w.map((x) => x.sr)).toEqual([
+      [2280, 2740],
+      [2740, 3280],
+      [3280, 3940],
+      [3940, 4730],
+      [4730, 5680],
+      [5680, 6810],
+    ]);
+    expect(w[0]!.sb).toEqual([
+      [1900, 2280],
+      [2740, 3280],
+    ]);
   });
 
   it('CMS 2024 tables: A1–A6 and B1–B6 with their efficiency cuts', () => {
     const w = buildWindows({ scheme: 'table', preset: 'cms2024' });
     expect(w).toHaveLength(12);
-    expect(w[0]).toMatchObject({ id: 'A1', sr: [1650, 2017], sb: [[1350, 1650], [2017, 2465]], workingPoints: [0.01] });
+    expect(w[0]).toMatchObject({
+      id: 'A1',
+      sr: [1650, 2017],
+      sb: [
+        [1350, 1650],
+        [2017, 2465],
+      ],
+      workingPoints: [0.01],
+    });
     expect(w[9]).toMatchObject({ id: 'B4', sr: [3331, 4071], workingPoints: [0.03] });
   });
 
@@ -53,8 +78,23 @@ describe('WindowBuffers', () => {
   });
 
   it('requests an analysis at the threshold, then on growth by the factor', () => {
-    const b = new WindowBuffers(buildWindows({ scheme: 'single', sr: [100, 200], sb: [[0, 100], [200, 300]] }), ['x'], { weight: false, label: false });
-    const fill = (n: number) => b.route({ mjj: new Float32Array(n).fill(150), x: new Float32Array(n) }, Uint32Array.from({ length: n }, (_, i) => i));
+    const b = new WindowBuffers(
+      buildWindows({
+        scheme: 'single',
+        sr: [100, 200],
+        sb: [
+          [0, 100],
+          [200, 300],
+        ],
+      }),
+      ['x'],
+      { weight: false, label: false },
+    );
+    const fill = (n: number) =>
+      b.route(
+        { mjj: new Float32Array(n).fill(150), x: new Float32Array(n) },
+        Uint32Array.from({ length: n }, (_, i) => i),
+      );
     const policy = { minSrEvents: 10, growthFactor: 2 };
     fill(9);
     expect(b.due(policy)).toEqual([]);

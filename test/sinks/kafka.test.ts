@@ -9,13 +9,27 @@ import { ParquetSource } from '../../src/sources/parquet.js';
 import { connectKafka } from '../../src/kafka/client.js';
 import { produceEvents } from '../../src/scaleout/produce.js';
 import { openTopologyKafkaSinks } from '../../src/sinks/kafka.js';
-import { generatedParquet, normalizeResults, searchTopology, startBroker, uniqueTopic, type TestBroker, readTopic } from '../helpers/kafka.js';
+import {
+  generatedParquet,
+  normalizeResults,
+  searchTopology,
+  startBroker,
+  uniqueTopic,
+  type TestBroker,
+  readTopic,
+} from '../helpers/kafka.js';
 
-
-const kafkaTopology = (brokers: string[], topic: string, extraSinks = '') => parseTopology(searchTopology(
-  `{ kind: kafka, topic: ${topic}, group: ${uniqueTopic('g')}, format: arrow, stopAtEnd: true, maxBatchesAhead: 2 }`,
-  `kafka: { brokers: [${brokers.join(', ')}], clientId: sideband-test }`,
-).replace('sinks: { results: true, deadLetters: true, report: false }', `sinks: { results: true, deadLetters: true, report: false${extraSinks} }`), 'kafka.yaml');
+const kafkaTopology = (brokers: string[], topic: string, extraSinks = '') =>
+  parseTopology(
+    searchTopology(
+      `{ kind: kafka, topic: ${topic}, group: ${uniqueTopic('g')}, format: arrow, stopAtEnd: true, maxBatchesAhead: 2 }`,
+      `kafka: { brokers: [${brokers.join(', ')}], clientId: sideband-test }`,
+    ).replace(
+      'sinks: { results: true, deadLetters: true, report: false }',
+      `sinks: { results: true, deadLetters: true, report: false${extraSinks} }`,
+    ),
+    'kafka.yaml',
+  );
 
 describe('generated events -> topic -> sideband run -> results topic', () => {
   let broker: TestBroker;
@@ -32,7 +46,10 @@ describe('generated events -> topic -> sideband run -> results topic', () => {
   });
 
   it('gives exactly the results of the Parquet run on the same events, on the results topic keyed by window', async () => {
-    const fileRun = await runTopology(parseTopology(searchTopology(`{ kind: parquet, path: ${parquet} }`), 'file.yaml'), { file: 'file.yaml', outDir: path.join(dir, 'file') });
+    const fileRun = await runTopology(
+      parseTopology(searchTopology(`{ kind: parquet, path: ${parquet} }`), 'file.yaml'),
+      { file: 'file.yaml', outDir: path.join(dir, 'file') },
+    );
     expect(fileRun.results.length).toBeGreaterThan(7);
 
     const topic = uniqueTopic('events');
@@ -42,15 +59,26 @@ describe('generated events -> topic -> sideband run -> results topic', () => {
     await broker.createTopic(topic, 1);
     await broker.createTopic(resultsTopic, 3);
     await broker.createTopic(alertsTopic, 1);
-    const produced = await produceEvents({ connection: { brokers: broker.brokers, clientId: 'produce' }, source: new ParquetSource({ path: parquet }), topic, format: 'arrow', eventsPerMessage: 4096 });
+    const produced = await produceEvents({
+      connection: { brokers: broker.brokers, clientId: 'produce' },
+      source: new ParquetSource({ path: parquet }),
+      topic,
+      format: 'arrow',
+      eventsPerMessage: 4096,
+    });
     expect(produced.events).toBe(60000);
 
     const t = kafkaTopology(broker.brokers, topic, `, kafka: { results: ${resultsTopic}, alerts: ${alertsTopic} }`);
     const sinks = await openTopologyKafkaSinks(t, 'kafka.yaml');
     expect(sinks).toBeDefined();
-    let kafkaRun;
+    let kafkaRun: Awaited<ReturnType<typeof runTopology>>;
     try {
-      kafkaRun = await runTopology(t, { file: 'kafka.yaml', outDir: path.join(dir, 'kafka'), onResult: (r) => sinks!.result(r), onAlert: (a) => sinks!.alert(a) });
+      kafkaRun = await runTopology(t, {
+        file: 'kafka.yaml',
+        outDir: path.join(dir, 'kafka'),
+        onResult: (r) => sinks!.result(r),
+        onAlert: (a) => sinks!.alert(a),
+      });
     } finally {
       await sinks!.close();
     }
@@ -66,13 +94,23 @@ describe('generated events -> topic -> sideband run -> results topic', () => {
   });
 
   it('loses and duplicates nothing in the final histograms when the broker stops and restarts mid-run', async () => {
-    const fileRun = await runTopology(parseTopology(searchTopology(`{ kind: parquet, path: ${parquet} }`), 'file.yaml'), { file: 'file.yaml', outDir: path.join(dir, 'file2') });
+    const fileRun = await runTopology(
+      parseTopology(searchTopology(`{ kind: parquet, path: ${parquet} }`), 'file.yaml'),
+      { file: 'file.yaml', outDir: path.join(dir, 'file2') },
+    );
     const topic = uniqueTopic('events');
     await broker.createTopic(topic, 1);
-    await produceEvents({ connection: { brokers: broker.brokers, clientId: 'produce' }, source: new ParquetSource({ path: parquet }), topic, format: 'arrow', eventsPerMessage: 2048 });
+    await produceEvents({
+      connection: { brokers: broker.brokers, clientId: 'produce' },
+      source: new ParquetSource({ path: parquet }),
+      topic,
+      format: 'arrow',
+      eventsPerMessage: 2048,
+    });
     let outage: Promise<void> | undefined;
     const kafkaRun = await runTopology(kafkaTopology(broker.brokers, topic), {
-      file: 'kafka.yaml', outDir: path.join(dir, 'kafka2'),
+      file: 'kafka.yaml',
+      outDir: path.join(dir, 'kafka2'),
       onResult: () => {
         // At the first mid-run result, the broker goes away for two seconds (clients disconnected, reconnects refused).
         if (outage) return;

@@ -6,10 +6,20 @@ describe('renderPlot', () => {
     const { svg, png } = await renderPlot({
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       title: 'dijet mass',
-      width: 200, height: 120,
-      data: { values: [{ x: 1100, y: 4e-3 }, { x: 2000, y: 1e-4 }, { x: 3500, y: 2e-6 }] },
+      width: 200,
+      height: 120,
+      data: {
+        values: [
+          { x: 1100, y: 4e-3 },
+          { x: 2000, y: 1e-4 },
+          { x: 3500, y: 2e-6 },
+        ],
+      },
       mark: 'line',
-      encoding: { x: { field: 'x', type: 'quantitative', title: 'mjj [GeV]' }, y: { field: 'y', type: 'quantitative', scale: { type: 'log' } } },
+      encoding: {
+        x: { field: 'x', type: 'quantitative', title: 'mjj [GeV]' },
+        y: { field: 'y', type: 'quantitative', scale: { type: 'log' } },
+      },
     });
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('dijet mass');

@@ -16,7 +16,10 @@ function poisson(mu: number, rnd: () => number): number {
   const l = Math.exp(-mu);
   let k = 0;
   let p = 1;
-  do { k++; p *= rnd(); } while (p > l);
+  do {
+    k++;
+    p *= rnd();
+  } while (p > l);
   return k - 1;
 }
 
@@ -26,11 +29,16 @@ function trapezoidAuc(fpr: number[], tpr: number[]): number {
   return a;
 }
 
-export function syntheticResults(options: { seed?: number; workingPoints?: (number | null)[]; withRoc?: boolean } = {}): WindowResult[] {
+export function syntheticResults(
+  options: { seed?: number; workingPoints?: (number | null)[]; withRoc?: boolean } = {},
+): WindowResult[] {
   const rnd = mulberry32(options.seed ?? 7);
   const wps = options.workingPoints ?? [0.1, 0.02];
   const out: WindowResult[] = [];
-  const dijet = (m: number, norm: number) => { const x = m / 13000; return norm * Math.pow(1 - x, 10) * Math.pow(x, -4.5); };
+  const dijet = (m: number, norm: number) => {
+    const x = m / 13000;
+    return norm * (1 - x) ** 10 * x ** -4.5;
+  };
   for (const srLo of [2600, 3200, 3800]) {
     const srHi = srLo + 600;
     const lo = srLo - 600;
@@ -46,25 +54,89 @@ export function syntheticResults(options: { seed?: number; workingPoints?: (numb
       });
       const predErr = pred.map((b) => 0.03 * b + 0.3);
       const inSr = (i: number) => edges[i]! >= srLo && edges[i + 1]! <= srHi;
-      let obs = 0; let exp = 0; let err2 = 0;
-      counts.forEach((n, i) => { if (inSr(i)) { obs += n; exp += pred[i]!; err2 += predErr[i]! ** 2; } });
+      let obs = 0;
+      let exp = 0;
+      let err2 = 0;
+      counts.forEach((n, i) => {
+        if (inSr(i)) {
+          obs += n;
+          exp += pred[i]!;
+          err2 += predErr[i]! ** 2;
+        }
+      });
       const z = (obs - exp) / Math.sqrt(exp + err2);
-      const roc = options.withRoc === false ? undefined : (() => {
-        const fpr: number[] = []; const tpr: number[] = [];
-        for (let k = 0; k <= 100; k++) { const f = k / 100; fpr.push(f); tpr.push(Math.pow(f, 0.15 + 0.00005 * srLo * (wp ?? 1) * 10)); }
-        return { fpr, tpr };
-      })();
+      const roc =
+        options.withRoc === false
+          ? undefined
+          : (() => {
+              const fpr: number[] = [];
+              const tpr: number[] = [];
+              for (let k = 0; k <= 100; k++) {
+                const f = k / 100;
+                fpr.push(f);
+                tpr.push(f ** (0.15 + 0.00005 * srLo * (wp ?? 1) * 10));
+              }
+              return { fpr, tpr };
+            })();
       out.push({
-        runId: 'synthetic-0001', topology: 'quickstart',
-        window: { id: `sr-${srLo}-${srHi}`, sr: [srLo, srHi], sb: [[lo, srLo], [srHi, srHi + 600]] },
-        workingPoint: wp, trigger: 'end',
-        cutflow: [{ cut: 'two jets', pass: 100000 }, { cut: 'pT(j1) > 1.2 TeV', pass: 61000 }, { cut: '|Δy| < 1.2', pass: 40200 }, { cut: 'mjj > 2 TeV', pass: 38100 }],
-        counts: { sr: counts.filter((_, i) => inSr(i)).reduce((a, b) => a + b, 0), sbLow: 5000, sbHigh: 900, selected: obs },
+        runId: 'synthetic-0001',
+        topology: 'quickstart',
+        window: {
+          id: `sr-${srLo}-${srHi}`,
+          sr: [srLo, srHi],
+          sb: [
+            [lo, srLo],
+            [srHi, srHi + 600],
+          ],
+        },
+        workingPoint: wp,
+        trigger: 'end',
+        cutflow: [
+          { cut: 'two jets', pass: 100000 },
+          { cut: 'pT(j1) > 1.2 TeV', pass: 61000 },
+          { cut: '|Δy| < 1.2', pass: 40200 },
+          { cut: 'mjj > 2 TeV', pass: 38100 },
+        ],
+        counts: {
+          sr: counts.filter((_, i) => inSr(i)).reduce((a, b) => a + b, 0),
+          sbLow: 5000,
+          sbHigh: 900,
+          selected: obs,
+        },
         histogram: { edges, counts, spread: pred.map((b) => 0.02 * b) },
-        fit: { function: 'dijet3', params: [norm, 10, 4.5], covariance: [[1, 0, 0], [0, 1, 0], [0, 0, 1]], chi2: 18.2, ndf: 17, pvalue: 0.38, sbRange: [lo, srHi + 600], prediction: pred, predictionErr: predErr, converged: true },
+        fit: {
+          function: 'dijet3',
+          params: [norm, 10, 4.5],
+          covariance: [
+            [1, 0, 0],
+            [0, 1, 0],
+            [0, 0, 1],
+          ],
+          chi2: 18.2,
+          ndf: 17,
+          pvalue: 0.38,
+          sbRange: [lo, srHi + 600],
+          prediction: pred,
+          predictionErr: predErr,
+          converged: true,
+        },
         significance: { z, p: 0.5 * (1 + Math.tanh(-z)), observed: obs, expected: exp, expectedErr: Math.sqrt(err2) },
-        model: { background: 'sb-reference', classifier: 'hgb', ensemble: 10, folds: 5, seeds: [1, 2, 3], trainSeconds: 12.5 },
-        evaluation: wp === null || !roc ? undefined : { auc: trapezoidAuc(roc.fpr, roc.tpr), maxSic: Math.max(...roc.fpr.map((f, k) => (f > 0 ? roc.tpr[k]! / Math.sqrt(f) : 0))), roc },
+        model: {
+          background: 'sb-reference',
+          classifier: 'hgb',
+          ensemble: 10,
+          folds: 5,
+          seeds: [1, 2, 3],
+          trainSeconds: 12.5,
+        },
+        evaluation:
+          wp === null || !roc
+            ? undefined
+            : {
+                auc: trapezoidAuc(roc.fpr, roc.tpr),
+                maxSic: Math.max(...roc.fpr.map((f, k) => (f > 0 ? roc.tpr[k]! / Math.sqrt(f) : 0))),
+                roc,
+              },
         createdAt: '2026-01-01T00:00:00.000Z',
       });
     }

@@ -4,7 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeReport, type ReportOutput } from '../../src/sinks/report.js';
-import { poissonInterval, spectrumBins, windowFigure, significanceSummary, rocSicFigure, distinctEvaluations } from '../../src/sinks/report-specs.js';
+import {
+  poissonInterval,
+  spectrumBins,
+  windowFigure,
+  significanceSummary,
+  rocSicFigure,
+  distinctEvaluations,
+} from '../../src/sinks/report-specs.js';
 import { AlertTracker, type AlertRecord } from '../../src/operators/alert.js';
 import type { WindowResult } from '../../src/events/result.js';
 import { syntheticResults } from './report-fixtures.js';
@@ -20,7 +27,7 @@ describe('poissonInterval (Garwood 68.27 %)', () => {
     expect(u0).toBeCloseTo(1.841, 3);
     const [l1, u1] = poissonInterval(1);
     expect(l1).toBeCloseTo(0.173, 3);
-    expect(u1).toBeCloseTo(3.300, 3);
+    expect(u1).toBeCloseTo(3.3, 3);
     const [l10, u10] = poissonInterval(10);
     expect(l10).toBeCloseTo(6.891, 3);
     expect(u10).toBeCloseTo(14.267, 3);
@@ -47,10 +54,15 @@ describe('report specs', () => {
   });
 
   it('show a window classifier once when every working point carries the same evaluation', () => {
-    const same = results.filter((r) => r.window.id === 'sr-2600-3200').map((r) => ({ ...r, evaluation: results[0]!.evaluation }));
+    const same = results
+      .filter((r) => r.window.id === 'sr-2600-3200')
+      .map((r) => ({ ...r, evaluation: results[0]!.evaluation }));
     expect(distinctEvaluations(same).map((e) => e.label)).toEqual(['sr-2600-3200']);
     const differing = results.filter((r) => r.window.id === 'sr-2600-3200');
-    expect(distinctEvaluations(differing).map((e) => e.label)).toEqual(['sr-2600-3200 ε = 0.1', 'sr-2600-3200 ε = 0.02']);
+    expect(distinctEvaluations(differing).map((e) => e.label)).toEqual([
+      'sr-2600-3200 ε = 0.1',
+      'sr-2600-3200 ε = 0.02',
+    ]);
   });
 
   it('draw a histogram without a fit (data, SR edges, empty significance panel)', async () => {
@@ -85,18 +97,33 @@ describe('writeReport', () => {
     const tracker = new AlertTracker({ threshold: 3, log: null });
     alerts = results.map((r) => tracker.offer(r)).filter((a): a is AlertRecord => a !== undefined);
     // A failed window analysis is listed, not drawn.
-    const failed: WindowResult = { ...results[0]!, window: { id: 'sr-4400-5000', sr: [4400, 5000], sb: [[3800, 4400]] }, histogram: undefined, fit: undefined, significance: undefined, evaluation: undefined, error: 'fit did not converge' };
+    const failed: WindowResult = {
+      ...results[0]!,
+      window: { id: 'sr-4400-5000', sr: [4400, 5000], sb: [[3800, 4400]] },
+      histogram: undefined,
+      fit: undefined,
+      significance: undefined,
+      evaluation: undefined,
+      error: 'fit did not converge',
+    };
     out = await writeReport(dir, [...results, failed], {
-      topology: 'quickstart', runId: 'synthetic-0001', alertThreshold: 3, alerts,
+      topology: 'quickstart',
+      runId: 'synthetic-0001',
+      alertThreshold: 3,
+      alerts,
       counts: { read: 100000, accepted: 99990, rejected: 10, selected: 38100, rejectedByReason: { nan: 10 } },
-      timings: { read: 1.5, train: 37.5, total: 40.2 }, details: { seed: 7 }, createdAt: '2026-01-01T00:00:00.000Z',
+      timings: { read: 1.5, train: 37.5, total: 40.2 },
+      details: { seed: 7 },
+      createdAt: '2026-01-01T00:00:00.000Z',
     });
     const shotDir = path.join(repoRoot, 'dist/test-artifacts');
     fs.mkdirSync(shotDir, { recursive: true });
     page = await openInChromium(pathToFileURL(out.html).href, path.join(shotDir, 'report-screenshot.png'));
   });
 
-  afterAll(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+  afterAll(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   it('writes DIR/report.html with PNG and SVG plots under DIR/plots', () => {
     expect(out.html).toBe(path.join(dir, 'report.html'));
@@ -105,7 +132,8 @@ describe('writeReport', () => {
     for (const p of out.plots) {
       expect(path.dirname(p)).toBe(path.join(dir, 'plots'));
       const head = fs.readFileSync(p).subarray(0, 8);
-      if (p.endsWith('.png')) expect(head.equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
+      if (p.endsWith('.png'))
+        expect(head.equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
       else expect(head.toString()).toBe('<svg xml');
     }
   });

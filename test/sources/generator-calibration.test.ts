@@ -3,8 +3,15 @@ import { EventGenerator } from '../../src/sources/generator.js';
 import { CALIBRATION } from '../../src/sources/generator-calibration.js';
 import { dijetBinIntegral, fitDijetSpectrum } from '../../src/sources/generator-spectrum.js';
 import {
-  LHCO_SR_CUTS, atlasFitBins, generatedFeatures, ksDistance, loadAtlasSpectrum, loadLhcoFeatures, mean,
-  type AtlasBin, type DijetFeatures,
+  LHCO_SR_CUTS,
+  atlasFitBins,
+  generatedFeatures,
+  ksDistance,
+  loadAtlasSpectrum,
+  loadLhcoFeatures,
+  mean,
+  type AtlasBin,
+  type DijetFeatures,
 } from '../../src/sources/generator-reference.js';
 import type { EventBatch } from '../../src/events/batch.js';
 import { atlasSpectrumCsv, lhcoDir } from '../helpers/paths.js';
@@ -34,14 +41,19 @@ describe('generator calibration against real data', () => {
     expect(sigRef.mjj.length).toBe(20000 + 27263);
   });
 
-  it('uses a dijet function that reproduces ATLAS\'s own fit of the 139 fb^-1 spectrum within its errors', () => {
-    const norm = atlas.reduce((a, b) => a + b.fit, 0) / atlas.reduce((a, b) => a + dijetBinIntegral(CALIBRATION.dijet, b.low, b.high, 13000), 0);
+  it("uses a dijet function that reproduces ATLAS's own fit of the 139 fb^-1 spectrum within its errors", () => {
+    const norm =
+      atlas.reduce((a, b) => a + b.fit, 0) /
+      atlas.reduce((a, b) => a + dijetBinIntegral(CALIBRATION.dijet, b.low, b.high, 13000), 0);
     let chi2 = 0;
-    for (const b of atlas) chi2 += ((norm * dijetBinIntegral(CALIBRATION.dijet, b.low, b.high, 13000) - b.fit) / b.fitError) ** 2;
+    for (const b of atlas)
+      chi2 += ((norm * dijetBinIntegral(CALIBRATION.dijet, b.low, b.high, 13000) - b.fit) / b.fitError) ** 2;
     expect(chi2 / (atlas.length - 4)).toBeLessThan(1);
     // ...and is what the fit gives today (the constants are not stale).
     const refit = fitDijetSpectrum(atlasFitBins(atlas), 13000, 4);
-    refit.coef.slice(1).forEach((c, k) => expect(Math.abs(c - CALIBRATION.dijet[k + 1]!)).toBeLessThan(1e-6 * Math.max(1, Math.abs(c))));
+    refit.coef.slice(1).forEach((c, k) => {
+      expect(Math.abs(c - CALIBRATION.dijet[k + 1]!)).toBeLessThan(1e-6 * Math.max(1, Math.abs(c)));
+    });
   });
 
   it('generates an mjj spectrum with the shape of the ATLAS observed spectrum', () => {
@@ -50,13 +62,20 @@ describe('generator calibration against real data', () => {
     for (const b of batches) {
       for (const m of b.columns.mjj!) {
         if (m < atlas[0]!.low || m >= atlas[atlas.length - 1]!.high) continue;
-        let lo = 0, hi = atlas.length - 1;
-        while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (atlas[mid]!.low <= m) lo = mid; else hi = mid - 1; }
+        let lo = 0,
+          hi = atlas.length - 1;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >> 1;
+          if (atlas[mid]!.low <= m) lo = mid;
+          else hi = mid - 1;
+        }
         counts[lo]!++;
       }
     }
-    const nGen = counts.reduce((a, v) => a + v, 0), nObs = atlas.reduce((a, r) => a + r.observed, 0);
-    let chi2 = 0, bins = 0;
+    const nGen = counts.reduce((a, v) => a + v, 0),
+      nObs = atlas.reduce((a, r) => a + r.observed, 0);
+    let chi2 = 0,
+      bins = 0;
     atlas.forEach((r, k) => {
       if (counts[k]! < 10) return;
       chi2 += (counts[k]! / nGen - r.observed / nObs) ** 2 / (counts[k]! / nGen ** 2 + r.observed / nObs ** 2);
@@ -73,7 +92,12 @@ describe('generator calibration against real data', () => {
     expect(Math.abs(mean(g.deltaMj) / mean(bgRef.deltaMj) - 1)).toBeLessThan(0.06);
     expect(Math.abs(mean(g.tau21Lighter) - mean(bgRef.tau21Lighter))).toBeLessThan(0.01);
     expect(Math.abs(mean(g.tau21Heavier) - mean(bgRef.tau21Heavier))).toBeLessThan(0.01);
-    for (const [a, b] of [[g.mjMin, bgRef.mjMin], [g.deltaMj, bgRef.deltaMj], [g.tau21Lighter, bgRef.tau21Lighter], [g.tau21Heavier, bgRef.tau21Heavier]] as const) {
+    for (const [a, b] of [
+      [g.mjMin, bgRef.mjMin],
+      [g.deltaMj, bgRef.deltaMj],
+      [g.tau21Lighter, bgRef.tau21Lighter],
+      [g.tau21Heavier, bgRef.tau21Heavier],
+    ] as const) {
       expect(ksDistance(a, b)).toBeLessThan(0.03);
     }
   });
@@ -81,23 +105,39 @@ describe('generator calibration against real data', () => {
   it('reproduces the tau21 - jet mass anticorrelation of LHCO R&D QCD jets', () => {
     const g = generatedFeatures(generate({ events: 60000, seed: 103, mjjMin: 3300, mjjMax: 3700 }), LHCO_SR_CUTS);
     const corr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-      const ma = mean(a), mb = mean(b);
-      let sab = 0, saa = 0, sbb = 0;
-      for (let i = 0; i < a.length; i++) { sab += (a[i]! - ma) * (b[i]! - mb); saa += (a[i]! - ma) ** 2; sbb += (b[i]! - mb) ** 2; }
+      const ma = mean(a),
+        mb = mean(b);
+      let sab = 0,
+        saa = 0,
+        sbb = 0;
+      for (let i = 0; i < a.length; i++) {
+        sab += (a[i]! - ma) * (b[i]! - mb);
+        saa += (a[i]! - ma) ** 2;
+        sbb += (b[i]! - mb) ** 2;
+      }
       return sab / Math.sqrt(saa * sbb);
     };
-    const real = corr(bgRef.tau21Heavier, heavier(bgRef)), gen = corr(g.tau21Heavier, heavier(g));
+    const real = corr(bgRef.tau21Heavier, heavier(bgRef)),
+      gen = corr(g.tau21Heavier, heavier(g));
     expect(real).toBeLessThan(-0.4);
     expect(Math.abs(gen - real)).toBeLessThan(0.05);
   });
 
-  it('matches the LHCO R&D signal W\'(3500) -> X(500) Y(100) in 3.3-3.7 TeV', () => {
-    const g = generatedFeatures(generate({ events: 30000, seed: 104, signals: [{ mA: 3500, mB: 500, mC: 100, n: 30000 }] }), LHCO_SR_CUTS);
+  it("matches the LHCO R&D signal W'(3500) -> X(500) Y(100) in 3.3-3.7 TeV", () => {
+    const g = generatedFeatures(
+      generate({ events: 30000, seed: 104, signals: [{ mA: 3500, mB: 500, mC: 100, n: 30000 }] }),
+      LHCO_SR_CUTS,
+    );
     expect(Math.abs(mean(g.mjMin) / mean(sigRef.mjMin) - 1)).toBeLessThan(0.05);
     expect(Math.abs(mean(heavier(g)) / mean(heavier(sigRef)) - 1)).toBeLessThan(0.04);
     expect(Math.abs(mean(g.tau21Lighter) - mean(sigRef.tau21Lighter))).toBeLessThan(0.02);
     expect(Math.abs(mean(g.tau21Heavier) - mean(sigRef.tau21Heavier))).toBeLessThan(0.03);
-    for (const [a, b] of [[g.mjMin, sigRef.mjMin], [g.deltaMj, sigRef.deltaMj], [g.tau21Lighter, sigRef.tau21Lighter], [g.tau21Heavier, sigRef.tau21Heavier]] as const) {
+    for (const [a, b] of [
+      [g.mjMin, sigRef.mjMin],
+      [g.deltaMj, sigRef.deltaMj],
+      [g.tau21Lighter, sigRef.tau21Lighter],
+      [g.tau21Heavier, sigRef.tau21Heavier],
+    ] as const) {
       expect(ksDistance(a, b)).toBeLessThan(0.06);
     }
     // Signal is far more two-prong than background, as in LHCO.

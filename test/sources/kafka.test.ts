@@ -30,7 +30,10 @@ function eventKeys(batches: EventBatch[]): string[] {
   return keys.sort();
 }
 
-async function consumeAll(source: KafkaSource, onBatch?: (b: EventBatch, n: number) => Promise<void>): Promise<EventBatch[]> {
+async function consumeAll(
+  source: KafkaSource,
+  onBatch?: (b: EventBatch, n: number) => Promise<void>,
+): Promise<EventBatch[]> {
   const got: EventBatch[] = [];
   try {
     for await (const b of source.batches()) {
@@ -43,7 +46,6 @@ async function consumeAll(source: KafkaSource, onBatch?: (b: EventBatch, n: numb
   }
   return got;
 }
-
 
 describe('KafkaSource against a real Kafka-protocol broker', () => {
   let broker: TestBroker;
@@ -68,7 +70,14 @@ describe('KafkaSource against a real Kafka-protocol broker', () => {
     const group = uniqueTopic('group');
     const lag = new Map<number, number[]>();
     const source = new KafkaSource({
-      connection: { brokers: broker.brokers, clientId: 't' }, client, topics: [topic], groupId: group, format: 'arrow', columns: COLUMNS, stopAtEnd: true, maxBatchesAhead: 2,
+      connection: { brokers: broker.brokers, clientId: 't' },
+      client,
+      topics: [topic],
+      groupId: group,
+      format: 'arrow',
+      columns: COLUMNS,
+      stopAtEnd: true,
+      maxBatchesAhead: 2,
       onLag: (_t, p, n) => lag.set(p, [...(lag.get(p) ?? []), n]),
     });
     const got = await consumeAll(source);
@@ -99,7 +108,15 @@ describe('KafkaSource against a real Kafka-protocol broker', () => {
     for (const b of await readLhco('sr_val.parquet', 20000)) await writer.write(b);
     await producer.disconnect();
     const group = uniqueTopic('group');
-    const source = new KafkaSource({ connection: { brokers: broker.brokers, clientId: 't' }, client, topics: [topic], groupId: group, format: 'arrow', columns: COLUMNS, stopAtEnd: true });
+    const source = new KafkaSource({
+      connection: { brokers: broker.brokers, clientId: 't' },
+      client,
+      topics: [topic],
+      groupId: group,
+      format: 'arrow',
+      columns: COLUMNS,
+      stopAtEnd: true,
+    });
     const positions = [];
     for await (const b of source.batches()) positions.push(...b.positions);
     await source.commit(positions);
@@ -122,18 +139,33 @@ describe('KafkaSource against a real Kafka-protocol broker', () => {
     const writer = new EventTopicWriter(producer, { topic, partitions: 2, format: 'json' });
     const msgs = writer.encode({ ...good, length: 2000 });
     const bad = [
-      Buffer.from('{"mjj": 3.5, "mj_min": '),                                                  // truncated JSON
+      Buffer.from('{"mjj": 3.5, "mj_min": '), // truncated JSON
       Buffer.from('{"mjj": 3.5, "mj_min": 0.1, "delta_mj": 0.2, "tau21_lighter": 0.5, "label": 0}'), // missing field
-      Buffer.from('{"mjj": "3.5", "mj_min": 0.1, "delta_mj": 0.2, "tau21_lighter": 0.5, "tau21_heavier": 0.4, "label": 0}'), // string
-      Buffer.from('{"mjj": null, "mj_min": 0.1, "delta_mj": 0.2, "tau21_lighter": 0.5, "tau21_heavier": 0.4, "label": 0}'),  // null (NaN)
-      Buffer.from(''),                                                                           // empty
+      Buffer.from(
+        '{"mjj": "3.5", "mj_min": 0.1, "delta_mj": 0.2, "tau21_lighter": 0.5, "tau21_heavier": 0.4, "label": 0}',
+      ), // string
+      Buffer.from(
+        '{"mjj": null, "mj_min": 0.1, "delta_mj": 0.2, "tau21_lighter": 0.5, "tau21_heavier": 0.4, "label": 0}',
+      ), // null (NaN)
+      Buffer.from(''), // empty
     ];
     // Interleave the bad messages with good ones on both partitions.
-    bad.forEach((value, i) => msgs.splice(100 + i * 301, 0, { value, partition: i % 2 }));
+    bad.forEach((value, i) => {
+      msgs.splice(100 + i * 301, 0, { value, partition: i % 2 });
+    });
     await writer.send(msgs);
     await producer.disconnect();
 
-    const source = new KafkaSource({ connection: { brokers: broker.brokers, clientId: 't' }, client, topics: [topic], groupId: uniqueTopic('g'), format: 'json', columns: COLUMNS, deadLetterTopic: dlq, stopAtEnd: true });
+    const source = new KafkaSource({
+      connection: { brokers: broker.brokers, clientId: 't' },
+      client,
+      topics: [topic],
+      groupId: uniqueTopic('g'),
+      format: 'json',
+      columns: COLUMNS,
+      deadLetterTopic: dlq,
+      stopAtEnd: true,
+    });
     const got = await consumeAll(source);
     const c = source.counters;
     expect(c.messagesRead).toBe(2005);
@@ -149,7 +181,9 @@ describe('KafkaSource against a real Kafka-protocol broker', () => {
       expect(header(m, DLQ_HEADERS.topic)).toBe(topic);
       expect(['0', '1']).toContain(header(m, DLQ_HEADERS.partition));
       expect(header(m, DLQ_HEADERS.offset)).toMatch(/^\d+$/);
-      expect(header(m, DLQ_HEADERS.error)).toContain(`${topic}[${header(m, DLQ_HEADERS.partition)}]@${header(m, DLQ_HEADERS.offset)}`);
+      expect(header(m, DLQ_HEADERS.error)).toContain(
+        `${topic}[${header(m, DLQ_HEADERS.partition)}]@${header(m, DLQ_HEADERS.offset)}`,
+      );
     }
     const reasons = dead.map((m) => header(m, DLQ_HEADERS.reason)).sort();
     expect(reasons).toEqual(['empty', 'invalid_value', 'malformed', 'missing_column', 'missing_column']);
@@ -168,8 +202,15 @@ describe('KafkaSource against a real Kafka-protocol broker', () => {
     await producer.disconnect();
 
     const source = new KafkaSource({
-      connection: { brokers: broker.brokers, clientId: 't' }, client, topics: [topic], groupId: uniqueTopic('g'), format: 'arrow', columns: COLUMNS,
-      stopAtEnd: true, maxBatchesAhead: 1, maxEventsPerBatch: 2000,
+      connection: { brokers: broker.brokers, clientId: 't' },
+      client,
+      topics: [topic],
+      groupId: uniqueTopic('g'),
+      format: 'arrow',
+      columns: COLUMNS,
+      stopAtEnd: true,
+      maxBatchesAhead: 1,
+      maxEventsPerBatch: 2000,
     });
     let restarted = false;
     const got = await consumeAll(source, async (_b, n) => {

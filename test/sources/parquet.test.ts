@@ -10,19 +10,31 @@ import { lhcoDir } from '../helpers/paths.js';
 async function readAll(src: ParquetSource) {
   let rows = 0;
   const batches = [];
-  for await (const b of src.batches()) { rows += b.length; batches.push(b); }
+  for await (const b of src.batches()) {
+    rows += b.length;
+    batches.push(b);
+  }
   return { rows, batches };
 }
 
 describe('ParquetSource on the real LHCO R&D files', () => {
   it('reads sr_train.parquet: 60,000 rows, 395 signal, zstd-compressed optional DOUBLE columns', async () => {
-    const { rows, batches } = await readAll(new ParquetSource({ path: path.join(lhcoDir, 'sr_train.parquet'), columns: ['mjj', 'label'] }));
+    const { rows, batches } = await readAll(
+      new ParquetSource({ path: path.join(lhcoDir, 'sr_train.parquet'), columns: ['mjj', 'label'] }),
+    );
     expect(rows).toBe(60000);
-    let signal = 0, lo = Infinity, hi = -Infinity;
+    let signal = 0,
+      lo = Infinity,
+      hi = -Infinity;
     for (const b of batches) {
       expect(Object.keys(b.columns).sort()).toEqual(['label', 'mjj']);
-      const l = b.columns.label!, m = b.columns.mjj!;
-      for (let i = 0; i < b.length; i++) { signal += l[i]!; lo = Math.min(lo, m[i]!); hi = Math.max(hi, m[i]!); }
+      const l = b.columns.label!,
+        m = b.columns.mjj!;
+      for (let i = 0; i < b.length; i++) {
+        signal += l[i]!;
+        lo = Math.min(lo, m[i]!);
+        hi = Math.max(hi, m[i]!);
+      }
       expect(b.positions[0]).toMatchObject({ kind: 'file', rowGroup: 0 });
     }
     expect(signal).toBe(395);
@@ -32,7 +44,11 @@ describe('ParquetSource on the real LHCO R&D files', () => {
 
   it('expands a glob in sorted order and counts rows from the footer', async () => {
     const { rows } = await readAll(new ParquetSource({ path: path.join(lhcoDir, 'sr_*.parquet'), columns: ['mjj'] }));
-    const counts = await Promise.all(['sr_extrasig_train', 'sr_test', 'sr_train', 'sr_val'].map((f) => parquetRowCount(path.join(lhcoDir, `${f}.parquet`))));
+    const counts = await Promise.all(
+      ['sr_extrasig_train', 'sr_test', 'sr_train', 'sr_val'].map((f) =>
+        parquetRowCount(path.join(lhcoDir, `${f}.parquet`)),
+      ),
+    );
     expect(counts).toEqual([27263, 60000, 60000, 60000]);
     expect(rows).toBe(207263);
   });
@@ -46,9 +62,16 @@ describe('ParquetSource on malformed files', () => {
 
   it('names file and field for a missing column and reports the rows lost', async () => {
     const f = path.join(dir, 'nocol.parquet');
-    writeFileSync(f, Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'mjj', data: new Float32Array([1, 2, 3]), type: 'FLOAT' }] })));
+    writeFileSync(
+      f,
+      Buffer.from(
+        parquetWriteBuffer({ columnData: [{ name: 'mjj', data: new Float32Array([1, 2, 3]), type: 'FLOAT' }] }),
+      ),
+    );
     const errors: Array<[InputError, number]> = [];
-    const { rows } = await readAll(new ParquetSource({ path: f, columns: ['mjj', 'mj_min'], onFileError: (e, n) => errors.push([e, n]) }));
+    const { rows } = await readAll(
+      new ParquetSource({ path: f, columns: ['mjj', 'mj_min'], onFileError: (e, n) => errors.push([e, n]) }),
+    );
     expect(rows).toBe(0);
     expect(errors).toHaveLength(1);
     expect(errors[0]![1]).toBe(3);
@@ -59,7 +82,10 @@ describe('ParquetSource on malformed files', () => {
 
   it('rejects a string column as the wrong type', async () => {
     const f = path.join(dir, 'strings.parquet');
-    writeFileSync(f, Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'mjj', data: ['a', 'b'], type: 'STRING' }] })));
+    writeFileSync(
+      f,
+      Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'mjj', data: ['a', 'b'], type: 'STRING' }] })),
+    );
     const errors: InputError[] = [];
     await readAll(new ParquetSource({ path: f, columns: ['mjj'], onFileError: (e) => errors.push(e) }));
     expect(errors[0]!.message).toMatch(/field mjj: wrong type: BYTE_ARRAY is not numeric/);
@@ -78,7 +104,10 @@ describe('ParquetSource on malformed files', () => {
 
   it('reads float32 PLAIN columns with nulls as NaN so validation can reject those rows', async () => {
     const f = path.join(dir, 'nulls.parquet');
-    writeFileSync(f, Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'x', data: [1.5, null, 3.5], type: 'DOUBLE' }] })));
+    writeFileSync(
+      f,
+      Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'x', data: [1.5, null, 3.5], type: 'DOUBLE' }] })),
+    );
     const { batches } = await readAll(new ParquetSource({ path: f }));
     expect(Array.from(batches[0]!.columns.x!)).toEqual([1.5, NaN, 3.5]);
   });

@@ -6,11 +6,16 @@ import { poissonSfAtLeast } from '../../src/stats/special.js';
 /** Exhaustive scan with no pruning: the smallest Poisson tail probability over all intervals. */
 function exhaustiveMinP(n: ArrayLike<number>, b: ArrayLike<number>, maxW: number): number {
   let best = 1;
-  for (let w = 1; w <= maxW; w++) for (let i = 0; i + w <= n.length; i++) {
-    let ni = 0, bi = 0;
-    for (let k = i; k < i + w; k++) { ni += n[k]!; bi += b[k]!; }
-    if (ni > bi) best = Math.min(best, poissonSfAtLeast(ni, bi));
-  }
+  for (let w = 1; w <= maxW; w++)
+    for (let i = 0; i + w <= n.length; i++) {
+      let ni = 0,
+        bi = 0;
+      for (let k = i; k < i + w; k++) {
+        ni += n[k]!;
+        bi += b[k]!;
+      }
+      if (ni > bi) best = Math.min(best, poissonSfAtLeast(ni, bi));
+    }
   return best;
 }
 
@@ -47,7 +52,8 @@ describe('BumpHunter scan', () => {
       const obs = Float64Array.from(falling, (b) => draw(b));
       const r = bumpHunt(obs, falling, { pseudoExperiments: 0, maxWidth: 15 });
       const ref = exhaustiveMinP(obs, falling, 15);
-      if (ref < 1) expect(r.localP).toBeCloseTo(ref, 12); else expect(r.interval).toBeNull();
+      if (ref < 1) expect(r.localP).toBeCloseTo(ref, 12);
+      else expect(r.interval).toBeNull();
     }
   });
 

@@ -17,14 +17,16 @@ const PYHF = {
 describe('CLs, asymptotic q̃μ, uncorrelated background (pyhf shapesys)', () => {
   const r = clsAsymptotic(model, [51, 48], 1);
 
-  it('matches pyhf\'s observed CLs, CLs+b and CLb to 1e-3 (in fact to 1e-5)', () => {
+  it("matches pyhf's observed CLs, CLs+b and CLb to 1e-3 (in fact to 1e-5)", () => {
     expect(Math.abs(r.clsObs - PYHF.clsObs)).toBeLessThan(1e-5);
     expect(Math.abs(r.clsbObs - PYHF.clsb)).toBeLessThan(1e-5);
     expect(Math.abs(r.clbObs - PYHF.clb)).toBeLessThan(1e-5);
   });
 
-  it('matches pyhf\'s expected band (−2σ … +2σ)', () => {
-    r.clsExp.forEach((v, i) => expect(Math.abs(v - PYHF.clsExp[i]!)).toBeLessThan(1e-5));
+  it("matches pyhf's expected band (−2σ … +2σ)", () => {
+    r.clsExp.forEach((v, i) => {
+      expect(Math.abs(v - PYHF.clsExp[i]!)).toBeLessThan(1e-5);
+    });
   });
 
   it('without background uncertainty reduces to the single-bin asymptotic formula', () => {
@@ -49,7 +51,11 @@ describe('CLs, asymptotic q̃μ, uncorrelated background (pyhf shapesys)', () =>
   });
 
   it('rejects inconsistent inputs with a message', () => {
-    expect(() => clsAsymptotic({ signal: [1], background: [1, 2], backgroundUncertainty: [1] }, [1], 1)).toThrow(/differ in length/);
-    expect(() => clsAsymptotic({ signal: [1], background: [0], backgroundUncertainty: [1] }, [1], 1)).toThrow(/bin 0: background/);
+    expect(() => clsAsymptotic({ signal: [1], background: [1, 2], backgroundUncertainty: [1] }, [1], 1)).toThrow(
+      /differ in length/,
+    );
+    expect(() => clsAsymptotic({ signal: [1], background: [0], backgroundUncertainty: [1] }, [1], 1)).toThrow(
+      /bin 0: background/,
+    );
   });
 });

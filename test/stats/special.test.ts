@@ -1,5 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
-import { chi2Sf, gammaP, gammaQ, normalCdf, pFromZ, poissonCdfAtMost, poissonSfAtLeast, zFromP } from '../../src/stats/special.js';
+import {
+  chi2Sf,
+  gammaP,
+  gammaQ,
+  normalCdf,
+  pFromZ,
+  poissonCdfAtMost,
+  poissonSfAtLeast,
+  zFromP,
+} from '../../src/stats/special.js';
 
 describe('special functions (@stdlib)', () => {
   it('converts between p-values and significances, far into the tail', () => {
@@ -27,8 +36,12 @@ describe('special functions (@stdlib)', () => {
 
   it('Poisson tails agree with the series and are complementary at integers', () => {
     const l = 4.2;
-    let cdf = 0, term = Math.exp(-l);
-    for (let k = 0; k <= 6; k++) { cdf += term; term *= l / (k + 1); }
+    let cdf = 0,
+      term = Math.exp(-l);
+    for (let k = 0; k <= 6; k++) {
+      cdf += term;
+      term *= l / (k + 1);
+    }
     expect(poissonCdfAtMost(6, l)).toBeCloseTo(cdf, 12);
     expect(poissonSfAtLeast(7, l)).toBeCloseTo(1 - cdf, 12);
   });

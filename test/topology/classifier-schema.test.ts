@@ -8,8 +8,12 @@ describe('classifier block of a topology', () => {
     expect(ok.folds).toBe(5);
     expect(ok.seed).toBe(7);
     expect(ok.workingPoints).toEqual([0.1, 0.02, 0.01]);
-    expect(() => validateClassifier({ kind: 'svm' }, 1, 't.yaml')).toThrow(/t\.yaml: classifier\.kind: .*'svm' is not one of/);
-    expect(() => validateClassifier({ kind: 'hgb', hgb: { maxBins: 300 } }, 1, 't.yaml')).toThrow(/classifier\.hgb\.maxBins/);
+    expect(() => validateClassifier({ kind: 'svm' }, 1, 't.yaml')).toThrow(
+      /t\.yaml: classifier\.kind: .*'svm' is not one of/,
+    );
+    expect(() => validateClassifier({ kind: 'hgb', hgb: { maxBins: 300 } }, 1, 't.yaml')).toThrow(
+      /classifier\.hgb\.maxBins/,
+    );
     expect(() => validateClassifier({ kind: 'hgb', folds: 5, unknownKey: 1 }, 1, 't.yaml')).toThrow(/classifier/);
   });
 });

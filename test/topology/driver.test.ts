@@ -8,20 +8,35 @@ import { parseTopology } from '../../src/topology/load.js';
 /** In-memory source: a falling mjj spectrum (exponential) with a Gaussian bump, in TeV, with a NaN every 1000th row. */
 function memorySource(n: number, batch: number, seed: number): Source {
   let s = seed >>> 0;
-  const rnd = () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+  const rnd = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
   return {
     description: 'memory',
     async *batches() {
       for (let start = 0; start < n; start += batch) {
         const len = Math.min(batch, n - start);
-        const mjj = new Float64Array(len), x = new Float64Array(len), label = new Float64Array(len);
+        const mjj = new Float64Array(len),
+          x = new Float64Array(len),
+          label = new Float64Array(len);
         for (let i = 0; i < len; i++) {
           const sig = rnd() < 0.01;
-          mjj[i] = sig ? 3.5 + 0.05 * Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd()) : 3.0 - 0.4 * Math.log(rnd() + 1e-12);
+          mjj[i] = sig
+            ? 3.5 + 0.05 * Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd())
+            : 3.0 - 0.4 * Math.log(rnd() + 1e-12);
           x[i] = (start + i) % 1000 === 999 ? NaN : rnd();
           label[i] = sig ? 1 : 0;
         }
-        const b: EventBatch = { length: len, columns: { m: mjj, x, truth: label }, positions: [{ kind: 'generator', seed, rowStart: start, rowEnd: start + len }], rowOffset: start };
+        const b: EventBatch = {
+          length: len,
+          columns: { m: mjj, x, truth: label },
+          positions: [{ kind: 'generator', seed, rowStart: start, rowEnd: start + len }],
+          rowOffset: start,
+        };
         yield b;
       }
     },
@@ -48,7 +63,12 @@ describe('in-memory topology driver', () => {
   it('runs decode → derive → select → route → trigger → analyse and keeps every count', async () => {
     const t = parseTopology(topology, 'driver.yaml');
     const dead: unknown[] = [];
-    const run = await compileTopology(t, { file: 'driver.yaml', runId: 'test', source: memorySource(200_000, 16384, 3), deadLetter: (d) => dead.push(d) });
+    const run = await compileTopology(t, {
+      file: 'driver.yaml',
+      runId: 'test',
+      source: memorySource(200_000, 16384, 3),
+      deadLetter: (d) => dead.push(d),
+    });
     const results = await lastValueFrom(run.results$.pipe(toArray()));
     const c = run.counters;
     expect(c.read).toBe(200_000);
@@ -64,7 +84,14 @@ describe('in-memory topology driver', () => {
     const final = results.filter((r) => r.trigger === 'end');
     expect(final).toHaveLength(1);
     const r = final[0]!;
-    expect(r.window).toEqual({ id: 'sr-3300-3700', sr: [3300, 3700], sb: [[3000, 3300], [3700, 4400]] });
+    expect(r.window).toEqual({
+      id: 'sr-3300-3700',
+      sr: [3300, 3700],
+      sb: [
+        [3000, 3300],
+        [3700, 4400],
+      ],
+    });
     expect(r.workingPoint).toBeNull();
     expect(r.histogram!.edges).toHaveLength(29);
     expect(r.histogram!.counts.reduce((a, b) => a + b, 0)).toBe(r.counts.sr + r.counts.sbLow + r.counts.sbHigh);
@@ -88,7 +115,11 @@ describe('in-memory topology driver', () => {
   it('is deterministic: the same input gives identical results', async () => {
     const t = parseTopology(topology, 'driver.yaml');
     const once = async () => {
-      const run = await compileTopology(t, { file: 'driver.yaml', runId: 'same', source: memorySource(50_000, 8192, 9) });
+      const run = await compileTopology(t, {
+        file: 'driver.yaml',
+        runId: 'same',
+        source: memorySource(50_000, 8192, 9),
+      });
       const rs = await lastValueFrom(run.results$.pipe(toArray()));
       return rs.map(({ createdAt, ...rest }) => rest);
     };

@@ -39,7 +39,11 @@ describe('topology loading', () => {
   });
 
   it('applies --set overrides with YAML-typed values', () => {
-    const t = parseTopology(minimal, 't.yaml', ['source.path=/data/run2.parquet', 'trigger.minSrEvents=500', 'workingPoints=[0.05]']);
+    const t = parseTopology(minimal, 't.yaml', [
+      'source.path=/data/run2.parquet',
+      'trigger.minSrEvents=500',
+      'workingPoints=[0.05]',
+    ]);
     expect(t.source).toEqual({ kind: 'parquet', path: '/data/run2.parquet' });
     expect(t.trigger.minSrEvents).toBe(500);
     expect(t.workingPoints).toEqual([0.05]);

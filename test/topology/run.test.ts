@@ -7,7 +7,12 @@ import { runTopology } from '../../src/run.js';
 import { loadTopology, parseTopology } from '../../src/topology/load.js';
 import { lhcoDir, repoRoot } from '../helpers/paths.js';
 
-const jsonl = (file: string) => readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const jsonl = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 describe('sideband run on real Parquet files', () => {
   it('reads the LHCO R&D signal region through a topology that declares TeV: 60,000 events, 395 signal, 3300–3700 GeV', async () => {
@@ -24,7 +29,14 @@ describe('sideband run on real Parquet files', () => {
     // The window result on disk is the one returned.
     const lines = jsonl(path.join(out, 'results.jsonl'));
     expect(lines).toHaveLength(results.length);
-    expect(lines[0].window).toEqual({ id: 'sr-3300-3700', sr: [3300, 3700], sb: [[3000, 3300], [3700, 4000]] });
+    expect(lines[0].window).toEqual({
+      id: 'sr-3300-3700',
+      sr: [3300, 3700],
+      sb: [
+        [3000, 3300],
+        [3700, 4000],
+      ],
+    });
     expect(lines[0].counts.sr).toBe(60000);
     expect(lines[0].cutflow).toEqual([{ cut: 'all', pass: 60000 }]);
   });
@@ -34,13 +46,23 @@ describe('sideband run on real Parquet files', () => {
     const write = (name: string, columnData: Parameters<typeof parquetWriteBuffer>[0]['columnData']) =>
       writeFileSync(path.join(dir, name), Buffer.from(parquetWriteBuffer({ columnData })));
     const f32 = (xs: number[]) => Float32Array.from(xs);
-    write('a-good.parquet', [{ name: 'mjj', data: f32([3.4, 3.5, 3.6, 3.45]), type: 'FLOAT' }, { name: 'x', data: f32([1, 2, 3, 4]), type: 'FLOAT' }]);
-    write('b-nan.parquet', [{ name: 'mjj', data: f32([3.4, NaN, 3.6]), type: 'FLOAT' }, { name: 'x', data: f32([1, 2, Infinity]), type: 'FLOAT' }]);
+    write('a-good.parquet', [
+      { name: 'mjj', data: f32([3.4, 3.5, 3.6, 3.45]), type: 'FLOAT' },
+      { name: 'x', data: f32([1, 2, 3, 4]), type: 'FLOAT' },
+    ]);
+    write('b-nan.parquet', [
+      { name: 'mjj', data: f32([3.4, NaN, 3.6]), type: 'FLOAT' },
+      { name: 'x', data: f32([1, 2, Infinity]), type: 'FLOAT' },
+    ]);
     write('c-missing.parquet', [{ name: 'mjj', data: f32([3.4, 3.5]), type: 'FLOAT' }]);
-    write('d-wrongtype.parquet', [{ name: 'mjj', data: ['3.4', '3.5', '3.6'], type: 'STRING' }, { name: 'x', data: f32([1, 2, 3]), type: 'FLOAT' }]);
+    write('d-wrongtype.parquet', [
+      { name: 'mjj', data: ['3.4', '3.5', '3.6'], type: 'STRING' },
+      { name: 'x', data: f32([1, 2, 3]), type: 'FLOAT' },
+    ]);
     const good = readFileSync(path.join(dir, 'a-good.parquet'));
     writeFileSync(path.join(dir, 'e-truncated.parquet'), good.subarray(0, good.length - 20));
-    const t = parseTopology(`
+    const t = parseTopology(
+      `
 name: bad-input
 source: { kind: parquet, path: ${dir} }
 columns: { mjj: TeV, x: none }
@@ -49,17 +71,28 @@ features: [x]
 binning: { width: 100, range: [3000, 4000] }
 fit: { strategy: single, sqrtS: 13000 }
 sinks: { report: false }
-`, 'bad.yaml');
+`,
+      'bad.yaml',
+    );
     const out = mkdtempSync(path.join(tmpdir(), 'sideband-bad-out-'));
     const { summary } = await runTopology(t, { file: 'bad.yaml', outDir: out });
     // 4 good + 3 (1 good, 1 NaN, 1 inf) + 2 missing-column + 3 wrong-type; the truncated file has no readable row count.
     expect(summary.events.read).toBe(12);
     expect(summary.events.accepted).toBe(5);
     expect(summary.events.rejected).toBe(7);
-    expect(summary.events.rejectedByReason).toEqual({ nan: 1, infinite: 1, missing_column: 2, bad_type: 3, unreadable: 0 });
+    expect(summary.events.rejectedByReason).toEqual({
+      nan: 1,
+      infinite: 1,
+      missing_column: 2,
+      bad_type: 3,
+      unreadable: 0,
+    });
     const dead = jsonl(path.join(out, 'dead-letters.jsonl'));
     const by = (f: string) => dead.filter((d) => d.file.endsWith(f));
-    expect(by('b-nan.parquet').map((d) => [d.reason, d.field, d.row])).toEqual([['nan', 'mjj', 1], ['infinite', 'x', 2]]);
+    expect(by('b-nan.parquet').map((d) => [d.reason, d.field, d.row])).toEqual([
+      ['nan', 'mjj', 1],
+      ['infinite', 'x', 2],
+    ]);
     expect(by('c-missing.parquet')[0]).toMatchObject({ reason: 'missing_column', field: 'x', events: 2 });
     expect(by('c-missing.parquet')[0].message).toContain('missing column');
     expect(by('d-wrongtype.parquet')[0]).toMatchObject({ reason: 'bad_type', field: 'mjj', events: 3 });

@@ -69,7 +69,7 @@ describe('MLP training in a worker thread', () => {
     const x = j.columns[0]!;
     const rows = j.scoreRows[0]!;
     let agree = 0;
-    for (let k = 0; k < rows.length; k++) if ((r.scores[0]![k]! > 0.5) === (x[rows[k]!]! > 0.5)) agree++;
+    for (let k = 0; k < rows.length; k++) if (r.scores[0]![k]! > 0.5 === x[rows[k]!]! > 0.5) agree++;
     expect(agree / rows.length).toBeGreaterThan(0.9);
   });
 });
