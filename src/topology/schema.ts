@@ -32,7 +32,7 @@ export interface Topology {
   workingPoints: number[];
   fit: { strategy: 'atlas2024' | 'atlas2020' | 'single'; functions?: string[]; sqrtS: number };
   alert: { z: number };
-  sinks: { results: boolean; deadLetters: boolean; report: boolean; kafka?: Record<string, unknown> };
+  sinks: { results: boolean; deadLetters: boolean; report: boolean; kafka?: Record<string, unknown>; workspaces?: boolean; histograms?: boolean; parquet?: boolean };
   metrics?: { host?: string; port?: number };
   kafka?: Record<string, unknown>;
 }
@@ -116,6 +116,8 @@ const schema = {
     type: 'object', strict: true, default: { results: true, deadLetters: true, report: true }, props: {
       results: 'boolean|default:true', deadLetters: 'boolean|default:true', report: 'boolean|default:true',
       kafka: { type: 'object', optional: true },
+      // The field's formats (sinks/formats.ts): pyhf workspaces, UHI JSON histograms, results.parquet.
+      workspaces: 'boolean|optional', histograms: 'boolean|optional', parquet: 'boolean|optional',
     },
   },
   metrics: { type: 'object', optional: true, strict: true, props: { host: 'string|optional', port: 'number|integer|min:0|optional' } },
