@@ -40,7 +40,11 @@ export interface Topology {
 export type SourceConfig =
   | { kind: 'parquet'; path: string; batchSize?: number }
   | { kind: 'generator'; events: number; seed?: number; signals?: string[]; batchSize?: number; mjjMin?: number; mjjMax?: number }
-  | { kind: 'kafka'; [key: string]: unknown };
+  | { kind: 'kafka'; [key: string]: unknown }
+  // The field's formats (topology/format-sources.ts); `columns` names the columns of a 2-D array or dataset.
+  | { kind: 'hdf5'; path: string; key?: string; dataset?: string; columns?: string[]; batchSize?: number }
+  | { kind: 'numpy'; path: string; columns?: string[]; batchSize?: number }
+  | { kind: 'root'; path: string; tree: string; batchSize?: number };
 
 const interval = { type: 'tuple', items: ['number', 'number'] } as const;
 
@@ -61,6 +65,19 @@ const schema = {
         },
       },
       { type: 'object', props: { kind: { type: 'equal', value: 'kafka' } } },
+      {
+        type: 'object', strict: true, props: {
+          kind: { type: 'equal', value: 'hdf5' }, path: 'string|min:1', key: 'string|optional', dataset: 'string|optional',
+          columns: { type: 'array', items: 'string', optional: true }, batchSize: 'number|integer|positive|optional',
+        },
+      },
+      {
+        type: 'object', strict: true, props: {
+          kind: { type: 'equal', value: 'numpy' }, path: 'string|min:1', columns: { type: 'array', items: 'string', optional: true },
+          batchSize: 'number|integer|positive|optional',
+        },
+      },
+      { type: 'object', strict: true, props: { kind: { type: 'equal', value: 'root' }, path: 'string|min:1', tree: 'string|min:1', batchSize: 'number|integer|positive|optional' } },
     ],
   },
   columns: {
