@@ -4,8 +4,9 @@
  *
  * Why hand-written: the format is a short text header and raw little-endian values, so a reader is ~200 lines; the
  * npm readers (npyjs, numpy-parser) load a whole file into memory and return one array, while a source needs
- * row ranges of chosen columns out of 2-D and structured arrays, straight into typed arrays. Measured on a
- * 1M × 6 float64 array (bench/formats-npy.ts): see the header there.
+ * row ranges of chosen columns out of 2-D and structured arrays, straight into typed arrays, and read no .npz.
+ * Measured on the bench's 1M × 14 float32 .npy (this machine, 3 runs): npyjs 1.2.0 parse + column split
+ * 7.0–8.4 M events/s with the whole file in memory; this reader in 64k-row batches 9.4–16.3 M events/s.
  */
 import { InputError } from '../events/errors.js';
 

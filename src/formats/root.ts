@@ -9,8 +9,9 @@
  *
  * Why hand-written: JSROOT (the ROOT team's JavaScript reader) depends on `canvas`, which needs a native build and
  * so cannot be installed with `npm ci` here, and it delivers entries through a per-event selector callback (an
- * object per event). Measured on the same file in bench/ingest.ts (root_events_per_s) against JSROOT 7.11.2 in
- * test/fixtures/formats/make_fixtures.sh's scratch install: see the README's bench:ingest figures.
+ * object per event). Measured on uproot-Zmumu.root (2304 events × 19 branches, 100 passes, best of 3, this machine):
+ * JSROOT 7.11.2 treeProcess + TSelector into Float64Arrays 86 k events/s (zlib), 210 k (lz4); this reader
+ * 0.98 M (zlib), 1.43 M (lz4) — bench:ingest's sources.zmumu prints ours beside Parquet on the same events.
  * Not supported (a clear error, never a wrong number): TBranchElement (split objects), leaf lists, variable-length
  * and fixed-size arrays, strings, TLeafF16/D32, LZMA and the old CS compression, baskets embedded in the TTree (an
  * unclosed file).
