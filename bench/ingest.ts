@@ -6,7 +6,8 @@
  *   npm run bench:ingest -- --json [--events N] [--file F] [--repeat R]
  *
  * Prints one JSON object: events, seconds, events_per_s, bytes_per_buffered_event (ten float32 features plus a
- * weight per buffered event), duckdb_events_per_s and ratio (ours / DuckDB's).
+ * weight per buffered event), duckdb_events_per_s and ratio (ours / DuckDB's), and `sources`: read speed of the
+ * Parquet, NumPy, HDF5 and ROOT sources alone (bench/ingest-formats.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { ingestPlan, ingestStages } from '../src/topology/ingest.js';
 import type { StageContext } from '../src/operators/context.js';
 import { ParquetSource } from '../src/sources/parquet.js';
 import { parseArgs, flag, numberFlag } from '../src/cli/args.js';
+import { formatReadSpeeds } from './ingest-formats.js';
 
 const JET_COLUMNS = ['pt', 'eta', 'phi', 'm', 'tau1', 'tau2', 'tau3'].flatMap((f) => [`jet1_${f}`, `jet2_${f}`]);
 /** Ten float32 features per buffered event (plus a weight): the figure the issue sets a budget for. */
@@ -156,6 +158,8 @@ async function main() {
     duckdb_events_per_s: duckRows / bestDuck,
     ratio: o.events / best / (duckRows / bestDuck),
     repeat,
+    // Source read speed alone (events/s), the field's formats beside Parquet (bench/ingest-formats.ts).
+    sources: await formatReadSpeeds(file, JET_COLUMNS, tmpdir(), path.join(root, 'test/fixtures/formats'), repeat),
   };
   process.stdout.write(`${JSON.stringify(res, null, flag(args, 'json') ? 0 : 2)}\n`);
 }

@@ -11,6 +11,7 @@ import type { DeadLetter, RunObserver } from './events/observer.js';
 import type { WindowResult } from './events/result.js';
 import { JsonlSink } from './sinks/jsonl.js';
 import { writeReport } from './sinks/report.js';
+import { writeFormatSinks } from './sinks/formats.js';
 import { Metrics } from './metrics/index.js';
 import { AlertTracker, type AlertRecord } from './operators/alert.js';
 import { compileTopology, type CompiledRun } from './topology/compile.js';
@@ -149,6 +150,7 @@ export async function runTopology(
       `event counts do not add up: read ${c.read} != accepted ${c.accepted} + rejected ${c.rejected}`,
     );
   await writeFile(path.join(opts.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  for (const f of await writeFormatSinks(opts.outDir, all, topology.sinks)) log(`wrote ${f}`);
   if (topology.sinks.report) {
     const report = await writeReport(opts.outDir, all, {
       topology: topology.name,

@@ -3,6 +3,7 @@
  * for checking numbers against other tools.
  *   sideband stats zdisc --n N --b B --sigma-b S [--constraint poisson|gaussian] [--json]
  *   sideband stats cls --n a,b --b a,b --sigma-b a,b --s a,b [--mu 1] [--limit] [--json]
+ *   sideband stats cls --workspace FILE.json [--patchset FILE --patch NAME] [--test-stat qtilde|q] ... (stats-workspace.ts)
  *   sideband stats bumphunt --spectrum FILE.csv [--function dijet4] [--pseudo-experiments 1000] [--seed 1]
  *                           [--min-width 1] [--max-width N] [--json]
  */
@@ -50,6 +51,10 @@ export async function statsCommand(argv: string[]): Promise<number> {
       s = numberFlag(args, 'sigma-b', 0);
     const r = zDiscovery(n, b, s, constraint);
     print({ z: r.z, p: r.p, constraint }, json);
+    return 0;
+  }
+  if (sub === 'cls' && flag(args, 'workspace')) {
+    print(await (await import('./stats-workspace.js')).workspaceCls(args), json);
     return 0;
   }
   if (sub === 'cls') {

@@ -96,6 +96,26 @@ export async function openSource(
           }),
       });
     }
+    case 'hdf5':
+    case 'numpy':
+    case 'root': {
+      const columns = [
+        ...Object.entries(spec.columns).map(([n, c]) => c.from ?? n),
+        ...(spec.label ? [spec.label] : []),
+        ...(spec.weight ? [spec.weight] : []),
+      ];
+      const { openFormatSource } = await import('./format-sources.js');
+      return openFormatSource(src, columns, (e, rowsLost) =>
+        onError({
+          reason: e.reason,
+          message: e.message,
+          file: e.location.file,
+          field: e.location.field,
+          row: e.location.row,
+          events: rowsLost,
+        }),
+      );
+    }
     case 'generator': {
       const { GeneratorSource, parseResonanceSpec } = await import('../sources/generator.js');
       return new GeneratorSource({

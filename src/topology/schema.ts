@@ -34,7 +34,15 @@ export interface Topology {
   workingPoints: number[];
   fit: { strategy: 'atlas2024' | 'atlas2020' | 'single'; functions?: string[]; sqrtS: number };
   alert: { z: number };
-  sinks: { results: boolean; deadLetters: boolean; report: boolean; kafka?: Record<string, unknown> };
+  sinks: {
+    results: boolean;
+    deadLetters: boolean;
+    report: boolean;
+    kafka?: Record<string, unknown>;
+    workspaces?: boolean;
+    histograms?: boolean;
+    parquet?: boolean;
+  };
   metrics?: { host?: string; port?: number };
   kafka?: Record<string, unknown>;
 }
@@ -50,7 +58,11 @@ export type SourceConfig =
       mjjMin?: number;
       mjjMax?: number;
     }
-  | { kind: 'kafka'; [key: string]: unknown };
+  | { kind: 'kafka'; [key: string]: unknown }
+  // The field's formats (topology/format-sources.ts); `columns` names the columns of a 2-D array or dataset.
+  | { kind: 'hdf5'; path: string; key?: string; dataset?: string; columns?: string[]; batchSize?: number }
+  | { kind: 'numpy'; path: string; columns?: string[]; batchSize?: number }
+  | { kind: 'root'; path: string; tree: string; batchSize?: number };
 
 const interval = { type: 'tuple', items: ['number', 'number'] } as const;
 
@@ -85,6 +97,38 @@ const schema = {
         },
       },
       { type: 'object', props: { kind: { type: 'equal', value: 'kafka' } } },
+      {
+        type: 'object',
+        strict: true,
+        props: {
+          kind: { type: 'equal', value: 'hdf5' },
+          path: 'string|min:1',
+          key: 'string|optional',
+          dataset: 'string|optional',
+          columns: { type: 'array', items: 'string', optional: true },
+          batchSize: 'number|integer|positive|optional',
+        },
+      },
+      {
+        type: 'object',
+        strict: true,
+        props: {
+          kind: { type: 'equal', value: 'numpy' },
+          path: 'string|min:1',
+          columns: { type: 'array', items: 'string', optional: true },
+          batchSize: 'number|integer|positive|optional',
+        },
+      },
+      {
+        type: 'object',
+        strict: true,
+        props: {
+          kind: { type: 'equal', value: 'root' },
+          path: 'string|min:1',
+          tree: 'string|min:1',
+          batchSize: 'number|integer|positive|optional',
+        },
+      },
     ],
   },
   columns: {
@@ -179,6 +223,10 @@ const schema = {
       deadLetters: 'boolean|default:true',
       report: 'boolean|default:true',
       kafka: { type: 'object', optional: true },
+      // The field's formats (sinks/formats.ts): pyhf workspaces, UHI JSON histograms, results.parquet.
+      workspaces: 'boolean|optional',
+      histograms: 'boolean|optional',
+      parquet: 'boolean|optional',
     },
   },
   metrics: {
