@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   worker: { summary: 'scale-out back half: sideband worker <topology.yaml> [--metrics-port P] (owns the windows of its partitions, checkpoints, results topic)', load: async () => (await import('./worker.js')).workerCommand },
   fit: { summary: 'fit an mjj spectrum: sideband fit --spectrum FILE.csv --function dijet3|dijet4|dijet5|ua2|auto [--sr LO,HI] [--json]', load: async () => (await import('./fit.js')).fitCommand },
   stats: { summary: 'significance, limits, bump hunt: sideband stats zdisc|cls|bumphunt ... [--json]', load: async () => (await import('./stats.js')).statsCommand },
+  ddp: { summary: 'DDP neural bump hunter: sideband ddp generate|scan|plot|train ... (seed 002)', load: async () => (await import('./ddp.js')).ddpCommand },
 };
 
 function usage(): string {
