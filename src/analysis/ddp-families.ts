@@ -68,7 +68,8 @@ export interface CutStretch {
 export function familyFunction(c: FamilyCurve): (x: number) => number {
   const { x1, x2, y1, y2 } = c;
   if (!(x2 > x1) || !(y1 > y2) || !(y2 > 0) || !Number.isFinite(y1)) {
-    throw new SidebandError(`ddp family ${c.family}: end points must satisfy x1 < x2 and y1 > y2 > 0 (got (${x1}, ${y1}), (${x2}, ${y2}))`);
+    throw new SidebandError(`ddp family ${c.family}: end points must satisfy x1 < x2 and y1 > y2 > 0 `
+      + `(got (${x1}, ${y1}), (${x2}, ${y2}))`);
   }
   const dy = y1 - y2, dx = x2 - x1;
   const inverse = (n: number) => {
@@ -94,7 +95,9 @@ export function familyFunction(c: FamilyCurve): (x: number) => number {
     case 'inverse4': return inverse(4);
     case 'inverse-power': {
       const n = c.power ?? 2;
-      if (!(n > 0) || !Number.isFinite(n)) throw new SidebandError(`ddp family inverse-power: exponent must be > 0 (got ${n})`);
+      if (!(n > 0) || !Number.isFinite(n)) {
+        throw new SidebandError(`ddp family inverse-power: exponent must be > 0 (got ${n})`);
+      }
       return inverse(n);
     }
     case 'parabola': {
@@ -133,7 +136,9 @@ export function familyCounts(
   const cut = options.cut;
   let from = x1, to = x2;
   if (cut) {
-    if (!(cut.at > 0 && cut.at < 1)) throw new SidebandError(`ddp cut-and-stretch: cut must lie strictly inside (0, 1) (got ${cut.at})`);
+    if (!(cut.at > 0 && cut.at < 1)) {
+      throw new SidebandError(`ddp cut-and-stretch: cut must lie strictly inside (0, 1) (got ${cut.at})`);
+    }
     const xc = x1 + cut.at * (x2 - x1);
     if (cut.keep === 'low') to = xc; else from = xc;
   }
@@ -171,10 +176,13 @@ export interface CompiledShape {
 export function compileShape(shape: FittedShape): CompiledShape {
   const fn = fitFunction(shape.function);
   if (shape.params.length !== fn.nParams) {
-    throw new SidebandError(`ddp shape ${shape.id}: ${fn.name} has ${fn.nParams} parameters, got ${shape.params.length}`);
+    throw new SidebandError(
+      `ddp shape ${shape.id}: ${fn.name} has ${fn.nParams} parameters, got ${shape.params.length}`);
   }
   const [lo, hi] = shape.mjjRange;
-  if (!(lo > 0 && hi > lo && hi < shape.sqrtS)) throw new SidebandError(`ddp shape ${shape.id}: mass range [${lo}, ${hi}] GeV is not inside (0, √s)`);
+  if (!(lo > 0 && hi > lo && hi < shape.sqrtS)) {
+    throw new SidebandError(`ddp shape ${shape.id}: mass range [${lo}, ${hi}] GeV is not inside (0, √s)`);
+  }
   return { shape, fn, beta: paramsToBeta(fn, shape.params) };
 }
 
@@ -252,7 +260,10 @@ export function fitShape(
   let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < use.length; i++) {
     const c = 0.5 * (spectrum.lo[i]! + spectrum.hi[i]!);
-    if (c >= range[0] && c <= range[1]) { use[i] = 1; lo = Math.min(lo, spectrum.lo[i]!); hi = Math.max(hi, spectrum.hi[i]!); }
+    if (c < range[0] || c > range[1]) continue;
+    use[i] = 1;
+    lo = Math.min(lo, spectrum.lo[i]!);
+    hi = Math.max(hi, spectrum.hi[i]!);
   }
   const fit = fitBinned(fitFunction(functionName), spectrum, { use, sqrtS });
   if (!fit.converged) return null;

@@ -47,7 +47,9 @@ export interface PerBinScanner {
   scan(h: MassHistogram): PerBinScan;
 }
 
-function fromBackground(model: string, h: MassHistogram, background: Float64Array, widths: readonly number[], info: Record<string, unknown>): PerBinScan {
+function fromBackground(
+  model: string, h: MassHistogram, background: Float64Array, widths: readonly number[], info: Record<string, unknown>,
+): PerBinScan {
   const t = zPlTargets(h.counts, background, widths);
   return {
     model, widths: t.widths, zByWidth: t.zByWidth, zMixed: t.zMixed, background,
@@ -56,7 +58,9 @@ function fromBackground(model: string, h: MassHistogram, background: Float64Arra
 }
 
 /** Scan over a background given per bin (must be > 0 in every bin). */
-export function knownBackgroundScanner(background: Float64Array, options: { widths?: readonly number[]; label?: string } = {}): PerBinScanner {
+export function knownBackgroundScanner(
+  background: Float64Array, options: { widths?: readonly number[]; label?: string } = {},
+): PerBinScanner {
   const widths = options.widths ?? DEFAULT_WIDTHS;
   return {
     name: 'background',
@@ -68,6 +72,8 @@ export function knownBackgroundScanner(background: Float64Array, options: { widt
     },
   };
 }
+
+interface FitAttempt { function: string; chi2: number; ndf: number; pvalue: number; converged: boolean; status: string }
 
 export interface FitScannerOptions {
   /**
@@ -91,16 +97,22 @@ export function fitScanner(options: FitScannerOptions = {}): PerBinScanner {
     name: 'fit',
     scan(h) {
       let best: BinnedFit | null = null;
-      const attempts: { function: string; chi2: number; ndf: number; pvalue: number; converged: boolean; status: string }[] = [];
+      const attempts: FitAttempt[] = [];
       for (const fn of fns) {
         const fit = fitBinned(fn, { lo: h.lo, hi: h.hi, counts: h.counts }, { sqrtS });
-        attempts.push({ function: fn.name, chi2: fit.chi2, ndf: fit.ndf, pvalue: fit.pvalue, converged: fit.converged, status: fit.status });
+        const { chi2, ndf, pvalue, converged, status } = fit;
+        attempts.push({ function: fn.name, chi2, ndf, pvalue, converged, status });
         if (fit.converged && (!best || fit.pvalue > best.pvalue)) best = fit;
         if (fit.converged && fit.pvalue > thr) { best = fit; break; }
       }
-      if (!best) throw new SidebandError(`ddp scan (fit): no fit converged (${attempts.map((a) => `${a.function}: ${a.status}`).join('; ')})`);
+      if (!best) {
+        const why = attempts.map((a) => `${a.function}: ${a.status}`).join('; ');
+        throw new SidebandError(`ddp scan (fit): no fit converged (${why})`);
+      }
       for (let i = 0; i < best.prediction.length; i++) {
-        if (!(best.prediction[i]! > 0)) throw new SidebandError(`ddp scan (fit): ${best.fn.name} predicts ${best.prediction[i]} events in bin ${i}`);
+        if (!(best.prediction[i]! > 0)) {
+          throw new SidebandError(`ddp scan (fit): ${best.fn.name} predicts ${best.prediction[i]} events in bin ${i}`);
+        }
       }
       return fromBackground('fit', h, Float64Array.from(best.prediction), widths, {
         function: best.fn.name, formula: best.fn.formula, params: Array.from(best.params),

@@ -42,8 +42,12 @@ export interface SignalTemplate {
 
 /** Template of a Gaussian of σ = `width` bins centred on a bin centre, cut at ±⌈5σ⌉ bins (or `half`). */
 export function gaussianTemplate(width: number, half = Math.ceil(5 * width)): SignalTemplate {
-  if (!(width > 0) || !Number.isFinite(width)) throw new SidebandError(`ddp template: width must be > 0 bins (got ${width})`);
-  if (!(Number.isInteger(half) && half >= 0)) throw new SidebandError(`ddp template: half-length must be an integer ≥ 0 (got ${half})`);
+  if (!(width > 0) || !Number.isFinite(width)) {
+    throw new SidebandError(`ddp template: width must be > 0 bins (got ${width})`);
+  }
+  if (!(Number.isInteger(half) && half >= 0)) {
+    throw new SidebandError(`ddp template: half-length must be an integer ≥ 0 (got ${half})`);
+  }
   const weights = new Float64Array(2 * half + 1);
   for (let k = -half; k <= half; k++) {
     // Φ differences computed from the nearer tail so the far bins keep their relative precision.
@@ -165,11 +169,16 @@ export interface ZplTargets {
 /** Checks counts and background of a histogram before a scan; names the bin that is wrong. */
 export function checkHistogram(counts: ArrayLike<number>, background: ArrayLike<number>, what = 'ddp z_PL'): void {
   if (counts.length !== background.length) {
-    throw new SidebandError(`${what}: counts (${counts.length}) and background (${background.length}) differ in length`);
+    throw new SidebandError(
+      `${what}: counts (${counts.length}) and background (${background.length}) differ in length`);
   }
   for (let j = 0; j < counts.length; j++) {
-    if (!(background[j]! > 0) || !Number.isFinite(background[j]!)) throw new SidebandError(`${what}: bin ${j}: background must be finite and > 0 (got ${background[j]})`);
-    if (!(counts[j]! >= 0) || !Number.isFinite(counts[j]!)) throw new SidebandError(`${what}: bin ${j}: count must be finite and ≥ 0 (got ${counts[j]})`);
+    if (!(background[j]! > 0) || !Number.isFinite(background[j]!)) {
+      throw new SidebandError(`${what}: bin ${j}: background must be finite and > 0 (got ${background[j]})`);
+    }
+    if (!(counts[j]! >= 0) || !Number.isFinite(counts[j]!)) {
+      throw new SidebandError(`${what}: bin ${j}: count must be finite and ≥ 0 (got ${counts[j]})`);
+    }
   }
 }
 

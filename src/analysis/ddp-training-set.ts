@@ -133,16 +133,30 @@ export function resolveDdpOptions(o: DdpSetOptions): ResolvedDdpSetOptions {
   if (!(Number.isInteger(r.binsMin) && Number.isInteger(r.binsMax) && r.binsMin >= 2 && r.binsMax >= r.binsMin)) {
     throw bad(`bins must be integers with 2 ≤ binsMin ≤ binsMax (got ${r.binsMin}, ${r.binsMax})`);
   }
-  if (!(r.rangeMin > 0 && r.rangeMax > r.rangeMin && Number.isFinite(r.rangeMax))) throw bad(`entries per bin need 0 < rangeMin < rangeMax (got ${r.rangeMin}, ${r.rangeMax})`);
-  if (!(r.widths.length > 0 && r.widths.every((w) => w > 0 && Number.isFinite(w)))) throw bad(`widths must be positive numbers (got ${r.widths.join(', ')})`);
-  if (!(r.zMin >= 0 && r.zMax >= r.zMin && Number.isFinite(r.zMax))) throw bad(`injected significance needs 0 ≤ zMin ≤ zMax (got ${r.zMin}, ${r.zMax})`);
+  if (!(r.rangeMin > 0 && r.rangeMax > r.rangeMin && Number.isFinite(r.rangeMax))) {
+    throw bad(`entries per bin need 0 < rangeMin < rangeMax (got ${r.rangeMin}, ${r.rangeMax})`);
+  }
+  if (!(r.widths.length > 0 && r.widths.every((w) => w > 0 && Number.isFinite(w)))) {
+    throw bad(`widths must be positive numbers (got ${r.widths.join(', ')})`);
+  }
+  if (!(r.zMin >= 0 && r.zMax >= r.zMin && Number.isFinite(r.zMax))) {
+    throw bad(`injected significance needs 0 ≤ zMin ≤ zMax (got ${r.zMin}, ${r.zMax})`);
+  }
   for (const [k, v] of [['fitFraction', r.fitFraction], ['cutFraction', r.cutFraction]] as const) {
     if (!(v >= 0 && v <= 1)) throw bad(`${k} must lie in [0, 1] (got ${v})`);
   }
-  if (r.fitFraction < 1 && r.families.length === 0) throw bad('no function family to draw from (families is empty and fitFraction < 1)');
-  if (r.fitFraction > 0 && r.shapes.length === 0) throw bad('no fitted shape to draw from (shapes is empty and fitFraction > 0)');
-  for (const f of r.families) if (!(FUNCTION_FAMILIES as readonly string[]).includes(f)) throw bad(`unknown family '${f}' (known: ${FUNCTION_FAMILIES.join(', ')})`);
-  if (!(r.powerRange[0] > 0 && r.powerRange[1] >= r.powerRange[0])) throw bad(`powerRange must satisfy 0 < lo ≤ hi (got ${r.powerRange.join(', ')})`);
+  if (r.fitFraction < 1 && r.families.length === 0) {
+    throw bad('no function family to draw from (families is empty and fitFraction < 1)');
+  }
+  if (r.fitFraction > 0 && r.shapes.length === 0) {
+    throw bad('no fitted shape to draw from (shapes is empty and fitFraction > 0)');
+  }
+  for (const f of r.families) if (!(FUNCTION_FAMILIES as readonly string[]).includes(f)) {
+    throw bad(`unknown family '${f}' (known: ${FUNCTION_FAMILIES.join(', ')})`);
+  }
+  if (!(r.powerRange[0] > 0 && r.powerRange[1] >= r.powerRange[0])) {
+    throw bad(`powerRange must satisfy 0 < lo ≤ hi (got ${r.powerRange.join(', ')})`);
+  }
   return r;
 }
 
@@ -174,7 +188,8 @@ export class DdpTrainingSetGenerator {
       widths: o.widths, zMin: o.zMin, zMax: o.zMax, fitFraction: o.fitFraction, cutFraction: o.cutFraction,
       families: o.families, powerRange: o.powerRange, shapes: o.shapes.map((s) => s.id),
       target: 'z_PL = sqrt(q0), q0 = 2 sum_j [n_j ln(1 + mu s_j/b_j) - mu s_j] at the MLE mu >= 0 (0 if mu <= 0); '
-        + 's_j = Gaussian(sigma = w bins) mass in bin j, centred on bin i; b known (column background); z_mw = max over widths',
+        + 's_j = Gaussian(sigma = w bins) mass in bin j, centred on bin i; b known (column background); '
+        + 'z_mw = max over widths',
       injection: 'signal events A with Asimov Z_A(A) = signal_z over background; counts = Pois(b) + Pois(A s)',
       binning: 'bin numbers 1..N for the families; N equal mass bins over [mass_lo, mass_hi] for fitted shapes',
     };
@@ -182,7 +197,8 @@ export class DdpTrainingSetGenerator {
 
   batch(start: number, count: number): DdpBatch {
     if (!(Number.isInteger(start) && start >= 0 && Number.isInteger(count) && count >= 0)) {
-      throw new SidebandError(`ddp training set: batch start and count must be non-negative integers (got ${start}, ${count})`);
+      throw new SidebandError(
+        `ddp training set: batch start and count must be non-negative integers (got ${start}, ${count})`);
     }
     const o = this.options;
     const cap = count * o.binsMax;
@@ -193,8 +209,10 @@ export class DdpTrainingSetGenerator {
     const offsets = new Int32Array(count + 1);
     const f64 = () => new Float64Array(count);
     const out = {
-      index: new Int32Array(count), bins: new Int32Array(count), family: new Array<string>(count), variant: new Array<string>(count),
-      cutAt: f64(), power: f64(), massLo: f64(), massHi: f64(), yHigh: f64(), yLow: f64(), backgroundMax: f64(), backgroundMin: f64(),
+      index: new Int32Array(count), bins: new Int32Array(count),
+      family: new Array<string>(count), variant: new Array<string>(count),
+      cutAt: f64(), power: f64(), massLo: f64(), massHi: f64(),
+      yHigh: f64(), yLow: f64(), backgroundMax: f64(), backgroundMin: f64(),
       signalBin: new Int32Array(count), signalWidth: f64(), signalZ: f64(), signalEvents: f64(), zMax: f64(),
     };
     const b = this.b;

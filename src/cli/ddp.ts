@@ -32,7 +32,8 @@ const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   scan: scanCommand,
   plot: plotCommand,
   train: async () => {
-    process.stderr.write('sideband ddp train: the network (Znet3) is trained on the neural engine in src/nn, which is not built yet\n');
+    process.stderr.write('sideband ddp train: the network (Znet3) is trained on the neural engine in src/nn, '
+      + 'which is not built yet\n');
     return 2;
   },
 };
@@ -41,7 +42,8 @@ export async function ddpCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const run = sub ? SUBCOMMANDS[sub] : undefined;
   if (!run) {
-    process.stderr.write(`sideband ddp: ${sub ? `unknown subcommand '${sub}'` : 'a subcommand is required'} (${Object.keys(SUBCOMMANDS).join(', ')})\n`);
+    const what = sub ? `unknown subcommand '${sub}'` : 'a subcommand is required';
+    process.stderr.write(`sideband ddp: ${what} (${Object.keys(SUBCOMMANDS).join(', ')})\n`);
     return 2;
   }
   try {
@@ -56,7 +58,9 @@ function numberList(args: ParsedArgs, name: string, fallback: readonly number[])
   const v = flag(args, name);
   if (v === undefined) return [...fallback];
   const out = v.split(',').map((s) => Number(s.trim()));
-  if (out.length === 0 || !out.every((x) => Number.isFinite(x) && x > 0)) throw new SidebandError(`option --${name}: expected positive numbers separated by commas, got '${v}'`);
+  if (out.length === 0 || !out.every((x) => Number.isFinite(x) && x > 0)) {
+    throw new SidebandError(`option --${name}: expected positive numbers separated by commas, got '${v}'`);
+  }
   return out;
 }
 
@@ -103,7 +107,8 @@ async function generateCommand(argv: string[]): Promise<number> {
       const c = performance.now();
       genMs += b - a; writeMs += c - b; done += n;
       if (!quiet && (c - lastDraw > (tty ? 250 : 10_000) || done === histograms)) {
-        const line = `ddp generate: ${done}/${histograms} histograms (${(100 * done / Math.max(1, histograms)).toFixed(0)} %), ${(done / ((c - t0) / 1000)).toFixed(0)} histograms/s`;
+        const pct = (100 * done / Math.max(1, histograms)).toFixed(0), rate = (done / ((c - t0) / 1000)).toFixed(0);
+        const line = `ddp generate: ${done}/${histograms} histograms (${pct} %), ${rate} histograms/s`;
         process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
         lastDraw = c;
       }
@@ -121,8 +126,12 @@ async function generateCommand(argv: string[]): Promise<number> {
   };
   if (args.flags.has('json')) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
-    process.stdout.write(`ddp generate: ${histograms} histograms (seed ${summary.seed}, first ${first}, ${gen.options.binsMin}-${gen.options.binsMax} bins) -> ${out} in ${seconds.toFixed(2)} s `
-      + `(${summary.histograms_per_s.toFixed(0)} histograms/s; generation with targets ${summary.generation_histograms_per_s.toFixed(0)}/s, writing ${summary.write_histograms_per_s.toFixed(0)}/s)\n`);
+    const o = gen.options;
+    process.stdout.write(`ddp generate: ${histograms} histograms (seed ${o.seed}, first ${first}, `
+      + `${o.binsMin}-${o.binsMax} bins) -> ${out} in ${seconds.toFixed(2)} s `
+      + `(${summary.histograms_per_s.toFixed(0)} histograms/s; `
+      + `generation with targets ${summary.generation_histograms_per_s.toFixed(0)}/s, `
+      + `writing ${summary.write_histograms_per_s.toFixed(0)}/s)\n`);
   }
   return 0;
 }
@@ -131,24 +140,32 @@ async function generateCommand(argv: string[]): Promise<number> {
 function scannerFor(args: ParsedArgs, table: SpectrumTable, file: string, widths: number[]): PerBinScanner {
   const model = flag(args, 'model') ?? 'fit';
   if (model !== 'fit') {
-    throw new SidebandError(`--model ${model}: loading a trained DDP network needs the neural engine (src/nn), which is not built yet; use --model fit`);
+    throw new SidebandError(`--model ${model}: loading a trained DDP network needs the neural engine (src/nn), `
+      + 'which is not built yet; use --model fit');
   }
   const background = flag(args, 'background') ?? 'fit';
   if (background === 'csv') {
-    if (!table.fit) throw new InputError('ddp scan: --background csv needs a `fit` column', { file, field: 'fit' }, { reason: 'missing_column' });
+    if (!table.fit) {
+      throw new InputError('ddp scan: --background csv needs a `fit` column', { file, field: 'fit' },
+        { reason: 'missing_column' });
+    }
     return knownBackgroundScanner(table.fit, { widths, label: `${file}: column fit` });
   }
   if (background !== 'fit') throw new SidebandError(`option --background: '${background}' (fit|csv)`);
   const fnFlag = flag(args, 'function') ?? 'dijet4';
   const functions = fnFlag === 'auto' ? ['dijet3', 'dijet4', 'dijet5', 'ua2'] : fnFlag.split(',').map((s) => s.trim());
   for (const f of functions) {
-    if (!(FIT_FUNCTION_NAMES as readonly string[]).includes(f)) throw new SidebandError(`option --function: unknown '${f}' (known: ${FIT_FUNCTION_NAMES.join(', ')}, auto)`);
+    if (!(FIT_FUNCTION_NAMES as readonly string[]).includes(f)) {
+      throw new SidebandError(`option --function: unknown '${f}' (known: ${FIT_FUNCTION_NAMES.join(', ')}, auto)`);
+    }
   }
   return fitScanner({ functions, widths, sqrtS: numberFlag(args, 'sqrt-s', 13000) });
 }
 
 /** JSON form of a scan: per-bin rows and the largest mixed-width Z. */
-export function scanToJson(file: string, table: SpectrumTable, scan: PerBinScan, seconds: number): Record<string, unknown> {
+export function scanToJson(
+  file: string, table: SpectrumTable, scan: PerBinScan, seconds: number,
+): Record<string, unknown> {
   let best = 0;
   for (let i = 1; i < scan.zMixed.length; i++) if (scan.zMixed[i]! > scan.zMixed[best]!) best = i;
   const bestWidth = scan.widths[scan.zByWidth.findIndex((z) => z[best] === scan.zMixed[best])] ?? null;
@@ -194,15 +211,20 @@ async function scanCommand(argv: string[]): Promise<number> {
   const out = flag(args, 'out');
   if (out) await writeFile(out, `${JSON.stringify(json, null, 1)}\n`);
   const plot = flag(args, 'plot');
+  const info = scan.info as { function?: string; chi2?: number; ndf?: number; pvalue?: number; background?: string };
+  const max = json.max as { z_mw: number; lo: number; hi: number; width: number };
   if (plot) {
-    const info = scan.info as { function?: string; chi2?: number; ndf?: number; pvalue?: number; background?: string };
     const bgLabel = info.function ? `Background: ${info.function} fit` : `Background: ${info.background ?? 'given'}`;
-    const max = json.max as { z_mw: number; lo: number; hi: number; width: number };
+    const fitLine = info.function
+      ? `${info.function} fit to all ${table.observed.length} bins: χ²/ndf = ${info.chi2!.toFixed(1)}/${info.ndf}, `
+        + `p = ${info.pvalue!.toPrecision(2)}`
+      : bgLabel;
     await writePlot(plot, scanFigure({
       title: `Per-bin significance scan: ${file.split('/').pop()}`,
       subtitle: [
-        info.function ? `${info.function} fit to all ${table.observed.length} bins: χ²/ndf = ${info.chi2!.toFixed(1)}/${info.ndf}, p = ${info.pvalue!.toPrecision(2)}` : bgLabel,
-        `largest z_PL (max over widths ${scan.widths.join(', ')} bins) = ${max.z_mw.toFixed(2)} at [${max.lo}, ${max.hi}] GeV (width ${max.width})`,
+        fitLine,
+        `largest z_PL (max over widths ${scan.widths.join(', ')} bins) = ${max.z_mw.toFixed(2)} `
+          + `at [${max.lo}, ${max.hi}] GeV (width ${max.width})`,
       ],
       lo: table.lo, hi: table.hi, observed: table.observed,
       background: { label: bgLabel, values: scan.background },
@@ -213,21 +235,27 @@ async function scanCommand(argv: string[]): Promise<number> {
   if (args.flags.has('json')) {
     process.stdout.write(`${JSON.stringify(json)}\n`);
   } else {
-    const head = ['     lo', '     hi', '   observed', ' background', ' Z_bin', ...scan.widths.map((w) => `  z_w${w}`.padStart(7)), '   z_mw'];
+    const head = [
+      '     lo', '     hi', '   observed', ' background', ' Z_bin',
+      ...scan.widths.map((w) => `z_w${w}`.padStart(7)), '   z_mw',
+    ];
     const lines = [head.join(' ')];
     for (let i = 0; i < table.observed.length; i++) {
       lines.push([
-        String(table.lo[i]).padStart(7), String(table.hi[i]).padStart(7), table.observed[i]!.toPrecision(7).padStart(11),
-        scan.background[i]!.toPrecision(7).padStart(11), scan.zCounting[i]!.toFixed(2).padStart(6),
+        String(table.lo[i]).padStart(7), String(table.hi[i]).padStart(7),
+        table.observed[i]!.toPrecision(7).padStart(11), scan.background[i]!.toPrecision(7).padStart(11),
+        scan.zCounting[i]!.toFixed(2).padStart(6),
         ...scan.zByWidth.map((z) => z[i]!.toFixed(2).padStart(7)), scan.zMixed[i]!.toFixed(2).padStart(7),
       ].join(' '));
     }
-    const max = json.max as { z_mw: number; lo: number; hi: number; width: number };
-    lines.push(`max z_mw = ${max.z_mw.toFixed(2)} at [${max.lo}, ${max.hi}] GeV (width ${max.width} bins); model ${scan.model}${(scan.info as { function?: string }).function ? ` (${(scan.info as { function?: string }).function})` : ''}`);
+    lines.push(`max z_mw = ${max.z_mw.toFixed(2)} at [${max.lo}, ${max.hi}] GeV (width ${max.width} bins); `
+      + `model ${scan.model}${info.function ? ` (${info.function})` : ''}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   }
   return 0;
 }
+
+const WIDTH_COLOURS = ['#9ecae1', '#a1d99b', '#fdae6b', '#bcbddc'];
 
 async function plotCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
@@ -238,21 +266,30 @@ async function plotCommand(argv: string[]): Promise<number> {
   const f = await readDdpTrainingSet(set);
   const b = f.batch;
   const r = Array.from(b.index).indexOf(index);
-  if (r < 0) throw new InputError(`ddp plot: histogram index ${index} is not in the file`, { file: set, field: 'index' }, { reason: 'bad_value' });
+  if (r < 0) {
+    throw new InputError(`ddp plot: histogram index ${index} is not in the file`, { file: set, field: 'index' },
+      { reason: 'bad_value' });
+  }
   const o = b.offsets[r]!, e = b.offsets[r + 1]!;
   const nb = e - o;
-  const lo = Float64Array.from({ length: nb }, (_, i) => i + 0.5), hi = Float64Array.from({ length: nb }, (_, i) => i + 1.5);
+  // Bin numbers 1 … N at the bin centres.
+  const lo = Float64Array.from({ length: nb }, (_, i) => i + 0.5);
+  const hi = Float64Array.from({ length: nb }, (_, i) => i + 1.5);
   await writePlot(out, scanFigure({
-    title: `DDP training histogram ${index} (seed ${b.index.length ? f.metadata.seed : '?'})`,
+    title: `DDP training histogram ${index} (seed ${f.metadata.seed})`,
     subtitle: [
-      `${b.family[r]} (${b.variant[r]}), ${nb} bins, background ${b.backgroundMin[r]!.toFixed(0)}–${b.backgroundMax[r]!.toFixed(0)} per bin`,
-      `signal at bin ${b.signalBin[r]! + 1}, σ = ${b.signalWidth[r]} bins, injected ${b.signalZ[r]!.toFixed(2)}σ (${b.signalEvents[r]!.toFixed(0)} events); max z_mw = ${b.zMax[r]!.toFixed(2)}`,
+      `${b.family[r]} (${b.variant[r]}), ${nb} bins, `
+        + `background ${b.backgroundMin[r]!.toFixed(0)}–${b.backgroundMax[r]!.toFixed(0)} per bin`,
+      `signal at bin ${b.signalBin[r]! + 1}, σ = ${b.signalWidth[r]} bins, injected ${b.signalZ[r]!.toFixed(2)}σ `
+        + `(${b.signalEvents[r]!.toFixed(0)} events); max z_mw = ${b.zMax[r]!.toFixed(2)}`,
     ],
     lo, hi, observed: b.counts.subarray(o, e),
     background: { label: 'Background', values: b.background.subarray(o, e) },
     signal: { label: 'Background + signal', values: b.signal.subarray(o, e) },
     series: [
-      ...b.widths.map((w, k) => ({ label: `z_PL, width ${w}`, z: b.zByWidth[k]!.subarray(o, e), colour: ['#9ecae1', '#a1d99b', '#fdae6b', '#bcbddc'][k % 4] })),
+      ...b.widths.map((w, k) => ({
+        label: `z_PL, width ${w}`, z: b.zByWidth[k]!.subarray(o, e), colour: WIDTH_COLOURS[k % WIDTH_COLOURS.length],
+      })),
       // Drawn last, on top: the mixed-width target the network learns.
       { label: 'z_PL, max over widths (target)', z: b.zMixed.subarray(o, e), colour: '#1f4e9c' },
     ],

@@ -61,11 +61,22 @@ export function parseSpectrumTable(text: string, file: string): SpectrumTable {
   if (!header) throw new InputError('spectrum csv: no header line', { file }, { reason: 'unreadable' });
   const nb = values[0]!.length;
   if (nb === 0) throw new InputError('spectrum csv: no data rows', { file }, { reason: 'unreadable' });
-  const lo = Float64Array.from(values[0]!), hi = Float64Array.from(values[1]!), observed = Float64Array.from(values[2]!);
+  const lo = Float64Array.from(values[0]!), hi = Float64Array.from(values[1]!);
+  const observed = Float64Array.from(values[2]!);
   for (let i = 0; i < nb; i++) {
-    if (!(hi[i]! > lo[i]!)) throw new InputError(`spectrum csv: bin ${i}: mjj_high_GeV ${hi[i]} must exceed mjj_low_GeV ${lo[i]}`, { file, field: 'mjj_high_GeV', row: lineOf[i] }, { reason: 'bad_value' });
-    if (i > 0 && lo[i]! < hi[i - 1]! - 1e-9) throw new InputError(`spectrum csv: bin ${i}: starts at ${lo[i]} GeV, below the end of bin ${i - 1} (${hi[i - 1]} GeV); bins must ascend without overlap`, { file, field: 'mjj_low_GeV', row: lineOf[i] }, { reason: 'bad_value' });
-    if (!(observed[i]! >= 0)) throw new InputError(`spectrum csv: bin ${i}: observed ${observed[i]} is negative`, { file, field: 'observed', row: lineOf[i] }, { reason: 'bad_value' });
+    if (!(hi[i]! > lo[i]!)) {
+      throw new InputError(`spectrum csv: bin ${i}: mjj_high_GeV ${hi[i]} must exceed mjj_low_GeV ${lo[i]}`,
+        { file, field: 'mjj_high_GeV', row: lineOf[i] }, { reason: 'bad_value' });
+    }
+    if (i > 0 && lo[i]! < hi[i - 1]! - 1e-9) {
+      throw new InputError(`spectrum csv: bin ${i}: starts at ${lo[i]} GeV, below the end of bin ${i - 1} `
+        + `(${hi[i - 1]} GeV); bins must ascend without overlap`,
+        { file, field: 'mjj_low_GeV', row: lineOf[i] }, { reason: 'bad_value' });
+    }
+    if (!(observed[i]! >= 0)) {
+      throw new InputError(`spectrum csv: bin ${i}: observed ${observed[i]} is negative`,
+        { file, field: 'observed', row: lineOf[i] }, { reason: 'bad_value' });
+    }
   }
   const table: SpectrumTable = { lo, hi, observed };
   if (cols[3]! >= 0) table.fit = Float64Array.from(values[3]!);

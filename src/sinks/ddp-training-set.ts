@@ -46,9 +46,11 @@ export function ddpColumns(b: DdpBatch, seed: number): TableColumn[] {
     { name: 'family', kind: 'string', values: b.family },
     { name: 'variant', kind: 'string', values: b.variant },
     dbl('cut_at', b.cutAt), dbl('power', b.power), dbl('mass_lo', b.massLo), dbl('mass_hi', b.massHi),
-    dbl('y_high', b.yHigh), dbl('y_low', b.yLow), dbl('background_max', b.backgroundMax), dbl('background_min', b.backgroundMin),
+    dbl('y_high', b.yHigh), dbl('y_low', b.yLow),
+    dbl('background_max', b.backgroundMax), dbl('background_min', b.backgroundMin),
     { name: 'signal_bin', kind: 'int32', values: b.signalBin },
-    dbl('signal_width', b.signalWidth), dbl('signal_z', b.signalZ), dbl('signal_events', b.signalEvents), dbl('z_max', b.zMax),
+    dbl('signal_width', b.signalWidth), dbl('signal_z', b.signalZ),
+    dbl('signal_events', b.signalEvents), dbl('z_max', b.zMax),
     list('counts', b.counts, 'int32'),
     list('background', b.background, 'float'),
     list('signal', b.signal, 'float'),
@@ -62,7 +64,9 @@ export class DdpTrainingSetWriter {
   private rows = 0;
   private first = -1;
   private constructor(
-    private readonly writer: ParquetTableWriter, private readonly seed: number, private readonly metadata: Record<string, unknown>,
+    private readonly writer: ParquetTableWriter,
+    private readonly seed: number,
+    private readonly metadata: Record<string, unknown>,
   ) {}
 
   /** `metadata`: what the set is (the generator's describe()); the footer adds the rows and first index. */

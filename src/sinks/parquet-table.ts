@@ -23,12 +23,20 @@ export type TableColumn =
   | { name: string; kind: 'float'; values: Float32Array }
   | { name: string; kind: 'double'; values: Float64Array }
   | { name: string; kind: 'string'; values: readonly string[] }
-  | { name: string; kind: 'list'; element: ElementKind; values: Int32Array | Float32Array | Float64Array; offsets: Int32Array };
+  | {
+    name: string; kind: 'list'; element: ElementKind;
+    values: Int32Array | Float32Array | Float64Array;
+    /** Row r's elements are values[offsets[r] … offsets[r + 1]). */
+    offsets: Int32Array;
+  };
 
 const PHYSICAL: Record<ElementKind | 'string', number> = { int32: 1, float: 4, double: 5, string: 6 };
 const ENC_PLAIN = 0, ENC_RLE = 3;
 
-interface ChunkMeta { name: string; path: string[]; type: number; offset: number; size: number; values: number; stats?: [Uint8Array, Uint8Array] }
+interface ChunkMeta {
+  name: string; path: string[]; type: number; offset: number; size: number; values: number;
+  stats?: [Uint8Array, Uint8Array];
+}
 interface GroupMeta { rows: number; offset: number; size: number; chunks: ChunkMeta[] }
 interface SchemaCol { name: string; kind: TableColumn['kind']; element?: ElementKind }
 
@@ -91,14 +99,18 @@ function plainStrings(values: readonly string[]): Uint8Array {
 }
 
 /** Min/max statistics (little-endian values), NaN ignored; undefined when there is no finite value. */
-function numericStats(kind: ElementKind, a: Int32Array | Float32Array | Float64Array): [Uint8Array, Uint8Array] | undefined {
+function numericStats(
+  kind: ElementKind, a: Int32Array | Float32Array | Float64Array,
+): [Uint8Array, Uint8Array] | undefined {
   let min = Infinity, max = -Infinity;
   for (let i = 0; i < a.length; i++) { const v = a[i]!; if (v < min) min = v; if (v > max) max = v; }
   if (min === Infinity) return undefined;
   const enc = (v: number) => {
     const b = new Uint8Array(kind === 'double' ? 8 : 4);
     const dv = new DataView(b.buffer);
-    if (kind === 'double') dv.setFloat64(0, v, true); else if (kind === 'float') dv.setFloat32(0, v, true); else dv.setInt32(0, v, true);
+    if (kind === 'double') dv.setFloat64(0, v, true);
+    else if (kind === 'float') dv.setFloat32(0, v, true);
+    else dv.setInt32(0, v, true);
     return b;
   };
   return [enc(min), enc(max)];
@@ -135,7 +147,8 @@ export class ParquetTableWriter {
     try {
       w.fh = await open(file, 'w');
     } catch (e) {
-      throw new SidebandError(`parquet table writer: ${file}: cannot open for writing: ${(e as Error).message}`, { cause: e });
+      throw new SidebandError(`parquet table writer: ${file}: cannot open for writing: ${(e as Error).message}`,
+        { cause: e });
     }
     await w.write(new TextEncoder().encode('PAR1'));
     return w;
@@ -157,18 +170,26 @@ export class ParquetTableWriter {
     for (const c of columns) {
       if (rowsOf(c) !== rows) throw fail(`column '${c.name}' has ${rowsOf(c)} rows, '${columns[0]!.name}' has ${rows}`);
       if (c.kind === 'list') {
-        if (c.offsets[0] !== 0 || c.offsets[rows] !== c.values.length) throw fail(`list column '${c.name}': offsets must run from 0 to the number of elements (${c.values.length})`);
-        for (let r = 0; r < rows; r++) if (c.offsets[r + 1]! < c.offsets[r]!) throw fail(`list column '${c.name}': offsets decrease at row ${r}`);
+        if (c.offsets[0] !== 0 || c.offsets[rows] !== c.values.length) {
+          throw fail(`list column '${c.name}': offsets must run from 0 to the number of elements (${c.values.length})`);
+        }
+        for (let r = 0; r < rows; r++) if (c.offsets[r + 1]! < c.offsets[r]!) {
+          throw fail(`list column '${c.name}': offsets decrease at row ${r}`);
+        }
         const want = c.element === 'int32' ? Int32Array : c.element === 'float' ? Float32Array : Float64Array;
-        if (!(c.values instanceof want)) throw fail(`list column '${c.name}': ${c.element} elements need a ${want.name}`);
+        if (!(c.values instanceof want)) {
+          throw fail(`list column '${c.name}': ${c.element} elements need a ${want.name}`);
+        }
       }
     }
     if (!this.schema) {
       const names = new Set<string>();
       for (const c of columns) { if (names.has(c.name)) throw fail(`duplicate column '${c.name}'`); names.add(c.name); }
-      this.schema = columns.map((c) => ({ name: c.name, kind: c.kind, element: c.kind === 'list' ? c.element : undefined }));
+      this.schema = columns.map((c) => ({
+        name: c.name, kind: c.kind, element: c.kind === 'list' ? c.element : undefined,
+      }));
     } else {
-      const want = this.schema.map((s) => (s.kind === 'list' ? `${s.name}:list<${s.element}>` : `${s.name}:${s.kind}`)).join(', ');
+      const want = this.schema.map((s) => `${s.name}:${s.kind === 'list' ? `list<${s.element}>` : s.kind}`).join(', ');
       const got = columns.map((c) => `${c.name}:${kindOf(c)}`).join(', ');
       if (want !== got) throw fail(`columns [${got}] differ from the first row group's [${want}]`);
     }
@@ -224,7 +245,10 @@ export class ParquetTableWriter {
     try {
       const schema = this.schema ?? [];
       const rows = this.groups.reduce((a, g) => a + g.rows, 0);
-      type El = { name: string; root?: boolean; type?: number; repetition: number; children?: number; converted?: number; logical?: number };
+      type El = {
+        name: string; root?: boolean; type?: number; repetition: number;
+        children?: number; converted?: number; logical?: number;
+      };
       const elements: El[] = [{ name: 'schema', root: true, repetition: 0, children: schema.length }];
       for (const s of schema) {
         if (s.kind === 'list') {
@@ -234,7 +258,8 @@ export class ParquetTableWriter {
             { name: 'element', type: PHYSICAL[s.element!], repetition: 0 },
           );
         } else if (s.kind === 'string') {
-          elements.push({ name: s.name, type: PHYSICAL.string, repetition: 0, converted: 0, logical: 1 }); // UTF8 / STRING
+          // converted type UTF8 (0), logical type STRING (union field 1)
+          elements.push({ name: s.name, type: PHYSICAL.string, repetition: 0, converted: 0, logical: 1 });
         } else {
           elements.push({ name: s.name, type: PHYSICAL[s.kind], repetition: 0 });
         }
@@ -252,7 +277,10 @@ export class ParquetTableWriter {
       w.listStruct(4, this.groups, (t, g) => {
         t.listStruct(1, g.chunks, (tc, c) => {
           tc.i64(2, c.offset).beginStruct(3)
-            .i32(1, c.type).listI32(2, c.path.length > 1 ? [ENC_PLAIN, ENC_RLE] : [ENC_PLAIN]).listString(3, c.path).i32(4, 0)
+            .i32(1, c.type)
+            .listI32(2, c.path.length > 1 ? [ENC_PLAIN, ENC_RLE] : [ENC_PLAIN])
+            .listString(3, c.path)
+            .i32(4, 0)
             .i64(5, c.values).i64(6, c.size).i64(7, c.size).i64(9, c.offset);
           if (c.stats) tc.beginStruct(12).binary(5, c.stats[1]).binary(6, c.stats[0]).endStruct();
           tc.endStruct();

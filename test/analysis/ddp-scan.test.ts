@@ -13,6 +13,8 @@ import { readDdpTrainingSet } from '../../src/sources/ddp-training-set.js';
 import { atlasSpectrumCsv, repoRoot } from '../helpers/paths.js';
 
 const bin = path.join(repoRoot, 'bin/sideband.js');
+const sideband = (args: string[]) => execFileSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+const sidebandFails = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
 const atlas = parseSpectrumTable(readFileSync(atlasSpectrumCsv, 'utf8'), atlasSpectrumCsv);
 const spectrum = { lo: atlas.lo, hi: atlas.hi, counts: atlas.observed };
 let dir: string;
@@ -52,7 +54,8 @@ describe('per-bin scanners on the ATLAS 139 fb⁻¹ spectrum', () => {
 describe('sideband ddp (real processes)', () => {
   it('scan --json --plot writes per-bin z for every width and a PNG', () => {
     const png = path.join(dir, 'scan.png'), out = path.join(dir, 'scan.json');
-    const res = JSON.parse(execFileSync(process.execPath, [bin, 'ddp', 'scan', '--spectrum', atlasSpectrumCsv, '--json', '--plot', png, '--out', out], { encoding: 'utf8' }));
+    const res = JSON.parse(sideband(['ddp', 'scan', '--spectrum', atlasSpectrumCsv, '--json', '--plot', png,
+      '--out', out]));
     expect(res.model).toBe('fit');
     expect(res.bins.length).toBe(91);
     expect(Object.keys(res.bins[0].z)).toEqual(['z_w1', 'z_w2', 'z_w3', 'z_w4']);
@@ -63,15 +66,15 @@ describe('sideband ddp (real processes)', () => {
   });
 
   it('scan --model FILE says a network needs the neural engine; a bad CSV names file, column and row', () => {
-    const r = spawnSync(process.execPath, [bin, 'ddp', 'scan', '--spectrum', atlasSpectrumCsv, '--model', 'net.bin'], { encoding: 'utf8' });
+    const r = sidebandFails(['ddp', 'scan', '--spectrum', atlasSpectrumCsv, '--model', 'net.bin']);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('neural engine');
     const bad = path.join(dir, 'bad.csv');
     writeFileSync(bad, '# c\nmjj_low_GeV,mjj_high_GeV,observed\n1000,1100,5\n1100,1200,abc\n');
-    const r2 = spawnSync(process.execPath, [bin, 'ddp', 'scan', '--spectrum', bad], { encoding: 'utf8' });
+    const r2 = sidebandFails(['ddp', 'scan', '--spectrum', bad]);
     expect(r2.status).toBe(1);
     expect(r2.stderr).toContain(`${bad}, field observed, row 4: spectrum csv: 'abc' is not a number`);
-    const r3 = spawnSync(process.execPath, [bin, 'ddp', 'scan', '--spectrum', bad.replace('bad', 'none')], { encoding: 'utf8' });
+    const r3 = sidebandFails(['ddp', 'scan', '--spectrum', bad.replace('bad', 'none')]);
     expect(r3.status).toBe(1);
     expect(r3.stderr).toContain('cannot read');
   });
@@ -80,14 +83,14 @@ describe('sideband ddp (real processes)', () => {
     // (Byte-identical files for a seed: test/sinks/ddp-training-set.test.ts.)
     const a = path.join(dir, 'a.parquet');
     const args = ['ddp', 'generate', '--histograms', '300', '--seed', '11', '--row-group', '128', '--quiet', '--json'];
-    const sa = JSON.parse(execFileSync(process.execPath, [bin, ...args, '--out', a], { encoding: 'utf8' }));
+    const sa = JSON.parse(sideband([...args, '--out', a]));
     expect(sa.histograms).toBe(300);
     expect(sa.histograms_per_s).toBeGreaterThan(0);
     const png = path.join(dir, 'h.png');
-    execFileSync(process.execPath, [bin, 'ddp', 'plot', '--set', a, '--index', '17', '--out', png], { encoding: 'utf8' });
+    sideband(['ddp', 'plot', '--set', a, '--index', '17', '--out', png]);
     expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
     const shard = path.join(dir, 'shard.parquet');
-    execFileSync(process.execPath, [bin, 'ddp', 'generate', '--histograms', '50', '--first', '250', '--seed', '11', '--quiet', '--out', shard]);
+    sideband(['ddp', 'generate', '--histograms', '50', '--first', '250', '--seed', '11', '--quiet', '--out', shard]);
     return Promise.all([readDdpTrainingSet(a), readDdpTrainingSet(shard)]).then(([whole, part]) => {
       const o = whole.batch.offsets[250]!;
       expect(Array.from(part.batch.index)).toEqual(Array.from({ length: 50 }, (_, i) => 250 + i));
@@ -96,10 +99,10 @@ describe('sideband ddp (real processes)', () => {
   });
 
   it('train reports that it needs the neural engine; unknown subcommands list the known ones', () => {
-    const r = spawnSync(process.execPath, [bin, 'ddp', 'train'], { encoding: 'utf8' });
+    const r = sidebandFails(['ddp', 'train']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('src/nn');
-    const u = spawnSync(process.execPath, [bin, 'ddp', 'frobnicate'], { encoding: 'utf8' });
+    const u = sidebandFails(['ddp', 'frobnicate']);
     expect(u.status).toBe(2);
     expect(u.stderr).toContain('generate, scan, plot, train');
   });
@@ -107,7 +110,8 @@ describe('sideband ddp (real processes)', () => {
 
 describe('spectrum CSV', () => {
   it('accepts the columns in any order, ignores others, reads the optional fit column', () => {
-    const t = parseSpectrumTable('# c\nobserved,extra,mjj_high_GeV,mjj_low_GeV,fit\n7,x,1100,1000,6.5\n9,y,1200,1100,8\n', 'inline.csv');
+    const csv = '# c\nobserved,extra,mjj_high_GeV,mjj_low_GeV,fit\n7,x,1100,1000,6.5\n9,y,1200,1100,8\n';
+    const t = parseSpectrumTable(csv, 'inline.csv');
     expect(Array.from(t.lo)).toEqual([1000, 1100]);
     expect(Array.from(t.observed)).toEqual([7, 9]);
     expect(Array.from(t.fit!)).toEqual([6.5, 8]);
@@ -115,9 +119,12 @@ describe('spectrum CSV', () => {
   });
 
   it('names what is wrong', () => {
-    expect(() => parseSpectrumTable('lo,hi,observed\n1,2,3', 'x.csv')).toThrow(/x.csv, field mjj_low_GeV, row 1: spectrum csv: missing column\(s\) mjj_low_GeV, mjj_high_GeV/);
-    expect(() => parseSpectrumTable('mjj_low_GeV,mjj_high_GeV,observed\n1,2,3\n1.5,3,4\n', 'o.csv')).toThrow(/o.csv, field mjj_low_GeV, row 3: .*overlap/);
-    expect(() => parseSpectrumTable('mjj_low_GeV,mjj_high_GeV,observed\n1,2,-3\n', 'n.csv')).toThrow(/field observed, row 2: .*negative/);
+    const head = 'mjj_low_GeV,mjj_high_GeV,observed\n';
+    expect(() => parseSpectrumTable('lo,hi,observed\n1,2,3', 'x.csv'))
+      .toThrow(/x.csv, field mjj_low_GeV, row 1: spectrum csv: missing column\(s\) mjj_low_GeV, mjj_high_GeV/);
+    expect(() => parseSpectrumTable(`${head}1,2,3\n1.5,3,4\n`, 'o.csv'))
+      .toThrow(/o.csv, field mjj_low_GeV, row 3: .*overlap/);
+    expect(() => parseSpectrumTable(`${head}1,2,-3\n`, 'n.csv')).toThrow(/field observed, row 2: .*negative/);
     expect(() => parseSpectrumTable('# only\n', 'e.csv')).toThrow(/no header/);
   });
 });

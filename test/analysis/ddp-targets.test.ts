@@ -91,7 +91,11 @@ describe('z_PL closed forms', () => {
     const A = 5000, i = 20;
     const n = Float64Array.from(b);
     let s2 = 0;
-    for (let k = -tpl.half; k <= tpl.half; k++) { const s = tpl.weights[k + tpl.half]!; n[i + k] = n[i + k]! + A * s; s2 += s * s; }
+    for (let k = -tpl.half; k <= tpl.half; k++) {
+      const s = tpl.weights[k + tpl.half]!;
+      n[i + k] = n[i + k]! + A * s;
+      s2 += s * s;
+    }
     const gauss = A * Math.sqrt(s2 / bFlat);
     expect(Math.abs(profileBin(n, b, tpl, i).z - gauss) / gauss).toBeLessThan(2e-3);
   });

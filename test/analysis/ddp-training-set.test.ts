@@ -36,15 +36,19 @@ describe('DDP training set (seed 002 §4-5)', () => {
     const o = gen.options;
     // One check per row and property, asserted once (thousands of expect() calls would dominate the test time).
     const bad: string[] = [];
-    const check = (ok: boolean, what: string, r: number) => { if (!ok && bad.length < 10) bad.push(`row ${r}: ${what}`); };
+    const check = (ok: boolean, what: string, r: number) => {
+      if (!ok && bad.length < 10) bad.push(`row ${r}: ${what}`);
+    };
     for (let r = 0; r < N; r++) {
       check(set.bins[r]! >= 30 && set.bins[r]! <= 100, `bins ${set.bins[r]}`, r);
       check(set.offsets[r + 1]! - set.offsets[r]! === set.bins[r], 'offsets', r);
-      check(set.yHigh[r]! <= 1e5 && set.yLow[r]! >= 10 / 1.001 && set.yHigh[r]! > set.yLow[r]!, `range ${set.yLow[r]}-${set.yHigh[r]}`, r);
+      const yh = set.yHigh[r]!, yl = set.yLow[r]!;
+      check(yh <= 1e5 && yl >= 10 / 1.001 && yh > yl, `range ${yl}-${yh}`, r);
       // Background stays inside the drawn range (fitted shapes fall by at most y_high/y_low over their window;
       // bin integrals put the last bin up to a few per cent off the end-point density).
       check(set.backgroundMax[r]! <= set.yHigh[r]! * (1 + 1e-6), 'background above y_high', r);
-      check(set.backgroundMin[r]! > 0 && set.backgroundMin[r]! >= set.yLow[r]! * 0.9, `background min ${set.backgroundMin[r]} vs y_low ${set.yLow[r]}`, r);
+      const bMin = set.backgroundMin[r]!;
+      check(bMin > 0 && bMin >= yl * 0.9, `background min ${bMin} vs y_low ${yl}`, r);
       check(o.widths.includes(set.signalWidth[r]!), `width ${set.signalWidth[r]}`, r);
       check(set.signalZ[r]! >= 0 && set.signalZ[r]! <= 20, `signal z ${set.signalZ[r]}`, r);
       check(set.signalBin[r]! >= 0 && set.signalBin[r]! < set.bins[r]!, `signal bin ${set.signalBin[r]}`, r);
@@ -84,14 +88,18 @@ describe('DDP training set (seed 002 §4-5)', () => {
       const b64 = Float64Array.from(h.background);
       if (set.signalZ[r]! > 0.5) {
         // Signal = A · template at the signal bin, and Z_A(A) = injected σ (float32 background: ~1e-6).
-        worstAsimov = Math.max(worstAsimov, Math.abs(asimovZ(b64, tpls[k]!, set.signalBin[r]!, set.signalEvents[r]!) - set.signalZ[r]!));
+        const za = asimovZ(b64, tpls[k]!, set.signalBin[r]!, set.signalEvents[r]!);
+        worstAsimov = Math.max(worstAsimov, Math.abs(za - set.signalZ[r]!));
         const c = set.signalBin[r]!;
-        worstShape = Math.max(worstShape, Math.abs(h.signal[c]! / set.signalEvents[r]! - tpls[k]!.weights[tpls[k]!.half]!));
+        const peak = tpls[k]!.weights[tpls[k]!.half]!;
+        worstShape = Math.max(worstShape, Math.abs(h.signal[c]! / set.signalEvents[r]! - peak));
       }
       const z = new Float64Array(h.counts.length);
       tpls.forEach((tpl, w) => {
         zPlScanInto(h.counts, b64, tpl, z);
-        for (let i = 0; i < z.length; i++) worstZ = Math.max(worstZ, Math.abs(z[i]! - h.z[w]![i]!) / Math.max(1, z[i]!));
+        for (let i = 0; i < z.length; i++) {
+          worstZ = Math.max(worstZ, Math.abs(z[i]! - h.z[w]![i]!) / Math.max(1, z[i]!));
+        }
       });
       for (let i = 0; i < z.length; i++) {
         if (h.zMixed[i] !== Math.max(...h.z.map((zw) => zw[i]!)) || !(h.zMixed[i]! >= 0)) mixedOk = false;
@@ -125,6 +133,7 @@ describe('DDP training set (seed 002 §4-5)', () => {
     expect(() => new DdpTrainingSetGenerator({ seed: 1, binsMin: 50, binsMax: 40 })).toThrow(/binsMin ≤ binsMax/);
     expect(() => new DdpTrainingSetGenerator({ seed: 1, widths: [0] })).toThrow(/widths must be positive/);
     expect(() => new DdpTrainingSetGenerator({ seed: 1, fitFraction: 2 })).toThrow(/fitFraction/);
-    expect(() => new DdpTrainingSetGenerator({ seed: 1, families: ['sine' as never] })).toThrow(/unknown family 'sine'/);
+    const families = ['sine' as never];
+    expect(() => new DdpTrainingSetGenerator({ seed: 1, families })).toThrow(/unknown family 'sine'/);
   });
 });

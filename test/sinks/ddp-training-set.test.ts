@@ -6,7 +6,7 @@ import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DdpTrainingSetGenerator } from '../../src/analysis/ddp-training-set.js';
 import { DdpTrainingSetWriter, DDP_METADATA_KEY } from '../../src/sinks/ddp-training-set.js';
-import { ParquetTableWriter } from '../../src/sinks/parquet-table.js';
+import { ParquetTableWriter, type TableColumn } from '../../src/sinks/parquet-table.js';
 import { readDdpTrainingSet } from '../../src/sources/ddp-training-set.js';
 
 let dir: string;
@@ -63,8 +63,9 @@ describe('DDP training-set Parquet file', () => {
 
   it('is read by DuckDB with list columns of the right lengths and values', async () => {
     const ref = new DdpTrainingSetGenerator({ seed: 5 }).batch(0, n);
-    const rows = await duckdb<{ index: number; bins: number; n: bigint; c0: number; zm: number; z_max: number; family: string }>(
-      `select index, bins, len(counts) as n, counts[1] as c0, list_max(z_mw) as zm, z_max, family from '${file}' order by index`);
+    type Row = { index: number; bins: number; n: bigint; c0: number; zm: number; z_max: number; family: string };
+    const rows = await duckdb<Row>('select index, bins, len(counts) as n, counts[1] as c0, list_max(z_mw) as zm, '
+      + `z_max, family from '${file}' order by index`);
     expect(rows.length).toBe(n);
     rows.forEach((r, i) => {
       expect(r.index).toBe(i);
@@ -95,7 +96,10 @@ describe('ParquetTableWriter', () => {
       { name: 'id', kind: 'int32', values: Int32Array.from([1, 2, 3]) },
       { name: 'label', kind: 'string', values: ['a', 'βγ', ''] },
       { name: 'x', kind: 'double', values: Float64Array.from([0.5, NaN, -2]) },
-      { name: 'v', kind: 'list', element: 'float', values: Float32Array.from([1, 2, 3]), offsets: Int32Array.from([0, 2, 2, 3]) },
+      {
+        name: 'v', kind: 'list', element: 'float',
+        values: Float32Array.from([1, 2, 3]), offsets: Int32Array.from([0, 2, 2, 3]),
+      },
     ]);
     await w.appendRowGroup([
       { name: 'id', kind: 'int32', values: Int32Array.from([4]) },
@@ -110,7 +114,8 @@ describe('ParquetTableWriter', () => {
     expect(objs.map((o) => o.label)).toEqual(['a', 'βγ', '', 'd']);
     expect(objs.map((o) => o.v)).toEqual([[1, 2], [], [3], []]);
     expect(Number.isNaN(objs[1]!.x)).toBe(true);
-    const rows = await duckdb<{ id: number; n: bigint; s: number | null; label: string }>(`select id, len(v) as n, list_sum(v) as s, label from '${file}' order by id`);
+    const rows = await duckdb<{ id: number; n: bigint; s: number | null; label: string }>(
+      `select id, len(v) as n, list_sum(v) as s, label from '${file}' order by id`);
     expect(rows.map((r) => Number(r.n))).toEqual([2, 0, 1, 0]);
     expect(rows[0]!.s).toBe(3);
     expect(rows[1]!.label).toBe('βγ');
@@ -120,12 +125,18 @@ describe('ParquetTableWriter', () => {
     const file = path.join(dir, 'bad.parquet');
     const w = await ParquetTableWriter.create(file);
     await w.appendRowGroup([{ name: 'a', kind: 'int32', values: Int32Array.from([1]) }]);
-    await expect(w.appendRowGroup([{ name: 'a', kind: 'double', values: Float64Array.from([1]) }])).rejects.toThrow(/bad\.parquet: columns \[a:double\] differ/);
-    await expect(w.appendRowGroup([{ name: 'a', kind: 'int32', values: Int32Array.from([2]) }])).resolves.toBeUndefined();
+    await expect(w.appendRowGroup([{ name: 'a', kind: 'double', values: Float64Array.from([1]) }]))
+      .rejects.toThrow(/bad\.parquet: columns \[a:double\] differ/);
+    await w.appendRowGroup([{ name: 'a', kind: 'int32', values: Int32Array.from([2]) }]);
     expect(await w.close()).toBe(2);
     const w2 = await ParquetTableWriter.create(path.join(dir, 'bad2.parquet'));
-    await expect(w2.appendRowGroup([{ name: 'v', kind: 'list', element: 'int32', values: Int32Array.from([1]), offsets: Int32Array.from([0, 2]) }])).rejects.toThrow(/offsets must run from 0/);
-    await expect(w2.appendRowGroup([{ name: 'v', kind: 'list', element: 'float', values: Int32Array.from([1]) as never, offsets: Int32Array.from([0, 1]) }])).rejects.toThrow(/need a Float32Array/);
+    const one = Int32Array.from([1]);
+    const tooLong = { name: 'v', kind: 'list', element: 'int32', values: one, offsets: Int32Array.from([0, 2]) };
+    await expect(w2.appendRowGroup([tooLong as TableColumn]))
+      .rejects.toThrow(/offsets must run from 0/);
+    const wrongType = { name: 'v', kind: 'list', element: 'float', values: one, offsets: Int32Array.from([0, 1]) };
+    await expect(w2.appendRowGroup([wrongType as unknown as TableColumn]))
+      .rejects.toThrow(/need a Float32Array/);
     await w2.close();
   });
 });
