@@ -107,6 +107,13 @@ function fmix32(h: number): number {
   return h >>> 0;
 }
 
+/** 32-bit FNV-1a of a string, as 8 hex digits (an identity check, not cryptography). */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
 /** Seed of histogram `index` of a set with seed `seed` (uint32). */
 export function histogramSeed(seed: number, index: number): number {
   return fmix32((fmix32(seed >>> 0) + Math.imul(index >>> 0, 0x9e3779b9)) >>> 0) || 1;
@@ -187,6 +194,8 @@ export class DdpTrainingSetGenerator {
       seed: o.seed, binsMin: o.binsMin, binsMax: o.binsMax, rangeMin: o.rangeMin, rangeMax: o.rangeMax,
       widths: o.widths, zMin: o.zMin, zMax: o.zMax, fitFraction: o.fitFraction, cutFraction: o.cutFraction,
       families: o.families, powerRange: o.powerRange, shapes: o.shapes.map((s) => s.id),
+      // The same ids with other parameters would make other histograms: the digest tells the shape tables apart.
+      shapesDigest: fnv1a(JSON.stringify(o.shapes.map((s) => [s.id, s.function, s.params, s.mjjRange, s.sqrtS]))),
       target: 'z_PL = sqrt(q0), q0 = 2 sum_j [n_j ln(1 + mu s_j/b_j) - mu s_j] at the MLE mu >= 0 (0 if mu <= 0); '
         + 's_j = Gaussian(sigma = w bins) mass in bin j, centred on bin i; b known (column background); '
         + 'z_mw = max over widths',

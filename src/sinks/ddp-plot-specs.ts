@@ -61,7 +61,10 @@ export function scanFigure(input: ScanFigureInput): VegaLiteSpec {
     axis: { title: 'Events / bin', values: decades, format: '~s' },
   };
   const xAxisLower = { title: input.xTitle ?? 'm_jj [GeV]', grid: false };
-  const legend = { title: null, orient: 'top-right', labelLimit: 400 };
+  // Upper legend inside the empty top-right of a falling spectrum; the lower one beside the panel, where the
+  // significance lines can be anywhere.
+  const legend = { title: null, orient: 'top-right', labelLimit: 400, fillColor: 'rgba(255,255,255,0.85)' };
+  const legendLower = { title: null, orient: 'right', labelLimit: 400 };
   // A horizontal segment per bin, as a histogram is drawn.
   const steps = (values: object[], field: string, label: string) => ({
     data: { values }, mark: { type: 'rule', strokeWidth: 2, clip: true },
@@ -145,7 +148,9 @@ export function scanFigure(input: ScanFigureInput): VegaLiteSpec {
     encoding: {
       x: x('centre', xAxisLower),
       y: { field: 'z', type: 'quantitative', scale: zScale, axis: { title: 'Significance [σ]', tickCount: 5 } },
-      color: { field: 'series', type: 'nominal', scale: { domain: seriesDomain, range: seriesRange }, legend },
+      color: {
+        field: 'series', type: 'nominal', scale: { domain: seriesDomain, range: seriesRange }, legend: legendLower,
+      },
       tooltip: [{ field: 'series' }, { field: 'lo' }, { field: 'hi' }, { field: 'z', format: '.2f' }],
     },
   });
