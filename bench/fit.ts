@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { fitBinned } from '../src/fit/binned-fit.js';
 import { fitFunction } from '../src/fit/functions.js';
 import { runFitStrategy } from '../src/fit/strategy.js';
-import { parseSpectrumCsv } from '../src/formats/spectrum-csv.js';
+import { parseSpectrumTable } from '../src/formats/spectrum-csv.js';
 import { seededPoisson } from '../src/stats/random.js';
 import { analyseWindowHistogram } from '../src/analysis/window-analysis.js';
 
@@ -45,7 +45,7 @@ function time<T>(f: () => T, n: number): { out: T; medianMs: number } {
 
 // 1. ATLAS spectrum, dijet4, all 91 bins.
 const text = readFileSync(csvPath, 'utf8');
-const csv = parseSpectrumCsv(text, csvPath);
+const csv = parseSpectrumTable(text, csvPath);
 const atlasFit = text
   .split('\n')
   .filter((l) => /^\d/.test(l))

@@ -9,7 +9,7 @@ import { fitFunction } from '../fit/functions.js';
 import { toNested } from '../fit/linalg.js';
 import { runFitStrategy } from '../fit/strategy.js';
 import { perBinSignificance } from '../stats/per-bin.js';
-import { parseSpectrumCsv } from '../formats/spectrum-csv.js';
+import { parseSpectrumTable } from '../formats/spectrum-csv.js';
 import { flag, numberFlag, parseArgs } from './args.js';
 import { SidebandError, UsageError } from '../events/errors.js';
 
@@ -33,7 +33,7 @@ export async function fitCommand(argv: string[]): Promise<number> {
   if (objective !== 'poisson' && objective !== 'chi2')
     throw new UsageError(`option --objective: '${objective}' (poisson|chi2)`);
   if (fname !== 'auto') fitFunction(fname); // validates the name with a clear message
-  const csv = parseSpectrumCsv(await readFile(file, 'utf8'), file);
+  const csv = parseSpectrumTable(await readFile(file, 'utf8'), file);
   const spec = { lo: csv.lo, hi: csv.hi, counts: csv.observed };
   const res = runFitStrategy(spec, {
     strategy: fname === 'auto' ? 'atlas2024' : 'single',

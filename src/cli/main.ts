@@ -40,6 +40,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'significance, limits, bump hunt: sideband stats zdisc|cls|bumphunt ... [--json]',
     load: async () => (await import('./stats.js')).statsCommand,
   },
+  ddp: {
+    summary: 'DDP neural bump hunter: sideband ddp generate|scan|plot|train ... (seed 002)',
+    load: async () => (await import('./ddp.js')).ddpCommand,
+  },
 };
 
 function usage(): string {

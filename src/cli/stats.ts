@@ -14,7 +14,7 @@ import { bumpHunt } from '../stats/bumphunter.js';
 import { clsAsymptotic, clsUpperLimits } from '../stats/cls.js';
 import { zDiscovery, type ConstraintKind } from '../stats/discovery.js';
 import { flag, numberFlag, parseArgs } from './args.js';
-import { parseSpectrumCsv } from '../formats/spectrum-csv.js';
+import { parseSpectrumTable } from '../formats/spectrum-csv.js';
 import { SidebandError, UsageError } from '../events/errors.js';
 
 function listFlag(args: ReturnType<typeof parseArgs>, name: string): number[] {
@@ -77,7 +77,7 @@ export async function statsCommand(argv: string[]): Promise<number> {
   if (sub === 'bumphunt') {
     const file = flag(args, 'spectrum');
     if (!file) throw new UsageError('bumphunt: option --spectrum FILE.csv is required');
-    const csv = parseSpectrumCsv(await readFile(file, 'utf8'), file);
+    const csv = parseSpectrumTable(await readFile(file, 'utf8'), file);
     const fit = fitBinned(
       fitFunction(flag(args, 'function') ?? 'dijet4'),
       { lo: csv.lo, hi: csv.hi, counts: csv.observed },

@@ -46,7 +46,7 @@ interface RowGroupMeta {
 // ---- Thrift compact protocol (only what parquet's footer and page headers need) ------------------------------
 const CT = { I32: 5, I64: 6, BINARY: 8, LIST: 9, STRUCT: 12 } as const;
 
-class ThriftWriter {
+export class ThriftWriter {
   private buf = new Uint8Array(1024);
   private len = 0;
   private lastField: number[] = [0];

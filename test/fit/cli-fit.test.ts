@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseSpectrumCsv } from '../../src/formats/spectrum-csv.js';
+import { parseSpectrumTable } from '../../src/formats/spectrum-csv.js';
 import { atlasSpectrumCsv, repoRoot } from '../helpers/paths.js';
 
 const bin = path.join(repoRoot, 'bin/sideband.js');
@@ -57,12 +57,12 @@ describe('sideband fit (real process on the real ATLAS spectrum)', () => {
   });
 
   it('parses headers in any column order, ignoring extra columns and comments', () => {
-    const csv = parseSpectrumCsv('# c\nobserved,extra,mjj_high_GeV,mjj_low_GeV\n7,x,1100,1000\n', 'inline.csv');
+    const csv = parseSpectrumTable('# c\nobserved,extra,mjj_high_GeV,mjj_low_GeV\n7,x,1100,1000\n', 'inline.csv');
     expect(Array.from(csv.lo)).toEqual([1000]);
     expect(Array.from(csv.hi)).toEqual([1100]);
     expect(Array.from(csv.observed)).toEqual([7]);
-    expect(() => parseSpectrumCsv('lo,hi,observed\n1,2,3', 'x.csv')).toThrow(
-      /x.csv, line 1: missing column\(s\) mjj_low_GeV, mjj_high_GeV/,
+    expect(() => parseSpectrumTable('lo,hi,observed\n1,2,3', 'x.csv')).toThrow(
+      /x.csv, line 1, field mjj_low_GeV: spectrum csv: missing column\(s\) mjj_low_GeV, mjj_high_GeV/,
     );
   });
 
@@ -74,6 +74,6 @@ describe('sideband fit (real process on the real ATLAS spectrum)', () => {
       encoding: 'utf8',
     });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`sideband fit: ${f}, line 4, field observed: 'abc' is not a number`);
+    expect(r.stderr).toContain(`sideband fit: ${f}, line 4, field observed: spectrum csv: 'abc' is not a number`);
   });
 });

@@ -1,6 +1,6 @@
 /** Shared inputs for the fit and stats tests: the real ATLAS spectrum and seeded smooth toy spectra. */
 import { readFileSync } from 'node:fs';
-import { parseSpectrumCsv } from '../../src/formats/spectrum-csv.js';
+import { parseSpectrumTable } from '../../src/formats/spectrum-csv.js';
 import type { seededPoisson } from '../../src/stats/random.js';
 import { normalCdf } from '../../src/stats/special.js';
 import { atlasSpectrumCsv } from '../helpers/paths.js';
@@ -15,7 +15,7 @@ export interface AtlasSpectrum {
 
 export function loadAtlas(): AtlasSpectrum {
   const text = readFileSync(atlasSpectrumCsv, 'utf8');
-  const csv = parseSpectrumCsv(text, atlasSpectrumCsv);
+  const csv = parseSpectrumTable(text, atlasSpectrumCsv);
   const rows = text
     .split('\n')
     .filter((l) => /^\d/.test(l))
