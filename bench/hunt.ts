@@ -50,10 +50,15 @@ async function hunt(topologyFile: string, sets: string[]) {
     const s = g.label ? g.label.reduce((a, x) => a + x, 0) : 0;
     labels = { s, b: g.n - s };
   }
-  return { summary, labels, final: results.filter((r) => r.trigger === 'end' && !r.error && r.significance) };
+  return {
+    summary,
+    labels,
+    final: results.filter((r) => r.trigger === 'end' && r.valid && r.significance?.z !== undefined),
+  };
 }
 
-const zOf = (r: WindowResult) => r.significance!.z;
+/** Z of a valid result; invalid windows have none and are left out (never counted as Z = 0). */
+const zOf = (r: WindowResult) => r.significance!.z!;
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
 /** Median and spread (standard deviation) of a set of Z values. */

@@ -1,40 +1,47 @@
 /**
  * One window's analysis after its buffers were snapshotted: fill the selected mjj histograms (through a
- * HistogramSelector: inclusive, or a classifier's working points), fit the sidebands, predict the SR, compute the
- * significance and the limits, and shape it all into WindowResults. Pure orchestration over the statistics engine
- * (src/fit, src/stats); the stream's `analyse` operator schedules it.
+ * HistogramSelector: inclusive, or a classifier's working points), guard the fit range against the trigger
+ * turn-on of the inclusive spectrum, fit the sidebands, predict the SR, compute the significance (calibrated when
+ * the topology names a calibration), the limits and the window's validity, and shape it all into WindowResults.
+ * Pure orchestration over the statistics engine (src/fit, src/stats); the stream's `analyse` operator schedules it.
+ *
+ * An invalid result (turn-on in range, too few events, failed fit, poor fit next to the SR, failed closure)
+ * carries `valid: false` and its reasons, and no Z, p or limits: it is never shown as a number.
  */
 import type {
-  FitResult,
+  EvaluationResult,
   HistogramResult,
   ModelInfo,
-  EvaluationResult,
   SignificanceResult,
+  ValidityReason,
   WindowResult,
 } from '../events/result.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
+import { detectTurnOn } from '../fit/turn-on.js';
 import { clsUpperLimits } from '../stats/cls.js';
+import { pFromZ } from '../stats/special.js';
+import { calibrate, calibrationKey, type Calibration } from './calibration.js';
+import type { WindowAnalysis, WindowHistogramInput } from './window-analysis.js';
 
-/** The statistics engine's entry point for one histogram (src/stats): sideband fit, SR prediction, Z. */
-export type HistogramStats = (input: {
-  edges: Float64Array;
-  counts: Float64Array;
-  spread?: Float64Array;
-  sr: [number, number];
-  fitSr?: [number, number];
-  strategy?: 'atlas2024' | 'atlas2020' | 'single';
-  functions?: string[];
-  sqrtS?: number;
-}) => { fit: FitResult; significance: SignificanceResult };
+/** The statistics engine's entry point for one histogram (src/analysis/window-analysis.ts). */
+export type HistogramStats = (input: WindowHistogramInput) => WindowAnalysis;
+
+/** One selected histogram of a window: per working point (or one inclusive). */
+export interface Selection {
+  workingPoint: number | null;
+  histogram: HistogramResult;
+  model?: ModelInfo;
+  evaluation?: EvaluationResult;
+  /** Working points merged into this one because they select the same events. */
+  mergedWorkingPoints?: number[];
+}
 
 /** Turns a window snapshot into the mjj histograms to fit: one per working point (or one inclusive). */
 export type HistogramSelector = (
   snapshot: WindowSnapshot,
   edges: Float64Array,
   workingPoints: number[],
-) => Promise<
-  Array<{ workingPoint: number | null; histogram: HistogramResult; model?: ModelInfo; evaluation?: EvaluationResult }>
->;
+) => Promise<Selection[]>;
 
 export interface AnalysisPlan {
   runId: string;
@@ -49,7 +56,12 @@ export interface AnalysisPlan {
   queue: number;
   /** Model name for metrics ('inclusive', 'cwola-hgb', ...). */
   model: string;
+  /** Calibration of Z from `sideband validate`, when the topology names one. */
+  calibration?: Calibration;
 }
+
+/** Fewest selected SR events for a significance to mean anything (the asymptotic test and the fit need some). */
+export const MIN_SR_EVENTS = 10;
 
 /** Inclusive selection: the plain mjj histogram of the window, no classifier (a classic bump hunt). */
 export const inclusiveHistogram: HistogramSelector = async (snapshot, edges) => [
@@ -86,9 +98,18 @@ export function fillHistogram(
   return { edges: Array.from(edges), counts: Array.from(counts) };
 }
 
+/** Lowest mjj the fits of this snapshot may use: above the inclusive spectrum's turn-on, when it has one. */
+export function fitFloor(snap: WindowSnapshot): number | undefined {
+  const s = snap.spectrum;
+  if (!s) return undefined;
+  const t = detectTurnOn(s.edges.subarray(0, -1), s.edges.subarray(1), s.counts);
+  return t.rising ? t.fitFrom : undefined;
+}
+
 /**
  * One window's analysis: the selected mjj histograms (one per working point, or one inclusive), then per histogram
- * the sideband fit, SR prediction, significance and limits. A fit that throws leaves the result with an error.
+ * the sideband fit, SR prediction, significance, limits and validity. A fit that throws leaves the result with an
+ * error.
  */
 export async function analyseSnapshot(
   snap: WindowSnapshot,
@@ -99,6 +120,7 @@ export async function analyseSnapshot(
   stats: HistogramStats,
 ): Promise<WindowResult[]> {
   const hists = await selectHistograms(snap, edges, workingPoints);
+  const fitFrom = fitFloor(snap);
   return hists.map((h) => {
     const base = baseResult(snap, plan);
     const counts = Float64Array.from(h.histogram.counts);
@@ -109,39 +131,79 @@ export async function analyseSnapshot(
       histogram: h.histogram,
       ...(h.model ? { model: h.model } : {}),
       ...(h.evaluation ? { evaluation: h.evaluation } : {}),
+      ...(h.mergedWorkingPoints ? { mergedWorkingPoints: h.mergedWorkingPoints } : {}),
     };
     try {
-      const { fit, significance } = stats({
+      const a = stats({
         edges,
         counts,
-        spread: h.histogram.spread ? Float64Array.from(h.histogram.spread) : undefined,
+        ...(h.histogram.srCountVariance !== undefined ? { srCountVariance: h.histogram.srCountVariance } : {}),
         sr: snap.window.sr,
         fitSr: plan.fit.strategy === 'atlas2020' ? fitSignalRegion(snap.window) : undefined,
         strategy: plan.fit.strategy,
         functions: plan.fit.functions,
         sqrtS: plan.fit.sqrtS,
+        ...(fitFrom !== undefined ? { fitFrom } : {}),
       });
-      result.fit = fit;
-      result.significance = significance;
-      if (fit.converged && significance.expected > 0) result.limits = signalLimits(significance);
+      result.fit = a.fit;
+      result.significance = a.significance;
+      const invalid = [...a.invalid];
+      if (a.significance.observed < MIN_SR_EVENTS) {
+        invalid.push({
+          reason: 'too_few_events',
+          detail: `${a.significance.observed} selected SR events (need ${MIN_SR_EVENTS})`,
+        });
+      }
+      const entry = plan.calibration?.windows[snap.window.id]?.[calibrationKey(h.workingPoint)];
+      if (entry && !entry.closure) {
+        invalid.push({
+          reason: 'failed_closure',
+          detail: `signal-free median Z ${entry.median.toFixed(2)}, spread ${entry.spread.toFixed(2)} over ${entry.samples} ${plan.calibration!.source} samples (need both < 1)`,
+        });
+      }
+      finishValidity(result, invalid);
+      const sig = result.significance!;
+      if (result.valid && sig.z !== undefined && plan.calibration && entry) {
+        sig.zRaw = sig.z;
+        sig.z = calibrate(sig.z, entry, plan.calibration.mode);
+        sig.p = pFromZ(sig.z);
+        sig.calibration = { mean: entry.mean, std: entry.std, samples: entry.samples, source: plan.calibration.source };
+      }
+      if (result.valid) result.limits = signalLimits(sig);
     } catch (e) {
       result.error = `fit: ${(e as Error).message}`;
+      finishValidity(result, [{ reason: 'analysis_failed', detail: result.error }]);
     }
     return result;
   });
 }
 
+/** Set `valid` and the reasons; an invalid result keeps its diagnostics but loses its significance. */
+function finishValidity(result: WindowResult, invalid: Array<{ reason: ValidityReason; detail: string }>): void {
+  result.valid = invalid.length === 0;
+  if (result.valid) return;
+  result.invalid = invalid;
+  const sig = result.significance;
+  if (sig) {
+    delete sig.z;
+    delete sig.p;
+  }
+}
+
 /**
  * Model-independent 95 % CL upper limits on the number of signal events in the merged SR bin (CLs, asymptotic
- * q̃μ, Gaussian-constrained background from the fit, as seed 000 §V.D.5), observed and expected ±1σ, ±2σ.
+ * q̃μ, Gaussian-constrained background from the fit, as seed 000 §V.D.5), observed and expected ±1σ, ±2σ. Like
+ * the significance, the test runs on counts scaled by n/V so that the observed count has its own variance.
  */
 function signalLimits(sig: SignificanceResult): Record<string, number | number[]> {
+  const v = sig.observedVariance ?? sig.observed;
+  const c = sig.observed > 0 && v > 0 ? sig.observed / v : 1;
   const lim = clsUpperLimits(
-    { signal: [1], background: [sig.expected], backgroundUncertainty: [sig.expectedErr] },
-    [sig.observed],
+    { signal: [1], background: [c * sig.expected], backgroundUncertainty: [c * sig.expectedErr] },
+    [c * sig.observed],
     0.95,
   );
-  return { cl: lim.cl, signalEventsObserved: lim.observed, signalEventsExpected: lim.expected };
+  return { cl: lim.cl, signalEventsObserved: lim.observed / c, signalEventsExpected: lim.expected.map((x) => x / c) };
 }
 
 /** Seed 001's fit signal region: the training SR plus the adjacent halves of its neighbouring sidebands. */
@@ -161,11 +223,18 @@ function baseResult(snap: WindowSnapshot, plan: AnalysisPlan): Omit<WindowResult
     trigger: snap.trigger,
     cutflow: snap.cutflow,
     counts: { ...snap.counts },
+    valid: false,
     createdAt: new Date().toISOString(),
   };
 }
 
-/** The result of an analysis that failed as a whole (training, selection): no histogram, the error. */
+/** The result of an analysis that failed as a whole (training, selection): no histogram, the error, invalid. */
 export function failedResult(snap: WindowSnapshot, plan: AnalysisPlan, err: Error): WindowResult {
-  return { ...baseResult(snap, plan), workingPoint: null, error: err.message };
+  const reason: ValidityReason = /too few events/.test(err.message) ? 'too_few_events' : 'analysis_failed';
+  return {
+    ...baseResult(snap, plan),
+    workingPoint: null,
+    error: err.message,
+    invalid: [{ reason, detail: err.message }],
+  };
 }

@@ -26,6 +26,8 @@ export interface WorkingPointSelection {
   histogram: HistogramResult;
   model: ModelInfo;
   evaluation?: EvaluationResult;
+  /** Looser working points' neighbours that selected exactly the same events, merged into this one. */
+  mergedWorkingPoints?: number[];
 }
 
 /** Minimum events per class for a meaningful training (per window). */
@@ -191,28 +193,77 @@ export async function selectWithClassifier(
   }
 
   const edges = binning.edges;
+  const nSr = template.nData;
   const out: WorkingPointSelection[] = [];
+  let previous: Uint8Array[] | undefined;
   for (const eps of cfg.workingPoints) {
     let histogram: HistogramResult;
+    let masks: Uint8Array[];
     if (cfg.combine === 'median') {
-      const hists = members.map(({ score, fold, seed }) =>
-        fillHistogram(
-          snapshot.mjj,
-          edges,
-          selectPerFold(score, fold, role, cfg, eps, deriveSeed(seed, 1 + Math.round(eps * 1e6))),
-        ),
+      masks = members.map(({ score, fold, seed }) =>
+        selectPerFold(score, fold, role, cfg, eps, deriveSeed(seed, 1 + Math.round(eps * 1e6))),
       );
+      const hists = masks.map((mask) => fillHistogram(snapshot.mjj, edges, mask));
       const { counts, spread } = medianHistogram(hists);
-      histogram = { edges: Array.from(edges), counts: Array.from(counts), spread: Array.from(spread) };
+      histogram = {
+        edges: Array.from(edges),
+        counts: Array.from(counts),
+        spread: Array.from(spread),
+        ...srVariance(counts, edges, snapshot.window.sr, masks, role, nSr, cfg.thresholdFrom),
+      };
     } else {
       const avg = averageScores(members.map((x) => x.score));
       const oneFold = new Uint8Array(n); // a single threshold over all events: the averaged score mixes folds
-      const mask = selectPerFold(avg, oneFold, role, cfg, eps, deriveSeed(cfg.seed, 1 + Math.round(eps * 1e6)));
-      histogram = { edges: Array.from(edges), counts: Array.from(fillHistogram(snapshot.mjj, edges, mask)) };
+      masks = [selectPerFold(avg, oneFold, role, cfg, eps, deriveSeed(cfg.seed, 1 + Math.round(eps * 1e6)))];
+      const counts = fillHistogram(snapshot.mjj, edges, masks[0]);
+      histogram = {
+        edges: Array.from(edges),
+        counts: Array.from(counts),
+        ...srVariance(counts, edges, snapshot.window.sr, masks, role, nSr, cfg.thresholdFrom),
+      };
     }
+    // Working points that select exactly the same events in every member (a tight ε at high mass keeps the same
+    // one event per fold) are one selection: merged, so that they are not reported as two results.
+    const last = out[out.length - 1];
+    if (last && previous && masks.every((m, k) => sameMask(m, previous![k]!))) {
+      last.mergedWorkingPoints = [...(last.mergedWorkingPoints ?? []), eps];
+      continue;
+    }
+    previous = masks;
     out.push({ workingPoint: eps, histogram, model, ...(evaluation ? { evaluation } : {}) });
   }
   return out;
+}
+
+function sameMask(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Variance of the selected SR count when the threshold comes from the SR: every member keeps exactly
+ * k = Σ_folds round(ε·n_fold) of the N_SR SR events, so that part of the count moves with the data only as
+ * (k/N_SR)·N_SR does, with variance k²/N_SR (≈ ε·k), far below the Poisson k; the other events in the SR bins (SB
+ * events in bins that straddle the SR edge) are Poisson. With thresholds from the sidebands the SR count is a
+ * thinned Poisson count: no override.
+ */
+function srVariance(
+  counts: Float64Array,
+  edges: Float64Array,
+  sr: [number, number],
+  masks: Uint8Array[],
+  role: Uint8Array,
+  nSr: number,
+  thresholdFrom: 'sr' | 'sb',
+): { srCountVariance?: number } {
+  if (thresholdFrom !== 'sr' || !(nSr > 0)) return {};
+  let t = 0;
+  for (let b = 0; b < counts.length; b++) if (edges[b]! < sr[1] && edges[b + 1]! > sr[0]) t += counts[b]!;
+  let k = 0;
+  const mask = masks[0]!;
+  for (let i = 0; i < mask.length; i++) if (mask[i] && role[i] === ROLE_SR) k++;
+  return { srCountVariance: (k * k) / nSr + Math.max(t - k, 0) };
 }
 
 /**

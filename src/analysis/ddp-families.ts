@@ -299,7 +299,7 @@ export function fitShape(
     lo = Math.min(lo, spectrum.lo[i]!);
     hi = Math.max(hi, spectrum.hi[i]!);
   }
-  const fit = fitBinned(fitFunction(functionName), spectrum, { use, sqrtS });
+  const fit = fitBinned(fitFunction(functionName), spectrum, { use, sqrtS, gof: 'pearson' });
   if (!fit.converged) return null;
   return {
     id,

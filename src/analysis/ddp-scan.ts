@@ -116,7 +116,7 @@ export function fitScanner(options: FitScannerOptions = {}): PerBinScanner {
       let best: BinnedFit | null = null;
       const attempts: FitAttempt[] = [];
       for (const fn of fns) {
-        const fit = fitBinned(fn, { lo: h.lo, hi: h.hi, counts: h.counts }, { sqrtS });
+        const fit = fitBinned(fn, { lo: h.lo, hi: h.hi, counts: h.counts }, { sqrtS, gof: 'pearson' });
         const { chi2, ndf, pvalue, converged, status } = fit;
         attempts.push({ function: fn.name, chi2, ndf, pvalue, converged, status });
         if (fit.converged && (!best || fit.pvalue > best.pvalue)) best = fit;

@@ -54,7 +54,9 @@ export async function fitCommand(argv: string[]): Promise<number> {
     ndf: fit.ndf,
     pvalue: fit.pvalue,
     gof: fit.gof,
+    // Pearson's χ² over every fitted bin, as ATLAS quotes it; chi2/ndf above merge sparse bins (fit/gof.ts).
     pearson_chi2: fit.pearsonChi2,
+    pearson_ndf: fit.nFitBins - fit.fn.nParams,
     deviance: fit.deviance,
     converged: fit.converged && res.accepted,
     status: `${fit.status}; ${res.reason}`,

@@ -1,6 +1,8 @@
 /**
  * `sideband generate --events N --seed S [--signal "mA=3500,mB=500,mC=100,n=1000"]... --out FILE.parquet
- *  [--mjj-min GeV] [--mjj-max GeV] [--batch-size N] [--row-group-size N]`
+ *  [--mjj-min GeV] [--mjj-max GeV] [--batch-size N] [--row-group-size N]
+ *  [--trigger-pt GeV] [--trigger-m50 GeV --trigger-width GeV]`
+ * With a trigger emulation, events failing it are not written (`--events` counts generated events).
  * Writes calibrated QCD dijet background plus injected resonances, with a truth label, to Parquet.
  */
 import { asUsage, flag, numberFlag, parseArgs } from './args.js';
@@ -20,11 +22,25 @@ export async function generateCommand(argv: string[]): Promise<number> {
   const batchSize = numberFlag(args, 'batch-size', 65536);
   const rowGroupSize = numberFlag(args, 'row-group-size', 65536);
   const quiet = flag(args, 'quiet') === 'true';
-  const source = new GeneratorSource({ events, seed, signals, batchSize, mjjMin, mjjMax });
+  const triggerPt = flag(args, 'trigger-pt') === undefined ? undefined : numberFlag(args, 'trigger-pt');
+  const m50 = flag(args, 'trigger-m50') === undefined ? undefined : numberFlag(args, 'trigger-m50');
+  if ((m50 === undefined) !== (flag(args, 'trigger-width') === undefined))
+    throw new UsageError('options --trigger-m50 and --trigger-width go together');
+  const trigger =
+    triggerPt !== undefined || m50 !== undefined
+      ? {
+          ...(triggerPt !== undefined ? { leadingJetPt: triggerPt } : {}),
+          ...(m50 !== undefined ? { mjjEfficiency: { m50, width: numberFlag(args, 'trigger-width') } } : {}),
+        }
+      : undefined;
+  const source = asUsage(
+    '--trigger-pt',
+    () => new GeneratorSource({ events, seed, signals, batchSize, mjjMin, mjjMax, ...(trigger ? { trigger } : {}) }),
+  );
   const t0 = performance.now();
   const writer = await ParquetFileWriter.create(out, {
     rowGroupSize,
-    metadata: { 'sideband.generator': JSON.stringify({ events, seed, signals, mjjMin, mjjMax }) },
+    metadata: { 'sideband.generator': JSON.stringify({ events, seed, signals, mjjMin, mjjMax, trigger }) },
   });
   let done = 0;
   let lastReport = t0;
@@ -44,8 +60,12 @@ export async function generateCommand(argv: string[]): Promise<number> {
   if (!quiet && process.stderr.isTTY) process.stderr.write('\r');
   const seconds = (performance.now() - t0) / 1000;
   const sig = signals.map((s) => `A(${s.mA})->B(${s.mB})C(${s.mC}): ${s.n}`).join(', ');
+  const what = `${events - signals.reduce((a, s) => a + s.n, 0)} background${sig ? `, signal ${sig}` : ''}`;
+  const recorded = trigger
+    ? `${events} generated, ${done} recorded by the trigger (${source.description})`
+    : `${done} events`;
   process.stdout.write(
-    `generate: ${done} events (${events - signals.reduce((a, s) => a + s.n, 0)} background${sig ? `, signal ${sig}` : ''}), seed ${seed}, mjj ${mjjMin}-${mjjMax} GeV -> ${out} in ${seconds.toFixed(2)} s\n`,
+    `generate: ${recorded} (${what}), seed ${seed}, mjj ${mjjMin}-${mjjMax} GeV -> ${out} in ${seconds.toFixed(2)} s\n`,
   );
   return 0;
 }

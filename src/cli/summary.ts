@@ -29,16 +29,19 @@ export function summaryTable(s: RunSummary, results: WindowResult[]): string {
         String(r.counts.sbLow + r.counts.sbHigh),
         r.workingPoint === null ? 'incl' : String(r.workingPoint),
         r.counts.selected?.toFixed(0) ?? '-',
-        r.fit?.function ?? (r.error ? 'failed' : '-'),
-        r.fit ? `${r.fit.chi2.toFixed(1)}/${r.fit.ndf}` : '-',
-        r.fit ? r.fit.pvalue.toFixed(3) : '-',
-        r.significance ? r.significance.z.toFixed(2) : '-',
+        r.fit ? (r.fit.status === 'failed' ? 'failed' : r.fit.function) : r.error ? 'failed' : '-',
+        r.fit && r.fit.status === 'ok' ? `${r.fit.chi2.toFixed(1)}/${r.fit.ndf}` : '-',
+        r.fit && r.fit.status === 'ok' ? r.fit.pvalue.toFixed(3) : '-',
+        r.valid && r.significance?.z !== undefined ? r.significance.z.toFixed(2) : 'invalid',
       ]);
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const row of rows) out.push(`  ${row.map((c, i) => c.padStart(widths[i]!)).join('  ')}`);
-    const errors = final.filter((r) => r.error);
-    for (const r of errors) out.push(`  ! ${r.window.id}: ${r.error}`);
+    for (const r of final.filter((x) => !x.valid)) {
+      const wp = r.workingPoint === null ? 'inclusive' : `ε=${r.workingPoint}`;
+      const why = (r.invalid ?? []).map((v) => `${v.reason}: ${v.detail}`).join('; ') || r.error || 'invalid';
+      out.push(`  ! ${r.window.id} ${wp}: no Z (${why})`);
+    }
   }
   out.push('', `results: ${s.results} lines in results.jsonl; dead letters: ${s.deadLetters}; alerts: ${s.alerts}`, '');
   return out.join('\n');

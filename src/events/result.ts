@@ -24,8 +24,13 @@ export interface HistogramResult {
   edges: number[];
   /** Bin contents; with an ensemble, the bin-wise median over members. */
   counts: number[];
-  /** Per-bin ensemble spread (uncertainty), when an ensemble produced the histogram. */
+  /**
+   * Per-bin standard error of the ensemble median, when an ensemble produced the histogram (√(π/2)·σ/√N over the
+   * members). Shown on the data points of plots; the statistics treat the median as Poisson (classify/ensemble.ts).
+   */
   spread?: number[];
+  /** Variance of the SR count when the selection fixes part of it (a fixed fraction of the SR events passes). */
+  srCountVariance?: number;
 }
 
 export interface FitResult {
@@ -37,17 +42,37 @@ export interface FitResult {
   pvalue: number;
   /** The range the fit used as sidebands (GeV), after any shrinking by the fit strategy. */
   sbRange: Interval;
-  /** Per-bin background prediction over the histogram bins, with its uncertainty. */
+  /** Per-bin background prediction over the histogram bins, with its (fit-parameter) uncertainty. */
   prediction: number[];
   predictionErr: number[];
   converged: boolean;
+  /** 'failed': no function was accepted (or the histogram was unusable); such a result carries no Z. */
+  status: 'ok' | 'failed';
+  /** What the strategy did, or why it failed. */
+  reason: string;
+  /** Lowest mjj the fit was allowed to use (above the trigger turn-on), when a turn-on was found. */
+  fitFrom?: number;
+  /** χ² of the sideband bins next to the SR (the fit must describe them too). */
+  adjacent?: { chi2: number; ndf: number; pvalue: number };
+  /** Spurious signal: an alternative function's SR prediction minus the chosen one's, and over σ_b. */
+  spurious?: { function: string; events: number; relative: number };
 }
 
 export interface SignificanceResult {
-  /** Local significance of the merged SR bin (profile likelihood, Gaussian-constrained background). */
-  z: number;
-  p: number;
+  /**
+   * Local significance of the merged SR bin (profile likelihood, Gaussian-constrained background), calibrated
+   * when the topology names a calibration. Absent when no accepted fit exists or the window is invalid: such a
+   * window has no significance, never a Z of 0.
+   */
+  z?: number;
+  p?: number;
+  /** The significance before calibration (present when a calibration was applied). */
+  zRaw?: number;
+  /** The calibration applied: Z = (zRaw − mean) / std, from signal-free samples (`sideband validate`). */
+  calibration?: { mean: number; std: number; samples: number; source: string };
   observed: number;
+  /** Variance of the observed count (Poisson: the count itself). */
+  observedVariance?: number;
   expected: number;
   expectedErr: number;
   /** Signed per-bin significance over the histogram bins. */
@@ -88,5 +113,20 @@ export interface WindowResult {
   evaluation?: EvaluationResult;
   /** Set when the analysis of this window failed; the run goes on. */
   error?: string;
+  /** Whether the result can be trusted: false carries no Z, raises no alert, and says why in `invalid`. */
+  valid: boolean;
+  invalid?: Array<{ reason: ValidityReason; detail: string }>;
+  /** Working points merged into this one because they selected the same events. */
+  mergedWorkingPoints?: number[];
   createdAt: string;
 }
+
+/** Machine-readable reasons why a window result cannot be trusted. */
+export type ValidityReason =
+  | 'turn_on_in_range'
+  | 'too_few_events'
+  | 'fit_failed'
+  | 'poor_fit_near_sr'
+  | 'failed_closure'
+  | 'sculpted_selection'
+  | 'analysis_failed';

@@ -18,4 +18,9 @@ export interface WindowSnapshot {
   n: number;
   counts: { sr: number; sbLow: number; sbHigh: number };
   cutflow: CutFlowEntry[];
+  /**
+   * The inclusive mjj spectrum of every buffered event (all windows) at snapshot time, for the fit-range guard:
+   * a trigger turn-on is a property of the whole spectrum, often below the window's own span.
+   */
+  spectrum?: { edges: Float64Array; counts: Float64Array };
 }

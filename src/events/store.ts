@@ -112,6 +112,23 @@ export class EventStore {
     return { n, columns, mjj: columns[this.mjjIndex]!, weight, label };
   }
 
+  /** Weighted (or unit) mjj histogram of every stored event over uniform bins [lo, hi). Hot: one pass. */
+  mjjHistogram(lo: number, hi: number, bins: number): Float64Array {
+    const out = new Float64Array(bins);
+    const scale = bins / (hi - lo);
+    this.forEachChunk((c, len) => {
+      const m = this.chunks[c]![this.mjjIndex]!;
+      const w = this.layout.weight ? this.weights[c]! : undefined;
+      for (let i = 0; i < len; i++) {
+        const x = m[i]!;
+        if (!(x >= lo && x < hi)) continue;
+        const b = Math.min(bins - 1, Math.floor((x - lo) * scale));
+        out[b] = out[b]! + (w ? w[i]! : 1);
+      }
+    });
+    return out;
+  }
+
   private forEachChunk(fn: (chunk: number, length: number) => void): void {
     for (let c = 0; c < this.chunks.length; c++) {
       fn(c, c === this.chunks.length - 1 ? this.count - c * this.chunkSize : this.chunkSize);

@@ -8,23 +8,26 @@
  * (Gram–Schmidt over the fitted bin centres): in η the Hessian is close to diagonal and Newton converges in a few
  * steps with no tuning. Results are carried back to β and to the published parameters exactly (linear maps).
  *
- * Ensemble spread: with a per-bin extra uncertainty s_i the Poisson likelihood is scaled per bin by
- * n_i/(n_i + s_i²) (the scaled-Poisson likelihood of weighted histograms, Bohm & Zech 2014), which inflates
- * the bin's variance to n_i + s_i² while keeping the Poisson shape for low counts.
+ * Counts are taken as Poisson, an ensemble's bin-wise median included (classify/ensemble.ts says why).
+ *
+ * Goodness of fit: Pearson's χ² over the fitted bins as ATLAS quotes it, the Poisson deviance, and Pearson's χ²
+ * over merged groups expecting ≥ 5 events (gof.ts), the only one of the three with a χ²(ndf) distribution in
+ * sparse sidebands; `chi2`/`pvalue` are the merged statistic unless `gof` asks for another.
  */
 import { betaToParams, featureValue, paramsJacobian, paramsToBeta, type FitFunction } from './functions.js';
 import { cholesky, choleskySolve, congruence, invertUpper, quadForm } from './linalg.js';
 import { covarianceFromHessian, minimizeNewton, type NewtonResult } from './minimize.js';
 import { chi2Sf, xlogy } from '../stats/special.js';
+import { mergedPearson } from './gof.js';
 
 export type FitObjective = 'poisson' | 'chi2';
 /**
- * Goodness-of-fit statistic behind `chi2`/`pvalue`: Pearson's Σ (n − μ)²/(μ + s²) (what ATLAS quotes), or the
- * Poisson likelihood-ratio (Baker–Cousins) deviance. `auto` takes Pearson unless more than 20 % of the fitted
- * bins expect fewer than 5 events (Cochran's rule): there Pearson's statistic is dominated by single events in
- * near-empty bins and its χ² p-value is meaningless, while the deviance stays well behaved.
+ * Goodness-of-fit statistic behind `chi2`/`pvalue`: Pearson's χ² over merged groups expecting ≥ 5 events
+ * (`merged`, the default and the one that is χ²-distributed in sparse sidebands), Pearson's Σ (n − μ)²/(f·μ)
+ * over every fitted bin (`pearson`, what ATLAS quotes for a dense spectrum), or the Poisson likelihood-ratio
+ * (Baker–Cousins) deviance. `auto` is `merged`.
  */
-export type GoodnessOfFit = 'auto' | 'pearson' | 'deviance';
+export type GoodnessOfFit = 'auto' | 'merged' | 'pearson' | 'deviance';
 
 export interface BinnedSpectrum {
   /** Bin lower edges, GeV. */
@@ -33,8 +36,6 @@ export interface BinnedSpectrum {
   hi: Float64Array;
   /** Observed counts (may be non-integer, e.g. an ensemble median). */
   counts: Float64Array;
-  /** Optional per-bin extra uncertainty (ensemble spread), in events. */
-  spread?: Float64Array;
 }
 
 export interface BinnedFitOptions {
@@ -68,10 +69,11 @@ export interface BinnedFit {
   chi2: number;
   ndf: number;
   pvalue: number;
-  gof: 'pearson' | 'deviance';
-  /** Both statistics, whichever was chosen: Pearson Σ (n − μ)²/(μ + s²) and the Poisson deviance (scaled by the spread). */
+  gof: 'merged' | 'pearson' | 'deviance';
+  /** Every statistic, whichever was chosen: Pearson Σ (n − μ)²/μ, the Poisson deviance, and Pearson merged. */
   pearsonChi2: number;
   deviance: number;
+  merged: { chi2: number; groups: number; ndf: number; pvalue: number };
   /** Minimum of the objective: Poisson deviance (−2 ln λ, Baker–Cousins) or χ². */
   objectiveValue: number;
   objective: FitObjective;
@@ -116,6 +118,7 @@ function failed(fn: FitFunction, nb: number, objective: FitObjective, nFit: numb
     gof: 'pearson',
     pearsonChi2: Number.NaN,
     deviance: Number.NaN,
+    merged: { chi2: Number.NaN, groups: 0, ndf: 0, pvalue: Number.NaN },
     objectiveValue: Number.NaN,
     objective,
     nFitBins: nFit,
@@ -203,16 +206,9 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
     }
   }
 
-  const counts = spec.counts,
-    spread = spec.spread;
-  const scale = new Float64Array(nb),
-    variance = new Float64Array(nb);
-  for (let i = 0; i < nb; i++) {
-    const n = Math.max(0, counts[i]!),
-      s2 = spread ? spread[i]! ** 2 : 0;
-    scale[i] = s2 > 0 ? Math.max(n, 1) / (Math.max(n, 1) + s2) : 1;
-    variance[i] = Math.max(n, 1) + s2;
-  }
+  const counts = spec.counts;
+  const variance = new Float64Array(nb);
+  for (let i = 0; i < nb; i++) variance[i] = Math.max(counts[i]!, 1);
   const mu = new Float64Array(nb),
     dmu = new Float64Array(m),
     d2mu = new Float64Array(m * m);
@@ -249,12 +245,11 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
       }
       let c1: number, c2: number;
       if (objective === 'poisson') {
-        const s = scale[i]!;
-        f += 2 * s * (mui - n + xlogy(n, mui));
+        f += 2 * (mui - n + xlogy(n, mui));
         // f is the deviance (2·NLL); gradient/Hessian of the deviance.
         // n = 0 with a prediction that underflowed to 0 contributes nothing (and must not make 0/0).
-        c1 = 2 * s * (1 - (n > 0 ? n / mui : 0));
-        c2 = n > 0 ? (2 * s * n) / (mui * mui) : 0;
+        c1 = 2 * (1 - (n > 0 ? n / mui : 0));
+        c2 = n > 0 ? (2 * n) / (mui * mui) : 0;
       } else {
         const v = variance[i]!,
           res = n - mui;
@@ -409,20 +404,17 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
   }
   mu.set(prediction);
   let pearson = 0,
-    deviance = 0,
-    lowBins = 0;
+    deviance = 0;
   for (const i of fitIdx) {
-    const n = Math.max(0, counts[i]!),
-      s2 = spread ? spread[i]! ** 2 : 0;
-    const v = mu[i]! + s2;
-    if (v > 0) pearson += (n - mu[i]!) ** 2 / v;
-    deviance += 2 * scale[i]! * (mu[i]! - n + xlogy(n, mu[i]!));
-    if (mu[i]! < 5) lowBins++;
+    const n = Math.max(0, counts[i]!);
+    if (mu[i]! > 0) pearson += (n - mu[i]!) ** 2 / mu[i]!;
+    deviance += 2 * (mu[i]! - n + xlogy(n, mu[i]!));
   }
+  const merged = mergedPearson(counts, mu, use, m);
   const gofOpt = options.gof ?? 'auto';
-  const gof: 'pearson' | 'deviance' = gofOpt === 'auto' ? (lowBins > 0.2 * nFit ? 'deviance' : 'pearson') : gofOpt;
-  const chi2 = gof === 'pearson' ? pearson : deviance;
-  const ndf = nFit - m;
+  const gof: 'merged' | 'pearson' | 'deviance' = gofOpt === 'auto' ? 'merged' : gofOpt;
+  const chi2 = gof === 'merged' ? merged.chi2 : gof === 'pearson' ? pearson : deviance;
+  const ndf = gof === 'merged' ? merged.ndf : nFit - m;
   return {
     fn,
     params,
@@ -435,6 +427,7 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
     gof,
     pearsonChi2: pearson,
     deviance,
+    merged,
     objectiveValue: best.f,
     objective,
     nFitBins: nFit,

@@ -22,6 +22,8 @@ export interface FitStrategyOptions {
   functions?: string[];
   /** Signal region [lo, hi) in GeV; every bin overlapping it is masked. */
   sr: [number, number];
+  /** mjj range [lo, hi) (GeV) the fit may use at all, e.g. above a trigger turn-on; bins outside are never fitted. */
+  fitRange?: [number, number];
   sqrtS?: number;
   objective?: FitObjective;
   /** Statistic of the SB p-value criterion (default auto: Pearson χ², or the deviance for sparse sidebands). */
@@ -42,7 +44,7 @@ export interface FitAttempt {
   chi2: number;
   ndf: number;
   pvalue: number;
-  gof: 'pearson' | 'deviance';
+  gof: 'merged' | 'pearson' | 'deviance';
   converged: boolean;
   /** Minimizer status of this attempt ("converged", or why not). */
   status: string;
@@ -91,8 +93,10 @@ export function runFitStrategy(spec: BinnedSpectrum, options: FitStrategyOptions
   const srMask = new Uint8Array(nb);
   const low: number[] = [],
     high: number[] = [];
+  const [rangeLo, rangeHi] = options.fitRange ?? [-Infinity, Infinity];
   for (let i = 0; i < nb; i++) {
     if (spec.lo[i]! < srHi && spec.hi[i]! > srLo) srMask[i] = 1;
+    else if (spec.lo[i]! < rangeLo - 1e-9 || spec.hi[i]! > rangeHi + 1e-9) continue;
     else if (spec.hi[i]! <= srLo) low.push(i);
     else high.push(i);
   }

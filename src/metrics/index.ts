@@ -23,6 +23,7 @@
  * | sideband_window_results_total                 | counter   | window, working_point   | WindowResults emitted                            |
  * | sideband_window_significance_z                | gauge     | window, working_point   | last local significance Z (σ)                    |
  * | sideband_window_pvalue                        | gauge     | window, working_point   | last local p-value                               |
+ * | sideband_window_valid                         | gauge     | window, working_point   | 1 when the last result is valid, 0 (no Z) if not |
  * | sideband_sb_fit_pvalue                        | gauge     | window, working_point   | last sideband-fit χ² p-value                     |
  * | sideband_anomaly_active                       | gauge     | window, working_point   | 1 while Z is above the alert threshold, else 0   |
  * | sideband_alerts_total                         | counter   | window, working_point   | upward crossings of the alert threshold          |
@@ -116,6 +117,7 @@ export class Metrics {
   readonly queueDepth: Gauge<never>;
   readonly windowResults: Counter<'window' | 'working_point'>;
   readonly lastZ: Gauge<'window' | 'working_point'>;
+  readonly windowValid: Gauge<'window' | 'working_point'>;
   readonly lastP: Gauge<'window' | 'working_point'>;
   readonly sbFitPvalue: Gauge<'window' | 'working_point'>;
   readonly anomalyActive: Gauge<'window' | 'working_point'>;
@@ -209,6 +211,12 @@ export class Metrics {
       labelNames: ['window', 'working_point'],
       registers,
     });
+    this.windowValid = new Gauge({
+      name: 'sideband_window_valid',
+      help: '1 when the last result of the window can be trusted (valid), 0 when it is invalid and carries no Z.',
+      labelNames: ['window', 'working_point'],
+      registers,
+    });
     this.sbFitPvalue = new Gauge({
       name: 'sideband_sb_fit_pvalue',
       help: 'Last sideband fit chi-square p-value, by window and working point.',
@@ -293,10 +301,16 @@ export class Metrics {
   observeResult(result: WindowResult): void {
     const labels = { window: result.window.id, working_point: workingPointLabel(result.workingPoint) };
     this.windowResults.inc(labels);
-    if (result.significance && Number.isFinite(result.significance.z)) {
-      this.lastZ.set(labels, result.significance.z);
-      this.lastP.set(labels, result.significance.p);
+    const sig = result.significance;
+    // An invalid window has no significance: its last Z series is removed rather than left at a stale value.
+    if (result.valid && sig?.z !== undefined && Number.isFinite(sig.z)) {
+      this.lastZ.set(labels, sig.z);
+      this.lastP.set(labels, sig.p ?? 0.5);
+    } else {
+      this.lastZ.remove(labels);
+      this.lastP.remove(labels);
     }
+    this.windowValid.set(labels, result.valid ? 1 : 0);
     if (result.fit && Number.isFinite(result.fit.pvalue)) this.sbFitPvalue.set(labels, result.fit.pvalue);
   }
 

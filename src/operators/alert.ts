@@ -83,24 +83,27 @@ export class AlertTracker {
 
   offer(result: WindowResult): AlertRecord | undefined {
     const sig = result.significance;
-    if (result.error !== undefined || !sig || !Number.isFinite(sig.z)) return undefined;
+    // Invalid windows and failed fits carry no Z and raise no alert.
+    if (result.error !== undefined || !result.valid || sig?.z === undefined || !Number.isFinite(sig.z))
+      return undefined;
+    const z = sig.z;
     const key = `${result.window.id}\u0000${result.workingPoint}`;
     if (this.above.has(key)) {
-      if (sig.z < this.rearmBelow) {
+      if (z < this.rearmBelow) {
         this.above.delete(key);
         this.observer?.anomalyActive?.(result.window.id, result.workingPoint, false);
       }
       return undefined;
     }
-    if (sig.z < this.threshold) return undefined;
+    if (z < this.threshold) return undefined;
     this.above.add(key);
     this.observer?.alertFired?.(result.window.id, result.workingPoint);
     this.observer?.anomalyActive?.(result.window.id, result.workingPoint, true);
     const eps = result.workingPoint === null ? 'inclusive' : `eps=${result.workingPoint}`;
     const message =
       `sideband: ANOMALY CANDIDATE window ${result.window.id} [${result.window.sr[0]}, ${result.window.sr[1]}) GeV ${eps}: ` +
-      `Z=${sig.z.toFixed(2)} >= ${this.threshold} (observed ${sig.observed}, expected ${sig.expected.toFixed(1)} +- ${sig.expectedErr.toFixed(1)}, ` +
-      `p=${sig.p.toExponential(2)}, run ${result.runId}, trigger ${result.trigger})`;
+      `Z=${z.toFixed(2)} >= ${this.threshold} (observed ${sig.observed}, expected ${sig.expected.toFixed(1)} +- ${sig.expectedErr.toFixed(1)}, ` +
+      `p=${(sig.p ?? 0.5).toExponential(2)}, run ${result.runId}, trigger ${result.trigger})`;
     this.log?.(message);
     return {
       kind: 'anomaly-alert',
@@ -108,8 +111,8 @@ export class AlertTracker {
       topology: result.topology,
       window: result.window,
       workingPoint: result.workingPoint,
-      z: sig.z,
-      p: sig.p,
+      z,
+      p: sig.p ?? 0.5,
       threshold: this.threshold,
       observed: sig.observed,
       expected: sig.expected,

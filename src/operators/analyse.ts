@@ -50,7 +50,14 @@ export function analyse(
     queue: plan.queue,
     mustRun: (req) => req.trigger === 'end',
     accept: (req) =>
-      buffers.snapshot(req.window, req.trigger, ctx.cutflow?.entries() ?? [], plan.features, plan.binning.range),
+      buffers.snapshot(
+        req.window,
+        req.trigger,
+        ctx.cutflow?.entries() ?? [],
+        plan.features,
+        plan.binning.range,
+        plan.binning.width,
+      ),
     run,
     onSkip: (req, waiting) => {
       skipped++;

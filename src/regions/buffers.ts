@@ -148,6 +148,7 @@ export class WindowBuffers {
     cutflow: CutFlowEntry[],
     trainingFeatures: string[],
     range?: [number, number],
+    spectrumBinWidth?: number,
   ): WindowSnapshot {
     const win = this.windows[w]!;
     const [lo, hi] = range ?? windowSpan(win);
@@ -168,6 +169,16 @@ export class WindowBuffers {
       n: g.n,
       counts: { sr: this.count(w, 'sr'), sbLow: this.count(w, 'sb_low'), sbHigh: this.count(w, 'sb_high') },
       cutflow,
+      ...(spectrumBinWidth ? { spectrum: this.spectrum(spectrumBinWidth) } : {}),
     };
+  }
+
+  /** The mjj histogram of every buffered event over the buffers' whole range, in bins of about `width` GeV. */
+  spectrum(width: number): { edges: Float64Array; counts: Float64Array } {
+    const lo = this.edges[0]!,
+      hi = this.edges[this.edges.length - 1]!;
+    const bins = Math.max(1, Math.round((hi - lo) / width));
+    const edges = Float64Array.from({ length: bins + 1 }, (_, i) => lo + ((hi - lo) * i) / bins);
+    return { edges, counts: this.store.mjjHistogram(lo, hi, bins) };
   }
 }

@@ -236,12 +236,12 @@ export function windowFigure(r: WindowResult, options: { width?: number } = {}):
   const sig = r.significance;
   const subtitle = [
     `${r.model ? `${r.model.background} + ${r.model.classifier}, ` : ''}SR [${r.window.sr[0]}, ${r.window.sr[1]}) GeV, ${workingPointText(r.workingPoint)}`,
-    sig
-      ? `Z = ${sig.z.toFixed(2)} (obs ${fmtCount(sig.observed)}, exp ${fmtCount(sig.expected)} ± ${fmtCount(sig.expectedErr)})`
-      : 'no significance',
-    r.fit
+    r.valid && sig?.z !== undefined
+      ? `Z = ${sig.z.toFixed(2)}${sig.zRaw !== undefined ? ` (calibrated; raw ${sig.zRaw.toFixed(2)})` : ''} (obs ${fmtCount(sig.observed)}, exp ${fmtCount(sig.expected)} ± ${fmtCount(sig.expectedErr)})`
+      : `INVALID, no significance: ${(r.invalid ?? []).map((v) => v.reason).join(', ') || r.error || 'no fit'}`,
+    r.fit && r.fit.status === 'ok'
       ? `${r.fit.function}: χ²/ndf = ${r.fit.chi2.toFixed(1)}/${r.fit.ndf}, p = ${r.fit.pvalue.toFixed(3)}`
-      : 'no fit',
+      : `fit failed: ${r.fit?.reason ?? r.error ?? 'no fit'}`,
   ];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -324,7 +324,7 @@ export function significanceSummary(
   options: { threshold?: number; width?: number } = {},
 ): VegaLiteSpec | undefined {
   const rows = results
-    .filter((r) => r.significance && Number.isFinite(r.significance.z))
+    .filter((r) => r.valid && r.significance?.z !== undefined && Number.isFinite(r.significance.z))
     .map((r) => ({
       window: r.window.id,
       centre: 0.5 * (r.window.sr[0] + r.window.sr[1]),

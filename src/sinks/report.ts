@@ -115,7 +115,7 @@ h3 { font-size: 15px; margin: 20px 0 6px; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0; } th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; white-space: nowrap; }
 .scroll { overflow-x: auto; }
 th { background: #f3f3f3; } td.l, th.l { text-align: left; }
-tr.hot td { background: #fde2e1; } tr.err td { color: #a00; }
+tr.hot td { background: #fde2e1; } tr.err td { color: #a00; } tr.invalid td { color: #999; background: #f4f4f4; }
 .meta { color: #555; font-size: 13px; } .meta b { color: #222; }
 figure { margin: 10px 0 24px; } figure svg { max-width: 100%; height: auto; } figcaption { font-size: 12px; color: #555; }
 .alert { background: #fde2e1; border-left: 4px solid #d62728; padding: 6px 10px; margin: 6px 0; font-size: 13px; }
@@ -200,14 +200,15 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
   );
   const rows = latest.map(({ result: r, analyses }) => {
     const sig = r.significance;
-    const hot = threshold !== undefined && sig !== undefined && sig.z >= threshold;
-    const cls = r.error ? ' class="err"' : hot ? ' class="hot"' : '';
+    const hot = threshold !== undefined && r.valid && sig?.z !== undefined && sig.z >= threshold;
+    const cls = r.error ? ' class="err"' : !r.valid ? ' class="invalid"' : hot ? ' class="hot"' : '';
+    const why = !r.valid ? (r.invalid ?? []).map((v) => `${v.reason}: ${v.detail}`).join('; ') : '';
     return (
       `<tr${cls}><td class="l"><a href="#win-${escapeHtml(fileStem(r.window.id))}">${escapeHtml(r.window.id)}</a></td>` +
       `<td>${r.window.sr[0]}–${r.window.sr[1]}</td><td class="l">${escapeHtml(workingPointText(r.workingPoint))}</td>` +
       `<td>${count(r.counts.sr)}</td><td>${count(r.counts.sbLow)}</td><td>${count(r.counts.sbHigh)}</td>` +
       `<td>${count(sig?.observed)}</td><td>${sig ? `${num(sig.expected, 1)} ± ${num(sig.expectedErr, 1)}` : '–'}</td>` +
-      `<td>${num(sig?.z)}</td><td>${pval(sig?.p)}</td>` +
+      `<td${why ? ` title="${escapeHtml(why)}"` : ''}>${r.valid ? num(sig?.z) : `invalid (${escapeHtml((r.invalid ?? []).map((v) => v.reason).join(', '))})`}</td><td>${pval(sig?.p)}</td>` +
       `<td class="l">${escapeHtml(r.fit?.function ?? '–')}</td><td>${r.fit ? `${num(r.fit.chi2, 1)}/${r.fit.ndf}` : '–'}</td><td>${pval(r.fit?.pvalue)}</td>` +
       `<td class="l">${r.model ? escapeHtml(`${r.model.background} + ${r.model.classifier} ×${r.model.ensemble}`) : '–'}</td>` +
       `<td>${num(r.model?.trainSeconds, 1)}</td><td>${analyses}</td><td class="l">${escapeHtml(r.trigger)}${r.error ? `: ${escapeHtml(r.error)}` : ''}</td></tr>`

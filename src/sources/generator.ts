@@ -27,6 +27,7 @@ import { Xoshiro128, normalQuantile, quantileLookup } from './generator-random.j
 import { DijetMassSampler } from './generator-spectrum.js';
 import { CALIBRATION, type GeneratorCalibration } from './generator-calibration.js';
 import { SidebandError } from '../events/errors.js';
+import { TriggerFilter, validateTrigger, type TriggerEmulation } from './generator-trigger.js';
 
 /** One injected resonance A -> B C (masses and widths in GeV). Widths default to the calibrated resolutions. */
 export interface ResonanceSpec {
@@ -52,6 +53,8 @@ export interface GeneratorOptions {
   mjjMax?: number;
   /** Override the calibration (used by the calibration fit in bench/calibration.ts). */
   calibration?: GeneratorCalibration;
+  /** Trigger emulation: events failing it are not recorded (generator-trigger.ts). */
+  trigger?: TriggerEmulation;
 }
 
 export const GENERATOR_COLUMNS = [
@@ -553,14 +556,25 @@ export class GeneratorSource implements Source {
     const bs = opts.batchSize ?? 65536;
     if (!(Number.isInteger(bs) && bs > 0))
       throw new SidebandError(`generator: batchSize must be a positive integer (got ${bs})`);
+    if (opts.trigger) {
+      validateTrigger(opts.trigger);
+      const t = opts.trigger;
+      const parts = [
+        ...(t.leadingJetPt ? [`leading jet pT > ${t.leadingJetPt} GeV`] : []),
+        ...(t.mjjEfficiency ? [`mjj efficiency 50 % at ${t.mjjEfficiency.m50} GeV`] : []),
+      ];
+      if (parts.length) this.description += `, trigger ${parts.join(', ')}`;
+    }
   }
 
   async *batches(signal?: AbortSignal): AsyncIterable<EventBatch> {
     const gen = new EventGenerator(this.opts);
     const bs = this.opts.batchSize ?? 65536;
+    const trigger = this.opts.trigger ? new TriggerFilter(this.opts.trigger, this.opts.seed) : undefined;
     while (gen.remaining > 0) {
       if (signal?.aborted) return;
-      yield gen.next(bs);
+      const batch = gen.next(bs);
+      yield trigger ? trigger.apply(batch) : batch;
     }
   }
 }

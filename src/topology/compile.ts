@@ -125,6 +125,7 @@ export async function openSource(
         batchSize: src.batchSize,
         mjjMin: src.mjjMin,
         mjjMax: src.mjjMax,
+        trigger: src.trigger,
       });
     }
     case 'kafka': {

@@ -57,6 +57,8 @@ export type SourceConfig =
       batchSize?: number;
       mjjMin?: number;
       mjjMax?: number;
+      /** Trigger emulation (src/sources/generator-trigger.ts). */
+      trigger?: { leadingJetPt?: number; mjjEfficiency?: { m50: number; width: number } };
     }
   | { kind: 'kafka'; [key: string]: unknown }
   // The field's formats (topology/format-sources.ts); `columns` names the columns of a 2-D array or dataset.
@@ -94,6 +96,20 @@ const schema = {
           batchSize: 'number|integer|positive|optional',
           mjjMin: 'number|positive|optional',
           mjjMax: 'number|positive|optional',
+          trigger: {
+            type: 'object',
+            optional: true,
+            strict: true,
+            props: {
+              leadingJetPt: 'number|min:0|optional',
+              mjjEfficiency: {
+                type: 'object',
+                optional: true,
+                strict: true,
+                props: { m50: 'number|positive', width: 'number|positive' },
+              },
+            },
+          },
         },
       },
       { type: 'object', props: { kind: { type: 'equal', value: 'kafka' } } },

@@ -24,7 +24,7 @@ describe('analyseWindowHistogram: signal injection (seed 000 §V.D)', () => {
   it('fits the Asimov background exactly', () => {
     expect(asimov.fit.converged).toBe(true);
     expect(asimov.significance.expected / B).toBeCloseTo(1, 3);
-    expect(Math.abs(asimov.significance.z)).toBeLessThan(0.01);
+    expect(Math.abs(asimov.significance.z!)).toBeLessThan(0.01);
   });
 
   for (const target of [3, 5]) {
@@ -39,8 +39,10 @@ describe('analyseWindowHistogram: signal injection (seed 000 §V.D)', () => {
           Float64Array.from(bkg, (b, i) => b + bump[i]!),
           draw,
         );
-        zs.push(analyseWindowHistogram({ edges, counts, sr }).significance.z);
+        const z = analyseWindowHistogram({ edges, counts, sr }).significance.z;
+        if (z !== undefined) zs.push(z);
       }
+      expect(zs.length).toBeGreaterThanOrEqual(190);
       expect(Math.abs(meanStd(zs).mean - zExpected)).toBeLessThan(0.3);
     });
   }
@@ -52,7 +54,7 @@ describe('analyseWindowHistogram: signal injection (seed 000 §V.D)', () => {
     for (let k = 0; k < 200; k++) {
       const r = analyseWindowHistogram({ edges, counts: poissonToy(bkg, draw), sr });
       if (r.fit.converged) converged++;
-      zs.push(r.significance.z);
+      if (r.significance.z !== undefined) zs.push(r.significance.z);
     }
     const { mean, std } = meanStd(zs);
     expect(Math.abs(mean)).toBeLessThan(0.2);
@@ -74,14 +76,18 @@ describe('analyseWindowHistogram: results and poor inputs', () => {
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
   });
 
-  it('adds the ensemble spread in quadrature to the prediction and the SR background uncertainty', () => {
+  it('tests an SR count fixed by the selection on counts scaled to its own variance', () => {
     const counts = poissonToy(bkg, seededPoisson(2));
-    const spread = Float64Array.from(counts, (c) => 0.3 * Math.sqrt(c));
     const a = analyseWindowHistogram({ edges, counts, sr });
-    const b = analyseWindowHistogram({ edges, counts, sr, spread });
-    expect(b.significance.expectedErr).toBeGreaterThan(a.significance.expectedErr);
-    const i = 15;
-    expect(b.fit.predictionErr[i]).toBeCloseTo(Math.hypot(b.fit.fitErr[i]!, spread[i]!), 10);
+    const n = a.significance.observed,
+      exp = a.significance.expected,
+      err = a.significance.expectedErr;
+    expect(a.significance.observedVariance).toBe(n);
+    expect(a.significance.z).toBeCloseTo(zGaussianConstraint(n, exp, err).z, 10);
+    // A working point that keeps exactly 10 % of 10n SR events: the SR count's variance is n²/(10n) = n/10.
+    const c = analyseWindowHistogram({ edges, counts, sr, srCountVariance: n / 10 });
+    expect(c.significance.observedVariance).toBeCloseTo(n / 10, 9);
+    expect(c.significance.z).toBeCloseTo(zGaussianConstraint(10 * n, 10 * exp, 10 * err).z, 10);
   });
 
   it('handles low-statistics histograms with many empty bins', () => {
@@ -91,7 +97,7 @@ describe('analyseWindowHistogram: results and poor inputs', () => {
     expect(Number.isFinite(r.significance.z)).toBe(true);
   });
 
-  it('never throws: empty, mismatched, negative and tiny inputs give converged = false, z = 0 and a reason', () => {
+  it('never throws: empty, mismatched, negative and tiny inputs give a failed fit, no Z and a reason', () => {
     const cases = [
       { edges, counts: new Float64Array(30), sr },
       { edges, counts: new Float64Array(29), sr },
@@ -101,17 +107,19 @@ describe('analyseWindowHistogram: results and poor inputs', () => {
       { edges: new Float64Array(0), counts: new Float64Array(0), sr },
       { edges, counts: bkg, sr, functions: ['nonsense'] },
       { edges, counts: bkg, sr: [3000, 2000] as [number, number] },
-      { edges, counts: bkg, sr, spread: Float64Array.from(bkg, (_, i) => (i === 7 ? Number.NaN : 1)) },
+      { edges, counts: bkg, sr, srCountVariance: Number.NaN },
     ];
     for (const c of cases) {
       const r = analyseWindowHistogram(c);
       expect(r.fit.converged).toBe(false);
-      expect(r.significance.z).toBe(0);
-      expect(r.significance.reason ?? r.fit.status).toMatch(/\w/);
+      expect(r.fit.status).toBe('failed');
+      expect(r.significance.z).toBeUndefined();
+      expect(r.invalid.map((v) => v.reason)).toContain('fit_failed');
+      expect(r.significance.reason ?? r.fit.reason).toMatch(/\w/);
       expect(() => JSON.stringify(r)).not.toThrow();
     }
-    expect(analyseWindowHistogram(cases[0]!).fit.status).toMatch(/no events/);
-    expect(analyseWindowHistogram(cases[6]!).fit.status).toMatch(/unknown 'nonsense'/);
+    expect(analyseWindowHistogram(cases[0]!).fit.reason).toMatch(/no events/);
+    expect(analyseWindowHistogram(cases[6]!).fit.reason).toMatch(/unknown 'nonsense'/);
   });
 
   it('supports the ATLAS 2020 and single strategies', () => {

@@ -17,9 +17,11 @@ describe('sideband fit (real process on the real ATLAS spectrum)', () => {
     );
     expect(out.params.length).toBe(4);
     expect(out.covariance.length).toBe(4);
-    expect(out.ndf).toBe(87);
-    expect(out.chi2).toBeGreaterThan(127);
-    expect(out.chi2).toBeLessThan(129);
+    expect(out.pearson_ndf).toBe(87);
+    expect(out.pearson_chi2).toBeGreaterThan(127);
+    expect(out.pearson_chi2).toBeLessThan(129);
+    expect(out.gof).toBe('merged');
+    expect(out.ndf).toBeLessThan(87);
     expect(out.pvalue).toBeGreaterThan(0);
     expect(out.bins.length).toBe(91);
     const rows = readFileSync(atlasSpectrumCsv, 'utf8')

@@ -26,12 +26,15 @@ function result(z: number, fitP: number): WindowResult {
       chi2: 1,
       ndf: 1,
       pvalue: fitP,
+      status: 'ok',
+      reason: 'accepted',
       sbRange: [2000, 3800],
       prediction: [],
       predictionErr: [],
       converged: true,
     },
     significance: { z, p: 0.5 * (1 - Math.tanh(z)), observed: 12, expected: 10, expectedErr: 1 },
+    valid: true,
     createdAt: new Date(0).toISOString(),
   };
 }

@@ -68,12 +68,15 @@ function result(window: string, z: number): WindowResult {
       chi2: 20,
       ndf: 22,
       pvalue: 0.58,
+      status: 'ok',
+      reason: 'accepted',
       sbRange: [2700, 4300],
       prediction: [],
       predictionErr: [],
       converged: true,
     },
     significance: { z, p: 3e-5, observed: 1200, expected: 1050, expectedErr: 20 },
+    valid: true,
     createdAt: new Date().toISOString(),
   };
 }

@@ -26,6 +26,7 @@ function res(
     cutflow: [],
     counts: { sr: 100, sbLow: 200, sbHigh: 80 },
     significance: z === undefined ? undefined : { z, p: 1e-3, observed: 130, expected: 100, expectedErr: 5 },
+    valid: true,
     createdAt: '2026-01-01T00:00:00.000Z',
     ...extra,
   };

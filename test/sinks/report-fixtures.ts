@@ -106,6 +106,8 @@ export function syntheticResults(
         histogram: { edges, counts, spread: pred.map((b) => 0.02 * b) },
         fit: {
           function: 'dijet3',
+          status: 'ok',
+          reason: 'accepted',
           params: [norm, 10, 4.5],
           covariance: [
             [1, 0, 0],
@@ -137,6 +139,7 @@ export function syntheticResults(
                 maxSic: Math.max(...roc.fpr.map((f, k) => (f > 0 ? roc.tpr[k]! / Math.sqrt(f) : 0))),
                 roc,
               },
+        valid: true,
         createdAt: '2026-01-01T00:00:00.000Z',
       });
     }

@@ -1,0 +1,68 @@
+/**
+ * Calibration of local significances (seed 000 §V.D.4, the nonclosure correction, generalised). `sideband
+ * validate` runs a topology over signal-free pseudo-datasets and records, per window and working point, the mean
+ * and the spread of Z; later runs of the topology apply them:
+ *   - `standardize` (default): Z = (Z_raw − mean) / std, so that signal-free Z has mean 0 and width 1: the
+ *     p-value Φ(−Z) is then what it says, and a selection whose raw Z is too narrow gets its sensitivity back;
+ *   - `seed000`: as the seed does it, the mean is subtracted only when positive and only down to zero, and the
+ *     width is left alone.
+ * A window whose closure failed on the samples the calibration was made from (seed 000 §V.E: valid when the
+ * median Z is below 1 and the spread below 1) is invalid (`failed_closure`).
+ */
+export type CalibrationMode = 'standardize' | 'seed000';
+
+export interface CalibrationEntry {
+  mean: number;
+  std: number;
+  median: number;
+  spread: number;
+  samples: number;
+  /** Seed 000's validation on these samples: median < 1 and spread < 1. */
+  closure: boolean;
+}
+
+export interface Calibration {
+  kind: 'sideband-calibration';
+  version: 1;
+  topology: string;
+  /** sha256 of the topology's text the calibration was made for (after overrides), when known. */
+  topologyHash?: string;
+  /** Where the signal-free samples came from (generator, down-up, control). */
+  source: string;
+  samples: number;
+  mode: CalibrationMode;
+  createdAt: string;
+  /** window id → working-point label (calibrationKey) → entry. */
+  windows: Record<string, Record<string, CalibrationEntry>>;
+}
+
+/** The key of a working point in a calibration: the ε as a decimal, or "inclusive". */
+export function calibrationKey(workingPoint: number | null): string {
+  return workingPoint === null ? 'inclusive' : String(workingPoint);
+}
+
+/** The calibrated significance for one entry. */
+export function calibrate(zRaw: number, entry: CalibrationEntry, mode: CalibrationMode): number {
+  if (mode === 'seed000') {
+    if (!(entry.mean > 0) || zRaw <= 0) return zRaw;
+    return Math.max(zRaw - entry.mean, 0);
+  }
+  return entry.std > 0 ? (zRaw - entry.mean) / entry.std : zRaw - entry.mean;
+}
+
+/** Median and spread (population standard deviation), and the mean, of a set of Z values. */
+export function zMoments(zs: number[]): { mean: number; std: number; median: number; spread: number } {
+  const n = zs.length;
+  if (n === 0) return { mean: Number.NaN, std: Number.NaN, median: Number.NaN, spread: Number.NaN };
+  const sorted = [...zs].sort((a, b) => a - b);
+  const median = n % 2 ? sorted[(n - 1) >> 1]! : 0.5 * (sorted[n / 2 - 1]! + sorted[n / 2]!);
+  const mean = zs.reduce((a, b) => a + b, 0) / n;
+  const std = Math.sqrt(zs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, n - 1));
+  return { mean, std, median, spread: std };
+}
+
+/** A calibration entry from signal-free Z values, with seed 000's closure rule. */
+export function calibrationEntry(zs: number[]): CalibrationEntry {
+  const m = zMoments(zs);
+  return { ...m, samples: zs.length, closure: m.median < 1 && m.spread < 1 };
+}
