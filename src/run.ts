@@ -14,7 +14,6 @@ import { teeObservers } from './events/observer-tee.js';
 import { judgeRun, type RunStatus } from './events/run-status.js';
 import type { WindowResult } from './events/result.js';
 import { JsonlSink } from './sinks/jsonl.js';
-import { writeReport } from './sinks/report.js';
 import { Metrics } from './metrics/index.js';
 import { AlertTracker, type AlertRecord } from './operators/alert.js';
 import { compileTopology, type CompiledRun } from './topology/compile.js';
@@ -309,6 +308,8 @@ async function streamRun(
   await writeFile(path.join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   if (topology.sinks.report) {
     progress?.stage?.('writing the report');
+    // Loaded only when a report is wanted: the plotting stack takes most of a second to load.
+    const { writeReport } = await import('./sinks/report.js');
     await writeReport(dir, all, {
       topology: topology.name,
       runId,

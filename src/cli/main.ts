@@ -5,7 +5,7 @@
  */
 import { didYouMean } from '../events/did-you-mean.js';
 import { UsageError } from '../events/errors.js';
-import { renderHelp, wantsHelp, type CommandSpec } from './args.js';
+import { type CommandSpec, parseCommand, renderHelp, wantsHelp } from './args.js';
 import { EXIT, EXIT_CODE_HELP, exitCodeOf } from './exit-codes.js';
 import { COMMAND_SPECS, subcommand } from './specs.js';
 
@@ -71,6 +71,8 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   try {
+    // Options are checked before the command's module loads, so a usage error costs no import of the pipeline.
+    if (!spec.subcommands) parseCommand(spec, rest);
     const code = await (await load())(rest);
     return typeof code === 'number' ? code : EXIT.ok;
   } catch (e) {

@@ -108,12 +108,13 @@ function stageLine(s: ProgressState): string {
 function analysesLine(s: ProgressState): string {
   const a = s.analyses;
   const running = a.running.length
-    ? `${a.running.length} running: ${a.running.map((r) => `${r.window} (${r.trigger}, ${fmtDuration(r.seconds)})`).join(', ')}`
-    : '0 running';
+    ? `running ${a.running.map((r) => `${r.window} (${r.trigger}, ${fmtDuration(r.seconds)})`).join(', ')}`
+    : 'none running';
+  const rejected = s.rejected ? ` · ${fmtCount(s.rejected)} rejected` : '';
   return (
     `analyses  ${a.done} done${a.failed ? ` (${a.failed} failed)` : ''} · ${running} · ${a.queued} queued │ ` +
-    `results ${s.windowsWithResult}/${s.windowsTotal} windows │ selected ${fmtCount(s.selected)} │ ` +
-    `rejected ${fmtCount(s.rejected)} │ ${fmtDuration(s.elapsed)}`
+    `${s.windowsWithResult}/${s.windowsTotal} windows with results │ ${fmtCount(s.selected)} selected${rejected} │ ` +
+    `${fmtDuration(s.elapsed)}`
   );
 }
 

@@ -87,7 +87,8 @@ export class Progress implements ProgressDisplay {
 
   stage(name: string): void {
     this.stageName = name;
-    this.draw();
+    // Off a terminal a stage change is not worth a log line: the summary follows.
+    if (this.tty) this.draw();
   }
 
   /** The display's state now (also what the tests read). */

@@ -36,7 +36,7 @@ describe('progress frame', () => {
   it('reading: a bar, percentage, counts, rate and ETA from the known total', () => {
     expect(renderFrame(state, 200)).toEqual([
       'reading   [██████████████▉░░░░░░░░░]  62%  620,000 / 1,000,000 events  98.2k ev/s  ETA 0:04',
-      'analyses  2 done · 1 running: sr-3200-3800 (threshold, 0:03) · 1 queued │ results 2/7 windows │ selected 131,000 │ rejected 12 │ 0:12',
+      'analyses  2 done · running sr-3200-3800 (threshold, 0:03) · 1 queued │ 2/7 windows with results │ 131,000 selected · 12 rejected │ 0:12',
     ]);
     expect(eta(state)).toBeCloseTo(380_000 / 98_200, 6);
   });
