@@ -38,9 +38,14 @@ export async function sourceInventory(source: SourceLocation): Promise<SourceInv
   try {
     paths = await expandPaths(source.path, '.parquet');
   } catch (e) {
-    throw new NoInputError(`no usable input: ${(e as Error).message}`, { cause: e });
+    const errno = (e as { cause?: NodeJS.ErrnoException }).cause;
+    const why = errno?.code
+      ? `${errno.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')} (${errno.code})`
+      : (e as Error).message;
+    throw new NoInputError(`no usable input: cannot read ${source.path}: ${why}; nothing was written`, { cause: e });
   }
-  if (paths.length === 0) throw new NoInputError(`no usable input: no files match '${source.path}'`);
+  if (paths.length === 0)
+    throw new NoInputError(`no usable input: no files match '${source.path}'; nothing was written`);
   const files = await Promise.all(
     paths.map(async (p): Promise<InputFile> => {
       const s = await stat(p);

@@ -95,6 +95,35 @@ describe('bad command lines end in exit 2', () => {
   });
 });
 
+describe("the README's --set source.path on a generator topology", () => {
+  it('topologies/atlas2024-cwola.yaml --set source.path=F reads F: the source switches to Parquet, logged', () => {
+    const dir = scratch();
+    const file = path.join(dir, 'events.parquet');
+    generateParquet(file, 20000);
+    const out = path.join(dir, 'out');
+    const r = sideband([
+      'run',
+      'topologies/atlas2024-cwola.yaml',
+      '--set',
+      `source.path=${file}`,
+      '--set',
+      'classifier={kind: none}',
+      '--set',
+      'sinks.report=false',
+      '--out',
+      out,
+    ]);
+    expect(r.stderr).toMatch(
+      /^\S+ --set source\.path: source switched from generator to parquet \(dropped events, mjjMin, signals\)\n\S+ sideband run atlas2024-cwola: parquet source,/,
+    );
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(summary.events).toMatchObject({ read: 20000, accepted: 20000 });
+    expect(r.code).toBe(0);
+    expect(summary.status).toBe('ok');
+    expect(JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')).inputs[0].path).toBe(file);
+  });
+});
+
 describe('runs that produce nothing do not exit 0, and say so under --quiet', () => {
   it('--out /proc/nope fails at once with its reason (exit 1), no mkdir retry loop', () => {
     const dir = scratch();

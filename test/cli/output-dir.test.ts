@@ -43,7 +43,9 @@ describe('sideband run keeps the previous outputs when a rerun fails', () => {
     expect(missing.stderr).toContain(
       '--set source.path: source switched from generator to parquet (dropped events, mjjMin)',
     );
-    expect(missing.stderr).toContain(`no usable input: cannot read ${path.join(dir, 'nope.parquet')}`);
+    expect(missing.stderr).toContain(
+      `sideband run: no usable input: cannot read ${path.join(dir, 'nope.parquet')}: no such file or directory (ENOENT); nothing was written\n`,
+    );
     expect(read(out)).toEqual(before);
     expect(siblings(out)).toEqual([]);
 
