@@ -1,26 +1,36 @@
 /**
  * One run of a topology in this process: compile it, stream the source through the pipeline, write results, dead
- * letters and alerts as they come, then the summary and the report. The CLI (`sideband run`), the benchmarks and
- * the tests all run topologies through here.
+ * letters and alerts as they come, then the summary, the report and the manifest. Everything is written into a
+ * temporary directory beside the output and moved into place when the run ends with a result (src/sinks/output-dir.ts),
+ * so a run that fails never destroys the previous one. The CLI (`sideband run`), the benchmarks and the tests all
+ * run topologies through here.
  */
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { lastValueFrom, tap, toArray } from 'rxjs';
+import { fromEvent, lastValueFrom, takeUntil, tap, toArray } from 'rxjs';
 import type { DeadLetter, RunObserver } from './events/observer.js';
+import { teeObservers } from './events/observer-tee.js';
+import { judgeRun, type RunStatus } from './events/run-status.js';
 import type { WindowResult } from './events/result.js';
 import { JsonlSink } from './sinks/jsonl.js';
-import { writeReport } from './sinks/report.js';
 import { writeFormatSinks } from './sinks/formats.js';
 import { Metrics } from './metrics/index.js';
 import { AlertTracker, type AlertRecord } from './operators/alert.js';
 import { compileTopology, type CompiledRun } from './topology/compile.js';
 import type { Topology } from './topology/schema.js';
-import { SidebandError } from './events/errors.js';
+import { InterruptedError, SidebandError } from './events/errors.js';
+import { canonicalJson, fileSha256, runVersions, sha256, writeManifest, type RunManifest } from './sinks/manifest.js';
+import { OutputDir } from './sinks/output-dir.js';
+import { sourceInventory, type SourceInventory } from './sources/inventory.js';
 
 export interface RunSummary {
   runId: string;
   topology: string;
+  /** ok | no-input | analysis-failed (src/events/run-status.ts); the CLI exits 0, 3 or 4 on it. */
+  status: RunStatus;
+  /** What the run produced, or why it produced nothing, in one line. */
+  message: string;
   seconds: number;
   events: {
     read: number;
@@ -29,6 +39,10 @@ export interface RunSummary {
     rejectedByReason: Record<string, number>;
     selected: number;
     stored: number;
+    /** Files or row groups that could not be read at all. */
+    unreadable: number;
+    /** Of those, how many without a row count: their events are not in `read` ("rows unknown"). */
+    rowsUnknown: number;
   };
   balanced: boolean;
   cutflow: { cut: string; pass: number }[];
@@ -38,15 +52,30 @@ export interface RunSummary {
   alerts: number;
 }
 
+/** What the run tells a progress display (the CLI's terminal display, src/cli/progress.ts). */
+export interface ProgressDisplay {
+  result(r: WindowResult): void;
+  /** The stage after the stream ended (writing the report). */
+  stage?(name: string): void;
+  stop(): void;
+  /** Hears the stages' calls, beside the metrics (trainings started and finished, queue depth). */
+  observer?: RunObserver;
+}
+
 export interface RunOptions {
   file: string;
+  /** The output directory; replaced only when the run ends with a result (exit 0 or 4). */
   outDir: string;
+  /** The --set overrides the topology was loaded with, for the manifest. */
+  overrides?: string[];
+  /** Stops the run: no output is replaced, the partial outputs are kept as `<out>.failed-<runId>`. */
+  signal?: AbortSignal;
   runId?: string;
   /** Prometheus instruments of this run (a fresh registry when absent). */
   metrics?: Metrics;
   log?: (m: string) => void;
-  /** Progress display (the CLI's), told about the compiled run and each result. */
-  progress?: (run: CompiledRun, t0: number) => { result(r: WindowResult): void; stop(): void };
+  /** Progress display (the CLI's), told about the compiled run, the expected event total and each result. */
+  progress?: (run: CompiledRun, t0: number, info: { total?: number }) => ProgressDisplay;
   /** Extra result handlers (the Kafka results topic). */
   onResult?: (r: WindowResult) => void;
   /** Extra alert handlers (the Kafka alerts topic). */
@@ -57,21 +86,95 @@ export interface RunOptions {
 
 /**
  * Run a topology to completion: results stream to DIR/results.jsonl as windows finish, dead letters to
- * DIR/dead-letters.jsonl; at the end DIR/summary.json and (when the report module is present) DIR/report.html.
+ * DIR/dead-letters.jsonl; at the end DIR/summary.json, DIR/manifest.json and (unless disabled) DIR/report.html.
+ * Returns the summary with the run's status; only a crash or an interruption throws (the previous DIR stays).
  */
 export async function runTopology(
   topology: Topology,
   opts: RunOptions,
-): Promise<{ summary: RunSummary; results: WindowResult[]; run: CompiledRun }> {
+): Promise<{ summary: RunSummary; results: WindowResult[]; run: CompiledRun; outDir: string }> {
   const runId = opts.runId ?? randomUUID();
   const log = opts.log ?? (() => {});
-  const results = topology.sinks.results ? new JsonlSink(path.join(opts.outDir, 'results.jsonl')) : undefined;
-  const dead = topology.sinks.deadLetters ? new JsonlSink(path.join(opts.outDir, 'dead-letters.jsonl')) : undefined;
-  const alerts = new JsonlSink(path.join(opts.outDir, 'alerts.jsonl'));
+  const started = new Date();
+  // A source that names nothing readable fails here, before any output is touched.
+  const inventory = await sourceInventory(topology.source);
+  const out = await OutputDir.prepare(opts.outDir, runId);
+  const manifest = (status: string, exitCode: number, error?: string) =>
+    buildManifest(topology, opts, runId, started, inventory, out.final, status, exitCode, error);
+  try {
+    const r = await runInto(out.path, topology, opts, runId, inventory, log);
+    const exitCode = r.summary.status === 'ok' ? 0 : r.summary.status === 'no-input' ? 3 : 4;
+    await writeManifest(out.path, await manifest(r.summary.status, exitCode));
+    // No usable input is not a result: the previous outputs stay, this run's are kept beside them.
+    if (r.summary.status === 'no-input') return { ...r, outDir: await out.fail() };
+    await out.commit();
+    if (r.report) log(`report: ${path.join(out.final, 'report.html')}`);
+    return { ...r, outDir: out.final };
+  } catch (e) {
+    const interrupted = e instanceof InterruptedError;
+    await writeManifest(
+      out.path,
+      await manifest(interrupted ? 'interrupted' : 'failed', interrupted ? 130 : 1, (e as Error).message),
+    ).catch(() => {});
+    const kept = await out.fail();
+    log(`run ${runId} did not finish; ${opts.outDir} left as it was, partial outputs in ${kept}`);
+    throw e;
+  }
+}
+
+async function buildManifest(
+  topology: Topology,
+  opts: RunOptions,
+  runId: string,
+  started: Date,
+  inventory: SourceInventory,
+  output: string,
+  status: string,
+  exitCode: number,
+  error?: string,
+): Promise<RunManifest> {
+  const finished = new Date();
+  return {
+    runId,
+    status,
+    exitCode,
+    ...(error ? { error } : {}),
+    started: started.toISOString(),
+    finished: finished.toISOString(),
+    seconds: (finished.getTime() - started.getTime()) / 1000,
+    topology: {
+      file: opts.file,
+      name: topology.name,
+      fileSha256: await fileSha256(opts.file),
+      sha256: sha256(canonicalJson(topology)),
+      overrides: opts.overrides ?? [],
+    },
+    seed: topology.seed,
+    versions: await runVersions(),
+    platform: `${process.platform}-${process.arch}`,
+    source: topology.source.kind,
+    inputs: inventory.files,
+    output,
+  };
+}
+
+/** The run itself, writing into `dir` (the temporary directory). */
+async function runInto(
+  dir: string,
+  topology: Topology,
+  opts: RunOptions,
+  runId: string,
+  inventory: SourceInventory,
+  log: (m: string) => void,
+): Promise<{ summary: RunSummary; results: WindowResult[]; run: CompiledRun; report: boolean }> {
+  const results = topology.sinks.results ? new JsonlSink(path.join(dir, 'results.jsonl')) : undefined;
+  const dead = topology.sinks.deadLetters ? new JsonlSink(path.join(dir, 'dead-letters.jsonl')) : undefined;
+  const alerts = new JsonlSink(path.join(dir, 'alerts.jsonl'));
   const metrics = opts.metrics ?? new Metrics({ role: 'run' });
-  const observer: RunObserver = metrics.observer();
+  // The progress display exists only once the run is compiled; the stages get the observer before.
+  const late: { progress?: RunObserver } = {};
+  const observer: RunObserver = teeObservers(metrics.observer(), () => late.progress);
   const tracker = new AlertTracker({ threshold: topology.alert.z, observer, log });
-  const alertRecords: AlertRecord[] = [];
   let deadCount = 0;
   const deadLetter = (d: DeadLetter) => {
     deadCount++;
@@ -92,12 +195,49 @@ export async function runTopology(
       : [...new Set(run.windows.flatMap((w) => w.workingPoints ?? topology.workingPoints))],
     [run.plan.model],
   );
-  const progress = opts.progress?.(run, t0);
+  const progress = opts.progress?.(run, t0, { total: inventory.events });
+  late.progress = progress?.observer;
+  try {
+    return await streamRun(dir, topology, opts, runId, run, progress, t0, {
+      results,
+      dead,
+      alerts,
+      observer,
+      tracker,
+      deadCount: () => deadCount,
+    });
+  } finally {
+    progress?.stop();
+  }
+}
+
+async function streamRun(
+  dir: string,
+  topology: Topology,
+  opts: RunOptions,
+  runId: string,
+  run: CompiledRun,
+  progress: ProgressDisplay | undefined,
+  t0: number,
+  sinks: {
+    results?: JsonlSink;
+    dead?: JsonlSink;
+    alerts: JsonlSink;
+    observer: RunObserver;
+    tracker: AlertTracker;
+    deadCount: () => number;
+  },
+): Promise<{ summary: RunSummary; results: WindowResult[]; run: CompiledRun; report: boolean }> {
+  const { results, dead, alerts, observer, tracker } = sinks;
+  const alertRecords: AlertRecord[] = [];
   let all: WindowResult[];
   let completed = false;
+  const stop$ = opts.signal ? fromEvent(opts.signal, 'abort') : undefined;
   try {
+    if (opts.signal?.aborted) throw new InterruptedError(`run ${runId}: interrupted before it started`);
     all = await lastValueFrom(
       run.results$.pipe(
+        (s$) => (stop$ ? s$.pipe(takeUntil(stop$)) : s$),
         tap((r) => {
           results?.write(r);
           observer.windowResult?.(r);
@@ -113,9 +253,11 @@ export async function runTopology(
         toArray(),
       ),
     );
+    // An interrupted stream completes early: it must neither commit source offsets nor replace any output.
+    if (opts.signal?.aborted) throw new InterruptedError(`run ${runId}: interrupted`);
     completed = true;
   } finally {
-    progress?.stop();
+    progress?.stage?.('closing');
     await results?.close();
     await dead?.close();
     await alerts.close();
@@ -126,9 +268,22 @@ export async function runTopology(
     await run.close();
   }
   const c = run.counters;
+  const verdict = judgeRun(
+    {
+      read: c.read,
+      accepted: c.accepted,
+      rejected: c.rejected,
+      rejectedByReason: Object.fromEntries(c.rejectedByReason),
+      unreadable: c.unreadable,
+      rowsUnknown: c.rowsUnknown,
+    },
+    all,
+  );
   const summary: RunSummary = {
     runId,
     topology: topology.name,
+    status: verdict.status,
+    message: verdict.message,
     seconds: (performance.now() - t0) / 1000,
     events: {
       read: c.read,
@@ -137,22 +292,27 @@ export async function runTopology(
       rejectedByReason: Object.fromEntries(c.rejectedByReason),
       selected: c.selected,
       stored: c.stored,
+      unreadable: c.unreadable,
+      rowsUnknown: c.rowsUnknown,
     },
     balanced: c.balanced(),
     cutflow: run.cutflow.entries(),
     bytesPerBufferedEvent: c.stored ? run.buffers.store.bytes() / c.stored : 0,
     results: all.length,
-    deadLetters: deadCount,
+    deadLetters: sinks.deadCount(),
     alerts: alertRecords.length,
   };
   if (!summary.balanced)
     throw new SidebandError(
       `event counts do not add up: read ${c.read} != accepted ${c.accepted} + rejected ${c.rejected}`,
     );
-  await writeFile(path.join(opts.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  for (const f of await writeFormatSinks(opts.outDir, all, topology.sinks)) log(`wrote ${f}`);
+  await writeFile(path.join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  for (const f of await writeFormatSinks(dir, all, topology.sinks)) opts.log?.(`wrote ${f}`);
   if (topology.sinks.report) {
-    const report = await writeReport(opts.outDir, all, {
+    progress?.stage?.('writing the report');
+    // Loaded only when a report is wanted: the plotting stack takes most of a second to load.
+    const { writeReport } = await import('./sinks/report.js');
+    await writeReport(dir, all, {
       topology: topology.name,
       runId,
       cutflow: summary.cutflow,
@@ -167,7 +327,6 @@ export async function runTopology(
         seed: topology.seed,
       },
     });
-    log(`report: ${report.html}`);
   }
-  return { summary, results: all, run };
+  return { summary, results: all, run, report: topology.sinks.report };
 }

@@ -19,41 +19,34 @@ import { DdpTrainingSetGenerator, type DdpSetOptions } from '../analysis/ddp-tra
 import { fitScanner, knownBackgroundScanner, type PerBinScan, type PerBinScanner } from '../analysis/ddp-scan.js';
 import { DEFAULT_WIDTHS } from '../analysis/ddp-targets.js';
 import { FIT_FUNCTION_NAMES } from '../fit/functions.js';
-import { InputError, SidebandError } from '../events/errors.js';
+import { InputError, SidebandError, UsageError } from '../events/errors.js';
 import { parseSpectrumTable, type SpectrumTable } from '../formats/spectrum-csv.js';
 import { DdpTrainingSetWriter, zColumnName } from '../sinks/ddp-training-set.js';
 import { scanFigure } from '../sinks/ddp-plot-specs.js';
 import { renderPlot, type VegaLiteSpec } from '../sinks/plot.js';
 import { readDdpTrainingSet } from '../sources/ddp-training-set.js';
-import { flag, numberFlag, parseArgs, type ParsedArgs } from './args.js';
+import { flag, numberFlag, parseCommand, type ParsedArgs } from './args.js';
+import { DDP, subcommand } from './specs.js';
 
-const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+const SUBCOMMANDS: Record<string, (args: ParsedArgs) => Promise<number>> = {
   generate: generateCommand,
   scan: scanCommand,
   plot: plotCommand,
   train: async () => {
-    process.stderr.write(
-      'sideband ddp train: the network (Znet3) is trained on the neural engine in src/nn, ' +
-        'which is not built yet\n',
-    );
-    return 2;
+    throw new SidebandError('ddp train: the network (Znet3) is trained on the neural engine in src/nn, not built yet');
   },
 };
 
 export async function ddpCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const run = sub ? SUBCOMMANDS[sub] : undefined;
-  if (!run) {
+  const spec = subcommand(DDP, sub);
+  if (!run || !spec) {
     const what = sub ? `unknown subcommand '${sub}'` : 'a subcommand is required';
-    process.stderr.write(`sideband ddp: ${what} (${Object.keys(SUBCOMMANDS).join(', ')})\n`);
-    return 2;
+    throw new UsageError(`${what} (${Object.keys(SUBCOMMANDS).join(', ')})`);
   }
-  try {
-    return await run(rest);
-  } catch (e) {
-    process.stderr.write(`sideband ddp ${sub}: ${(e as Error).message}\n`);
-    return e instanceof InputError || e instanceof SidebandError ? 1 : 2;
-  }
+  // Options, their checks and defaults come from the subcommand's table (src/cli/specs.ts); main.ts prints errors.
+  return run(parseCommand(spec, rest));
 }
 
 function numberList(args: ParsedArgs, name: string, fallback: readonly number[]): number[] {
@@ -72,8 +65,7 @@ function integerFlag(args: ParsedArgs, name: string, fallback?: number): number 
   return v;
 }
 
-async function generateCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['json', 'quiet']);
+async function generateCommand(args: ParsedArgs): Promise<number> {
   const histograms = integerFlag(args, 'histograms');
   if (histograms < 0) throw new SidebandError('option --histograms must be ≥ 0');
   const out = flag(args, 'out');
@@ -221,8 +213,7 @@ async function writePlot(file: string, spec: VegaLiteSpec): Promise<void> {
   else throw new SidebandError(`plot file '${file}' must end in .png or .svg`);
 }
 
-async function scanCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['json']);
+async function scanCommand(args: ParsedArgs): Promise<number> {
   const file = flag(args, 'spectrum');
   if (!file) throw new SidebandError('option --spectrum FILE.csv is required');
   const widths = numberList(args, 'widths', DEFAULT_WIDTHS);
@@ -304,8 +295,7 @@ async function scanCommand(argv: string[]): Promise<number> {
 
 const WIDTH_COLOURS = ['#9ecae1', '#a1d99b', '#fdae6b', '#bcbddc'];
 
-async function plotCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
+async function plotCommand(args: ParsedArgs): Promise<number> {
   const set = flag(args, 'set');
   const out = flag(args, 'out');
   if (!set || !out) throw new SidebandError('options --set FILE.parquet and --out FILE.png|FILE.svg are required');

@@ -1,14 +1,31 @@
 /**
  * Exit codes of every `sideband` command, so scripts and job schedulers can tell failures apart.
- *   0  the command did what it promised
- *   1  a runtime failure (an output that could not be written, a broker that went away, a bug)
- *   2  a usage error: a missing or malformed option, an unknown command, a topology that does not validate
+ *   0    the command did what it promised
+ *   1    a runtime failure (an output that could not be written, a broker that went away, a bug)
+ *   2    a usage error: a missing, unknown or malformed option, an unknown command, a topology that does not validate
+ *   3    no usable input: every input unreadable or missing, or every event rejected
+ *   4    analysis failed: the input was read, but no window produced a valid result (every fit failed)
+ *   130  interrupted (SIGINT or SIGTERM) before the end; the previous outputs are left as they were
  */
-import { TopologyError, UsageError } from '../events/errors.js';
+import { AnalysisError, InterruptedError, NoInputError, TopologyError, UsageError } from '../events/errors.js';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, noInput: 3, analysisFailed: 4, interrupted: 130 } as const;
+
+/** One line per exit code, for `sideband --help` and the README. */
+export const EXIT_CODE_HELP: Array<[number, string]> = [
+  [EXIT.ok, 'the command did what it promised'],
+  [EXIT.failure, 'runtime failure (an output that cannot be written, a broker that went away, a bug)'],
+  [EXIT.usage, 'usage error: unknown, missing or malformed option; topology that does not validate'],
+  [EXIT.noInput, 'no usable input: every input unreadable or missing, or every event rejected'],
+  [EXIT.analysisFailed, 'analysis failed: events were read but no window produced a valid result'],
+  [EXIT.interrupted, 'interrupted by SIGINT/SIGTERM; previous outputs left as they were'],
+];
 
 /** The exit code for an error that ended a command. */
 export function exitCodeOf(e: unknown): number {
-  return e instanceof UsageError || e instanceof TopologyError ? EXIT.usage : EXIT.failure;
+  if (e instanceof UsageError || e instanceof TopologyError) return EXIT.usage;
+  if (e instanceof NoInputError) return EXIT.noInput;
+  if (e instanceof AnalysisError) return EXIT.analysisFailed;
+  if (e instanceof InterruptedError) return EXIT.interrupted;
+  return EXIT.failure;
 }

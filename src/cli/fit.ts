@@ -5,12 +5,12 @@
  * per-bin prediction with its uncertainty and signed significance.
  */
 import { readFile } from 'node:fs/promises';
-import { fitFunction } from '../fit/functions.js';
 import { toNested } from '../fit/linalg.js';
 import { runFitStrategy } from '../fit/strategy.js';
 import { perBinSignificance } from '../stats/per-bin.js';
 import { parseSpectrumTable } from '../formats/spectrum-csv.js';
-import { flag, numberFlag, parseArgs } from './args.js';
+import { flag, numberFlag, parseCommand } from './args.js';
+import { FIT } from './specs.js';
 import { SidebandError, UsageError } from '../events/errors.js';
 
 function parsePair(v: string, name: string): [number, number] {
@@ -22,17 +22,14 @@ function parsePair(v: string, name: string): [number, number] {
 }
 
 export async function fitCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['json']);
-  const file = flag(args, 'spectrum');
-  if (!file) throw new UsageError('option --spectrum FILE.csv is required');
-  const fname = flag(args, 'function') ?? 'auto';
-  const sqrtS = numberFlag(args, 'sqrt-s', 13000);
+  // Required options, choices (fit functions, objectives) and defaults come from the FIT table (src/cli/specs.ts).
+  const args = parseCommand(FIT, argv);
+  const file = flag(args, 'spectrum')!;
+  const fname = flag(args, 'function')!;
+  const sqrtS = numberFlag(args, 'sqrt-s');
   const srFlag = flag(args, 'sr');
   const sr: [number, number] = srFlag ? parsePair(srFlag, 'sr') : [0, 0];
-  const objective = (flag(args, 'objective') ?? 'poisson') as 'poisson' | 'chi2';
-  if (objective !== 'poisson' && objective !== 'chi2')
-    throw new UsageError(`option --objective: '${objective}' (poisson|chi2)`);
-  if (fname !== 'auto') fitFunction(fname); // validates the name with a clear message
+  const objective = flag(args, 'objective') as 'poisson' | 'chi2';
   const csv = parseSpectrumTable(await readFile(file, 'utf8'), file);
   const spec = { lo: csv.lo, hi: csv.hi, counts: csv.observed };
   const res = runFitStrategy(spec, {

@@ -5,22 +5,23 @@
  * With a trigger emulation, events failing it are not written (`--events` counts generated events).
  * Writes calibrated QCD dijet background plus injected resonances, with a truth label, to Parquet.
  */
-import { asUsage, flag, numberFlag, parseArgs } from './args.js';
-import { GeneratorSource, parseResonanceSpec, DEFAULT_MJJ_MIN, DEFAULT_MJJ_MAX } from '../sources/generator.js';
+import { asUsage, flag, numberFlag, parseCommand } from './args.js';
+import { GENERATE } from './specs.js';
+import { GeneratorSource, parseResonanceSpec } from '../sources/generator.js';
 import { ParquetFileWriter } from '../sinks/parquet.js';
 import { UsageError } from '../events/errors.js';
 
 export async function generateCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['quiet']);
+  // Defaults and value checks come from the GENERATE table (src/cli/specs.ts).
+  const args = parseCommand(GENERATE, argv);
   const events = numberFlag(args, 'events');
-  const seed = numberFlag(args, 'seed', 0);
-  const out = flag(args, 'out');
-  if (!out) throw new UsageError('option --out FILE.parquet is required');
+  const seed = numberFlag(args, 'seed');
+  const out = flag(args, 'out')!;
   const signals = (args.flags.get('signal') ?? []).map((v) => asUsage('--signal', () => parseResonanceSpec(v)));
-  const mjjMin = numberFlag(args, 'mjj-min', DEFAULT_MJJ_MIN);
-  const mjjMax = numberFlag(args, 'mjj-max', DEFAULT_MJJ_MAX);
-  const batchSize = numberFlag(args, 'batch-size', 65536);
-  const rowGroupSize = numberFlag(args, 'row-group-size', 65536);
+  const mjjMin = numberFlag(args, 'mjj-min');
+  const mjjMax = numberFlag(args, 'mjj-max');
+  const batchSize = numberFlag(args, 'batch-size');
+  const rowGroupSize = numberFlag(args, 'row-group-size');
   const quiet = flag(args, 'quiet') === 'true';
   const triggerPt = flag(args, 'trigger-pt') === undefined ? undefined : numberFlag(args, 'trigger-pt');
   const m50 = flag(args, 'trigger-m50') === undefined ? undefined : numberFlag(args, 'trigger-m50');

@@ -13,19 +13,15 @@ import type { KafkaConnection } from '../kafka/client.js';
 import type { KafkaFormat } from '../kafka/config.js';
 import { produceEvents } from '../scaleout/produce.js';
 import type { Source } from '../sources/source.js';
-import { asUsage, flag, numberFlag, parseArgs } from './args.js';
+import { asUsage, flag, numberFlag, parseCommand } from './args.js';
+import { PRODUCE } from './specs.js';
 
 export async function produceCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['quiet']);
-  const from = flag(args, 'from');
-  const topic = flag(args, 'topic');
-  if (!from || !topic)
-    throw new UsageError(
-      'usage: sideband produce --from FILE.parquet|generate --topic T [--format arrow|json] [--rate R] [--brokers h:p]',
-    );
-  const format = (flag(args, 'format') ?? 'arrow') as KafkaFormat;
-  if (format !== 'arrow' && format !== 'json')
-    throw new UsageError(`option --format: '${String(format)}' is not arrow or json`);
+  // Required options, choices and defaults come from the PRODUCE table (src/cli/specs.ts).
+  const args = parseCommand(PRODUCE, argv);
+  const from = flag(args, 'from')!;
+  const topic = flag(args, 'topic')!;
+  const format = flag(args, 'format') as KafkaFormat;
   let connection: KafkaConnection;
   const topologyFile = flag(args, 'topology');
   if (topologyFile) {
@@ -50,7 +46,7 @@ export async function produceCommand(argv: string[]): Promise<number> {
     const { GeneratorSource, parseResonanceSpec } = await import('../sources/generator.js');
     source = new GeneratorSource({
       events: numberFlag(args, 'events'),
-      seed: numberFlag(args, 'seed', 0),
+      seed: numberFlag(args, 'seed'),
       signals: (args.flags.get('signal') ?? []).map((v) => asUsage('--signal', () => parseResonanceSpec(v))),
     });
   } else {

@@ -1,16 +1,17 @@
 /** `sideband router <topology.yaml> [--set key.path=value]... [--metrics-port P]`: see src/scaleout/router.ts. */
-import { UsageError } from '../events/errors.js';
 import { commandMetrics } from '../metrics/server.js';
 import { runRouter } from '../scaleout/router.js';
 import { loadTopology } from '../topology/load.js';
-import { flag, metricsEndpoint, parseArgs } from './args.js';
+import { flag, metricsEndpoint, parseCommand } from './args.js';
+import { ROUTER } from './specs.js';
 
 export async function routerCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['quiet']);
-  const file = args.positional[0];
-  if (!file) throw new UsageError('usage: sideband router <topology.yaml> [--set key.path=value]...');
-  const t = await loadTopology(file, args.flags.get('set') ?? []);
+  const args = parseCommand(ROUTER, argv);
+  const file = args.positional[0]!;
   const quiet = flag(args, 'quiet') === 'true';
+  const t = await loadTopology(file, args.flags.get('set') ?? [], (m) => {
+    if (!quiet) process.stderr.write(`${new Date().toISOString()} ${m}\n`);
+  });
   const ac = new AbortController();
   process.once('SIGTERM', () => ac.abort());
   process.once('SIGINT', () => ac.abort());

@@ -13,19 +13,15 @@ import { fitFunction } from '../fit/functions.js';
 import { bumpHunt } from '../stats/bumphunter.js';
 import { clsAsymptotic, clsUpperLimits } from '../stats/cls.js';
 import { zDiscovery, type ConstraintKind } from '../stats/discovery.js';
-import { flag, numberFlag, parseArgs } from './args.js';
+import { flag, numberFlag, type ParsedArgs, parseCommand } from './args.js';
+import { STATS, subcommand } from './specs.js';
 import { parseSpectrumTable } from '../formats/spectrum-csv.js';
+import { didYouMean } from '../events/did-you-mean.js';
 import { SidebandError, UsageError } from '../events/errors.js';
 
-function listFlag(args: ReturnType<typeof parseArgs>, name: string): number[] {
-  const v = flag(args, name);
-  if (v === undefined) throw new UsageError(`option --${name} is required (comma-separated numbers)`);
-  return v.split(',').map((x, i) => {
-    const n = Number(x);
-    if (x.trim() === '' || !Number.isFinite(n))
-      throw new UsageError(`option --${name}: entry ${i}: '${x}' is not a number`);
-    return n;
-  });
+/** A comma-separated list of numbers (checked by the parser: kind 'numbers'). */
+function listFlag(args: ParsedArgs, name: string): number[] {
+  return flag(args, name)!.split(',').map(Number);
 }
 
 function print(obj: Record<string, unknown>, json: boolean): void {
@@ -40,15 +36,22 @@ function print(obj: Record<string, unknown>, json: boolean): void {
 
 export async function statsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const args = parseArgs(rest, ['json', 'limit']);
+  const spec = subcommand(STATS, sub);
+  if (!spec) {
+    const words = (STATS.subcommands ?? []).map((c) => c.name.split(' ').pop()!);
+    const near = sub === undefined ? undefined : didYouMean(sub, words);
+    throw new UsageError(
+      `${sub === undefined ? 'missing subcommand' : `unknown subcommand '${sub}'`} (${words.join(', ')})${near ? `; did you mean '${near}'?` : ''}`,
+    );
+  }
+  // Options, their checks and defaults come from the subcommand's table (src/cli/specs.ts).
+  const args = parseCommand(spec, rest);
   const json = args.flags.has('json');
   if (sub === 'zdisc') {
-    const constraint = (flag(args, 'constraint') ?? 'poisson') as ConstraintKind;
-    if (constraint !== 'poisson' && constraint !== 'gaussian')
-      throw new UsageError(`option --constraint: '${constraint}' (poisson|gaussian)`);
+    const constraint = flag(args, 'constraint') as ConstraintKind;
     const n = numberFlag(args, 'n'),
       b = numberFlag(args, 'b'),
-      s = numberFlag(args, 'sigma-b', 0);
+      s = numberFlag(args, 'sigma-b');
     const r = zDiscovery(n, b, s, constraint);
     print({ z: r.z, p: r.p, constraint }, json);
     return 0;
@@ -58,11 +61,14 @@ export async function statsCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'cls') {
+    const missing = ['n', 'b', 'sigma-b', 's'].filter((o) => flag(args, o) === undefined);
+    if (missing.length)
+      throw new UsageError(`cls: ${missing.map((o) => `--${o}`).join(', ')} required (or --workspace FILE.json)`);
     const n = listFlag(args, 'n'),
       b = listFlag(args, 'b'),
       sb = listFlag(args, 'sigma-b'),
       s = listFlag(args, 's');
-    const mu = numberFlag(args, 'mu', 1);
+    const mu = numberFlag(args, 'mu');
     const model = { signal: s, background: b, backgroundUncertainty: sb };
     const r = clsAsymptotic(model, n, mu);
     const out: Record<string, unknown> = { mu, cls_obs: r.clsObs, cls_exp: r.clsExp, cl_sb: r.clsbObs, cl_b: r.clbObs };
@@ -75,19 +81,18 @@ export async function statsCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'bumphunt') {
-    const file = flag(args, 'spectrum');
-    if (!file) throw new UsageError('bumphunt: option --spectrum FILE.csv is required');
+    const file = flag(args, 'spectrum')!;
     const csv = parseSpectrumTable(await readFile(file, 'utf8'), file);
     const fit = fitBinned(
-      fitFunction(flag(args, 'function') ?? 'dijet4'),
+      fitFunction(flag(args, 'function')!),
       { lo: csv.lo, hi: csv.hi, counts: csv.observed },
-      { sqrtS: numberFlag(args, 'sqrt-s', 13000) },
+      { sqrtS: numberFlag(args, 'sqrt-s') },
     );
     if (!fit.converged) throw new SidebandError(`bumphunt: background fit failed: ${fit.status}`);
     const r = bumpHunt(csv.observed, fit.prediction, {
-      pseudoExperiments: numberFlag(args, 'pseudo-experiments', 1000),
-      seed: numberFlag(args, 'seed', 1),
-      minWidth: numberFlag(args, 'min-width', 1),
+      pseudoExperiments: numberFlag(args, 'pseudo-experiments'),
+      seed: numberFlag(args, 'seed'),
+      minWidth: numberFlag(args, 'min-width'),
       maxWidth: numberFlag(args, 'max-width', Math.floor(csv.lo.length / 2)),
     });
     print(
@@ -109,5 +114,5 @@ export async function statsCommand(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  throw new UsageError(`unknown subcommand '${sub ?? ''}' (zdisc, cls, bumphunt)`);
+  throw new UsageError(`subcommand '${sub}' has no implementation`);
 }

@@ -1,19 +1,22 @@
+/**
+ * The end-of-run table: status, totals, cut flow, and per window and working point the final fit and significance.
+ * Inputs whose row count is unknown (a lost footer) are said to be so, never counted as 0 events.
+ */
 import type { WindowResult } from '../events/result.js';
 import type { RunSummary } from '../run.js';
 
-/** The end-of-run table: totals, cut flow, and per window and working point the final fit and significance. */
-export function summaryTable(s: RunSummary, results: WindowResult[]): string {
+export function summaryTable(s: RunSummary, results: WindowResult[], outDir?: string): string {
   const out: string[] = [];
   const e = s.events;
-  out.push('', `run ${s.runId} (${s.topology}) finished in ${s.seconds.toFixed(1)} s`);
+  out.push('', `run ${s.runId} (${s.topology}) finished in ${s.seconds.toFixed(1)} s: ${s.status}, ${s.message}`);
+  const reasons = Object.entries(e.rejectedByReason).map(([k, v]) =>
+    k === 'unreadable' && e.rowsUnknown
+      ? `unreadable ${v ? `${v} + ` : ''}${e.rowsUnknown} input${e.rowsUnknown === 1 ? '' : 's'} with rows unknown`
+      : `${k} ${v}`,
+  );
   out.push(
-    `events: read ${e.read}, accepted ${e.accepted}, rejected ${e.rejected}${
-      e.rejected
-        ? ` (${Object.entries(e.rejectedByReason)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')})`
-        : ''
-    }, selected ${e.selected}, buffered ${e.stored} (${s.bytesPerBufferedEvent.toFixed(1)} B/event)`,
+    `events: read ${e.read}, accepted ${e.accepted}, rejected ${e.rejected}${reasons.length ? ` (${reasons.join(', ')})` : ''}, ` +
+      `selected ${e.selected}, buffered ${e.stored} (${s.bytesPerBufferedEvent.toFixed(1)} B/event)`,
   );
   out.push('', 'cut flow:');
   for (const c of s.cutflow) out.push(`  ${c.cut.padEnd(36)} ${String(c.pass).padStart(10)}`);
@@ -43,6 +46,10 @@ export function summaryTable(s: RunSummary, results: WindowResult[]): string {
       out.push(`  ! ${r.window.id} ${wp}: no Z (${why})`);
     }
   }
-  out.push('', `results: ${s.results} lines in results.jsonl; dead letters: ${s.deadLetters}; alerts: ${s.alerts}`, '');
+  out.push(
+    '',
+    `results: ${s.results} lines in results.jsonl; dead letters: ${s.deadLetters}; alerts: ${s.alerts}${outDir ? `; in ${outDir}` : ''}`,
+    '',
+  );
   return out.join('\n');
 }

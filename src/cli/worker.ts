@@ -1,16 +1,17 @@
 /** `sideband worker <topology.yaml> [--set key.path=value]... [--run-id ID] [--metrics-port P]`: see src/scaleout/worker.ts. */
-import { UsageError } from '../events/errors.js';
 import { commandMetrics } from '../metrics/server.js';
 import { Worker } from '../scaleout/worker.js';
 import { loadTopology } from '../topology/load.js';
-import { flag, metricsEndpoint, parseArgs } from './args.js';
+import { flag, metricsEndpoint, parseCommand } from './args.js';
+import { WORKER } from './specs.js';
 
 export async function workerCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['quiet']);
-  const file = args.positional[0];
-  if (!file) throw new UsageError('usage: sideband worker <topology.yaml> [--set key.path=value]... [--run-id ID]');
-  const t = await loadTopology(file, args.flags.get('set') ?? []);
+  const args = parseCommand(WORKER, argv);
+  const file = args.positional[0]!;
   const quiet = flag(args, 'quiet') === 'true';
+  const t = await loadTopology(file, args.flags.get('set') ?? [], (m) => {
+    if (!quiet) process.stderr.write(`${new Date().toISOString()} ${m}\n`);
+  });
   const ac = new AbortController();
   process.once('SIGTERM', () => ac.abort());
   process.once('SIGINT', () => ac.abort());

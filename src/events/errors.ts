@@ -56,6 +56,15 @@ export class SinkError extends SidebandError {}
 /** A command line that cannot be run as given (a missing or malformed option). The CLI exits 2 on it. */
 export class UsageError extends SidebandError {}
 
+/** A run that had no usable input: nothing readable, or every event rejected. The CLI exits 3 on it. */
+export class NoInputError extends SidebandError {}
+
+/** A run whose analyses all failed: no window produced a valid result (every fit failed). The CLI exits 4 on it. */
+export class AnalysisError extends SidebandError {}
+
+/** A run stopped by a signal (SIGINT, SIGTERM) before its end. The CLI exits 130 on it. */
+export class InterruptedError extends SidebandError {}
+
 export function describeLocation(l: InputLocation): string {
   const parts: string[] = [];
   if (l.file) parts.push(l.file);

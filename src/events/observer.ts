@@ -12,6 +12,8 @@ export interface RunObserver {
   eventsRejected?(reason: string, n: number): void;
   eventsSelected?(cut: string, n: number): void;
   bufferEvents?(window: string, role: 'sr' | 'sb_low' | 'sb_high', n: number): void;
+  /** One window's analysis (training, fit) begins; the progress display shows which. */
+  analysisStarted?(window: string, trigger: 'threshold' | 'growth' | 'end'): void;
   trainingStarted?(model: string): void;
   trainingFinished?(model: string, seconds: number): void;
   trainingFailed?(model: string): void;
@@ -45,6 +47,10 @@ export class RunCounters {
   readonly rejectedByReason = new Map<string, number>();
   selected = 0;
   stored = 0;
+  /** Files or row groups that could not be read at all (dead letters of reason 'unreadable'). */
+  unreadable = 0;
+  /** Of those, how many without a row count (footer lost): their events cannot be in `read`. */
+  rowsUnknown = 0;
 
   reject(reason: string, n: number): void {
     this.rejected += n;

@@ -69,8 +69,8 @@ export interface ScaleOutConfig {
   checkpointDir: string;
 }
 
-const connectionCheck = v.compile({
-  $$strict: true,
+/** fastest-validator rules of the `kafka:` block (the topology validates it strictly at load time, too). */
+export const KAFKA_CONNECTION_RULES = {
   brokers: { type: 'multi', optional: true, rules: [{ type: 'array', items: 'string|min:1', min: 1 }, 'string|min:1'] },
   clientId: 'string|min:1|optional',
   ssl: {
@@ -114,10 +114,11 @@ const connectionCheck = v.compile({
       checkpointDir: 'string|min:1',
     },
   },
-});
+};
+const connectionCheck = v.compile({ $$strict: true, ...KAFKA_CONNECTION_RULES });
 
-const sourceCheck = v.compile({
-  $$strict: true,
+/** fastest-validator rules of a `source: {kind: kafka}` block. */
+export const KAFKA_SOURCE_RULES = {
   kind: { type: 'equal', value: 'kafka' },
   topic: { type: 'multi', rules: [{ type: 'array', items: 'string|min:1', min: 1 }, 'string|min:1'] },
   group: 'string|min:1|optional',
@@ -127,9 +128,12 @@ const sourceCheck = v.compile({
   stopAtEnd: 'boolean|optional',
   maxBatchesAhead: 'number|integer|positive|optional',
   maxEventsPerBatch: 'number|integer|positive|optional',
-});
+};
+const sourceCheck = v.compile({ $$strict: true, ...KAFKA_SOURCE_RULES });
 
-const sinkCheck = v.compile({ $$strict: true, results: 'string|min:1|optional', alerts: 'string|min:1|optional' });
+/** fastest-validator rules of the `sinks.kafka` block. */
+export const KAFKA_SINK_RULES = { results: 'string|min:1|optional', alerts: 'string|min:1|optional' };
+const sinkCheck = v.compile({ $$strict: true, ...KAFKA_SINK_RULES });
 
 function check(
   fn: (x: unknown) => true | { field?: string; message?: string }[] | Promise<unknown>,

@@ -331,6 +331,8 @@ export class Metrics {
       eventsRejected: (reason, n) => this.eventsRejected.inc({ reason: boundedReason(reason, REJECT_REASONS) }, n),
       eventsSelected: (cut, n) => this.eventsSelected.inc({ cut }, n),
       bufferEvents: (window, role, n) => this.bufferEvents.set({ window, role }, n),
+      // For the progress display; trainings are counted by trainingStarted.
+      analysisStarted: () => {},
       trainingStarted: (model) => {
         this.trainingsStarted.inc({ model });
         // Create the outcome series at 0 while the training runs, so that the first failure is an increase that

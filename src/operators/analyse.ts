@@ -31,6 +31,7 @@ export function analyse(
 ): OperatorFunction<AnalysisRequest, WindowResult> {
   let skipped = 0;
   const run = async (snap: WindowSnapshot): Promise<WindowResult[]> => {
+    ctx.observer.analysisStarted?.(snap.window.id, snap.trigger);
     ctx.observer.trainingStarted?.(plan.model);
     const t0 = performance.now();
     try {

@@ -2,10 +2,9 @@
  * Validation of the topology's `classifier:` block (fastest-validator rules; defaults filled in by validation, the
  * same as src/classify/config.ts's). `kind: none` (no classifier, an inclusive bump hunt) takes no other keys.
  */
-import FastestValidator from 'fastest-validator';
 import { defaultClassifierConfig, type ClassifierConfig } from '../classify/config.js';
 import { DEFAULT_WORKING_POINTS } from '../classify/workingpoints.js';
-import { TopologyError } from '../events/errors.js';
+import { compileBlock, type FieldProblem, topologyErrorOf } from './field-errors.js';
 
 /** fastest-validator property rules of the `classifier:` block (use as `{ type: 'object', props: classifierConfigSchema }`). */
 export const classifierConfigSchema = {
@@ -62,20 +61,18 @@ export const classifierConfigSchema = {
   },
 } as const;
 
-// fastest-validator is CommonJS whose typings declare an ES default export; at runtime the module itself is the class.
-const Validator = FastestValidator as unknown as typeof import('fastest-validator').default;
-const check = new Validator({
-  useNewCustomCheckerFunction: true,
-  messages: { enumValue: "The '{field}' field value '{actual}' is not one of: {expected}" },
-}).compile({ $$root: true, type: 'object', strict: true, props: { ...classifierConfigSchema } } as never);
+const check = compileBlock(classifierConfigSchema);
+
+/** The problems of a classifier block (paths under `classifier.`); fills defaults in, its seed the topology's. */
+export function classifierProblems(block: Record<string, unknown>, seed: number): FieldProblem[] {
+  if (block.seed === undefined) block.seed = seed;
+  return check(block, 'classifier');
+}
 
 /** The validated classifier block; its seed defaults to the topology's. */
 export function validateClassifier(block: Record<string, unknown>, seed: number, file: string): ClassifierConfig {
   const cfg = { seed, ...block };
-  const res = check(cfg);
-  if (res !== true) {
-    const e = (res as Array<{ field: string; message?: string }>)[0]!;
-    throw new TopologyError(e.message ?? 'invalid', { file, path: `classifier.${e.field}` });
-  }
+  const problems = check(cfg, 'classifier');
+  if (problems.length) throw topologyErrorOf(problems, file);
   return cfg as unknown as ClassifierConfig;
 }

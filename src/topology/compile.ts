@@ -171,6 +171,10 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
   };
   // Events of an unreadable file or row group count as read and rejected, so the totals still add up.
   const onSourceError = (d: DeadLetter) => {
+    if (d.reason === 'unreadable') {
+      counters.unreadable++;
+      if (!(d.events > 0)) counters.rowsUnknown++;
+    }
     counters.read += d.events;
     counters.reject(d.reason, d.events);
     ctx.observer.eventsRead?.(d.events);

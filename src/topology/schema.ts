@@ -6,7 +6,18 @@ import type { MjjMode } from '../events/derive.js';
 import type { WindowsConfig } from '../regions/index.js';
 import type { TriggerPolicy } from '../regions/buffers.js';
 import type { ClassifierConfig } from '../classify/config.js';
-import { validateClassifier } from './classifier-schema.js';
+import {
+  checkColumns,
+  checkCuts,
+  checkFeatureNames,
+  checkFitFunctions,
+  checkKafka,
+  checkKafkaSinks,
+  checkSource,
+  checkWindows,
+} from './blocks.js';
+import { classifierConfigSchema, classifierProblems } from './classifier-schema.js';
+import { problemsOf, topologyErrorOf } from './field-errors.js';
 
 /**
  * The topology file format. A topology declares one flow — source, column mapping and units, derived features,
@@ -73,88 +84,9 @@ const schema = {
   name: { type: 'string', min: 1 },
   description: { type: 'string', optional: true },
   seed: { type: 'number', integer: true, default: 1 },
-  source: {
-    type: 'multi',
-    rules: [
-      {
-        type: 'object',
-        strict: true,
-        props: {
-          kind: { type: 'equal', value: 'parquet' },
-          path: 'string|min:1',
-          batchSize: 'number|integer|positive|optional',
-        },
-      },
-      {
-        type: 'object',
-        strict: true,
-        props: {
-          kind: { type: 'equal', value: 'generator' },
-          events: 'number|integer|positive',
-          seed: 'number|integer|optional',
-          signals: { type: 'array', items: 'string', optional: true },
-          batchSize: 'number|integer|positive|optional',
-          mjjMin: 'number|positive|optional',
-          mjjMax: 'number|positive|optional',
-          trigger: {
-            type: 'object',
-            optional: true,
-            strict: true,
-            props: {
-              leadingJetPt: 'number|min:0|optional',
-              mjjEfficiency: {
-                type: 'object',
-                optional: true,
-                strict: true,
-                props: { m50: 'number|positive', width: 'number|positive' },
-              },
-            },
-          },
-        },
-      },
-      { type: 'object', props: { kind: { type: 'equal', value: 'kafka' } } },
-      {
-        type: 'object',
-        strict: true,
-        props: {
-          kind: { type: 'equal', value: 'hdf5' },
-          path: 'string|min:1',
-          key: 'string|optional',
-          dataset: 'string|optional',
-          columns: { type: 'array', items: 'string', optional: true },
-          batchSize: 'number|integer|positive|optional',
-        },
-      },
-      {
-        type: 'object',
-        strict: true,
-        props: {
-          kind: { type: 'equal', value: 'numpy' },
-          path: 'string|min:1',
-          columns: { type: 'array', items: 'string', optional: true },
-          batchSize: 'number|integer|positive|optional',
-        },
-      },
-      {
-        type: 'object',
-        strict: true,
-        props: {
-          kind: { type: 'equal', value: 'root' },
-          path: 'string|min:1',
-          tree: 'string|min:1',
-          batchSize: 'number|integer|positive|optional',
-        },
-      },
-    ],
-  },
-  columns: {
-    type: 'record',
-    key: { type: 'string', alpha: false },
-    value: {
-      type: 'multi',
-      rules: ['string', { type: 'object', strict: true, props: { from: 'string|optional', unit: 'string|optional' } }],
-    },
-  },
+  // Blocks whose shape depends on a discriminator or a registry are checked strictly in ./blocks.ts.
+  source: { type: 'any' },
+  columns: { type: 'any' },
   label: 'string|optional',
   weight: 'string|optional',
   derive: {
@@ -166,31 +98,8 @@ const schema = {
       features: { type: 'array', items: 'string', default: [] },
     },
   },
-  cuts: {
-    type: 'multi',
-    default: 'none',
-    rules: [
-      { type: 'enum', values: ['atlas2024', 'atlas2024-control', 'none'] },
-      {
-        type: 'array',
-        items: {
-          type: 'object',
-          strict: true,
-          props: {
-            name: 'string',
-            features: { type: 'array', items: 'string', min: 1 },
-            min: 'number|optional',
-            max: 'number|optional',
-            abs: 'boolean|optional',
-          },
-        },
-      },
-    ],
-  },
-  windows: {
-    type: 'object',
-    props: { scheme: { type: 'enum', values: ['sliding', 'edges', 'table', 'single'] } },
-  },
+  cuts: { type: 'any', default: 'none' },
+  windows: { type: 'any' },
   features: { type: 'array', items: 'string', min: 1 },
   trigger: {
     type: 'object',
@@ -217,7 +126,11 @@ const schema = {
     default: { width: 60 },
     props: { width: 'number|positive', range: { ...interval, optional: true } },
   },
-  classifier: { type: 'object', default: { kind: 'none' }, props: { kind: 'string' } },
+  classifier: {
+    type: 'object',
+    default: { kind: 'none' },
+    props: { kind: { type: 'enum', values: ['none', ...classifierConfigSchema.kind.values] } },
+  },
   workingPoints: { type: 'array', items: 'number|positive|max:1', default: [0.1, 0.02, 0.01] },
   fit: {
     type: 'object',
@@ -238,7 +151,7 @@ const schema = {
       results: 'boolean|default:true',
       deadLetters: 'boolean|default:true',
       report: 'boolean|default:true',
-      kafka: { type: 'object', optional: true },
+      kafka: { type: 'any', optional: true },
       // The field's formats (sinks/formats.ts): pyhf workspaces, UHI JSON histograms, results.parquet.
       workspaces: 'boolean|optional',
       histograms: 'boolean|optional',
@@ -251,36 +164,38 @@ const schema = {
     strict: true,
     props: { host: 'string|optional', port: 'number|integer|min:0|optional' },
   },
-  kafka: { type: 'object', optional: true },
+  kafka: { type: 'any', optional: true },
 };
 
 // fastest-validator is CommonJS whose typings declare an ES default export; at runtime the module itself is the class.
 const Validator = FastestValidator as unknown as typeof import('fastest-validator').default;
-const check = new Validator({
-  useNewCustomCheckerFunction: true,
-  // fastest-validator's stock enum message prints the allowed list where the value should be.
-  messages: { enumValue: "The '{field}' field value '{actual}' is not one of: {expected}" },
-}).compile(schema as never);
+const check = new Validator({ useNewCustomCheckerFunction: true }).compile(schema as never);
 
-/** Validate (and fill defaults into) a parsed topology; throws a TopologyError naming every bad field. */
+/**
+ * Validate (and fill defaults into) a parsed topology; throws a TopologyError naming every bad field at any depth,
+ * each as `<file>: <path>: <what is wrong>, got <value>` (src/topology/field-errors.ts).
+ */
 export function validateTopology(doc: unknown, file: string): Topology {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
     throw new TopologyError('a topology must be a YAML mapping', { file });
-  const res = check(doc as Record<string, unknown>);
-  if (res !== true) {
-    const errs = res as Array<{ field: string; message?: string }>;
-    const first = errs[0]!;
-    const rest = errs.slice(1).map((e) => `${e.field}: ${e.message}`);
-    throw new TopologyError(`${first.message}${rest.length ? `; also ${rest.join('; ')}` : ''}`, {
-      file,
-      path: first.field,
-    });
-  }
+  const d = doc as Record<string, unknown>;
+  const res = check(d);
+  const problems = res === true ? [] : problemsOf(res as never, d, '');
+  const bad = (p: string) => problems.some((q) => q.path === p || q.path.startsWith(`${p}.`));
+  if ('source' in d) problems.push(...checkSource(d.source));
+  if ('windows' in d) problems.push(...checkWindows(d.windows));
+  if ('columns' in d) problems.push(...checkColumns(d.columns));
+  problems.push(...checkCuts(d.cuts));
+  if (d.kafka !== undefined) problems.push(...checkKafka(d.kafka));
+  const sinks = d.sinks as { kafka?: unknown } | undefined;
+  if (sinks?.kafka !== undefined) problems.push(...checkKafkaSinks(sinks.kafka));
+  problems.push(...checkFitFunctions((d.fit as { functions?: unknown } | undefined)?.functions));
   const t = doc as Topology;
-  if (t.classifier.kind !== 'none')
-    t.classifier = validateClassifier(t.classifier as unknown as Record<string, unknown>, t.seed, file);
-  else if (Object.keys(t.classifier).length > 1) {
-    throw new TopologyError("classifier: kind 'none' takes no other keys", { file, path: 'classifier' });
-  }
+  if (!bad('classifier') && t.classifier.kind !== 'none')
+    problems.push(...classifierProblems(t.classifier as unknown as Record<string, unknown>, t.seed));
+  else if (!bad('classifier') && Object.keys(t.classifier).length > 1)
+    problems.push({ path: 'classifier', what: "kind 'none' takes no other keys", value: t.classifier });
+  if (!problems.length) problems.push(...checkFeatureNames(t as never));
+  if (problems.length) throw topologyErrorOf(problems, file);
   return t;
 }

@@ -106,7 +106,7 @@ describe('sideband ddp (real processes)', () => {
 
   it('train reports that it needs the neural engine; unknown subcommands list the known ones', () => {
     const r = sidebandFails(['ddp', 'train']);
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(1);
     expect(r.stderr).toContain('src/nn');
     const u = sidebandFails(['ddp', 'frobnicate']);
     expect(u.status).toBe(2);

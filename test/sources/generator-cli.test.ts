@@ -69,6 +69,6 @@ describe('sideband generate', () => {
       encoding: 'utf8',
     });
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/--events is required/);
+    expect(r.stderr).toMatch(/option --events N is required/);
   });
 });

@@ -9,11 +9,13 @@ describe('classifier block of a topology', () => {
     expect(ok.seed).toBe(7);
     expect(ok.workingPoints).toEqual([0.1, 0.02, 0.01]);
     expect(() => validateClassifier({ kind: 'svm' }, 1, 't.yaml')).toThrow(
-      /t\.yaml: classifier\.kind: .*'svm' is not one of/,
+      /t\.yaml: classifier\.kind: must be one of hgb, .*, got 'svm'$/,
     );
     expect(() => validateClassifier({ kind: 'hgb', hgb: { maxBins: 300 } }, 1, 't.yaml')).toThrow(
       /classifier\.hgb\.maxBins/,
     );
-    expect(() => validateClassifier({ kind: 'hgb', folds: 5, unknownKey: 1 }, 1, 't.yaml')).toThrow(/classifier/);
+    expect(() => validateClassifier({ kind: 'hgb', folds: 5, unknownKey: 1 }, 1, 't.yaml')).toThrow(
+      't.yaml: classifier.unknownKey: unknown key (known: kind, ensemble, folds, cv, candidates, combine, workingPoints, thresholdFrom, equalSidebandWeights, ecdfFeatures, ecdfEdges, seed, workers, maxQueued, sicMinBackground, hgb, mlp), got 1',
+    );
   });
 });
