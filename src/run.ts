@@ -23,6 +23,7 @@ import { InterruptedError, SidebandError } from './events/errors.js';
 import { canonicalJson, fileSha256, runVersions, sha256, writeManifest, type RunManifest } from './sinks/manifest.js';
 import { OutputDir } from './sinks/output-dir.js';
 import { sourceInventory, type SourceInventory } from './sources/inventory.js';
+import type { Source } from './sources/source.js';
 
 export interface RunSummary {
   runId: string;
@@ -82,6 +83,8 @@ export interface RunOptions {
   onAlert?: (a: AlertRecord) => void;
   /** Make the extra sinks durable (flush the Kafka producer); awaited before the source's offsets are committed. */
   flush?: () => Promise<void>;
+  /** Replace the topology's source (validation's pseudo-datasets, injections); not inventoried. */
+  source?: Source;
 }
 
 /**
@@ -97,7 +100,7 @@ export async function runTopology(
   const log = opts.log ?? (() => {});
   const started = new Date();
   // A source that names nothing readable fails here, before any output is touched.
-  const inventory = await sourceInventory(topology.source);
+  const inventory: SourceInventory = opts.source ? { files: [] } : await sourceInventory(topology.source);
   const out = await OutputDir.prepare(opts.outDir, runId);
   const manifest = (status: string, exitCode: number, error?: string) =>
     buildManifest(topology, opts, runId, started, inventory, out.final, status, exitCode, error);
@@ -187,7 +190,14 @@ async function runInto(
       );
   };
   const t0 = performance.now();
-  const run = await compileTopology(topology, { file: opts.file, runId, observer, deadLetter, log });
+  const run = await compileTopology(topology, {
+    file: opts.file,
+    runId,
+    observer,
+    deadLetter,
+    log,
+    ...(opts.source ? { source: opts.source } : {}),
+  });
   metrics.declareWindows(
     run.windows.map((w) => w.id),
     topology.classifier.kind === 'none'

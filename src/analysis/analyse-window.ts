@@ -20,7 +20,7 @@ import type { WindowSnapshot } from '../events/snapshot.js';
 import { detectTurnOn } from '../fit/turn-on.js';
 import { clsUpperLimits } from '../stats/cls.js';
 import { pFromZ } from '../stats/special.js';
-import { calibrate, calibrationKey, type Calibration } from './calibration.js';
+import { MIN_CLOSURE_SAMPLES, calibrate, calibrationKey, type Calibration } from './calibration.js';
 import type { WindowAnalysis, WindowHistogramInput } from './window-analysis.js';
 
 /** The statistics engine's entry point for one histogram (src/analysis/window-analysis.ts). */
@@ -158,7 +158,10 @@ export async function analyseSnapshot(
       if (entry && !entry.closure) {
         invalid.push({
           reason: 'failed_closure',
-          detail: `signal-free median Z ${entry.median.toFixed(2)}, spread ${entry.spread.toFixed(2)} over ${entry.samples} ${plan.calibration!.source} samples (need both < 1)`,
+          detail:
+            entry.samples < MIN_CLOSURE_SAMPLES
+              ? `only ${entry.samples} valid signal-free ${plan.calibration!.source} samples (need ${MIN_CLOSURE_SAMPLES})`
+              : `signal-free median Z ${entry.median.toFixed(2)}, spread ${entry.spread.toFixed(2)} over ${entry.samples} ${plan.calibration!.source} samples (need both < 1)`,
         });
       }
       finishValidity(result, invalid);

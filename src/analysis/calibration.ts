@@ -61,8 +61,11 @@ export function zMoments(zs: number[]): { mean: number; std: number; median: num
   return { mean, std, median, spread: std };
 }
 
-/** A calibration entry from signal-free Z values, with seed 000's closure rule. */
+/** Fewest valid samples for seed 000's criterion to be judged at all. */
+export const MIN_CLOSURE_SAMPLES = 5;
+
+/** A calibration entry from signal-free Z values, with seed 000's closure rule (too few samples fail it). */
 export function calibrationEntry(zs: number[]): CalibrationEntry {
   const m = zMoments(zs);
-  return { ...m, samples: zs.length, closure: m.median < 1 && m.spread < 1 };
+  return { ...m, samples: zs.length, closure: zs.length >= MIN_CLOSURE_SAMPLES && m.median < 1 && m.spread < 1 };
 }

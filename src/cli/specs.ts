@@ -389,8 +389,48 @@ export const DDP: CommandSpec = {
   examples: ['sideband ddp generate --help', 'sideband ddp scan --spectrum atlas.csv --plot scan.png'],
 };
 
+export const VALIDATE: CommandSpec = {
+  name: 'validate',
+  summary: 'run a topology over signal-free pseudo-datasets: Z median and spread per window, and a calibration',
+  usage: '<topology.yaml> [options]',
+  positionals: [topologyArg],
+  options: [
+    {
+      name: 'sources',
+      value: 'LIST',
+      default: 'generator,down-up,control',
+      help: 'pseudo-data: the generator without signal, down-up sampling of the data, the inverted-|Δy| control region',
+    },
+    { name: 'samples', value: 'N', kind: 'count', default: '20', help: 'pseudo-datasets per source' },
+    { name: 'seed', value: 'S', kind: 'integer', default: '1', help: 'seed of the samples (same seed, same samples)' },
+    {
+      name: 'calibrate-from',
+      value: 'SRC',
+      defaultText: 'down-up if run, else generator, else control',
+      help: 'the source whose samples make calibration.json',
+    },
+    { name: 'out', value: 'DIR', defaultText: 'out/<topology name>-validation', help: 'output directory' },
+    {
+      name: 'keep-calibration',
+      help: "keep the topology's calibration applied, to check it on fresh samples (no new calibration is written)",
+    },
+    set,
+    quiet,
+  ],
+  notes: [
+    'Writes validation.json (every sample’s Z per window and working point), calibration.json and validation.html. ' +
+      'A window is valid when its median Z and its spread are both below 1 (seed 000 §V.E). Name the calibration ' +
+      'in the topology (calibration: DIR/calibration.json) and later runs report calibrated Z and mark the windows ' +
+      'that failed as invalid.',
+  ],
+  examples: [
+    'sideband validate topologies/atlas2024-cwola.yaml --samples 20',
+    'sideband validate topologies/quickstart.yaml --sources generator --samples 10 --out out/qs-validation',
+  ],
+};
+
 /** Commands in the order `sideband --help` lists them. */
-export const COMMAND_SPECS: CommandSpec[] = [RUN, GENERATE, PRODUCE, ROUTER, WORKER, FIT, STATS, DDP];
+export const COMMAND_SPECS: CommandSpec[] = [RUN, VALIDATE, GENERATE, PRODUCE, ROUTER, WORKER, FIT, STATS, DDP];
 
 /** A subcommand's table by its word ('zdisc' of stats). */
 export function subcommand(spec: CommandSpec, word: string | undefined): CommandSpec | undefined {

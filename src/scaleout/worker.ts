@@ -45,6 +45,7 @@ import { buildWindows, type SchemeWindow } from '../regions/index.js';
 import { WindowBuffers } from '../regions/buffers.js';
 import { type KafkaResultSinks, openTopologyKafkaSinks } from '../sinks/kafka.js';
 import { compileTopology } from '../topology/compile.js';
+import { postSelectionTopology } from '../topology/post-selection.js';
 import type { Topology } from '../topology/schema.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { encodeLogRecord, readLogRecords, type LogRecord, type PartitionCheckpoint } from './checkpoint-log.js';
@@ -61,21 +62,6 @@ export interface WorkerOptions {
   client?: KafkaClient;
   /** Stage metrics (buffers, trainings, queue depth, results, Z per window). */
   observer?: RunObserver;
-}
-
-/** The per-window topology: canonical columns in, no derivation or cuts (the router did those), one window. */
-function windowTopology(t: Topology, w: SchemeWindow, stored: string[]): Topology {
-  const columns: Topology['columns'] = {};
-  for (const f of stored) columns[f] = f === 'mjj' ? 'GeV' : 'none';
-  return {
-    ...t,
-    columns,
-    ...(t.label ? { label: 'label' } : {}),
-    ...(t.weight ? { weight: 'weight' } : {}),
-    derive: { mjj: 'column', features: [] },
-    cuts: 'none',
-    windows: { scheme: 'single', sr: w.sr, sb: w.sb } as Topology['windows'],
-  };
 }
 
 export class Worker {
@@ -211,12 +197,15 @@ export class Worker {
       state.feeds.set(w.id, feed);
       state.emitted[w.id] = 0;
       state.suppress[w.id] = cp?.emitted[w.id] ?? 0;
-      const run = await compileTopology(windowTopology(this.t, w, this.stored), {
-        file: this.opts.file,
-        runId: this.runId,
-        source: feed,
-        observer: this.opts.observer,
-      });
+      const run = await compileTopology(
+        postSelectionTopology(this.t, this.stored, { scheme: 'single', sr: w.sr, sb: w.sb } as Topology['windows']),
+        {
+          file: this.opts.file,
+          runId: this.runId,
+          source: feed,
+          observer: this.opts.observer,
+        },
+      );
       state.subscriptions.push(
         run.results$.subscribe({
           next: (r) => this.onResult(state, w.id, feed, r),

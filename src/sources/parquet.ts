@@ -66,6 +66,17 @@ export async function parquetRowCount(file: string): Promise<number> {
   }
 }
 
+/** The footer's key–value metadata (e.g. `sideband.generator`, the options a generated file was made with). */
+export async function parquetKeyValues(file: string): Promise<Record<string, string>> {
+  const fh = await openParquet(file);
+  try {
+    const meta = await readFooter(fh, file);
+    return Object.fromEntries((meta.key_value_metadata ?? []).map((kv) => [kv.key, kv.value ?? '']));
+  } finally {
+    await fh.close();
+  }
+}
+
 async function openParquet(file: string): Promise<FileHandle> {
   try {
     return await open(file, 'r');

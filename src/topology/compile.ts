@@ -2,6 +2,9 @@ import { from, tap, type Observable } from 'rxjs';
 import type { EventBatch, SourcePosition } from '../events/batch.js';
 import { CUT_PRESETS, CutFlow, type Cut } from '../events/cuts.js';
 import type { DecodeSpec } from '../events/decode.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Calibration } from '../analysis/calibration.js';
 import { TopologyError } from '../events/errors.js';
 import { RunCounters, type DeadLetter, type RunObserver } from '../events/observer.js';
 import type { WindowResult } from '../events/result.js';
@@ -148,6 +151,30 @@ async function histogramSelector(
   return classifierSelector(t.classifier);
 }
 
+/**
+ * The topology's calibration file (`calibration:`, relative to the topology's directory), checked: it must be a
+ * sideband calibration made for a topology of the same name; one made from another version of the topology's
+ * text is used with a warning.
+ */
+async function loadCalibration(t: Topology, file: string, log: (m: string) => void): Promise<Calibration> {
+  const p = path.resolve(path.dirname(file), t.calibration!);
+  let c: Calibration;
+  try {
+    c = JSON.parse(await readFile(p, 'utf8')) as Calibration;
+  } catch (e) {
+    throw new TopologyError(`cannot read the calibration ${p}: ${(e as Error).message}`, { file, path: 'calibration' });
+  }
+  if (c.kind !== 'sideband-calibration' || typeof c.windows !== 'object')
+    throw new TopologyError(`${p} is not a sideband calibration (sideband validate writes one)`, {
+      file,
+      path: 'calibration',
+    });
+  if (c.topology !== t.name)
+    throw new TopologyError(`${p} calibrates topology '${c.topology}', not '${t.name}'`, { file, path: 'calibration' });
+  log(`calibration: ${p} (${c.source}, ${c.samples} signal-free samples, ${c.mode})`);
+  return c;
+}
+
 export async function compileTopology(t: Topology, opts: CompileOptions): Promise<CompiledRun> {
   const file = opts.file;
   const spec = decodeSpec(t);
@@ -189,6 +216,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
   });
   const { select: selectHistograms, model, close } = await histogramSelector(t);
   const stats = opts.stats ?? (await import('../analysis/window-analysis.js')).analyseWindowHistogram;
+  const calibration = t.calibration ? await loadCalibration(t, file, ctx.log) : undefined;
   const plan: AnalysisPlan = {
     runId: opts.runId,
     topology: t.name,
@@ -199,6 +227,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     concurrency: t.analysis.concurrency,
     queue: t.analysis.queue,
     model,
+    ...(calibration ? { calibration } : {}),
   };
   const ingest = ingestPlan(spec, cuts, derived, t.derive.mjj, buffers.store.features);
   const op = OPERATORS;

@@ -45,6 +45,13 @@ export interface Topology {
   workingPoints: number[];
   fit: { strategy: 'atlas2024' | 'atlas2020' | 'single'; functions?: string[]; sqrtS: number };
   alert: { z: number };
+  /**
+   * Calibration of Z from `sideband validate` (a calibration.json, relative to the topology's directory): applied
+   * to every valid window's Z; windows that failed its closure become invalid.
+   */
+  calibration?: string;
+  /** Look-elsewhere: a global significance over all windows and working points from pseudo-experiments. */
+  statistics?: { lookElsewhere?: { pseudoExperiments: number; seed?: number } };
   sinks: {
     results: boolean;
     deadLetters: boolean;
@@ -143,6 +150,20 @@ const schema = {
     },
   },
   alert: { type: 'object', strict: true, default: { z: 3 }, props: { z: 'number' } },
+  calibration: 'string|min:1|optional',
+  statistics: {
+    type: 'object',
+    optional: true,
+    strict: true,
+    props: {
+      lookElsewhere: {
+        type: 'object',
+        optional: true,
+        strict: true,
+        props: { pseudoExperiments: 'number|integer|min:0', seed: 'number|integer|optional' },
+      },
+    },
+  },
   sinks: {
     type: 'object',
     strict: true,
