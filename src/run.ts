@@ -12,6 +12,9 @@ import { fromEvent, lastValueFrom, takeUntil, tap, toArray } from 'rxjs';
 import type { DeadLetter, RunObserver } from './events/observer.js';
 import { teeObservers } from './events/observer-tee.js';
 import { judgeRun, type RunStatus } from './events/run-status.js';
+import { fitSignalRegion } from './analysis/analyse-window.js';
+import { globalSignificance, type GlobalSignificance } from './analysis/global-significance.js';
+import { analyseWindowHistogram } from './analysis/window-analysis.js';
 import type { WindowResult } from './events/result.js';
 import { JsonlSink } from './sinks/jsonl.js';
 import { writeFormatSinks } from './sinks/formats.js';
@@ -51,6 +54,8 @@ export interface RunSummary {
   results: number;
   deadLetters: number;
   alerts: number;
+  /** Look-elsewhere: the global significance of the largest local Z (when the topology asks for it). */
+  globalSignificance?: GlobalSignificance;
 }
 
 /** What the run tells a progress display (the CLI's terminal display, src/cli/progress.ts). */
@@ -312,6 +317,18 @@ async function streamRun(
     deadLetters: sinks.deadCount(),
     alerts: alertRecords.length,
   };
+  const lee = topology.statistics?.lookElsewhere;
+  if (lee && lee.pseudoExperiments > 0) {
+    progress?.stage?.(`look-elsewhere: ${lee.pseudoExperiments} pseudo-experiments`);
+    const g = globalSignificance(all, {
+      pseudoExperiments: lee.pseudoExperiments,
+      seed: lee.seed ?? topology.seed,
+      stats: analyseWindowHistogram,
+      fit: topology.fit,
+      fitSr: (r) => (topology.fit.strategy === 'atlas2020' ? fitSignalRegion(r.window) : undefined),
+    });
+    if (g) summary.globalSignificance = g;
+  }
   if (!summary.balanced)
     throw new SidebandError(
       `event counts do not add up: read ${c.read} != accepted ${c.accepted} + rejected ${c.rejected}`,
@@ -330,6 +347,7 @@ async function streamRun(
       alerts: alertRecords,
       counts: summary.events,
       timings: { total: summary.seconds },
+      ...(summary.globalSignificance ? { global: summary.globalSignificance } : {}),
       details: {
         source: run.source.description,
         windows: topology.windows.scheme,

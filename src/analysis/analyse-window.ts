@@ -170,7 +170,8 @@ export async function analyseSnapshot(
         sig.zRaw = sig.z;
         sig.z = calibrate(sig.z, entry, plan.calibration.mode);
         sig.p = pFromZ(sig.z);
-        sig.calibration = { mean: entry.mean, std: entry.std, samples: entry.samples, source: plan.calibration.source };
+        const { source, mode } = plan.calibration;
+        sig.calibration = { mean: entry.mean, std: entry.std, samples: entry.samples, source, mode };
       }
       if (result.valid) result.limits = signalLimits(sig);
     } catch (e) {

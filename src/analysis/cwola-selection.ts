@@ -200,9 +200,9 @@ export async function selectWithClassifier(
     let histogram: HistogramResult;
     let masks: Uint8Array[];
     if (cfg.combine === 'median') {
-      masks = members.map(({ score, fold, seed }) =>
-        selectPerFold(score, fold, role, cfg, eps, deriveSeed(seed, 1 + Math.round(eps * 1e6))),
-      );
+      // One tie-breaking stream for every working point: two working points that keep the same number of events
+      // per fold then keep the same events, and are merged below.
+      masks = members.map(({ score, fold, seed }) => selectPerFold(score, fold, role, cfg, eps, deriveSeed(seed, 1)));
       const hists = masks.map((mask) => fillHistogram(snapshot.mjj, edges, mask));
       const { counts, spread } = medianHistogram(hists);
       histogram = {
@@ -214,7 +214,7 @@ export async function selectWithClassifier(
     } else {
       const avg = averageScores(members.map((x) => x.score));
       const oneFold = new Uint8Array(n); // a single threshold over all events: the averaged score mixes folds
-      masks = [selectPerFold(avg, oneFold, role, cfg, eps, deriveSeed(cfg.seed, 1 + Math.round(eps * 1e6)))];
+      masks = [selectPerFold(avg, oneFold, role, cfg, eps, deriveSeed(cfg.seed, 1))];
       const counts = fillHistogram(snapshot.mjj, edges, masks[0]);
       histogram = {
         edges: Array.from(edges),

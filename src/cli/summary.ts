@@ -46,6 +46,17 @@ export function summaryTable(s: RunSummary, results: WindowResult[], outDir?: st
       out.push(`  ! ${r.window.id} ${wp}: no Z (${why})`);
     }
   }
+  const g = s.globalSignificance;
+  if (g) {
+    const wp = g.workingPoint === null ? 'inclusive' : `ε=${g.workingPoint}`;
+    const pe = g.pGlobalIsUpperBound
+      ? `p < ${g.pGlobal.toPrecision(2)} (Z > ${g.zGlobal.toFixed(2)}: none of ${g.pseudoExperiments} pseudo-experiments reached it)`
+      : `p = ${g.pGlobal.toPrecision(2)}, Z = ${g.zGlobal.toFixed(2)} (${g.exceeded} of ${g.pseudoExperiments} pseudo-experiments)`;
+    out.push(
+      '',
+      `look-elsewhere: largest local Z = ${g.maxLocalZ.toFixed(2)} (${g.window} ${wp}) over ${g.tests} valid tests; global ${pe}; Šidák Z = ${g.asymptotic.zGlobal.toFixed(2)}`,
+    );
+  }
   out.push(
     '',
     `results: ${s.results} lines in results.jsonl; dead letters: ${s.deadLetters}; alerts: ${s.alerts}${outDir ? `; in ${outDir}` : ''}`,

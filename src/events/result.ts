@@ -69,7 +69,7 @@ export interface SignificanceResult {
   /** The significance before calibration (present when a calibration was applied). */
   zRaw?: number;
   /** The calibration applied: Z = (zRaw − mean) / std, from signal-free samples (`sideband validate`). */
-  calibration?: { mean: number; std: number; samples: number; source: string };
+  calibration?: { mean: number; std: number; samples: number; source: string; mode: 'standardize' | 'seed000' };
   observed: number;
   /** Variance of the observed count (Poisson: the count itself). */
   observedVariance?: number;

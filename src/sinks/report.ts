@@ -46,6 +46,19 @@ export interface ReportInfo {
   alerts?: { message: string }[];
   /** Free-form facts shown in the header (source, seed, version...). */
   details?: Record<string, string | number>;
+  /** Look-elsewhere: the global significance of the largest local Z (analysis/global-significance.ts's shape). */
+  global?: {
+    tests: number;
+    maxLocalZ: number;
+    window: string;
+    workingPoint: number | null;
+    pseudoExperiments: number;
+    exceeded: number;
+    pGlobal: number;
+    zGlobal: number;
+    pGlobalIsUpperBound: boolean;
+    asymptotic: { trials: number; pGlobal: number; zGlobal: number };
+  };
   /** Report creation time; default now. */
   createdAt?: string;
 }
@@ -185,6 +198,17 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
 
   // Significance summary and results table.
   parts.push('<h2 id="summary">Local significance across windows</h2>');
+  const g = info.global;
+  if (g) {
+    const wp = g.workingPoint === null ? 'inclusive' : `ε = ${g.workingPoint}`;
+    const pe = g.pGlobalIsUpperBound
+      ? `p<sub>global</sub> &lt; ${num(g.pGlobal, 4)} (none of ${g.pseudoExperiments} pseudo-experiments reached it: Z<sub>global</sub> &gt; ${num(g.zGlobal)})`
+      : `p<sub>global</sub> = ${num(g.pGlobal, 4)}, Z<sub>global</sub> = ${num(g.zGlobal)} (${g.exceeded} of ${g.pseudoExperiments} pseudo-experiments reached it)`;
+    parts.push(
+      `<p class="meta"><b>Look-elsewhere:</b> the largest local significance, Z = ${num(g.maxLocalZ)} in ${escapeHtml(g.window)} (${escapeHtml(wp)}), over ${g.tests} valid window × working point tests: ${pe}; ` +
+        `Šidák over ${g.asymptotic.trials} tests: Z<sub>global</sub> = ${num(g.asymptotic.zGlobal)}. Tests are treated as independent, which overstates the trials factor (conservative).</p>`,
+    );
+  }
   const summary = significanceSummary(
     latest.map((l) => l.result),
     { threshold },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { zGaussianConstraint } from '../../src/stats/discovery.js';
+import { zLogNormalConstraint } from '../../src/stats/discovery.js';
 import { seededPoisson } from '../../src/stats/random.js';
 import { analyseWindowHistogram } from '../../src/analysis/window-analysis.js';
 import {
@@ -31,7 +31,7 @@ describe('analyseWindowHistogram: signal injection (seed 000 §V.D)', () => {
     it(`recovers a Gaussian bump injected at S/√B = ${target} with the expected Z (±0.3) over 200 pseudo-experiments`, () => {
       const bump = gaussianBump(target * Math.sqrt(B), 2900, 100);
       const sInSr = Array.from(bump).reduce((a, s, i) => a + (inSr(i) ? s : 0), 0);
-      const zExpected = zGaussianConstraint(B + sInSr, B, sigmaB).z;
+      const zExpected = zLogNormalConstraint(B + sInSr, B, sigmaB).z;
       const draw = seededPoisson(1000 + target);
       const zs: number[] = [];
       for (let k = 0; k < 200; k++) {
@@ -83,11 +83,11 @@ describe('analyseWindowHistogram: results and poor inputs', () => {
       exp = a.significance.expected,
       err = a.significance.expectedErr;
     expect(a.significance.observedVariance).toBe(n);
-    expect(a.significance.z).toBeCloseTo(zGaussianConstraint(n, exp, err).z, 10);
+    expect(a.significance.z).toBeCloseTo(zLogNormalConstraint(n, exp, err).z, 10);
     // A working point that keeps exactly 10 % of 10n SR events: the SR count's variance is n²/(10n) = n/10.
     const c = analyseWindowHistogram({ edges, counts, sr, srCountVariance: n / 10 });
     expect(c.significance.observedVariance).toBeCloseTo(n / 10, 9);
-    expect(c.significance.z).toBeCloseTo(zGaussianConstraint(10 * n, 10 * exp, 10 * err).z, 10);
+    expect(c.significance.z).toBeCloseTo(zLogNormalConstraint(10 * n, 10 * exp, 10 * err).z, 10);
   });
 
   it('handles low-statistics histograms with many empty bins', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { zGaussianConstraint, zPoissonAux } from '../../src/stats/discovery.js';
+import { zGaussianConstraint, zLogNormalConstraint, zPoissonAux } from '../../src/stats/discovery.js';
 import { normalSf } from '../../src/stats/special.js';
 
 /** On/off likelihood ratio computed directly from its two maximisations (independent of the closed form). */
@@ -84,5 +84,46 @@ describe('discovery significance, Gaussian-constrained background (seed 000 §V.
 
   it('rejects a non-positive background with a message', () => {
     expect(() => zGaussianConstraint(3, 0, 1)).toThrow(/background b must be > 0/);
+  });
+});
+
+describe('discovery significance, log-normal-constrained background (a log-linear fit’s relative uncertainty)', () => {
+  /** The profile by brute force: q0 = min over a fine grid of ln b of the constrained deviance. */
+  function gridZ(n: number, b0: number, sigma: number): number {
+    const r = sigma / b0;
+    let q = Infinity;
+    for (let t = Math.log(b0) - 12 * r; t <= Math.log(b0) + 12 * r; t += r / 2000) {
+      const b = Math.exp(t);
+      const dev = 2 * (b - n + (n > 0 ? n * Math.log(n / b) : 0)) + ((t - Math.log(b0)) / r) ** 2;
+      if (dev < q) q = dev;
+    }
+    return Math.sqrt(q) * (n >= b0 ? 1 : -1);
+  }
+
+  it('matches the profile computed by brute force', () => {
+    for (const [n, b, s] of [
+      [150, 100, 7],
+      [7.7, 0.55, 0.62],
+      [3, 10, 4],
+      [0, 2, 0.5],
+    ] as const)
+      expect(zLogNormalConstraint(n, b, s).z).toBeCloseTo(gridZ(n, b, s), 4);
+  });
+
+  it('agrees with the Gaussian constraint when the uncertainty is small against the background', () => {
+    const a = zLogNormalConstraint(1150, 1000, 10).z,
+      b = zGaussianConstraint(1150, 1000, 10).z;
+    expect(Math.abs(a / b - 1)).toBeLessThan(0.01);
+    expect(zLogNormalConstraint(150, 100, 0).z).toBeCloseTo(zGaussianConstraint(150, 100, 0).z, 12);
+  });
+
+  it('lets a background fitted low move up in proportion: far less extreme than the Gaussian constraint', () => {
+    // A sparse sideband fitted 0.55 ± 0.62 under 7.7 observed events whose count the selection fixes to 2 %
+    // (the test runs on counts scaled by 1/0.0192): the Gaussian constraint says Z = 10, the log-normal 2.3.
+    const c = 52;
+    expect(zGaussianConstraint(7.68 * c, 0.549 * c, 0.619 * c).z).toBeGreaterThan(9.9);
+    const z = zLogNormalConstraint(7.68 * c, 0.549 * c, 0.619 * c).z;
+    expect(z).toBeGreaterThan(2);
+    expect(z).toBeLessThan(2.5);
   });
 });
