@@ -64,12 +64,12 @@ export interface AnalysisPlan {
 export const MIN_SR_EVENTS = 10;
 
 /** Inclusive selection: the plain mjj histogram of the window, no classifier (a classic bump hunt). */
-export const inclusiveHistogram: HistogramSelector = async (snapshot, edges) => [
-  {
-    workingPoint: null,
-    histogram: fillHistogram(snapshot.mjj, snapshot.weight, edges),
-  },
-];
+export const inclusiveHistogram: HistogramSelector = async (snapshot, edges) => {
+  const histogram = fillHistogram(snapshot.mjj, snapshot.weight, edges);
+  const label = snapshot.label;
+  if (label) histogram.signal = fillHistogram(snapshot.mjj, snapshot.weight, edges, label).counts;
+  return [{ workingPoint: null, histogram }];
+};
 
 export function fillHistogram(
   mjj: Float32Array,

@@ -210,6 +210,7 @@ export async function selectWithClassifier(
         counts: Array.from(counts),
         spread: Array.from(spread),
         ...srVariance(counts, edges, snapshot.window.sr, masks, role, nSr, cfg.thresholdFrom),
+        ...truthSignal(snapshot, edges, masks),
       };
     } else {
       const avg = averageScores(members.map((x) => x.score));
@@ -220,6 +221,7 @@ export async function selectWithClassifier(
         edges: Array.from(edges),
         counts: Array.from(counts),
         ...srVariance(counts, edges, snapshot.window.sr, masks, role, nSr, cfg.thresholdFrom),
+        ...truthSignal(snapshot, edges, masks),
       };
     }
     // Working points that select exactly the same events in every member (a tight ε at high mass keeps the same
@@ -233,6 +235,20 @@ export async function selectWithClassifier(
     out.push({ workingPoint: eps, histogram, model, ...(evaluation ? { evaluation } : {}) });
   }
   return out;
+}
+
+/** The selected truth-signal events per bin (median over members), when the snapshot has labels. */
+function truthSignal(snapshot: WindowSnapshot, edges: Float64Array, masks: Uint8Array[]): { signal?: number[] } {
+  const label = snapshot.label;
+  if (!label) return {};
+  const hists = masks.map((mask) =>
+    fillHistogram(
+      snapshot.mjj,
+      edges,
+      Uint8Array.from(mask, (m, i) => m & label[i]!),
+    ),
+  );
+  return { signal: Array.from(hists.length === 1 ? hists[0]! : medianHistogram(hists).counts) };
 }
 
 function sameMask(a: Uint8Array, b: Uint8Array): boolean {

@@ -14,6 +14,7 @@ export type Command = (argv: string[]) => Promise<number>;
 const LOADERS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.js')).runCommand,
   validate: async () => (await import('./validate.js')).validateCommand,
+  inject: async () => (await import('./inject.js')).injectCommand,
   generate: async () => (await import('./generate.js')).generateCommand,
   produce: async () => (await import('./produce.js')).produceCommand,
   router: async () => (await import('./router.js')).routerCommand,

@@ -429,8 +429,42 @@ export const VALIDATE: CommandSpec = {
   ],
 };
 
+export const INJECT: CommandSpec = {
+  name: 'inject',
+  summary: 'signal injection scan: Z against the injected signal, and 95 % CL limits from injection (seed 000 §V.D.5)',
+  usage: '<topology.yaml> --signal SPEC --amounts LIST [options]',
+  positionals: [topologyArg],
+  options: [
+    {
+      name: 'signal',
+      value: 'SPEC',
+      required: true,
+      help: 'the resonance A -> B C to inject (masses in GeV; widths optional)',
+      example: '"mA=3500,mB=500,mC=100"',
+    },
+    {
+      name: 'amounts',
+      value: 'LIST',
+      required: true,
+      help: 'injected signal events, one run (per seed) for each',
+      example: '0,100,200,400,800',
+    },
+    { name: 'seeds', value: 'N', kind: 'count', default: '1', help: 'runs per amount, with different seeds' },
+    { name: 'seed', value: 'S', kind: 'integer', default: '1', help: 'seed of the injections' },
+    { name: 'out', value: 'DIR', defaultText: 'out/<topology name>-injection', help: 'output directory' },
+    set,
+    quiet,
+  ],
+  notes: [
+    'Every run retrains the classifiers on the data with the injected events. Writes injection.json and injection.html. ' +
+      'A generator topology gets the signal in its stream; a Parquet topology of generated columns reads its file, then ' +
+      'the injected events.',
+  ],
+  examples: ['sideband inject topologies/quickstart.yaml --signal "mA=3500,mB=500,mC=100" --amounts 0,100,200,400'],
+};
+
 /** Commands in the order `sideband --help` lists them. */
-export const COMMAND_SPECS: CommandSpec[] = [RUN, VALIDATE, GENERATE, PRODUCE, ROUTER, WORKER, FIT, STATS, DDP];
+export const COMMAND_SPECS: CommandSpec[] = [RUN, VALIDATE, INJECT, GENERATE, PRODUCE, ROUTER, WORKER, FIT, STATS, DDP];
 
 /** A subcommand's table by its word ('zdisc' of stats). */
 export function subcommand(spec: CommandSpec, word: string | undefined): CommandSpec | undefined {

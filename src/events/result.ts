@@ -31,6 +31,12 @@ export interface HistogramResult {
   spread?: number[];
   /** Variance of the SR count when the selection fixes part of it (a fixed fraction of the SR events passes). */
   srCountVariance?: number;
+  /**
+   * Truth: the selected events labelled signal per bin (for an ensemble, the bin-wise median over members), when
+   * the input has truth labels (generated data, injected signal). Never used by the analysis; read by benchmarks
+   * (S/√B) and by limits from injection.
+   */
+  signal?: number[];
 }
 
 export interface FitResult {
