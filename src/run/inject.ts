@@ -190,19 +190,21 @@ function limitsOf(w: WindowInjection): Pick<WindowInjection, 'limits'> {
         : 0.5 * (s[s.length / 2 - 1]! + s[s.length / 2]!)
       : Number.NaN;
   };
+  // No injected signal is no signal hypothesis to exclude: CLs = 1 there, which anchors the curves at zero.
   const curve = (pick: (p: InjectionPoint) => number | undefined) =>
-    amounts.map((a) => {
+    [0, ...amounts.filter((a) => a > 0)].map((a) => {
+      if (a === 0) return { a, cls: 1 };
       const vals = w.points
         .filter((p) => p.amount === a)
         .map(pick)
         .filter((x): x is number => x !== undefined);
-      return { a, cls: vals.length ? median(vals) : Number.NaN };
+      return { a, cls: vals.length ? Math.max(median(vals), 1e-300) : Number.NaN };
     });
   const crossing = (c: Array<{ a: number; cls: number }>): number | undefined => {
     for (let i = 1; i < c.length; i++) {
       const lo = c[i - 1]!,
         hi = c[i]!;
-      if (!(lo.cls > 0.05) || !(hi.cls <= 0.05) || !(hi.cls > 0)) continue;
+      if (!(lo.cls > 0.05) || !(hi.cls <= 0.05)) continue;
       const f = (Math.log(0.05) - Math.log(lo.cls)) / (Math.log(hi.cls) - Math.log(lo.cls));
       return lo.a + f * (hi.a - lo.a);
     }
