@@ -88,6 +88,7 @@ export async function validateTopology(t: Topology, opts: ValidateOptions): Prom
   // Raw Z is what validation measures: the topology's own calibration (if any) is left out, unless asked for.
   const base: Topology = { ...t, sinks: { ...t.sinks, report: false, results: true } };
   if (!opts.keepCalibration) delete base.calibration;
+  delete base.statistics; // the look-elsewhere pseudo-experiments of each sample would only cost time
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'sideband-validate-'));
   const out: SourceValidation[] = [];
   try {

@@ -71,11 +71,11 @@ sinks: { report: false }
       id: 'sr-3300-3700',
       sr: [3300, 3700],
       sb: [
-        [2700, 3300],
+        [2900, 3300],
         [3700, 4300],
       ],
     });
-    expect(result.counts.sbLow).toBeGreaterThan(10000);
+    expect(result.counts.sbLow).toBeGreaterThan(5000);
     expect(result.counts.sbHigh).toBeGreaterThan(1000);
     expect(result.fit.converged).toBe(true);
   });
