@@ -14,7 +14,7 @@ import type { EvaluationResult, HistogramResult, ModelInfo } from '../events/res
 import type { WindowSnapshot } from '../events/snapshot.js';
 import { resolveClassifierConfig, type ClassifierConfig } from '../classify/config.js';
 import { assignFolds, cvSplits, efficiencyMap } from '../classify/crossval.js';
-import { cwolaWeights, ecdfMapPerRegion } from '../classify/decorrelate.js';
+import { cwolaWeights, ecdfMapPerRegion, reweightToMatch } from '../classify/decorrelate.js';
 import { averageScores, fillHistogram, medianHistogram } from '../classify/ensemble.js';
 import { evaluate } from '../classify/metrics.js';
 import { thresholdForEfficiency } from '../classify/workingpoints.js';
@@ -72,7 +72,7 @@ export async function selectWithClassifier(
       columns[i] = mapped[k]!;
     });
   }
-  const weight = cwolaWeights(role, cfg.equalSidebandWeights, snapshot.weight);
+  const weight = cwolaWeights(role, cfg.equalSidebandWeights, sidebandReweighting(snapshot, role, cfg, wid));
   // Training uses the window's SR and SB events; every event of the snapshot is scored (seed 001 applies the
   // network to the whole mjj spectrum, so events outside the SR and SB, when present, are scored and selected too).
   const used = new Uint8Array(n);
@@ -249,6 +249,33 @@ function truthSignal(snapshot: WindowSnapshot, edges: Float64Array, masks: Uint8
     ),
   );
   return { signal: Array.from(hists.length === 1 ? hists[0]! : medianHistogram(hists).counts) };
+}
+
+/**
+ * Per-event base weights with the SB events reweighted so that a named feature's distribution matches the SR's
+ * (classify/decorrelate.ts reweightToMatch, over 20 SR quantile bins), times the input's own weights.
+ */
+function sidebandReweighting(
+  snapshot: WindowSnapshot,
+  role: Uint8Array,
+  cfg: ClassifierConfig,
+  wid: string,
+): Float32Array | undefined {
+  if (!cfg.reweightSidebands) return snapshot.weight;
+  const f = snapshot.features.indexOf(cfg.reweightSidebands);
+  if (f < 0)
+    throw new SidebandError(
+      `classifier (window ${wid}): reweightSidebands names '${cfg.reweightSidebands}', not among ${snapshot.features.join(', ')}`,
+    );
+  const x = snapshot.columns[f]!;
+  const sr = Uint8Array.from(role, (r) => (r === ROLE_SR ? 1 : 0));
+  const sb = Uint8Array.from(role, (r) => (r !== ROLE_SR && r !== ROLE_NONE ? 1 : 0));
+  const ref = Float64Array.from(Array.from(x).filter((_, i) => sr[i])).sort();
+  const q = (p: number) => ref[Math.min(ref.length - 1, Math.floor(p * ref.length))]!;
+  const edges = Float64Array.from({ length: 21 }, (_, k) => (k === 0 ? -Infinity : k === 20 ? Infinity : q(k / 20)));
+  const w = reweightToMatch(x, sb, sr, edges);
+  if (snapshot.weight) for (let i = 0; i < w.length; i++) w[i] = w[i]! * snapshot.weight[i]!;
+  return w;
 }
 
 function sameMask(a: Uint8Array, b: Uint8Array): boolean {

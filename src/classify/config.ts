@@ -32,6 +32,11 @@ export interface ClassifierConfig {
   /** mjj edges (GeV) of the regions the ECDF mapping works in (seed 001's eight regions); [] = the window's SR
    *  and each SB, plus everything else as one region. */
   ecdfEdges: number[];
+  /**
+   * A stored feature (e.g. jet1_pt) whose sideband distribution is reweighted to the SR's before training, so that
+   * the classifier cannot tell SR from SB by it (decorrelation by reweighting); '' = none.
+   */
+  reweightSidebands: string;
   seed: number;
   /** Worker threads for training; 0 trains inline (still async). */
   workers: number;
@@ -55,6 +60,7 @@ export const defaultClassifierConfig: ClassifierConfig = {
   equalSidebandWeights: true,
   ecdfFeatures: [],
   ecdfEdges: [],
+  reweightSidebands: '',
   seed: 0,
   workers: 2,
   maxQueued: 4096,

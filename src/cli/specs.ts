@@ -411,6 +411,13 @@ export const VALIDATE: CommandSpec = {
     },
     { name: 'out', value: 'DIR', defaultText: 'out/<topology name>-validation', help: 'output directory' },
     {
+      name: 'mode',
+      value: 'M',
+      choices: ['standardize', 'seed000'],
+      default: 'standardize',
+      help: "calibration: per window (Z − mean)/std, or seed 000's linear-in-mjj mean correction (only downwards)",
+    },
+    {
       name: 'keep-calibration',
       help: "keep the topology's calibration applied, to check it on fresh samples (no new calibration is written)",
     },

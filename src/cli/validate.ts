@@ -40,6 +40,7 @@ export async function validateCommand(argv: string[]): Promise<number> {
     seed: numberFlag(args, 'seed'),
     ...(from ? { calibrateFrom: from as ValidationSource } : {}),
     keepCalibration: flag(args, 'keep-calibration') === 'true',
+    mode: flag(args, 'mode') as 'standardize' | 'seed000',
     log,
     onSample: (s, k, t) => log(`validate: ${s} sample ${k + 1}/${samples} done (${t.toFixed(0)} s)`),
   });

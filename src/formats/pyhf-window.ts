@@ -2,14 +2,20 @@
  * A window result as a pyhf workspace: the statistical model behind the result's limits, in the format physicists
  * combine and re-interpret with pyhf. One channel `SR`, one bin: the merged signal region of the local significance
  * (seed 000 §V.D.3/5), with
- *   - `background`: the sideband fit's prediction in the SR, its fit uncertainty (⊕ ensemble spread) as a shapesys
- *     (the Poisson-constrained auxiliary measurement that stats/cls.ts profiles in closed form);
+ *   - `background`: the sideband fit's prediction in the SR, its fit uncertainty as a shapesys (the
+ *     Poisson-constrained auxiliary measurement that stats/cls.ts profiles in closed form);
  *   - `signal`: one event, scaled by the normfactor `mu` — so μ is the number of signal events in the SR, and the
  *     workspace's CLs and limits are exactly the result's `limits` and `sideband stats cls --n --b --sigma-b --s 1`;
  *   - observations: the SR count.
  * The patchset holds signal hypotheses: Gaussian resonances at the SR centre of relative widths 5, 10 and 15 %,
  * each normalised to one selected signal event, so a patch sets the signal yield to the fraction that falls in the
  * SR and μ becomes the number of selected signal events of that resonance.
+ *
+ * Counts are scaled by c = n/V, the observed SR count over its variance (1 for Poisson data; 1/ε for a working
+ * point that keeps a fixed fraction ε of the SR events, whose count then varies far less than a Poisson count):
+ * pyhf's Poisson term then has the SR count's own variance, as the result's significance and limits do
+ * (analysis/window-analysis.ts). Signal data is c per event, so μ still counts signal events. Invalid results
+ * (analysis/analyse-window.ts) get no workspace, as they get no limits.
  */
 import { createHash } from 'node:crypto';
 import type { WindowResult } from '../events/result.js';
@@ -24,10 +30,18 @@ export function workspaceName(r: WindowResult): string {
 }
 
 /** The workspace of a result, or undefined when the result has no accepted fit (then it has no limits either). */
+/** The count scale c = n/V of a result (see the header). */
+export function countScale(r: WindowResult): number {
+  const sig = r.significance;
+  const v = sig?.observedVariance ?? sig?.observed ?? 0;
+  return sig && sig.observed > 0 && v > 0 ? sig.observed / v : 1;
+}
+
 export function windowWorkspace(r: WindowResult): Workspace | undefined {
   const sig = r.significance;
-  if (!r.fit?.converged || !sig || !(sig.expected > 0)) return undefined;
+  if (!r.valid || !r.fit?.converged || !sig || !(sig.expected > 0)) return undefined;
   const { observed, expected, expectedErr } = sig;
+  const c = countScale(r);
   // μ counts signal events: its range must hold any plausible excess, so the bound never decides a limit.
   const muMax = Math.max(10, 10 * (observed + 10 * Math.sqrt(observed + 1) + 10 * expectedErr));
   return {
@@ -35,16 +49,16 @@ export function windowWorkspace(r: WindowResult): Workspace | undefined {
       {
         name: 'SR',
         samples: [
-          { name: 'signal', data: [1], modifiers: [{ name: 'mu', type: 'normfactor', data: null }] },
+          { name: 'signal', data: [c], modifiers: [{ name: 'mu', type: 'normfactor', data: null }] },
           {
             name: 'background',
-            data: [expected],
-            modifiers: [{ name: 'background_fit', type: 'shapesys', data: [expectedErr] }],
+            data: [c * expected],
+            modifiers: [{ name: 'background_fit', type: 'shapesys', data: [c * expectedErr] }],
           },
         ],
       },
     ],
-    observations: [{ name: 'SR', data: [observed] }],
+    observations: [{ name: 'SR', data: [c * observed] }],
     measurements: [
       { name: workspaceName(r), config: { poi: 'mu', parameters: [{ name: 'mu', inits: [1], bounds: [[0, muMax]] }] } },
     ],
@@ -74,7 +88,7 @@ export function signalPatchset(r: WindowResult, ws: Workspace): Patchset {
         {
           op: 'replace' as const,
           path: '/channels/0/samples/0/data',
-          value: [gaussianFraction(mass, w * mass, lo, hi)],
+          value: [countScale(r) * gaussianFraction(mass, w * mass, lo, hi)],
         },
       ],
     })),

@@ -2,8 +2,8 @@
  * Window histograms as UHI JSON (schema version 1, scikit-hep/uhi `histogram.schema.json`): the serialisation that
  * boost-histogram and hist read directly (`hist.Hist(d)` on the decoded dictionary, `uhi.io.json.object_hook`).
  * Per result two histograms over the same variable mjj axis (GeV, no flow bins):
- *   - `observed`: weighted storage, values = the (ensemble-median) counts, variances = counts + spread² (Poisson
- *     for unit weights, plus the ensemble spread where an ensemble made the histogram);
+ *   - `observed`: weighted storage, values = the (ensemble-median) counts, variances = the counts (the statistics
+ *     treat an ensemble median as Poisson: src/classify/ensemble.ts);
  *   - `background`: the sideband fit's prediction, variances = its uncertainty² (absent without a fit).
  */
 import type { WindowResult } from '../events/result.js';
@@ -59,14 +59,8 @@ export function resultHistograms(r: WindowResult, name: string): Record<string, 
     run_id: r.runId,
     topology: r.topology,
   };
-  const spread = h.spread;
   const out: Record<string, UhiHistogram> = {
-    [`${name}-observed`]: histogram(
-      h.edges,
-      h.counts,
-      h.counts.map((c, i) => c + (spread ? spread[i]! ** 2 : 0)),
-      { ...meta, kind: 'observed' },
-    ),
+    [`${name}-observed`]: histogram(h.edges, h.counts, h.counts, { ...meta, kind: 'observed' }),
   };
   const f = r.fit;
   if (f && f.prediction.length === h.counts.length && f.function) {

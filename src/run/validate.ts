@@ -23,7 +23,9 @@ import {
   zMoments,
   type Calibration,
   type CalibrationEntry,
+  type CalibrationMode,
 } from '../analysis/calibration.js';
+import { evaluateLinear, fitNonclosure, type NonclosureModel } from '../stats/nonclosure.js';
 import { fitConditionalCopula, sampleConditionalCopula } from '../background/conditional-copula.js';
 import { deriveSeed, mulberry32 } from '../classify/random.js';
 import type { EventBatch } from '../events/batch.js';
@@ -48,6 +50,11 @@ export interface ValidateOptions {
   calibrateFrom?: ValidationSource;
   /** Keep the topology's calibration applied: checks a calibration on fresh samples (Z should then be N(0, 1)). */
   keepCalibration?: boolean;
+  /**
+   * standardize (default): per window Z = (Z_raw − mean)/std. seed000: seed 000 §V.D.4's nonclosure correction,
+   * linear fits in mjj of the mean (and width) across windows, the mean subtracted only when positive.
+   */
+  mode?: CalibrationMode;
   log?: (m: string) => void;
   /** Called after every sample: source, sample index, seconds so far. */
   onSample?: (source: ValidationSource, k: number, seconds: number) => void;
@@ -129,7 +136,7 @@ export async function validateTopology(t: Topology, opts: ValidateOptions): Prom
     opts.calibrateFrom ??
     (['down-up', 'generator', 'control'] as const).find((s) => out.some((o) => o.source === s && !o.skipped));
   const chosen = out.find((o) => o.source === from && !o.skipped);
-  if (chosen && !opts.keepCalibration) report.calibration = calibrationOf(t, chosen);
+  if (chosen && !opts.keepCalibration) report.calibration = calibrationOf(t, chosen, opts.mode ?? 'standardize');
   return report;
 }
 
@@ -160,8 +167,20 @@ function collect(samples: WindowResult[][]): WindowValidation[] {
 }
 
 /** The calibration from one source's samples: entries for the windows with at least five valid samples. */
-function calibrationOf(t: Topology, v: SourceValidation): Calibration {
+function calibrationOf(t: Topology, v: SourceValidation, mode: CalibrationMode): Calibration {
   const windows: Calibration['windows'] = {};
+  // seed 000: the mean and width are linear fits in mjj across windows, one per working point.
+  const linear = new Map<string, NonclosureModel>();
+  if (mode === 'seed000')
+    for (const wp of new Set(v.windows.map((w) => calibrationKey(w.workingPoint))))
+      linear.set(
+        wp,
+        fitNonclosure(
+          v.windows
+            .filter((w) => calibrationKey(w.workingPoint) === wp && w.zs.length >= 2)
+            .map((w) => ({ mjj: 0.5 * (w.sr[0] + w.sr[1]), z: w.zs })),
+        ),
+      );
   for (const w of v.windows) {
     // A window with too few valid samples gets an entry that fails closure: later runs mark it invalid.
     if (w.zs.length < 2) {
@@ -176,7 +195,11 @@ function calibrationOf(t: Topology, v: SourceValidation): Calibration {
       };
       continue;
     }
-    const { mean, std, median, spread, samples, closure } = w;
+    const { median, spread, samples, closure } = w;
+    const model = linear.get(calibrationKey(w.workingPoint));
+    const centre = 0.5 * (w.sr[0] + w.sr[1]);
+    const mean = model ? evaluateLinear(model.mean, centre) : w.mean;
+    const std = model ? evaluateLinear(model.std, centre) : w.std;
     windows[w.window] ??= {};
     windows[w.window]![calibrationKey(w.workingPoint)] = { mean, std, median, spread, samples, closure };
   }
@@ -186,7 +209,7 @@ function calibrationOf(t: Topology, v: SourceValidation): Calibration {
     topology: t.name,
     source: v.source,
     samples: v.samples,
-    mode: 'standardize',
+    mode,
     createdAt: new Date().toISOString(),
     windows,
   };

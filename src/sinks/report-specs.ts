@@ -52,7 +52,7 @@ export interface SpectrumBin {
   observed: number;
   obsLo: number;
   obsHi: number;
-  /** Background prediction and its ±1σ band (fit parameters ⊕ ensemble spread). */
+  /** Background prediction and its ±1σ band (the fit-parameter uncertainty, as the statistics use it). */
   fit?: number;
   fitLo?: number;
   fitHi?: number;
@@ -87,9 +87,9 @@ export function spectrumBins(r: WindowResult): SpectrumBin[] | undefined {
       inSr: centre >= r.window.sr[0] && centre < r.window.sr[1],
     };
     if (fit) {
-      // Ensemble spread (bin-wise, on the data) and fit-parameter uncertainty are independent: add in quadrature.
-      const spread = h.spread?.[i] ?? 0;
-      const err = Math.hypot(fit.predictionErr[i] ?? 0, spread);
+      // The fit-parameter uncertainty only: the statistics take the ensemble median as Poisson data, so its spread
+      // is not counted again (src/classify/ensemble.ts).
+      const err = fit.predictionErr[i] ?? 0;
       bin.fit = fit.prediction[i]!;
       bin.fitLo = bin.fit - err;
       bin.fitHi = bin.fit + err;

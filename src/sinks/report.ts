@@ -286,7 +286,7 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
   parts.push(
     '<h2 id="windows">Windows</h2>',
     '<p class="meta">Observed counts with Poisson (Garwood 68 %) error bars; the background fit in the sidebands, interpolated into the signal region, ' +
-      'with its uncertainty band (fit parameters and ensemble spread added in quadrature, dashed edges); dashed vertical lines at the SR edges; ' +
+      'with its uncertainty band (the fit-parameter uncertainty, dashed edges); dashed vertical lines at the SR edges; ' +
       'the lower panel shows the per-bin Gaussian-equivalent significance of data over the fit.</p>',
   );
   const windowIds = [...new Set(latest.map((l) => l.result.window.id))];

@@ -24,6 +24,7 @@ export const classifierConfigSchema = {
   equalSidebandWeights: { type: 'boolean', default: true },
   ecdfFeatures: { type: 'array', items: 'string', default: [] },
   ecdfEdges: { type: 'array', items: { type: 'number', positive: true }, default: [] },
+  reweightSidebands: { type: 'string', default: '' },
   seed: { type: 'number', integer: true, min: 0, default: 0 },
   workers: { type: 'number', integer: true, min: 0, max: 64, default: 2 },
   maxQueued: { type: 'number', integer: true, positive: true, default: 4096 },

@@ -94,6 +94,20 @@ describe('scoring beyond the window (seed 001 applies the network to the whole s
     expect(outside).toBeGreaterThan(0);
   });
 
+  it('reweights the sidebands to the SR in a named feature before training, and names an unknown one', async () => {
+    const snap = syntheticSnapshot({ nBackground: 6000, nSignal: 100, seed: 9 });
+    const res = await selectWithClassifier(
+      snap,
+      { ensemble: 1, workers: 0, workingPoints: [0.1], hgb: { maxIter: 10 }, reweightSidebands: 'f1' },
+      { edges },
+      inline,
+    );
+    expect(res[0]!.histogram.counts.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    await expect(
+      selectWithClassifier(snap, { ensemble: 1, workers: 0, reweightSidebands: 'nope' }, { edges }, inline),
+    ).rejects.toThrow(/reweightSidebands names 'nope'/);
+  });
+
   it('assigns regions by mjj edges for the ECDF mapping', async () => {
     const { regionsOf } = await import('../../src/analysis/cwola-selection.js');
     expect(

@@ -45,8 +45,8 @@ describe('report specs', () => {
     expect(bins.filter((b) => b.inSr)).toHaveLength(10);
     // band = fit ± (fit error ⊕ ensemble spread)
     const b0 = bins[0]!;
-    const err = Math.hypot(r.fit!.predictionErr[0]!, r.histogram!.spread![0]!);
-    expect(b0.fitHi! - b0.fit!).toBeCloseTo(err, 9);
+    // The band is the fit-parameter uncertainty alone: the ensemble spread is not counted a second time.
+    expect(b0.fitHi! - b0.fit!).toBeCloseTo(r.fit!.predictionErr[0]!, 9);
     // the injected bump near 3.5 TeV gives the largest per-bin excess
     const top = bins.reduce((a, b) => (b.z > a.z ? b : a));
     expect(top.centre).toBeGreaterThan(3350);
