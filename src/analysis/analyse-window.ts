@@ -20,7 +20,7 @@ import type { WindowSnapshot } from '../events/snapshot.js';
 import { detectTurnOn } from '../fit/turn-on.js';
 import { clsUpperLimits } from '../stats/cls.js';
 import { pFromZ } from '../stats/special.js';
-import { MIN_CLOSURE_SAMPLES, calibrate, calibrationKey, type Calibration } from './calibration.js';
+import { MIN_CLOSURE_SAMPLES, calibrate, calibrationKey, passesClosure, type Calibration } from './calibration.js';
 import type { WindowAnalysis, WindowHistogramInput } from './window-analysis.js';
 
 /** The statistics engine's entry point for one histogram (src/analysis/window-analysis.ts). */
@@ -155,7 +155,7 @@ export async function analyseSnapshot(
         });
       }
       const entry = plan.calibration?.windows[snap.window.id]?.[calibrationKey(h.workingPoint)];
-      if (entry && !entry.closure) {
+      if (entry && !passesClosure(entry)) {
         invalid.push({
           reason: 'failed_closure',
           detail:

@@ -195,13 +195,21 @@ function calibrationOf(t: Topology, v: SourceValidation, mode: CalibrationMode):
       };
       continue;
     }
-    const { median, spread, samples, closure } = w;
+    const { median, spread, samples, closure, closureStrict } = w;
     const model = linear.get(calibrationKey(w.workingPoint));
     const centre = 0.5 * (w.sr[0] + w.sr[1]);
     const mean = model ? evaluateLinear(model.mean, centre) : w.mean;
     const std = model ? evaluateLinear(model.std, centre) : w.std;
     windows[w.window] ??= {};
-    windows[w.window]![calibrationKey(w.workingPoint)] = { mean, std, median, spread, samples, closure };
+    windows[w.window]![calibrationKey(w.workingPoint)] = {
+      mean,
+      std,
+      median,
+      spread,
+      samples,
+      closure,
+      ...(closureStrict !== undefined ? { closureStrict } : {}),
+    };
   }
   return {
     kind: 'sideband-calibration',
