@@ -102,7 +102,7 @@ describe('window validity', () => {
     expect(r.significance!.calibration).toMatchObject({ mean: 0.5, std: 0.8, source: 'generator' });
     const failed = {
       ...calibration,
-      windows: { 'sr-2600-3200': { inclusive: { ...entry, spread: 1.3, closure: false } } },
+      windows: { 'sr-2600-3200': { inclusive: { ...entry, spread: 1.6, closure: false } } },
     };
     const f = await analyse(snap, { ...plan, calibration: failed });
     expect(f.valid).toBe(false);
