@@ -12,7 +12,7 @@
  *
  *   npm run bench:kafka -- --json [--events N] [--json-events N] [--json-rows-per-message R] [--single-row-events N]
  *
- * Rates are timed from the first batch delivered to the last (the group join of a fresh consumer group, ~3 s on
+ * Rates are timed from the first batch delivered to the last (the group join of a fresh consumer group, slow on
  * the mock broker, is reported apart as join_s).
  */
 import { from, lastValueFrom, count } from 'rxjs';
