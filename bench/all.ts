@@ -1,8 +1,7 @@
 /**
  * The physics and speed benches in one go, each saving its JSON to docs/bench/, then the README table rebuilt
  * from them (bench/readme-table.ts). `--quick` passes on (fewer seeds, closure samples and repetitions: a smoke
- * run, not figures to publish); `--only classify,hunt` runs a subset. On the 2-core development machine the full
- * set (classify, hunt, fit, ingest) takes well under an hour.
+ * run, not figures to publish); `--only classify,hunt` runs a subset.
  *
  *   node dist/bench/all.js [--quick] [--only classify,hunt,fit,ingest,kafka,calibration] [--dir docs/bench]
  */

@@ -30,9 +30,9 @@ const f = (x: number | null | undefined, d = 2): string =>
   typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : 'n/a';
 const si = (x: number): string =>
   x >= 1e6 ? `${(x / 1e6).toFixed(1)}M` : x >= 1e3 ? `${Math.round(x / 1e3)}k` : f(x, 0);
-/** "median [p16–p84]" of a seed summary. */
+/** "median [p16, p84]" of a seed summary. */
 const range = (s: Summary | undefined, d = 2): string =>
-  s ? `${f(s.median, d)} [${f(s.p16, d)}–${f(s.p84, d)}]` : 'n/a';
+  s ? `${f(s.median, d)} [${f(s.p16, d)}, ${f(s.p84, d)}]` : 'n/a';
 const when = (j: Json): string => {
   const e = j.environment;
   if (!e) return '';
@@ -56,7 +56,7 @@ function fitRow(j: Json): string {
     `warm analytic-gradient (${s.warmAnalyticConfig ?? 'none reached our minimum'}) ×${f(s.warmAnalyticRatio, 1)}. ` +
     `30-bin window, ATLAS 2024 strategy, ${w.seeds.length} seeds: ${range(w.sideband.strategyMs)} ms; ` +
     `iminuit cold ×${range(w.coldRatio, 0)}, warm analytic ×${range(w.warmAnalyticRatio, 1)}, ` +
-    `fastest configuration ×${range(w.bestRatio, 1)} (median [16–84 %], MINUIT time / ours). ` +
+    `fastest configuration ×${range(w.bestRatio, 1)} (median [16 %, 84 %], MINUIT time / ours). ` +
     `Hard window: ${f(j.hardWindowFit.sideband.strategyMedianMs, 1)} ms, warm analytic ×${f(j.hardWindowFit.warmAnalyticRatio, 1)}` +
     when(j)
   );
@@ -71,6 +71,8 @@ function classifyRow(j: Json): string {
       `of histograms): weak max SIC ${range(o.max_sic)} over ${j.seeds.length} seeds (target ≥ ${tgt.weak_max_sic_median} on the median: ${tgt.met ? 'met' : 'not met'})`,
     `member correlation ${f(o.member_correlation.median)}`,
   ];
+  const avg = j.weak.ours_combine_average;
+  if (avg) parts.push(`the same path with \`combine: average\` (members' scores averaged) ${range(avg.max_sic)}`);
   if (sk)
     parts.push(
       `scikit-learn ${j.peer?.sklearn ?? ''} through the same path ${range(sk.max_sic)}, ours with subsampling off ` +
@@ -109,7 +111,7 @@ function huntRow(j: Json): string {
   const a20 = topo('atlas2020');
   const a24 = topo('atlas2024');
   return (
-    `injected W′ over ${a24?.seeds.length ?? 0} generator seeds (median [16–84 %]): ` +
+    `injected W′ over ${a24?.seeds.length ?? 0} generator seeds (median [16 %, 84 %]): ` +
     `${a24 ? inj(a24, 'ATLAS 2024 topology') : ''}; ${a20 ? inj(a20, 'ATLAS 2020 topology') : ''}. ` +
     `Closure over ${j.closure[0]?.runs ?? 0} signal-free samples: ${clo}` +
     `${j.full_hunt ? `. Full hunt (${j.full_hunt.windows} windows, ${si(j.full_hunt.events)} events): ${f(j.full_hunt.seconds, 0)} s` : ''}` +
