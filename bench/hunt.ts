@@ -88,6 +88,8 @@ async function injection(topology: string, seeds: number[], signalEvents: number
     all: Map<string, number | null>;
     auc?: number;
     maxSic?: number;
+    memberCorrelation?: number;
+    candidateCorrelation?: number;
   }[] = [];
   for (const seed of seeds) {
     const file = eventsFile(seed, signalEvents);
@@ -107,6 +109,8 @@ async function injection(topology: string, seeds: number[], signalEvents: number
       all,
       auc: inWindow[0]?.evaluation?.auc,
       maxSic: inWindow[0]?.evaluation?.maxSic,
+      memberCorrelation: inWindow[0]?.model?.memberCorrelation,
+      candidateCorrelation: inWindow[0]?.model?.candidateCorrelation,
     });
     console.error(
       `injection ${path.basename(topology)} seed ${seed}: ${best.id} S ${best.s} B ${best.b} Z ${JSON.stringify(perSeed.at(-1)!.z)}`,
@@ -130,6 +134,8 @@ async function injection(topology: string, seeds: number[], signalEvents: number
     ),
     auc_signal_window: summarize(perSeed.map((p) => p.auc)),
     max_sic_signal_window: summarize(perSeed.map((p) => p.maxSic)),
+    member_correlation_signal_window: summarize(perSeed.map((p) => p.memberCorrelation)),
+    candidate_correlation_signal_window: summarize(perSeed.map((p) => p.candidateCorrelation)),
     z_every_window: Object.fromEntries(
       keys.map((k) => [
         k,
