@@ -1,347 +1,341 @@
 /**
- * bench:classify — CWoLa-style weak supervision on the real LHCO R&D signal region, our histogram gradient boosting
- * against scikit-learn's HistGradientBoostingClassifier (same split, same hyperparameters, same run), and the
- * seed 000 MLP on TensorFlow.js against PyTorch on the same network and batch.
+ * bench:classify — the shipped classifier on the real LHCO R&D signal region (../shared/data/lhco-rnd-sr), over
+ * seeds, with scikit-learn going through the same path, and seed 000's MLP on TensorFlow.js against PyTorch.
  *
- *   data      = sr_train + sr_val (background with ~0.6 % signal), label 1
- *   template  = the first 20,000 background events of sr_test, label 0 (weighted up to the data's total)
- *   evaluate  = the rest of sr_test (20,000 background + 20,000 signal), truth labels
- *   supervised reference = sr_extrasig_train (signal) vs the truth-background events of the data
+ * What runs (bench/lhco-shipped.ts): the classifier block of topologies/atlas2024-cwola.yaml (ten-member HGB
+ * ensemble, five folds 3 train / 1 validation / 1 test, bin-wise median of the members' selected histograms, the
+ * hyperparameters of src/classify/config.ts) through selectWithClassifier, exactly as `sideband run` calls it,
+ * on one window built from the files:
+ *   data       = sr_train + sr_val (120k events, 764 signal: S/B 0.64 %), the SR class;
+ *   template   = 20,000 of sr_test's 40,000 background events, the background class (the idealized CWoLa
+ *                reference: an independent background sample, as the CATHODE study's "idealized" detector,
+ *                smaller than its 272k);
+ *   evaluation = sr_test's other 20,000 background and its 20,000 signal events, scored out of fold, never
+ *                trained on and never used for tuning or early stopping.
+ * Per seed k the template/evaluation split of sr_test's background is drawn with seed k (the data seed) and the
+ * classifier's seed is k (fold assignment, member seeds, row/feature subsampling, tie-breaking: the model seed).
+ * The figure is the SIC = TPR/√FPR of the events the shipped selection keeps, at each working point of a grid
+ * around the shipped ones (0.1, 0.02, 0.01), guarded by ≥ 25 selected background events; "max SIC" is the best
+ * working point of that grid. Medians, 16–84 % ranges and per-seed values over the seeds; the target is on the
+ * median. The hyperparameters were tuned by bench/tune-hgb.ts on a split that never opens sr_test.
  *
- * Usage: node dist/bench/classify.js [--json] [--dir DIR] [--members N] [--no-peer] [--no-mlp]
+ * Also per seed: the same path with the topology option `combine: average` (members' scores averaged, one
+ * selection, instead of the median of their histograms), ours with subsampling off (the algorithm scikit-learn 1.2 has), scikit-learn's
+ * HistGradientBoostingClassifier as the trainer of the same path (same jobs, rows, weights, hyperparameters,
+ * seeds, the same thread count: our pool of W single-threaded workers against sklearn's OpenMP pool of W threads,
+ * early stopping with the same validation size and patience), the members' diversity (mean pairwise Spearman
+ * correlation of their scores), and a supervised reference (one HGB, sr_extrasig_train against the data's truth
+ * background). Once: single-thread time per model on the same jobs (ours inline, sklearn with one OpenMP
+ * thread), and the MLP's samples/s against PyTorch with the same batch and the same thread count.
+ *
+ * Usage: node dist/bench/classify.js [--json] [--seeds N | --seed-list 1,2,3] [--quick] [--workers W] [--out FILE]
+ *        [--no-peer] [--no-mlp] [--no-average] [--params '{"minSamplesLeaf":300}'] [--dir DIR]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { concat, readLhco, take, LHCO_FEATURES, type LhcoTable } from './lhco-data.js';
-import { defaultHgbParams, fitHgb, predictProba, stratifiedSplit, type HgbParams } from '../src/classify/hgb.js';
+import { flag, numberFlag, parseArgs } from '../src/cli/args.js';
+import type { ClassifierConfig } from '../src/classify/config.js';
+import { fitHgb, predictRaw } from '../src/classify/hgb.js';
+import { maxSic, rocCurve } from '../src/classify/metrics.js';
 import { fitMlp, mlpPresets } from '../src/classify/mlp.js';
+import { mulberry32, shuffleInPlace } from '../src/classify/random.js';
+import { runTrainJob, type TrainJob, type Trainer } from '../src/classify/train-job.js';
+import { TopologyError } from '../src/events/errors.js';
+import { loadTopology } from '../src/topology/load.js';
 import { TrainingPool } from '../src/training/pool.js';
-import { toShared } from '../src/classify/train-job.js';
 import { loadTf } from '../src/training/tfjs-backend.js';
-import { iota } from '../src/classify/random.js';
-import { auc, maxSic, rocCurve } from '../src/classify/metrics.js';
+import { concat, LHCO_FEATURES, readLhco, rowsWithLabel, take, type LhcoTable } from './lhco-data.js';
+import { shippedSelection, SIC_WORKING_POINTS, type LhcoSample, type ShippedResult } from './lhco-shipped.js';
+import { SklearnTrainer } from './sklearn-trainer.js';
+import { benchEnvironment, loadAverageNow, median, seedList, summarize } from './summary.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
-
-const { values: args } = parseArgs({
-  options: {
-    json: { type: 'boolean', default: false },
-    dir: { type: 'string', default: path.resolve(repo, '../shared/data/lhco-rnd-sr') },
-    members: { type: 'string', default: '50' },
-    bag: { type: 'string', default: '0.5' },
-    'mlp-events': { type: 'string', default: '50000' },
-    params: { type: 'string', default: '{}' },
-    'no-peer': { type: 'boolean', default: false },
-    'no-mlp': { type: 'boolean', default: false },
-  },
-});
-
-/** Weak-supervision hyperparameters; the same dictionary goes to scikit-learn. */
-const weakParams: HgbParams = {
-  ...defaultHgbParams,
-  learningRate: 0.1,
-  maxIter: 300,
-  maxLeafNodes: 31,
-  minSamplesLeaf: 300,
-  l2: 20,
-  maxBins: 64,
-  earlyStopping: true,
-  validationFraction: 0.1,
-  nIterNoChange: 10,
-  ...(JSON.parse(args.params!) as Partial<HgbParams>),
-};
-/** Each member trains on its own seeded half of data and template (bagging): members then disagree on the
- *  template's fluctuations, which averaging removes; all members seeing the same template cannot. */
-const bagFraction = Number(args.bag);
+const args = parseArgs(process.argv.slice(2), ['json', 'quick', 'no-peer', 'no-mlp', 'no-average']);
+const withAverage = !args.flags.has('no-average');
+const quick = args.flags.has('quick');
+const asJson = args.flags.has('json');
+const seeds = seedList(flag(args, 'seed-list'), flag(args, 'seeds'), 1, quick ? 2 : 5);
+const workers = numberFlag(args, 'workers', os.availableParallelism());
+const dir = flag(args, 'dir') ?? path.resolve(repo, '../shared/data/lhco-rnd-sr');
+const TEMPLATE_EVENTS = 20_000;
+const SHIPPED_TOPOLOGY = 'topologies/atlas2024-cwola.yaml';
 
 function log(msg: string): void {
-  if (!args.json) console.error(msg);
+  if (!asJson) console.error(msg);
 }
 
-interface Labelled {
-  columns: Float32Array[];
-  y: Uint8Array;
-  w: Float32Array;
+/** Seed k's split of sr_test: `TEMPLATE_EVENTS` background events as the template, the rest for evaluation. */
+function splitTest(test: LhcoTable, seed: number): { template: LhcoTable; evalBackground: LhcoTable } {
+  const bkg = shuffleInPlace(rowsWithLabel(test, 0), mulberry32(0x7e57 + seed));
+  const tmpl = bkg.slice(0, TEMPLATE_EVENTS).sort();
+  const rest = bkg.slice(TEMPLATE_EVENTS).sort();
+  return { template: take(test, tmpl), evalBackground: take(test, rest) };
 }
 
-/** Stack a label-1 and a label-0 table, weighting class 0 up to the same total as class 1. */
-function stack(one: LhcoTable, zero: LhcoTable): Labelled {
-  const t = concat(one, zero);
-  const y = new Uint8Array(t.n).fill(1, 0, one.n);
-  const w = new Float32Array(t.n).fill(1, 0, one.n).fill(one.n / zero.n, one.n);
-  return { columns: t.columns, y, w };
+interface JobLog {
+  seconds: number[];
+  iterations: number[];
+  jobs: TrainJob[];
 }
 
-function rowMajor(columns: Float32Array[]): Float32Array {
-  const n = columns[0]!.length;
-  const nf = columns.length;
-  const out = new Float32Array(n * nf);
-  for (let i = 0; i < n; i++) for (let f = 0; f < nf; f++) out[i * nf + f] = columns[f]![i]!;
-  return out;
+/** Wrap a trainer to record each job's seconds and iterations (and the first `keep` jobs, for re-timing). */
+function recorded(train: Trainer, keep = 0): { train: Trainer; log: JobLog } {
+  const log: JobLog = { seconds: [], iterations: [], jobs: [] };
+  return {
+    log,
+    train: async (job, onProgress) => {
+      if (log.jobs.length < keep) log.jobs.push(job);
+      const r = await train(job, onProgress);
+      log.seconds.push(r.seconds);
+      log.iterations.push(r.iterations);
+      return r;
+    },
+  };
 }
 
-/** n rows spread evenly over the stacked data + template rows (both classes present). */
-function mlpRowsOf(total: number, n: number): Uint32Array {
-  return Uint32Array.from({ length: n }, (_, k) => Math.floor((k * total) / n));
+interface SeedRun {
+  result: ShippedResult;
+  log: JobLog;
 }
 
-/** Seeded stratified subsample of all rows for member m (ascending), or undefined for all rows. */
-function bagRows(y: Uint8Array, fraction: number, m: number): Uint32Array | undefined {
-  if (!(fraction > 0 && fraction < 1)) return undefined;
-  return stratifiedSplit(iota(y.length), y, fraction, 7919 + m).validation;
+async function runShipped(sample: LhcoSample, cfg: Partial<ClassifierConfig>, train: Trainer, keep = 0) {
+  const r = recorded(train, keep);
+  const result = await shippedSelection(sample, cfg, r.train);
+  return { result, log: r.log } satisfies SeedRun;
 }
 
-function ensembleOurs(d: Labelled, evalCols: Float32Array[], members: number, params: HgbParams, bag: number) {
-  const avg = new Float64Array(evalCols[0]!.length);
-  const secs: number[] = [];
-  const iters: number[] = [];
-  const rows: Uint32Array[] = [];
-  for (let m = 0; m < members; m++) {
-    const r = bagRows(d.y, bag, m);
-    if (r) rows.push(r);
-    const t = performance.now();
-    const model = fitHgb({ columns: d.columns, y: d.y, weight: d.w, rows: r }, { ...params, seed: params.seed + m });
-    secs.push((performance.now() - t) / 1000);
-    iters.push(model.nIter);
-    const p = predictProba(model, evalCols);
-    for (let i = 0; i < avg.length; i++) avg[i] = avg[i]! + p[i]! / members;
-  }
-  return { scores: avg, secs, iters, rows };
-}
-
-/** The same ensemble trained on the worker pool (2 threads on this machine): wall seconds per model. */
-async function ensembleOnPool(d: Labelled, members: number, params: HgbParams, bag: number, workers: number) {
-  const pool = new TrainingPool(workers);
-  const shared = { columns: d.columns.map((c) => toShared(c)), y: toShared(d.y), weight: toShared(d.w) };
-  const t = performance.now();
-  await Promise.all(
-    Array.from({ length: members }, (_, m) => {
-      const rows = bagRows(d.y, bag, m) ?? iota(d.y.length);
-      const split = stratifiedSplit(rows, d.y, params.validationFraction, params.seed + m);
-      return pool.submit({
-        kind: 'hgb',
-        ...shared,
-        trainRows: split.train,
-        validationRows: split.validation,
-        scoreRows: [],
-        seed: params.seed + m,
-        hgb: params,
-      });
-    }),
+/** Per-variant summaries over seeds. */
+function summarizeVariant(runs: SeedRun[]) {
+  const sicAt = Object.fromEntries(
+    SIC_WORKING_POINTS.map((eps) => [
+      String(eps),
+      summarize(runs.map((r) => r.result.workingPoints.find((w) => w.eps === eps)?.sic ?? null)),
+    ]),
   );
-  const wall = (performance.now() - t) / 1000;
-  await pool.close();
-  return wall / members;
+  return {
+    max_sic: summarize(runs.map((r) => r.result.maxSic)),
+    max_sic_working_point: runs.map((r) => r.result.maxSicEps),
+    sic_at_working_point: sicAt,
+    member_correlation: summarize(runs.map((r) => r.result.model.memberCorrelation ?? null)),
+    data_out_of_fold_auc: summarize(runs.map((r) => r.result.dataEvaluation?.auc ?? null)),
+    train_wall_seconds_per_selection: summarize(runs.map((r) => r.result.model.trainSeconds)),
+    seconds_per_model: summarize(runs.map((r) => median(r.log.seconds))),
+    iterations_per_model: summarize(runs.map((r) => median(r.log.iterations))),
+    models_per_selection: runs[0]?.log.seconds.length ?? 0,
+  };
 }
 
-function sicOf(scores: ArrayLike<number>, labels: Uint8Array) {
-  const roc = rocCurve(scores, labels);
-  return { auc: auc(roc), maxSic: maxSic(roc), maxSic100: maxSic(roc, 100) };
+/** The supervised reference: one HGB with the shipped hyperparameters, signal-only sample against the data's
+ *  truth background, early-stopped on its own 10 % split; max SIC over the evaluation set's ROC. */
+function supervised(extra: LhcoTable, data: LhcoTable, sample: LhcoSample, hgb: object, seed: number): number {
+  const bkg = take(data, rowsWithLabel(data, 0));
+  const t = concat(extra, bkg);
+  const y = new Uint8Array(t.n).fill(1, 0, extra.n);
+  const w = new Float32Array(t.n).fill(1, 0, extra.n).fill(extra.n / bkg.n, extra.n);
+  const model = fitHgb({ columns: t.columns, y, weight: w }, { ...hgb, earlyStopping: true, seed });
+  const ev = concat(sample.evalBackground, sample.evalSignal);
+  return maxSic(rocCurve(predictRaw(model, ev.columns), ev.label));
 }
 
-const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / Math.max(a.length, 1);
-const median = (a: number[]) => {
-  const s = a.slice().sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : 0.5 * (s[s.length / 2 - 1]! + s[s.length / 2]!);
-};
+async function mlpSpeed(weak: LhcoSample, nRows: number) {
+  const t = concat(weak.data, weak.template);
+  const y = new Uint8Array(t.n).fill(1, 0, weak.data.n);
+  const n = Math.min(nRows, t.n);
+  const rows = Uint32Array.from({ length: n }, (_, k) => Math.floor((k * t.n) / n));
+  const rt = await loadTf();
+  const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as { getThreadsCount?: () => number };
+  const threads = rt.backend === 'wasm' ? (wasm.getThreadsCount?.() ?? 1) : 1;
+  const stamps: number[] = [];
+  const t0 = performance.now();
+  const preset = mlpPresets['mlp-atlas2024'];
+  await fitMlp({ columns: t.columns, y, rows }, { ...preset, maxEpochs: 4, patience: 100 }, rt, {
+    onEpoch: () => stamps.push(performance.now()),
+  });
+  const ours = {
+    backend: rt.backend,
+    threads,
+    batch: preset.batchSize,
+    rows: n,
+    samples_per_s: (n * 3) / ((stamps[3]! - stamps[0]!) / 1000),
+    first_epoch_seconds: (stamps[0]! - t0) / 1000,
+  };
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'sideband-bench-mlp-'));
+  try {
+    const nf = t.columns.length;
+    const x = new Float32Array(n * nf);
+    for (let k = 0; k < n; k++) for (let f = 0; f < nf; f++) x[k * nf + f] = t.columns[f]![rows[k]!]!;
+    writeFileSync(path.join(tmp, 'x.f32'), x);
+    writeFileSync(
+      path.join(tmp, 'y.u8'),
+      Uint8Array.from(rows, (r) => y[r]!),
+    );
+    writeFileSync(
+      path.join(tmp, 'spec.json'),
+      JSON.stringify({
+        n_features: nf,
+        x: 'x.f32',
+        y: 'y.u8',
+        hidden: preset.hidden,
+        dropout: preset.dropout,
+        batch: preset.batchSize,
+        epochs: 3,
+        threads,
+      }),
+    );
+    const out = execFileSync('/usr/bin/python3', [path.join(repo, 'bench/mlp_peer.py'), tmp], {
+      encoding: 'utf8',
+      env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+    });
+    const torch = JSON.parse(out.trim().split('\n').pop()!) as { samples_per_s: number };
+    return { ours, torch, speed_ratio_vs_torch: ours.samples_per_s / torch.samples_per_s };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
 
 async function main(): Promise<void> {
-  const dir = args.dir!;
-  const members = Number(args.members);
+  const env = benchEnvironment();
+  const topology = await loadTopology(path.join(repo, SHIPPED_TOPOLOGY));
+  if (topology.classifier.kind === 'none') throw new TopologyError('has no classifier', { file: SHIPPED_TOPOLOGY });
+  const extra = JSON.parse(flag(args, 'params') ?? '{}') as object;
+  const shipped: ClassifierConfig = {
+    ...topology.classifier,
+    hgb: { ...topology.classifier.hgb, ...extra },
+    workers,
+    ...(quick ? { ensemble: 4 } : {}),
+  };
+  const noSubsampling = { ...shipped, hgb: { ...shipped.hgb, subsample: 1, colsampleByTree: 1 } };
   const [tr, va, te, xs] = await Promise.all(
     ['sr_train', 'sr_val', 'sr_test', 'sr_extrasig_train'].map((f) => readLhco(path.join(dir, `${f}.parquet`))),
   );
   const data = concat(tr!, va!);
-  const tmplRows: number[] = [];
-  const evalRows: number[] = [];
-  for (let i = 0; i < te!.n; i++) {
-    if (te!.label[i] === 0 && tmplRows.length < 20_000) tmplRows.push(i);
-    else evalRows.push(i);
+  const evalSignal = take(te!, rowsWithLabel(te!, 1));
+  log(`data ${data.n} (signal ${rowsWithLabel(data, 1).length}); seeds ${seeds.join(',')}; ${workers} threads`);
+
+  const pool = new TrainingPool(workers);
+  const peer = args.flags.has('no-peer') ? undefined : new SklearnTrainer(workers);
+  const ours: SeedRun[] = [];
+  const averaged: SeedRun[] = [];
+  const nosub: SeedRun[] = [];
+  const sk: SeedRun[] = [];
+  const sup: number[] = [];
+  let timingJobs: TrainJob[] = [];
+  let sample0: LhcoSample | undefined;
+  try {
+    for (const seed of seeds) {
+      const split = splitTest(te!, seed);
+      const sample: LhcoSample = { data, template: split.template, evalSignal, evalBackground: split.evalBackground };
+      sample0 ??= sample;
+      ours.push(await runShipped(sample, { ...shipped, seed }, pool.train));
+      if (withAverage) averaged.push(await runShipped(sample, { ...shipped, combine: 'average', seed }, pool.train));
+      const ns = await runShipped(sample, { ...noSubsampling, seed }, pool.train, timingJobs.length ? 0 : 10);
+      if (!timingJobs.length) timingJobs = ns.log.jobs;
+      nosub.push(ns);
+      if (peer) sk.push(await runShipped(sample, { ...noSubsampling, seed }, peer.train));
+      sup.push(supervised(xs!, data, sample, shipped.hgb, seed));
+      log(
+        `seed ${seed}: max SIC ours ${ours.at(-1)!.result.maxSic.toFixed(2)}, no subsampling ` +
+          `${nosub.at(-1)!.result.maxSic.toFixed(2)}${peer ? `, sklearn ${sk.at(-1)!.result.maxSic.toFixed(2)}` : ''}` +
+          `, supervised ${sup.at(-1)!.toFixed(2)}; member correlation ${ours.at(-1)!.result.model.memberCorrelation?.toFixed(3)}`,
+      );
+    }
+  } finally {
+    await pool.close();
   }
-  const template = take(te!, tmplRows);
-  const evalSet = take(te!, evalRows);
-  const weak = stack(data, template);
-  const bkgRows: number[] = [];
-  for (let i = 0; i < data.n; i++) if (data.label[i] === 0) bkgRows.push(i);
-  const supervised = stack(xs!, take(data, bkgRows));
-  log(`data ${data.n} (signal ${data.label.reduce((s, x) => s + x, 0)}), template ${template.n}, eval ${evalSet.n}`);
 
-  // Ours: the weak ensemble and a single supervised model (same hyperparameters).
-  const ours = ensembleOurs(weak, evalSet.columns, members, weakParams, bagFraction);
-  const oursWeak = sicOf(ours.scores, evalSet.label);
-  const single = sicOf(ensembleOurs(weak, evalSet.columns, 1, weakParams, 0).scores, evalSet.label);
-  const sup = ensembleOurs(supervised, evalSet.columns, 1, weakParams, 0);
-  const poolSecondsPerModel = await ensembleOnPool(weak, members, weakParams, bagFraction, 2);
-  const oursSup = sicOf(sup.scores, evalSet.label);
-  log(
-    `ours: weak ${JSON.stringify(oursWeak)} ${mean(ours.secs).toFixed(3)} s/model, supervised ${JSON.stringify(oursSup)}`,
-  );
+  // Single-thread time per model on the same ten jobs (subsampling off: the algorithm both have).
+  const oursInline: number[] = [];
+  for (const j of timingJobs) oursInline.push((await runTrainJob(j, {})).seconds);
+  let single: Record<string, unknown> = { jobs: timingJobs.length, ours_seconds_per_model: median(oursInline) };
+  let peerConfig: Record<string, unknown> | undefined;
+  if (peer) {
+    peerConfig = await peer.describe();
+    await peer.close();
+    const one = new SklearnTrainer(1);
+    const secs: number[] = [];
+    for (const j of timingJobs) secs.push((await one.train(j)).seconds);
+    single = {
+      ...single,
+      sklearn_seconds_per_model: median(secs),
+      sklearn_threads: 1,
+      speed_ratio_vs_sklearn: median(secs) / median(oursInline),
+    };
+    await one.close();
+  }
 
-  const out: Record<string, unknown> = {
+  const oursS = summarizeVariant(ours);
+  const averagedS = withAverage ? summarizeVariant(averaged) : undefined;
+  const nosubS = summarizeVariant(nosub);
+  const skS = peer ? summarizeVariant(sk) : undefined;
+  const paired = peer
+    ? {
+        what: 'per seed, ours without subsampling minus sklearn, the same jobs through the same path',
+        max_sic_difference: summarize(nosub.map((r, k) => r.result.maxSic - sk[k]!.result.maxSic)),
+        ours_higher_on_seeds: nosub.filter((r, k) => r.result.maxSic > sk[k]!.result.maxSic).length,
+        shipped_minus_sklearn: summarize(ours.map((r, k) => r.result.maxSic - sk[k]!.result.maxSic)),
+        seeds: seeds.length,
+      }
+    : undefined;
+  const wall = (runs: SeedRun[]) => median(runs.map((r) => r.result.model.trainSeconds));
+
+  const out = {
     bench: 'classify',
+    environment: { ...env, loadAverageAtEnd: loadAverageNow() },
     dataset: 'lhco-rnd-sr',
     features: LHCO_FEATURES,
-    n_data: data.n,
-    n_template: template.n,
-    n_eval: evalSet.n,
-    ensemble_members: members,
-    ensemble_bag_fraction: bagFraction,
-    ensemble_combination: 'mean probability over members',
-    hgb_params: weakParams,
-    sic_min_background: 25,
-    weak_max_sic: oursWeak.maxSic,
-    weak_max_sic_min100b: oursWeak.maxSic100,
-    weak_auc: oursWeak.auc,
-    weak_single_max_sic: single.maxSic,
-    supervised_max_sic: oursSup.maxSic,
-    supervised_auc: oursSup.auc,
-    // Single thread, one model after another; the median over members (the first models include JIT warm-up).
-    hgb_seconds_per_model: median(ours.secs),
-    hgb_seconds_per_model_mean: mean(ours.secs),
-    hgb_iterations_mean: mean(ours.iters),
-    // The same ensemble on the 2-thread training pool: wall seconds / members.
-    hgb_pool2_seconds_per_model: poolSecondsPerModel,
+    path: `selectWithClassifier with the classifier block of ${SHIPPED_TOPOLOGY} (see bench/lhco-shipped.ts)`,
+    split: {
+      data: 'sr_train + sr_val',
+      n_data: data.n,
+      n_data_signal: rowsWithLabel(data, 1).length,
+      template: `${TEMPLATE_EVENTS} of sr_test's background (seeded per seed)`,
+      evaluation: "sr_test's other background events and all its signal events (never trained on or tuned on)",
+      n_eval_background: te!.n - evalSignal.n - TEMPLATE_EVENTS,
+      n_eval_signal: evalSignal.n,
+      tuning: 'bench/tune-hgb.ts: sr_train vs 20k of sr_val background, scored on sr_val background + extrasig',
+    },
+    seeds,
+    quick,
+    classifier: {
+      kind: shipped.kind,
+      ensemble: shipped.ensemble,
+      folds: shipped.folds,
+      cv: shipped.cv,
+      combine: shipped.combine,
+      hgb: shipped.hgb,
+      working_points_scanned: SIC_WORKING_POINTS,
+      sic_min_background: shipped.sicMinBackground,
+    },
+    target: { weak_max_sic_median: 10, measured: oursS.max_sic.median, met: oursS.max_sic.median >= 10 },
+    weak: {
+      ours: oursS,
+      ...(averagedS ? { ours_combine_average: averagedS } : {}),
+      ours_no_subsampling: nosubS,
+      ...(skS ? { sklearn: skS } : {}),
+    },
+    ...(paired ? { paired } : {}),
+    supervised_max_sic: summarize(sup),
+    speed: {
+      threads: workers,
+      pool: {
+        what: `wall seconds to train one selection's models: ours on ${workers} single-threaded workers, sklearn one model at a time on ${workers} OpenMP threads (subsampling off for both)`,
+        ours_seconds: wall(nosub),
+        ...(peer ? { sklearn_seconds: wall(sk), speed_ratio_vs_sklearn: wall(sk) / wall(nosub) } : {}),
+        ours_shipped_seconds: wall(ours),
+      },
+      single_thread: single,
+    },
+    ...(peerConfig ? { peer: peerConfig } : {}),
+    ...(args.flags.has('no-mlp') || !sample0 ? {} : { mlp: await mlpSpeed(sample0, quick ? 20_000 : 50_000) }),
   };
-
-  if (!args['no-mlp']) {
-    // seed 000's network on the first 50k weak-supervision rows, batch 512: samples/s over epochs 2..4 (epoch 1
-    // includes backend start-up and kernel compilation).
-    const nM = Math.min(Number(args['mlp-events']), weak.y.length);
-    const rows = mlpRowsOf(weak.y.length, nM);
-    const stamps: number[] = [];
-    const t0 = performance.now();
-    const m = await fitMlp(
-      { columns: weak.columns, y: weak.y, rows },
-      { ...mlpPresets['mlp-atlas2024'], maxEpochs: 4 },
-      await loadTf(),
-      { onEpoch: () => stamps.push(performance.now()) },
-    );
-    out.mlp_backend = m.backend;
-    out.mlp_events = nM;
-    out.mlp_samples_per_s = (nM * 3) / ((stamps[3]! - stamps[0]!) / 1000);
-    out.mlp_first_epoch_seconds = (stamps[0]! - t0) / 1000;
-  }
-
-  if (!args['no-peer']) {
-    const tmp = mkdtempSync(path.join(os.tmpdir(), 'sideband-bench-classify-'));
-    try {
-      writeFileSync(path.join(tmp, 'weak_x.f32'), rowMajor(weak.columns));
-      writeFileSync(path.join(tmp, 'weak_y.u8'), weak.y);
-      writeFileSync(path.join(tmp, 'weak_w.f32'), weak.w);
-      writeFileSync(path.join(tmp, 'sup_x.f32'), rowMajor(supervised.columns));
-      writeFileSync(path.join(tmp, 'sup_y.u8'), supervised.y);
-      writeFileSync(path.join(tmp, 'sup_w.f32'), supervised.w);
-      writeFileSync(path.join(tmp, 'eval_x.f32'), rowMajor(evalSet.columns));
-      const bagLengths = ours.rows.map((r) => r.length);
-      if (ours.rows.length > 0) {
-        const all = new Uint32Array(bagLengths.reduce((a, b) => a + b, 0));
-        let o = 0;
-        for (const r of ours.rows) {
-          all.set(r, o);
-          o += r.length;
-        }
-        writeFileSync(path.join(tmp, 'weak_bags.u32'), all);
-      }
-      const job = (name: string, pre: string, m: number) => ({
-        name,
-        n_features: LHCO_FEATURES.length,
-        x: `${pre}_x.f32`,
-        y: `${pre}_y.u8`,
-        w: `${pre}_w.f32`,
-        x_eval: 'eval_x.f32',
-        members: m,
-        params: weakParams,
-        scores_out: `${name}_scores.f64`,
-      });
-      const mlpRows = Math.min(Number(args['mlp-events']), weak.y.length);
-      const mr = mlpRowsOf(weak.y.length, mlpRows);
-      writeFileSync(
-        path.join(tmp, 'mlp_x.f32'),
-        rowMajor(weak.columns.map((c) => Float32Array.from(mr, (r) => c[r]!))),
-      );
-      writeFileSync(
-        path.join(tmp, 'mlp_y.u8'),
-        Uint8Array.from(mr, (r) => weak.y[r]!),
-      );
-      const spec = {
-        hgb_jobs: [
-          {
-            ...job('weak', 'weak', members),
-            ...(ours.rows.length > 0 ? { bags: 'weak_bags.u32', bag_lengths: bagLengths } : {}),
-          },
-          job('supervised', 'sup', 1),
-          // Single-threaded sklearn on a few members, for the per-core comparison.
-          {
-            ...job('weak1t', 'weak', 5),
-            threads: 1,
-            ...(ours.rows.length > 0 ? { bags: 'weak_bags.u32', bag_lengths: bagLengths.slice(0, 5) } : {}),
-          },
-        ],
-        ...(args['no-mlp']
-          ? {}
-          : {
-              mlp_job: {
-                n_features: LHCO_FEATURES.length,
-                x: 'mlp_x.f32',
-                y: 'mlp_y.u8',
-                rows: mlpRows,
-                hidden: [64, 64, 64],
-                dropout: 0.05,
-                batch: 512,
-                epochs: 3,
-              },
-            }),
-      };
-      writeFileSync(path.join(tmp, 'spec.json'), JSON.stringify(spec));
-      const stdout = execFileSync('/usr/bin/python3', [path.join(repo, 'bench/classify_peer.py'), tmp], {
-        encoding: 'utf8',
-        maxBuffer: 1 << 26,
-      });
-      const peer = JSON.parse(stdout.trim().split('\n').pop()!) as Record<
-        string,
-        { seconds: number[]; n_iter: number[] }
-      > & {
-        sklearn_version: string;
-        mlp?: { samples_per_s: number; samples_per_s_dataloader: number; threads: number };
-      };
-      const read = (f: string) => new Float64Array(readFileSync(path.join(tmp, f)).buffer.slice(0));
-      const skWeak = sicOf(read('weak_scores.f64'), evalSet.label);
-      const skSup = sicOf(read('supervised_scores.f64'), evalSet.label);
-      const skSecs = median(peer.weak!.seconds);
-      const sk1Secs = median(peer.weak1t!.seconds);
-      out.sklearn_version = peer.sklearn_version;
-      out.sklearn_threads = os.availableParallelism();
-      out.sklearn_weak_max_sic = skWeak.maxSic;
-      out.sklearn_weak_max_sic_min100b = skWeak.maxSic100;
-      out.sklearn_weak_auc = skWeak.auc;
-      out.sklearn_supervised_max_sic = skSup.maxSic;
-      out.sklearn_hgb_seconds_per_model = skSecs;
-      out.sklearn_hgb_seconds_per_model_1thread = sk1Secs;
-      out.sklearn_hgb_iterations_mean = mean(peer.weak!.n_iter);
-      // sklearn as Debian ships it (OpenMP over both cores) against ours on ONE thread; medians over members.
-      out.hgb_speed_ratio_vs_sklearn = skSecs / median(ours.secs);
-      out.hgb_speed_ratio_vs_sklearn_1thread = sk1Secs / median(ours.secs);
-      out.hgb_speed_ratio_pool2_vs_sklearn = skSecs / poolSecondsPerModel;
-      // Per iteration as well: early stopping may stop the two at different iterations.
-      out.hgb_speed_ratio_per_iteration = skSecs / mean(peer.weak!.n_iter) / (median(ours.secs) / mean(ours.iters));
-      if (peer.mlp) {
-        if (out.mlp_samples_per_s)
-          out.mlp_speed_ratio_vs_torch = (out.mlp_samples_per_s as number) / peer.mlp.samples_per_s;
-        out.torch_version = (peer as unknown as { torch_version: string }).torch_version;
-        out.torch_mlp_samples_per_s = peer.mlp.samples_per_s;
-        out.torch_mlp_samples_per_s_dataloader = peer.mlp.samples_per_s_dataloader;
-        out.torch_threads = peer.mlp.threads;
-      }
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  }
-  console.log(JSON.stringify(out, null, args.json ? undefined : 2));
+  const text = JSON.stringify(out, null, asJson ? undefined : 2);
+  const file = flag(args, 'out');
+  if (file) writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  console.log(text);
 }
 
 await main();

@@ -12,7 +12,7 @@
  *
  *   npm run bench:kafka -- --json [--events N] [--json-events N] [--json-rows-per-message R] [--single-row-events N]
  *
- * Rates are timed from the first batch delivered to the last (the group join of a fresh consumer group, ~3 s on
+ * Rates are timed from the first batch delivered to the last (the group join of a fresh consumer group, slow on
  * the mock broker, is reported apart as join_s).
  */
 import { from, lastValueFrom, count } from 'rxjs';
@@ -30,6 +30,7 @@ import { KafkaSource } from '../src/sources/kafka.js';
 import { EventTopicWriter } from '../src/sinks/kafka-events.js';
 import { parseArgs, flag, numberFlag } from '../src/cli/args.js';
 import { startBroker, uniqueTopic } from '../test/helpers/kafka.js';
+import { benchEnvironment, loadAverageNow } from './summary.js';
 
 const JET_COLUMNS = ['pt', 'eta', 'phi', 'm', 'tau1', 'tau2', 'tau3'].flatMap((f) => [`jet1_${f}`, `jet2_${f}`]);
 const STORED = [
@@ -174,6 +175,7 @@ async function ours(client: KafkaClient, brokers: string[], topic: string, forma
 }
 
 async function main() {
+  const environment = benchEnvironment();
   const args = parseArgs(process.argv.slice(2), ['json', 'verbose']);
   const columnarEvents = numberFlag(args, 'events', 2_000_000);
   const jsonEvents = numberFlag(args, 'json-events', 400_000);
@@ -219,6 +221,8 @@ async function main() {
 
     const rate = (n: number, s: number) => Math.round(n / s);
     const out = {
+      bench: 'kafka',
+      environment: { ...environment, loadAverageAtEnd: loadAverageNow() },
       broker: external ? 'external (KAFKA_BROKERS)' : 'librdkafka mock cluster (loopback, 1 broker)',
       client: 'kafkajs 2.2',
       partitions: PARTITIONS,

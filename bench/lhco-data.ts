@@ -1,7 +1,10 @@
-/** Reading the LHCO R&D signal-region Parquet files into Float32 feature columns (bench helper). */
-import path from 'node:path';
+/**
+ * Reading the LHCO R&D signal-region Parquet files into Float32 feature columns (bench helper), and the row
+ * operations the benches build their samples with. Features and mjj stay in the files' TeV.
+ */
 import { asyncBufferFromFile, parquetRead } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import { SourceError } from '../src/events/errors.js';
 
 export const LHCO_FEATURES = ['mj_min', 'delta_mj', 'tau21_lighter', 'tau21_heavier'] as const;
 
@@ -19,7 +22,7 @@ export async function readLhco(file: string): Promise<LhcoTable> {
       .then((buf) =>
         parquetRead({ file: buf, columns: names, compressors, onComplete: (r) => resolve(r as unknown[][]) }),
       )
-      .catch((e: unknown) => reject(new Error(`${path.basename(file)}: ${(e as Error).message}`)));
+      .catch((e: unknown) => reject(new SourceError(`LHCO R&D: ${file}: ${(e as Error).message}`, { cause: e })));
   });
   const n = rows.length;
   const columns = LHCO_FEATURES.map(() => new Float32Array(n));
@@ -64,4 +67,11 @@ export function concat(a: LhcoTable, b: LhcoTable): LhcoTable {
   label.set(a.label);
   label.set(b.label, a.n);
   return { columns, mjj, label, n };
+}
+
+/** Row indices (ascending) where the truth label is `label`. */
+export function rowsWithLabel(t: LhcoTable, label: 0 | 1): Uint32Array {
+  const out: number[] = [];
+  for (let i = 0; i < t.n; i++) if (t.label[i] === label) out.push(i);
+  return Uint32Array.from(out);
 }

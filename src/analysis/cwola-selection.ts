@@ -15,6 +15,7 @@ import type { WindowSnapshot } from '../events/snapshot.js';
 import { resolveClassifierConfig, type ClassifierConfig } from '../classify/config.js';
 import { assignFolds, cvSplits, efficiencyMap } from '../classify/crossval.js';
 import { cwolaWeights, ecdfMapPerRegion, reweightToMatch } from '../classify/decorrelate.js';
+import { meanRankCorrelation } from '../classify/diversity.js';
 import { averageScores, fillHistogram, medianHistogram } from '../classify/ensemble.js';
 import { evaluate } from '../classify/metrics.js';
 import { thresholdForEfficiency } from '../classify/workingpoints.js';
@@ -90,9 +91,11 @@ export async function selectWithClassifier(
   const seeds: number[] = [];
   let backend = 'js';
 
-  // One member: its own fold assignment (HGB with a fixed validation fold is deterministic, so member diversity
-  // comes from the folds as much as from the seed), all its jobs submitted at once to the pool.
-  const member = async (m: number): Promise<{ score: Float64Array; fold: Uint8Array; seed: number }> => {
+  // One member: its own fold assignment and its own seeds, all its jobs submitted at once to the pool. HGB
+  // without row or feature subsampling is a deterministic function of its rows: members then differ only in
+  // their folds, and seed 001's candidates not at all (ModelInfo's correlations show it).
+  type Member = { score: Float64Array; fold: Uint8Array; seed: number; candidateCorrelation: number };
+  const member = async (m: number): Promise<Member> => {
     const seed = deriveSeed(cfg.seed, m);
     seeds.push(seed);
     const fold = assignFolds(role, cfg.folds, seed);
@@ -142,8 +145,15 @@ export async function selectWithClassifier(
       // output to an efficiency relative to the test part's SR events, average over the k−1 validation parts.
       // The score is 1 − mean efficiency, so that larger is more signal-like as everywhere else.
       const acc = new Float64Array(n);
+      let corrSum = 0;
+      let corrN = 0;
       for (let si = 0; si < splits.length; si++) {
         const cands = results.filter((x) => x.split === si);
+        const c = meanRankCorrelation(cands.map((x) => x.r.scores[0]!));
+        if (c === c) {
+          corrSum += c;
+          corrN++;
+        }
         const best = cands.reduce((a, b) => (b.r.validationLoss < a.r.validationLoss ? b : a));
         const rows = testRows[splits[si]!.test]!;
         const s = best.r.scores[0]!;
@@ -155,17 +165,25 @@ export async function selectWithClassifier(
         for (let k = 0; k < rows.length; k++) acc[rows[k]!] = acc[rows[k]!]! + eff[k]! / (cfg.folds - 1);
       }
       for (let i = 0; i < n; i++) score[i] = 1 - acc[i]!;
+      return { score, fold, seed, candidateCorrelation: corrN > 0 ? corrSum / corrN : NaN };
     }
-    return { score, fold, seed };
+    return { score, fold, seed, candidateCorrelation: NaN };
   };
 
-  let members: { score: Float64Array; fold: Uint8Array; seed: number }[];
+  let members: Member[];
   try {
     members = await Promise.all(Array.from({ length: cfg.ensemble }, (_, m) => member(m)));
   } catch (e) {
     throw new SidebandError(`classifier (window ${wid}): ${(e as Error).message}`, { cause: e });
   }
   const trainSeconds = (performance.now() - t0) / 1000;
+  const srRows: number[] = [];
+  for (let i = 0; i < n; i++) if (role[i] === ROLE_SR) srRows.push(i);
+  const memberCorrelation = meanRankCorrelation(
+    members.map((x) => x.score),
+    srRows,
+  );
+  const candCorr = members.map((x) => x.candidateCorrelation).filter((c) => c === c);
   const model: ModelInfo = {
     background: template.name,
     classifier: cfg.kind,
@@ -174,6 +192,8 @@ export async function selectWithClassifier(
     folds: cfg.folds,
     seeds: seeds.slice().sort((a, b) => a - b),
     trainSeconds,
+    ...(memberCorrelation === memberCorrelation ? { memberCorrelation } : {}),
+    ...(candCorr.length > 0 ? { candidateCorrelation: candCorr.reduce((a, b) => a + b, 0) / candCorr.length } : {}),
   };
 
   // Truth-aware evaluation on the SR events, with the member-averaged out-of-fold score.

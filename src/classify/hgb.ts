@@ -1,5 +1,5 @@
 import { binRowMajor, fitAndBinRowMajor, MISSING_BIN, type BinMapper, type NumericColumn } from './binning.js';
-import { iota, mulberry32, shuffleInPlace } from './random.js';
+import { deriveSeed, iota, mulberry32, shuffleInPlace } from './random.js';
 import { SidebandError } from '../events/errors.js';
 
 /**
@@ -8,6 +8,12 @@ import { SidebandError } from '../events/errors.js';
  * first) up to maxLeafNodes from per-node gradient/hessian histograms, and a child's histogram is obtained by
  * subtracting its smaller sibling's (which is built) from the parent's. Everything runs over typed arrays; there is
  * no object per sample. Used by the CWoLa ensembles, where tens of models are trained per window (seed 004 §III.B).
+ *
+ * Stochastic boosting (Friedman 2002; XGBoost's subsample and colsample_bytree): with `subsample` < 1 each tree is
+ * grown on a seeded Bernoulli sample of the training rows, with `colsampleByTree` < 1 on a seeded subset of the
+ * features. Without them a model is a deterministic function of its training and validation rows, so ensemble
+ * members or seed 001's candidates that share their rows would be identical; with them each seed gives a
+ * different model. At 1 (the defaults) no random draw is made and the model is exactly the deterministic one.
  */
 export interface HgbParams {
   learningRate: number;
@@ -24,6 +30,10 @@ export interface HgbParams {
   validationFraction: number;
   nIterNoChange: number;
   tol: number;
+  /** Fraction of the training rows each tree is grown on (seeded Bernoulli sample per tree); 1 = all rows. */
+  subsample: number;
+  /** Fraction of the features each tree may split on (seeded, at least one); 1 = all features. */
+  colsampleByTree: number;
   seed: number;
 }
 
@@ -39,6 +49,8 @@ export const defaultHgbParams: HgbParams = {
   validationFraction: 0.1,
   nIterNoChange: 10,
   tol: 1e-7,
+  subsample: 1,
+  colsampleByTree: 1,
   seed: 0,
 };
 
@@ -201,6 +213,7 @@ export function fitHgb(data: TrainingData, params: Partial<HgbParams> = {}, opts
   const grad = new Float32Array(n);
   const hess = new Float32Array(n);
   const grower = new TreeGrower(binned, nFeatures, mapper, grad, hess, p);
+  const sampler = p.subsample < 1 || p.colsampleByTree < 1 ? new TreeSampler(n, nFeatures, p) : undefined;
   const trees: HgbTree[] = [];
   for (let it = 0; it < p.maxIter; it++) {
     // Log-loss gradients in the logit: g = w(σ(r) − y), h = w σ(r)(1 − σ(r)).
@@ -209,7 +222,7 @@ export function fitHgb(data: TrainingData, params: Partial<HgbParams> = {}, opts
       grad[k] = w[k]! * (prob - y[k]!);
       hess[k] = w[k]! * prob * (1 - prob);
     }
-    const tree = grower.grow(raw);
+    const tree = sampler ? grower.grow(raw, sampler.rows(), sampler.features()) : grower.grow(raw);
     trees.push(tree);
     opts.onIteration?.(it + 1, p.maxIter);
     if (valRows) {
@@ -217,7 +230,8 @@ export function fitHgb(data: TrainingData, params: Partial<HgbParams> = {}, opts
       validationLoss.push(logLoss(vRaw, vy, vw));
       if (shouldStop(validationLoss, p.nIterNoChange, p.tol)) break;
     }
-    if (tree.feature.length === 1) break; // a single leaf: nothing left to learn
+    // A single leaf: nothing left to learn (with sampling, only nothing in this tree's draw).
+    if (tree.feature.length === 1 && !sampler) break;
   }
   return { kind: 'hgb', nFeatures, baseline, trees, mapper, validationLoss, nIter: trees.length };
 }
@@ -242,6 +256,60 @@ function validateParams(p: HgbParams): void {
   if (!(p.l2 >= 0)) bad(`l2 must be >= 0 (got ${p.l2})`);
   if (!(p.maxBins >= 2 && p.maxBins <= 255)) bad(`maxBins must be in [2, 255] (got ${p.maxBins})`);
   if (!(p.validationFraction > 0 && p.validationFraction < 1)) bad(`validationFraction must be in (0, 1)`);
+  if (!(p.subsample > 0 && p.subsample <= 1)) bad(`subsample must be in (0, 1] (got ${p.subsample})`);
+  if (!(p.colsampleByTree > 0 && p.colsampleByTree <= 1))
+    bad(`colsampleByTree must be in (0, 1] (got ${p.colsampleByTree})`);
+}
+
+/**
+ * The per-tree random draws of stochastic boosting, from one stream seeded by the model's seed (apart from the
+ * binning's and the validation split's streams): a Bernoulli(subsample) sample of the training rows, ascending,
+ * and a uniform subset of round(colsampleByTree · features) features (at least one).
+ */
+class TreeSampler {
+  private readonly rand: () => number;
+  private readonly sample: Uint32Array;
+  private readonly perm: Uint32Array;
+  private readonly allowed: Uint8Array;
+  private readonly nPick: number;
+
+  constructor(
+    private readonly n: number,
+    private readonly nF: number,
+    private readonly p: HgbParams,
+  ) {
+    this.rand = mulberry32(deriveSeed(p.seed, 0x5b5));
+    this.sample = new Uint32Array(n);
+    this.perm = iota(nF);
+    this.allowed = new Uint8Array(nF).fill(1);
+    this.nPick = Math.max(1, Math.round(p.colsampleByTree * nF));
+  }
+
+  /** This tree's rows (a view, valid until the next call), or undefined for all rows. */
+  rows(): Uint32Array | undefined {
+    if (this.p.subsample >= 1) return undefined;
+    const f = this.p.subsample;
+    let m = 0;
+    for (let k = 0; k < this.n; k++) if (this.rand() < f) this.sample[m++] = k;
+    // A tree needs two rows to split; with tiny inputs fall back to all rows rather than grow nothing.
+    return m >= 2 ? this.sample.subarray(0, m) : undefined;
+  }
+
+  /** This tree's allowed features (1 = may split on it), or undefined for all. */
+  features(): Uint8Array | undefined {
+    if (this.nPick >= this.nF) return undefined;
+    // Partial Fisher–Yates: the first nPick entries of the permutation are the chosen features.
+    const perm = this.perm;
+    for (let i = 0; i < this.nPick; i++) {
+      const j = i + Math.floor(this.rand() * (this.nF - i));
+      const t = perm[i]!;
+      perm[i] = perm[j]!;
+      perm[j] = t;
+    }
+    this.allowed.fill(0);
+    for (let i = 0; i < this.nPick; i++) this.allowed[perm[i]!] = 1;
+    return this.allowed;
+  }
 }
 
 /** Add a tree's output to raw scores of binned rows. */
@@ -340,6 +408,8 @@ class TreeGrower {
   }
 
   private freeHists: number[] = [];
+  /** Features the current tree may split on (1 = allowed); undefined = all. */
+  private allowed: Uint8Array | undefined;
 
   private allocHist(): number {
     const h = this.freeHists.pop();
@@ -348,11 +418,17 @@ class TreeGrower {
     return this.hists.length - 1;
   }
 
-  /** Grow one tree on the current gradients; adds its leaf values to `raw` of the training rows. */
-  grow(raw: Float64Array): HgbTree {
+  /**
+   * Grow one tree on the current gradients; adds its leaf values to `raw` of all training rows. With `sample`
+   * (ascending rows) the tree is grown on those rows only; with `allowed` it splits only on those features.
+   */
+  grow(raw: Float64Array, sample?: Uint32Array, allowed?: Uint8Array): HgbTree {
     const p = this.p;
     const idx = this.idx;
-    for (let i = 0; i < this.n; i++) idx[i] = i;
+    const nRoot = sample ? sample.length : this.n;
+    if (sample) idx.set(sample);
+    else for (let i = 0; i < this.n; i++) idx[i] = i;
+    this.allowed = allowed;
     this.freeHists = [];
     for (let i = 0; i < this.hists.length; i++) this.freeHists.push(i);
 
@@ -364,18 +440,19 @@ class TreeGrower {
 
     let nNodes = 1;
     this.start[0] = 0;
-    this.stop[0] = this.n;
+    this.stop[0] = nRoot;
     this.depth[0] = 0;
     let G = 0;
     let H = 0;
-    for (let i = 0; i < this.n; i++) {
+    for (let k = 0; k < nRoot; k++) {
+      const i = idx[k]!;
       G += this.grad[i]!;
       H += this.hess[i]!;
     }
     this.sumG[0] = G;
     this.sumH[0] = H;
     this.histOf[0] = this.allocHist();
-    this.buildHist(0, true);
+    this.buildHist(0, !sample);
     this.findSplit(0);
 
     const leaves: number[] = [0];
@@ -446,6 +523,7 @@ class TreeGrower {
     for (const leaf of leaves) {
       const v = (-lr * this.sumG[leaf]!) / (this.sumH[leaf]! + p.l2);
       value[leaf] = Number.isFinite(v) ? v : 0;
+      if (sample) continue;
       const s = this.stop[leaf]!;
       for (let k = this.start[leaf]!; k < s; k++) raw[idx[k]!] = raw[idx[k]!]! + value[leaf]!;
     }
@@ -454,7 +532,7 @@ class TreeGrower {
     for (let i = 0; i < m; i++) {
       if (feature[i]! >= 0) threshold[i] = this.mapper.thresholds[feature[i]!]![thrBin[i]!]!;
     }
-    return {
+    const tree: HgbTree = {
       feature: Int32Array.from(feature),
       threshold,
       binThreshold: Uint8Array.from(thrBin),
@@ -462,6 +540,9 @@ class TreeGrower {
       right: Int32Array.from(right),
       value: Float64Array.from(value),
     };
+    // Rows outside the sample are not in the partition: every training row's score comes from the tree.
+    if (sample) addTreeBinned(tree, this.binned, this.nF, raw);
+    return tree;
   }
 
   private canSplit(node: number): boolean {
@@ -513,7 +594,9 @@ class TreeGrower {
     let bb = 0;
     let bgl = 0;
     let bhl = 0;
+    const allowed = this.allowed;
     for (let f = 0; f < this.nF; f++) {
+      if (allowed && !allowed[f]) continue;
       const base = f * NB * 3;
       const nb = this.mapper.nBins[f]!;
       let gl = 0;

@@ -93,6 +93,10 @@ export interface ModelInfo {
   folds: number;
   seeds: number[];
   trainSeconds: number;
+  /** Diversity: mean pairwise Spearman correlation of the members' out-of-fold SR scores (1 = identical members). */
+  memberCorrelation?: number;
+  /** seed 001's n candidates per split: the same between candidates' test scores, averaged over splits. */
+  candidateCorrelation?: number;
 }
 
 export interface EvaluationResult {

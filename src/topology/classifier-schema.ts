@@ -44,6 +44,8 @@ export const classifierConfigSchema = {
       maxBins: { type: 'number', integer: true, min: 2, max: 255, optional: true },
       nIterNoChange: { type: 'number', integer: true, positive: true, optional: true },
       tol: { type: 'number', min: 0, optional: true },
+      subsample: { type: 'number', positive: true, max: 1, optional: true },
+      colsampleByTree: { type: 'number', positive: true, max: 1, optional: true },
     },
   },
   mlp: {
