@@ -4,13 +4,14 @@
  * significance and the limits, and shape it all into WindowResults. Pure orchestration over the statistics engine
  * (src/fit, src/stats); the stream's `analyse` operator schedules it.
  */
-import type {
-  FitResult,
-  HistogramResult,
-  ModelInfo,
-  EvaluationResult,
-  SignificanceResult,
-  WindowResult,
+import {
+  resultKey,
+  type FitResult,
+  type HistogramResult,
+  type ModelInfo,
+  type EvaluationResult,
+  type SignificanceResult,
+  type WindowResult,
 } from '../events/result.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
 import { clsUpperLimits } from '../stats/cls.js';
@@ -104,6 +105,7 @@ export async function analyseSnapshot(
     const counts = Float64Array.from(h.histogram.counts);
     const result: WindowResult = {
       ...base,
+      key: resultKey(plan.runId, snap.window.id, h.workingPoint, snap.trigger, snap.sequence),
       workingPoint: h.workingPoint,
       counts: { ...base.counts, selected: counts.reduce((a, b) => a + b, 0) },
       histogram: h.histogram,
@@ -167,5 +169,10 @@ function baseResult(snap: WindowSnapshot, plan: AnalysisPlan): Omit<WindowResult
 
 /** The result of an analysis that failed as a whole (training, selection): no histogram, the error. */
 export function failedResult(snap: WindowSnapshot, plan: AnalysisPlan, err: Error): WindowResult {
-  return { ...baseResult(snap, plan), workingPoint: null, error: err.message };
+  return {
+    ...baseResult(snap, plan),
+    key: resultKey(plan.runId, snap.window.id, 'failed', snap.trigger, snap.sequence),
+    workingPoint: null,
+    error: err.message,
+  };
 }

@@ -18,4 +18,6 @@ export interface WindowSnapshot {
   n: number;
   counts: { sr: number; sbLow: number; sbHigh: number };
   cutflow: CutFlowEntry[];
+  /** The request's number among its window's requests (names its results: WindowResult.key). */
+  sequence?: number;
 }
