@@ -16,6 +16,7 @@ import { AlertTracker, type AlertRecord } from './operators/alert.js';
 import { compileTopology, type CompiledRun } from './topology/compile.js';
 import type { Topology } from './topology/schema.js';
 import { SidebandError } from './events/errors.js';
+import type { RunCheckpoint } from './scaleout/run-checkpoint.js';
 
 export interface RunSummary {
   runId: string;
@@ -28,6 +29,8 @@ export interface RunSummary {
     rejectedByReason: Record<string, number>;
     selected: number;
     stored: number;
+    /** Inputs whose row count could not be trusted (their events are not in `read`). */
+    rowsUnknown: number;
   };
   balanced: boolean;
   cutflow: { cut: string; pass: number }[];
@@ -52,6 +55,14 @@ export interface RunOptions {
   onAlert?: (a: AlertRecord) => void;
   /** Make the extra sinks durable (flush the Kafka producer); awaited before the source's offsets are committed. */
   flush?: () => Promise<void>;
+  /** Checkpoint of this run (`<out>.checkpoint`): resume from it, write it periodically, commit Kafka offsets after. */
+  checkpoint?: RunCheckpoint;
+  /** Flush the extra sinks without closing them (at every checkpoint, before offsets are committed). */
+  sinkFlush?: () => Promise<void>;
+  /** Stop the run at its next checkpoint (SIGTERM/SIGINT; the reason names the signal): ends in RunInterrupted. */
+  signal?: AbortSignal;
+  /** Input files must lie under these directories (topology trust); absent: anywhere. */
+  inputRoots?: readonly string[];
 }
 
 /**
@@ -62,7 +73,8 @@ export async function runTopology(
   topology: Topology,
   opts: RunOptions,
 ): Promise<{ summary: RunSummary; results: WindowResult[]; run: CompiledRun }> {
-  const runId = opts.runId ?? randomUUID();
+  const cp = opts.checkpoint;
+  const runId = cp?.runId ?? opts.runId ?? randomUUID();
   const log = opts.log ?? (() => {});
   const results = topology.sinks.results ? new JsonlSink(path.join(opts.outDir, 'results.jsonl')) : undefined;
   const dead = topology.sinks.deadLetters ? new JsonlSink(path.join(opts.outDir, 'dead-letters.jsonl')) : undefined;
@@ -75,6 +87,7 @@ export async function runTopology(
   const deadLetter = (d: DeadLetter) => {
     deadCount++;
     dead?.write(d);
+    cp?.deadLetter(d);
     observer.deadLetter?.(d);
     // Dead letters are never silent: the first few are logged in full, the rest are counted in the summary.
     if (deadCount <= 5)
@@ -83,7 +96,15 @@ export async function runTopology(
       );
   };
   const t0 = performance.now();
-  const run = await compileTopology(topology, { file: opts.file, runId, observer, deadLetter, log });
+  const run = await compileTopology(topology, {
+    file: opts.file,
+    runId,
+    observer,
+    deadLetter,
+    log,
+    inputRoots: opts.inputRoots,
+    ...cp?.compileOptions(),
+  });
   metrics.declareWindows(
     run.windows.map((w) => w.id),
     topology.classifier.kind === 'none'
@@ -92,26 +113,38 @@ export async function runTopology(
     [run.plan.model],
   );
   const progress = opts.progress?.(run, t0);
+  // `live`: a result of this process (journaled, sent to the extra sinks), not one replayed from the checkpoint.
+  const emit = (r: WindowResult, live: boolean) => {
+    results?.write(r);
+    observer.windowResult?.(r);
+    if (live) opts.onResult?.(r);
+    if (live) cp?.result(r);
+    progress?.result(r);
+    const a = tracker.offer(r);
+    if (a) {
+      alertRecords.push(a);
+      alerts.write(a);
+      if (live) opts.onAlert?.(a);
+    }
+  };
+  const replayed = cp?.attach(run, { runId, flush: opts.sinkFlush, signal: opts.signal });
+  for (const d of replayed?.deadLetters ?? []) {
+    deadCount++;
+    dead?.write(d);
+  }
+  for (const r of replayed?.results ?? []) emit(r, false);
   let all: WindowResult[];
   let completed = false;
   try {
-    all = await lastValueFrom(
-      run.results$.pipe(
-        tap((r) => {
-          results?.write(r);
-          observer.windowResult?.(r);
-          opts.onResult?.(r);
-          progress?.result(r);
-          const a = tracker.offer(r);
-          if (a) {
-            alertRecords.push(a);
-            alerts.write(a);
-            opts.onAlert?.(a);
-          }
-        }),
-        toArray(),
-      ),
-    );
+    all = [
+      ...(replayed?.results ?? []),
+      ...(await lastValueFrom(
+        run.results$.pipe(
+          tap((r) => emit(r, true)),
+          toArray(),
+        ),
+      )),
+    ];
     completed = true;
   } finally {
     progress?.stop();
@@ -123,6 +156,8 @@ export async function runTopology(
     // in the sinks; a run that failed commits nothing and is replayed from the last commit.
     if (completed) await run.source.commit?.(run.positions());
     await run.close();
+    if (completed) cp?.complete();
+    else cp?.close();
   }
   const c = run.counters;
   const summary: RunSummary = {
@@ -136,6 +171,7 @@ export async function runTopology(
       rejectedByReason: Object.fromEntries(c.rejectedByReason),
       selected: c.selected,
       stored: c.stored,
+      rowsUnknown: c.rowsUnknown,
     },
     balanced: c.balanced(),
     cutflow: run.cutflow.entries(),

@@ -167,6 +167,11 @@ export class WindowBuffers {
     return out;
   }
 
+  /** Analyses admitted and not finished yet. */
+  get unfinished(): number {
+    return this.admitted.size;
+  }
+
   /** The sequence number of window w's next analysis request (threshold, growth or end). */
   nextSequence(w: number): number {
     return this.requests[w]!++;

@@ -32,13 +32,14 @@ import {
 } from '../kafka/client.js';
 import { ColumnAccumulator, MessageError } from '../formats/columns.js';
 import { decodeArrowMessage } from '../formats/arrow.js';
-import { JsonRowDecoder } from '../formats/json.js';
+import { DEFAULT_ARROW_LIMITS, type ArrowLimits } from '../formats/arrow-ipc.js';
+import { DEFAULT_JSON_LIMITS, JsonRowDecoder } from '../formats/json.js';
 
 export interface KafkaSourceOptions extends KafkaSourceSettings {
   /** Events decoded ahead of the pipeline before the consumer pauses (default 262144, ~16 MB of float32 jets). */
   maxEventsAhead?: number;
   consumer?: Partial<Omit<ConsumerOptions, 'groupId'>>;
-  /** Lag (high watermark − committed offset) of a partition, updated on every fetch and commit. */
+  /** Lag of a partition (high watermark − committed, or consumed, offset), updated on every fetch and commit. */
   onLag?(topic: string, partition: number, lag: number): void;
   /** Partitions this consumer no longer owns after a rebalance. */
   onRevoked?(revoked: TopicPartitions[]): void;
@@ -90,29 +91,45 @@ export class KafkaSource implements Source {
   private readonly committed = new Map<string, bigint>();
   private assigned: TopicPartitions[] = [];
   private readonly json?: JsonRowDecoder;
+  private readonly arrowLimits: ArrowLimits;
 
   constructor(private readonly options: KafkaSourceOptions) {
     this.description = `kafka: ${options.topics.join(',')} (group ${options.groupId}, ${options.format})`;
     this.client = options.client ?? connectKafka(options.connection);
-    if (options.format === 'json') this.json = new JsonRowDecoder(options.columns ?? []);
+    const max = options.maxMessageBytes;
+    this.arrowLimits = { ...DEFAULT_ARROW_LIMITS, ...(max ? { maxMessageBytes: max } : {}) };
+    if (options.format === 'json')
+      this.json = new JsonRowDecoder(options.columns ?? [], {
+        ...DEFAULT_JSON_LIMITS,
+        ...(max ? { maxMessageBytes: max } : {}),
+      });
   }
 
   get groupId(): string {
     return this.options.groupId;
   }
 
-  /** Current lag per owned partition (messages between committed offset and high watermark). */
+  /**
+   * Current lag per owned partition: the high watermark minus the committed offset, or minus the next offset to
+   * consume while this consumer has committed nothing for the partition (so a caught-up consumer shows 0, not every
+   * message ever produced).
+   */
   lag(): { topic: string; partition: number; lag: number }[] {
     const out: { topic: string; partition: number; lag: number }[] = [];
     for (const tp of this.assigned) {
       for (const p of tp.partitions) {
-        const k = key(tp.topic, p);
-        const hw = this.highWatermark.get(k);
-        if (hw !== undefined)
-          out.push({ topic: tp.topic, partition: p, lag: Number(hw - (this.committed.get(k) ?? 0n)) });
+        const lag = this.partitionLag(key(tp.topic, p));
+        if (lag !== undefined) out.push({ topic: tp.topic, partition: p, lag });
       }
     }
     return out;
+  }
+
+  private partitionLag(k: string): number | undefined {
+    const hw = this.highWatermark.get(k);
+    if (hw === undefined) return undefined;
+    const at = this.committed.get(k) ?? this.floor.get(k) ?? 0n;
+    return Math.max(0, Number(hw - at));
   }
 
   /**
@@ -280,9 +297,9 @@ export class KafkaSource implements Source {
       notifySpace();
       await this.dlqProducer?.disconnect().catch(() => undefined);
       this.dlqProducer = undefined;
-      if (completed) {
-        // A bounded run commits once its results are durable, after the last batch: the consumer stays in the
-        // group (fetching nothing) until close().
+      if (completed || signal?.aborted) {
+        // A bounded run commits once its results are durable, after the last batch, and a stopped one once its
+        // checkpoint is: the consumer stays in the group (fetching nothing) until close().
         consumer.pause(this.assigned);
       } else {
         await consumer.disconnect().catch(() => undefined);
@@ -341,7 +358,7 @@ export class KafkaSource implements Source {
           if (acc.length >= maxEvents) emit();
           n = this.json.decode(m.value, acc, where);
         } else {
-          const d = decodeArrowMessage(m.value, where, o.columns);
+          const d = decodeArrowMessage(m.value, where, o.columns, this.arrowLimits);
           const names = Object.keys(d.columns);
           if (!acc.accepts(names) || (acc.length > 0 && acc.length + d.length > maxEvents)) emit();
           acc.appendChunk(d);
@@ -409,10 +426,8 @@ export class KafkaSource implements Source {
   }
 
   private reportLag(topic: string, partition: number): void {
-    const k = key(topic, partition);
-    const hw = this.highWatermark.get(k);
-    if (hw === undefined || !this.options.onLag) return;
-    this.options.onLag(topic, partition, Number(hw - (this.committed.get(k) ?? 0n)));
+    const lag = this.partitionLag(key(topic, partition));
+    if (lag !== undefined) this.options.onLag?.(topic, partition, lag);
   }
 
   /** Commit the offsets after these positions (their events are in durable state). */

@@ -52,6 +52,8 @@ export interface CompileOptions {
   inputRoots?: readonly string[];
   /** Resume a Parquet source at this file and row group (a run checkpoint). */
   parquetStart?: { file: string; rowGroup: number };
+  /** Passed to the source's batches(): the source stops when it fires (a run checkpoint's stop on SIGTERM). */
+  sourceSignal?: AbortSignal;
   /** Wrap the source's batches (a run checkpoint: it writes between batches, and skips replayed ones). */
   wrapBatches?: (batches: AsyncIterable<EventBatch>) => AsyncIterable<EventBatch>;
   /** Analyses admitted before a checkpoint and not finished: run again first, on the state they were asked for. */
@@ -195,7 +197,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
   // The newest position per file or partition whose events are in the window buffers: what a run commits to the
   // source once its results are durable.
   const routed = new Map<string, SourcePosition>();
-  const batches = withEventLoopTurns(source.batches());
+  const batches = withEventLoopTurns(source.batches(opts.sourceSignal));
   const results$ = from(opts.wrapBatches ? opts.wrapBatches(batches) : batches).pipe(
     ingestStages(ingest, ctx),
     op.route(buffers, ctx),
