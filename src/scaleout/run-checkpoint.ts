@@ -290,9 +290,15 @@ export class RunCheckpoint {
       let timer: NodeJS.Timeout | undefined;
       const tick = new Promise<'tick'>((resolve) => {
         timer = setTimeout(() => resolve('tick'), Math.max(10, interval - (Date.now() - this.lastAt)));
+        // The timer never keeps the process alive (a source that fails ends the run at once).
+        timer.unref();
       });
-      const r = await Promise.race([next, tick]);
-      clearTimeout(timer);
+      let r: IteratorResult<EventBatch> | 'tick';
+      try {
+        r = await Promise.race([next, tick]);
+      } finally {
+        clearTimeout(timer);
+      }
       if (r === 'tick') {
         if (this.dirty) await this.checkpoint();
         else this.lastAt = Date.now();
