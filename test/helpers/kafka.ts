@@ -89,14 +89,16 @@ export async function startBroker(options: { brokers?: number; needsRestart?: bo
         return;
       }
       const timer = setTimeout(() => reject(new Error(`mock broker: no answer to ${what} within 10 s`)), 10000);
-      waiting.push((l) => {
-        clearTimeout(timer);
-        resolve(l);
-      });
-      child.once('exit', (code) => {
+      const onExit = (code: number | null) => {
         clearTimeout(timer);
         reject(new Error(`mock broker exited (${code}) before answering ${what}`));
+      };
+      waiting.push((l) => {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        resolve(l);
       });
+      child.once('exit', onExit);
     });
   const first = await nextLine('start');
   if (!first.startsWith('bootstrap ')) throw new Error(`mock broker: unexpected first line '${first}'`);
