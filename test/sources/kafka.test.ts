@@ -214,7 +214,7 @@ describe('KafkaSource against a real Kafka-protocol broker', () => {
     poison[302]! ^= 1 << 4;
     const bad = [poison, ...mutants(good[0]!.value as Buffer, 40, 5, [0, 1500]).map((m) => Buffer.from(m.bytes))];
     const msgs = [...good];
-    bad.forEach((value, i) => msgs.splice(1 + i * 2, 0, { value, partition: 0 }));
+    for (const [i, value] of bad.entries()) msgs.splice(1 + i * 2, 0, { value, partition: 0 });
     await writer.send(msgs);
     await producer.disconnect();
     const group = uniqueTopic('g');
