@@ -35,7 +35,15 @@ export async function selectWithClassifier(
   snapshot: WindowSnapshot,
   config: Partial<ClassifierConfig>,
   binning: { edges: Float64Array },
-  opts: { train: Trainer; onProgress?: (done: number, total: number) => void },
+  opts: {
+    train: Trainer;
+    onProgress?: (done: number, total: number) => void;
+    /**
+     * Give the runtime's event loop a turn (the training runtime passes one): the preparation of each member and
+     * its histograms is a separate step, so a metrics scrape or a liveness probe is never held for the whole window.
+     */
+    pause?: () => Promise<void>;
+  },
 ): Promise<WorkingPointSelection[]> {
   const cfg = resolveClassifierConfig(config);
   const wid = snapshot.window.id;
@@ -91,15 +99,20 @@ export async function selectWithClassifier(
   // One member: its own fold assignment (HGB with a fixed validation fold is deterministic, so member diversity
   // comes from the folds as much as from the seed), all its jobs submitted at once to the pool.
   const member = async (m: number): Promise<{ score: Float64Array; fold: Uint8Array; seed: number }> => {
+    await opts.pause?.();
     const seed = deriveSeed(cfg.seed, m);
     seeds.push(seed);
     const fold = assignFolds(role, cfg.folds, seed);
+    // Hot: two passes over the events into a typed array (no growing JS array).
     const rowsOf = (folds: number[], all = false) => {
       const want = new Uint8Array(256);
       for (const f of folds) want[f] = 1;
-      const out: number[] = [];
-      for (let i = 0; i < n; i++) if ((all || used[i]) && want[fold[i]!]) out.push(i);
-      return Uint32Array.from(out);
+      let k = 0;
+      for (let i = 0; i < n; i++) if ((all || used[i]) && want[fold[i]!]) k++;
+      const out = new Uint32Array(k);
+      k = 0;
+      for (let i = 0; i < n; i++) if ((all || used[i]) && want[fold[i]!]) out[k++] = i;
+      return out;
     };
     const testRows = Array.from({ length: cfg.folds }, (_, t) => rowsOf([t], true));
     const jobs: Promise<{ split: number; c: number; r: TrainResult }>[] = [];
@@ -195,13 +208,17 @@ export async function selectWithClassifier(
   for (const eps of cfg.workingPoints) {
     let histogram: HistogramResult;
     if (cfg.combine === 'median') {
-      const hists = members.map(({ score, fold, seed }) =>
-        fillHistogram(
-          snapshot.mjj,
-          edges,
-          selectPerFold(score, fold, role, cfg, eps, deriveSeed(seed, 1 + Math.round(eps * 1e6))),
-        ),
-      );
+      const hists: ReturnType<typeof fillHistogram>[] = [];
+      for (const { score, fold, seed } of members) {
+        await opts.pause?.();
+        hists.push(
+          fillHistogram(
+            snapshot.mjj,
+            edges,
+            selectPerFold(score, fold, role, cfg, eps, deriveSeed(seed, 1 + Math.round(eps * 1e6))),
+          ),
+        );
+      }
       const { counts, spread } = medianHistogram(hists);
       histogram = { edges: Array.from(edges), counts: Array.from(counts), spread: Array.from(spread) };
     } else {
