@@ -14,9 +14,12 @@ import type { KafkaFormat } from '../kafka/config.js';
 import { produceEvents } from '../scaleout/produce.js';
 import type { Source } from '../sources/source.js';
 import { asUsage, flag, numberFlag, parseArgs } from './args.js';
+import { kafkaPolicy } from '../kafka/config.js';
 
 export async function produceCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['quiet']);
+  const args = parseArgs(argv, ['quiet', 'insecure']);
+  // Cleartext SASL and TLS without certificate checks only when asked for (src/kafka/config.ts).
+  kafkaPolicy.insecure = flag(args, 'insecure') === 'true';
   const from = flag(args, 'from');
   const topic = flag(args, 'topic');
   if (!from || !topic)

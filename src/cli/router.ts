@@ -4,9 +4,12 @@ import { commandMetrics } from '../metrics/server.js';
 import { runRouter } from '../scaleout/router.js';
 import { loadTopology } from '../topology/load.js';
 import { flag, metricsEndpoint, parseArgs } from './args.js';
+import { kafkaPolicy } from '../kafka/config.js';
 
 export async function routerCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['quiet']);
+  const args = parseArgs(argv, ['quiet', 'insecure']);
+  // Cleartext SASL and TLS without certificate checks only when asked for (src/kafka/config.ts).
+  kafkaPolicy.insecure = flag(args, 'insecure') === 'true';
   const file = args.positional[0];
   if (!file) throw new UsageError('usage: sideband router <topology.yaml> [--set key.path=value]...');
   const t = await loadTopology(file, args.flags.get('set') ?? []);

@@ -4,9 +4,12 @@ import { commandMetrics } from '../metrics/server.js';
 import { Worker } from '../scaleout/worker.js';
 import { loadTopology } from '../topology/load.js';
 import { flag, metricsEndpoint, parseArgs } from './args.js';
+import { kafkaPolicy } from '../kafka/config.js';
 
 export async function workerCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['quiet']);
+  const args = parseArgs(argv, ['quiet', 'insecure']);
+  // Cleartext SASL and TLS without certificate checks only when asked for (src/kafka/config.ts).
+  kafkaPolicy.insecure = flag(args, 'insecure') === 'true';
   const file = args.positional[0];
   if (!file) throw new UsageError('usage: sideband worker <topology.yaml> [--set key.path=value]... [--run-id ID]');
   const t = await loadTopology(file, args.flags.get('set') ?? []);

@@ -63,6 +63,8 @@ export interface KafkaSourceSettings {
   maxEventsPerBatch?: number;
   /** Bytes of one message, at most (default 64 MiB Arrow, 16 MiB JSON); a larger one is dead-lettered unread. */
   maxMessageBytes?: number;
+  /** Events handed to the pipeline per second, at most (absent: no cap); the soak test's slow consumer. */
+  maxEventsPerSecond?: number;
 }
 
 export interface ScaleOutConfig {
@@ -115,6 +117,7 @@ const sourceCheck = v.compile({
   maxBatchesAhead: 'number|integer|positive|optional',
   maxEventsPerBatch: 'number|integer|positive|optional',
   maxMessageBytes: 'number|integer|positive|optional',
+  maxEventsPerSecond: 'number|positive|optional',
 });
 
 const sinkCheck = v.compile({ $$strict: true, results: 'string|min:1|optional', alerts: 'string|min:1|optional' });
@@ -243,6 +246,7 @@ export function kafkaSourceSettings(t: KafkaTopologyView, file?: string): KafkaS
     ...(s.maxBatchesAhead === undefined ? {} : { maxBatchesAhead: s.maxBatchesAhead as number }),
     ...(s.maxEventsPerBatch === undefined ? {} : { maxEventsPerBatch: s.maxEventsPerBatch as number }),
     ...(s.maxMessageBytes === undefined ? {} : { maxMessageBytes: s.maxMessageBytes as number }),
+    ...(s.maxEventsPerSecond === undefined ? {} : { maxEventsPerSecond: s.maxEventsPerSecond as number }),
   };
 }
 

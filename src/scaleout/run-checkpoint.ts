@@ -98,11 +98,12 @@ export class RunInterrupted extends SidebandError {
 }
 
 /**
- * Identity of a topology for resuming: everything but where metrics are served and whether a Kafka source stops at
- * the end offsets (an endless run may be finished by a bounded one).
+ * Identity of a topology for resuming: everything but where metrics are served, whether a Kafka source stops at
+ * the end offsets (an endless run may be finished by a bounded one) and its rate cap.
  */
 export function topologyFingerprint(t: Topology): string {
-  const source = t.source.kind === 'kafka' ? { ...t.source, stopAtEnd: undefined } : t.source;
+  const source =
+    t.source.kind === 'kafka' ? { ...t.source, stopAtEnd: undefined, maxEventsPerSecond: undefined } : t.source;
   return createHash('sha256')
     .update(JSON.stringify({ ...t, source, metrics: undefined }))
     .digest('hex')

@@ -39,6 +39,8 @@ export interface KafkaSourceOptions extends KafkaSourceSettings {
   /** Events decoded ahead of the pipeline before the consumer pauses (default 262144, ~16 MB of float32 jets). */
   maxEventsAhead?: number;
   consumer?: Partial<Omit<ConsumerOptions, 'groupId'>>;
+  /** How often the high watermarks are read from the broker for the lag (default 5000 ms; 0: only on fetches). */
+  lagRefreshMs?: number;
   /** Lag of a partition (high watermark − committed, or consumed, offset), updated on every fetch and commit. */
   onLag?(topic: string, partition: number, lag: number): void;
   /** Partitions this consumer no longer owns after a rebalance. */
@@ -265,6 +267,7 @@ export class KafkaSource implements Source {
     };
 
     let completed = false;
+    let lagTimer: NodeJS.Timeout | undefined;
     const onAbort = () => {
       notify();
       notifySpace();
@@ -273,6 +276,9 @@ export class KafkaSource implements Source {
     try {
       await consumer.subscribe(o.topics, o.fromBeginning ?? true);
       await consumer.run(handle);
+      lagTimer = this.refreshLagEvery(o.lagRefreshMs ?? 5000);
+      const started = Date.now();
+      let delivered = 0;
       while (true) {
         if (failure) throw failure;
         if (signal?.aborted) return;
@@ -282,6 +288,23 @@ export class KafkaSource implements Source {
           resumeIfDrained();
           notifySpace();
           yield next;
+          if (o.maxEventsPerSecond) {
+            // Rate cap: hold the next batch back (the queue fills, then the fetcher pauses: backpressure).
+            delivered += next.length;
+            const wait = started + (1000 * delivered) / o.maxEventsPerSecond - Date.now();
+            if (wait > 0)
+              await new Promise<void>((resolve) => {
+                const t = setTimeout(resolve, wait);
+                signal?.addEventListener(
+                  'abort',
+                  () => {
+                    clearTimeout(t);
+                    resolve();
+                  },
+                  { once: true },
+                );
+              });
+          }
           continue;
         }
         if (reachedEnd()) {
@@ -294,6 +317,7 @@ export class KafkaSource implements Source {
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      clearInterval(lagTimer);
       notifySpace();
       await this.dlqProducer?.disconnect().catch(() => undefined);
       this.dlqProducer = undefined;
@@ -423,6 +447,46 @@ export class KafkaSource implements Source {
         cause,
       });
     }
+  }
+
+  /**
+   * Refresh the high watermarks (and the group's committed offsets) of the owned partitions from the broker every
+   * `ms`: a partition the fetcher has paused (backpressure) or not fetched yet reports no fresh high watermark, and
+   * its lag would look smaller than it is, or stale.
+   */
+  private refreshLagEvery(ms: number): NodeJS.Timeout | undefined {
+    if (!(ms > 0) || !this.options.onLag) return undefined;
+    let busy = false;
+    const timer = setInterval(async () => {
+      if (busy || this.assigned.length === 0) return;
+      busy = true;
+      try {
+        const admin = await this.client.admin();
+        try {
+          for (const tp of this.assigned) {
+            const ends = await admin.endOffsets(tp.topic);
+            const committed = await admin.committedOffsets(this.options.groupId, tp.topic);
+            for (const p of tp.partitions) {
+              const k = key(tp.topic, p);
+              const end = ends.get(p);
+              if (end === undefined) continue;
+              this.highWatermark.set(k, BigInt(end));
+              const c = BigInt(committed.get(p) ?? '-1');
+              if (c >= 0n && (this.committed.get(k) ?? -1n) < c) this.committed.set(k, c);
+              this.reportLag(tp.topic, p);
+            }
+          }
+        } finally {
+          await admin.disconnect();
+        }
+      } catch {
+        // The next refresh tries again; fetches and commits keep reporting meanwhile.
+      } finally {
+        busy = false;
+      }
+    }, ms);
+    timer.unref();
+    return timer;
   }
 
   private reportLag(topic: string, partition: number): void {
