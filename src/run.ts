@@ -23,6 +23,7 @@ import { AlertTracker, type AlertRecord } from './operators/alert.js';
 import { compileTopology, type CompiledRun } from './topology/compile.js';
 import type { Topology } from './topology/schema.js';
 import { InterruptedError, SidebandError } from './events/errors.js';
+import type { RunCheckpoint } from './scaleout/run-checkpoint.js';
 import { canonicalJson, fileSha256, runVersions, sha256, writeManifest, type RunManifest } from './sinks/manifest.js';
 import { OutputDir } from './sinks/output-dir.js';
 import { sourceInventory, type SourceInventory } from './sources/inventory.js';
@@ -74,7 +75,10 @@ export interface RunOptions {
   outDir: string;
   /** The --set overrides the topology was loaded with, for the manifest. */
   overrides?: string[];
-  /** Stops the run: no output is replaced, the partial outputs are kept as `<out>.failed-<runId>`. */
+  /**
+   * Stops the run (abort with the signal's name as reason): at the next checkpoint when there is one, else at once;
+   * no output is replaced, the partial outputs are kept as `<out>.failed-<runId>`.
+   */
   signal?: AbortSignal;
   runId?: string;
   /** Prometheus instruments of this run (a fresh registry when absent). */
@@ -90,6 +94,12 @@ export interface RunOptions {
   flush?: () => Promise<void>;
   /** Replace the topology's source (validation's pseudo-datasets, injections); not inventoried. */
   source?: Source;
+  /** Checkpoint of this run (`<out>.checkpoint`): resume from it, write it periodically, commit Kafka offsets after. */
+  checkpoint?: RunCheckpoint;
+  /** Flush the extra sinks without closing them (at every checkpoint, before offsets are committed). */
+  sinkFlush?: () => Promise<void>;
+  /** Input files must lie under these directories (topology trust); absent: anywhere. */
+  inputRoots?: readonly string[];
 }
 
 /**
@@ -101,17 +111,19 @@ export async function runTopology(
   topology: Topology,
   opts: RunOptions,
 ): Promise<{ summary: RunSummary; results: WindowResult[]; run: CompiledRun; outDir: string }> {
-  const runId = opts.runId ?? randomUUID();
+  const runId = opts.checkpoint?.runId ?? opts.runId ?? randomUUID();
   const log = opts.log ?? (() => {});
   const started = new Date();
   // A source that names nothing readable fails here, before any output is touched.
-  const inventory: SourceInventory = opts.source ? { files: [] } : await sourceInventory(topology.source);
+  const inventory: SourceInventory = opts.source
+    ? { files: [] }
+    : await sourceInventory(topology.source, opts.inputRoots);
   const out = await OutputDir.prepare(opts.outDir, runId);
   const manifest = (status: string, exitCode: number, error?: string) =>
     buildManifest(topology, opts, runId, started, inventory, out.final, status, exitCode, error);
   try {
     const r = await runInto(out.path, topology, opts, runId, inventory, log);
-    const exitCode = r.summary.status === 'ok' ? 0 : r.summary.status === 'no-input' ? 3 : 4;
+    const exitCode = runExitCode(r.summary);
     await writeManifest(out.path, await manifest(r.summary.status, exitCode));
     // No usable input is not a result: the previous outputs stay, this run's are kept beside them.
     if (r.summary.status === 'no-input') return { ...r, outDir: await out.fail() };
@@ -120,14 +132,27 @@ export async function runTopology(
     return { ...r, outDir: out.final };
   } catch (e) {
     const interrupted = e instanceof InterruptedError;
+    const code = interrupted ? (e.signalName === 'SIGTERM' ? 143 : 130) : 1;
     await writeManifest(
       out.path,
-      await manifest(interrupted ? 'interrupted' : 'failed', interrupted ? 130 : 1, (e as Error).message),
+      await manifest(interrupted ? 'interrupted' : 'failed', code, (e as Error).message),
     ).catch(() => {});
     const kept = await out.fail();
     log(`run ${runId} did not finish; ${opts.outDir} left as it was, partial outputs in ${kept}`);
     throw e;
   }
+}
+
+/** The exit code a finished run ends with (src/cli/exit-codes.ts): written into its manifest as well. */
+export function runExitCode(summary: RunSummary): number {
+  if (summary.status === 'no-input') return 3;
+  if (summary.status === 'analysis-failed') return 4;
+  return summary.events.rowsUnknown > 0 ? 5 : 0;
+}
+
+/** The signal an AbortController was aborted with ('SIGINT', 'SIGTERM'), or '' when its reason is not one. */
+function signalName(signal: AbortSignal): string {
+  return typeof signal.reason === 'string' ? signal.reason : '';
 }
 
 async function buildManifest(
@@ -183,10 +208,12 @@ async function runInto(
   const late: { progress?: RunObserver } = {};
   const observer: RunObserver = teeObservers(metrics.observer(), () => late.progress);
   const tracker = new AlertTracker({ threshold: topology.alert.z, observer, log });
-  let deadCount = 0;
+  const cp = opts.checkpoint;
+  const deadLetters = { count: 0 };
   const deadLetter = (d: DeadLetter) => {
-    deadCount++;
+    const deadCount = ++deadLetters.count;
     dead?.write(d);
+    cp?.deadLetter(d);
     observer.deadLetter?.(d);
     // Dead letters are never silent: the first few are logged in full, the rest are counted in the summary.
     if (deadCount <= 5)
@@ -202,6 +229,8 @@ async function runInto(
     deadLetter,
     log,
     ...(opts.source ? { source: opts.source } : {}),
+    inputRoots: opts.inputRoots,
+    ...cp?.compileOptions(),
   });
   metrics.declareWindows(
     run.windows.map((w) => w.id),
@@ -219,7 +248,7 @@ async function runInto(
       alerts,
       observer,
       tracker,
-      deadCount: () => deadCount,
+      deadLetters,
     });
   } finally {
     progress?.stop();
@@ -240,36 +269,51 @@ async function streamRun(
     alerts: JsonlSink;
     observer: RunObserver;
     tracker: AlertTracker;
-    deadCount: () => number;
+    deadLetters: { count: number };
   },
 ): Promise<{ summary: RunSummary; results: WindowResult[]; run: CompiledRun; report: boolean }> {
   const { results, dead, alerts, observer, tracker } = sinks;
+  const cp = opts.checkpoint;
   const alertRecords: AlertRecord[] = [];
+  // `live`: a result of this process (journaled, sent to the extra sinks), not one replayed from the checkpoint.
+  const emit = (r: WindowResult, live: boolean) => {
+    results?.write(r);
+    observer.windowResult?.(r);
+    if (live) opts.onResult?.(r);
+    if (live) cp?.result(r);
+    progress?.result(r);
+    const a = tracker.offer(r);
+    if (a) {
+      alertRecords.push(a);
+      alerts.write(a);
+      if (live) opts.onAlert?.(a);
+    }
+  };
+  // With a checkpoint, a signal stops the source at its next checkpoint (the stream then fails with RunInterrupted);
+  // without one, the stream is cut where it is.
+  const replayed = cp?.attach(run, { runId, flush: opts.sinkFlush, signal: opts.signal });
+  for (const d of replayed?.deadLetters ?? []) {
+    sinks.deadLetters.count++;
+    dead?.write(d);
+  }
+  for (const r of replayed?.results ?? []) emit(r, false);
   let all: WindowResult[];
   let completed = false;
-  const stop$ = opts.signal ? fromEvent(opts.signal, 'abort') : undefined;
+  const stop$ = opts.signal && !cp ? fromEvent(opts.signal, 'abort') : undefined;
   try {
-    if (opts.signal?.aborted) throw new InterruptedError(`run ${runId}: interrupted before it started`);
-    all = await lastValueFrom(
-      run.results$.pipe(
-        (s$) => (stop$ ? s$.pipe(takeUntil(stop$)) : s$),
-        tap((r) => {
-          results?.write(r);
-          observer.windowResult?.(r);
-          opts.onResult?.(r);
-          progress?.result(r);
-          const a = tracker.offer(r);
-          if (a) {
-            alertRecords.push(a);
-            alerts.write(a);
-            opts.onAlert?.(a);
-          }
-        }),
-        toArray(),
-      ),
-    );
+    if (stop$ && opts.signal?.aborted) throw new InterruptedError(`run ${runId}: interrupted before it started`);
+    all = [
+      ...(replayed?.results ?? []),
+      ...(await lastValueFrom(
+        run.results$.pipe(
+          (s$) => (stop$ ? s$.pipe(takeUntil(stop$)) : s$),
+          tap((r) => emit(r, true)),
+          toArray(),
+        ),
+      )),
+    ];
     // An interrupted stream completes early: it must neither commit source offsets nor replace any output.
-    if (opts.signal?.aborted) throw new InterruptedError(`run ${runId}: interrupted`);
+    if (stop$ && opts.signal?.aborted) throw new InterruptedError(`run ${runId}: interrupted`, signalName(opts.signal));
     completed = true;
   } finally {
     progress?.stage?.('closing');
@@ -281,6 +325,8 @@ async function streamRun(
     // in the sinks; a run that failed commits nothing and is replayed from the last commit.
     if (completed) await run.source.commit?.(run.positions());
     await run.close();
+    if (completed) cp?.complete();
+    else cp?.close();
   }
   const c = run.counters;
   const verdict = judgeRun(
@@ -314,7 +360,7 @@ async function streamRun(
     cutflow: run.cutflow.entries(),
     bytesPerBufferedEvent: c.stored ? run.buffers.store.bytes() / c.stored : 0,
     results: all.length,
-    deadLetters: sinks.deadCount(),
+    deadLetters: sinks.deadLetters.count,
     alerts: alertRecords.length,
   };
   const lee = topology.statistics?.lookElsewhere;

@@ -8,13 +8,14 @@
  * An invalid result (turn-on in range, too few events, failed fit, poor fit next to the SR, failed closure)
  * carries `valid: false` and its reasons, and no Z, p or limits: it is never shown as a number.
  */
-import type {
-  EvaluationResult,
-  HistogramResult,
-  ModelInfo,
-  SignificanceResult,
-  ValidityReason,
-  WindowResult,
+import {
+  resultKey,
+  type EvaluationResult,
+  type HistogramResult,
+  type ModelInfo,
+  type SignificanceResult,
+  type ValidityReason,
+  type WindowResult,
 } from '../events/result.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
 import { detectTurnOn } from '../fit/turn-on.js';
@@ -126,6 +127,7 @@ export async function analyseSnapshot(
     const counts = Float64Array.from(h.histogram.counts);
     const result: WindowResult = {
       ...base,
+      key: resultKey(plan.runId, snap.window.id, h.workingPoint, snap.trigger, snap.sequence),
       workingPoint: h.workingPoint,
       counts: { ...base.counts, selected: counts.reduce((a, b) => a + b, 0) },
       histogram: h.histogram,
@@ -237,6 +239,7 @@ export function failedResult(snap: WindowSnapshot, plan: AnalysisPlan, err: Erro
   const reason: ValidityReason = /too few events/.test(err.message) ? 'too_few_events' : 'analysis_failed';
   return {
     ...baseResult(snap, plan),
+    key: resultKey(plan.runId, snap.window.id, 'failed', snap.trigger, snap.sequence),
     workingPoint: null,
     error: err.message,
     invalid: [{ reason, detail: err.message }],

@@ -38,7 +38,15 @@ export async function selectWithClassifier(
   snapshot: WindowSnapshot,
   config: Partial<ClassifierConfig>,
   binning: { edges: Float64Array },
-  opts: { train: Trainer; onProgress?: (done: number, total: number) => void },
+  opts: {
+    train: Trainer;
+    onProgress?: (done: number, total: number) => void;
+    /**
+     * Give the runtime's event loop a turn (the training runtime passes one): the preparation of each member and
+     * its histograms is a separate step, so a metrics scrape or a liveness probe is never held for the whole window.
+     */
+    pause?: () => Promise<void>;
+  },
 ): Promise<WorkingPointSelection[]> {
   const cfg = resolveClassifierConfig(config);
   const wid = snapshot.window.id;
@@ -96,15 +104,20 @@ export async function selectWithClassifier(
   // their folds, and seed 001's candidates not at all (ModelInfo's correlations show it).
   type Member = { score: Float64Array; fold: Uint8Array; seed: number; candidateCorrelation: number };
   const member = async (m: number): Promise<Member> => {
+    await opts.pause?.();
     const seed = deriveSeed(cfg.seed, m);
     seeds.push(seed);
     const fold = assignFolds(role, cfg.folds, seed);
+    // Hot: two passes over the events into a typed array (no growing JS array).
     const rowsOf = (folds: number[], all = false) => {
       const want = new Uint8Array(256);
       for (const f of folds) want[f] = 1;
-      const out: number[] = [];
-      for (let i = 0; i < n; i++) if ((all || used[i]) && want[fold[i]!]) out.push(i);
-      return Uint32Array.from(out);
+      let k = 0;
+      for (let i = 0; i < n; i++) if ((all || used[i]) && want[fold[i]!]) k++;
+      const out = new Uint32Array(k);
+      k = 0;
+      for (let i = 0; i < n; i++) if ((all || used[i]) && want[fold[i]!]) out[k++] = i;
+      return out;
     };
     const testRows = Array.from({ length: cfg.folds }, (_, t) => rowsOf([t], true));
     const jobs: Promise<{ split: number; c: number; r: TrainResult }>[] = [];
@@ -222,7 +235,11 @@ export async function selectWithClassifier(
     if (cfg.combine === 'median') {
       // One tie-breaking stream for every working point: two working points that keep the same number of events
       // per fold then keep the same events, and are merged below.
-      masks = members.map(({ score, fold, seed }) => selectPerFold(score, fold, role, cfg, eps, deriveSeed(seed, 1)));
+      masks = [];
+      for (const { score, fold, seed } of members) {
+        await opts.pause?.();
+        masks.push(selectPerFold(score, fold, role, cfg, eps, deriveSeed(seed, 1)));
+      }
       const hists = masks.map((mask) => fillHistogram(snapshot.mjj, edges, mask));
       const { counts, spread } = medianHistogram(hists);
       histogram = {

@@ -14,11 +14,14 @@ import type { KafkaFormat } from '../kafka/config.js';
 import { produceEvents } from '../scaleout/produce.js';
 import type { Source } from '../sources/source.js';
 import { asUsage, flag, numberFlag, parseCommand } from './args.js';
+import { kafkaPolicy } from '../kafka/config.js';
 import { PRODUCE } from './specs.js';
 
 export async function produceCommand(argv: string[]): Promise<number> {
   // Required options, choices and defaults come from the PRODUCE table (src/cli/specs.ts).
   const args = parseCommand(PRODUCE, argv);
+  // Cleartext SASL and TLS without certificate checks only when asked for (src/kafka/config.ts).
+  kafkaPolicy.insecure = flag(args, 'insecure') === 'true';
   const from = flag(args, 'from')!;
   const topic = flag(args, 'topic')!;
   const format = flag(args, 'format') as KafkaFormat;

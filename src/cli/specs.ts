@@ -33,6 +33,10 @@ const metricsHost: OptionSpec = {
   help: 'interface the metrics endpoint binds to',
   example: '0.0.0.0',
 };
+const insecure: OptionSpec = {
+  name: 'insecure',
+  help: 'allow Kafka SASL without TLS and TLS without certificate checks (refused otherwise)',
+};
 const topologyArg = { name: '<topology.yaml>', help: 'the topology file (see topologies/)', required: true };
 const json: OptionSpec = { name: 'json', help: 'print one JSON object instead of text' };
 const signal: OptionSpec = {
@@ -62,13 +66,34 @@ export const RUN: CommandSpec = {
     set,
     metricsPort,
     metricsHost,
+    {
+      name: 'resume',
+      help: 'continue a killed or stopped run from DIR.checkpoint/ (a Kafka source always continues from it)',
+    },
+    {
+      name: 'checkpoint-every',
+      value: 'SECONDS',
+      kind: 'number',
+      default: '30',
+      help: 'checkpoint the run into DIR.checkpoint/ this often (and on SIGTERM/SIGINT)',
+    },
+    { name: 'no-checkpoint', help: 'take no checkpoints (a signal then stops the run without one)' },
+    {
+      name: 'allow-path',
+      value: 'DIR',
+      repeatable: true,
+      help: "input files may also lie under DIR (default: only under the working directory and the topology's)",
+      example: '/data/lhco',
+    },
+    insecure,
     quiet,
   ],
   notes: [
     'Writes results.jsonl, dead-letters.jsonl, alerts.jsonl, summary.json (with status ok, no-input or ' +
       'analysis-failed), manifest.json (inputs, topology sha256, seed, versions) and report.html. Exit codes: ' +
       '0 ok; 3 no usable input (the previous DIR is kept, this run in DIR.failed-<run id>); 4 analysis failed ' +
-      '(outputs replaced: a failed analysis is a result); 1 crash and 130 interrupted (previous DIR kept).',
+      '(outputs replaced: a failed analysis is a result); 5 an input whose rows could not be counted; 1 crash; ' +
+      '130/143 stopped by SIGINT/SIGTERM at a checkpoint (previous DIR kept; --resume continues).',
   ],
   examples: [
     'sideband run topologies/quickstart.yaml',
@@ -146,6 +171,7 @@ export const PRODUCE: CommandSpec = {
     { name: 'events', value: 'N', kind: 'count', help: 'with --from generate: events in total (required there)' },
     { name: 'seed', value: 'S', kind: 'integer', default: '0', help: 'with --from generate: random seed' },
     signal,
+    insecure,
     quiet,
   ],
   examples: [
@@ -159,7 +185,7 @@ export const ROUTER: CommandSpec = {
   summary: 'scale-out front half: source -> cuts -> a repartition topic keyed by window',
   usage: '<topology.yaml> [options]',
   positionals: [topologyArg],
-  options: [set, metricsPort, metricsHost, quiet],
+  options: [set, metricsPort, metricsHost, insecure, quiet],
   notes: ['Runs until its source ends (stopAtEnd) or SIGTERM. See docs/cluster.md.'],
   examples: ['sideband router deploy/topology.yaml --metrics-port 9464'],
 };
@@ -171,9 +197,16 @@ export const WORKER: CommandSpec = {
   positionals: [topologyArg],
   options: [
     set,
-    { name: 'run-id', value: 'ID', defaultText: 'a new UUID', help: 'run id stamped on the results', example: 'r42' },
+    {
+      name: 'run-id',
+      value: 'ID',
+      defaultText: '<topology name>.<group>',
+      help: 'run id stamped on the results (and in their keys: workers of one group must agree)',
+      example: 'r42',
+    },
     metricsPort,
     metricsHost,
+    insecure,
     quiet,
   ],
   notes: ['Runs until SIGTERM. See docs/cluster.md.'],

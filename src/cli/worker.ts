@@ -3,10 +3,13 @@ import { commandMetrics } from '../metrics/server.js';
 import { Worker } from '../scaleout/worker.js';
 import { loadTopology } from '../topology/load.js';
 import { flag, metricsEndpoint, parseCommand } from './args.js';
+import { kafkaPolicy } from '../kafka/config.js';
 import { WORKER } from './specs.js';
 
 export async function workerCommand(argv: string[]): Promise<number> {
   const args = parseCommand(WORKER, argv);
+  // Cleartext SASL and TLS without certificate checks only when asked for (src/kafka/config.ts).
+  kafkaPolicy.insecure = flag(args, 'insecure') === 'true';
   const file = args.positional[0]!;
   const quiet = flag(args, 'quiet') === 'true';
   const t = await loadTopology(file, args.flags.get('set') ?? [], (m) => {

@@ -80,9 +80,11 @@ export function decodeBatch(raw: EventBatch, spec: DecodeSpec): Decoded {
       out = new Float32Array(n);
       for (let i = 0; i < n; i++) out[i] = src[i]! * factor;
     }
-    if (!allFinite(src)) {
+    // Checked on the stored float32 values, not the input: 1e39 (float64) or 1e36 TeV is finite on the way in
+    // and +Infinity once stored, and would change the cut flow silently.
+    if (!allFinite(out)) {
       bad ??= new Uint8Array(n);
-      for (let i = 0; i < n; i++) if (bad[i] === 0 && src[i]! - src[i]! !== 0) bad[i] = c + 1;
+      for (let i = 0; i < n; i++) if (bad[i] === 0 && out[i]! - out[i]! !== 0) bad[i] = c + 1;
     }
     columns[name] = out;
   }
@@ -101,6 +103,11 @@ export function decodeBatch(raw: EventBatch, spec: DecodeSpec): Decoded {
   if (spec.weight) {
     const src = raw.columns[spec.weight];
     weight = src ? (src instanceof Float32Array ? src : Float32Array.from(src)) : raw.weight;
+    // A NaN or infinite weight would poison every histogram it enters: reject the event like a bad feature.
+    if (weight && !allFinite(weight)) {
+      bad ??= new Uint8Array(n);
+      for (let i = 0; i < n; i++) if (bad[i] === 0 && weight[i]! - weight[i]! !== 0) bad[i] = names.length + 1;
+    }
   }
   if (!bad) {
     return {
@@ -117,9 +124,11 @@ export function decodeBatch(raw: EventBatch, spec: DecodeSpec): Decoded {
       good++;
       continue;
     }
-    const name = names[bad[i]! - 1]!;
-    const v = raw.columns[spec.columns[name]!.from ?? name]![i]!;
-    const reason = Number.isNaN(v) ? 'nan' : 'infinite';
+    const k = bad[i]! - 1;
+    const name = k < names.length ? names[k]! : spec.weight!;
+    const input = k < names.length ? raw.columns[spec.columns[name]!.from ?? name]![i]! : weight![i]!;
+    const stored = k < names.length ? columns[name]![i]! : weight![i]!;
+    const reason = Number.isNaN(stored) ? 'nan' : 'infinite';
     rejected.set(reason, (rejected.get(reason) ?? 0) + 1);
     deadLetters.push({
       ...origin,
@@ -127,7 +136,12 @@ export function decodeBatch(raw: EventBatch, spec: DecodeSpec): Decoded {
       field: name,
       row: rowBase + i,
       events: 1,
-      message: `${reason === 'nan' ? 'NaN or null' : String(v)} in ${name}`,
+      message:
+        reason === 'nan'
+          ? `NaN or null in ${name}`
+          : Number.isFinite(input)
+            ? `${input} in ${name} is ${stored} as float32 (in GeV)`
+            : `${input} in ${name}`,
     });
   }
   const keep = new Uint32Array(good);

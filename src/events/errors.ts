@@ -62,8 +62,16 @@ export class NoInputError extends SidebandError {}
 /** A run whose analyses all failed: no window produced a valid result (every fit failed). The CLI exits 4 on it. */
 export class AnalysisError extends SidebandError {}
 
-/** A run stopped by a signal (SIGINT, SIGTERM) before its end. The CLI exits 130 on it. */
-export class InterruptedError extends SidebandError {}
+/** A run stopped by a signal (SIGINT, SIGTERM) before its end. The CLI exits 128 + the signal's number on it. */
+export class InterruptedError extends SidebandError {
+  constructor(
+    message: string,
+    /** 'SIGINT', 'SIGTERM', or '' when not known. */
+    readonly signalName = '',
+  ) {
+    super(message);
+  }
+}
 
 export function describeLocation(l: InputLocation): string {
   const parts: string[] = [];

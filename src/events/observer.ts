@@ -37,9 +37,15 @@ export interface DeadLetter extends InputLocation {
   message: string;
   /** How many events this record stands for (a lost row group counts all its rows). */
   events: number;
+  /** The input's row count cannot be trusted (an unreadable footer): `events` is 0 and the count is unknown. */
+  rowsUnknown?: boolean;
 }
 
-/** Running totals of a run. Invariant checked at the end: read = accepted + rejected. */
+/**
+ * Running totals of a run. Invariant checked at the end: read = accepted + rejected. Inputs whose row count cannot
+ * be trusted (a file with an unreadable footer) are not in `read`: they are counted in `rowsUnknown`, and a run with
+ * any of them did not account for all of its input (the CLI's exit code says so).
+ */
 export class RunCounters {
   read = 0;
   accepted = 0;

@@ -128,6 +128,12 @@ export interface WindowResult {
   invalid?: Array<{ reason: ValidityReason; detail: string }>;
   /** Working points merged into this one because they selected the same events. */
   mergedWorkingPoints?: number[];
+  /**
+   * Deterministic identity of this result: run, window, working point and analysis (resultKey). The same input,
+   * topology and run id give the same keys, so a consumer of the results topic drops a record whose key it has
+   * seen (a worker that restarts may publish a result twice, never two different results under one key).
+   */
+  key?: string;
   createdAt: string;
 }
 
@@ -140,3 +146,24 @@ export type ValidityReason =
   | 'failed_closure'
   | 'sculpted_selection'
   | 'analysis_failed';
+
+/** The label of one analysis of a window: its request number, or 'end' for the end-of-stream analysis. */
+export function analysisLabel(trigger: WindowResult['trigger'], sequence: number | undefined): string {
+  return trigger === 'end' ? 'end' : String(sequence ?? 0);
+}
+
+/** run/window/working point/analysis: the key of a result (and of the alert it raises). */
+export function resultKey(
+  runId: string,
+  windowId: string,
+  workingPoint: number | null | 'failed',
+  trigger: WindowResult['trigger'],
+  sequence: number | undefined,
+): string {
+  return `${runId}/${windowId}/${workingPoint === null ? 'inclusive' : workingPoint}/${analysisLabel(trigger, sequence)}`;
+}
+
+/** The analysis label at the end of a result key. */
+export function analysisLabelOfKey(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
+}

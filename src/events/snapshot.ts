@@ -23,4 +23,6 @@ export interface WindowSnapshot {
    * a trigger turn-on is a property of the whole spectrum, often below the window's own span.
    */
   spectrum?: { edges: Float64Array; counts: Float64Array };
+  /** The request's number among its window's requests (names its results: WindowResult.key). */
+  sequence?: number;
 }

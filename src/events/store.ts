@@ -16,6 +16,25 @@ export interface StoreLayout {
   weight: boolean;
   label: boolean;
   chunkSize?: number;
+  /**
+   * Memory budget in bytes (default 2 GiB). Appending past it throws StoreBudgetError: the run stops with a clear
+   * error instead of being killed for memory. (Spilling to disk beyond the budget is issue 17.)
+   */
+  maxBytes?: number;
+}
+
+/** The event store reached its memory budget. */
+export class StoreBudgetError extends SidebandError {}
+
+/** Default memory budget of the event store: 2 GiB (about 45M events of ten float32 features and a weight). */
+export const DEFAULT_STORE_BYTES = 2 ** 31;
+
+/** Events [from, to) of the store, as one array per feature (plus weights and labels when stored). */
+export interface StoredEvents {
+  n: number;
+  columns: Float32Array[];
+  weight?: Float32Array;
+  label?: Uint8Array;
 }
 
 export interface Gathered {
@@ -48,8 +67,38 @@ export class EventStore {
 
   /** Bytes allocated for stored events (the figure behind bytes per buffered event). */
   bytes(): number {
-    const perEvent = 4 * this.features.length + (this.layout.weight ? 4 : 0) + (this.layout.label ? 1 : 0);
-    return this.chunks.length * this.chunkSize * perEvent;
+    return this.chunks.length * this.chunkSize * this.bytesPerEvent();
+  }
+
+  private bytesPerEvent(): number {
+    return 4 * this.features.length + (this.layout.weight ? 4 : 0) + (this.layout.label ? 1 : 0);
+  }
+
+  /** Copy out events [from, to) in arrival order (a checkpoint writes them). */
+  events(from: number, to: number): StoredEvents {
+    const n = Math.max(0, Math.min(to, this.count) - from);
+    const columns = this.features.map(() => new Float32Array(n));
+    const weight = this.layout.weight ? new Float32Array(n) : undefined;
+    const label = this.layout.label ? new Uint8Array(n) : undefined;
+    for (let k = 0; k < n; ) {
+      const at = from + k;
+      const c = Math.floor(at / this.chunkSize);
+      const i = at - c * this.chunkSize;
+      const take = Math.min(n - k, this.chunkSize - i);
+      const chunk = this.chunks[c]!;
+      for (let f = 0; f < columns.length; f++) columns[f]!.set(chunk[f]!.subarray(i, i + take), k);
+      weight?.set(this.weights[c]!.subarray(i, i + take), k);
+      label?.set(this.labels[c]!.subarray(i, i + take), k);
+      k += take;
+    }
+    return { n, columns, weight, label };
+  }
+
+  /** Append events given as one array per feature (a checkpoint's events, restored in their order). */
+  appendEvents(e: StoredEvents): void {
+    const all = new Uint32Array(e.n);
+    for (let i = 0; i < e.n; i++) all[i] = i;
+    this.append(e.columns, all, e.n, e.weight, e.label);
   }
 
   /**
@@ -82,15 +131,25 @@ export class EventStore {
   }
 
   private grow(): void {
+    const budget = this.layout.maxBytes ?? DEFAULT_STORE_BYTES;
+    if ((this.chunks.length + 1) * this.chunkSize * this.bytesPerEvent() > budget)
+      throw new StoreBudgetError(
+        `event store: ${this.count} events take ${this.bytes()} bytes; one more chunk would pass the ${budget}-byte ` +
+          'budget (memory.storeBytes in the topology): raise it, narrow the windows or the stored features, or ' +
+          'split the input',
+      );
     this.chunks.push(this.features.map(() => new Float32Array(this.chunkSize)));
     if (this.layout.weight) this.weights.push(new Float32Array(this.chunkSize));
     if (this.layout.label) this.labels.push(new Uint8Array(this.chunkSize));
   }
 
-  /** Copy out every stored event with lo <= mjj < hi (a window's view), in arrival order. */
-  gather(lo: number, hi: number): Gathered {
+  /**
+   * Copy out every stored event with lo <= mjj < hi (a window's view), in arrival order; with `limit`, among the
+   * first `limit` events only (the store as it was when an analysis was asked for).
+   */
+  gather(lo: number, hi: number, limit = this.count): Gathered {
     let n = 0;
-    this.forEachChunk((c, len) => {
+    this.forEachChunk(limit, (c, len) => {
       const m = this.chunks[c]![this.mjjIndex]!;
       for (let i = 0; i < len; i++) if (m[i]! >= lo && m[i]! < hi) n++;
     });
@@ -98,7 +157,7 @@ export class EventStore {
     const weight = this.layout.weight ? new Float32Array(n) : undefined;
     const label = this.layout.label ? new Uint8Array(n) : undefined;
     let k = 0;
-    this.forEachChunk((c, len) => {
+    this.forEachChunk(limit, (c, len) => {
       const chunk = this.chunks[c]!;
       const m = chunk[this.mjjIndex]!;
       for (let i = 0; i < len; i++) {
@@ -112,11 +171,11 @@ export class EventStore {
     return { n, columns, mjj: columns[this.mjjIndex]!, weight, label };
   }
 
-  /** Weighted (or unit) mjj histogram of every stored event over uniform bins [lo, hi). Hot: one pass. */
-  mjjHistogram(lo: number, hi: number, bins: number): Float64Array {
+  /** Weighted (or unit) mjj histogram of the first `limit` stored events over uniform bins [lo, hi). Hot: one pass. */
+  mjjHistogram(lo: number, hi: number, bins: number, limit = this.count): Float64Array {
     const out = new Float64Array(bins);
     const scale = bins / (hi - lo);
-    this.forEachChunk((c, len) => {
+    this.forEachChunk(limit, (c, len) => {
       const m = this.chunks[c]![this.mjjIndex]!;
       const w = this.layout.weight ? this.weights[c]! : undefined;
       for (let i = 0; i < len; i++) {
@@ -129,9 +188,8 @@ export class EventStore {
     return out;
   }
 
-  private forEachChunk(fn: (chunk: number, length: number) => void): void {
-    for (let c = 0; c < this.chunks.length; c++) {
-      fn(c, c === this.chunks.length - 1 ? this.count - c * this.chunkSize : this.chunkSize);
-    }
+  private forEachChunk(limit: number, fn: (chunk: number, length: number) => void): void {
+    const end = Math.min(limit, this.count);
+    for (let c = 0; c * this.chunkSize < end; c++) fn(c, Math.min(this.chunkSize, end - c * this.chunkSize));
   }
 }

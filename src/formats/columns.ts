@@ -2,7 +2,7 @@ import type { Column } from '../events/batch.js';
 import { InputError, type InputLocation } from '../events/errors.js';
 
 /** Why a message was dead-lettered: a small fixed set (metric label and dead-letter header). */
-export type MessageFault = 'empty' | 'malformed' | 'missing_column' | 'invalid_value';
+export type MessageFault = 'empty' | 'malformed' | 'missing_column' | 'invalid_value' | 'too_large';
 
 /** A message that cannot be decoded; `reason` is the dead-letter reason. */
 export class MessageError extends InputError {

@@ -21,9 +21,22 @@ export function compileRowCheck(columns: readonly string[]): RowCheck {
   return v.compile(schema) as unknown as RowCheck;
 }
 
+/** Limits on one JSON message, checked before it is parsed (size) and before its rows are appended (count). */
+export interface JsonLimits {
+  /** Bytes of one message (default 16 MiB). */
+  maxMessageBytes: number;
+  /** Rows of one message (default 65,536). */
+  maxRows: number;
+}
+
+export const DEFAULT_JSON_LIMITS: JsonLimits = { maxMessageBytes: 16 << 20, maxRows: 1 << 16 };
+
 export class JsonRowDecoder {
   private readonly check: RowCheck;
-  constructor(readonly columns: readonly string[]) {
+  constructor(
+    readonly columns: readonly string[],
+    private readonly limits: JsonLimits = DEFAULT_JSON_LIMITS,
+  ) {
     if (!columns.length) throw new SidebandError('json format: the expected source columns must be configured');
     this.check = compileRowCheck(columns);
   }
@@ -34,6 +47,12 @@ export class JsonRowDecoder {
    * dead-lettering and of offsets).
    */
   decode(value: Buffer, into: ColumnAccumulator, where: InputLocation): number {
+    if (value.length > this.limits.maxMessageBytes)
+      throw new MessageError(
+        'too_large',
+        `JSON message of ${value.length} bytes exceeds the ${this.limits.maxMessageBytes}-byte limit`,
+        { ...where },
+      );
     let parsed: unknown;
     try {
       parsed = JSON.parse(value.toString('utf8'));
@@ -41,6 +60,10 @@ export class JsonRowDecoder {
       throw new MessageError('malformed', `invalid JSON: ${(cause as Error).message}`, { ...where }, { cause });
     }
     const rows = Array.isArray(parsed) ? parsed : [parsed];
+    if (rows.length > this.limits.maxRows)
+      throw new MessageError('too_large', `JSON message of ${rows.length} rows (at most ${this.limits.maxRows})`, {
+        ...where,
+      });
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r];
       if (row === null || typeof row !== 'object' || Array.isArray(row)) {

@@ -2,34 +2,26 @@
  * The one file that imports kafkajs. Everything else (source, sinks, produce, router, workers) talks to this
  * small interface, so the client library can be replaced (e.g. by a librdkafka binding) without touching them.
  *
- * Secrets: SASL passwords and TLS keys are never written in a topology; the topology names environment
- * variables and this file reads them. Nothing here logs a config object.
+ * Secrets: SASL credentials and TLS material are never written in a topology, nor named by it: they come from a
+ * fixed set of environment variables (KAFKA_SECRET_ENV), read here, so a topology from elsewhere cannot have any
+ * other variable of the process sent to its broker. Nothing here logs a config object.
  */
 import { readFileSync } from 'node:fs';
 import kafkajs from 'kafkajs';
 import type { Consumer, Producer, Admin, SASLOptions, logLevel as LogLevelEnum, LogEntry } from 'kafkajs';
 import { SourceError } from '../events/errors.js';
+import { KAFKA_SECRET_ENV } from './config.js';
 
 const { Kafka, logLevel, CompressionTypes } = kafkajs;
 
-/** Connection settings as a topology declares them (no secret values, only the names of env variables). */
+/** Connection settings as a topology declares them (no secret values, no names of environment variables). */
 export interface KafkaConnection {
   brokers: string[];
   clientId: string;
-  ssl?:
-    | boolean
-    | {
-        /** Env variables holding PEM text (or a path to a PEM file when the value starts with '/'). */
-        caEnv?: string;
-        certEnv?: string;
-        keyEnv?: string;
-        rejectUnauthorized?: boolean;
-      };
-  sasl?: {
-    mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
-    usernameEnv: string;
-    passwordEnv: string;
-  };
+  /** TLS; rejectUnauthorized: false (no certificate check) is refused by the configuration without --insecure. */
+  ssl?: boolean | { rejectUnauthorized?: boolean };
+  /** SASL; the user name and password come from SIDEBAND_KAFKA_USERNAME and SIDEBAND_KAFKA_PASSWORD. */
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512' };
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
   /** kafkajs log level: 'nothing' | 'error' | 'warn' | 'info' | 'debug' (default 'nothing': errors surface as exceptions). */
@@ -138,6 +130,11 @@ function readSecretEnv(name: string, what: string): string {
   return v.startsWith('/') ? readFileSync(v, 'utf8') : v;
 }
 
+/** TLS material from its variable when that is set (the CA, the client certificate and key are all optional). */
+function optionalSecretEnv(name: string, what: string): string | undefined {
+  return process.env[name] ? readSecretEnv(name, what) : undefined;
+}
+
 const LEVELS: Record<NonNullable<KafkaConnection['logLevel']>, LogLevelEnum> = {
   nothing: logLevel.NOTHING,
   error: logLevel.ERROR,
@@ -157,21 +154,27 @@ function logCreator() {
 export function connectKafka(conn: KafkaConnection): KafkaClient {
   if (!conn.brokers.length) throw new SourceError('kafka: no brokers configured');
   let ssl: boolean | { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean } | undefined;
-  if (conn.ssl === true) ssl = true;
-  else if (conn.ssl && typeof conn.ssl === 'object') {
-    ssl = {
-      ...(conn.ssl.caEnv ? { ca: readSecretEnv(conn.ssl.caEnv, 'the TLS CA') } : {}),
-      ...(conn.ssl.certEnv ? { cert: readSecretEnv(conn.ssl.certEnv, 'the TLS certificate') } : {}),
-      ...(conn.ssl.keyEnv ? { key: readSecretEnv(conn.ssl.keyEnv, 'the TLS key') } : {}),
-      ...(conn.ssl.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: conn.ssl.rejectUnauthorized }),
-    };
+  if (conn.ssl) {
+    const ca = optionalSecretEnv(KAFKA_SECRET_ENV.ca, 'the TLS CA');
+    const cert = optionalSecretEnv(KAFKA_SECRET_ENV.cert, 'the TLS client certificate');
+    const key = optionalSecretEnv(KAFKA_SECRET_ENV.key, 'the TLS client key');
+    const reject = typeof conn.ssl === 'object' ? conn.ssl.rejectUnauthorized : undefined;
+    ssl =
+      ca || cert || key || reject !== undefined
+        ? {
+            ...(ca ? { ca } : {}),
+            ...(cert ? { cert } : {}),
+            ...(key ? { key } : {}),
+            ...(reject === undefined ? {} : { rejectUnauthorized: reject }),
+          }
+        : true;
   }
   let sasl: SASLOptions | undefined;
   if (conn.sasl) {
     sasl = {
       mechanism: conn.sasl.mechanism,
-      username: readSecretEnv(conn.sasl.usernameEnv, 'the SASL user name'),
-      password: readSecretEnv(conn.sasl.passwordEnv, 'the SASL password'),
+      username: readSecretEnv(KAFKA_SECRET_ENV.username, 'the SASL user name'),
+      password: readSecretEnv(KAFKA_SECRET_ENV.password, 'the SASL password'),
     } as SASLOptions;
   }
   const kafka = new Kafka({

@@ -1,13 +1,14 @@
 /**
  * The Kafka parts of a topology, validated (fastest-validator) and turned into client, source, sink and
- * scale-out settings. Secrets are never in the file: SASL credentials and TLS material are named by environment
- * variable (usernameEnv, passwordEnv, caEnv, certEnv, keyEnv) and read by client.ts.
+ * scale-out settings. Secrets are never in the file, nor the names of the variables that hold them: SASL credentials
+ * and TLS material come from SIDEBAND_KAFKA_USERNAME, _PASSWORD, _CA, _CERT and _KEY (client.ts). Cleartext SASL
+ * (SASL without TLS) and TLS without certificate checks are refused unless the command was given --insecure.
  *
  *   kafka:                          # connection, shared by source, sinks, router and workers
  *     brokers: [host:9092]          # or "h1:9092,h2:9092"; absent: $KAFKA_BROKERS
  *     clientId: sideband
- *     ssl: true | { caEnv, certEnv, keyEnv, rejectUnauthorized }
- *     sasl: { mechanism: scram-sha-512, usernameEnv: KAFKA_USER, passwordEnv: KAFKA_PASSWORD }
+ *     ssl: true | { rejectUnauthorized }
+ *     sasl: { mechanism: scram-sha-512 }
  *     scaleOut:                     # router + workers (sideband router / sideband worker)
  *       repartitionTopic: sideband.windows
  *       partitions: 6
@@ -60,6 +61,10 @@ export interface KafkaSourceSettings {
   maxBatchesAhead?: number;
   /** Events per emitted batch, at most (default 65536; a columnar message is never split). */
   maxEventsPerBatch?: number;
+  /** Bytes of one message, at most (default 64 MiB Arrow, 16 MiB JSON); a larger one is dead-lettered unread. */
+  maxMessageBytes?: number;
+  /** Events handed to the pipeline per second, at most (absent: no cap); the soak test's slow consumer. */
+  maxEventsPerSecond?: number;
 }
 
 export interface ScaleOutConfig {
@@ -76,29 +81,13 @@ export const KAFKA_CONNECTION_RULES = {
   ssl: {
     type: 'multi',
     optional: true,
-    rules: [
-      'boolean',
-      {
-        type: 'object',
-        strict: true,
-        props: {
-          caEnv: 'string|optional',
-          certEnv: 'string|optional',
-          keyEnv: 'string|optional',
-          rejectUnauthorized: 'boolean|optional',
-        },
-      },
-    ],
+    rules: ['boolean', { type: 'object', strict: true, props: { rejectUnauthorized: 'boolean|optional' } }],
   },
   sasl: {
     type: 'object',
     optional: true,
     strict: true,
-    props: {
-      mechanism: { type: 'enum', values: ['plain', 'scram-sha-256', 'scram-sha-512'] },
-      usernameEnv: 'string|min:1',
-      passwordEnv: 'string|min:1',
-    },
+    props: { mechanism: { type: 'enum', values: ['plain', 'scram-sha-256', 'scram-sha-512'] } },
   },
   connectionTimeoutMs: 'number|positive|optional',
   requestTimeoutMs: 'number|positive|optional',
@@ -128,6 +117,8 @@ export const KAFKA_SOURCE_RULES = {
   stopAtEnd: 'boolean|optional',
   maxBatchesAhead: 'number|integer|positive|optional',
   maxEventsPerBatch: 'number|integer|positive|optional',
+  maxMessageBytes: 'number|integer|positive|optional',
+  maxEventsPerSecond: 'number|positive|optional',
 };
 const sourceCheck = v.compile({ $$strict: true, ...KAFKA_SOURCE_RULES });
 
@@ -148,9 +139,55 @@ function check(
   }
 }
 
+/**
+ * The only environment variables the Kafka client reads secrets from. TLS material is PEM text, or a path to a PEM
+ * file when the value starts with '/'; the CA and the client certificate and key are used when set.
+ */
+export const KAFKA_SECRET_ENV = {
+  username: 'SIDEBAND_KAFKA_USERNAME',
+  password: 'SIDEBAND_KAFKA_PASSWORD',
+  ca: 'SIDEBAND_KAFKA_CA',
+  cert: 'SIDEBAND_KAFKA_CERT',
+  key: 'SIDEBAND_KAFKA_KEY',
+} as const;
+
+/**
+ * What this process allows of a topology's Kafka security: `insecure` (the command's --insecure) lets a topology
+ * use SASL without TLS (credentials in cleartext) and TLS without certificate checks.
+ */
+export const kafkaPolicy = { insecure: false };
+
+/** Keys that named environment variables in earlier topologies: refused with a pointer to the fixed variables. */
+const NAMED_SECRETS = ['ssl.caEnv', 'ssl.certEnv', 'ssl.keyEnv', 'sasl.usernameEnv', 'sasl.passwordEnv'];
+
+function checkSecurity(k: Record<string, unknown>, file?: string): void {
+  const where = (path: string) => ({ ...(file ? { file } : {}), path });
+  for (const key of NAMED_SECRETS) {
+    const [a, b] = key.split('.') as [string, string];
+    const section = k[a];
+    if (section && typeof section === 'object' && b in section)
+      throw new TopologyError(
+        `a topology cannot name the variables its secrets come from: Kafka credentials are read from ${Object.values(KAFKA_SECRET_ENV).join(', ')}`,
+        where(`kafka.${key}`),
+      );
+  }
+  if (kafkaPolicy.insecure) return;
+  if (k.sasl && !k.ssl)
+    throw new TopologyError(
+      'SASL without TLS sends the credentials in cleartext: set kafka.ssl, or run with --insecure',
+      where('kafka.sasl'),
+    );
+  if (k.ssl && typeof k.ssl === 'object' && (k.ssl as { rejectUnauthorized?: boolean }).rejectUnauthorized === false)
+    throw new TopologyError(
+      'TLS without certificate checks (rejectUnauthorized: false) needs --insecure',
+      where('kafka.ssl.rejectUnauthorized'),
+    );
+}
+
 /** Connection settings from `kafka:` (brokers from $KAFKA_BROKERS when the file names none). */
 export function kafkaConnection(t: KafkaTopologyView, file?: string): KafkaConnection {
   const k = { ...(t.kafka ?? {}) };
+  checkSecurity(k, file);
   check(connectionCheck as never, k, 'kafka', file);
   const raw = k.brokers ?? process.env.KAFKA_BROKERS;
   if (!raw)
@@ -212,6 +249,8 @@ export function kafkaSourceSettings(t: KafkaTopologyView, file?: string): KafkaS
     ...(s.stopAtEnd === undefined ? {} : { stopAtEnd: s.stopAtEnd as boolean }),
     ...(s.maxBatchesAhead === undefined ? {} : { maxBatchesAhead: s.maxBatchesAhead as number }),
     ...(s.maxEventsPerBatch === undefined ? {} : { maxEventsPerBatch: s.maxEventsPerBatch as number }),
+    ...(s.maxMessageBytes === undefined ? {} : { maxMessageBytes: s.maxMessageBytes as number }),
+    ...(s.maxEventsPerSecond === undefined ? {} : { maxEventsPerSecond: s.maxEventsPerSecond as number }),
   };
 }
 

@@ -28,7 +28,7 @@
  * | sideband_anomaly_active                       | gauge     | window, working_point   | 1 while Z is above the alert threshold, else 0   |
  * | sideband_alerts_total                         | counter   | window, working_point   | upward crossings of the alert threshold          |
  * | sideband_alert_threshold_z                    | gauge     | –                       | the topology's alert threshold (σ)               |
- * | sideband_kafka_consumer_lag                   | gauge     | topic, partition        | messages between committed offset and high water |
+ * | sideband_kafka_consumer_lag                   | gauge     | topic, partition        | high water − committed (or consumed) offset      |
  * | sideband_last_event_timestamp_seconds         | gauge     | –                       | Unix time at which the last batch was read       |
  * | sideband_build_info                           | gauge     | version, role           | constant 1; identifies the process               |
  * | process_*, nodejs_*                           | (default) | –                       | prom-client default process metrics, unprefixed so that stock dashboards work |
@@ -242,7 +242,7 @@ export class Metrics {
     });
     this.kafkaLag = new Gauge({
       name: 'sideband_kafka_consumer_lag',
-      help: 'Messages between the committed offset and the high-water mark, by topic and partition.',
+      help: 'Messages between the committed offset (the consumed offset before the first commit) and the high-water mark, by topic and partition; 0 when caught up.',
       labelNames: ['topic', 'partition'],
       registers,
     });

@@ -38,6 +38,8 @@ export interface AlertRecord {
   createdAt: string;
   /** The log line, human readable. */
   message: string;
+  /** The key of the result that crossed (WindowResult.key): consumers of the alerts topic de-duplicate by it. */
+  key?: string;
 }
 
 export interface AlertOptions {
@@ -121,6 +123,7 @@ export class AlertTracker {
       resultCreatedAt: result.createdAt,
       createdAt: this.now().toISOString(),
       message,
+      ...(result.key ? { key: result.key } : {}),
     };
   }
 }

@@ -2,9 +2,9 @@
  * analyse: run each requested window analysis off the stream (src/analysis/analyse-window.ts), scheduled by
  * boundedMerge: at most `concurrency` at once; up to `queue` intermediate requests wait, further intermediate
  * requests are skipped (logged and counted: a newer one for the same window will cover its events); end-of-stream
- * requests always run. An admitted request is snapshotted at once, so its result depends only on the data and the
- * seed; whether an intermediate request finds room in the queue can depend on timing, the end-of-stream results
- * never do. An analysis that fails becomes a result carrying the error; the stream goes on.
+ * requests always run. An admitted request is fixed at once to the store's content at that moment (its snapshot is
+ * taken from that prefix of the store when it starts), so its result depends only on the data and the seed;
+ * whether an intermediate request finds room in the queue can depend on timing, the end-of-stream results never do. An analysis that fails becomes a result carrying the error; the stream goes on.
  */
 import type { OperatorFunction } from 'rxjs';
 import {
@@ -16,7 +16,7 @@ import {
 } from '../analysis/analyse-window.js';
 import type { WindowResult } from '../events/result.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
-import type { WindowBuffers } from '../regions/buffers.js';
+import type { AnalysisAsOf, WindowBuffers } from '../regions/buffers.js';
 import { windowSpan } from '../regions/scheme.js';
 import { boundedMerge } from './bounded-merge.js';
 import type { StageContext } from './context.js';
@@ -30,7 +30,10 @@ export function analyse(
   ctx: StageContext,
 ): OperatorFunction<AnalysisRequest, WindowResult> {
   let skipped = 0;
-  const run = async (snap: WindowSnapshot): Promise<WindowResult[]> => {
+  const run = async (admitted: AnalysisAsOf): Promise<WindowResult[]> => {
+    // The snapshot is taken when the analysis starts, of the store as it was when the analysis was admitted (the
+    // store only grows): the result is the same as with a copy taken at admission, and waiting analyses hold none.
+    const snap = buffers.snapshotOf(admitted, plan.features, plan.binning.range, plan.binning.width);
     ctx.observer.analysisStarted?.(snap.window.id, snap.trigger);
     ctx.observer.trainingStarted?.(plan.model);
     const t0 = performance.now();
@@ -46,19 +49,11 @@ export function analyse(
       return [failedResult(snap, plan, e as Error)];
     }
   };
-  return boundedMerge<AnalysisRequest, WindowSnapshot, WindowResult>({
+  return boundedMerge<AnalysisRequest, AnalysisAsOf, WindowResult>({
     concurrency: plan.concurrency,
     queue: plan.queue,
     mustRun: (req) => req.trigger === 'end',
-    accept: (req) =>
-      buffers.snapshot(
-        req.window,
-        req.trigger,
-        ctx.cutflow?.entries() ?? [],
-        plan.features,
-        plan.binning.range,
-        plan.binning.width,
-      ),
+    accept: (req) => buffers.admit(req.window, req.trigger, req.sequence ?? 0, ctx.cutflow?.entries() ?? [], req.asOf),
     run,
     onSkip: (req, waiting) => {
       skipped++;

@@ -5,13 +5,17 @@
  */
 import type { OperatorFunction } from 'rxjs';
 import type { EventBatch } from '../events/batch.js';
-import type { TriggerPolicy, WindowBuffers } from '../regions/buffers.js';
+import type { AnalysisAsOf, TriggerPolicy, WindowBuffers } from '../regions/buffers.js';
 import type { StageContext } from './context.js';
 import { operate, operatorObserver } from './operate.js';
 
 export interface AnalysisRequest {
   window: number;
   trigger: 'threshold' | 'growth' | 'end';
+  /** The request's number among its window's requests (WindowBuffers.nextSequence); names its results. */
+  sequence?: number;
+  /** A request restored from a checkpoint: the state it was made on (absent: now). */
+  asOf?: AnalysisAsOf;
 }
 
 export function trigger(
@@ -29,11 +33,12 @@ export function trigger(
       operatorObserver<EventBatch>(subscriber, {
         next: () => {
           publishFill();
-          for (const d of buffers.due(policy)) subscriber.next(d);
+          for (const d of buffers.due(policy)) subscriber.next({ ...d, sequence: buffers.nextSequence(d.window) });
         },
         complete: () => {
           publishFill();
-          for (let w = 0; w < buffers.windows.length; w++) subscriber.next({ window: w, trigger: 'end' });
+          for (let w = 0; w < buffers.windows.length; w++)
+            subscriber.next({ window: w, trigger: 'end', sequence: buffers.nextSequence(w) });
           subscriber.complete();
         },
       }),

@@ -1,7 +1,7 @@
 import type { Column } from '../events/batch.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
 import { EventStore } from '../events/store.js';
-import type { CutFlowEntry } from '../events/result.js';
+import { analysisLabel, analysisLabelOfKey, type CutFlowEntry } from '../events/result.js';
 import { windowSpan, type SchemeWindow } from './scheme.js';
 import { SidebandError } from '../events/errors.js';
 
@@ -21,6 +21,29 @@ export interface TriggerPolicy {
 
 export type Role = 'sr' | 'sb_low' | 'sb_high';
 
+/**
+ * What an analysis was asked on: the store's first `storeEvents` events (the store only grows, so that prefix is the
+ * window's content at the request), the window's counts and the cut flow at that moment. Enough to take the
+ * snapshot later (when the analysis starts, so waiting analyses hold no copy of events) or after a restart.
+ */
+export interface AnalysisAsOf {
+  window: number;
+  trigger: WindowSnapshot['trigger'];
+  /** The request's number among its window's requests (0 = the first threshold); names its results. */
+  sequence: number;
+  storeEvents: number;
+  counts: { sr: number; sbLow: number; sbHigh: number };
+  cutflow: CutFlowEntry[];
+}
+
+/** The part of the buffers' state that is not the stored events: what a run checkpoint saves besides the store. */
+export interface BuffersState {
+  counts: number[];
+  lastAnalysed: number[];
+  requests: number[];
+  admitted: AnalysisAsOf[];
+}
+
 export class WindowBuffers {
   readonly store: EventStore;
   /** Sorted unique window edges; elementary interval e is [edges[e], edges[e+1]). */
@@ -30,6 +53,10 @@ export class WindowBuffers {
   /** Per window: elementary interval ranges of SR, low SB and high SB. */
   private readonly spans: Array<Record<Role, [number, number]>>;
   private readonly lastAnalysed: number[];
+  /** Requests made per window so far: the next request's sequence number. */
+  private readonly requests: number[];
+  /** Analyses admitted and not finished, by window id and sequence (a checkpoint runs them again on resume). */
+  private readonly admitted = new Map<string, AnalysisAsOf>();
 
   /**
    * `keep`: a mass range to buffer beyond the windows' own spans, for analyses that histogram (and fit) a wider
@@ -38,7 +65,7 @@ export class WindowBuffers {
   constructor(
     readonly windows: SchemeWindow[],
     features: string[],
-    opts: { weight: boolean; label: boolean; chunkSize?: number; keep?: [number, number] },
+    opts: { weight: boolean; label: boolean; chunkSize?: number; keep?: [number, number]; maxStoreBytes?: number },
   ) {
     if (windows.length === 0) throw new SidebandError('window buffers: no windows');
     const all = new Set<number>();
@@ -64,12 +91,14 @@ export class WindowBuffers {
     });
     if (opts.keep) for (let e = interval(opts.keep[0]); e < interval(opts.keep[1]); e++) this.covered[e] = 1;
     this.lastAnalysed = windows.map(() => 0);
+    this.requests = windows.map(() => 0);
     const stored = features.includes('mjj') ? features : [...features, 'mjj'];
     this.store = new EventStore({
       features: stored,
       weight: opts.weight,
       label: opts.label,
       chunkSize: opts.chunkSize,
+      maxBytes: opts.maxStoreBytes,
     });
   }
 
@@ -138,9 +167,89 @@ export class WindowBuffers {
     return out;
   }
 
+  /** Analyses admitted and not finished yet. */
+  get unfinished(): number {
+    return this.admitted.size;
+  }
+
+  /** The sequence number of window w's next analysis request (threshold, growth or end). */
+  nextSequence(w: number): number {
+    return this.requests[w]!++;
+  }
+
+  /**
+   * Admit an analysis of window w: record what it is asked on (now, or `asOf` for one restored from a checkpoint)
+   * without copying events; `snapshotOf` takes the copy when the analysis starts.
+   */
+  admit(
+    w: number,
+    trigger: WindowSnapshot['trigger'],
+    sequence: number,
+    cutflow: CutFlowEntry[],
+    asOf?: AnalysisAsOf,
+  ): AnalysisAsOf {
+    const a: AnalysisAsOf = asOf ?? {
+      window: w,
+      trigger,
+      sequence,
+      storeEvents: this.store.size,
+      counts: { sr: this.count(w, 'sr'), sbLow: this.count(w, 'sb_low'), sbHigh: this.count(w, 'sb_high') },
+      cutflow,
+    };
+    this.admitted.set(`${this.windows[w]!.id}/${analysisLabel(a.trigger, a.sequence)}`, a);
+    return a;
+  }
+
+  /** An admitted analysis has emitted its results (call with any of them: its key names the analysis). */
+  finished(result: { window: { id: string }; key?: string }): void {
+    if (result.key) this.admitted.delete(`${result.window.id}/${analysisLabelOfKey(result.key)}`);
+  }
+
+  /** The snapshot of an admitted analysis: the window's events among the store's first `storeEvents`. */
+  snapshotOf(
+    a: AnalysisAsOf,
+    trainingFeatures: string[],
+    range?: [number, number],
+    spectrumBinWidth?: number,
+  ): WindowSnapshot {
+    const snap = this.snapshot(
+      a.window,
+      a.trigger,
+      a.cutflow,
+      trainingFeatures,
+      range,
+      spectrumBinWidth,
+      a.storeEvents,
+    );
+    return { ...snap, counts: { ...a.counts }, sequence: a.sequence };
+  }
+
+  /** Counts, trigger levels, request numbers and unfinished analyses, for a checkpoint. */
+  exportState(): BuffersState {
+    return {
+      counts: Array.from(this.counts),
+      lastAnalysed: [...this.lastAnalysed],
+      requests: [...this.requests],
+      admitted: [...this.admitted.values()],
+    };
+  }
+
+  /** Restore what exportState saved (the store's events are restored separately); returns the unfinished analyses. */
+  importState(s: BuffersState): AnalysisAsOf[] {
+    if (s.counts.length !== this.counts.length || s.lastAnalysed.length !== this.windows.length)
+      throw new SidebandError('window buffers: the checkpoint was written for other windows');
+    this.counts.set(s.counts);
+    for (let w = 0; w < this.windows.length; w++) {
+      this.lastAnalysed[w] = s.lastAnalysed[w]!;
+      this.requests[w] = s.requests[w]!;
+    }
+    this.admitted.clear();
+    return s.admitted;
+  }
+
   /**
    * A copy of window w's events (SR and SBs, or every buffered event in `range`), detached from the store so
-   * ingestion can go on.
+   * ingestion can go on; with `storeEvents`, of the store's first that many events only (the inclusive spectrum too).
    */
   snapshot(
     w: number,
@@ -149,10 +258,11 @@ export class WindowBuffers {
     trainingFeatures: string[],
     range?: [number, number],
     spectrumBinWidth?: number,
+    storeEvents?: number,
   ): WindowSnapshot {
     const win = this.windows[w]!;
     const [lo, hi] = range ?? windowSpan(win);
-    const g = this.store.gather(lo, hi);
+    const g = this.store.gather(lo, hi, storeEvents);
     const idx = trainingFeatures.map((f) => {
       const i = this.store.features.indexOf(f);
       if (i < 0) throw new SidebandError(`window buffers: feature '${f}' is not stored`);
@@ -169,16 +279,16 @@ export class WindowBuffers {
       n: g.n,
       counts: { sr: this.count(w, 'sr'), sbLow: this.count(w, 'sb_low'), sbHigh: this.count(w, 'sb_high') },
       cutflow,
-      ...(spectrumBinWidth ? { spectrum: this.spectrum(spectrumBinWidth) } : {}),
+      ...(spectrumBinWidth ? { spectrum: this.spectrum(spectrumBinWidth, storeEvents) } : {}),
     };
   }
 
   /** The mjj histogram of every buffered event over the buffers' whole range, in bins of about `width` GeV. */
-  spectrum(width: number): { edges: Float64Array; counts: Float64Array } {
+  spectrum(width: number, storeEvents?: number): { edges: Float64Array; counts: Float64Array } {
     const lo = this.edges[0]!,
       hi = this.edges[this.edges.length - 1]!;
     const bins = Math.max(1, Math.round((hi - lo) / width));
     const edges = Float64Array.from({ length: bins + 1 }, (_, i) => lo + ((hi - lo) * i) / bins);
-    return { edges, counts: this.store.mjjHistogram(lo, hi, bins) };
+    return { edges, counts: this.store.mjjHistogram(lo, hi, bins, storeEvents) };
   }
 }

@@ -1,8 +1,8 @@
 /**
  * A partition's checkpoint on a worker: the log of the records applied to its windows (each record: a 4-byte
  * header length, the JSON header (offset, key, end flag, cut flow, input offsets), a 4-byte value length, the
- * Arrow IPC value), and state.json: the next input offset, the log file and its durable length, the results each
- * window has emitted, the router input offsets applied. The log is appended and fsynced before state.json names
+ * Arrow IPC value), and state.json: the next input offset, the log file and its durable length, the keys of the
+ * results published (acknowledged by the results topic), the router input offsets applied. The log is appended and fsynced before state.json names
  * its new length; state.json is replaced atomically.
  */
 import { readFileSync } from 'node:fs';
@@ -12,7 +12,8 @@ export interface PartitionCheckpoint {
   next: string;
   log: string;
   logBytes: number;
-  emitted: Record<string, number>;
+  /** Keys (WindowResult.key) of the results acknowledged by the results topic: not published again on restore. */
+  published: string[];
   applied: Record<string, Record<string, string>>;
   ended: boolean;
 }

@@ -7,8 +7,16 @@ import type { WindowFeed } from './window-feed.js';
 export class PartitionState {
   readonly feeds = new Map<string, WindowFeed>();
   readonly subscriptions: Subscription[] = [];
-  readonly emitted: Record<string, number> = {};
-  readonly suppress: Record<string, number> = {};
+  /** Keys of results handed to the results topic (durable once a checkpoint after a flush names them). */
+  readonly published = new Set<string>();
+  /** Keys named by the checkpoint restored: replayed results with these keys are not published again. */
+  readonly restored = new Set<string>();
+  /** Keys in the last state.json written (only grows: a write never names fewer). */
+  durable = new Set<string>();
+  /** The last checkpoint written, for results-only updates. */
+  last?: import('./checkpoint-log.js').PartitionCheckpoint;
+  /** A results-only checkpoint is scheduled. */
+  resultsCheckpoint?: Promise<void>;
   /** Alert state of the partition's windows; replayed results pass through it too, so it is restored with them. */
   alerts?: AlertTracker;
   applied: Record<string, Record<string, string>> = {};

@@ -14,7 +14,6 @@
  * record goes to every partition, so the workers run the final analysis of their windows.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { firstValueFrom, of } from 'rxjs';
 import type { CutFlowEntry } from '../events/result.js';
 import { CutFlow } from '../events/cuts.js';
@@ -30,6 +29,7 @@ import { decodeSpec, resolveCuts } from '../topology/compile.js';
 import { derivedFeatures, ingestPlan, ingestStages } from '../topology/ingest.js';
 import type { Topology } from '../topology/schema.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { underRoot } from './safe-path.js';
 import { END_KEY, REPARTITION_HEADERS, gather, inputOffsets, windowPartition } from './repartition.js';
 
 export interface RouterReport {
@@ -99,7 +99,7 @@ export async function runRouter(t: Topology, opts: RouterOptions): Promise<Route
   });
   // The router's own state (cumulative cut flow and the input offsets behind it) survives a restart, so the cut
   // flow keeps counting and input already routed is not counted (or routed) twice.
-  const stateFile = path.join(scale.checkpointDir, `router-${source.groupId}.json`);
+  const stateFile = underRoot(scale.checkpointDir, `router-${source.groupId}.json`);
   if (existsSync(stateFile)) {
     const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as {
       cutflow: CutFlowEntry[];

@@ -8,16 +8,18 @@
  *
  * Checkpoints (kafka.scaleOut.checkpointDir, one directory per partition): the snapshot of a partition's window
  * state is the log of the records applied to it (the window buffers' events, in the batches they came in, with
- * their cut-flow headers) plus state.json: the next input offset, the results each window has emitted, the router
- * input offsets applied. Order of durability: log appended and fsynced → results flushed to the topic →
- * state.json written (fsync + atomic rename) → offset committed. A new owner (after a rebalance, a crash, a
- * SIGKILL) restores by replaying the log through fresh pipelines with the first `emitted` results of each window
- * suppressed: the pipelines are deterministic in their input sequence, so the restored state, and every later
- * result, is what the uninterrupted run would have had. Results emitted after the last checkpoint and before a
- * crash can appear twice on the results topic (identical records): at-least-once output, idempotent state.
+ * their cut-flow headers) plus state.json: the next input offset, the keys of the results the results topic has
+ * acknowledged, the router input offsets applied. Order of durability: log appended and fsynced → results flushed
+ * to the topic → state.json written (fsync + atomic rename) → offset committed. A new owner (after a rebalance, a
+ * crash, a SIGKILL) restores by replaying the log through fresh pipelines, not publishing again the results whose
+ * keys state.json names: the pipelines are deterministic in their input sequence, so the restored state, and every
+ * later result, is what the uninterrupted run would have had. A result published after the last checkpoint and
+ * before a crash can appear twice on the results topic, under one key (WindowResult.key): at-least-once output,
+ * idempotent state.
  */
 import { randomUUID } from 'node:crypto';
 import {
+  appendFileSync,
   closeSync,
   copyFileSync,
   existsSync,
@@ -30,8 +32,10 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import type { CutFlowEntry, WindowResult } from '../events/result.js';
-import type { RunObserver } from '../events/observer.js';
+import type { DeadLetter, RunObserver } from '../events/observer.js';
+import { InputError } from '../events/errors.js';
 import { decodeArrowMessage } from '../formats/arrow.js';
+import type { DecodedColumns } from '../formats/columns.js';
 import {
   connectKafka,
   type BatchControl,
@@ -48,6 +52,7 @@ import { compileTopology } from '../topology/compile.js';
 import { postSelectionTopology } from '../topology/post-selection.js';
 import type { Topology } from '../topology/schema.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { safeSegment, underRoot } from './safe-path.js';
 import { encodeLogRecord, readLogRecords, type LogRecord, type PartitionCheckpoint } from './checkpoint-log.js';
 import { PartitionState } from './partition-state.js';
 import { END_KEY, REPARTITION_HEADERS, windowPartition } from './repartition.js';
@@ -72,6 +77,8 @@ export class Worker {
   private partitions = 0;
   private sinks?: KafkaResultSinks;
   readonly runId: string;
+  /** Columns a repartition record carries beyond the stored features. */
+  private readonly extraColumns: string[];
   private readonly log: (m: string) => void;
 
   constructor(
@@ -84,7 +91,9 @@ export class Worker {
       weight: t.weight !== undefined,
       label: t.label !== undefined,
     }).store.features;
-    this.runId = opts.runId ?? randomUUID();
+    // A stable default: workers of one group, and their restarts, must name results alike (result keys).
+    this.runId = opts.runId ?? `${safeSegment(t.name)}.${safeSegment(this.scale.group)}`;
+    this.extraColumns = [...(t.label ? ['label'] : []), ...(t.weight ? ['weight'] : [])];
     this.log = opts.log ?? (() => {});
   }
 
@@ -180,7 +189,7 @@ export class Worker {
   }
 
   private partitionDir(p: number): string {
-    return path.join(this.scale.checkpointDir, this.scale.group, `${this.scale.repartitionTopic}-${p}`);
+    return underRoot(this.scale.checkpointDir, this.scale.group, `${this.scale.repartitionTopic}-${p}`);
   }
 
   /** Build the partition's window pipelines and replay its checkpoint into them. */
@@ -195,8 +204,6 @@ export class Worker {
     for (const w of this.windowsOf(p)) {
       const feed = new WindowFeed(w.id);
       state.feeds.set(w.id, feed);
-      state.emitted[w.id] = 0;
-      state.suppress[w.id] = cp?.emitted[w.id] ?? 0;
       const run = await compileTopology(
         postSelectionTopology(this.t, this.stored, { scheme: 'single', sr: w.sr, sb: w.sb } as Topology['windows']),
         {
@@ -208,7 +215,7 @@ export class Worker {
       );
       state.subscriptions.push(
         run.results$.subscribe({
-          next: (r) => this.onResult(state, w.id, feed, r),
+          next: (r) => this.onResult(state, feed, r),
           error: (e) => this.log(`worker: window ${w.id} failed: ${(e as Error).message}`),
         }),
       );
@@ -217,11 +224,16 @@ export class Worker {
     state.logFile = `log-${randomUUID()}.bin`;
     const logPath = path.join(dir, state.logFile);
     if (cp) {
-      copyFileSync(path.join(dir, cp.log), logPath);
+      copyFileSync(path.join(dir, path.basename(cp.log)), logPath);
       truncateSync(logPath, cp.logBytes);
       state.logBytes = cp.logBytes;
       state.next = BigInt(cp.next);
       state.applied = cp.applied;
+      for (const k of cp.published ?? []) {
+        state.restored.add(k);
+        state.durable.add(k);
+      }
+      state.last = cp;
       for (const { rec, value } of readLogRecords(logPath)) this.feed(state, rec, value);
       this.log(
         `worker: partition ${p} restored from checkpoint at offset ${cp.next} (${cp.logBytes} bytes of window state)`,
@@ -233,14 +245,15 @@ export class Worker {
     return state;
   }
 
-  private onResult(state: PartitionState, window: string, feed: WindowFeed, r: WindowResult): void {
+  private onResult(state: PartitionState, feed: WindowFeed, r: WindowResult): void {
     if (state.closed) return;
-    state.emitted[window]!++;
     const alert = state.alerts?.offer(r);
-    if (state.suppress[window]! > 0) {
-      state.suppress[window]!--;
-      return;
-    }
+    // A result the restored checkpoint says was acknowledged by the results topic is not published again (its key
+    // names it; the replay makes it again, identical); one published after that checkpoint may be, under its key.
+    const key = r.key ?? '';
+    if (state.restored.has(key)) return;
+    state.published.add(key);
+    this.scheduleResultsCheckpoint(state);
     if (alert) {
       this.sinks?.alert(alert);
       this.log(alert.message);
@@ -255,8 +268,39 @@ export class Worker {
     this.opts.onResult?.(out);
   }
 
-  /** Hand one logged record to its window (or end every window of the partition). */
-  private feed(state: PartitionState, rec: LogRecord, value: Buffer): void {
+  /**
+   * After results were handed to the sink: once the sink has acknowledged them, name them in state.json (the same
+   * checkpoint with a longer `published`), so that a new owner does not publish them again, even when no further
+   * record comes (the end-of-stream results arrive after the last record).
+   */
+  private scheduleResultsCheckpoint(state: PartitionState): void {
+    if (state.resultsCheckpoint) return;
+    state.resultsCheckpoint = (async () => {
+      await new Promise((r) => setTimeout(r, 50));
+      state.resultsCheckpoint = undefined;
+      const keys = [...state.published];
+      try {
+        await this.sinks?.results?.flush();
+        await this.sinks?.alerts?.flush();
+      } catch (e) {
+        this.log(`worker: results of partition ${state.partition} not acknowledged: ${(e as Error).message}`);
+        return;
+      }
+      if (state.closed || !state.last) return;
+      this.writeCheckpoint(state, { ...state.last }, keys);
+    })();
+  }
+
+  /** Write state.json with `published` = what it named before plus `keys` (all acknowledged by the sink). */
+  private writeCheckpoint(state: PartitionState, cp: PartitionCheckpoint, keys: string[]): void {
+    for (const k of keys) state.durable.add(k);
+    const out: PartitionCheckpoint = { ...cp, published: [...state.durable] };
+    writeFileAtomic(path.join(state.dir, 'state.json'), JSON.stringify(out), () => !state.closed);
+    state.last = out;
+  }
+
+  /** Hand one logged record to its window (or end every window of the partition); its value was checked. */
+  private feed(state: PartitionState, rec: LogRecord, value: Buffer, decoded?: DecodedColumns): void {
     if (rec.end) {
       state.ended = true;
       for (const f of state.feeds.values()) f.end(rec.cutflow);
@@ -264,12 +308,34 @@ export class Worker {
     }
     const feed = state.feeds.get(rec.key);
     if (!feed) return;
-    const d = decodeArrowMessage(value, {
+    const d =
+      decoded ??
+      decodeArrowMessage(value, {
+        topic: this.scale.repartitionTopic,
+        partition: state.partition,
+        offset: rec.offset,
+      });
+    feed.push({ length: d.length, columns: d.columns, positions: [] }, rec.cutflow);
+  }
+
+  /**
+   * A repartition record that cannot be applied (it does not decode, or lacks the stored columns): a dead letter
+   * with its offset, in the partition's dead-letters.jsonl and the metrics, never in the log; the partition goes on
+   * past it. (Issue 19: one garbage record put a worker in a crash loop and its windows never produced a result.)
+   */
+  private deadLetter(state: PartitionState, m: IncomingMessage, error: unknown): void {
+    const e = error instanceof InputError ? error : undefined;
+    const d: DeadLetter = {
+      reason: e ? e.reason : 'malformed',
+      message: (error as Error).message,
       topic: this.scale.repartitionTopic,
       partition: state.partition,
-      offset: rec.offset,
-    });
-    feed.push({ length: d.length, columns: d.columns, positions: [] }, rec.cutflow);
+      offset: m.offset,
+      events: 0,
+    };
+    appendFileSync(path.join(state.dir, 'dead-letters.jsonl'), `${JSON.stringify(d)}\n`);
+    this.opts.observer?.deadLetter?.(d);
+    this.log(`worker: dead letter at ${this.scale.repartitionTopic}[${state.partition}]@${m.offset}: ${d.message}`);
   }
 
   /** Apply a fetched batch, checkpoint it, and return the offset to commit. */
@@ -303,8 +369,18 @@ export class Worker {
         rec.input = input;
       }
       const value = m.value ?? Buffer.alloc(0);
+      let decoded: DecodedColumns | undefined;
+      if (!end) {
+        try {
+          const where = { topic: fetched.topic, partition: state.partition, offset: m.offset };
+          decoded = decodeArrowMessage(value, where, this.stored.concat(this.extraColumns));
+        } catch (e) {
+          this.deadLetter(state, m, e);
+          continue;
+        }
+      }
       chunks.push(...encodeLogRecord(rec, value));
-      this.feed(state, rec, value);
+      this.feed(state, rec, value, decoded);
     }
     if (last === undefined) return undefined;
     // Keep the window pipelines from falling far behind the consumer; heartbeat while waiting (long trainings).
@@ -322,19 +398,19 @@ export class Worker {
       state.logBytes += bytes.length;
     }
     state.next = BigInt(last) + 1n;
-    // Count the results before the flush: every one counted was handed to the sink before the flush began.
-    const emitted = { ...state.emitted };
+    // The keys before the flush: every one of them was handed to the sink before the flush began.
+    const keys = [...state.published];
     await this.sinks?.results?.flush();
     await this.sinks?.alerts?.flush();
     const cp: PartitionCheckpoint = {
       next: state.next.toString(),
       log: state.logFile,
       logBytes: state.logBytes,
-      emitted,
+      published: [],
       applied: state.applied,
       ended: state.ended,
     };
-    writeFileAtomic(path.join(state.dir, 'state.json'), JSON.stringify(cp), () => !state.closed);
+    if (!state.closed) this.writeCheckpoint(state, cp, keys);
     return state.closed ? undefined : state.next.toString();
   }
 }

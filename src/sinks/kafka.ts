@@ -14,6 +14,9 @@ import {
 } from '../kafka/client.js';
 import { SinkError } from '../events/errors.js';
 
+/** Header holding a result's (or alert's) key: run/window/working point/analysis (WindowResult.key). */
+export const RESULT_KEY_HEADER = 'sideband-result-key';
+
 export interface KafkaRecordSinkOptions {
   topic: string;
   /** Record → message key (default: the window id of a WindowResult or AlertRecord). */
@@ -96,16 +99,23 @@ export class KafkaResultSinks {
     const client = 'producer' in connection ? connection : connectKafka(connection);
     // Not the idempotent producer: kafkajs locates its producer-id broker through the controller id, which
     // librdkafka's mock cluster does not report. A send retried after a broker hiccup may therefore write a result
-    // twice; consumers key results by (window id, trigger, working point), the record is the same.
+    // twice; consumers de-duplicate by the result's key (RESULT_KEY_HEADER), the record is the same.
     return new KafkaResultSinks(await client.producer(), topics);
   }
 
+  /** A result, with its deterministic key also in a header (consumers de-duplicate by it). */
   result(r: WindowResult): void {
-    this.results?.write(r);
+    this.results?.write(r, r.key ? { [RESULT_KEY_HEADER]: r.key } : undefined);
   }
 
-  alert(a: { window: { id: string } }): void {
-    this.alerts?.write(a);
+  alert(a: { window: { id: string }; key?: string }): void {
+    this.alerts?.write(a, a.key ? { [RESULT_KEY_HEADER]: a.key } : undefined);
+  }
+
+  /** Resolves once everything written so far is acknowledged (a run's checkpoint waits on it). */
+  async flush(): Promise<void> {
+    await this.results?.flush();
+    await this.alerts?.flush();
   }
 
   async close(): Promise<void> {

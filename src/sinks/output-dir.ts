@@ -85,6 +85,9 @@ export class OutputDir {
         );
     }
     const tmp = `${final}.tmp-${runId}`;
+    // A run id is new for every run but a resumed one (--resume keeps it): a directory of that name is then what a
+    // killed process of this same run left behind, and the checkpoint replays its contents.
+    await rm(tmp, { recursive: true, force: true });
     try {
       await makeDirectory(path.dirname(final));
       await mkdir(tmp);

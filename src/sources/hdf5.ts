@@ -17,6 +17,8 @@ export interface Hdf5SourceOptions extends Hdf5TableOptions {
   /** Source column names to read; absent = every numeric column. */
   columns?: string[];
   batchSize?: number;
+  /** Input files must lie under these directories (topology trust); absent: anywhere. */
+  allowedRoots?: readonly string[];
   onFileError?: (error: InputError, rowsLost: number) => void;
 }
 
@@ -28,8 +30,8 @@ export class Hdf5Source implements Source {
 
   async *batches(signal?: AbortSignal): AsyncIterable<EventBatch> {
     const files = [
-      ...(await expandPaths(this.options.path, '.h5')),
-      ...(/[*?]/.test(this.options.path) ? [] : await dirExtra(this.options.path)),
+      ...(await expandPaths(this.options.path, '.h5', this.options.allowedRoots)),
+      ...(/[*?]/.test(this.options.path) ? [] : await dirExtra(this.options.path, this.options.allowedRoots)),
     ];
     if (files.length === 0) throw new SourceError(`hdf5: no files match '${this.options.path}'`);
     for (const file of [...new Set(files)].sort()) {
@@ -130,9 +132,9 @@ export class Hdf5Source implements Source {
   }
 }
 
-async function dirExtra(location: string): Promise<string[]> {
+async function dirExtra(location: string, allowedRoots?: readonly string[]): Promise<string[]> {
   try {
-    const list = await expandPaths(location, '.hdf5');
+    const list = await expandPaths(location, '.hdf5', allowedRoots);
     return list.length === 1 && list[0] === location ? [] : list;
   } catch {
     return [];

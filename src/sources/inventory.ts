@@ -5,7 +5,7 @@
  * before any output is touched.
  */
 import { stat } from 'node:fs/promises';
-import { NoInputError, SidebandError } from '../events/errors.js';
+import { NoInputError, SidebandError, UsageError } from '../events/errors.js';
 import { parquetRowCount } from './parquet.js';
 import { expandPaths } from './paths.js';
 
@@ -31,13 +31,17 @@ export interface SourceLocation {
   events?: unknown;
 }
 
-export async function sourceInventory(source: SourceLocation): Promise<SourceInventory> {
+export async function sourceInventory(
+  source: SourceLocation,
+  allowedRoots?: readonly string[],
+): Promise<SourceInventory> {
   if (source.kind === 'generator' && typeof source.events === 'number') return { files: [], events: source.events };
   if (source.kind !== 'parquet' || typeof source.path !== 'string') return { files: [] };
   let paths: string[];
   try {
-    paths = await expandPaths(source.path, '.parquet');
+    paths = await expandPaths(source.path, '.parquet', allowedRoots);
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     const errno = (e as { cause?: NodeJS.ErrnoException }).cause;
     const why = errno?.code
       ? `${errno.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')} (${errno.code})`

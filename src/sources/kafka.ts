@@ -32,13 +32,16 @@ import {
 } from '../kafka/client.js';
 import { ColumnAccumulator, MessageError } from '../formats/columns.js';
 import { decodeArrowMessage } from '../formats/arrow.js';
-import { JsonRowDecoder } from '../formats/json.js';
+import { DEFAULT_ARROW_LIMITS, type ArrowLimits } from '../formats/arrow-ipc.js';
+import { DEFAULT_JSON_LIMITS, JsonRowDecoder } from '../formats/json.js';
 
 export interface KafkaSourceOptions extends KafkaSourceSettings {
   /** Events decoded ahead of the pipeline before the consumer pauses (default 262144, ~16 MB of float32 jets). */
   maxEventsAhead?: number;
   consumer?: Partial<Omit<ConsumerOptions, 'groupId'>>;
-  /** Lag (high watermark − committed offset) of a partition, updated on every fetch and commit. */
+  /** How often the high watermarks are read from the broker for the lag (default 5000 ms; 0: only on fetches). */
+  lagRefreshMs?: number;
+  /** Lag of a partition (high watermark − committed, or consumed, offset), updated on every fetch and commit. */
   onLag?(topic: string, partition: number, lag: number): void;
   /** Partitions this consumer no longer owns after a rebalance. */
   onRevoked?(revoked: TopicPartitions[]): void;
@@ -90,29 +93,45 @@ export class KafkaSource implements Source {
   private readonly committed = new Map<string, bigint>();
   private assigned: TopicPartitions[] = [];
   private readonly json?: JsonRowDecoder;
+  private readonly arrowLimits: ArrowLimits;
 
   constructor(private readonly options: KafkaSourceOptions) {
     this.description = `kafka: ${options.topics.join(',')} (group ${options.groupId}, ${options.format})`;
     this.client = options.client ?? connectKafka(options.connection);
-    if (options.format === 'json') this.json = new JsonRowDecoder(options.columns ?? []);
+    const max = options.maxMessageBytes;
+    this.arrowLimits = { ...DEFAULT_ARROW_LIMITS, ...(max ? { maxMessageBytes: max } : {}) };
+    if (options.format === 'json')
+      this.json = new JsonRowDecoder(options.columns ?? [], {
+        ...DEFAULT_JSON_LIMITS,
+        ...(max ? { maxMessageBytes: max } : {}),
+      });
   }
 
   get groupId(): string {
     return this.options.groupId;
   }
 
-  /** Current lag per owned partition (messages between committed offset and high watermark). */
+  /**
+   * Current lag per owned partition: the high watermark minus the committed offset, or minus the next offset to
+   * consume while this consumer has committed nothing for the partition (so a caught-up consumer shows 0, not every
+   * message ever produced).
+   */
   lag(): { topic: string; partition: number; lag: number }[] {
     const out: { topic: string; partition: number; lag: number }[] = [];
     for (const tp of this.assigned) {
       for (const p of tp.partitions) {
-        const k = key(tp.topic, p);
-        const hw = this.highWatermark.get(k);
-        if (hw !== undefined)
-          out.push({ topic: tp.topic, partition: p, lag: Number(hw - (this.committed.get(k) ?? 0n)) });
+        const lag = this.partitionLag(key(tp.topic, p));
+        if (lag !== undefined) out.push({ topic: tp.topic, partition: p, lag });
       }
     }
     return out;
+  }
+
+  private partitionLag(k: string): number | undefined {
+    const hw = this.highWatermark.get(k);
+    if (hw === undefined) return undefined;
+    const at = this.committed.get(k) ?? this.floor.get(k) ?? 0n;
+    return Math.max(0, Number(hw - at));
   }
 
   /**
@@ -248,6 +267,7 @@ export class KafkaSource implements Source {
     };
 
     let completed = false;
+    let lagTimer: NodeJS.Timeout | undefined;
     const onAbort = () => {
       notify();
       notifySpace();
@@ -256,6 +276,9 @@ export class KafkaSource implements Source {
     try {
       await consumer.subscribe(o.topics, o.fromBeginning ?? true);
       await consumer.run(handle);
+      lagTimer = this.refreshLagEvery(o.lagRefreshMs ?? 5000);
+      const started = Date.now();
+      let delivered = 0;
       while (true) {
         if (failure) throw failure;
         if (signal?.aborted) return;
@@ -265,6 +288,23 @@ export class KafkaSource implements Source {
           resumeIfDrained();
           notifySpace();
           yield next;
+          if (o.maxEventsPerSecond) {
+            // Rate cap: hold the next batch back (the queue fills, then the fetcher pauses: backpressure).
+            delivered += next.length;
+            const wait = started + (1000 * delivered) / o.maxEventsPerSecond - Date.now();
+            if (wait > 0)
+              await new Promise<void>((resolve) => {
+                const t = setTimeout(resolve, wait);
+                signal?.addEventListener(
+                  'abort',
+                  () => {
+                    clearTimeout(t);
+                    resolve();
+                  },
+                  { once: true },
+                );
+              });
+          }
           continue;
         }
         if (reachedEnd()) {
@@ -277,12 +317,13 @@ export class KafkaSource implements Source {
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      clearInterval(lagTimer);
       notifySpace();
       await this.dlqProducer?.disconnect().catch(() => undefined);
       this.dlqProducer = undefined;
-      if (completed) {
-        // A bounded run commits once its results are durable, after the last batch: the consumer stays in the
-        // group (fetching nothing) until close().
+      if (completed || signal?.aborted) {
+        // A bounded run commits once its results are durable, after the last batch, and a stopped one once its
+        // checkpoint is: the consumer stays in the group (fetching nothing) until close().
         consumer.pause(this.assigned);
       } else {
         await consumer.disconnect().catch(() => undefined);
@@ -341,7 +382,7 @@ export class KafkaSource implements Source {
           if (acc.length >= maxEvents) emit();
           n = this.json.decode(m.value, acc, where);
         } else {
-          const d = decodeArrowMessage(m.value, where, o.columns);
+          const d = decodeArrowMessage(m.value, where, o.columns, this.arrowLimits);
           const names = Object.keys(d.columns);
           if (!acc.accepts(names) || (acc.length > 0 && acc.length + d.length > maxEvents)) emit();
           acc.appendChunk(d);
@@ -408,11 +449,49 @@ export class KafkaSource implements Source {
     }
   }
 
+  /**
+   * Refresh the high watermarks (and the group's committed offsets) of the owned partitions from the broker every
+   * `ms`: a partition the fetcher has paused (backpressure) or not fetched yet reports no fresh high watermark, and
+   * its lag would look smaller than it is, or stale.
+   */
+  private refreshLagEvery(ms: number): NodeJS.Timeout | undefined {
+    if (!(ms > 0) || !this.options.onLag) return undefined;
+    let busy = false;
+    const timer = setInterval(async () => {
+      if (busy || this.assigned.length === 0) return;
+      busy = true;
+      try {
+        const admin = await this.client.admin();
+        try {
+          for (const tp of this.assigned) {
+            const ends = await admin.endOffsets(tp.topic);
+            const committed = await admin.committedOffsets(this.options.groupId, tp.topic);
+            for (const p of tp.partitions) {
+              const k = key(tp.topic, p);
+              const end = ends.get(p);
+              if (end === undefined) continue;
+              this.highWatermark.set(k, BigInt(end));
+              const c = BigInt(committed.get(p) ?? '-1');
+              if (c >= 0n && (this.committed.get(k) ?? -1n) < c) this.committed.set(k, c);
+              this.reportLag(tp.topic, p);
+            }
+          }
+        } finally {
+          await admin.disconnect();
+        }
+      } catch {
+        // The next refresh tries again; fetches and commits keep reporting meanwhile.
+      } finally {
+        busy = false;
+      }
+    }, ms);
+    timer.unref();
+    return timer;
+  }
+
   private reportLag(topic: string, partition: number): void {
-    const k = key(topic, partition);
-    const hw = this.highWatermark.get(k);
-    if (hw === undefined || !this.options.onLag) return;
-    this.options.onLag(topic, partition, Number(hw - (this.committed.get(k) ?? 0n)));
+    const lag = this.partitionLag(key(topic, partition));
+    if (lag !== undefined) this.options.onLag?.(topic, partition, lag);
   }
 
   /** Commit the offsets after these positions (their events are in durable state). */

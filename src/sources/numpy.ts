@@ -40,6 +40,8 @@ export interface NumpySourceOptions {
   names?: string[];
   /** Rows per batch (default 65536). */
   batchSize?: number;
+  /** Input files must lie under these directories (topology trust); absent: anywhere. */
+  allowedRoots?: readonly string[];
   onFileError?: (error: InputError, rowsLost: number) => void;
 }
 
@@ -88,8 +90,9 @@ export class NumpySource implements Source {
   }
 
   async *batches(signal?: AbortSignal): AsyncIterable<EventBatch> {
-    const files = (await expandPaths(this.options.path, '.npy'))
-      .concat(/[*?]/.test(this.options.path) ? [] : await expandDirExtra(this.options.path))
+    const roots = this.options.allowedRoots;
+    const files = (await expandPaths(this.options.path, '.npy', roots))
+      .concat(/[*?]/.test(this.options.path) ? [] : await expandDirExtra(this.options.path, roots))
       .sort();
     if (files.length === 0) throw new SourceError(`numpy: no files match '${this.options.path}'`);
     for (const file of files) {
@@ -178,10 +181,10 @@ export class NumpySource implements Source {
   }
 }
 
-async function expandDirExtra(location: string): Promise<string[]> {
+async function expandDirExtra(location: string, allowedRoots?: readonly string[]): Promise<string[]> {
   // expandPaths filters a directory by one extension; .npz files in it are events too.
   try {
-    const list = await expandPaths(location, '.npz');
+    const list = await expandPaths(location, '.npz', allowedRoots);
     return list.length === 1 && list[0] === location ? [] : list;
   } catch {
     return [];

@@ -1,5 +1,5 @@
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { parquetMetadata } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { decompressPage, readDataPage, readDataPageV2 } from 'hyparquet/src/datapage.js';
 import { getSchemaPath, getMaxDefinitionLevel } from 'hyparquet/src/schema.js';
@@ -15,6 +15,7 @@ import type {
 } from 'hyparquet/src/types.js';
 import type { Column, EventBatch } from '../events/batch.js';
 import { InputError, SourceError } from '../events/errors.js';
+import { checkFooter, readFooter } from './parquet-footer.js';
 import { expandPaths } from './paths.js';
 import type { Source } from './source.js';
 
@@ -33,8 +34,17 @@ export interface ParquetSourceOptions {
   path: string;
   /** Source column names to read; absent = every numeric leaf column. */
   columns?: string[];
-  /** Called for a file or row group that cannot be read at all (the rest of the run goes on). */
-  onFileError?: (error: InputError, rowsLost: number) => void;
+  /**
+   * Called for a file or row group that cannot be read at all (the rest of the run goes on), with the rows lost:
+   * a number when the footer's counts were verified against the file, undefined when they cannot be trusted.
+   */
+  onFileError?: (error: InputError, rowsLost: number | undefined) => void;
+  /** Every input file must lie under one of these directories (symbolic links resolved); absent: anywhere. */
+  allowedRoots?: readonly string[];
+  /** Resume: skip the files sorted before `file` and its row groups before `rowGroup` (a run's checkpoint). */
+  start?: { file: string; rowGroup: number };
+  /** Bytes one row group's projected columns may take once decoded (default 1 GiB); a larger one is refused. */
+  maxRowGroupBytes?: number;
 }
 
 /** Numeric physical types the reader turns into Float32/Float64 columns. */
@@ -47,20 +57,31 @@ export class ParquetSource implements Source {
   }
 
   async *batches(signal?: AbortSignal): AsyncIterable<EventBatch> {
-    const files = await expandPaths(this.options.path, '.parquet');
-    if (files.length === 0) throw new SourceError(`parquet: no files match '${this.options.path}'`);
-    for (const file of files) {
+    const o = this.options;
+    const files = await expandPaths(o.path, '.parquet', o.allowedRoots);
+    if (files.length === 0) throw new SourceError(`parquet: no files match '${o.path}'`);
+    let first = 0;
+    if (o.start) {
+      first = files.indexOf(o.start.file);
+      if (first < 0)
+        throw new SourceError(`parquet: cannot resume at ${o.start.file}: it is no longer among the input files`);
+    }
+    for (let f = first; f < files.length; f++) {
       if (signal?.aborted) return;
-      yield* readParquetFile(file, this.options.columns, this.options.onFileError, signal);
+      const skip = o.start && f === first ? o.start.rowGroup : 0;
+      yield* readParquetFile(files[f]!, o, skip, signal);
     }
   }
 }
 
-/** Row count of a file from its footer, without reading data. */
+/** Row count of a file from its footer, without reading data; throws InputError when the footer is not trusted. */
 export async function parquetRowCount(file: string): Promise<number> {
   const fh = await openParquet(file);
   try {
-    return Number((await readFooter(fh, file)).num_rows);
+    const { meta, footerStart } = await readFooter(fh, file);
+    const checked = checkFooter(meta, footerStart, leafColumns(meta.schema).length);
+    if (checked.untrusted) throw new InputError(`untrusted footer: ${checked.untrusted}`, { file });
+    return checked.rows;
   } finally {
     await fh.close();
   }
@@ -70,7 +91,7 @@ export async function parquetRowCount(file: string): Promise<number> {
 export async function parquetKeyValues(file: string): Promise<Record<string, string>> {
   const fh = await openParquet(file);
   try {
-    const meta = await readFooter(fh, file);
+    const { meta } = await readFooter(fh, file);
     return Object.fromEntries((meta.key_value_metadata ?? []).map((kv) => [kv.key, kv.value ?? '']));
   } finally {
     await fh.close();
@@ -78,56 +99,48 @@ export async function parquetKeyValues(file: string): Promise<Record<string, str
 }
 
 async function openParquet(file: string): Promise<FileHandle> {
+  let fh: FileHandle;
   try {
-    return await open(file, 'r');
+    // Non-blocking open: a FIFO swapped in for the file after it was listed must not block the run forever.
+    fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (cause) {
     throw new SourceError(`parquet: cannot open ${file}: ${(cause as Error).message}`, { cause });
   }
-}
-
-async function readFooter(fh: FileHandle, file: string): Promise<FileMetaData> {
-  const { size } = await fh.stat();
-  if (size < 12)
-    throw new InputError(`not a Parquet file: ${size} bytes is shorter than a header and footer`, { file });
-  const tail = Buffer.allocUnsafe(8);
-  await fh.read(tail, 0, 8, size - 8);
-  if (tail.toString('latin1', 4, 8) !== 'PAR1') {
-    throw new InputError('not a Parquet file or truncated: no PAR1 magic at the end', { file });
+  if (!(await fh.stat()).isFile()) {
+    await fh.close();
+    throw new SourceError(`parquet: ${file} is not a regular file`);
   }
-  const metaLength = tail.readUInt32LE(0);
-  if (metaLength + 12 > size) {
-    throw new InputError(`truncated Parquet file: footer says ${metaLength} metadata bytes, file has ${size}`, {
-      file,
-    });
-  }
-  const footer = new Uint8Array(metaLength + 8);
-  await fh.read(footer, 0, metaLength + 8, size - 8 - metaLength);
-  try {
-    return parquetMetadata(footer.buffer);
-  } catch (cause) {
-    throw new InputError(`corrupt Parquet footer: ${(cause as Error).message}`, { file }, { cause });
-  }
+  return fh;
 }
 
 async function* readParquetFile(
   file: string,
-  wanted: string[] | undefined,
-  onFileError: ParquetSourceOptions['onFileError'],
+  o: ParquetSourceOptions,
+  skipRowGroups: number,
   signal?: AbortSignal,
 ): AsyncIterable<EventBatch> {
+  const { columns: wanted, onFileError } = o;
   const fh = await openParquet(file);
   try {
     let meta: FileMetaData;
+    let rowGroupRows: number[];
+    let leaves: Leaf[];
     try {
-      meta = await readFooter(fh, file);
+      const footer = await readFooter(fh, file);
+      meta = footer.meta;
+      leaves = leafColumns(meta.schema);
+      const checked = checkFooter(meta, footer.footerStart, leaves.length);
+      if (checked.untrusted) throw new InputError(`untrusted footer (rows unknown): ${checked.untrusted}`, { file });
+      rowGroupRows = checked.rowGroupRows;
     } catch (e) {
+      // No footer to believe: the file's events cannot be counted, only reported as unknown.
       if (e instanceof InputError && onFileError) {
-        onFileError(e, 0);
+        onFileError(e, undefined);
         return;
       }
       throw e;
     }
-    const leaves = leafColumns(meta.schema);
+    const rowsBefore = (g: number) => rowGroupRows.slice(0, g).reduce((a, b) => a + b, 0);
     const names = wanted ?? leaves.filter((l) => NUMERIC.has(l.element.type ?? '')).map((l) => l.name);
     const projected: Leaf[] = [];
     let schemaError: InputError | undefined;
@@ -150,20 +163,28 @@ async function* readParquetFile(
     if (schemaError) {
       // The file cannot give these events: every row is lost, counted, and the run goes on with the next file.
       if (!onFileError) throw schemaError;
-      onFileError(schemaError, Number(meta.num_rows));
+      onFileError(schemaError, rowsBefore(rowGroupRows.length) - rowsBefore(skipRowGroups));
       return;
     }
+    const maxBytes = o.maxRowGroupBytes ?? 1 << 30;
     const fetch = (g: number) => readRowGroupBytes(fh, file, meta.row_groups[g]!, projected).catch((e: Error) => e);
     // Prefetch: the next row group's bytes are read while this one is decoded and processed downstream.
-    let pending = meta.row_groups.length ? fetch(0) : undefined;
-    let rowStart = 0;
-    for (let g = 0; g < meta.row_groups.length; g++) {
+    let pending = skipRowGroups < meta.row_groups.length ? fetch(skipRowGroups) : undefined;
+    let rowStart = rowsBefore(skipRowGroups);
+    for (let g = skipRowGroups; g < meta.row_groups.length; g++) {
       if (signal?.aborted) return;
-      const rows = Number(meta.row_groups[g]!.num_rows);
+      const rows = rowGroupRows[g]!;
       const bytes = await pending!;
       pending = g + 1 < meta.row_groups.length ? fetch(g + 1) : undefined;
       try {
         if (bytes instanceof Error) throw bytes;
+        const decodedBytes = projected.reduce((a, l) => a + rows * (l.element.type === 'FLOAT' ? 4 : 8), 0);
+        if (decodedBytes > maxBytes)
+          throw new InputError(
+            `row group ${g} of ${rows} rows would take ${decodedBytes} bytes decoded (limit ${maxBytes})`,
+            { file, row: rowStart },
+            { reason: 'too_large' },
+          );
         const columns: Record<string, Column> = {};
         for (let c = 0; c < projected.length; c++) {
           const leaf = projected[c]!;
@@ -184,7 +205,7 @@ async function* readParquetFile(
           rowOffset: rowStart,
         };
       } catch (e) {
-        // A row group that cannot be decoded is lost whole; say so with its exact row count and go on.
+        // A row group that cannot be decoded is lost whole; its row count is trusted (the footer was checked).
         const err =
           e instanceof InputError
             ? e
@@ -282,6 +303,7 @@ function decodeColumnChunk(
   let dictionary: ArrayLike<number> | undefined;
   while (filled < rows && reader.offset < length) {
     const header = parquetHeader(reader);
+    checkPageHeader(header, length - reader.offset, rows - filled, rows, file, leaf.name, rowStart + filled);
     const body = bytes.subarray(reader.offset, reader.offset + header.compressed_page_size);
     reader.offset += header.compressed_page_size;
     if (header.type === 'DICTIONARY_PAGE') {
@@ -323,7 +345,7 @@ function decodeColumnChunk(
     const values = encoding.endsWith('DICTIONARY')
       ? dereference(page.dataPage as ArrayLike<number>, dictionary, leaf.name)
       : toNumbers(page.dataPage);
-    const defs = page.definitionLevels as ArrayLike<number>;
+    const defs = (page.definitionLevels ?? []) as ArrayLike<number>;
     const pageRows = defs.length ? defs.length : values.length;
     if (
       !out &&
@@ -356,6 +378,40 @@ function decodeColumnChunk(
     });
   }
   return out!;
+}
+
+/**
+ * Limits on a page header, checked before its page is decompressed or decoded: the sizes it declares must fit in
+ * the bytes left in the chunk and in what `remaining` rows can need (8 bytes a value plus levels), and its value
+ * count in the rows left. hyparquet sizes its buffers and loops by these fields, so a corrupt header would
+ * otherwise allocate gigabytes or loop for minutes.
+ */
+function checkPageHeader(
+  h: PageHeader,
+  bytesLeft: number,
+  remaining: number,
+  rows: number,
+  file: string,
+  field: string,
+  row: number,
+): void {
+  const bad = (why: string) => new InputError(`corrupt page header: ${why}`, { file, field, row });
+  const ok = (x: unknown) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+  if (!ok(h.compressed_page_size) || h.compressed_page_size > bytesLeft)
+    throw bad(`page of ${h.compressed_page_size} bytes, ${bytesLeft} left in the column chunk`);
+  const maxPage = 10 * rows + 65536;
+  if (!ok(h.uncompressed_page_size) || h.uncompressed_page_size > maxPage)
+    throw bad(`page of ${h.uncompressed_page_size} bytes uncompressed, at most ${maxPage} for ${rows} rows`);
+  const values =
+    h.data_page_header?.num_values ?? h.data_page_header_v2?.num_values ?? h.dictionary_page_header?.num_values;
+  const limit = h.type === 'DICTIONARY_PAGE' ? rows : remaining;
+  if (values !== undefined && (!ok(values) || values > limit))
+    throw bad(`${values} values in a page, at most ${limit}`);
+  const v2 = h.data_page_header_v2;
+  if (v2 && (!ok(v2.num_nulls) || v2.num_nulls > v2.num_values || !ok(v2.definition_levels_byte_length)))
+    throw bad('inconsistent null and level counts');
+  if (v2 && v2.definition_levels_byte_length + (v2.repetition_levels_byte_length ?? 0) > h.compressed_page_size)
+    throw bad('levels longer than the page');
 }
 
 const PLAIN_WIDTH: Record<string, number> = { FLOAT: 4, DOUBLE: 8, INT32: 4 };

@@ -21,6 +21,8 @@ export interface RootSourceOptions {
   columns?: string[];
   /** Entries per batch at most (default 65536); batches end on basket boundaries of the first branch. */
   batchSize?: number;
+  /** Input files must lie under these directories (topology trust); absent: anywhere. */
+  allowedRoots?: readonly string[];
   onFileError?: (error: InputError, rowsLost: number) => void;
 }
 
@@ -31,7 +33,7 @@ export class RootSource implements Source {
   }
 
   async *batches(signal?: AbortSignal): AsyncIterable<EventBatch> {
-    const files = await expandPaths(this.options.path, '.root');
+    const files = await expandPaths(this.options.path, '.root', this.options.allowedRoots);
     if (files.length === 0) throw new SourceError(`root: no files match '${this.options.path}'`);
     for (const file of files) {
       if (signal?.aborted) return;

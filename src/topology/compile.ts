@@ -1,4 +1,4 @@
-import { from, tap, type Observable } from 'rxjs';
+import { from, startWith, tap, type Observable } from 'rxjs';
 import type { EventBatch, SourcePosition } from '../events/batch.js';
 import { CUT_PRESETS, CutFlow, type Cut } from '../events/cuts.js';
 import type { DecodeSpec } from '../events/decode.js';
@@ -13,6 +13,7 @@ import { ParquetSource } from '../sources/parquet.js';
 import { buildWindows, type SchemeWindow } from '../regions/index.js';
 import { WindowBuffers } from '../regions/buffers.js';
 import { OPERATORS } from '../operators/index.js';
+import type { AnalysisRequest } from '../operators/trigger.js';
 import type { StageContext } from '../operators/context.js';
 import type { AnalysisPlan, HistogramSelector, HistogramStats } from '../analysis/analyse-window.js';
 import type { Topology } from './schema.js';
@@ -50,6 +51,16 @@ export interface CompileOptions {
   source?: Source;
   /** Histogram statistics (the stats engine); injectable for tests of the stream alone. */
   stats?: HistogramStats;
+  /** Input files must lie under these directories (the CLI's topology trust); absent: anywhere. */
+  inputRoots?: readonly string[];
+  /** Resume a Parquet source at this file and row group (a run checkpoint). */
+  parquetStart?: { file: string; rowGroup: number };
+  /** Passed to the source's batches(): the source stops when it fires (a run checkpoint's stop on SIGTERM). */
+  sourceSignal?: AbortSignal;
+  /** Wrap the source's batches (a run checkpoint: it writes between batches, and skips replayed ones). */
+  wrapBatches?: (batches: AsyncIterable<EventBatch>) => AsyncIterable<EventBatch>;
+  /** Analyses admitted before a checkpoint and not finished: run again first, on the state they were asked for. */
+  restoredRequests?: AnalysisRequest[];
 }
 
 /** Source columns a topology reads, for projection. */
@@ -76,6 +87,7 @@ export async function openSource(
   onError: (d: DeadLetter) => void,
   file: string,
   observer: RunObserver = {},
+  opts: Pick<CompileOptions, 'inputRoots' | 'parquetStart'> = {},
 ): Promise<Source> {
   const src = t.source;
   switch (src.kind) {
@@ -88,6 +100,8 @@ export async function openSource(
       return new ParquetSource({
         path: src.path,
         columns,
+        allowedRoots: opts.inputRoots,
+        start: opts.parquetStart,
         onFileError: (e, rowsLost) =>
           onError({
             reason: e.reason,
@@ -95,7 +109,8 @@ export async function openSource(
             file: e.location.file,
             field: e.location.field,
             row: e.location.row,
-            events: rowsLost,
+            events: rowsLost ?? 0,
+            ...(rowsLost === undefined ? { rowsUnknown: true } : {}),
           }),
       });
     }
@@ -108,15 +123,19 @@ export async function openSource(
         ...(spec.weight ? [spec.weight] : []),
       ];
       const { openFormatSource } = await import('./format-sources.js');
-      return openFormatSource(src, columns, (e, rowsLost) =>
-        onError({
-          reason: e.reason,
-          message: e.message,
-          file: e.location.file,
-          field: e.location.field,
-          row: e.location.row,
-          events: rowsLost,
-        }),
+      return openFormatSource(
+        src,
+        columns,
+        (e, rowsLost) =>
+          onError({
+            reason: e.reason,
+            message: e.message,
+            file: e.location.file,
+            field: e.location.field,
+            row: e.location.row,
+            events: rowsLost,
+          }),
+        opts.inputRoots,
       );
     }
     case 'generator': {
@@ -198,21 +217,21 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
   };
   // Events of an unreadable file or row group count as read and rejected, so the totals still add up.
   const onSourceError = (d: DeadLetter) => {
-    if (d.reason === 'unreadable') {
-      counters.unreadable++;
-      if (!(d.events > 0)) counters.rowsUnknown++;
-    }
+    if (d.reason === 'unreadable') counters.unreadable++;
+    // An input without a row count it can trust (lost or disagreeing footer): its events are not in `read`.
+    if (d.rowsUnknown || (d.reason === 'unreadable' && !(d.events > 0))) counters.rowsUnknown++;
     counters.read += d.events;
     counters.reject(d.reason, d.events);
     ctx.observer.eventsRead?.(d.events);
     ctx.observer.eventsRejected?.(d.reason, d.events);
     deadLetter(d);
   };
-  const source = opts.source ?? (await openSource(t, spec, onSourceError, file, ctx.observer));
+  const source = opts.source ?? (await openSource(t, spec, onSourceError, file, ctx.observer, opts));
   const buffers = new WindowBuffers(windows, t.features, {
     weight: spec.weight !== undefined,
     label: spec.label !== undefined,
     keep: t.binning.range,
+    maxStoreBytes: t.memory?.storeBytes,
   });
   const { select: selectHistograms, model, close } = await histogramSelector(t);
   const stats = opts.stats ?? (await import('../analysis/window-analysis.js')).analyseWindowHistogram;
@@ -234,7 +253,8 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
   // The newest position per file or partition whose events are in the window buffers: what a run commits to the
   // source once its results are durable.
   const routed = new Map<string, SourcePosition>();
-  const results$ = from(withEventLoopTurns(source.batches())).pipe(
+  const batches = withEventLoopTurns(source.batches(opts.sourceSignal));
+  const results$ = from(opts.wrapBatches ? opts.wrapBatches(batches) : batches).pipe(
     ingestStages(ingest, ctx),
     op.route(buffers, ctx),
     tap((b: EventBatch) => {
@@ -242,7 +262,10 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
         routed.set(p.kind === 'kafka' ? `${p.topic}\u0000${p.partition}` : p.kind === 'file' ? p.file : 'generator', p);
     }),
     op.trigger(buffers, t.trigger, ctx),
+    startWith(...(opts.restoredRequests ?? [])),
     op.analyse(buffers, plan, selectHistograms, stats, ctx),
+    // An analysis is finished once its results are emitted (a checkpoint runs unfinished ones again).
+    tap((r: WindowResult) => buffers.finished(r)),
   );
   return {
     topology: t,

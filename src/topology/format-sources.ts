@@ -12,6 +12,7 @@ export async function openFormatSource(
   src: FormatSourceConfig,
   columns: string[],
   onFileError: (e: InputError, rowsLost: number) => void,
+  allowedRoots?: readonly string[],
 ): Promise<Source> {
   switch (src.kind) {
     case 'hdf5': {
@@ -23,16 +24,31 @@ export async function openFormatSource(
         names: src.columns,
         columns,
         batchSize: src.batchSize,
+        allowedRoots,
         onFileError,
       });
     }
     case 'numpy': {
       const { NumpySource } = await import('../sources/numpy.js');
-      return new NumpySource({ path: src.path, names: src.columns, columns, batchSize: src.batchSize, onFileError });
+      return new NumpySource({
+        path: src.path,
+        names: src.columns,
+        columns,
+        batchSize: src.batchSize,
+        allowedRoots,
+        onFileError,
+      });
     }
     case 'root': {
       const { RootSource } = await import('../sources/root.js');
-      return new RootSource({ path: src.path, tree: src.tree, columns, batchSize: src.batchSize, onFileError });
+      return new RootSource({
+        path: src.path,
+        tree: src.tree,
+        columns,
+        batchSize: src.batchSize,
+        allowedRoots,
+        onFileError,
+      });
     }
   }
 }

@@ -63,6 +63,8 @@ export interface Topology {
   };
   metrics?: { host?: string; port?: number };
   kafka?: Record<string, unknown>;
+  /** Memory budgets: `storeBytes` caps the window store (default 2 GiB); past it the run stops with a clear error. */
+  memory?: { storeBytes?: number };
 }
 
 export type SourceConfig =
@@ -186,6 +188,12 @@ const schema = {
     props: { host: 'string|optional', port: 'number|integer|min:0|optional' },
   },
   kafka: { type: 'any', optional: true },
+  memory: {
+    type: 'object',
+    optional: true,
+    strict: true,
+    props: { storeBytes: 'number|integer|positive|optional' },
+  },
 };
 
 // fastest-validator is CommonJS whose typings declare an ES default export; at runtime the module itself is the class.

@@ -9,6 +9,9 @@ import type { EvaluationResult, HistogramResult, ModelInfo } from '../events/res
 import type { WindowSnapshot } from '../events/snapshot.js';
 import { TrainingPool } from './pool.js';
 
+/** A turn of the event loop (timers, I/O: a metrics scrape) between the steps of a window's selection. */
+const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 type Selection = Array<{
   workingPoint: number | null;
   histogram: HistogramResult;
@@ -27,7 +30,7 @@ export function classifierSelector(config: ClassifierConfig): {
     select: (snapshot, edges, workingPoints) => {
       // Created on the first analysis, so a run that never trains starts no threads.
       pool ??= new TrainingPool(config.workers, config.maxQueued);
-      return selectWithClassifier(snapshot, { ...config, workingPoints }, { edges }, { train: pool.train });
+      return selectWithClassifier(snapshot, { ...config, workingPoints }, { edges }, { train: pool.train, pause });
     },
     close: async () => {
       await pool?.close();

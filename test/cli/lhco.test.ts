@@ -28,7 +28,7 @@ sinks: { report: false }
 `,
     );
     const out = path.join(dir, 'out');
-    const r = sideband(['run', topo, '--out', out, '--quiet']);
+    const r = sideband(['run', topo, '--out', out, '--quiet', '--allow-path', lhcoDir]);
     expect(r.code).toBe(4);
     expect(r.stderr).toBe(
       'sideband run: analysis failed: none of 1 window produced a valid result (sr-3300-3700: no events in the ' +

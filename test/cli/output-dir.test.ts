@@ -98,11 +98,14 @@ describe('sideband run keeps the previous outputs when a rerun fails', () => {
       child.on('close', (c) => resolve(c));
     });
     expect(code).toBe(130);
-    expect(stderr).toContain(`SIGINT: stopping; ${out} is left as it was`);
+    expect(stderr).toContain(`SIGINT: stopping at the next checkpoint; ${out} is left as it was`);
     // The signal may land while the run is still compiling, or once events flow.
-    expect(stderr).toMatch(/sideband run: run [0-9a-f-]+: interrupted( before it started)?\n$/);
+    expect(stderr).toMatch(
+      /sideband run: (run [0-9a-f-]+: interrupted before it started|interrupted by SIGINT: checkpoint of \d+ buffered events in \S+\.checkpoint; continue with --resume)\n$/,
+    );
     expect(read(out)).toEqual(before);
-    expect(siblings(out)).toEqual(['failed-<id>']);
+    // The partial outputs, and the checkpoint that --resume continues from.
+    expect(siblings(out)).toEqual(['checkpoint', 'failed-<id>']);
     const failed = path.join(dir, readdirSync(dir).find((n) => n.startsWith('out.failed-'))!);
     expect(JSON.parse(readFileSync(path.join(failed, 'manifest.json'), 'utf8'))).toMatchObject({
       status: 'interrupted',

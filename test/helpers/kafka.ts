@@ -89,14 +89,16 @@ export async function startBroker(options: { brokers?: number; needsRestart?: bo
         return;
       }
       const timer = setTimeout(() => reject(new Error(`mock broker: no answer to ${what} within 10 s`)), 10000);
-      waiting.push((l) => {
-        clearTimeout(timer);
-        resolve(l);
-      });
-      child.once('exit', (code) => {
+      const onExit = (code: number | null) => {
         clearTimeout(timer);
         reject(new Error(`mock broker exited (${code}) before answering ${what}`));
+      };
+      waiting.push((l) => {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        resolve(l);
       });
+      child.once('exit', onExit);
     });
   const first = await nextLine('start');
   if (!first.startsWith('bootstrap ')) throw new Error(`mock broker: unexpected first line '${first}'`);
@@ -205,11 +207,17 @@ sinks: { results: true, deadLetters: true, report: false }
 ${extra}`;
 }
 
-/** Results as comparable JSON: without run id, creation time and training wall time (which differ per run). */
+/**
+ * Results as comparable JSON: without run id (also in the key), creation time and training wall time (which differ
+ * per run). Sorted; duplicates are kept (compare them counted).
+ */
 export function normalizeResults(results: unknown[]): string[] {
   return results
     .map((r) => {
       const x = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
+      // The key starts with the run id: keep the rest (window, working point, analysis).
+      if (typeof x.key === 'string' && typeof x.runId === 'string' && x.key.startsWith(`${x.runId}/`))
+        x.key = x.key.slice(x.runId.length + 1);
       delete x.runId;
       delete x.createdAt;
       const model = x.model as Record<string, unknown> | undefined;

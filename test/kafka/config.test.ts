@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import {
   kafkaConnection,
+  kafkaPolicy,
   kafkaSinkTopics,
   kafkaSourceSettings,
   scaleOutConfig,
@@ -56,23 +57,51 @@ describe('Kafka settings in the topology', () => {
     expect(() => scaleOutConfig(base({ kafka: { brokers: ['a:1'] } }), 'f.yaml')).toThrow(/kafka\.scaleOut/);
   });
 
-  it('reads SASL credentials only from the named environment variables and never puts them in an error', () => {
-    const sasl = { mechanism: 'scram-sha-512' as const, usernameEnv: 'SB_TEST_USER', passwordEnv: 'SB_TEST_PASSWORD' };
-    delete process.env.SB_TEST_PASSWORD;
-    process.env.SB_TEST_USER = 'physicist';
+  it('reads SASL credentials only from the fixed SIDEBAND_KAFKA_* variables and never puts them in an error', () => {
+    const sasl = { mechanism: 'scram-sha-512' as const };
+    delete process.env.SIDEBAND_KAFKA_PASSWORD;
+    process.env.SIDEBAND_KAFKA_USERNAME = 'physicist';
     let err: unknown;
     try {
-      connectKafka({ brokers: ['localhost:1'], clientId: 'c', sasl });
+      connectKafka({ brokers: ['localhost:1'], clientId: 'c', sasl, ssl: true });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(SourceError);
     expect((err as Error).message).toBe(
-      'kafka: the SASL password is read from environment variable SB_TEST_PASSWORD, which is not set',
+      'kafka: the SASL password is read from environment variable SIDEBAND_KAFKA_PASSWORD, which is not set',
     );
-    process.env.SB_TEST_PASSWORD = 's3cret-value';
+    process.env.SIDEBAND_KAFKA_PASSWORD = 's3cret-value';
     expect(() => connectKafka({ brokers: ['localhost:1'], clientId: 'c', sasl, ssl: true })).not.toThrow();
-    const conn = kafkaConnection(base({ kafka: { brokers: ['a:1'], sasl } }));
+    const conn = kafkaConnection(base({ kafka: { brokers: ['a:1'], sasl, ssl: true } }));
     expect(JSON.stringify(conn)).not.toContain('s3cret-value');
+  });
+
+  it('probe 7: a topology cannot choose the variables sent as credentials (HOME, AWS keys...)', () => {
+    for (const kafka of [
+      {
+        brokers: ['evil:9092'],
+        ssl: true,
+        sasl: { mechanism: 'plain', usernameEnv: 'HOME', passwordEnv: 'AWS_SECRET' },
+      },
+      { brokers: ['evil:9092'], ssl: { caEnv: 'SSH_AUTH_SOCK' } },
+    ])
+      expect(() => kafkaConnection(base({ kafka }), 'f.yaml')).toThrow(
+        /f\.yaml: kafka\.(sasl|ssl)\.\w+Env: a topology cannot name the variables its secrets come from: .*SIDEBAND_KAFKA_USERNAME/,
+      );
+  });
+
+  it('probe 7: cleartext SASL and disabled certificate checks are refused unless the command has --insecure', () => {
+    const sasl = base({ kafka: { brokers: ['a:1'], sasl: { mechanism: 'plain' } } });
+    const noCheck = base({ kafka: { brokers: ['a:1'], ssl: { rejectUnauthorized: false } } });
+    expect(() => kafkaConnection(sasl, 'f.yaml')).toThrow(/f\.yaml: kafka\.sasl: SASL without TLS .* --insecure/);
+    expect(() => kafkaConnection(noCheck, 'f.yaml')).toThrow(/kafka\.ssl\.rejectUnauthorized: .*needs --insecure/);
+    kafkaPolicy.insecure = true;
+    try {
+      expect(kafkaConnection(sasl).sasl).toEqual({ mechanism: 'plain' });
+      expect(kafkaConnection(noCheck).ssl).toEqual({ rejectUnauthorized: false });
+    } finally {
+      kafkaPolicy.insecure = false;
+    }
   });
 });

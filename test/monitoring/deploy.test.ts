@@ -33,7 +33,8 @@ describe('deploy/topology.yaml', () => {
   it('passes the topology validation and the Kafka source and scale-out validation', async () => {
     const t = await loadTopology(path.join(deployDir, 'topology.yaml'));
     expect(t.source.kind).toBe('kafka');
-    expect(t.metrics).toEqual({ host: '0.0.0.0', port: 9464 });
+    // Issue 19, probe 8: the topology names the port only; the deployment chooses the address to bind.
+    expect(t.metrics).toEqual({ port: 9464 });
     const saved = process.env.KAFKA_BROKERS;
     process.env.KAFKA_BROKERS = 'kafka:9092';
     try {
@@ -87,8 +88,8 @@ describe('deploy/docker-compose.yml', () => {
     expect(s.kafka.healthcheck.test.join(' ')).toContain('kafka-broker-api-versions.sh');
   });
   it('runs one router and N workers on the topology, after Kafka is healthy', () => {
-    expect(s.router.command).toEqual(['router', '/etc/sideband/topology.yaml']);
-    expect(s.worker.command).toEqual(['worker', '/etc/sideband/topology.yaml']);
+    expect(s.router.command.slice(0, 2)).toEqual(['router', '/etc/sideband/topology.yaml']);
+    expect(s.worker.command.slice(0, 2)).toEqual(['worker', '/etc/sideband/topology.yaml']);
     expect(s.worker.deploy.replicas).toBeGreaterThan(1);
     for (const svc of [s.router, s.worker]) {
       expect(svc.build).toEqual({ context: '..', dockerfile: 'deploy/Dockerfile' });
@@ -98,6 +99,12 @@ describe('deploy/docker-compose.yml', () => {
     }
     expect(s.worker.volumes).toContain('checkpoints:/var/lib/sideband/checkpoints');
     expect(fs.existsSync(path.join(deployDir, '..', 'deploy/Dockerfile'))).toBe(true);
+  });
+  it('binds router and worker metrics inside their containers only: not published to the host', () => {
+    for (const name of ['router', 'worker']) {
+      expect(s[name].command.slice(-2)).toEqual(['--metrics-host', '0.0.0.0']);
+      expect(s[name].ports).toBeUndefined();
+    }
   });
   it('mounts the monitoring folders that exist, into the paths the configs expect', () => {
     const mounts = [...s.prometheus.volumes, ...s.grafana.volumes].filter((v: string) => v.startsWith('.'));
@@ -150,7 +157,14 @@ describe('deploy/k8s', () => {
     for (const name of ['sideband-router', 'sideband-worker']) {
       const pod = byKind('Deployment', name)!.spec.template.spec;
       const c = pod.containers[0];
-      expect(c.args).toEqual([name.replace('sideband-', ''), '/etc/sideband/topology.yaml']);
+      // Metrics bind the pod's own address (the downward API), where the Service and the probes reach them.
+      expect(c.args).toEqual([
+        name.replace('sideband-', ''),
+        '/etc/sideband/topology.yaml',
+        '--metrics-host',
+        '$(POD_IP)',
+      ]);
+      expect(c.env).toContainEqual({ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
       const mount = c.volumeMounts.find((m: Obj) => m.name === 'topology');
       expect(mount.mountPath).toBe('/etc/sideband');
       expect(pod.volumes.find((v: Obj) => v.name === 'topology').configMap.name).toBe('sideband-topology');

@@ -40,10 +40,10 @@ describe('trigger', () => {
       );
       const out = batches.pipe(trigger(buffers, { minSrEvents: 20, growthFactor: 2 }, ctx));
       expectObservable(out).toBe('--t---g(xy|)', {
-        t: { window: 0, trigger: 'threshold' },
-        g: { window: 0, trigger: 'growth' },
-        x: { window: 0, trigger: 'end' },
-        y: { window: 1, trigger: 'end' },
+        t: { window: 0, trigger: 'threshold', sequence: 0 },
+        g: { window: 0, trigger: 'growth', sequence: 1 },
+        x: { window: 0, trigger: 'end', sequence: 2 },
+        y: { window: 1, trigger: 'end', sequence: 0 },
       } satisfies Record<string, AnalysisRequest>);
     });
   });

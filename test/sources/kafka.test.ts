@@ -5,6 +5,9 @@ import { ParquetSource } from '../../src/sources/parquet.js';
 import { connectKafka, type KafkaClient, type IncomingMessage } from '../../src/kafka/client.js';
 import { KafkaSource, DLQ_HEADERS } from '../../src/sources/kafka.js';
 import { EventTopicWriter } from '../../src/sinks/kafka-events.js';
+import { encodeArrowMessages } from '../../src/formats/arrow.js';
+import { GeneratorSource } from '../../src/sources/generator.js';
+import { mutants } from '../fuzz/mutate.js';
 import { lhcoDir } from '../helpers/paths.js';
 import { startBroker, uniqueTopic, type TestBroker, readTopic } from '../helpers/kafka.js';
 
@@ -190,6 +193,60 @@ describe('KafkaSource against a real Kafka-protocol broker', () => {
     const errors = dead.map((m) => header(m, DLQ_HEADERS.error)!).join('\n');
     expect(errors).toContain('field tau21_heavier');
     expect(errors).toContain('field mjj');
+  });
+
+  it('probe 1: poison messages never kill the consumer: dead-lettered with their offsets, committed past, not read again', async () => {
+    const topic = uniqueTopic('poison');
+    const dlq = uniqueTopic('poison-dlq');
+    await broker.createTopic(topic, 1);
+    await broker.createTopic(dlq, 1);
+    const input = await readLhco('sr_val.parquet', 20000);
+    const producer = await client.producer();
+    const writer = new EventTopicWriter(producer, { topic, partitions: 1, format: 'arrow', eventsPerMessage: 1000 });
+    const good = input.flatMap((b) => writer.encode(b));
+    // Mutants of a real message, and the poison: one bit that makes a field declare 1,048,576 children.
+    const [base] = encodeArrowMessages(
+      (await new GeneratorSource({ events: 600, seed: 1, batchSize: 600 }).batches()[Symbol.asyncIterator]().next())
+        .value as EventBatch,
+      600,
+    );
+    const poison = Buffer.from(base!);
+    poison[302]! ^= 1 << 4;
+    const bad = [poison, ...mutants(good[0]!.value as Buffer, 40, 5, [0, 1500]).map((m) => Buffer.from(m.bytes))];
+    const msgs = [...good];
+    for (const [i, value] of bad.entries()) msgs.splice(1 + i * 2, 0, { value, partition: 0 });
+    await writer.send(msgs);
+    await producer.disconnect();
+    const group = uniqueTopic('g');
+    const open = () =>
+      new KafkaSource({
+        connection: { brokers: broker.brokers, clientId: 't' },
+        client,
+        topics: [topic],
+        groupId: group,
+        format: 'arrow',
+        columns: COLUMNS,
+        deadLetterTopic: dlq,
+        stopAtEnd: true,
+      });
+    const source = open();
+    const got = await consumeAll(source);
+    const c = source.counters;
+    expect(c.messagesRead).toBe(msgs.length);
+    expect(c.messagesRead).toBe(c.messagesAccepted + c.messagesDeadLettered);
+    // Every good message is delivered whole; the poison and most mutants are dead letters.
+    expect(c.messagesDeadLettered).toBeGreaterThan(10);
+    expect(eventKeys(got).length).toBeGreaterThanOrEqual(20000);
+    const dead = await readTopic(client, dlq, c.messagesDeadLettered);
+    const offsets = dead.map((m) => Number(m.headers[DLQ_HEADERS.offset]!.toString()));
+    expect(offsets).toContain(1); // the poison message, right after the first good one
+    expect(
+      dead.find((m) => m.headers[DLQ_HEADERS.offset]!.toString() === '1')!.headers[DLQ_HEADERS.error]!.toString(),
+    ).toMatch(/declares 1048576 elements, past the end/);
+    // Committed past every one of them: the group, restarted, reads nothing again.
+    const again = open();
+    expect(await consumeAll(again)).toEqual([]);
+    expect(again.counters.messagesRead).toBe(0);
   });
 
   it('loses and duplicates nothing when the broker goes down and comes back mid-run', async () => {

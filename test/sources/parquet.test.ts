@@ -68,7 +68,7 @@ describe('ParquetSource on malformed files', () => {
         parquetWriteBuffer({ columnData: [{ name: 'mjj', data: new Float32Array([1, 2, 3]), type: 'FLOAT' }] }),
       ),
     );
-    const errors: Array<[InputError, number]> = [];
+    const errors: Array<[InputError, number | undefined]> = [];
     const { rows } = await readAll(
       new ParquetSource({ path: f, columns: ['mjj', 'mj_min'], onFileError: (e, n) => errors.push([e, n]) }),
     );
