@@ -1,0 +1,36 @@
+/**
+ * The kernel interface of the neural engine: what the WebAssembly module (src/nn/kernels/*.ts, AssemblyScript)
+ * exports and what the plain-JS fallback (kernels-js.ts) implements with the same signatures and the same bits.
+ * Every pointer is an offset in f32 elements into the heap the kernels are bound to; strides are in elements.
+ */
+
+/** Activation codes shared by the GEMM epilogue and the elementwise kernels. */
+export const ACT = { linear: 0, relu: 1, leaky: 2, tanh: 3, sigmoid: 4 } as const;
+export type Activation = keyof typeof ACT;
+
+export interface Kernels {
+  /** C = op(A) B (beta = 0) or C += op(A) B (beta = 1); trans = 1: A is stored K x M (op(A) = A^T). */
+  gemm(trans: number, M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number,
+    ldc: number, beta: number): void;
+  /**
+   * C = dropout(act(A B + bias)); bias < 0: none; act: ACT.linear, ACT.relu or ACT.leaky; thr: dropout keep
+   * threshold as a u32 (0 = no dropout); hash ids (rowBase + i) * N + j.
+   */
+  gemmFwd(M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number,
+    bias: number, act: number, slope: number, thr: number, scale: number, key: number, rowBase: number): void;
+  /** C = (A B) * g(Y): g = pos where Y > 0, neg where Y < 0, zero where Y = 0. */
+  gemmBwd(M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number,
+    y: number, ldy: number, pos: number, neg: number, zero: number): void;
+  actFwd(n: number, x: number, y: number, act: number, slope: number): void;
+  actBwd(n: number, y: number, dy: number, dx: number, act: number, slope: number): void;
+  dropout(M: number, N: number, x: number, ldx: number, y: number, ldy: number, thr: number, scale: number,
+    key: number, rowBase: number): void;
+  colSum(M: number, N: number, a: number, lda: number, out: number, beta: number): void;
+  transpose(R: number, C: number, a: number, lda: number, b: number, ldb: number): void;
+  mulInPlace(n: number, x: number, y: number): void;
+  scale(n: number, x: number, s: number): void;
+  sumSq(n: number, x: number): number;
+  sumSlots(n: number, T: number, src: number, stride: number, dst: number): void;
+  adam(n: number, w: number, g: number, m: number, v: number, lr: number, b1: number, b2: number, eps: number,
+    c1: number, c2: number, wd: number, decoupled: number): void;
+}

@@ -1,0 +1,230 @@
+/**
+ * Plain-JS twin of the WebAssembly kernels (src/nn/kernels/*.ts), for runtimes without WebAssembly SIMD. Every
+ * f32 operation is rounded with Math.fround (or by a Float32Array store) in the order the SIMD code performs it;
+ * since f64 holds any f32 sum or product before rounding (53 >= 2 * 24 + 2 bits), this gives the same bits as the
+ * wasm build, which the kernel tests check. It runs at 0.4-1 GFLOP/s against 25-50 for the SIMD GEMM.
+ */
+import type { Kernels } from './kernels-api.js';
+
+const fr = Math.fround;
+
+const ACT_RELU = 1;
+const ACT_LEAKY = 2;
+const ACT_TANH = 3;
+const ACT_SIGMOID = 4;
+
+/** murmur3 fmix32 of id * golden + key; the dropout hash of kernels/hash.ts. */
+export function dropKeep(id: number, key: number, thr: number): boolean {
+  let h = (Math.imul(id, 0x9e3779b1) + key) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0 >= thr;
+}
+
+const EXP_HI = fr(88.3762626647949);
+const EXP_LO = fr(-87.3365447504);
+const LOG2E = fr(1.44269504088896341);
+const LN2_HI = fr(0.693359375);
+const LN2_LO = fr(-2.1219444e-4);
+const P0 = fr(1.98756915e-4);
+const P1 = fr(1.3981999507e-3);
+const P2 = fr(8.3334519073e-3);
+const P3 = fr(4.1665795894e-2);
+const P4 = fr(1.6666665459e-1);
+const P5 = fr(5.0000001201e-1);
+
+/** Round half to even (f32x4.nearest). */
+function nearest(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** The f32 exp of kernels/expf.ts, operation for operation. */
+export function expf(x: number): number {
+  x = Math.min(Math.max(x, EXP_LO), EXP_HI);
+  const n = nearest(fr(x * LOG2E));
+  let r = fr(x - fr(n * LN2_HI));
+  r = fr(r - fr(n * LN2_LO));
+  const r2 = fr(r * r);
+  let p = fr(fr(P0 * r) + P1);
+  p = fr(fr(p * r) + P2);
+  p = fr(fr(p * r) + P3);
+  p = fr(fr(p * r) + P4);
+  p = fr(fr(p * r) + P5);
+  p = fr(fr(fr(p * r2) + r) + 1);
+  return fr(p * (n >= 128 ? Infinity : 2 ** n));
+}
+
+function act1(act: number, v: number, slope: number): number {
+  if (act === ACT_RELU) return Math.max(v, 0);
+  if (act === ACT_LEAKY) return v > 0 ? v : fr(v * slope);
+  if (act === ACT_TANH) {
+    const e = expf(fr(Math.abs(v) * -2));
+    const t = fr(fr(1 - e) / fr(1 + e));
+    return v < 0 ? -t : t;
+  }
+  if (act === ACT_SIGMOID) return fr(1 / fr(1 + expf(-v)));
+  return v;
+}
+
+/** Kernels over the f32 view that `view()` returns (re-read per call: the heap may have grown). */
+export function jsKernels(view: () => Float32Array): Kernels {
+  let row = new Float32Array(64);
+  const accRow = (n: number): Float32Array => {
+    if (row.length < n) row = new Float32Array(n);
+    return row;
+  };
+
+  /** Accumulates row i of op(A) B into acc (products summed in k order, as the SIMD tiles do). */
+  function rowProduct(f: Float32Array, acc: Float32Array, trans: number, i: number, N: number, K: number, a: number,
+    lda: number, b: number, ldb: number): void {
+    acc.fill(0, 0, N);
+    for (let k = 0; k < K; k++) {
+      const x = f[trans ? a + k * lda + i : a + i * lda + k]!;
+      const bk = b + k * ldb;
+      for (let j = 0; j < N; j++) acc[j] = acc[j]! + fr(x * f[bk + j]!);
+    }
+  }
+
+  return {
+    gemm(trans, M, N, K, a, lda, b, ldb, c, ldc, beta) {
+      const f = view();
+      const acc = accRow(N);
+      for (let i = 0; i < M; i++) {
+        rowProduct(f, acc, trans, i, N, K, a, lda, b, ldb);
+        const ci = c + i * ldc;
+        if (beta) for (let j = 0; j < N; j++) f[ci + j] = f[ci + j]! + acc[j]!;
+        else for (let j = 0; j < N; j++) f[ci + j] = acc[j]!;
+      }
+    },
+    gemmFwd(M, N, K, a, lda, b, ldb, c, ldc, bias, act, slope, thr, scale, key, rowBase) {
+      const f = view();
+      const acc = accRow(N);
+      slope = fr(slope);
+      scale = fr(scale);
+      for (let i = 0; i < M; i++) {
+        rowProduct(f, acc, 0, i, N, K, a, lda, b, ldb);
+        const ci = c + i * ldc;
+        const id0 = Math.imul(rowBase + i, N);
+        for (let j = 0; j < N; j++) {
+          let v = acc[j]!;
+          if (bias >= 0) v = fr(v + f[bias + j]!);
+          if (act === ACT_RELU) v = Math.max(v, 0);
+          else if (act === ACT_LEAKY) v = v > 0 ? v : fr(v * slope);
+          if (thr !== 0) v = dropKeep((id0 + j) >>> 0, key, thr) ? fr(v * scale) : 0;
+          f[ci + j] = v;
+        }
+      }
+    },
+    gemmBwd(M, N, K, a, lda, b, ldb, c, ldc, y, ldy, pos, neg, zero) {
+      const f = view();
+      const acc = accRow(N);
+      pos = fr(pos);
+      neg = fr(neg);
+      zero = fr(zero);
+      for (let i = 0; i < M; i++) {
+        rowProduct(f, acc, 0, i, N, K, a, lda, b, ldb);
+        const ci = c + i * ldc;
+        const yi = y + i * ldy;
+        for (let j = 0; j < N; j++) {
+          const yv = f[yi + j]!;
+          f[ci + j] = acc[j]! * (yv > 0 ? pos : yv < 0 ? neg : zero);
+        }
+      }
+    },
+    actFwd(n, x, y, act, slope) {
+      const f = view();
+      slope = fr(slope);
+      for (let i = 0; i < n; i++) f[y + i] = act1(act, f[x + i]!, slope);
+    },
+    actBwd(n, y, dy, dx, act, slope) {
+      const f = view();
+      slope = fr(slope);
+      for (let i = 0; i < n; i++) {
+        const yv = f[y + i]!;
+        const g = f[dy + i]!;
+        let r = g;
+        if (act === ACT_RELU) r = yv > 0 ? g : 0;
+        else if (act === ACT_LEAKY) r = yv > 0 ? g : fr(g * slope);
+        else if (act === ACT_TANH) r = fr(g * fr(1 - fr(yv * yv)));
+        else if (act === ACT_SIGMOID) r = fr(g * fr(yv * fr(1 - yv)));
+        f[dx + i] = r;
+      }
+    },
+    dropout(M, N, x, ldx, y, ldy, thr, scale, key, rowBase) {
+      const f = view();
+      scale = fr(scale);
+      for (let i = 0; i < M; i++) {
+        const id0 = Math.imul(rowBase + i, N);
+        for (let j = 0; j < N; j++) {
+          f[y + i * ldy + j] = dropKeep((id0 + j) >>> 0, key, thr) ? fr(f[x + i * ldx + j]! * scale) : 0;
+        }
+      }
+    },
+    colSum(M, N, a, lda, out, beta) {
+      const f = view();
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let i = 0; i < M; i++) s = fr(s + f[a + i * lda + j]!);
+        f[out + j] = beta ? f[out + j]! + s : s;
+      }
+    },
+    transpose(R, C, a, lda, b, ldb) {
+      const f = view();
+      for (let i = 0; i < R; i++) for (let j = 0; j < C; j++) f[b + j * ldb + i] = f[a + i * lda + j]!;
+    },
+    mulInPlace(n, x, y) {
+      const f = view();
+      for (let i = 0; i < n; i++) f[x + i] = f[x + i]! * f[y + i]!;
+    },
+    scale(n, x, s) {
+      const f = view();
+      s = fr(s);
+      for (let i = 0; i < n; i++) f[x + i] = f[x + i]! * s;
+    },
+    sumSq(n, x) {
+      const f = view();
+      let s = 0;
+      for (let i = 0; i < n; i++) s += f[x + i]! * f[x + i]!;
+      return s;
+    },
+    sumSlots(n, T, src, stride, dst) {
+      const f = view();
+      for (let i = 0; i < n; i++) {
+        let s = f[src + i]!;
+        for (let t = 1; t < T; t++) s = fr(s + f[src + t * stride + i]!);
+        f[dst + i] = s;
+      }
+    },
+    adam(n, w, g, m, v, lr, b1, b2, eps, c1, c2, wd, decoupled) {
+      const f = view();
+      lr = fr(lr);
+      b1 = fr(b1);
+      b2 = fr(b2);
+      eps = fr(eps);
+      c1 = fr(c1);
+      c2 = fr(c2);
+      wd = fr(wd);
+      const a1 = fr(1 - b1);
+      const a2 = fr(1 - b2);
+      const step = fr(lr * c1);
+      const decay = fr(1 - fr(lr * wd));
+      for (let i = 0; i < n; i++) {
+        let wv = f[w + i]!;
+        let gv = f[g + i]!;
+        if (wd !== 0) {
+          if (decoupled) wv = fr(wv * decay);
+          else gv = fr(gv + fr(wv * wd));
+        }
+        const mv = fr(fr(b1 * f[m + i]!) + fr(a1 * gv));
+        const vv = fr(fr(b2 * f[v + i]!) + fr(a2 * fr(gv * gv)));
+        f[m + i] = mv;
+        f[v + i] = vv;
+        f[w + i] = fr(wv - fr(fr(step * mv) / fr(fr(Math.sqrt(fr(vv * c2))) + eps)));
+      }
+    },
+  };
+}
