@@ -31,6 +31,12 @@ export interface Kernels {
   scale(n: number, x: number, s: number): void;
   sumSq(n: number, x: number): number;
   sumSlots(n: number, T: number, src: number, stride: number, dst: number): void;
-  adam(n: number, w: number, g: number, m: number, v: number, lr: number, b1: number, b2: number, eps: number,
-    c1: number, c2: number, wd: number, decoupled: number): void;
+  /** Adam / AdamW step; see kernels/optim.ts for the operation order. */
+  adam(n: number, w: number, g: number, m: number, v: number, b1: number, b2: number, eps: number, step: number,
+    bc2s: number, wd: number, decay: number): void;
+  gradSelect(M: number, N: number, y: number, ldy: number, g: number, ldg: number, out: number, ldo: number,
+    pos: number, neg: number, zero: number): void;
+  addInPlace(n: number, x: number, y: number): void;
+  copy2d(M: number, N: number, x: number, ldx: number, y: number, ldy: number): void;
+  fill(n: number, x: number, v: number): void;
 }

@@ -199,32 +199,51 @@ export function jsKernels(view: () => Float32Array): Kernels {
         f[dst + i] = s;
       }
     },
-    adam(n, w, g, m, v, lr, b1, b2, eps, c1, c2, wd, decoupled) {
+    adam(n, w, g, m, v, b1, b2, eps, step, bc2s, wd, decay) {
       const f = view();
-      lr = fr(lr);
       b1 = fr(b1);
       b2 = fr(b2);
       eps = fr(eps);
-      c1 = fr(c1);
-      c2 = fr(c2);
+      step = fr(step);
+      bc2s = fr(bc2s);
       wd = fr(wd);
+      decay = fr(decay);
       const a1 = fr(1 - b1);
       const a2 = fr(1 - b2);
-      const step = fr(lr * c1);
-      const decay = fr(1 - fr(lr * wd));
       for (let i = 0; i < n; i++) {
         let wv = f[w + i]!;
         let gv = f[g + i]!;
-        if (wd !== 0) {
-          if (decoupled) wv = fr(wv * decay);
-          else gv = fr(gv + fr(wv * wd));
-        }
-        const mv = fr(fr(b1 * f[m + i]!) + fr(a1 * gv));
-        const vv = fr(fr(b2 * f[v + i]!) + fr(a2 * fr(gv * gv)));
+        if (decay !== 1) wv = fr(wv * decay);
+        if (wd !== 0) gv = fr(gv + fr(wv * wd));
+        const mv = fr(fr(f[m + i]! * b1) + fr(gv * a1));
+        const vv = fr(fr(f[v + i]! * b2) + fr(fr(gv * a2) * gv));
         f[m + i] = mv;
         f[v + i] = vv;
-        f[w + i] = fr(wv - fr(fr(step * mv) / fr(fr(Math.sqrt(fr(vv * c2))) + eps)));
+        f[w + i] = fr(wv - fr(fr(step * mv) / fr(fr(fr(Math.sqrt(vv)) / bc2s) + eps)));
       }
+    },
+    gradSelect(M, N, y, ldy, g, ldg, out, ldo, pos, neg, zero) {
+      const f = view();
+      pos = fr(pos);
+      neg = fr(neg);
+      zero = fr(zero);
+      for (let i = 0; i < M; i++) {
+        for (let j = 0; j < N; j++) {
+          const yv = f[y + i * ldy + j]!;
+          f[out + i * ldo + j] = f[g + i * ldg + j]! * (yv > 0 ? pos : yv < 0 ? neg : zero);
+        }
+      }
+    },
+    addInPlace(n, x, y) {
+      const f = view();
+      for (let i = 0; i < n; i++) f[y + i] = f[y + i]! + f[x + i]!;
+    },
+    copy2d(M, N, x, ldx, y, ldy) {
+      const f = view();
+      for (let i = 0; i < M; i++) f.copyWithin(y + i * ldy, x + i * ldx, x + i * ldx + N);
+    },
+    fill(n, x, v) {
+      view().fill(v, x, x + n);
     },
   };
 }

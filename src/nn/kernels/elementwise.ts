@@ -182,3 +182,45 @@ export function sumSlots(n: i32, T: i32, src: i32, stride: i32, dst: i32): void 
     store<f32>(p(dst + i), s);
   }
 }
+
+/** out = g * s(Y), s = pos (Y > 0), neg (Y < 0), zero (Y = 0): the backward of ReLU / LeakyReLU / dropout read
+ *  off the layer's output (the standalone form of the GEMM's BWD epilogue; out = g allowed). M x N, strided. */
+export function gradSelect(M: i32, N: i32, y: i32, ldy: i32, g: i32, ldg: i32, out: i32, ldo: i32, pos: f32,
+  neg: f32, zero: f32): void {
+  const N4 = N & ~3;
+  const vp = f32x4.splat(pos), vn = f32x4.splat(neg), vz = f32x4.splat(zero), z = f32x4.splat(0);
+  for (let i = 0; i < M; i++) {
+    let j = 0;
+    for (; j < N4; j += 4) {
+      const yv = v128.load(p(y + i * ldy + j));
+      const s = v128.bitselect(vp, v128.bitselect(vn, vz, f32x4.lt(yv, z)), f32x4.gt(yv, z));
+      v128.store(p(out + i * ldo + j), f32x4.mul(v128.load(p(g + i * ldg + j)), s));
+    }
+    for (; j < N; j++) {
+      const yv = load<f32>(p(y + i * ldy + j));
+      store<f32>(p(out + i * ldo + j), load<f32>(p(g + i * ldg + j)) * (yv > 0 ? pos : yv < 0 ? neg : zero));
+    }
+  }
+}
+
+/** y[i] += x[i]. */
+export function addInPlace(n: i32, x: i32, y: i32): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) v128.store(p(y + i), f32x4.add(v128.load(p(y + i)), v128.load(p(x + i))));
+  for (; i < n; i++) store<f32>(p(y + i), load<f32>(p(y + i)) + load<f32>(p(x + i)));
+}
+
+/** Copy an M x N block between strides (gathers into concatenations, padded sequence buffers). */
+export function copy2d(M: i32, N: i32, x: i32, ldx: i32, y: i32, ldy: i32): void {
+  for (let i = 0; i < M; i++) memory.copy(p(y + i * ldy), p(x + i * ldx), <usize>N << 2);
+}
+
+/** x[i] = v for n elements. */
+export function fill(n: i32, x: i32, v: f32): void {
+  const n4 = n & ~3;
+  const vv = f32x4.splat(v);
+  let i = 0;
+  for (; i < n4; i += 4) v128.store(p(x + i), vv);
+  for (; i < n; i++) store<f32>(p(x + i), v);
+}

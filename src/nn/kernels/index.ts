@@ -4,5 +4,7 @@
  * Excluded from the project's tsc build; see ../backend.ts for how the bytes are loaded.
  */
 export { gemm, gemmFwd, gemmBwd } from './gemm';
-export { actFwd, actBwd, dropout, colSum, transpose, mulInPlace, scale, sumSq, sumSlots } from './elementwise';
+export {
+  actFwd, actBwd, dropout, colSum, transpose, mulInPlace, scale, sumSq, sumSlots, gradSelect, addInPlace, copy2d, fill,
+} from './elementwise';
 export { adam } from './optim';

@@ -1,0 +1,173 @@
+/**
+ * Parameter storage of a model: every trainable tensor lives in one contiguous block of its heap, its gradient at
+ * the same relative offset in a parallel block, and non-trainable state (batch-norm running statistics) in a third.
+ * One block means the optimizer, gradient clipping, data-parallel reduction and serialisation are each one pass.
+ * Initial values are drawn in registration order from one seeded stream, so a seed fixes the whole model.
+ */
+import { SidebandError } from '../events/errors.js';
+import type { Heap } from './backend.js';
+import { mulberry32 } from './random.js';
+
+/** How a parameter is initialised. */
+export type InitSpec =
+  | { kind: 'uniform'; bound: number }
+  | { kind: 'normal'; std: number }
+  | { kind: 'const'; value: number };
+
+/** PyTorch's default for Linear / Conv1d weights and biases: U(-1/sqrt(fanIn), 1/sqrt(fanIn)). */
+export function torchDefault(fanIn: number): InitSpec {
+  return { kind: 'uniform', bound: fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0 };
+}
+
+/** Glorot (Xavier) uniform, Keras' and TensorFlow.js's default kernel initialiser. */
+export function glorotUniform(fanIn: number, fanOut: number): InitSpec {
+  return { kind: 'uniform', bound: Math.sqrt(6 / (fanIn + fanOut)) };
+}
+
+export class Param {
+  constructor(
+    readonly store: ParamStore,
+    readonly name: string,
+    readonly size: number,
+    readonly rel: number,
+    readonly init: InitSpec,
+    /** 0/1 gradient mask (autoregressive layers): masked weights start at 0 and their gradients are zeroed. */
+    readonly mask?: Float32Array,
+  ) {}
+  /** Heap offset of the values. */
+  get w(): number {
+    return this.store.base + this.rel;
+  }
+  /** Heap offset of the gradient. */
+  get g(): number {
+    return this.store.gradBase + this.rel;
+  }
+  /** Heap offset of the mask (when there is one). */
+  get m(): number {
+    return this.store.maskBase + this.maskRel;
+  }
+  maskRel = -1;
+}
+
+export class StateSlot {
+  constructor(
+    readonly store: ParamStore,
+    readonly name: string,
+    readonly size: number,
+    readonly rel: number,
+    readonly value: number,
+  ) {}
+  get off(): number {
+    return this.store.stateBase + this.rel;
+  }
+}
+
+export class ParamStore {
+  readonly params: Param[] = [];
+  readonly states: StateSlot[] = [];
+  size = 0;
+  stateSize = 0;
+  private maskSize = 0;
+  base = -1;
+  gradBase = -1;
+  stateBase = -1;
+  maskBase = -1;
+
+  constructor(readonly heap: Heap) {}
+
+  get finalized(): boolean {
+    return this.base >= 0;
+  }
+
+  param(name: string, size: number, init: InitSpec, mask?: Float32Array): Param {
+    if (this.finalized) throw new SidebandError(`nn params: ${name} registered after the model was built`);
+    if (mask && mask.length !== size) throw new SidebandError(`nn params: mask of ${name} has ${mask.length} != ${size} entries`);
+    // 4-element alignment keeps every tensor's start on a SIMD vector boundary.
+    const p = new Param(this, name, size, this.size, init, mask);
+    this.size += Math.ceil(size / 4) * 4;
+    if (mask) {
+      p.maskRel = this.maskSize;
+      this.maskSize += Math.ceil(size / 4) * 4;
+    }
+    this.params.push(p);
+    return p;
+  }
+
+  state(name: string, size: number, value: number): StateSlot {
+    if (this.finalized) throw new SidebandError(`nn params: state ${name} registered after the model was built`);
+    const s = new StateSlot(this, name, size, this.stateSize, value);
+    this.stateSize += Math.ceil(size / 4) * 4;
+    this.states.push(s);
+    return s;
+  }
+
+  /** Allocate the blocks and draw initial values from mulberry32(seed) in registration order. */
+  finalize(seed: number): void {
+    const h = this.heap;
+    this.base = h.alloc(this.size);
+    this.gradBase = h.alloc(this.size);
+    this.stateBase = h.alloc(this.stateSize);
+    this.maskBase = h.alloc(this.maskSize);
+    const f = h.f32;
+    const rand = mulberry32(seed);
+    for (const p of this.params) {
+      const o = p.w;
+      const init = p.init;
+      for (let i = 0; i < p.size; i++) {
+        let v: number;
+        if (init.kind === 'uniform') v = (2 * rand() - 1) * init.bound;
+        else if (init.kind === 'normal') {
+          // Box-Muller from two draws per value: simple and order-stable.
+          const a = Math.max(rand(), 1e-300);
+          v = init.std * Math.sqrt(-2 * Math.log(a)) * Math.cos(2 * Math.PI * rand());
+        } else v = init.value;
+        f[o + i] = p.mask ? v * p.mask[i]! : v;
+      }
+      if (p.mask) f.set(p.mask, p.m);
+    }
+    for (const s of this.states) f.fill(s.value, s.off, s.off + s.size);
+  }
+
+  zeroGrad(): void {
+    this.heap.k.fill(this.size, this.gradBase, 0);
+  }
+
+  /** Parameter values then state, as one copy (best-epoch snapshots, serialisation). */
+  snapshot(): Float32Array {
+    const f = this.heap.f32;
+    const out = new Float32Array(this.size + this.stateSize);
+    out.set(f.subarray(this.base, this.base + this.size));
+    out.set(f.subarray(this.stateBase, this.stateBase + this.stateSize), this.size);
+    return out;
+  }
+
+  restore(snap: Float32Array): void {
+    if (snap.length !== this.size + this.stateSize) {
+      throw new SidebandError(`nn params: snapshot has ${snap.length} values, the model ${this.size + this.stateSize}`);
+    }
+    const f = this.heap.f32;
+    f.set(snap.subarray(0, this.size), this.base);
+    f.set(snap.subarray(this.size), this.stateBase);
+  }
+
+  /** Values of one parameter (a copy). */
+  read(p: Param): Float32Array {
+    return this.heap.f32.slice(p.w, p.w + p.size);
+  }
+
+  /** Overwrite one parameter (fixtures, loading); masked entries are forced to 0. */
+  write(p: Param, values: ArrayLike<number>): void {
+    if (values.length !== p.size) throw new SidebandError(`nn params: ${p.name} takes ${p.size} values, got ${values.length}`);
+    const f = this.heap.f32;
+    for (let i = 0; i < p.size; i++) f[p.w + i] = p.mask ? values[i]! * p.mask[i]! : values[i]!;
+  }
+
+  readState(s: StateSlot): Float32Array {
+    return this.heap.f32.slice(s.off, s.off + s.size);
+  }
+
+  writeState(s: StateSlot, values: ArrayLike<number>): void {
+    if (values.length !== s.size) throw new SidebandError(`nn params: state ${s.name} takes ${s.size} values, got ${values.length}`);
+    this.heap.f32.set(values, s.off);
+  }
+}
