@@ -33,7 +33,9 @@ export interface Objective {
   beforeEpoch?(epoch: number): void;
   /** Tells the objective which replica it runs as (data-parallel batch norm needs the hooks). */
   useReplica?(r: Replica): void;
-  /** Called after training with the restored weights (e.g. flows recompute batch-norm statistics). */
+  /** Called before every validation (flows set batch-norm running statistics from the training rows). */
+  beforeValidation?(trainRows: Uint32Array): void;
+  /** Called once after training, with the best weights restored. */
   afterFit?(trainRows: Uint32Array): void;
 }
 
@@ -138,7 +140,10 @@ export function fit(obj: Objective, trainRows: Uint32Array, valRows: Uint32Array
     rep.allReduce(red);
     const trainLoss = red[0]! / normSum;
     let valLoss: number | undefined;
-    if (hasVal) valLoss = evaluate(obj, valRows!, rep);
+    if (hasVal) {
+      obj.beforeValidation?.(trainRows);
+      valLoss = evaluate(obj, valRows!, rep);
+    }
     res.trainLoss.push(trainLoss);
     res.lr.push(lr);
     res.epochs = epoch + 1;

@@ -12,7 +12,14 @@ import { mulberry32 } from './random.js';
 export type InitSpec =
   | { kind: 'uniform'; bound: number }
   | { kind: 'normal'; std: number }
-  | { kind: 'const'; value: number };
+  | { kind: 'const'; value: number }
+  /** An in x out weight with a uniform bound per input row (a layer fed by two inputs of different fan-in). */
+  | { kind: 'rows'; cols: number; bounds: number[] }
+  /**
+   * An in x out weight whose input rows split into groups, each group's block initialised as
+   * torch.nn.init.orthogonal_ initialises an (out x rows) torch weight (QR of a normal matrix, sign-fixed).
+   */
+  | { kind: 'orthogonal'; cols: number; groups: number[] };
 
 /** PyTorch's default for Linear / Conv1d weights and biases: U(-1/sqrt(fanIn), 1/sqrt(fanIn)). */
 export function torchDefault(fanIn: number): InitSpec {
@@ -113,16 +120,17 @@ export class ParamStore {
     for (const p of this.params) {
       const o = p.w;
       const init = p.init;
-      for (let i = 0; i < p.size; i++) {
-        let v: number;
-        if (init.kind === 'uniform') v = (2 * rand() - 1) * init.bound;
-        else if (init.kind === 'normal') {
-          // Box-Muller from two draws per value: simple and order-stable.
-          const a = Math.max(rand(), 1e-300);
-          v = init.std * Math.sqrt(-2 * Math.log(a)) * Math.cos(2 * Math.PI * rand());
-        } else v = init.value;
-        f[o + i] = p.mask ? v * p.mask[i]! : v;
+      const vals = new Float64Array(p.size);
+      if (init.kind === 'orthogonal') orthogonalInto(vals, init.cols, init.groups, rand);
+      else {
+        for (let i = 0; i < p.size; i++) {
+          if (init.kind === 'uniform') vals[i] = (2 * rand() - 1) * init.bound;
+          else if (init.kind === 'rows') vals[i] = (2 * rand() - 1) * init.bounds[Math.floor(i / init.cols)]!;
+          else if (init.kind === 'normal') vals[i] = init.std * gauss(rand);
+          else vals[i] = init.value;
+        }
       }
+      for (let i = 0; i < p.size; i++) f[o + i] = p.mask ? vals[i]! * p.mask[i]! : vals[i]!;
       if (p.mask) f.set(p.mask, p.m);
     }
     for (const s of this.states) f.fill(s.value, s.off, s.off + s.size);
@@ -169,5 +177,44 @@ export class ParamStore {
   writeState(s: StateSlot, values: ArrayLike<number>): void {
     if (values.length !== s.size) throw new SidebandError(`nn params: state ${s.name} takes ${s.size} values, got ${values.length}`);
     this.heap.f32.set(values, s.off);
+  }
+}
+
+/** A standard normal deviate from two uniform draws (Box-Muller). */
+function gauss(rand: () => number): number {
+  const a = Math.max(rand(), 1e-300);
+  return Math.sqrt(-2 * Math.log(a)) * Math.cos(2 * Math.PI * rand());
+}
+
+/**
+ * Orthogonal initialisation, group by group of input rows: for a torch weight of shape (out, r), draw an
+ * (max(out, r) x min(out, r)) normal matrix row by row, orthonormalise its columns (modified Gram-Schmidt: the
+ * Q of a QR with positive diagonal, which is what orthogonal_'s sign fix yields), transpose back when out < r.
+ * Stored into our in x out layout: W[i, o] = weight[o, i].
+ */
+function orthogonalInto(vals: Float64Array, cols: number, groups: number[], rand: () => number): void {
+  let row0 = 0;
+  for (const r of groups) {
+    const out = cols;
+    const p = Math.max(out, r);
+    const q = Math.min(out, r);
+    const A = new Float64Array(p * q);
+    for (let i = 0; i < p * q; i++) A[i] = gauss(rand);
+    for (let j = 0; j < q; j++) {
+      for (let k = 0; k < j; k++) {
+        let dot = 0;
+        for (let i = 0; i < p; i++) dot += A[i * q + k]! * A[i * q + j]!;
+        for (let i = 0; i < p; i++) A[i * q + j] = A[i * q + j]! - dot * A[i * q + k]!;
+      }
+      let nrm = 0;
+      for (let i = 0; i < p; i++) nrm += A[i * q + j]! ** 2;
+      nrm = Math.sqrt(nrm) || 1;
+      for (let i = 0; i < p; i++) A[i * q + j] = A[i * q + j]! / nrm;
+    }
+    // weight[o, i] = out >= r ? A[o, i] : A[i, o]
+    for (let i = 0; i < r; i++) {
+      for (let o = 0; o < out; o++) vals[(row0 + i) * cols + o] = out >= r ? A[o * q + i]! : A[i * q + o]!;
+    }
+    row0 += r;
   }
 }

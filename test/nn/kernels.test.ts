@@ -138,11 +138,19 @@ describe('nn kernels', () => {
     expect(w.k.sumSq(1001, 100)).toBe(j.k.sumSq(1001, 100));
     for (const h of [w, j]) h.k.sumSlots(1001, 3, 100, 2000, 30000);
     same(w, j, 30000, 1001);
-    for (const [wd, dec] of [[0, 0], [0.01, 0], [0.01, 1]] as const) {
+    for (const h of [w, j]) h.k.gradSelect(13, 11, 100, 12, 2000, 14, 30000, 11, 1.5, 0.25, 0.5);
+    same(w, j, 30000, 13 * 11);
+    for (const h of [w, j]) h.k.addInPlace(1001, 100, 30000);
+    same(w, j, 30000, 1001);
+    for (const h of [w, j]) h.k.copy2d(7, 5, 100, 9, 30000, 6);
+    same(w, j, 30000, 7 * 6);
+    for (const h of [w, j]) h.k.fill(7, 30000, 2.5);
+    same(w, j, 30000, 8);
+    for (const [wd, decay] of [[0, 1], [0.01, 1], [0, 1 - 1e-5]] as const) {
       for (const h of [w, j]) {
-        // moments must be non-negative for v
+        // second moments must be non-negative
         h.f32.fill(0.01, 40000, 41001);
-        h.k.adam(1001, 20000, 100, 42000, 40000, 1e-3, 0.9, 0.999, 1e-8, 1 / (1 - 0.9 ** 3), 1 / (1 - 0.999 ** 3), wd, dec);
+        h.k.adam(1001, 20000, 100, 42000, 40000, 0.9, 0.999, 1e-8, 1e-3 / (1 - 0.9 ** 3), Math.sqrt(1 - 0.999 ** 3), wd, decay);
       }
       same(w, j, 20000, 1001);
       same(w, j, 42000, 1001);

@@ -8,7 +8,7 @@
 import { InputError, SidebandError } from '../../events/errors.js';
 import { ACT, type Activation } from '../kernels-api.js';
 import type { Binder, Module, Port } from '../module.js';
-import { glorotUniform, torchDefault, type Param, type ParamStore } from '../params.js';
+import { glorotUniform, torchDefault, type InitSpec, type Param, type ParamStore } from '../params.js';
 import { mixKey } from '../random.js';
 import { mat, type Shape, type Tensor } from '../tensor.js';
 
@@ -26,6 +26,9 @@ export interface DenseOptions {
   init?: InitScheme;
   /** 0/1 connectivity mask, in x out row-major (MADE). */
   mask?: Float32Array;
+  /** Explicit initialisers (override `init`; used by modules that build dense layers themselves). */
+  weightInit?: InitSpec;
+  biasInit?: InitSpec;
 }
 
 /** Dropout keep threshold as a u32 and the scale 1 / (1 - p). */
@@ -81,9 +84,11 @@ export class Dense implements Module {
       throw new InputError(`nn dense: mask has ${this.opts.mask.length} entries, expected ${this.inDim} x ${this.units}`, { field: 'mask' });
     }
     const glorot = this.opts.init === 'glorot';
-    this.W = ps.param('dense.W', n, glorot ? glorotUniform(this.inDim, this.units) : torchDefault(this.inDim), this.opts.mask);
+    const wInit = this.opts.weightInit ?? (glorot ? glorotUniform(this.inDim, this.units) : torchDefault(this.inDim));
+    this.W = ps.param('dense.W', n, wInit, this.opts.mask);
     if (this.opts.bias !== false) {
-      this.b = ps.param('dense.b', this.units, glorot ? { kind: 'const', value: 0 } : torchDefault(this.inDim));
+      const bInit = this.opts.biasInit ?? (glorot ? { kind: 'const', value: 0 } : torchDefault(this.inDim));
+      this.b = ps.param('dense.b', this.units, bInit);
     }
     return { len: 1, cols: this.units };
   }
