@@ -6,7 +6,12 @@
  */
 import type { Kernels } from './kernels-api.js';
 
+// Math functions bound once: hot loops read module constants instead of the global object (much slower where
+// code runs in a vm context, as under jest).
+const { abs, imul, max, min, round, sqrt } = Math;
+
 const fr = Math.fround;
+const INF = 1 / 0;
 
 const ACT_RELU = 1;
 const ACT_LEAKY = 2;
@@ -15,11 +20,11 @@ const ACT_SIGMOID = 4;
 
 /** murmur3 fmix32 of id * golden + key; the dropout hash of kernels/hash.ts. */
 export function dropKeep(id: number, key: number, thr: number): boolean {
-  let h = (Math.imul(id, 0x9e3779b1) + key) >>> 0;
+  let h = (imul(id, 0x9e3779b1) + key) >>> 0;
   h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
+  h = imul(h, 0x85ebca6b);
   h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
+  h = imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0 >= thr;
 }
@@ -38,13 +43,13 @@ const P5 = fr(5.0000001201e-1);
 
 /** Round half to even (f32x4.nearest). */
 function nearest(x: number): number {
-  const r = Math.round(x);
+  const r = round(x);
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** The f32 exp of kernels/expf.ts, operation for operation. */
 export function expf(x: number): number {
-  x = Math.min(Math.max(x, EXP_LO), EXP_HI);
+  x = min(max(x, EXP_LO), EXP_HI);
   const n = nearest(fr(x * LOG2E));
   let r = fr(x - fr(n * LN2_HI));
   r = fr(r - fr(n * LN2_LO));
@@ -55,14 +60,14 @@ export function expf(x: number): number {
   p = fr(fr(p * r) + P4);
   p = fr(fr(p * r) + P5);
   p = fr(fr(fr(p * r2) + r) + 1);
-  return fr(p * (n >= 128 ? Infinity : 2 ** n));
+  return fr(p * (n >= 128 ? INF : 2 ** n));
 }
 
 function act1(act: number, v: number, slope: number): number {
-  if (act === ACT_RELU) return Math.max(v, 0);
+  if (act === ACT_RELU) return max(v, 0);
   if (act === ACT_LEAKY) return v > 0 ? v : fr(v * slope);
   if (act === ACT_TANH) {
-    const e = expf(fr(Math.abs(v) * -2));
+    const e = expf(fr(abs(v) * -2));
     const t = fr(fr(1 - e) / fr(1 + e));
     return v < 0 ? -t : t;
   }
@@ -108,11 +113,11 @@ export function jsKernels(view: () => Float32Array): Kernels {
       for (let i = 0; i < M; i++) {
         rowProduct(f, acc, 0, i, N, K, a, lda, b, ldb);
         const ci = c + i * ldc;
-        const id0 = Math.imul(rowBase + i, N);
+        const id0 = imul(rowBase + i, N);
         for (let j = 0; j < N; j++) {
           let v = acc[j]!;
           if (bias >= 0) v = fr(v + f[bias + j]!);
-          if (act === ACT_RELU) v = Math.max(v, 0);
+          if (act === ACT_RELU) v = max(v, 0);
           else if (act === ACT_LEAKY) v = v > 0 ? v : fr(v * slope);
           if (thr !== 0) v = dropKeep((id0 + j) >>> 0, key, thr) ? fr(v * scale) : 0;
           f[ci + j] = v;
@@ -158,7 +163,7 @@ export function jsKernels(view: () => Float32Array): Kernels {
       const f = view();
       scale = fr(scale);
       for (let i = 0; i < M; i++) {
-        const id0 = Math.imul(rowBase + i, N);
+        const id0 = imul(rowBase + i, N);
         for (let j = 0; j < N; j++) {
           f[y + i * ldy + j] = dropKeep((id0 + j) >>> 0, key, thr) ? fr(f[x + i * ldx + j]! * scale) : 0;
         }
@@ -219,7 +224,7 @@ export function jsKernels(view: () => Float32Array): Kernels {
         const vv = fr(fr(f[v + i]! * b2) + fr(fr(gv * a2) * gv));
         f[m + i] = mv;
         f[v + i] = vv;
-        f[w + i] = fr(wv - fr(fr(step * mv) / fr(fr(fr(Math.sqrt(vv)) / bc2s) + eps)));
+        f[w + i] = fr(wv - fr(fr(step * mv) / fr(fr(fr(sqrt(vv)) / bc2s) + eps)));
       }
     },
     gradSelect(M, N, y, ldy, g, ldg, out, ldo, pos, neg, zero) {

@@ -8,6 +8,10 @@ import { SidebandError } from '../events/errors.js';
 import type { Heap } from './backend.js';
 import { mulberry32 } from './random.js';
 
+// Math functions bound once: hot loops read module constants instead of the global object (much slower where
+// code runs in a vm context, as under jest).
+const { ceil, cos, floor, log, max, min, sqrt, PI } = Math;
+
 /** How a parameter is initialised. */
 export type InitSpec =
   | { kind: 'uniform'; bound: number }
@@ -23,12 +27,12 @@ export type InitSpec =
 
 /** PyTorch's default for Linear / Conv1d weights and biases: U(-1/sqrt(fanIn), 1/sqrt(fanIn)). */
 export function torchDefault(fanIn: number): InitSpec {
-  return { kind: 'uniform', bound: fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0 };
+  return { kind: 'uniform', bound: fanIn > 0 ? 1 / sqrt(fanIn) : 0 };
 }
 
 /** Glorot (Xavier) uniform, Keras' and TensorFlow.js's default kernel initialiser. */
 export function glorotUniform(fanIn: number, fanOut: number): InitSpec {
-  return { kind: 'uniform', bound: Math.sqrt(6 / (fanIn + fanOut)) };
+  return { kind: 'uniform', bound: sqrt(6 / (fanIn + fanOut)) };
 }
 
 export class Param {
@@ -91,10 +95,10 @@ export class ParamStore {
     if (mask && mask.length !== size) throw new SidebandError(`nn params: mask of ${name} has ${mask.length} != ${size} entries`);
     // 4-element alignment keeps every tensor's start on a SIMD vector boundary.
     const p = new Param(this, name, size, this.size, init, mask);
-    this.size += Math.ceil(size / 4) * 4;
+    this.size += ceil(size / 4) * 4;
     if (mask) {
       p.maskRel = this.maskSize;
-      this.maskSize += Math.ceil(size / 4) * 4;
+      this.maskSize += ceil(size / 4) * 4;
     }
     this.params.push(p);
     return p;
@@ -103,7 +107,7 @@ export class ParamStore {
   state(name: string, size: number, value: number): StateSlot {
     if (this.finalized) throw new SidebandError(`nn params: state ${name} registered after the model was built`);
     const s = new StateSlot(this, name, size, this.stateSize, value);
-    this.stateSize += Math.ceil(size / 4) * 4;
+    this.stateSize += ceil(size / 4) * 4;
     this.states.push(s);
     return s;
   }
@@ -125,7 +129,7 @@ export class ParamStore {
       else {
         for (let i = 0; i < p.size; i++) {
           if (init.kind === 'uniform') vals[i] = (2 * rand() - 1) * init.bound;
-          else if (init.kind === 'rows') vals[i] = (2 * rand() - 1) * init.bounds[Math.floor(i / init.cols)]!;
+          else if (init.kind === 'rows') vals[i] = (2 * rand() - 1) * init.bounds[floor(i / init.cols)]!;
           else if (init.kind === 'normal') vals[i] = init.std * gauss(rand);
           else vals[i] = init.value;
         }
@@ -182,8 +186,8 @@ export class ParamStore {
 
 /** A standard normal deviate from two uniform draws (Box-Muller). */
 function gauss(rand: () => number): number {
-  const a = Math.max(rand(), 1e-300);
-  return Math.sqrt(-2 * Math.log(a)) * Math.cos(2 * Math.PI * rand());
+  const a = max(rand(), 1e-300);
+  return sqrt(-2 * log(a)) * cos(2 * PI * rand());
 }
 
 /**
@@ -196,8 +200,8 @@ function orthogonalInto(vals: Float64Array, cols: number, groups: number[], rand
   let row0 = 0;
   for (const r of groups) {
     const out = cols;
-    const p = Math.max(out, r);
-    const q = Math.min(out, r);
+    const p = max(out, r);
+    const q = min(out, r);
     const A = new Float64Array(p * q);
     for (let i = 0; i < p * q; i++) A[i] = gauss(rand);
     for (let j = 0; j < q; j++) {
@@ -208,7 +212,7 @@ function orthogonalInto(vals: Float64Array, cols: number, groups: number[], rand
       }
       let nrm = 0;
       for (let i = 0; i < p; i++) nrm += A[i * q + j]! ** 2;
-      nrm = Math.sqrt(nrm) || 1;
+      nrm = sqrt(nrm) || 1;
       for (let i = 0; i < p; i++) A[i * q + j] = A[i * q + j]! / nrm;
     }
     // weight[o, i] = out >= r ? A[o, i] : A[i, o]

@@ -22,6 +22,10 @@ import { mat, type Tensor } from '../tensor.js';
 import { fitPreprocessor, preprocess, preprocessContext, unpreprocess, type PreprocessOptions, type Preprocessor } from './preprocess.js';
 import { AutoregressiveStep, BatchNormStep, ReverseStep, type FlowStep } from './steps.js';
 
+// Math functions bound once: hot loops read module constants instead of the global object (much slower where
+// code runs in a vm context, as under jest).
+const { floor, log, max, min, PI } = Math;
+
 export interface FlowSpec {
   type: 'maf' | 'rqs';
   features: number;
@@ -56,7 +60,7 @@ export interface FlowFitOptions extends FitOptions {
   preprocess?: PreprocessOptions;
 }
 
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+const HALF_LOG_2PI = 0.5 * log(2 * PI);
 
 export class ConditionalFlow {
   readonly heap: Heap;
@@ -180,7 +184,7 @@ export class ConditionalFlow {
       lossGrad: (rows, start, end, rowBase, norm, key) => {
         let total = 0;
         for (let s = start; s < end; s += this.capacity) {
-          const n = Math.min(this.capacity, end - s);
+          const n = min(this.capacity, end - s);
           this.load(z, c, rows, s, n);
           this.pass.key = key;
           this.pass.rowBase = rowBase + (s - start);
@@ -193,7 +197,7 @@ export class ConditionalFlow {
       evalLoss: (rows, start, end) => {
         let total = 0;
         for (let s = start; s < end; s += this.capacity) {
-          const n = Math.min(this.capacity, end - s);
+          const n = min(this.capacity, end - s);
           this.load(z, c, rows, s, n);
           this.run(n, false);
           total += this.nll(n, null, 0);
@@ -247,7 +251,7 @@ export class ConditionalFlow {
         const v = new Float64Array(D);
         for (let j = 0; j < D; j++) {
           mean[j] = sums[j]! / N;
-          v[j] = Math.max(sums[D + j]! / N - mean[j]! ** 2, 0) + step.eps;
+          v[j] = max(sums[D + j]! / N - mean[j]! ** 2, 0) + step.eps;
         }
         step.setRunning(mean, v);
       }
@@ -256,7 +260,7 @@ export class ConditionalFlow {
       const f0 = this.buf[s]!;
       const f1 = this.buf[s + 1]!;
       for (let s0 = 0; s0 < n; s0 += this.capacity) {
-        const m = Math.min(this.capacity, n - s0);
+        const m = min(this.capacity, n - s0);
         let f = this.heap.f32;
         for (let i = 0; i < m; i++) for (let j = 0; j < D; j++) f[f0.off + i * f0.ld + j] = cur[(s0 + i) * D + j]!;
         if (step.wantsContext && this.context > 0) {
@@ -294,7 +298,7 @@ export class ConditionalFlow {
       cAll.set(cv, c.length);
       rowsVal = Uint32Array.from({ length: zv.length / D }, (_, i) => n + i);
       for (let i = 0; i < zv.length; i++) {
-        if (!Number.isFinite(zv[i]!)) throw new InputError('nn flow fit: a validation event lies outside the training range of a logit feature', { field: `Xval[${i % D}]`, row: Math.floor(i / D) });
+        if (!Number.isFinite(zv[i]!)) throw new InputError('nn flow fit: a validation event lies outside the training range of a logit feature', { field: `Xval[${i % D}]`, row: floor(i / D) });
       }
     }
     const trainRows = Uint32Array.from({ length: n }, (_, i) => i);
@@ -326,7 +330,7 @@ export class ConditionalFlow {
     const out = new Float32Array(n * D);
     const zt = this.buf[this.steps.length]!;
     for (let s = 0; s < n; s += this.capacity) {
-      const k = Math.min(this.capacity, n - s);
+      const k = min(this.capacity, n - s);
       this.load(z0, c, null, s, k);
       this.run(k, false);
       const f = this.heap.f32;
@@ -350,7 +354,7 @@ export class ConditionalFlow {
     const x0 = this.buf[0]!;
     this.pass.train = false;
     for (let s = 0; s < n; s += this.capacity) {
-      const k = Math.min(this.capacity, n - s);
+      const k = min(this.capacity, n - s);
       // context into every buffer that needs it, latent rows into the last buffer
       this.loadContextOnly(c, s, k);
       let f = this.heap.f32;

@@ -17,6 +17,10 @@ import { mat, type Tensor } from '../tensor.js';
 import { buildMade, type MadeOptions } from './made.js';
 import { knots, splineBackward, splineForward, splineInverse, SplineScratch, type SplineOut } from './spline.js';
 
+// Math functions bound once: hot loops read module constants instead of the global object (much slower where
+// code runs in a vm context, as under jest).
+const { exp, log, max, sqrt } = Math;
+
 export interface FlowStep {
   readonly kind: string;
   /** Whether the input buffer must carry the context columns right after the features. */
@@ -57,7 +61,7 @@ export class AutoregressiveStep implements FlowStep {
     this.made = buildMade({ ...made, features: D, context: C, perFeature: this.P, layout: kind === 'affine' ? 'chunks' : 'feature-major' });
     this.scratch = spline ? new SplineScratch(spline.bins) : undefined;
     // nflows divides the unnormalised widths and heights by sqrt(hidden features)
-    this.scale = 1 / Math.sqrt(made.hidden);
+    this.scale = 1 / sqrt(made.hidden);
   }
 
   declare(ps: ParamStore): void {
@@ -86,7 +90,7 @@ export class AutoregressiveStep implements FlowStep {
         let s = 0;
         for (let j = 0; j < D; j++) {
           const a = f[po + D + j]!;
-          f[y.off + i * y.ld + j] = (f[x.off + i * x.ld + j]! - f[po + j]!) * Math.exp(-a);
+          f[y.off + i * y.ld + j] = (f[x.off + i * x.ld + j]! - f[po + j]!) * exp(-a);
           s += a;
         }
         logdet[i] = logdet[i]! - s;
@@ -119,7 +123,7 @@ export class AutoregressiveStep implements FlowStep {
         const po = p.off + i * p.ld;
         const go = dp.off + i * dp.ld;
         for (let j = 0; j < D; j++) {
-          const e = Math.exp(-f[po + D + j]!);
+          const e = exp(-f[po + D + j]!);
           const g = f[dy.off + i * dy.ld + j]!;
           const u = f[y.off + i * y.ld + j]!;
           f[go + j] = -g * e;
@@ -163,7 +167,7 @@ export class AutoregressiveStep implements FlowStep {
         const yv = f[y.off + i * y.ld + j]!;
         if (this.kind === 'affine') {
           const a = f[p.off + i * p.ld + D + j]!;
-          f[x.off + i * x.ld + j] = yv * Math.exp(a) + f[p.off + i * p.ld + j]!;
+          f[x.off + i * x.ld + j] = yv * exp(a) + f[p.off + i * p.ld + j]!;
           logdet[i] = logdet[i]! + a;
         } else {
           const { bins: K, tailBound: B } = this.spline!;
@@ -245,7 +249,7 @@ export class BatchNormStep implements FlowStep {
       for (let j = 0; j < D; j++) {
         const m = s[j]! / N;
         this.mean[j] = m;
-        this.v[j] = Math.max(s[D + j]! / N - m * m, 0) + this.eps;
+        this.v[j] = max(s[D + j]! / N - m * m, 0) + this.eps;
         f[this.runMean.off + j] = this.momentum * f[this.runMean.off + j]! + (1 - this.momentum) * m;
         f[this.runVar.off + j] = this.momentum * f[this.runVar.off + j]! + (1 - this.momentum) * this.v[j]!;
       }
@@ -256,11 +260,11 @@ export class BatchNormStep implements FlowStep {
       }
     }
     let ld = 0;
-    for (let j = 0; j < D; j++) ld += f[this.logGamma.w + j]! - 0.5 * Math.log(this.v[j]!);
+    for (let j = 0; j < D; j++) ld += f[this.logGamma.w + j]! - 0.5 * log(this.v[j]!);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < D; j++) {
-        const xh = (f[x.off + i * x.ld + j]! - this.mean[j]!) / Math.sqrt(this.v[j]!);
-        f[y.off + i * y.ld + j] = Math.exp(f[this.logGamma.w + j]!) * xh + f[this.beta.w + j]!;
+        const xh = (f[x.off + i * x.ld + j]! - this.mean[j]!) / sqrt(this.v[j]!);
+        f[y.off + i * y.ld + j] = exp(f[this.logGamma.w + j]!) * xh + f[this.beta.w + j]!;
       }
       logdet[i] = logdet[i]! + ld;
     }
@@ -277,14 +281,14 @@ export class BatchNormStep implements FlowStep {
     for (let i = 0; i < n; i++) {
       G += gld[i]!;
       for (let j = 0; j < D; j++) {
-        const xh = (f[x.off + i * x.ld + j]! - this.mean[j]!) / Math.sqrt(this.v[j]!);
+        const xh = (f[x.off + i * x.ld + j]! - this.mean[j]!) / sqrt(this.v[j]!);
         const g = f[dy.off + i * dy.ld + j]!;
         s[j] += g;
         s[D + j] += g * xh;
       }
     }
     for (let j = 0; j < D; j++) {
-      const e = Math.exp(f[lg.w + j]!);
+      const e = exp(f[lg.w + j]!);
       f[this.beta.g + j] = f[this.beta.g + j]! + s[j]!;
       f[lg.g + j] = f[lg.g + j]! + e * s[D + j]! + G;
     }
@@ -292,7 +296,7 @@ export class BatchNormStep implements FlowStep {
     if (!this.lastTrain) {
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < D; j++) {
-          f[dx.off + i * dx.ld + j] = (f[dy.off + i * dy.ld + j]! * Math.exp(f[lg.w + j]!)) / Math.sqrt(this.v[j]!);
+          f[dx.off + i * dx.ld + j] = (f[dy.off + i * dy.ld + j]! * exp(f[lg.w + j]!)) / sqrt(this.v[j]!);
         }
       }
       return;
@@ -303,8 +307,8 @@ export class BatchNormStep implements FlowStep {
     const N = s[2 * D]!;
     const Gt = s[2 * D + 1]!;
     for (let j = 0; j < D; j++) {
-      const e = Math.exp(f[lg.w + j]!);
-      const sd = Math.sqrt(this.v[j]!);
+      const e = exp(f[lg.w + j]!);
+      const sd = sqrt(this.v[j]!);
       // sums of dxhat = e dy over the whole batch
       const sdx = e * s[j]!;
       const sdxh = e * s[D + j]!;
@@ -321,12 +325,12 @@ export class BatchNormStep implements FlowStep {
     const f = this.bd.heap.f32;
     const { D, x, y } = this;
     let ld = 0;
-    for (let j = 0; j < D; j++) ld += -f[this.logGamma.w + j]! + 0.5 * Math.log(f[this.runVar.off + j]!);
+    for (let j = 0; j < D; j++) ld += -f[this.logGamma.w + j]! + 0.5 * log(f[this.runVar.off + j]!);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < D; j++) {
         const v = f[this.runVar.off + j]!;
         f[x.off + i * x.ld + j] =
-          ((f[y.off + i * y.ld + j]! - f[this.beta.w + j]!) * Math.sqrt(v)) / Math.exp(f[this.logGamma.w + j]!) + f[this.runMean.off + j]!;
+          ((f[y.off + i * y.ld + j]! - f[this.beta.w + j]!) * sqrt(v)) / exp(f[this.logGamma.w + j]!) + f[this.runMean.off + j]!;
       }
       logdet[i] = logdet[i]! + ld;
     }
