@@ -136,6 +136,11 @@ export class Heap {
     return this.view;
   }
 
+  /** The whole heap as i32 (index tables the kernels read). */
+  get i32(): Int32Array {
+    return new Int32Array(this.f32.buffer, 0, this.f32.length);
+  }
+
   /** The memory behind the heap (a SharedArrayBuffer for shared heaps). */
   get buffer(): ArrayBuffer | SharedArrayBuffer {
     return this.memory ? this.memory.buffer : this.buf;

@@ -9,6 +9,13 @@ export const ACT = { linear: 0, relu: 1, leaky: 2, tanh: 3, sigmoid: 4 } as cons
 export type Activation = keyof typeof ACT;
 
 export interface Kernels {
+  /**
+   * Per-column reduction ranges for the next GEMM call only (masked layers): `ranges` is the element offset of N
+   * i32 values; mode 1: reduction prefix [0, r_j) (gemmFwd / gemm A B), 2: suffix [r_j, K) (gemmBwd / input
+   * gradients), 3: only rows [0, r_j) of C (gemm A^T B, weight gradients). Values outside the ranges must be zero
+   * weights (or, in mode 3, entries the caller masks afterwards).
+   */
+  setRanges(ranges: number, mode: number): void;
   /** C = op(A) B (beta = 0) or C += op(A) B (beta = 1); trans = 1: A is stored K x M (op(A) = A^T). */
   gemm(trans: number, M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number,
     ldc: number, beta: number): void;

@@ -83,62 +83,107 @@ export function jsKernels(view: () => Float32Array): Kernels {
     return row;
   };
 
-  /** Accumulates row i of op(A) B into acc (products summed in k order, as the SIMD tiles do). */
-  function rowProduct(f: Float32Array, acc: Float32Array, trans: number, i: number, N: number, K: number, a: number,
-    lda: number, b: number, ldb: number): void {
-    acc.fill(0, 0, N);
-    for (let k = 0; k < K; k++) {
+  // per-column reduction ranges for the next GEMM call (see kernels/gemm.ts)
+  let rOff = -1;
+  let rMode = 0;
+
+  /**
+   * The column panels and reduction ranges the SIMD tile loops use: panels of 8, then one of 4, then single
+   * columns; fn(j0, w, k0, k1, m1) per panel. Sums run in k order within [k0, k1) as the tiles do.
+   */
+  function panels(M: number, N: number, K: number, fn: (j0: number, w: number, k0: number, k1: number, m1: number) => void): void {
+    const iv = rMode ? new Int32Array(view().buffer, view().byteOffset) : undefined;
+    const N8 = N & ~7;
+    let j = 0;
+    while (j < N) {
+      const w = j < N8 ? 8 : N - j >= 4 ? 4 : 1;
+      let k0 = 0;
+      let k1 = K;
+      let m1 = M;
+      if (iv) {
+        let mx = -2147483648;
+        let mn = 2147483647;
+        for (let q = 0; q < w; q++) {
+          mx = max(mx, iv[rOff + j + q]!);
+          mn = min(mn, iv[rOff + j + q]!);
+        }
+        if (rMode === 1) k1 = min(K, mx);
+        else if (rMode === 2) k0 = max(0, mn);
+        else if (rMode === 3) m1 = min(M, (mx + 3) & ~3);
+      }
+      fn(j, w, k0, k1, m1);
+      j += w;
+    }
+    rMode = 0;
+  }
+
+  /** acc[0..w) = row i of op(A) B over columns j0..j0+w, reduction [k0, k1), summed in k order. */
+  function rowPanel(f: Float32Array, acc: Float32Array, trans: number, i: number, j0: number, w: number, k0: number, k1: number,
+    a: number, lda: number, b: number, ldb: number): void {
+    acc.fill(0, 0, w);
+    for (let k = k0; k < k1; k++) {
       const x = f[trans ? a + k * lda + i : a + i * lda + k]!;
-      const bk = b + k * ldb;
-      for (let j = 0; j < N; j++) acc[j] = acc[j]! + fr(x * f[bk + j]!);
+      const bk = b + k * ldb + j0;
+      for (let q = 0; q < w; q++) acc[q] = acc[q]! + fr(x * f[bk + q]!);
     }
   }
 
   return {
+    setRanges(ranges, mode) {
+      rOff = ranges;
+      rMode = mode;
+    },
     gemm(trans, M, N, K, a, lda, b, ldb, c, ldc, beta) {
       const f = view();
-      const acc = accRow(N);
-      for (let i = 0; i < M; i++) {
-        rowProduct(f, acc, trans, i, N, K, a, lda, b, ldb);
-        const ci = c + i * ldc;
-        if (beta) for (let j = 0; j < N; j++) f[ci + j] = f[ci + j]! + acc[j]!;
-        else for (let j = 0; j < N; j++) f[ci + j] = acc[j]!;
-      }
+      const acc = accRow(8);
+      panels(M, N, K, (j0, w, k0, k1, m1) => {
+        for (let i = 0; i < m1; i++) {
+          rowPanel(f, acc, trans, i, j0, w, k0, k1, a, lda, b, ldb);
+          const ci = c + i * ldc + j0;
+          if (beta) for (let q = 0; q < w; q++) f[ci + q] = f[ci + q]! + acc[q]!;
+          else for (let q = 0; q < w; q++) f[ci + q] = acc[q]!;
+        }
+      });
     },
     gemmFwd(M, N, K, a, lda, b, ldb, c, ldc, bias, act, slope, thr, scale, key, rowBase) {
       const f = view();
-      const acc = accRow(N);
+      const acc = accRow(8);
       slope = fr(slope);
       scale = fr(scale);
-      for (let i = 0; i < M; i++) {
-        rowProduct(f, acc, 0, i, N, K, a, lda, b, ldb);
-        const ci = c + i * ldc;
-        const id0 = imul(rowBase + i, N);
-        for (let j = 0; j < N; j++) {
-          let v = acc[j]!;
-          if (bias >= 0) v = fr(v + f[bias + j]!);
-          if (act === ACT_RELU) v = max(v, 0);
-          else if (act === ACT_LEAKY) v = v > 0 ? v : fr(v * slope);
-          if (thr !== 0) v = dropKeep((id0 + j) >>> 0, key, thr) ? fr(v * scale) : 0;
-          f[ci + j] = v;
+      panels(M, N, K, (j0, w, k0, k1, m1) => {
+        for (let i = 0; i < m1; i++) {
+          rowPanel(f, acc, 0, i, j0, w, k0, k1, a, lda, b, ldb);
+          const ci = c + i * ldc;
+          const id0 = Math.imul(rowBase + i, N);
+          for (let q = 0; q < w; q++) {
+            const j = j0 + q;
+            let v = acc[q]!;
+            if (bias >= 0) v = fr(v + f[bias + j]!);
+            if (act === ACT_RELU) v = max(v, 0);
+            else if (act === ACT_LEAKY) v = v > 0 ? v : fr(v * slope);
+            if (thr !== 0) v = dropKeep((id0 + j) >>> 0, key, thr) ? fr(v * scale) : 0;
+            f[ci + j] = v;
+          }
         }
-      }
+      });
     },
     gemmBwd(M, N, K, a, lda, b, ldb, c, ldc, y, ldy, pos, neg, zero) {
       const f = view();
-      const acc = accRow(N);
+      const acc = accRow(8);
       pos = fr(pos);
       neg = fr(neg);
       zero = fr(zero);
-      for (let i = 0; i < M; i++) {
-        rowProduct(f, acc, 0, i, N, K, a, lda, b, ldb);
-        const ci = c + i * ldc;
-        const yi = y + i * ldy;
-        for (let j = 0; j < N; j++) {
-          const yv = f[yi + j]!;
-          f[ci + j] = acc[j]! * (yv > 0 ? pos : yv < 0 ? neg : zero);
+      panels(M, N, K, (j0, w, k0, k1, m1) => {
+        for (let i = 0; i < m1; i++) {
+          rowPanel(f, acc, 0, i, j0, w, k0, k1, a, lda, b, ldb);
+          const ci = c + i * ldc;
+          const yi = y + i * ldy;
+          for (let q = 0; q < w; q++) {
+            const yv = f[yi + j0 + q]!;
+            f[ci + j0 + q] = acc[q]! * (yv > 0 ? pos : yv < 0 ? neg : zero);
+          }
         }
-      }
+      });
     },
     actFwd(n, x, y, act, slope) {
       const f = view();

@@ -52,6 +52,12 @@ export interface Binder {
   pass: Pass;
   /** Sequential module ids (dropout keys), in build order. */
   nextId(): number;
+  /**
+   * Zero rows around every sample of every sequence buffer (the widest receptive field in the network): one
+   * per-sample period for all convolutions, so each runs as one GEMM over the whole batch. Writers keep these rows
+   * zero (in activations and gradients alike).
+   */
+  seqPad: number;
 }
 
 export interface Module {
@@ -60,6 +66,8 @@ export interface Module {
   declare(inp: Shape, params: ParamStore): Shape;
   /** Zero rows this module needs around each input sample (convolutions). */
   readonly inputPad: number;
+  /** The largest inputPad of this module and the modules inside it. */
+  maxPad?(): number;
   /** Allocate buffers; `place` is where the output must go (a slice of a concatenation), else the module
    *  allocates it with `outPad` zero rows around each sample. */
   bind(b: Binder, input: Port, out: { place?: Port; pad: number }): Port;

@@ -45,7 +45,10 @@ export class Network {
     this.outputs = outShape.cols;
     this.params.finalize(this.seed);
     let id = 0;
-    const binder: Binder = { heap: this.heap, params: this.params, capacity: this.capacity, pass: this.pass, nextId: () => id++ };
+    const binder: Binder = {
+      heap: this.heap, params: this.params, capacity: this.capacity, pass: this.pass, nextId: () => id++,
+      seqPad: this.root.maxPad(),
+    };
     if (this.root.inputPad > 0) throw new SidebandError('nn network: a convolution needs toSequence() before it');
     this.input = mat(this.heap.alloc(this.capacity * spec.inputs), spec.inputs);
     this.output = this.root.bind(binder, { y: this.input, dy: null }, { pad: 0 });

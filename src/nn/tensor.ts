@@ -57,3 +57,19 @@ export function forRows(t: Tensor, n: number, fn: (off: number, rows: number) =>
   if (isFlat(t)) fn(t.off, n * t.len);
   else for (let b = 0; b < n; b++) fn(rowOf(t, b), t.len);
 }
+
+/** Zero the pad rows around each of n samples (full row width); nothing to do without padding. */
+export function zeroPads(k: { fill(n: number, x: number, v: number): void }, t: Tensor, n: number): void {
+  if (t.pad === 0 || t.len === 1) return;
+  const padRows = t.pad * t.ld;
+  for (let s = 0; s < n; s++) {
+    const base = t.off + s * t.stride;
+    k.fill(padRows, base, 0);
+    k.fill(padRows, base + (t.pad + t.len) * t.ld, 0);
+  }
+}
+
+/** Rows per sample, padding included. */
+export function periodOf(t: Tensor): number {
+  return t.len + 2 * t.pad;
+}

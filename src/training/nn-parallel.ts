@@ -47,6 +47,8 @@ export interface FlowJob {
   Xval?: Float32Array;
   mval?: Float32Array;
   preprocess?: PreprocessOptions;
+  /** A fitted preprocessing to use instead of fitting one on X. */
+  preprocessor?: Preprocessor;
   fit: PlainFitOptions;
   extra?: Record<string, unknown>;
 }
@@ -100,7 +102,7 @@ function prepare(job: ParallelJob): { job: ParallelJob; preprocessor?: Preproces
     };
   }
   const D = job.spec.features;
-  const pre = fitPreprocessor(job.X, job.m, D, job.spec.context, job.preprocess);
+  const pre = job.preprocessor ?? fitPreprocessor(job.X, job.m, D, job.spec.context, job.preprocess);
   const z = preprocess(pre, job.X);
   const c = preprocessContext(pre, job.m);
   const zv = job.Xval ? preprocess(pre, job.Xval) : undefined;

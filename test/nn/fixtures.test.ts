@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConditionalFlow } from '../../src/nn/flows/flow.js';
-import { madeMasks } from '../../src/nn/flows/made.js';
+import { madeHiddenOrder, madeMasks } from '../../src/nn/flows/made.js';
 import type { Preprocessor } from '../../src/nn/flows/preprocess.js';
 import { AutoregressiveStep, BatchNormStep } from '../../src/nn/flows/steps.js';
 import { BatchNorm } from '../../src/nn/layers/batchnorm.js';
@@ -26,11 +26,18 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const ref: any = JSON.parse(readFileSync(path.resolve(here, '../../../test/fixtures/nn/reference.json'), 'utf8'));
 
-/** torch Linear weight (out x in, row-major) -> our in x out. */
-function t(w: number[], out: number, inp: number): number[] {
+/** torch Linear weight (out x in, row-major) -> our in x out; our unit o / input i is torch's outOrder[o] / inOrder[i]. */
+function t(w: number[], out: number, inp: number, outOrder?: Int32Array, inOrder?: Int32Array): number[] {
   const r: number[] = [];
-  for (let i = 0; i < inp; i++) for (let o = 0; o < out; o++) r.push(w[o * inp + i]!);
+  for (let i = 0; i < inp; i++) {
+    for (let o = 0; o < out; o++) r.push(w[(outOrder ? outOrder[o]! : o) * inp + (inOrder ? inOrder[i]! : i)]!);
+  }
   return r;
+}
+
+/** torch vector in our unit order. */
+function pv(v: number[], order: Int32Array): number[] {
+  return Array.from(order, (u) => v[u]!);
 }
 
 function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number): void {
@@ -168,26 +175,27 @@ describe('nn vs PyTorch fixtures', () => {
     mean: Array(D).fill(0), std: Array(D).fill(1), contextMean: Array(C).fill(0), contextStd: Array(C).fill(1),
   });
 
-  /** Load pytorch-flows style MADE weights into an autoregressive step. */
+  /** Load pytorch-flows style MADE weights into an autoregressive step (our hidden units ordered by degree). */
   function loadMade(flow: ConditionalFlow, st: AutoregressiveStep, p: Record<string, number[]>, D: number, C: number, H: number, out: number) {
     const [l1, l2, l3] = st.made.modules as Dense[];
-    const w1 = [...t(p.W1!, H, D), ...t(p.Wc!, H, C)];
-    flow.params.write(l1!.W, w1);
-    flow.params.write(l1!.b!, p.b1!);
-    flow.params.write(l2!.W, t(p.W2!, H, H));
-    flow.params.write(l2!.b!, p.b2!);
-    flow.params.write(l3!.W, t(p.W3!, out, H));
+    const ord = madeHiddenOrder(D, H);
+    flow.params.write(l1!.W, [...t(p.W1!, H, D, ord), ...t(p.Wc!, H, C, ord)]);
+    flow.params.write(l1!.b!, pv(p.b1!, ord));
+    flow.params.write(l2!.W, t(p.W2!, H, H, ord, ord));
+    flow.params.write(l2!.b!, pv(p.b2!, ord));
+    flow.params.write(l3!.W, t(p.W3!, out, H, undefined, ord));
     flow.params.write(l3!.b!, p.b3!);
     return [l1!, l2!, l3!];
   }
 
   function checkMadeGrads(flow: ConditionalFlow, ls: Dense[], g: Record<string, number[]>, D: number, C: number, H: number, out: number, tol: number) {
     const [l1, l2, l3] = ls as [Dense, Dense, Dense];
-    close(grad(flow.params, l1.W), [...t(g.W1!, H, D), ...t(g.Wc!, H, C)], tol);
-    close(grad(flow.params, l1.b!), g.b1!, tol);
-    close(grad(flow.params, l2.W), t(g.W2!, H, H), tol);
-    close(grad(flow.params, l2.b!), g.b2!, tol);
-    close(grad(flow.params, l3.W), t(g.W3!, out, H), tol);
+    const ord = madeHiddenOrder(D, H);
+    close(grad(flow.params, l1.W), [...t(g.W1!, H, D, ord), ...t(g.Wc!, H, C, ord)], tol);
+    close(grad(flow.params, l1.b!), pv(g.b1!, ord), tol);
+    close(grad(flow.params, l2.W), t(g.W2!, H, H, ord, ord), tol);
+    close(grad(flow.params, l2.b!), pv(g.b2!, ord), tol);
+    close(grad(flow.params, l3.W), t(g.W3!, out, H, undefined, ord), tol);
     close(grad(flow.params, l3.b!), g.b3!, tol);
   }
 
@@ -198,13 +206,15 @@ describe('nn vs PyTorch fixtures', () => {
     flow.preprocessor = identity(D, C);
     const ars = flow.steps.filter((s) => s instanceof AutoregressiveStep) as AutoregressiveStep[];
     const bns = flow.steps.filter((s) => s instanceof BatchNormStep) as BatchNormStep[];
-    // our masks are pytorch-flows' get_mask, transposed, with the context rows of the first layer all ones
+    // our masks are pytorch-flows' get_mask, transposed, hidden units relabelled by degree, with the context rows
+    // of the first layer all ones
     const masks = madeMasks({ features: D, context: C, hidden: H, perFeature: 2, layout: 'chunks' });
     const ip = m.params[0];
-    expect(Array.from(masks[0]!.subarray(0, D * H))).toEqual(t(ip.in_mask, H, D));
+    const ord = madeHiddenOrder(D, H);
+    expect(Array.from(masks[0]!.subarray(0, D * H))).toEqual(t(ip.in_mask, H, D, ord));
     expect(Array.from(masks[0]!.subarray(D * H))).toEqual(Array(C * H).fill(1));
-    expect(Array.from(masks[1]!)).toEqual(t(ip.hid_mask, H, H));
-    expect(Array.from(masks[2]!)).toEqual(t(ip.out_mask, 2 * D, H));
+    expect(Array.from(masks[1]!)).toEqual(t(ip.hid_mask, H, H, ord, ord));
+    expect(Array.from(masks[2]!)).toEqual(t(ip.out_mask, 2 * D, H, undefined, ord));
     const dl = ars.map((st, b) => {
       const p = m.params[b];
       flow.params.write(bns[b]!.logGamma, p.log_gamma);
@@ -241,7 +251,7 @@ describe('nn vs PyTorch fixtures', () => {
     const flow = new ConditionalFlow({ type: 'rqs', features: D, context: C, blocks: r.blocks, hidden: H, bins: K, tailBound: B }, { capacity: 12 });
     flow.preprocessor = identity(D, C);
     const masks = madeMasks({ features: D, context: C, hidden: H, perFeature: P, layout: 'feature-major' });
-    expect(Array.from(masks[2]!)).toEqual(t(r.params[0].out_mask, D * P, H));
+    expect(Array.from(masks[2]!)).toEqual(t(r.params[0].out_mask, D * P, H, undefined, madeHiddenOrder(D, H)));
     const ars = flow.steps.filter((s) => s instanceof AutoregressiveStep) as AutoregressiveStep[];
     const dl = ars.map((st, b) => loadMade(flow, st, r.params[b], D, C, H, D * P));
     const n = r.x.length / D;

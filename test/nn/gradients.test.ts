@@ -172,9 +172,13 @@ describe('nn gradients vs finite differences', () => {
     const c = Float32Array.from({ length: n * spec.context }, () => 2 * r() - 1);
     const obj = flow.objective(z, c);
     const rows = Uint32Array.from({ length: n }, (_, i) => i);
-    // move parameters off their symmetric initial values (zero log-gammas, biases) so every path is exercised
-    const f = flow.heap.f32;
-    for (let i = 0; i < flow.params.size; i++) f[flow.params.base + i] = f[flow.params.base + i]! + 0.05 * (r() - 0.5);
+    // move parameters off their symmetric initial values (zero log-gammas, biases) so every path is exercised;
+    // masked (structurally zero) weights stay zero, as the engine requires
+    for (const p of flow.params.params) {
+      const v = flow.params.read(p);
+      for (let i = 0; i < v.length; i++) v[i] = v[i]! + 0.05 * (r() - 0.5);
+      flow.params.write(p, v);
+    }
     const res = gradCheck(obj, rows, { samples: 80 });
     expect(res.worst).toBeLessThan(tol);
     expect(res.directional).toBeLessThan(tol);

@@ -108,6 +108,52 @@ describe('nn kernels', () => {
     expect(zeros / whole.length).toBeLessThan(0.23);
   });
 
+  it('per-column reduction ranges (masked layers) skip only zero terms, the same in both backends', () => {
+    const { w, j } = pair();
+    const M = 13;
+    const N = 21;
+    const K = 30;
+    const a = 100;
+    const b = 20000;
+    const r = mulberry32(4);
+    // a staircase mask on B: column q reads rows [0, kEnd[q]) (mode 1/3) / rows [kStart[q], K) (mode 2)
+    const kEnd = Int32Array.from({ length: N }, (_, q) => Math.min(K, 3 + Math.floor((q * K) / N) + Math.floor(r() * 3)));
+    const kStart = Int32Array.from({ length: N }, (_, q) => Math.floor((q * K) / (N + 4)));
+    for (const [mode, lim] of [[1, kEnd], [2, kStart], [3, kEnd]] as const) {
+      for (const h of [w, j]) {
+        const f = h.f32;
+        // B masked accordingly (modes 1, 2); mode 3 is A^T B with only rows < kEnd of C needed
+        for (let k = 0; k < K; k++) {
+          for (let q = 0; q < N; q++) {
+            const inside = mode === 2 ? k >= lim[q]! : mode === 1 ? k < lim[q]! : true;
+            f[b + k * N + q] = inside ? ((k * 31 + q * 7) % 13) / 13 - 0.5 : 0;
+          }
+        }
+        h.i32.set(lim, 60000);
+      }
+      const full = new Float32Array(M * N);
+      w.k.gemm(mode === 3 ? 1 : 0, M, N, K, a, mode === 3 ? M : K, b, N, 40000, N, 0);
+      full.set(w.f32.subarray(40000, 40000 + M * N));
+      for (const h of [w, j]) {
+        h.f32.fill(0, 40000, 40000 + M * N);
+        h.k.setRanges(60000, mode);
+        h.k.gemm(mode === 3 ? 1 : 0, M, N, K, a, mode === 3 ? M : K, b, N, 40000, N, 0);
+      }
+      same(w, j, 40000, M * N);
+      const got = w.f32.subarray(40000, 40000 + M * N);
+      for (let i = 0; i < M; i++) {
+        for (let q = 0; q < N; q++) {
+          if (mode === 3 && i >= lim[q]!) continue;
+          expect(got[i * N + q]).toBe(full[i * N + q]);
+        }
+      }
+      // ranges apply to one call only
+      w.k.gemm(0, M, N, K, a, K, b, N, 45000, N, 0);
+      w.k.gemm(0, M, N, K, a, K, b, N, 40000, N, 0);
+      same(w, w, 40000, M * N);
+    }
+  });
+
   it('activations, dropout, column sums, transposes, reductions and Adam agree across backends', () => {
     const { w, j } = pair();
     for (const act of [ACT.linear, ACT.relu, ACT.leaky, ACT.tanh, ACT.sigmoid]) {

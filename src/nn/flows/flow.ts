@@ -107,7 +107,7 @@ export class ConditionalFlow {
       this.dbuf.push(s === 0 ? null : mat(h.alloc(cap * D), D));
     }
     let id = 0;
-    const binder: Binder = { heap: h, params: this.params, capacity: cap, pass: this.pass, nextId: () => id++ };
+    const binder: Binder = { heap: h, params: this.params, capacity: cap, pass: this.pass, nextId: () => id++, seqPad: 0 };
     this.steps.forEach((st, s) => st.bind(binder, this.buf[s]!, this.dbuf[s]!, this.buf[s + 1]!, this.dbuf[s + 1]!));
     this.logdet = new Float64Array(cap);
     this.gld = new Float64Array(cap);

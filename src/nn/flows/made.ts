@@ -5,7 +5,7 @@
  * degree <= j - 1; the context (mjj) feeds every unit of the first hidden layer. The network is a chain of masked
  * dense layers over the row [x_1..x_D, c_1..c_C]; outputs either as chunks [m_1..m_D, a_1..a_D] (affine MAF) or
  * feature-major [p_1,1 .. p_1,P, p_2,1 ...] (P spline parameters per feature).
- * With D = 1 the hidden units see only the context.
+ * With D = 1 the hidden units see only the context. Hidden units are stored ordered by degree (hiddenDegrees).
  */
 import type { Activation } from '../kernels-api.js';
 import { Dense } from '../layers/dense.js';
@@ -26,8 +26,29 @@ export interface MadeOptions {
   init?: 'torch' | 'orthogonal';
 }
 
-function hiddenDegree(h: number, D: number): number {
-  return D > 1 ? h % (D - 1) : 0;
+/**
+ * Hidden-unit degrees: the multiset of pytorch-flows' h mod (D - 1), stored sorted (all degree-0 units, then
+ * degree 1, ...). A relabelling of hidden units changes no function the MADE can represent, and sorted degrees
+ * make every mask a staircase, so the GEMMs skip the structurally zero blocks (see Dense's reduction ranges).
+ */
+export function hiddenDegrees(H: number, D: number): Int32Array {
+  const deg = new Int32Array(H);
+  if (D <= 1) return deg;
+  const order = madeHiddenOrder(D, H);
+  for (let h = 0; h < H; h++) deg[h] = order[h]! % (D - 1);
+  return deg;
+}
+
+/** Our hidden unit h is pytorch-flows' unit order[h] (for loading and exporting their weights). */
+export function madeHiddenOrder(D: number, H: number): Int32Array {
+  const order = new Int32Array(H);
+  if (D <= 1) {
+    for (let h = 0; h < H; h++) order[h] = h;
+    return order;
+  }
+  let k = 0;
+  for (let d = 0; d < D - 1; d++) for (let u = d; u < H; u += D - 1) order[k++] = u;
+  return order;
 }
 
 /** The 0/1 masks (in x out row-major) of the first, hidden and output layers. */
@@ -36,6 +57,8 @@ export function madeMasks(o: MadeOptions): Float32Array[] {
   const C = o.context;
   const H = o.hidden;
   const L = o.hiddenLayers ?? 2;
+  const deg = hiddenDegrees(H, D);
+  const hiddenDegree = (h: number, _D: number) => deg[h]!;
   const masks: Float32Array[] = [];
   const first = new Float32Array((D + C) * H);
   for (let i = 0; i < D + C; i++) {

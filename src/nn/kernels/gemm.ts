@@ -218,31 +218,62 @@ let gZero: f32 = 1;
   put1(mode, c, s, i, j);
 }
 
+// Per-column reduction ranges (masked autoregressive layers: structurally zero weights skipped). gRanges points at
+// one i32 per output column; gRMode 1: reduction prefix [0, r_j) (forward, A B), 2: suffix [r_j, K) (input
+// gradients, A B^T), 3: rows [0, r_j) of C only (weight gradients, A^T B). A panel takes the widest range of its
+// columns, so skipped terms are always exact zeros (or, in mode 3, entries the caller masks to zero).
+let gRanges: usize = 0;
+let gRMode: i32 = 0;
+
+@inline function rangeMax(j: i32, w: i32): i32 {
+  let r = load<i32>(gRanges + (<usize>j << 2));
+  for (let q = 1; q < w; q++) r = max<i32>(r, load<i32>(gRanges + (<usize>(j + q) << 2)));
+  return r;
+}
+
+@inline function rangeMin(j: i32, w: i32): i32 {
+  let r = load<i32>(gRanges + (<usize>j << 2));
+  for (let q = 1; q < w; q++) r = min<i32>(r, load<i32>(gRanges + (<usize>(j + q) << 2)));
+  return r;
+}
+
 /** The tile loops: column panels of 8 outside (the K x 8 panel of B stays in L1), rows of 4 inside. */
 @inline function run(mode: i32, M: i32, N: i32, K: i32, a: usize, sar: usize, sak: usize, b: usize, ldb: usize,
   c: usize, ldc: usize): void {
-  const M4 = M & ~3;
   const N8 = N & ~7;
   let j = 0;
-  for (; j < N8; j += 8) {
-    const pb = b + (<usize>j << 2);
+  while (j < N) {
+    const w = j < N8 ? 8 : N - j >= 4 ? 4 : 1;
+    let k0 = 0;
+    let k1 = K;
+    let m1 = M;
+    if (gRMode == 1) k1 = min<i32>(K, rangeMax(j, w));
+    else if (gRMode == 2) k0 = max<i32>(0, rangeMin(j, w));
+    else if (gRMode == 3) m1 = min<i32>(M, (rangeMax(j, w) + 3) & ~3);
+    const Kp = max<i32>(0, k1 - k0);
+    const pa = a + <usize>k0 * sak;
+    const pb = b + (<usize>j << 2) + <usize>k0 * ldb;
+    const M4 = m1 & ~3;
+    const pc = c + (<usize>j << 2);
     let i = 0;
-    for (; i < M4; i += 4) tile4x8(mode, K, a + <usize>i * sar, sar, sak, pb, ldb, c + <usize>i * ldc + (<usize>j << 2), ldc, i, j);
-    for (; i < M; i++) tile1x8(mode, K, a + <usize>i * sar, sak, pb, ldb, c + <usize>i * ldc + (<usize>j << 2), i, j);
+    if (w == 8) {
+      for (; i < M4; i += 4) tile4x8(mode, Kp, pa + <usize>i * sar, sar, sak, pb, ldb, pc + <usize>i * ldc, ldc, i, j);
+      for (; i < m1; i++) tile1x8(mode, Kp, pa + <usize>i * sar, sak, pb, ldb, pc + <usize>i * ldc, i, j);
+    } else if (w == 4) {
+      for (; i < M4; i += 4) tile4x4(mode, Kp, pa + <usize>i * sar, sar, sak, pb, ldb, pc + <usize>i * ldc, ldc, i, j);
+      for (; i < m1; i++) tile1x4(mode, Kp, pa + <usize>i * sar, sak, pb, ldb, pc + <usize>i * ldc, i, j);
+    } else {
+      for (; i < M4; i += 4) tile4x1(mode, Kp, pa + <usize>i * sar, sar, sak, pb, ldb, pc + <usize>i * ldc, ldc, i, j);
+      for (; i < m1; i++) tile1x1(mode, Kp, pa + <usize>i * sar, sak, pb, ldb, pc + <usize>i * ldc, i, j);
+    }
+    j += w;
   }
-  if (N - j >= 4) {
-    const pb = b + (<usize>j << 2);
-    let i = 0;
-    for (; i < M4; i += 4) tile4x4(mode, K, a + <usize>i * sar, sar, sak, pb, ldb, c + <usize>i * ldc + (<usize>j << 2), ldc, i, j);
-    for (; i < M; i++) tile1x4(mode, K, a + <usize>i * sar, sak, pb, ldb, c + <usize>i * ldc + (<usize>j << 2), i, j);
-    j += 4;
-  }
-  for (; j < N; j++) {
-    const pb = b + (<usize>j << 2);
-    let i = 0;
-    for (; i < M4; i += 4) tile4x1(mode, K, a + <usize>i * sar, sar, sak, pb, ldb, c + <usize>i * ldc + (<usize>j << 2), ldc, i, j);
-    for (; i < M; i++) tile1x1(mode, K, a + <usize>i * sar, sak, pb, ldb, c + <usize>i * ldc + (<usize>j << 2), i, j);
-  }
+}
+
+/** Use per-column ranges (element offset of N i32 values, see above) for the next GEMM call only. */
+export function setRanges(ranges: i32, rmode: i32): void {
+  gRanges = <usize>ranges << 2;
+  gRMode = rmode;
 }
 
 @inline function dispatch(mode: i32, trans: i32, M: i32, N: i32, K: i32, a: i32, lda: i32, b: i32, ldb: i32,
@@ -258,6 +289,7 @@ export function gemm(trans: i32, M: i32, N: i32, K: i32, a: i32, lda: i32, b: i3
   beta: i32): void {
   if (beta) dispatch(MODE_ACC, trans, M, N, K, a, lda, b, ldb, c, ldc);
   else dispatch(MODE_STORE, trans, M, N, K, a, lda, b, ldb, c, ldc);
+  gRMode = 0;
 }
 
 /**
@@ -277,6 +309,7 @@ export function gemmFwd(M: i32, N: i32, K: i32, a: i32, lda: i32, b: i32, ldb: i
   gRowBase = <u32>rowBase;
   gIdN = <u32>N;
   dispatch(MODE_FWD, 0, M, N, K, a, lda, b, ldb, c, ldc);
+  gRMode = 0;
 }
 
 /** Backward through a dense layer's input: C = (A B) * g(Y) elementwise, Y with stride ldy (see header). */
@@ -288,4 +321,5 @@ export function gemmBwd(M: i32, N: i32, K: i32, a: i32, lda: i32, b: i32, ldb: i
   gNeg = neg;
   gZero = zero;
   dispatch(MODE_BWD, 0, M, N, K, a, lda, b, ldb, c, ldc);
+  gRMode = 0;
 }

@@ -3,7 +3,7 @@
  * the memory imported from the host, so one compiled module serves any number of heaps, shared or not).
  * Excluded from the project's tsc build; see ../backend.ts for how the bytes are loaded.
  */
-export { gemm, gemmFwd, gemmBwd } from './gemm';
+export { gemm, gemmFwd, gemmBwd, setRanges } from './gemm';
 export {
   actFwd, actBwd, dropout, colSum, transpose, mulInPlace, scale, sumSq, sumSlots, gradSelect, addInPlace, copy2d, fill,
 } from './elementwise';

@@ -31,9 +31,10 @@ export class ActivationLayer implements Module {
       this.y = out.place.y;
       this.dy = out.place.dy ?? seq(h.alloc(b.capacity * len * cols), len, cols, 0);
     } else {
-      const span = b.capacity * (len + 2 * out.pad) * cols;
-      this.y = seq(h.alloc(span), len, cols, out.pad);
-      this.dy = seq(h.alloc(span), len, cols, out.pad);
+      const pad = len > 1 ? Math.max(out.pad, b.seqPad) : 0;
+      const span = b.capacity * (len + 2 * pad) * cols;
+      this.y = seq(h.alloc(span), len, cols, pad);
+      this.dy = seq(h.alloc(span), len, cols, pad);
     }
     return { y: this.y, dy: this.dy };
   }

@@ -7,7 +7,7 @@
 import { SidebandError } from '../../events/errors.js';
 import type { Binder, Module, Port } from '../module.js';
 import type { ParamStore } from '../params.js';
-import { channels, seq, type Shape, type Tensor } from '../tensor.js';
+import { channels, seq, zeroPads, type Shape, type Tensor } from '../tensor.js';
 
 export class Branches implements Module {
   readonly kind = 'branches';
@@ -29,6 +29,10 @@ export class Branches implements Module {
     return Math.max(0, ...this.branches.map((m) => m.inputPad));
   }
 
+  maxPad(): number {
+    return Math.max(0, ...this.branches.map((m) => m.maxPad?.() ?? m.inputPad));
+  }
+
   declare(inp: Shape, ps: ParamStore): Shape {
     this.inCols = inp.cols;
     this.len = inp.len;
@@ -47,13 +51,10 @@ export class Branches implements Module {
     const total = (this.withInput ? this.inCols : 0) + this.widths.reduce((a, w) => a + w, 0);
     const h = b.heap;
     if (out.place) throw new SidebandError('nn branches: cannot itself be placed into a concatenation');
-    const span = b.capacity * (this.len + 2 * out.pad) * total;
-    this.y = seq(h.alloc(span), this.len, total, out.pad);
-    this.dy = seq(h.alloc(span), this.len, total, out.pad);
-    if (this.len === 1) {
-      this.y = { ...this.y, pad: 0, stride: total };
-      this.dy = { ...this.dy, pad: 0, stride: total };
-    }
+    const pad = this.len > 1 ? Math.max(out.pad, b.seqPad) : 0;
+    const span = b.capacity * (this.len + 2 * pad) * total;
+    this.y = seq(h.alloc(span), this.len, total, pad);
+    this.dy = seq(h.alloc(span), this.len, total, pad);
     let c0 = this.withInput ? this.inCols : 0;
     this.branchDx = [];
     this.branches.forEach((m, i) => {
@@ -80,6 +81,8 @@ export class Branches implements Module {
       }
     }
     for (const m of this.branches) m.forward(n);
+    // branch convolutions computing the whole batch in one GEMM write garbage into the rows between samples
+    zeroPads(k, this.y, n);
   }
 
   backward(n: number): void {

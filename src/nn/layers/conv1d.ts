@@ -13,7 +13,7 @@ import { ACT, type Activation } from '../kernels-api.js';
 import type { Binder, Module, Port } from '../module.js';
 import { glorotUniform, torchDefault, type Param, type ParamStore } from '../params.js';
 import { mixKey } from '../random.js';
-import { rowOf, seq, type Shape, type Tensor } from '../tensor.js';
+import { periodOf, rowOf, seq, zeroPads, type Shape, type Tensor } from '../tensor.js';
 import { dropoutParams, type InitScheme } from './dense.js';
 
 export interface Conv1dOptions {
@@ -48,6 +48,8 @@ export class Conv1d implements Module {
   private lastTrain = false;
   private key = 0;
   private rowBase = 0;
+  private batched = false;
+  private placed = false;
 
   constructor(readonly channels: number, readonly kernel: number, readonly opts: Conv1dOptions = {}) {
     if (!(Number.isInteger(channels) && channels > 0 && Number.isInteger(kernel) && kernel > 0)) {
@@ -92,13 +94,22 @@ export class Conv1d implements Module {
       this.y = out.place.y;
       this.dy = out.place.dy ?? seq(h.alloc(cap * this.outLen * co), this.outLen, co, 0);
     } else {
-      const span = cap * (this.outLen + 2 * out.pad) * co;
-      this.y = seq(h.alloc(span), this.outLen, co, out.pad);
-      this.dy = seq(h.alloc(span), this.outLen, co, out.pad);
+      const pad = Math.max(out.pad, b.seqPad);
+      const span = cap * (this.outLen + 2 * pad) * co;
+      this.y = seq(h.alloc(span), this.outLen, co, pad);
+      this.dy = seq(h.alloc(span), this.outLen, co, pad);
     }
-    this.dz = h.alloc(this.outLen * co);
+    this.placed = !!out.place;
+    // one GEMM for the whole batch when input and output have the same rows per sample (see the header)
+    this.batched = periodOf(x) === periodOf(this.y) && (!this.dx || periodOf(this.dx) === periodOf(x));
+    this.dz = h.alloc((this.batched ? cap * periodOf(x) : this.outLen) * co);
     if (this.dx) this.wt = h.alloc(this.kernel * this.cin * co);
     return { y: this.y, dy: this.dy };
+  }
+
+  /** Rows one batched GEMM spans for n samples: every row from the first output to the last. */
+  private spanRows(n: number): number {
+    return (n - 1) * periodOf(this.x) + this.outLen;
   }
 
   private coeffs(): [number, number, number] {
@@ -121,6 +132,15 @@ export class Conv1d implements Module {
     const co = this.channels;
     const bias = this.b ? this.b.w : -1;
     const shift = (x.pad - this.inputPad) * x.ld;
+    if (this.batched) {
+      // rows between samples get garbage (windows across two samples' padding): zeroed right after, or by the
+      // concatenation this output is placed in
+      const P = periodOf(x);
+      k.gemmFwd(this.spanRows(n), co, kc, x.off + shift, this.cin, this.W.w, co, rowOf(y, 0), y.ld, bias, ACT[this.act],
+        this.slope, thr, scale, this.key, this.rowBase * P);
+      if (!this.placed) zeroPads(k, y, n);
+      return;
+    }
     for (let s = 0; s < n; s++) {
       // receptive field of output row l: input rows l - p ... l - p + k - 1, contiguous, row stride cin
       k.gemmFwd(this.outLen, co, kc, x.off + s * x.stride + shift, this.cin, this.W.w, co, rowOf(y, s), y.ld, bias,
@@ -137,6 +157,39 @@ export class Conv1d implements Module {
     const masked = pos !== 1 || neg !== 1 || zero !== 1;
     const shift = (x.pad - this.inputPad) * x.ld;
     const dx = this.dx;
+    if (this.batched) {
+      // pad rows of the output gradient are zero (every writer keeps them so), so the rows between samples add
+      // nothing to the weight gradient
+      const M = this.spanRows(n);
+      let dzFull = dy.off;
+      let ldz = dy.ld;
+      if (masked) {
+        k.gradSelect(M, co, rowOf(this.y, 0), this.y.ld, rowOf(dy, 0), dy.ld, this.dz + dy.pad * co, co, pos, neg, zero);
+        // the last sample's trailing pad may hold rows of an earlier, larger batch
+        k.fill(dy.pad * co, this.dz + (dy.pad + M) * co, 0);
+        dzFull = this.dz;
+        ldz = co;
+      }
+      const dz = dzFull + dy.pad * ldz;
+      k.gemm(1, kc, co, M, x.off + shift, this.cin, dz, ldz, this.W.g, co, 1);
+      if (this.b) k.colSum(M, co, dz, ldz, this.b.g, 1);
+      if (!dx) return;
+      if (ldz === co) {
+        // input gradient as one correlation of the (zero-padded) output gradient with the flipped kernel:
+        // dx[l] = sum_t W_t dz[l + p - t], i.e. windows of k rows of dz against Wflip[t', o, c] = W[k-1-t', c, o]
+        for (let t = 0; t < this.kernel; t++) {
+          k.transpose(this.cin, co, this.W.w + t * this.cin * co, co, this.wt + (this.kernel - 1 - t) * co * this.cin, this.cin);
+        }
+        k.gemm(0, M, this.cin, this.kernel * co, dz - this.inputPad * co, co, this.wt, this.cin, rowOf(dx, 0), dx.ld, 0);
+      } else {
+        k.transpose(kc, co, this.W.w, co, this.wt, kc);
+        const base = dx.off + (dx.pad - this.inputPad) * dx.ld;
+        k.fill(n * dx.stride, dx.off, 0);
+        for (let t = 0; t < this.kernel; t++) k.gemm(0, M, this.cin, co, dz, ldz, this.wt + t * this.cin, kc, base + t * dx.ld, dx.ld, 1);
+      }
+      zeroPads(k, dx, n);
+      return;
+    }
     if (dx) k.transpose(kc, co, this.W.w, co, this.wt, kc);
     for (let s = 0; s < n; s++) {
       let dz = rowOf(dy, s);

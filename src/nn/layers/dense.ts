@@ -58,6 +58,9 @@ export class Dense implements Module {
   private pre: Tensor | undefined;
   private dz!: Tensor;
   private wt = -1;
+  /** Reduction ranges derived from the mask (-1: dense): forward / weight-gradient prefix, input-gradient suffix. */
+  private fwdR = -1;
+  private bwdR = -1;
   // what the last forward ran with (the backward must use the same masks)
   lastTrain = false;
   private key = 0;
@@ -111,12 +114,41 @@ export class Dense implements Module {
     if (!this.fusable && this.rate > 0) this.pre = mat(h.alloc(cap * this.units), this.units);
     this.dz = mat(h.alloc(cap * this.units), this.units);
     if (this.dx) this.wt = h.alloc(this.units * this.inDim);
+    if (this.opts.mask) this.bindRanges(this.opts.mask);
     const p = input.producer;
     if (this.dx && p instanceof Dense && p.fusable) {
       this.fuse = p;
       p.gradIsPreAct = true;
     }
     return { y: this.y, dy: this.dy, producer: this };
+  }
+
+  /**
+   * From the mask: column o of x W reads inputs [0, 1 + last connected input), input i's gradient reads outputs
+   * [first connected output, units). Worth passing to the kernels only when they skip enough (MADE with hidden
+   * units ordered by degree: about a third of a hidden layer, half of the output layer).
+   */
+  private bindRanges(mask: Float32Array): void {
+    const I = this.inDim;
+    const O = this.units;
+    const fwd = new Int32Array(O);
+    const bwd = new Int32Array(I).fill(O);
+    for (let i = 0; i < I; i++) {
+      for (let o = 0; o < O; o++) {
+        if (mask[i * O + o] === 0) continue;
+        fwd[o] = Math.max(fwd[o]!, i + 1);
+        bwd[i] = Math.min(bwd[i]!, o);
+      }
+    }
+    let used = 0;
+    for (let o = 0; o < O; o++) used += fwd[o]!;
+    if (used > 0.85 * I * O) return;
+    const h = this.bd.heap;
+    this.fwdR = h.alloc(O);
+    this.bwdR = h.alloc(I);
+    const iv = h.i32;
+    iv.set(fwd, this.fwdR);
+    iv.set(bwd, this.bwdR);
   }
 
   /** (pos, neg, zero): d output / d pre-activation where y > 0, y < 0, y = 0. */
@@ -140,11 +172,13 @@ export class Dense implements Module {
     const y = this.y;
     const bias = this.b ? this.b.w : -1;
     if (this.fusable) {
+      if (this.fwdR >= 0) k.setRanges(this.fwdR, 1);
       k.gemmFwd(n, this.units, this.inDim, x.off, x.ld, this.W.w, this.units, y.off, y.ld, bias, ACT[this.act], this.slope,
         thr, scale, this.key, this.rowBase);
       return;
     }
     const dst = thr ? this.pre! : y;
+    if (this.fwdR >= 0) k.setRanges(this.fwdR, 1);
     k.gemmFwd(n, this.units, this.inDim, x.off, x.ld, this.W.w, this.units, dst.off, dst.ld, bias, ACT.linear, 0, 0, 1, 0, 0);
     rowsDo(dst, n, this.units, (o, len) => k.actFwd(len, o, o, ACT[this.act], this.slope));
     if (thr) k.dropout(n, this.units, dst.off, dst.ld, y.off, y.ld, thr, scale, this.key, this.rowBase);
@@ -175,12 +209,14 @@ export class Dense implements Module {
       }
     }
     const x = this.x;
+    if (this.fwdR >= 0) k.setRanges(this.fwdR, 3);
     k.gemm(1, this.inDim, u, n, x.off, x.ld, dz.off, dz.ld, this.W.g, u, 1);
     if (this.W.mask) k.mulInPlace(this.inDim * u, this.W.g, this.W.m);
     if (this.b) k.colSum(n, u, dz.off, dz.ld, this.b.g, 1);
     const dx = this.dx;
     if (!dx) return;
     k.transpose(this.inDim, u, this.W.w, u, this.wt, this.inDim);
+    if (this.bwdR >= 0) k.setRanges(this.bwdR, 2);
     if (this.fuse) {
       const [pos, neg, zero] = this.fuse.coeffs(this.fuse.lastTrain);
       k.gemmBwd(n, dx.cols, u, dz.off, dz.ld, this.wt, this.inDim, dx.off, dx.ld, this.fuse.y.off, this.fuse.y.ld, pos, neg, zero);

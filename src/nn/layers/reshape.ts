@@ -31,9 +31,10 @@ export class ToSequence implements Module {
     this.x = input.y;
     this.dx = input.dy;
     const len = input.y.cols / this.channels;
-    const span = b.capacity * (len + 2 * out.pad) * this.channels;
-    this.y = seq(b.heap.alloc(span), len, this.channels, out.pad);
-    this.dy = seq(b.heap.alloc(span), len, this.channels, out.pad);
+    const pad = len > 1 ? Math.max(out.pad, b.seqPad) : 0;
+    const span = b.capacity * (len + 2 * pad) * this.channels;
+    this.y = seq(b.heap.alloc(span), len, this.channels, pad);
+    this.dy = seq(b.heap.alloc(span), len, this.channels, pad);
     return { y: this.y, dy: this.dy };
   }
 
@@ -54,20 +55,44 @@ export class ToSequence implements Module {
 export class Flatten implements Module {
   readonly kind = 'flatten';
   readonly inputPad = 0;
+  private bd!: Binder;
+  private x!: Tensor;
+  private dx: Tensor | null = null;
+  private y!: Tensor;
+  private dy!: Tensor;
+  /** The input is unpadded and owns its rows: the output is a view of it. */
+  private view = false;
 
   declare(inp: Shape): Shape {
     return { len: 1, cols: inp.len * inp.cols };
   }
 
-  bind(_b: Binder, input: Port, out: { place?: Port; pad: number }): Port {
+  bind(b: Binder, input: Port, out: { place?: Port; pad: number }): Port {
     const t = input.y;
     if (out.place) throw new SidebandError('nn flatten: cannot be placed into a concatenation');
-    if (t.pad !== 0 || t.ld !== t.cols) throw new SidebandError('nn flatten: input must be an unpadded sequence that owns its rows');
+    this.bd = b;
+    this.x = t;
+    this.dx = input.dy;
     const w = t.len * t.cols;
-    return { y: mat(t.off, w), dy: input.dy ? mat(input.dy.off, w) : null };
+    this.view = t.pad === 0 && t.ld === t.cols && (!input.dy || (input.dy.pad === 0 && input.dy.ld === input.dy.cols));
+    if (this.view) return { y: mat(t.off, w), dy: input.dy ? mat(input.dy.off, w) : null };
+    // padded sequences (convolutions between) are copied row by row
+    this.y = mat(b.heap.alloc(b.capacity * w), w);
+    this.dy = mat(b.heap.alloc(b.capacity * w), w);
+    return { y: this.y, dy: this.dy };
   }
 
-  forward(): void {}
+  forward(n: number): void {
+    if (this.view) return;
+    const k = this.bd.heap.k;
+    const x = this.x;
+    for (let s = 0; s < n; s++) k.copy2d(x.len, x.cols, x.off + s * x.stride + x.pad * x.ld, x.ld, this.y.off + s * this.y.ld, x.cols);
+  }
 
-  backward(): void {}
+  backward(n: number): void {
+    if (this.view || !this.dx) return;
+    const k = this.bd.heap.k;
+    const d = this.dx;
+    for (let s = 0; s < n; s++) k.copy2d(d.len, d.cols, this.dy.off + s * this.dy.ld, d.cols, d.off + s * d.stride + d.pad * d.ld, d.ld);
+  }
 }

@@ -16,6 +16,10 @@ export class Sequential implements Module {
     return this.modules[0]?.inputPad ?? 0;
   }
 
+  maxPad(): number {
+    return Math.max(0, ...this.modules.map((m) => m.maxPad?.() ?? m.inputPad));
+  }
+
   declare(inp: Shape, ps: ParamStore): Shape {
     let s = inp;
     for (const m of this.modules) s = m.declare(s, ps);
