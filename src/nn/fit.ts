@@ -174,8 +174,8 @@ export function evaluate(obj: Objective, rows: Uint32Array, rep: Replica = singl
   const red = new Float64Array(2);
   for (let s = a; s < b; s += obj.capacity) {
     const e = Math.min(b, s + obj.capacity);
-    red[0] += obj.evalLoss(rows, s, e);
-    red[1] += obj.normalizer(rows, s, e);
+    red[0] = red[0]! + obj.evalLoss(rows, s, e);
+    red[1] = red[1]! + obj.normalizer(rows, s, e);
   }
   rep.allReduce(red);
   return red[0]! / red[1]!;

@@ -119,7 +119,19 @@ export function jsKernels(view: () => Float32Array): Kernels {
 
   /** acc[0..w) = row i of op(A) B over columns j0..j0+w, reduction [k0, k1), summed in k order. */
   function rowPanel(f: Float32Array, acc: Float32Array, trans: number, i: number, j0: number, w: number, k0: number, k1: number,
-    a: number, lda: number, b: number, ldb: number): void {
+    a: number, lda: number, b: number, ldb: number, N = 0): void {
+    if (N === 1 && !trans && ldb === 1) {
+      // the SIMD kernel's single-column dot product: four lanes over k mod 4, then (l0 + l1) + (l2 + l3), then the rest
+      const K4 = (k1 - k0) & ~3;
+      const lane = [0, 0, 0, 0];
+      const ai = a + i * lda + k0;
+      const bk = b + k0;
+      for (let k = 0; k < K4; k += 4) for (let l = 0; l < 4; l++) lane[l] = fr(lane[l]! + fr(f[ai + k + l]! * f[bk + k + l]!));
+      let sum = fr(fr(lane[0]! + lane[1]!) + fr(lane[2]! + lane[3]!));
+      for (let k = K4; k < k1 - k0; k++) sum = fr(sum + fr(f[ai + k]! * f[bk + k]!));
+      acc[0] = sum;
+      return;
+    }
     acc.fill(0, 0, w);
     for (let k = k0; k < k1; k++) {
       const x = f[trans ? a + k * lda + i : a + i * lda + k]!;
@@ -138,7 +150,7 @@ export function jsKernels(view: () => Float32Array): Kernels {
       const acc = accRow(8);
       panels(M, N, K, (j0, w, k0, k1, m1) => {
         for (let i = 0; i < m1; i++) {
-          rowPanel(f, acc, trans, i, j0, w, k0, k1, a, lda, b, ldb);
+          rowPanel(f, acc, trans, i, j0, w, k0, k1, a, lda, b, ldb, N);
           const ci = c + i * ldc + j0;
           if (beta) for (let q = 0; q < w; q++) f[ci + q] = f[ci + q]! + acc[q]!;
           else for (let q = 0; q < w; q++) f[ci + q] = acc[q]!;
@@ -152,7 +164,7 @@ export function jsKernels(view: () => Float32Array): Kernels {
       scale = fr(scale);
       panels(M, N, K, (j0, w, k0, k1, m1) => {
         for (let i = 0; i < m1; i++) {
-          rowPanel(f, acc, 0, i, j0, w, k0, k1, a, lda, b, ldb);
+          rowPanel(f, acc, 0, i, j0, w, k0, k1, a, lda, b, ldb, N);
           const ci = c + i * ldc;
           const id0 = Math.imul(rowBase + i, N);
           for (let q = 0; q < w; q++) {
@@ -175,7 +187,7 @@ export function jsKernels(view: () => Float32Array): Kernels {
       zero = fr(zero);
       panels(M, N, K, (j0, w, k0, k1, m1) => {
         for (let i = 0; i < m1; i++) {
-          rowPanel(f, acc, 0, i, j0, w, k0, k1, a, lda, b, ldb);
+          rowPanel(f, acc, 0, i, j0, w, k0, k1, a, lda, b, ldb, N);
           const ci = c + i * ldc;
           const yi = y + i * ldy;
           for (let q = 0; q < w; q++) {

@@ -142,7 +142,7 @@ describe('nn gradients vs finite differences', () => {
       return [out.y, out.logdet];
     };
     for (const x of [-2.3, -1.1, -0.2, 0.4, 1.7, 2.4, 3.1]) {
-      for (const [gy, gl] of [[1, 0], [0, 1], [0.7, -0.4]]) {
+      for (const [gy, gl] of [[1, 0], [0, 1], [0.7, -0.4]] as const) {
         knots(p, 0, K, B, 0.7, w);
         const g = new Float32Array(3 * K - 1);
         const gx = splineBackward(x, gy, gl, p, 0, K, B, 0.7, w, g, 0);

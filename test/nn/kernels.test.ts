@@ -46,6 +46,8 @@ const shapes: [number, number, number, number][] = [
   [0, 5, 8, 1],
   [0, 33, 92, 17],
   [1, 13, 12, 64],
+  [1, 13, 1, 33],
+  [0, 9, 1, 7],
 ];
 
 describe('nn kernels', () => {

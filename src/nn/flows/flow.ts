@@ -240,8 +240,8 @@ export class ConditionalFlow {
         for (let i = 0; i < n; i++) {
           for (let j = 0; j < D; j++) {
             const v = cur[i * D + j]!;
-            sums[j] += v;
-            sums[D + j] += v * v;
+            sums[j] = sums[j]! + v;
+            sums[D + j] = sums[D + j]! + v * v;
           }
         }
         sums[2 * D] = n;

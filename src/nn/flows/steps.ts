@@ -238,8 +238,8 @@ export class BatchNormStep implements FlowStep {
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < D; j++) {
           const v = f[x.off + i * x.ld + j]!;
-          s[j] += v;
-          s[D + j] += v * v;
+          s[j] = s[j]! + v;
+          s[D + j] = s[D + j]! + v * v;
         }
       }
       s[2 * D] = n;
@@ -283,8 +283,8 @@ export class BatchNormStep implements FlowStep {
       for (let j = 0; j < D; j++) {
         const xh = (f[x.off + i * x.ld + j]! - this.mean[j]!) / sqrt(this.v[j]!);
         const g = f[dy.off + i * dy.ld + j]!;
-        s[j] += g;
-        s[D + j] += g * xh;
+        s[j] = s[j]! + g;
+        s[D + j] = s[D + j]! + g * xh;
       }
     }
     for (let j = 0; j < D; j++) {

@@ -237,9 +237,65 @@ let gRMode: i32 = 0;
   return r;
 }
 
+/**
+ * One output column with A rows and B contiguous (an output unit: the classifier's logit, a per-bin head):
+ * dot products vectorised along k, four rows at a time. Lane l sums k = l mod 4 in order; the total is
+ * (lane0 + lane1) + (lane2 + lane3), then the remaining k in order (the JS twin adds in the same order).
+ */
+@inline function dotRow(K: i32, a: usize, b: usize): f32 {
+  const K4 = K & ~3;
+  let acc = f32x4.splat(0);
+  for (let k = 0; k < K4; k += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(a + (<usize>k << 2)), v128.load(b + (<usize>k << 2))));
+  let s: f32 = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  for (let k = K4; k < K; k++) s += load<f32>(a + (<usize>k << 2)) * load<f32>(b + (<usize>k << 2));
+  return s;
+}
+
+@inline function runDot(mode: i32, M: i32, K: i32, a: usize, sar: usize, b: usize, c: usize, ldc: usize): void {
+  for (let i = 0; i < M; i++) put1(mode, c + <usize>i * ldc, dotRow(K, a + <usize>i * sar, b), i, 0);
+}
+
+/** One output column of A^T B: four rows of C as one vector, each lane summing the reduction in order. */
+@inline function runColumnT(mode: i32, M: i32, K: i32, a: usize, sak: usize, b: usize, ldb: usize, c: usize, ldc: usize): void {
+  const M4 = M & ~3;
+  let i = 0;
+  for (; i < M4; i += 4) {
+    let acc = f32x4.splat(0);
+    let pa = a + (<usize>i << 2);
+    let pb = b;
+    for (let k = 0; k < K; k++) {
+      acc = f32x4.add(acc, f32x4.mul(v128.load(pa), v128.load32_splat(pb)));
+      pa += sak;
+      pb += ldb;
+    }
+    put1(mode, c + <usize>i * ldc, f32x4.extract_lane(acc, 0), i, 0);
+    put1(mode, c + <usize>(i + 1) * ldc, f32x4.extract_lane(acc, 1), i + 1, 0);
+    put1(mode, c + <usize>(i + 2) * ldc, f32x4.extract_lane(acc, 2), i + 2, 0);
+    put1(mode, c + <usize>(i + 3) * ldc, f32x4.extract_lane(acc, 3), i + 3, 0);
+  }
+  for (; i < M; i++) tile1x1(mode, K, a + (<usize>i << 2), sak, b, ldb, c + <usize>i * ldc, i, 0);
+}
+
 /** The tile loops: column panels of 8 outside (the K x 8 panel of B stays in L1), rows of 4 inside. */
 @inline function run(mode: i32, M: i32, N: i32, K: i32, a: usize, sar: usize, sak: usize, b: usize, ldb: usize,
   c: usize, ldc: usize): void {
+  if (N == 1) {
+    let k0 = 0;
+    let k1 = K;
+    let m1 = M;
+    if (gRMode == 1) k1 = min<i32>(K, rangeMax(0, 1));
+    else if (gRMode == 2) k0 = max<i32>(0, rangeMin(0, 1));
+    else if (gRMode == 3) m1 = min<i32>(M, (rangeMax(0, 1) + 3) & ~3);
+    const Kp = max<i32>(0, k1 - k0);
+    if (sak == 4 && ldb == 4) {
+      runDot(mode, m1, Kp, a + (<usize>k0 << 2), sar, b + (<usize>k0 << 2), c, ldc);
+      return;
+    }
+    if (sar == 4) {
+      runColumnT(mode, m1, Kp, a + <usize>k0 * sak, sak, b + <usize>k0 * ldb, ldb, c, ldc);
+      return;
+    }
+  }
   const N8 = N & ~7;
   let j = 0;
   while (j < N) {

@@ -90,8 +90,8 @@ export class BatchNorm implements Module {
         const o = x.off + i * x.ld;
         for (let j = 0; j < c; j++) {
           const v = f[o + j]!;
-          s[j] += v;
-          s[c + j] += v * v;
+          s[j] = s[j]! + v;
+          s[c + j] = s[c + j]! + v * v;
         }
       }
       s[2 * c] = n;
@@ -135,8 +135,8 @@ export class BatchNorm implements Module {
       const o = dy.off + i * dy.ld;
       for (let j = 0; j < c; j++) {
         const d = f[o + j]!;
-        s[j] += d;
-        s[c + j] += d * f[xh + i * c + j]!;
+        s[j] = s[j]! + d;
+        s[c + j] = s[c + j]! + d * f[xh + i * c + j]!;
       }
     }
     // parameter gradients take the local sums (the gradient reduction adds the other replicas' parts)
