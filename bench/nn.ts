@@ -13,9 +13,11 @@
  * and statistics passes) over the same seconds.
  *
  * Usage: node dist/bench/nn.js [--json] [--only mlp,maf,...] [--threads 1,2] [--scale 1] [--no-peer]
- *        [--profile]   (also: node --cpu-prof of each workload on our side at 1 thread, summarised by function)
+ *        [--profile]   (also: V8's CPU profile of each workload's fit on our side at 1 thread, self time by
+ *                       function, wasm kernels by export name)
  */
 import { execFileSync } from 'node:child_process';
+import { Session } from 'node:inspector/promises';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { concat, readLhco } from './lhco-data.js';
 import { defaultBackend } from '../src/nn/backend.js';
+import { wasmBase64 } from '../src/nn/kernels-wasm.js';
 import { fit, type FitResult } from '../src/nn/fit.js';
 import { ConditionalFlow, type FlowSpec } from '../src/nn/flows/flow.js';
 import { fitPreprocessor, preprocess, preprocessContext, type Preprocessor } from '../src/nn/flows/preprocess.js';
@@ -53,6 +56,7 @@ const { values: args } = parseArgs({
     'no-peer': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'profile-one': { type: 'string' },
+    'profile-dir': { type: 'string' },
   },
 });
 
@@ -391,7 +395,44 @@ async function runOurs(w: Workload, threads: number): Promise<OurRun> {
 }
 
 // ----------------------------------------------------------------------------------------------- profile
+/** Function index -> export name of the kernels module (V8 profiles name wasm functions by index only). */
+function wasmNames(): Map<number, string> {
+  const buf = Uint8Array.from(atob(wasmBase64), (c) => c.charCodeAt(0));
+  const names = new Map<number, string>();
+  let p = 8;
+  const leb = () => {
+    let r = 0;
+    let sh = 0;
+    let b: number;
+    do {
+      b = buf[p++]!;
+      r |= (b & 0x7f) << sh;
+      sh += 7;
+    } while (b & 0x80);
+    return r >>> 0;
+  };
+  while (p < buf.length) {
+    const id = buf[p++]!;
+    const len = leb();
+    const end = p + len;
+    if (id === 7) {
+      const n = leb();
+      for (let i = 0; i < n; i++) {
+        const l = leb();
+        const name = new TextDecoder().decode(buf.subarray(p, p + l));
+        p += l;
+        const kind = buf[p++]!;
+        const idx = leb();
+        if (kind === 0) names.set(idx, name);
+      }
+    }
+    p = end;
+  }
+  return names;
+}
+
 function profileSummary(dir: string): { function: string; self_pct: number }[] {
+  const wn = wasmNames();
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
   const prof = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as {
     nodes: { id: number; callFrame: { functionName: string; url: string }; hitCount?: number }[];
@@ -402,7 +443,9 @@ function profileSummary(dir: string): { function: string; self_pct: number }[] {
   for (const s of prof.samples) {
     const n = byId.get(s)!;
     const url = n.callFrame.url;
-    const name = `${n.callFrame.functionName || '(anonymous)'}${url.startsWith('wasm') ? ' [wasm]' : url ? ` [${path.basename(url)}]` : ''}`;
+    const fn = n.callFrame.functionName;
+    const wasm = /^wasm-function\[(\d+)\]$/.exec(fn);
+    const name = wasm ? `${wn.get(Number(wasm[1])) ?? fn} [wasm kernel]` : `${fn || '(anonymous)'}${url ? ` [${path.basename(url)}]` : ''}`;
     self.set(name, (self.get(name) ?? 0) + 1);
   }
   const total = prof.samples.length;
@@ -429,9 +472,17 @@ function wasmFeatures() {
 async function main(): Promise<void> {
   const only = new Set(args.only!.split(','));
   if (args['profile-one']) {
-    // child mode: one workload, ours, 1 thread (run under node --cpu-prof)
+    // child mode: one workload, ours, 1 thread, V8's sampling profiler around the fit only
     const [w] = await buildWorkloads(new Set([args['profile-one']]));
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 200 });
+    await session.post('Profiler.start');
     await runOurs(w!, 1);
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(path.join(args['profile-dir']!, 'fit.cpuprofile'), JSON.stringify(profile));
+    session.disconnect();
     return;
   }
   const threadList = args.threads!.split(',').map(Number);
@@ -505,7 +556,7 @@ async function main(): Promise<void> {
     };
     if (args.profile) {
       const pdir = mkdtempSync(path.join(os.tmpdir(), 'bench-nn-prof-'));
-      execFileSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${pdir}`, fileURLToPath(import.meta.url), '--profile-one', w.name, '--scale', String(scale), '--dir', args.dir!], { stdio: 'ignore' });
+      execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--profile-one', w.name, '--profile-dir', pdir, '--scale', String(scale), '--dir', args.dir!], { stdio: 'ignore' });
       entry.profile_1_thread = profileSummary(pdir);
       rmSync(pdir, { recursive: true, force: true });
     }

@@ -60,7 +60,7 @@ export class Network {
   }
 
   /** Copy rows of a row-major matrix X (rows[start + i], or start + i without rows) into the input buffer. */
-  load(X: Float32Array | Float64Array, rows: ArrayLike<number> | null, start: number, n: number): void {
+  load(X: Float32Array | Float64Array, rows: Uint32Array | null, start: number, n: number): void {
     if (n > this.capacity) throw new SidebandError(`nn network: ${n} rows exceed the capacity ${this.capacity}`);
     const f = this.heap.f32;
     const d = this.spec.inputs;
@@ -69,10 +69,8 @@ export class Network {
       f.set(X.subarray(start * d, (start + n) * d), o);
       return;
     }
-    for (let i = 0; i < n; i++) {
-      const r = rows[start + i]! * d;
-      for (let j = 0; j < d; j++) f[o + i * d + j] = X[r + j]!;
-    }
+    if (X instanceof Float32Array) gatherRows(f, o, X, d, rows, start, n);
+    else for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) f[o + i * d + j] = X[rows[start + i]! * d + j]!;
   }
 
   forward(n: number, train = false): void {
@@ -103,5 +101,25 @@ export class Network {
       for (let i = 0; i < m; i++) out.set(f.subarray(y.off + i * y.ld, y.off + i * y.ld + this.outputs), (s + i) * this.outputs);
     }
     return out;
+  }
+}
+
+/** Hot path of every training step: gather n rows of d values (monomorphic on Float32Array). */
+export function gatherRows(f: Float32Array, o: number, X: Float32Array, d: number, rows: Uint32Array, start: number, n: number): void {
+  if (d === 1) {
+    for (let i = 0; i < n; i++) f[o + i] = X[rows[start + i]!]!;
+    return;
+  }
+  if (d > 32) {
+    for (let i = 0; i < n; i++) {
+      const r = rows[start + i]! * d;
+      f.set(X.subarray(r, r + d), o + i * d);
+    }
+    return;
+  }
+  let p = o;
+  for (let i = 0; i < n; i++) {
+    const r = rows[start + i]! * d;
+    for (let j = 0; j < d; j++) f[p++] = X[r + j]!;
   }
 }

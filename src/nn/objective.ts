@@ -7,7 +7,7 @@
 import { InputError } from '../events/errors.js';
 import type { Objective } from './fit.js';
 import { evaluateLoss, outputsPerTarget, type LossSpec } from './losses.js';
-import type { Network } from './network.js';
+import { gatherRows, type Network } from './network.js';
 import type { Replica } from './module.js';
 
 export interface Dataset {
@@ -58,13 +58,8 @@ export class NetworkObjective implements Objective {
 
   private gather(rows: Uint32Array, start: number, n: number): void {
     this.net.load(this.data.x, rows, start, n);
-    const k = this.targets;
-    const y = this.data.y;
-    for (let i = 0; i < n; i++) {
-      const r = rows[start + i]!;
-      for (let j = 0; j < k; j++) this.yb[i * k + j] = y[r * k + j]!;
-      if (this.wb) this.wb[i] = this.data.w![r]!;
-    }
+    gatherRows(this.yb, 0, this.data.y, this.targets, rows, start, n);
+    if (this.wb) gatherRows(this.wb, 0, this.data.w!, 1, rows, start, n);
   }
 
   lossGrad(rows: Uint32Array, start: number, end: number, rowBase: number, norm: number, key: number): number {

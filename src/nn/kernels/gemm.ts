@@ -299,7 +299,13 @@ let gRMode: i32 = 0;
   const N8 = N & ~7;
   let j = 0;
   while (j < N) {
-    const w = j < N8 ? 8 : N - j >= 4 ? 4 : 1;
+    let w = j < N8 ? 8 : N - j >= 4 ? 4 : 1;
+    if (w == 1 && mode != MODE_ACC && N >= 4) {
+      // the last 1-3 columns as one 4-wide panel ending at N: its first columns are recomputed with the same
+      // sums in the same order, so storing them again changes no bit (not done when accumulating into C)
+      j = N - 4;
+      w = 4;
+    }
     let k0 = 0;
     let k1 = K;
     let m1 = M;
