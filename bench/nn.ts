@@ -158,7 +158,8 @@ function histograms(n: number, bins: number, seed: number): { x: Float32Array; y
       const k = pois(b + s);
       counts[i] = k;
       mx = Math.max(mx, k);
-      const z = k > 0 ? Math.sign(k - b) * Math.sqrt(2 * Math.max(k * Math.log(k / b) - (k - b), 0)) : -Math.sqrt(2 * b);
+      const z =
+        k > 0 ? Math.sign(k - b) * Math.sqrt(2 * Math.max(k * Math.log(k / b) - (k - b), 0)) : -Math.sqrt(2 * b);
       y[h * bins + i] = z;
     }
     for (let i = 0; i < bins; i++) x[h * bins + i] = counts[i]! / mx;
@@ -170,13 +171,20 @@ async function buildWorkloads(only: Set<string>): Promise<Workload[]> {
   const out: Workload[] = [];
   const needLhco = ['mlp', 'maf', 'maf_cathode', 'rqs'].some((w) => only.has(w));
   const files = needLhco
-    ? await Promise.all(['sr_train', 'sr_val', 'sr_test', 'sr_extrasig_train'].map((f) => readLhco(path.join(args.dir!, `${f}.parquet`))))
+    ? await Promise.all(
+        ['sr_train', 'sr_val', 'sr_test', 'sr_extrasig_train'].map((f) =>
+          readLhco(path.join(args.dir!, `${f}.parquet`)),
+        ),
+      )
     : [];
   if (only.has('mlp')) {
     // supervised signal vs background: every event of the four files, shuffled once, 80 / 20
     const all = concat(concat(files[0]!, files[1]!), concat(files[2]!, files[3]!));
     const nUse = Math.min(all.n, Math.round(150000 * scale));
-    const order = shuffle(Uint32Array.from({ length: all.n }, (_, i) => i), lcg(SEED)).subarray(0, nUse);
+    const order = shuffle(
+      Uint32Array.from({ length: all.n }, (_, i) => i),
+      lcg(SEED),
+    ).subarray(0, nUse);
     const x = rowMajor(all.columns, order);
     const nTrain = Math.round(0.8 * nUse);
     standardise(x, 4, nTrain);
@@ -184,10 +192,20 @@ async function buildWorkloads(only: Set<string>): Promise<Workload[]> {
     const hidden = [64, 64, 64];
     const f = denseFlops([4, ...hidden, 1]);
     out.push({
-      name: 'mlp', kind: 'mlp', description: '4 -> 64-64-64 -> 1, ReLU, dropout 0.05, weighted BCE (w = 1), Adam 1e-3',
-      batch: 512, epochs: 8, lr: 1e-3, x, y, nTrain, nRows: nUse,
+      name: 'mlp',
+      kind: 'mlp',
+      description: '4 -> 64-64-64 -> 1, ReLU, dropout 0.05, weighted BCE (w = 1), Adam 1e-3',
+      batch: 512,
+      epochs: 8,
+      lr: 1e-3,
+      x,
+      y,
+      nTrain,
+      nRows: nUse,
       net: network(4, [...hidden.map((u) => dense(u, { activation: 'relu', dropout: 0.05 })), dense(1)]),
-      flopTrain: f.train, flopFwd: f.fwd, bnPass: false,
+      flopTrain: f.train,
+      flopFwd: f.fwd,
+      bnPass: false,
       peerModel: { inputs: 4, hidden, dropout: 0.05 },
     });
   }
@@ -217,10 +235,26 @@ async function buildWorkloads(only: Set<string>): Promise<Workload[]> {
       // the MADE's input gradient is needed in every block but the first (the flow passes gradients down)
       const train = spec.blocks * (f.train + 2 * 5 * H) - 2 * 5 * H;
       out.push({
-        name, kind: 'flow',
-        description: `conditional ${spec.type === 'maf' ? 'MAF' : 'RQ-spline flow'}, 4 features + mjj, ${spec.blocks} x ${H}${spec.batchNorm ? ', batch norm' : ''}${spec.type === 'rqs' ? `, ${spec.bins} bins` : ''}, logit preprocessing, Adam 1e-3`,
-        batch: 256, epochs, lr: 1e-3, x, c, rawX, rawC, pre, nTrain, nRows: nTrain + nVal, flow: spec,
-        flopTrain: train, flopFwd: spec.blocks * f.fwd, bnPass: !!spec.batchNorm,
+        name,
+        kind: 'flow',
+        description:
+          `conditional ${spec.type === 'maf' ? 'MAF' : 'RQ-spline flow'}, 4 features + mjj, ${spec.blocks} x ${H}` +
+          `${spec.batchNorm ? ', batch norm' : ''}${spec.type === 'rqs' ? `, ${spec.bins} bins` : ''}` +
+          ', logit preprocessing, Adam 1e-3',
+        batch: 256,
+        epochs,
+        lr: 1e-3,
+        x,
+        c,
+        rawX,
+        rawC,
+        pre,
+        nTrain,
+        nRows: nTrain + nVal,
+        flow: spec,
+        flopTrain: train,
+        flopFwd: spec.blocks * f.fwd,
+        bnPass: !!spec.batchNorm,
         peerModel: { ...spec },
       });
     }
@@ -236,7 +270,10 @@ async function buildWorkloads(only: Set<string>): Promise<Workload[]> {
     const depth = 2;
     const spec = network(bins, [
       toSequence(1),
-      branches(kernels.map((k) => [conv1d(ch, k, { activation: 'relu' }), conv1d(ch, k, { activation: 'relu' })]), true),
+      branches(
+        kernels.map((k) => [conv1d(ch, k, { activation: 'relu' }), conv1d(ch, k, { activation: 'relu' })]),
+        true,
+      ),
       conv1d(head, 1, { activation: 'relu' }),
       conv1d(1, 1),
       flatten(),
@@ -255,9 +292,22 @@ async function buildWorkloads(only: Set<string>): Promise<Workload[]> {
     fwd += h1 + h2;
     train += 3 * h1 + 3 * h2;
     out.push({
-      name: 'cnn', kind: 'cnn', description: `Znet3-style: 64-bin histogram, branches kernels ${kernels.join('/')} x ${depth} conv(16) ReLU, concat with input, per-bin 1x1 head 32 -> 1, MSE, Adam 1e-3`,
-      batch: 100, epochs: 3, lr: 1e-3, x, y, nTrain, nRows: nTrain + nVal, net: spec,
-      flopTrain: train, flopFwd: fwd, bnPass: false,
+      name: 'cnn',
+      kind: 'cnn',
+      description:
+        `Znet3-style: 64-bin histogram, branches kernels ${kernels.join('/')} x ${depth} conv(16) ReLU, ` +
+        'concat with input, per-bin 1x1 head 32 -> 1, MSE, Adam 1e-3',
+      batch: 100,
+      epochs: 3,
+      lr: 1e-3,
+      x,
+      y,
+      nTrain,
+      nRows: nTrain + nVal,
+      net: spec,
+      flopTrain: train,
+      flopFwd: fwd,
+      bnPass: false,
       peerModel: { kernels, channels: ch, head, depth, bins },
     });
   }
@@ -272,7 +322,14 @@ interface TensorOut {
 }
 
 /** A dense layer in torch's layout; our output unit j / input i are torch's outOrder[j] / inOrder[i - r0]. */
-function linearOut(store: ParamStore, d: Dense, prefix: string, rows?: [number, number], outOrder?: Int32Array, inOrder?: Int32Array): TensorOut[] {
+function linearOut(
+  store: ParamStore,
+  d: Dense,
+  prefix: string,
+  rows?: [number, number],
+  outOrder?: Int32Array,
+  inOrder?: Int32Array,
+): TensorOut[] {
   const W = store.read(d.W);
   const inDim = d.inDim;
   const [r0, r1] = rows ?? [0, inDim];
@@ -300,8 +357,13 @@ function convOut(store: ParamStore, c: Conv1d, prefix: string, cin: number): Ten
   const co = c.channels;
   const k = c.kernel;
   const w = new Float32Array(co * cin * k);
-  for (let o = 0; o < co; o++) for (let ci = 0; ci < cin; ci++) for (let t = 0; t < k; t++) w[(o * cin + ci) * k + t] = W[(t * cin + ci) * co + o]!;
-  return [{ name: `${prefix}.weight`, shape: [co, cin, k], data: w }, { name: `${prefix}.bias`, shape: [co], data: store.read(c.b as Param) }];
+  for (let o = 0; o < co; o++)
+    for (let ci = 0; ci < cin; ci++)
+      for (let t = 0; t < k; t++) w[(o * cin + ci) * k + t] = W[(t * cin + ci) * co + o]!;
+  return [
+    { name: `${prefix}.weight`, shape: [co, cin, k], data: w },
+    { name: `${prefix}.bias`, shape: [co], data: store.read(c.b as Param) },
+  ];
 }
 
 function initTensors(w: Workload): TensorOut[] {
@@ -314,7 +376,9 @@ function initTensors(w: Workload): TensorOut[] {
     const br = net.root.modules[1] as Branches;
     const out: TensorOut[] = [];
     br.branches.forEach((s, bi) => {
-      (s as Sequential).modules.forEach((m, li) => out.push(...convOut(net.params, m as Conv1d, `b${bi}.${li}`, li === 0 ? 1 : 16)));
+      (s as Sequential).modules.forEach((m, li) =>
+        out.push(...convOut(net.params, m as Conv1d, `b${bi}.${li}`, li === 0 ? 1 : 16)),
+      );
     });
     out.push(...convOut(net.params, net.root.modules[2] as Conv1d, 'h1', 1 + 3 * 16));
     out.push(...convOut(net.params, net.root.modules[3] as Conv1d, 'h2', 32));
@@ -325,12 +389,17 @@ function initTensors(w: Workload): TensorOut[] {
   const D = w.flow!.features;
   // our MADE stores hidden units ordered by degree; torch's pytorch-flows order is ord[h]
   const ord = madeHiddenOrder(D, w.flow!.hidden);
-  flow.steps.filter((s) => s instanceof AutoregressiveStep).forEach((st, b) => {
-    const [l1, l2, l3] = (st as AutoregressiveStep).made.modules as Dense[];
-    out.push(...linearOut(flow.params, l1!, `m${b}.l1`, [0, D], ord));
-    out.push(...linearOut(flow.params, l1!, `m${b}.l1c`, [D, D + w.flow!.context], ord));
-    out.push(...linearOut(flow.params, l2!, `m${b}.l2`, undefined, ord, ord), ...linearOut(flow.params, l3!, `m${b}.l3`, undefined, undefined, ord));
-  });
+  flow.steps
+    .filter((s) => s instanceof AutoregressiveStep)
+    .forEach((st, b) => {
+      const [l1, l2, l3] = (st as AutoregressiveStep).made.modules as Dense[];
+      out.push(...linearOut(flow.params, l1!, `m${b}.l1`, [0, D], ord));
+      out.push(...linearOut(flow.params, l1!, `m${b}.l1c`, [D, D + w.flow!.context], ord));
+      out.push(
+        ...linearOut(flow.params, l2!, `m${b}.l2`, undefined, ord, ord),
+        ...linearOut(flow.params, l3!, `m${b}.l3`, undefined, undefined, ord),
+      );
+    });
   return out;
 }
 
@@ -370,7 +439,13 @@ async function runOurs(w: Workload, threads: number): Promise<OurRun> {
       const flow = new ConditionalFlow(w.flow!, { seed: SEED, capacity: w.batch });
       flow.preprocessor = w.pre;
       const D = w.flow!.features;
-      res = flow.fit(w.rawX!.subarray(0, w.nTrain * D), w.rawC!.subarray(0, w.nTrain), w.rawX!.subarray(w.nTrain * D), w.rawC!.subarray(w.nTrain), fitOpts);
+      res = flow.fit(
+        w.rawX!.subarray(0, w.nTrain * D),
+        w.rawC!.subarray(0, w.nTrain),
+        w.rawX!.subarray(w.nTrain * D),
+        w.rawC!.subarray(w.nTrain),
+        fitOpts,
+      );
     } else {
       const net = new Network(w.net!, { seed: SEED, capacity: w.batch });
       const obj = new NetworkObjective(net, { x: w.x, y: w.y! }, { name: w.kind === 'mlp' ? 'bce' : 'mse' });
@@ -378,20 +453,46 @@ async function runOurs(w: Workload, threads: number): Promise<OurRun> {
     }
   } else if (w.kind === 'flow') {
     const D = w.flow!.features;
-    ({ result: res } = await trainParallel({
-      kind: 'flow', spec: w.flow!, seed: SEED, capacity: Math.ceil(w.batch / threads),
-      X: w.rawX!.subarray(0, w.nTrain * D), m: w.rawC!.subarray(0, w.nTrain), Xval: w.rawX!.subarray(w.nTrain * D), mval: w.rawC!.subarray(w.nTrain),
-      preprocessor: w.pre, fit: fitOpts,
-    }, threads));
+    ({ result: res } = await trainParallel(
+      {
+        kind: 'flow',
+        spec: w.flow!,
+        seed: SEED,
+        capacity: Math.ceil(w.batch / threads),
+        X: w.rawX!.subarray(0, w.nTrain * D),
+        m: w.rawC!.subarray(0, w.nTrain),
+        Xval: w.rawX!.subarray(w.nTrain * D),
+        mval: w.rawC!.subarray(w.nTrain),
+        preprocessor: w.pre,
+        fit: fitOpts,
+      },
+      threads,
+    ));
   } else {
-    ({ result: res } = await trainParallel({
-      kind: 'network', spec: w.net!, seed: SEED, capacity: Math.ceil(w.batch / threads), loss: { name: w.kind === 'mlp' ? 'bce' : 'mse' },
-      x: w.x, y: w.y!, train, val, fit: fitOpts,
-    }, threads));
+    ({ result: res } = await trainParallel(
+      {
+        kind: 'network',
+        spec: w.net!,
+        seed: SEED,
+        capacity: Math.ceil(w.batch / threads),
+        loss: { name: w.kind === 'mlp' ? 'bce' : 'mse' },
+        x: w.x,
+        y: w.y!,
+        train,
+        val,
+        fit: fitOpts,
+      },
+      threads,
+    ));
   }
   const seconds = (performance.now() - t0) / 1000;
   const cu = process.cpuUsage(c0);
-  return { seconds, cpuSeconds: (cu.user + cu.system) / 1e6, valLoss: res.valLoss[res.valLoss.length - 1]!, curve: res.valLoss };
+  return {
+    seconds,
+    cpuSeconds: (cu.user + cu.system) / 1e6,
+    valLoss: res.valLoss[res.valLoss.length - 1]!,
+    curve: res.valLoss,
+  };
 }
 
 // ----------------------------------------------------------------------------------------------- profile
@@ -445,11 +546,16 @@ function profileSummary(dir: string): { function: string; self_pct: number }[] {
     const url = n.callFrame.url;
     const fn = n.callFrame.functionName;
     const wasm = /^wasm-function\[(\d+)\]$/.exec(fn);
-    const name = wasm ? `${wn.get(Number(wasm[1])) ?? fn} [wasm kernel]` : `${fn || '(anonymous)'}${url ? ` [${path.basename(url)}]` : ''}`;
+    const name = wasm
+      ? `${wn.get(Number(wasm[1])) ?? fn} [wasm kernel]`
+      : `${fn || '(anonymous)'}${url ? ` [${path.basename(url)}]` : ''}`;
     self.set(name, (self.get(name) ?? 0) + 1);
   }
   const total = prof.samples.length;
-  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([f, c]) => ({ function: f, self_pct: Math.round((1000 * c) / total) / 10 }));
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(([f, c]) => ({ function: f, self_pct: Math.round((1000 * c) / total) / 10 }));
 }
 
 // ----------------------------------------------------------------------------------------------- main
@@ -457,11 +563,34 @@ function wasmFeatures() {
   const WA = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
   const mod = (op: number[], params: number) =>
     Uint8Array.from([
-      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-      0x01, 5 + params, 0x01, 0x60, params, ...Array(params).fill(0x7b), 0x01, 0x7b,
-      0x03, 0x02, 0x01, 0x00,
-      0x0a, 4 + 2 * params + op.length, 0x01, 2 + 2 * params + op.length, 0x00,
-      ...Array.from({ length: params }, (_, i) => [0x20, i]).flat(), ...op, 0x0b,
+      0x00,
+      0x61,
+      0x73,
+      0x6d,
+      0x01,
+      0x00,
+      0x00,
+      0x00,
+      0x01,
+      5 + params,
+      0x01,
+      0x60,
+      params,
+      ...Array(params).fill(0x7b),
+      0x01,
+      0x7b,
+      0x03,
+      0x02,
+      0x01,
+      0x00,
+      0x0a,
+      4 + 2 * params + op.length,
+      0x01,
+      2 + 2 * params + op.length,
+      0x00,
+      ...Array.from({ length: params }, (_, i) => [0x20, i]).flat(),
+      ...op,
+      0x0b,
     ]);
   return {
     simd128: WA.validate(mod([0xfd, 0xe4, 0x01], 2)),
@@ -504,9 +633,21 @@ async function main(): Promise<void> {
     if (w.c) writeF32(path.join(dir, `${w.name}.c.f32`), w.c);
     writeF32(path.join(dir, `${w.name}.perm.u32`), permutations(w.nTrain, w.epochs));
     return {
-      name: w.name, kind: w.kind, seed: SEED, rows: w.nRows, train: w.nTrain, epochs: w.epochs, batch: w.batch, lr: w.lr,
-      x: `${w.name}.x.f32`, y: w.y ? `${w.name}.y.f32` : undefined, c: w.c ? `${w.name}.c.f32` : undefined,
-      perm: `${w.name}.perm.u32`, init: `${w.name}.init.f32`, tensors: manifest, model: w.peerModel,
+      name: w.name,
+      kind: w.kind,
+      seed: SEED,
+      rows: w.nRows,
+      train: w.nTrain,
+      epochs: w.epochs,
+      batch: w.batch,
+      lr: w.lr,
+      x: `${w.name}.x.f32`,
+      y: w.y ? `${w.name}.y.f32` : undefined,
+      c: w.c ? `${w.name}.c.f32` : undefined,
+      perm: `${w.name}.perm.u32`,
+      init: `${w.name}.init.f32`,
+      tensors: manifest,
+      model: w.peerModel,
     };
   });
   writeFileSync(path.join(dir, 'spec.json'), JSON.stringify({ jobs }));
@@ -515,15 +656,22 @@ async function main(): Promise<void> {
   const results: Record<string, unknown>[] = [];
   for (const w of workloads) {
     const totalFlop = (seconds: number) =>
-      (w.epochs * (w.nTrain * w.flopTrain + (w.nRows - w.nTrain) * w.flopFwd + (w.bnPass ? w.nTrain * w.flopFwd : 0))) / seconds / 1e9;
+      (w.epochs * (w.nTrain * w.flopTrain + (w.nRows - w.nTrain) * w.flopFwd + (w.bnPass ? w.nTrain * w.flopFwd : 0))) /
+      seconds /
+      1e9;
     const perThreads: Record<string, unknown>[] = [];
     for (const T of threadList) {
       log(`${w.name}: ours, ${T} thread(s) ...`);
       const ours = await runOurs(w, T);
-      let torch: { seconds: number; cpu_seconds: number; samples_per_s: number; val_loss: number; val_curve: number[] } | undefined;
+      let torch:
+        | { seconds: number; cpu_seconds: number; samples_per_s: number; val_loss: number; val_curve: number[] }
+        | undefined;
       if (!args['no-peer']) {
         log(`${w.name}: torch, ${T} thread(s) ...`);
-        const outp = execFileSync('/usr/bin/python3', [peerScript, dir, String(T), w.name], { encoding: 'utf8', maxBuffer: 1 << 26 });
+        const outp = execFileSync('/usr/bin/python3', [peerScript, dir, String(T), w.name], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 26,
+        });
         const parsed = JSON.parse(outp) as { config: unknown; results: Record<string, typeof torch> };
         peerConfig ??= parsed.config;
         torch = parsed.results[w.name];
@@ -544,19 +692,42 @@ async function main(): Promise<void> {
         torch_gflops: torch ? Math.round(totalFlop(torch.seconds) * 10) / 10 : null,
         val_loss: Number(ours.valLoss.toFixed(5)),
         torch_val_loss: torch ? Number(torch.val_loss.toFixed(5)) : null,
-        val_loss_rel_diff: torch ? Number(((ours.valLoss - torch.val_loss) / Math.abs(torch.val_loss)).toFixed(4)) : null,
+        val_loss_rel_diff: torch
+          ? Number(((ours.valLoss - torch.val_loss) / Math.abs(torch.val_loss)).toFixed(4))
+          : null,
         val_curve: ours.curve.map((v) => Number(v.toFixed(5))),
         torch_val_curve: torch ? torch.val_curve.map((v) => Number(v.toFixed(5))) : null,
       });
       log(`  ${JSON.stringify(perThreads[perThreads.length - 1])}`);
     }
     const entry: Record<string, unknown> = {
-      workload: w.name, description: w.description, batch: w.batch, epochs: w.epochs, train_rows: w.nTrain,
-      val_rows: w.nRows - w.nTrain, flop_per_train_row: w.flopTrain, flop_per_eval_row: w.flopFwd, results: perThreads,
+      workload: w.name,
+      description: w.description,
+      batch: w.batch,
+      epochs: w.epochs,
+      train_rows: w.nTrain,
+      val_rows: w.nRows - w.nTrain,
+      flop_per_train_row: w.flopTrain,
+      flop_per_eval_row: w.flopFwd,
+      results: perThreads,
     };
     if (args.profile) {
       const pdir = mkdtempSync(path.join(os.tmpdir(), 'bench-nn-prof-'));
-      execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--profile-one', w.name, '--profile-dir', pdir, '--scale', String(scale), '--dir', args.dir!], { stdio: 'ignore' });
+      execFileSync(
+        process.execPath,
+        [
+          fileURLToPath(import.meta.url),
+          '--profile-one',
+          w.name,
+          '--profile-dir',
+          pdir,
+          '--scale',
+          String(scale),
+          '--dir',
+          args.dir!,
+        ],
+        { stdio: 'ignore' },
+      );
       entry.profile_1_thread = profileSummary(pdir);
       rmSync(pdir, { recursive: true, force: true });
     }
@@ -566,12 +737,21 @@ async function main(): Promise<void> {
   const report = {
     bench: 'nn',
     machine: {
-      cpus: os.cpus().length, cpu: os.cpus()[0]?.model, loadavg_at_end: os.loadavg().map((v) => Math.round(v * 100) / 100),
-      node: process.version, v8: process.versions.v8, backend: defaultBackend(), wasm: wasmFeatures(),
+      cpus: os.cpus().length,
+      cpu: os.cpus()[0]?.model,
+      loadavg_at_end: os.loadavg().map((v) => Math.round(v * 100) / 100),
+      node: process.version,
+      v8: process.versions.v8,
+      backend: defaultBackend(),
+      wasm: wasmFeatures(),
     },
     peer: peerConfig ?? null,
     ratio_cpu: 'torch CPU seconds / our CPU seconds for the same work (process-wide, all threads)',
-    method: 'same data, initial weights, batch order, architecture, batch, Adam and epochs; ours at 1 thread in-process, 2 threads on worker threads with deterministic gradient reduction; torch.set_num_threads(n). Times are wall seconds of the whole fit incl. per-epoch validation. Dropout masks differ (each side its own generator).',
+    method:
+      'same data, initial weights, batch order, architecture, batch, Adam and epochs; ours at 1 thread ' +
+      'in-process, 2 threads on worker threads with deterministic gradient reduction; torch.set_num_threads(n). ' +
+      'Times are wall seconds of the whole fit incl. per-epoch validation. Dropout masks differ (each side its ' +
+      'own generator).',
     workloads: results,
   };
   console.log(JSON.stringify(report, null, args.json ? 0 : 2));

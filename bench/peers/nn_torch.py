@@ -34,7 +34,8 @@ class Weights:
         flat = load(d, job["init"], np.float32)
         self.t = {}
         for e in job["tensors"]:
-            self.t[e["name"]] = torch.from_numpy(flat[e["offset"]:e["offset"] + int(np.prod(e["shape"]))].reshape(e["shape"]).copy())
+            size = int(np.prod(e["shape"]))
+            self.t[e["name"]] = torch.from_numpy(flat[e["offset"]:e["offset"] + size].reshape(e["shape"]).copy())
 
     def __getitem__(self, k):
         return self.t[k]
@@ -196,7 +197,8 @@ class Flow(nn.Module):
         if self.kind == "maf":
             out_mask = get_mask(H, 2 * D, D, "output")
         else:
-            out_mask = (torch.arange(D * self.per) // self.per - 1).unsqueeze(-1).ge((torch.arange(H) % (D - 1)).unsqueeze(0)).float()
+            out_deg = torch.arange(D * self.per) // self.per - 1
+            out_mask = out_deg.unsqueeze(-1).ge((torch.arange(H) % (D - 1)).unsqueeze(0)).float()
         self.mades = nn.ModuleList()
         self.bns = nn.ModuleList() if job.get("batchNorm") else None
         for b in range(job["blocks"]):
@@ -279,7 +281,8 @@ def run(d, job, threads):
             curve.append(vl / (n - nt))
     secs = time.perf_counter() - t0
     cpu = time.process_time() - c0
-    return {"seconds": secs, "cpu_seconds": cpu, "samples_per_s": nt * job["epochs"] / secs, "val_loss": curve[-1], "val_curve": curve}
+    return {"seconds": secs, "cpu_seconds": cpu, "samples_per_s": nt * job["epochs"] / secs,
+            "val_loss": curve[-1], "val_curve": curve}
 
 
 def main():

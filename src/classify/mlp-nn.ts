@@ -30,8 +30,24 @@ export interface MlpParams {
 
 /** The presets of mlp.ts, value for value (a test keeps them equal while both files exist). */
 export const mlpPresets: Record<MlpArchitecture, MlpParams> = {
-  'mlp-atlas2024': { hidden: [64, 64, 64], dropout: 0.05, learningRate: 1e-3, batchSize: 512, maxEpochs: 100, patience: 10, seed: 0 },
-  'mlp-atlas2020': { hidden: [64, 32, 8], dropout: 0, learningRate: 1e-3, batchSize: 512, maxEpochs: 100, patience: 10, seed: 0 },
+  'mlp-atlas2024': {
+    hidden: [64, 64, 64],
+    dropout: 0.05,
+    learningRate: 1e-3,
+    batchSize: 512,
+    maxEpochs: 100,
+    patience: 10,
+    seed: 0,
+  },
+  'mlp-atlas2020': {
+    hidden: [64, 32, 8],
+    dropout: 0,
+    learningRate: 1e-3,
+    batchSize: 512,
+    maxEpochs: 100,
+    patience: 10,
+    seed: 0,
+  },
 };
 
 function denseLayers(net: Network): Dense[] {
@@ -73,7 +89,10 @@ function gather(columns: NumericColumn[], rows: Uint32Array, mean: Float64Array,
 }
 
 function specOf(hidden: number[], dropout: number): LayerSpec[] {
-  return [...hidden.map((units) => dense(units, { activation: 'relu', dropout, init: 'glorot' })), dense(1, { init: 'glorot' })];
+  return [
+    ...hidden.map((units) => dense(units, { activation: 'relu', dropout, init: 'glorot' })),
+    dense(1, { init: 'glorot' }),
+  ];
 }
 
 function toBackend(b: 'tensorflow' | 'wasm' | 'cpu' | undefined): 'auto' | 'wasm' | 'js' {
@@ -122,8 +141,21 @@ export async function fitMlp(
     seed: params.seed,
     onEpoch: (r) => opts.onEpoch?.(r.epoch, params.maxEpochs),
   });
-  const layers = denseLayers(net).map((d) => ({ kernel: net.params.read(d.W), bias: net.params.read(d.b!), units: d.units }));
-  return { kind: 'mlp', backend: `nn-${net.heap.kind}`, nFeatures: nF, mean, std, layers, validationLoss: res.valLoss, epochs: res.epochs };
+  const layers = denseLayers(net).map((d) => ({
+    kernel: net.params.read(d.W),
+    bias: net.params.read(d.b!),
+    units: d.units,
+  }));
+  return {
+    kind: 'mlp',
+    backend: `nn-${net.heap.kind}`,
+    nFeatures: nF,
+    mean,
+    std,
+    layers,
+    validationLoss: res.valLoss,
+    epochs: res.epochs,
+  };
 }
 
 /** Network output (probability) for rows of the columns: batched through the engine's GEMM kernels. */
@@ -131,7 +163,10 @@ export function predictMlp(model: MlpModel, columns: NumericColumn[], rows?: Uin
   const idx = rows ?? Uint32Array.from({ length: columns[0]!.length }, (_, i) => i);
   const x = gather(columns, idx, model.mean, model.std);
   const net = new Network(
-    network(model.nFeatures, model.layers.map((l, i) => dense(l.units, i < model.layers.length - 1 ? { activation: 'relu' } : {}))),
+    network(
+      model.nFeatures,
+      model.layers.map((l, i) => dense(l.units, i < model.layers.length - 1 ? { activation: 'relu' } : {})),
+    ),
     { capacity: 4096 },
   );
   denseLayers(net).forEach((d, i) => {

@@ -118,9 +118,7 @@ export class Heap {
       this.buf = this.memory.buffer;
     } else {
       this.kind = 'js';
-      this.buf = this.shared
-        ? new SabCtor(bytes, { maxByteLength: SHARED_MAX_PAGES * PAGE })
-        : new ArrayBuffer(bytes);
+      this.buf = this.shared ? new SabCtor(bytes, { maxByteLength: SHARED_MAX_PAGES * PAGE }) : new ArrayBuffer(bytes);
       this.k = jsKernels(() => this.f32);
     }
     this.view = new Float32Array(this.buf);

@@ -93,8 +93,10 @@ export function shardOf(s: number, e: number, t: number, T: number): [number, nu
 }
 
 export function fit(obj: Objective, trainRows: Uint32Array, valRows: Uint32Array | null, o: FitOptions): FitResult {
-  if (!(Number.isInteger(o.epochs) && o.epochs > 0)) throw new InputError(`nn fit: epochs ${o.epochs} must be a positive integer`, { field: 'epochs' });
-  if (!(Number.isInteger(o.batchSize) && o.batchSize > 0)) throw new InputError(`nn fit: batchSize ${o.batchSize} must be a positive integer`, { field: 'batchSize' });
+  if (!(Number.isInteger(o.epochs) && o.epochs > 0))
+    throw new InputError(`nn fit: epochs ${o.epochs} must be a positive integer`, { field: 'epochs' });
+  if (!(Number.isInteger(o.batchSize) && o.batchSize > 0))
+    throw new InputError(`nn fit: batchSize ${o.batchSize} must be a positive integer`, { field: 'batchSize' });
   if (trainRows.length === 0) throw new InputError('nn fit: no training rows');
   const rep = o.replica ?? singleReplica;
   const T = rep.count;
@@ -102,12 +104,27 @@ export function fit(obj: Objective, trainRows: Uint32Array, valRows: Uint32Array
   const seed = o.seed ?? 0;
   const store = obj.params;
   const baseLr = o.lr ?? 1e-3;
-  const opt = new Adam(store, { lr: baseLr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay, decoupled: o.optimizer === 'adamw' });
+  const opt = new Adam(store, {
+    lr: baseLr,
+    betas: o.betas,
+    eps: o.eps,
+    weightDecay: o.weightDecay,
+    decoupled: o.optimizer === 'adamw',
+  });
   const hasVal = !!valRows && valRows.length > 0;
   const restore = (o.restoreBest ?? true) && hasVal;
   const order = Uint32Array.from(trainRows);
   const red = new Float64Array(2);
-  const res: FitResult = { trainLoss: [], valLoss: [], lr: [], bestEpoch: 0, epochs: 0, stoppedEarly: false, steps: 0, seconds: 0 };
+  const res: FitResult = {
+    trainLoss: [],
+    valLoss: [],
+    lr: [],
+    bestEpoch: 0,
+    epochs: 0,
+    stoppedEarly: false,
+    steps: 0,
+    seconds: 0,
+  };
   let best = Infinity;
   let bestSnap: Float32Array | undefined;
   let since = 0;
@@ -156,7 +173,14 @@ export function fit(obj: Objective, trainRows: Uint32Array, valRows: Uint32Array
         if (restore) bestSnap = store.snapshot();
       } else since++;
     } else res.bestEpoch = epoch + 1;
-    o.onEpoch?.({ epoch: epoch + 1, epochs: o.epochs, trainLoss, valLoss, lr, seconds: (performance.now() - te) / 1000 });
+    o.onEpoch?.({
+      epoch: epoch + 1,
+      epochs: o.epochs,
+      trainLoss,
+      valLoss,
+      lr,
+      seconds: (performance.now() - te) / 1000,
+    });
     if (o.patience !== undefined && hasVal && since >= o.patience) {
       res.stoppedEarly = epoch + 1 < o.epochs;
       break;

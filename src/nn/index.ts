@@ -42,20 +42,54 @@ export { Branches } from './layers/branches.js';
 export { Sequential } from './layers/sequential.js';
 export { ToSequence, Flatten } from './layers/reshape.js';
 export {
-  activation, batchNorm, branches, buildModules, conv1d, dense, dropout, flatten, network, toSequence,
-  type LayerSpec, type NetworkSpec,
+  activation,
+  batchNorm,
+  branches,
+  buildModules,
+  conv1d,
+  dense,
+  dropout,
+  flatten,
+  network,
+  toSequence,
+  type LayerSpec,
+  type NetworkSpec,
 } from './spec.js';
 export { Network, type BuildOptions } from './network.js';
 export { NetworkObjective, type Dataset } from './objective.js';
-export { bceWithLogits, evaluateLoss, gaussianNll, klStdNormal, mse, pinball, type LossName, type LossSpec } from './losses.js';
+export {
+  bceWithLogits,
+  evaluateLoss,
+  gaussianNll,
+  klStdNormal,
+  mse,
+  pinball,
+  type LossName,
+  type LossSpec,
+} from './losses.js';
 export { Adam, clipGradNorm, scheduledLr, type AdamOptions, type Schedule } from './optim.js';
 export { evaluate, fit, shardOf, type EpochReport, type FitOptions, type FitResult, type Objective } from './fit.js';
 export { ConditionalFlow, type FlowBuildOptions, type FlowFitOptions, type FlowSpec } from './flows/flow.js';
-export { fitPreprocessor, preprocess, preprocessContext, unpreprocess, type PreprocessOptions, type Preprocessor } from './flows/preprocess.js';
+export {
+  fitPreprocessor,
+  preprocess,
+  preprocessContext,
+  unpreprocess,
+  type PreprocessOptions,
+  type Preprocessor,
+} from './flows/preprocess.js';
 export { buildMade, madeHiddenOrder, madeMasks, type MadeOptions } from './flows/made.js';
 export { knots, splineBackward, splineForward, splineInverse, SplineScratch } from './flows/spline.js';
 export { AutoregressiveStep, BatchNormStep, ReverseStep, type FlowStep } from './flows/steps.js';
 export { mixKey, normalStream, shuffle, mulberry32 } from './random.js';
 export {
-  MODEL_FORMAT, MODEL_VERSION, fromBytes, loadFlow, loadNetwork, saveFlow, saveNetwork, toBytes, type SavedModel,
+  MODEL_FORMAT,
+  MODEL_VERSION,
+  fromBytes,
+  loadFlow,
+  loadNetwork,
+  saveFlow,
+  saveNetwork,
+  toBytes,
+  type SavedModel,
 } from './serialize.js';

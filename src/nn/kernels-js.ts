@@ -91,7 +91,12 @@ export function jsKernels(view: () => Float32Array): Kernels {
    * The column panels and reduction ranges the SIMD tile loops use: panels of 8, then one of 4, then single
    * columns; fn(j0, w, k0, k1, m1) per panel. Sums run in k order within [k0, k1) as the tiles do.
    */
-  function panels(M: number, N: number, K: number, fn: (j0: number, w: number, k0: number, k1: number, m1: number) => void): void {
+  function panels(
+    M: number,
+    N: number,
+    K: number,
+    fn: (j0: number, w: number, k0: number, k1: number, m1: number) => void,
+  ): void {
     const iv = rMode ? new Int32Array(view().buffer, view().byteOffset) : undefined;
     const N8 = N & ~7;
     let j = 0;
@@ -118,15 +123,29 @@ export function jsKernels(view: () => Float32Array): Kernels {
   }
 
   /** acc[0..w) = row i of op(A) B over columns j0..j0+w, reduction [k0, k1), summed in k order. */
-  function rowPanel(f: Float32Array, acc: Float32Array, trans: number, i: number, j0: number, w: number, k0: number, k1: number,
-    a: number, lda: number, b: number, ldb: number, N = 0): void {
+  function rowPanel(
+    f: Float32Array,
+    acc: Float32Array,
+    trans: number,
+    i: number,
+    j0: number,
+    w: number,
+    k0: number,
+    k1: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    N = 0,
+  ): void {
     if (N === 1 && !trans && ldb === 1) {
       // the SIMD kernel's single-column dot product: four lanes over k mod 4, then (l0 + l1) + (l2 + l3), then the rest
       const K4 = (k1 - k0) & ~3;
       const lane = [0, 0, 0, 0];
       const ai = a + i * lda + k0;
       const bk = b + k0;
-      for (let k = 0; k < K4; k += 4) for (let l = 0; l < 4; l++) lane[l] = fr(lane[l]! + fr(f[ai + k + l]! * f[bk + k + l]!));
+      for (let k = 0; k < K4; k += 4)
+        for (let l = 0; l < 4; l++) lane[l] = fr(lane[l]! + fr(f[ai + k + l]! * f[bk + k + l]!));
       let sum = fr(fr(lane[0]! + lane[1]!) + fr(lane[2]! + lane[3]!));
       for (let k = K4; k < k1 - k0; k++) sum = fr(sum + fr(f[ai + k]! * f[bk + k]!));
       acc[0] = sum;

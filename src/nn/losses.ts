@@ -102,7 +102,8 @@ export function gaussianNll(a: LossArgs, full = false): number {
 
 /** Pinball (quantile) loss: max(tau d, (tau - 1) d), d = y - q, one quantile level per output column. */
 export function pinball(a: LossArgs, quantiles: number[]): number {
-  if (quantiles.length !== a.k) throw new SidebandError(`nn pinball loss: ${quantiles.length} quantile levels for ${a.k} outputs`);
+  if (quantiles.length !== a.k)
+    throw new SidebandError(`nn pinball loss: ${quantiles.length} quantile levels for ${a.k} outputs`);
   let total = 0;
   for (let i = 0; i < a.n; i++) {
     const wi = a.w ? a.w[i]! : 1;
@@ -135,8 +136,22 @@ export function evaluateLoss(spec: LossSpec, a: LossArgs): number {
  * KL(N(mu, e^logvar) || N(0, 1)) summed over k latent columns per row (the VAE regulariser):
  * -0.5 sum (1 + logvar - mu^2 - e^logvar); gradients of (scale x KL sum / norm) are added to dmu and dlogvar.
  */
-export function klStdNormal(mu: Float32Array, mo: number, lv: Float32Array, lo: number, ld: number, n: number, k: number,
-  norm: number, scale: number, dmu?: Float32Array, dmo = 0, dlv?: Float32Array, dlo = 0, gld = ld): number {
+export function klStdNormal(
+  mu: Float32Array,
+  mo: number,
+  lv: Float32Array,
+  lo: number,
+  ld: number,
+  n: number,
+  k: number,
+  norm: number,
+  scale: number,
+  dmu?: Float32Array,
+  dmo = 0,
+  dlv?: Float32Array,
+  dlo = 0,
+  gld = ld,
+): number {
   let total = 0;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < k; j++) {

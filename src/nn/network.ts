@@ -33,20 +33,29 @@ export class Network {
   readonly pass: Pass = { train: false, key: 0, rowBase: 0, replica: singleReplica };
   readonly seed: number;
 
-  constructor(readonly spec: NetworkSpec, opts: BuildOptions = {}) {
-    if (!(Number.isInteger(spec.inputs) && spec.inputs > 0)) throw new InputError(`nn network: inputs ${spec.inputs} is not a positive integer`, { field: 'inputs' });
+  constructor(
+    readonly spec: NetworkSpec,
+    opts: BuildOptions = {},
+  ) {
+    if (!(Number.isInteger(spec.inputs) && spec.inputs > 0))
+      throw new InputError(`nn network: inputs ${spec.inputs} is not a positive integer`, { field: 'inputs' });
     this.capacity = opts.capacity ?? 512;
     this.seed = opts.seed ?? 0;
     this.heap = new Heap({ backend: opts.backend, shared: opts.shared });
     this.params = new ParamStore(this.heap);
     this.root = buildModules(spec.layers);
     const outShape = this.root.declare({ len: 1, cols: spec.inputs }, this.params);
-    if (outShape.len !== 1) throw new SidebandError('nn network: the last layer must give feature vectors (add flatten())');
+    if (outShape.len !== 1)
+      throw new SidebandError('nn network: the last layer must give feature vectors (add flatten())');
     this.outputs = outShape.cols;
     this.params.finalize(this.seed);
     let id = 0;
     const binder: Binder = {
-      heap: this.heap, params: this.params, capacity: this.capacity, pass: this.pass, nextId: () => id++,
+      heap: this.heap,
+      params: this.params,
+      capacity: this.capacity,
+      pass: this.pass,
+      nextId: () => id++,
       seqPad: this.root.maxPad(),
     };
     if (this.root.inputPad > 0) throw new SidebandError('nn network: a convolution needs toSequence() before it');
@@ -90,7 +99,8 @@ export class Network {
 
   /** Network outputs (evaluation mode) for the n rows of a row-major matrix; n x outputs, row-major. */
   predict(X: Float32Array | Float64Array, n = X.length / this.spec.inputs): Float32Array {
-    if (!Number.isInteger(n) || X.length < n * this.spec.inputs) throw new InputError(`nn predict: X holds ${X.length} values, not ${n} rows of ${this.spec.inputs}`);
+    if (!Number.isInteger(n) || X.length < n * this.spec.inputs)
+      throw new InputError(`nn predict: X holds ${X.length} values, not ${n} rows of ${this.spec.inputs}`);
     const out = new Float32Array(n * this.outputs);
     const y = this.output.y;
     for (let s = 0; s < n; s += this.capacity) {
@@ -98,14 +108,23 @@ export class Network {
       this.load(X, null, s, m);
       this.forward(m, false);
       const f = this.heap.f32;
-      for (let i = 0; i < m; i++) out.set(f.subarray(y.off + i * y.ld, y.off + i * y.ld + this.outputs), (s + i) * this.outputs);
+      for (let i = 0; i < m; i++)
+        out.set(f.subarray(y.off + i * y.ld, y.off + i * y.ld + this.outputs), (s + i) * this.outputs);
     }
     return out;
   }
 }
 
 /** Hot path of every training step: gather n rows of d values (monomorphic on Float32Array). */
-export function gatherRows(f: Float32Array, o: number, X: Float32Array, d: number, rows: Uint32Array, start: number, n: number): void {
+export function gatherRows(
+  f: Float32Array,
+  o: number,
+  X: Float32Array,
+  d: number,
+  rows: Uint32Array,
+  start: number,
+  n: number,
+): void {
   if (d === 1) {
     for (let i = 0; i < n; i++) f[o + i] = X[rows[start + i]!]!;
     return;

@@ -24,14 +24,24 @@ export class NetworkObjective implements Objective {
   private yb: Float32Array;
   private wb: Float32Array | undefined;
 
-  constructor(readonly net: Network, readonly data: Dataset, readonly loss: LossSpec) {
+  constructor(
+    readonly net: Network,
+    readonly data: Dataset,
+    readonly loss: LossSpec,
+  ) {
     const per = outputsPerTarget(loss);
-    if (net.outputs % per !== 0) throw new InputError(`nn objective: ${net.outputs} outputs do not fit loss ${loss.name}`);
+    if (net.outputs % per !== 0)
+      throw new InputError(`nn objective: ${net.outputs} outputs do not fit loss ${loss.name}`);
     this.targets = net.outputs / per;
     const n = data.x.length / net.inputs;
-    if (!Number.isInteger(n)) throw new InputError(`nn objective: x holds ${data.x.length} values, not rows of ${net.inputs}`, { field: 'x' });
-    if (data.y.length !== n * this.targets) throw new InputError(`nn objective: y holds ${data.y.length} values for ${n} rows x ${this.targets} targets`, { field: 'y' });
-    if (data.w && data.w.length !== n) throw new InputError(`nn objective: w holds ${data.w.length} weights for ${n} rows`, { field: 'w' });
+    if (!Number.isInteger(n))
+      throw new InputError(`nn objective: x holds ${data.x.length} values, not rows of ${net.inputs}`, { field: 'x' });
+    if (data.y.length !== n * this.targets)
+      throw new InputError(`nn objective: y holds ${data.y.length} values for ${n} rows x ${this.targets} targets`, {
+        field: 'y',
+      });
+    if (data.w && data.w.length !== n)
+      throw new InputError(`nn objective: w holds ${data.w.length} weights for ${n} rows`, { field: 'w' });
     this.yb = new Float32Array(net.capacity * this.targets);
     this.wb = data.w ? new Float32Array(net.capacity) : undefined;
   }
@@ -74,8 +84,17 @@ export class NetworkObjective implements Objective {
       const f = net.heap.f32;
       const out = net.output;
       total += evaluateLoss(this.loss, {
-        out: f, o: out.y.off, ld: out.y.ld, n, k: this.targets, y: this.yb, w: this.wb, norm,
-        grad: f, go: out.dy!.off, gld: out.dy!.ld,
+        out: f,
+        o: out.y.off,
+        ld: out.y.ld,
+        n,
+        k: this.targets,
+        y: this.yb,
+        w: this.wb,
+        norm,
+        grad: f,
+        go: out.dy!.off,
+        gld: out.dy!.ld,
       });
       net.backward(n);
     }
@@ -90,7 +109,16 @@ export class NetworkObjective implements Objective {
       this.gather(rows, s, n);
       net.forward(n, false);
       const out = net.output;
-      total += evaluateLoss(this.loss, { out: net.heap.f32, o: out.y.off, ld: out.y.ld, n, k: this.targets, y: this.yb, w: this.wb, norm: 1 });
+      total += evaluateLoss(this.loss, {
+        out: net.heap.f32,
+        o: out.y.off,
+        ld: out.y.ld,
+        n,
+        k: this.targets,
+        y: this.yb,
+        w: this.wb,
+        norm: 1,
+      });
     }
     return total;
   }

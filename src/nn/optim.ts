@@ -27,7 +27,10 @@ export class Adam {
   private v: number;
   t = 0;
 
-  constructor(readonly store: ParamStore, o: AdamOptions = {}) {
+  constructor(
+    readonly store: ParamStore,
+    o: AdamOptions = {},
+  ) {
     this.lr = o.lr ?? 1e-3;
     [this.b1, this.b2] = o.betas ?? [0.9, 0.999];
     this.eps = o.eps ?? 1e-8;
@@ -47,8 +50,20 @@ export class Adam {
     const bc1 = 1 - this.b1 ** this.t;
     const bc2 = 1 - this.b2 ** this.t;
     const s = this.store;
-    s.heap.k.adam(s.size, s.base, s.gradBase, this.m, this.v, this.b1, this.b2, this.eps, lr / bc1, Math.sqrt(bc2),
-      this.decoupled ? 0 : this.wd, this.decoupled ? 1 - lr * this.wd : 1);
+    s.heap.k.adam(
+      s.size,
+      s.base,
+      s.gradBase,
+      this.m,
+      this.v,
+      this.b1,
+      this.b2,
+      this.eps,
+      lr / bc1,
+      Math.sqrt(bc2),
+      this.decoupled ? 0 : this.wd,
+      this.decoupled ? 1 - lr * this.wd : 1,
+    );
   }
 }
 

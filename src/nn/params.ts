@@ -92,7 +92,8 @@ export class ParamStore {
 
   param(name: string, size: number, init: InitSpec, mask?: Float32Array): Param {
     if (this.finalized) throw new SidebandError(`nn params: ${name} registered after the model was built`);
-    if (mask && mask.length !== size) throw new SidebandError(`nn params: mask of ${name} has ${mask.length} != ${size} entries`);
+    if (mask && mask.length !== size)
+      throw new SidebandError(`nn params: mask of ${name} has ${mask.length} != ${size} entries`);
     // 4-element alignment keeps every tensor's start on a SIMD vector boundary.
     const p = new Param(this, name, size, this.size, init, mask);
     this.size += ceil(size / 4) * 4;
@@ -169,7 +170,8 @@ export class ParamStore {
 
   /** Overwrite one parameter (fixtures, loading); masked entries are forced to 0. */
   write(p: Param, values: ArrayLike<number>): void {
-    if (values.length !== p.size) throw new SidebandError(`nn params: ${p.name} takes ${p.size} values, got ${values.length}`);
+    if (values.length !== p.size)
+      throw new SidebandError(`nn params: ${p.name} takes ${p.size} values, got ${values.length}`);
     const f = this.heap.f32;
     for (let i = 0; i < p.size; i++) f[p.w + i] = p.mask ? values[i]! * p.mask[i]! : values[i]!;
   }
@@ -179,7 +181,8 @@ export class ParamStore {
   }
 
   writeState(s: StateSlot, values: ArrayLike<number>): void {
-    if (values.length !== s.size) throw new SidebandError(`nn params: state ${s.name} takes ${s.size} values, got ${values.length}`);
+    if (values.length !== s.size)
+      throw new SidebandError(`nn params: state ${s.name} takes ${s.size} values, got ${values.length}`);
     this.heap.f32.set(values, s.off);
   }
 }

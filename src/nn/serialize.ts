@@ -53,7 +53,8 @@ export function base64ToBytes(s: string): Uint8Array {
   let o = 0;
   for (let i = 0; i < clean.length; i += 4) {
     const v = [0, 1, 2, 3].map((k) => (i + k < clean.length ? B64.indexOf(clean[i + k]!) : 0));
-    if (v.some((x) => x < 0)) throw new InputError('nn model: values are not base64', { field: 'values', offset: String(i) });
+    if (v.some((x) => x < 0))
+      throw new InputError('nn model: values are not base64', { field: 'values', offset: String(i) });
     const n = (v[0]! << 18) | (v[1]! << 12) | (v[2]! << 6) | v[3]!;
     if (o < out.length) out[o++] = (n >> 16) & 255;
     if (o < out.length) out[o++] = (n >> 8) & 255;
@@ -73,12 +74,18 @@ function values(store: ParamStore): string {
 function restoreValues(store: ParamStore, saved: SavedModel): void {
   const names = store.params.map((p) => ({ name: p.name, size: p.size }));
   const states = store.states.map((s) => ({ name: s.name, size: s.size }));
-  if (JSON.stringify(names) !== JSON.stringify(saved.tensors) || JSON.stringify(states) !== JSON.stringify(saved.states)) {
-    throw new InputError('nn model: saved tensors do not match the architecture rebuilt from its spec', { field: 'tensors' });
+  if (
+    JSON.stringify(names) !== JSON.stringify(saved.tensors) ||
+    JSON.stringify(states) !== JSON.stringify(saved.states)
+  ) {
+    throw new InputError('nn model: saved tensors do not match the architecture rebuilt from its spec', {
+      field: 'tensors',
+    });
   }
   const bytes = base64ToBytes(saved.values);
   const n = store.size + store.stateSize;
-  if (bytes.length !== n * 4) throw new InputError(`nn model: ${bytes.length} value bytes, the architecture needs ${n * 4}`, { field: 'values' });
+  if (bytes.length !== n * 4)
+    throw new InputError(`nn model: ${bytes.length} value bytes, the architecture needs ${n * 4}`, { field: 'values' });
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const snap = new Float32Array(n);
   for (let i = 0; i < n; i++) snap[i] = dv.getFloat32(i * 4, true);
@@ -95,8 +102,18 @@ function header(store: ParamStore) {
   } as const;
 }
 
-export function saveNetwork(net: Network, o: { training?: FitResult; extra?: Record<string, unknown> } = {}): SavedModel {
-  return { ...header(net.params), kind: 'network', spec: net.spec, seed: net.seed, training: o.training, extra: o.extra };
+export function saveNetwork(
+  net: Network,
+  o: { training?: FitResult; extra?: Record<string, unknown> } = {},
+): SavedModel {
+  return {
+    ...header(net.params),
+    kind: 'network',
+    spec: net.spec,
+    seed: net.seed,
+    training: o.training,
+    extra: o.extra,
+  };
 }
 
 export function saveFlow(flow: ConditionalFlow, o: { extra?: Record<string, unknown> } = {}): SavedModel {
@@ -112,8 +129,10 @@ export function saveFlow(flow: ConditionalFlow, o: { extra?: Record<string, unkn
 }
 
 function check(saved: SavedModel, kind: 'network' | 'flow'): void {
-  if (saved.format !== MODEL_FORMAT) throw new InputError(`nn model: format ${String(saved.format)} is not ${MODEL_FORMAT}`, { field: 'format' });
-  if (saved.version !== MODEL_VERSION) throw new InputError(`nn model: version ${saved.version} is not ${MODEL_VERSION}`, { field: 'version' });
+  if (saved.format !== MODEL_FORMAT)
+    throw new InputError(`nn model: format ${String(saved.format)} is not ${MODEL_FORMAT}`, { field: 'format' });
+  if (saved.version !== MODEL_VERSION)
+    throw new InputError(`nn model: version ${saved.version} is not ${MODEL_VERSION}`, { field: 'version' });
   if (saved.kind !== kind) throw new InputError(`nn model: a ${saved.kind}, not a ${kind}`, { field: 'kind' });
 }
 
@@ -126,7 +145,11 @@ export function loadNetwork(saved: SavedModel, o: { backend?: BackendChoice; cap
 
 export function loadFlow(saved: SavedModel, o: { backend?: BackendChoice; capacity?: number } = {}): ConditionalFlow {
   check(saved, 'flow');
-  const flow = new ConditionalFlow(saved.spec as FlowSpec, { seed: saved.seed, backend: o.backend, capacity: o.capacity });
+  const flow = new ConditionalFlow(saved.spec as FlowSpec, {
+    seed: saved.seed,
+    backend: o.backend,
+    capacity: o.capacity,
+  });
   restoreValues(flow.params, saved);
   flow.preprocessor = saved.preprocessor;
   flow.training = saved.training;

@@ -17,7 +17,16 @@ import { Sequential } from './layers/sequential.js';
 import type { Module } from './module.js';
 
 export type LayerSpec =
-  | { type: 'dense'; units: number; activation?: Activation; slope?: number; dropout?: number; bias?: boolean; init?: InitScheme; mask?: number[] }
+  | {
+      type: 'dense';
+      units: number;
+      activation?: Activation;
+      slope?: number;
+      dropout?: number;
+      bias?: boolean;
+      init?: InitScheme;
+      mask?: number[];
+    }
   | { type: 'activation'; activation: Activation; slope?: number }
   | { type: 'dropout'; rate: number }
   | { type: 'batchnorm'; eps?: number; momentum?: number; affine?: boolean }
@@ -45,17 +54,33 @@ export interface NetworkSpec {
 type Opts<T extends LayerSpec['type']> = Omit<Extract<LayerSpec, { type: T }>, 'type'>;
 
 export const network = (inputs: number, layers: LayerSpec[]): NetworkSpec => ({ inputs, layers });
-export const dense = (units: number, o: Omit<Opts<'dense'>, 'units'> = {}): LayerSpec => ({ type: 'dense', units, ...o });
-export const activation = (a: Activation, slope?: number): LayerSpec => ({ type: 'activation', activation: a, ...(slope === undefined ? {} : { slope }) });
+export const dense = (units: number, o: Omit<Opts<'dense'>, 'units'> = {}): LayerSpec => ({
+  type: 'dense',
+  units,
+  ...o,
+});
+export const activation = (a: Activation, slope?: number): LayerSpec => ({
+  type: 'activation',
+  activation: a,
+  ...(slope === undefined ? {} : { slope }),
+});
 export const dropout = (rate: number): LayerSpec => ({ type: 'dropout', rate });
 export const batchNorm = (o: Opts<'batchnorm'> = {}): LayerSpec => ({ type: 'batchnorm', ...o });
-export const conv1d = (channels: number, kernel: number, o: Omit<Opts<'conv1d'>, 'channels' | 'kernel'> = {}): LayerSpec => ({
+export const conv1d = (
+  channels: number,
+  kernel: number,
+  o: Omit<Opts<'conv1d'>, 'channels' | 'kernel'> = {},
+): LayerSpec => ({
   type: 'conv1d',
   channels,
   kernel,
   ...o,
 });
-export const branches = (list: LayerSpec[][], withInput = false): LayerSpec => ({ type: 'branches', branches: list, withInput });
+export const branches = (list: LayerSpec[][], withInput = false): LayerSpec => ({
+  type: 'branches',
+  branches: list,
+  withInput,
+});
 /** View each input row as positions x `channels` (a histogram of L bins: toSequence(1) gives L x 1). */
 export const toSequence = (channels = 1): LayerSpec => ({ type: 'sequence', channels });
 export const flatten = (): LayerSpec => ({ type: 'flatten' });

@@ -10,7 +10,13 @@ import { SidebandError } from '../events/errors.js';
 import type { BackendChoice } from '../nn/backend.js';
 import type { EpochReport, FitOptions, FitResult } from '../nn/fit.js';
 import type { FlowSpec } from '../nn/flows/flow.js';
-import { fitPreprocessor, preprocess, preprocessContext, type PreprocessOptions, type Preprocessor } from '../nn/flows/preprocess.js';
+import {
+  fitPreprocessor,
+  preprocess,
+  preprocessContext,
+  type PreprocessOptions,
+  type Preprocessor,
+} from '../nn/flows/preprocess.js';
 import type { LossSpec } from '../nn/losses.js';
 import type { SavedModel } from '../nn/serialize.js';
 import type { NetworkSpec } from '../nn/spec.js';
@@ -107,16 +113,26 @@ function prepare(job: ParallelJob): { job: ParallelJob; preprocessor?: Preproces
   const c = preprocessContext(pre, job.m);
   const zv = job.Xval ? preprocess(pre, job.Xval) : undefined;
   const cv = job.mval ? preprocessContext(pre, job.mval) : undefined;
-  if (zv && zv.some((v) => !Number.isFinite(v))) throw new SidebandError('nn threads: a validation event lies outside the training range of a logit feature');
-  return { job: { ...job, X: joinShared(z, zv), m: joinShared(c, cv), Xval: undefined, mval: undefined }, preprocessor: pre, flowTrainRows: z.length / D };
+  if (zv && zv.some((v) => !Number.isFinite(v)))
+    throw new SidebandError('nn threads: a validation event lies outside the training range of a logit feature');
+  return {
+    job: { ...job, X: joinShared(z, zv), m: joinShared(c, cv), Xval: undefined, mval: undefined },
+    preprocessor: pre,
+    flowTrainRows: z.length / D,
+  };
 }
 
 /**
  * Train on `threads` worker threads. threads = 1 still runs in a worker (off the caller's event loop); onEpoch
  * receives replica 0's reports.
  */
-export function trainParallel(job: ParallelJob, threads: number, onEpoch?: (r: EpochReport) => void): Promise<ParallelResult> {
-  if (!(Number.isInteger(threads) && threads >= 1)) throw new SidebandError(`nn threads: thread count ${threads} must be a positive integer`);
+export function trainParallel(
+  job: ParallelJob,
+  threads: number,
+  onEpoch?: (r: EpochReport) => void,
+): Promise<ParallelResult> {
+  if (!(Number.isInteger(threads) && threads >= 1))
+    throw new SidebandError(`nn threads: thread count ${threads} must be a positive integer`);
   const { job: sj, preprocessor, flowTrainRows } = prepare(job);
   const control = new SharedArrayBuffer(controlBytes(threads));
   const workers: Worker[] = [];
@@ -143,16 +159,26 @@ export function trainParallel(job: ParallelJob, threads: number, onEpoch?: (r: E
       const setup: WorkerSetup = { index: t, count: threads, control, job: sj, preprocessor, flowTrainRows };
       const w = new Worker(new URL('./nn-worker.js', import.meta.url), { workerData: setup });
       workers.push(w);
-      w.on('message', (msg: { type: string; heap?: SharedArrayBuffer; report?: EpochReport; model?: SavedModel; result?: FitResult; error?: string }) => {
-        if (msg.type === 'heap') {
-          heaps[t] = msg.heap;
-          if (heaps.every((h) => h !== undefined)) for (const x of workers) x.postMessage({ type: 'peers', heaps });
-        } else if (msg.type === 'epoch' && t === 0) onEpoch?.(msg.report!);
-        else if (msg.type === 'done') {
-          if (t === 0) out = { model: msg.model!, result: msg.result! };
-          finish();
-        } else if (msg.type === 'error') finish(new SidebandError(`nn threads: worker ${t} failed: ${msg.error}`));
-      });
+      w.on(
+        'message',
+        (msg: {
+          type: string;
+          heap?: SharedArrayBuffer;
+          report?: EpochReport;
+          model?: SavedModel;
+          result?: FitResult;
+          error?: string;
+        }) => {
+          if (msg.type === 'heap') {
+            heaps[t] = msg.heap;
+            if (heaps.every((h) => h !== undefined)) for (const x of workers) x.postMessage({ type: 'peers', heaps });
+          } else if (msg.type === 'epoch' && t === 0) onEpoch?.(msg.report!);
+          else if (msg.type === 'done') {
+            if (t === 0) out = { model: msg.model!, result: msg.result! };
+            finish();
+          } else if (msg.type === 'error') finish(new SidebandError(`nn threads: worker ${t} failed: ${msg.error}`));
+        },
+      );
       w.on('error', (e) => finish(new SidebandError(`nn threads: worker ${t} crashed`, { cause: e })));
       w.on('exit', (code) => {
         if (!settled && code !== 0) finish(new SidebandError(`nn threads: worker ${t} exited with code ${code}`));

@@ -26,14 +26,20 @@ export class ThreadReplica implements Replica {
   private scratch = -1;
   private scratchFor = -1;
 
-  constructor(readonly index: number, readonly count: number, control: SharedArrayBuffer, private readonly heap: Heap) {
+  constructor(
+    readonly index: number,
+    readonly count: number,
+    control: SharedArrayBuffer,
+    private readonly heap: Heap,
+  ) {
     this.ctl = new Int32Array(control, 0, CTL_WORDS);
     this.slots = new Float64Array(control, CTL_WORDS * 4, count * REDUCE_MAX);
   }
 
   /** The heaps of all replicas, in replica order (this one's included). */
   setPeers(buffers: (SharedArrayBuffer | ArrayBuffer)[]): void {
-    if (buffers.length !== this.count) throw new SidebandError(`nn threads: ${buffers.length} peer heaps for ${this.count} replicas`);
+    if (buffers.length !== this.count)
+      throw new SidebandError(`nn threads: ${buffers.length} peer heaps for ${this.count} replicas`);
     this.peers = buffers.map((b) => new Float32Array(b));
   }
 

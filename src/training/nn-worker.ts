@@ -16,14 +16,30 @@ import type { WorkerSetup } from './nn-parallel.js';
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
 
-function build(): { heap: Heap; objective: Objective; train: Uint32Array; val: Uint32Array | null; save: () => unknown } {
+function build(): {
+  heap: Heap;
+  objective: Objective;
+  train: Uint32Array;
+  val: Uint32Array | null;
+  save: () => unknown;
+} {
   const job = setup.job;
   if (job.kind === 'network') {
-    const net = new Network(job.spec, { seed: job.seed, backend: job.backend, capacity: job.capacity ?? job.fit.batchSize, shared: true });
+    const net = new Network(job.spec, {
+      seed: job.seed,
+      backend: job.backend,
+      capacity: job.capacity ?? job.fit.batchSize,
+      shared: true,
+    });
     const objective = new NetworkObjective(net, { x: job.x, y: job.y, w: job.w }, job.loss);
     return { heap: net.heap, objective, train: job.train, val: job.val ?? null, save: () => net };
   }
-  const flow = new ConditionalFlow(job.spec, { seed: job.seed, backend: job.backend, capacity: job.capacity ?? job.fit.batchSize, shared: true });
+  const flow = new ConditionalFlow(job.spec, {
+    seed: job.seed,
+    backend: job.backend,
+    capacity: job.capacity ?? job.fit.batchSize,
+    shared: true,
+  });
   flow.preprocessor = setup.preprocessor;
   // X holds the training rows, then the validation rows (both preprocessed by the main thread)
   const nTrain = setup.flowTrainRows!;
@@ -49,9 +65,10 @@ try {
       });
       const model = b.save();
       if (setup.index === 0) {
-        const saved = model instanceof ConditionalFlow
-          ? (((model.training = result), saveFlow(model, { extra: setup.job.extra })))
-          : saveNetwork(model as Network, { training: result, extra: setup.job.extra });
+        const saved =
+          model instanceof ConditionalFlow
+            ? ((model.training = result), saveFlow(model, { extra: setup.job.extra }))
+            : saveNetwork(model as Network, { training: result, extra: setup.job.extra });
         port.postMessage({ type: 'done', model: saved, result });
       } else port.postMessage({ type: 'done' });
     } catch (e) {

@@ -21,13 +21,27 @@ function problem(seed: number) {
   const n = 1200;
   const x = Float32Array.from({ length: n * 3 }, () => 2 * r() - 1);
   const y = Float32Array.from({ length: n }, (_, i) => (x[3 * i]! * x[3 * i + 1]! > 0 ? 1 : 0));
-  return { x, y, train: Uint32Array.from({ length: 1000 }, (_, i) => i), val: Uint32Array.from({ length: 200 }, (_, i) => 1000 + i) };
+  return {
+    x,
+    y,
+    train: Uint32Array.from({ length: 1000 }, (_, i) => i),
+    val: Uint32Array.from({ length: 200 }, (_, i) => 1000 + i),
+  };
 }
 
 function train(backend: 'wasm' | 'js', seed: number) {
   const d = problem(1);
-  const net = new Network(network(3, [dense(16, { activation: 'relu', dropout: 0.1 }), dense(16, { activation: 'tanh' }), dense(1)]), { seed, backend, capacity: 64 });
-  const res = fit(new NetworkObjective(net, d, { name: 'bce' }), d.train, d.val, { epochs: 4, batchSize: 64, lr: 3e-3, seed, clipNorm: 5 });
+  const net = new Network(
+    network(3, [dense(16, { activation: 'relu', dropout: 0.1 }), dense(16, { activation: 'tanh' }), dense(1)]),
+    { seed, backend, capacity: 64 },
+  );
+  const res = fit(new NetworkObjective(net, d, { name: 'bce' }), d.train, d.val, {
+    epochs: 4,
+    batchSize: 64,
+    lr: 3e-3,
+    seed,
+    clipNorm: 5,
+  });
   return { weights: net.params.snapshot(), res };
 }
 
@@ -56,8 +70,15 @@ describe('nn determinism', () => {
     const X = Float32Array.from({ length: 2 * n }, () => r());
     const m = Float32Array.from({ length: n }, () => r());
     const run = (backend: 'wasm' | 'js') => {
-      const f = new ConditionalFlow({ type: 'maf', features: 2, context: 1, blocks: 2, hidden: 8, batchNorm: true }, { seed: 2, backend, capacity: 50 });
-      f.fit(X.subarray(0, 1000), m.subarray(0, 500), X.subarray(1000), m.subarray(500), { epochs: 2, batchSize: 50, seed: 1 });
+      const f = new ConditionalFlow(
+        { type: 'maf', features: 2, context: 1, blocks: 2, hidden: 8, batchNorm: true },
+        { seed: 2, backend, capacity: 50 },
+      );
+      f.fit(X.subarray(0, 1000), m.subarray(0, 500), X.subarray(1000), m.subarray(500), {
+        epochs: 2,
+        batchSize: 50,
+        seed: 1,
+      });
       return { w: f.params.snapshot(), s: f.sample(10, 0.5, 9), loss: f.training!.valLoss };
     };
     const a = run('wasm');
@@ -69,7 +90,7 @@ describe('nn determinism', () => {
     for (let i = 0; i < a.s.length; i++) expect(c.s[i]!).toBeCloseTo(a.s[i]!, 4);
   });
 
-  it('src/nn imports nothing of ours outside nn/ but the errors and the seeded generator, and no I/O or threads', () => {
+  it('src/nn imports nothing of ours outside nn/ but errors and the seeded generator; no I/O, no threads', () => {
     const files: string[] = [];
     const walk = (d: string) => {
       for (const f of readdirSync(d)) {

@@ -26,7 +26,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const ref: any = JSON.parse(readFileSync(path.resolve(here, '../../../test/fixtures/nn/reference.json'), 'utf8'));
 
-/** torch Linear weight (out x in, row-major) -> our in x out; our unit o / input i is torch's outOrder[o] / inOrder[i]. */
+/**
+ * torch Linear weight (out x in, row-major) -> our in x out;
+ * our unit o / input i is torch's outOrder[o] / inOrder[i].
+ */
 function t(w: number[], out: number, inp: number, outOrder?: Int32Array, inOrder?: Int32Array): number[] {
   const r: number[] = [];
   for (let i = 0; i < inp; i++) {
@@ -61,7 +64,10 @@ describe('nn vs PyTorch fixtures', () => {
   it('MLP: logits, weighted BCE, gradients, three Adam and AdamW steps', () => {
     const m = ref.mlp;
     const sizes = [4, 8, 8, 1];
-    const net = new Network(network(4, [dense(8, { activation: 'relu' }), dense(8, { activation: 'relu' }), dense(1)]), { capacity: 16 });
+    const net = new Network(
+      network(4, [dense(8, { activation: 'relu' }), dense(8, { activation: 'relu' }), dense(1)]),
+      { capacity: 16 },
+    );
     const layers = net.root.modules as Dense[];
     layers.forEach((d, i) => {
       net.params.write(d.W, t(m.W[i], sizes[i + 1]!, sizes[i]!));
@@ -102,7 +108,10 @@ describe('nn vs PyTorch fixtures', () => {
     const k = 2;
     const pred = Float32Array.from(l.pred);
     const y = Float32Array.from(l.target);
-    expect(evaluateLoss({ name: 'mse' }, { out: pred, o: 0, ld: k, n, k, y, norm: n * k }) / (n * k)).toBeCloseTo(l.mse, 6);
+    expect(evaluateLoss({ name: 'mse' }, { out: pred, o: 0, ld: k, n, k, y, norm: n * k }) / (n * k)).toBeCloseTo(
+      l.mse,
+      6,
+    );
     const both = new Float32Array(n * 2 * k);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < k; j++) {
@@ -113,7 +122,10 @@ describe('nn vs PyTorch fixtures', () => {
     const a = { out: both, o: 0, ld: 2 * k, n, k, y, norm: n * k };
     expect(evaluateLoss({ name: 'gaussian-nll' }, a) / (n * k)).toBeCloseTo(l.gaussian_nll, 6);
     expect(evaluateLoss({ name: 'gaussian-nll', full: true }, a) / (n * k)).toBeCloseTo(l.gaussian_nll_full, 6);
-    expect(klStdNormal(Float32Array.from(l.pred), 0, Float32Array.from(l.logvar), 0, k, n, k, 1, 1)).toBeCloseTo(l.kl, 5);
+    expect(klStdNormal(Float32Array.from(l.pred), 0, Float32Array.from(l.logvar), 0, k, n, k, 1, 1)).toBeCloseTo(
+      l.kl,
+      5,
+    );
   });
 
   it('BatchNorm1d in training mode: output, gradients, running statistics', () => {
@@ -134,25 +146,38 @@ describe('nn vs PyTorch fixtures', () => {
     close(grad(net.params, bn.gamma!), b.ggamma, 1e-5);
     close(grad(net.params, bn.beta!), b.gbeta, 1e-5);
     const xtg: number[] = [];
-    for (let i = 0; i < 3; i++) for (let o = 0; o < 3; o++) xtg.push([...Array(10).keys()].reduce((s, r) => s + b.x[r * 3 + i] * b.gx[r * 3 + o], 0));
+    for (let i = 0; i < 3; i++)
+      for (let o = 0; o < 3; o++)
+        xtg.push([...Array(10).keys()].reduce((s, r) => s + b.x[r * 3 + i] * b.gx[r * 3 + o], 0));
     close(grad(net.params, id.W), xtg, 1e-5);
   });
 
   it('Znet3-like CNN: conv1d kernels 3 and 5 with LeakyReLU, concatenated with the input, 1x1 head, MSE', () => {
     const c = ref.cnn;
     const L = c.bins;
-    const net = new Network(network(L, [
-      toSequence(1),
-      branches([[conv1d(3, 3, { activation: 'leaky', slope: 0.1 })], [conv1d(2, 5, { activation: 'leaky', slope: 0.1 })]], true),
-      conv1d(1, 1),
-      flatten(),
-    ]), { capacity: 5 });
+    const net = new Network(
+      network(L, [
+        toSequence(1),
+        branches(
+          [[conv1d(3, 3, { activation: 'leaky', slope: 0.1 })], [conv1d(2, 5, { activation: 'leaky', slope: 0.1 })]],
+          true,
+        ),
+        conv1d(1, 1),
+        flatten(),
+      ]),
+      { capacity: 5 },
+    );
     const br = net.root.modules[1] as Branches;
-    const convs = [...br.branches.map((s) => (s as unknown as { modules: Conv1d[] }).modules[0]!), net.root.modules[2] as Conv1d];
+    const convs = [
+      ...br.branches.map((s) => (s as unknown as { modules: Conv1d[] }).modules[0]!),
+      net.root.modules[2] as Conv1d,
+    ];
     // torch weight[o, c, t] -> W[t * Cin + c, o]
     const toOurs = (w: number[], [co, ci, k]: number[]) => {
       const r = new Array<number>(co! * ci! * k!);
-      for (let o = 0; o < co!; o++) for (let ch = 0; ch < ci!; ch++) for (let tap = 0; tap < k!; tap++) r[(tap * ci! + ch) * co! + o] = w[(o * ci! + ch) * k! + tap]!;
+      for (let o = 0; o < co!; o++)
+        for (let ch = 0; ch < ci!; ch++)
+          for (let tap = 0; tap < k!; tap++) r[(tap * ci! + ch) * co! + o] = w[(o * ci! + ch) * k! + tap]!;
       return r;
     };
     convs.forEach((cv, i) => {
@@ -171,12 +196,28 @@ describe('nn vs PyTorch fixtures', () => {
   });
 
   const identity = (D: number, C: number): Preprocessor => ({
-    kind: 'none', features: D, context: C, eps: 0, lo: Array(D).fill(0), hi: Array(D).fill(1),
-    mean: Array(D).fill(0), std: Array(D).fill(1), contextMean: Array(C).fill(0), contextStd: Array(C).fill(1),
+    kind: 'none',
+    features: D,
+    context: C,
+    eps: 0,
+    lo: Array(D).fill(0),
+    hi: Array(D).fill(1),
+    mean: Array(D).fill(0),
+    std: Array(D).fill(1),
+    contextMean: Array(C).fill(0),
+    contextStd: Array(C).fill(1),
   });
 
   /** Load pytorch-flows style MADE weights into an autoregressive step (our hidden units ordered by degree). */
-  function loadMade(flow: ConditionalFlow, st: AutoregressiveStep, p: Record<string, number[]>, D: number, C: number, H: number, out: number) {
+  function loadMade(
+    flow: ConditionalFlow,
+    st: AutoregressiveStep,
+    p: Record<string, number[]>,
+    D: number,
+    C: number,
+    H: number,
+    out: number,
+  ) {
     const [l1, l2, l3] = st.made.modules as Dense[];
     const ord = madeHiddenOrder(D, H);
     flow.params.write(l1!.W, [...t(p.W1!, H, D, ord), ...t(p.Wc!, H, C, ord)]);
@@ -188,7 +229,16 @@ describe('nn vs PyTorch fixtures', () => {
     return [l1!, l2!, l3!];
   }
 
-  function checkMadeGrads(flow: ConditionalFlow, ls: Dense[], g: Record<string, number[]>, D: number, C: number, H: number, out: number, tol: number) {
+  function checkMadeGrads(
+    flow: ConditionalFlow,
+    ls: Dense[],
+    g: Record<string, number[]>,
+    D: number,
+    C: number,
+    H: number,
+    out: number,
+    tol: number,
+  ) {
     const [l1, l2, l3] = ls as [Dense, Dense, Dense];
     const ord = madeHiddenOrder(D, H);
     close(grad(flow.params, l1.W), [...t(g.W1!, H, D, ord), ...t(g.Wc!, H, C, ord)], tol);
@@ -202,7 +252,10 @@ describe('nn vs PyTorch fixtures', () => {
   it('MAF of pytorch-flows: masks, log-probabilities (batch and running statistics), gradients, sampling', () => {
     const m = ref.maf;
     const { D, C, H } = m;
-    const flow = new ConditionalFlow({ type: 'maf', features: D, context: C, blocks: m.blocks, hidden: H, batchNorm: true }, { capacity: 12 });
+    const flow = new ConditionalFlow(
+      { type: 'maf', features: D, context: C, blocks: m.blocks, hidden: H, batchNorm: true },
+      { capacity: 12 },
+    );
     flow.preprocessor = identity(D, C);
     const ars = flow.steps.filter((s) => s instanceof AutoregressiveStep) as AutoregressiveStep[];
     const bns = flow.steps.filter((s) => s instanceof BatchNormStep) as BatchNormStep[];
@@ -230,7 +283,10 @@ describe('nn vs PyTorch fixtures', () => {
     const obj = flow.objective(x, c);
     flow.params.zeroGrad();
     const nll = obj.lossGrad(rowsOf(n), 0, n, 0, n, 0);
-    expect(-nll).toBeCloseTo(m.logp_train.reduce((a: number, b: number) => a + b, 0), 3);
+    expect(-nll).toBeCloseTo(
+      m.logp_train.reduce((a: number, b: number) => a + b, 0),
+      3,
+    );
     dl.forEach((ls, b) => {
       checkMadeGrads(flow, ls, m.grads[b], D, C, H, 2 * D, 2e-5);
       close(grad(flow.params, bns[b]!.logGamma), m.grads[b].log_gamma, 2e-5);
@@ -244,11 +300,14 @@ describe('nn vs PyTorch fixtures', () => {
     close(flow.inverseTransform(Float32Array.from(m.z_sample), c).x, m.x_sample, 2e-5);
   });
 
-  it('autoregressive RQ-spline flow with nflows\' spline: log-probabilities and gradients', () => {
+  it("autoregressive RQ-spline flow with nflows' spline: log-probabilities and gradients", () => {
     const r = ref.rqs;
     const { D, C, H, K, B } = r;
     const P = 3 * K - 1;
-    const flow = new ConditionalFlow({ type: 'rqs', features: D, context: C, blocks: r.blocks, hidden: H, bins: K, tailBound: B }, { capacity: 12 });
+    const flow = new ConditionalFlow(
+      { type: 'rqs', features: D, context: C, blocks: r.blocks, hidden: H, bins: K, tailBound: B },
+      { capacity: 12 },
+    );
     flow.preprocessor = identity(D, C);
     const masks = madeMasks({ features: D, context: C, hidden: H, perFeature: P, layout: 'feature-major' });
     expect(Array.from(masks[2]!)).toEqual(t(r.params[0].out_mask, D * P, H, undefined, madeHiddenOrder(D, H)));

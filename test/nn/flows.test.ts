@@ -31,7 +31,11 @@ function trained(spec: FlowSpec, kind: 'logit' | 'standard', epochs: number) {
   const { X, m } = truth(12000, 3);
   const flow = new ConditionalFlow(spec, { seed: 2, capacity: 256 });
   flow.fit(X.subarray(0, 20000), m.subarray(0, 10000), X.subarray(20000), m.subarray(10000), {
-    epochs, batchSize: 256, lr: 3e-3, seed: 5, preprocess: { kind, margin: 0.05 },
+    epochs,
+    batchSize: 256,
+    lr: 3e-3,
+    seed: 5,
+    preprocess: { kind, margin: 0.05 },
   });
   return flow;
 }
@@ -56,9 +60,16 @@ function grid(flow: ConditionalFlow, c: number, n: number) {
 
 describe('nn conditional flows', () => {
   const maf = trained({ type: 'maf', features: 2, context: 1, blocks: 5, hidden: 32, batchNorm: true }, 'logit', 12);
-  const rqs = trained({ type: 'rqs', features: 2, context: 1, blocks: 3, hidden: 24, bins: 8, tailBound: 4 }, 'logit', 6);
+  const rqs = trained(
+    { type: 'rqs', features: 2, context: 1, blocks: 3, hidden: 24, bins: 8, tailBound: 4 },
+    'logit',
+    6,
+  );
 
-  it.each([['MAF', maf], ['RQ spline', rqs]])('%s density integrates to 1 over the support at fixed mjj', (_name, flow) => {
+  it.each([
+    ['MAF', maf],
+    ['RQ spline', rqs],
+  ])('%s density integrates to 1 over the support at fixed mjj', (_name, flow) => {
     for (const c of [-0.5, 0.4]) {
       const { lp, d1, d2 } = grid(flow, c, 300);
       let s = 0;
@@ -67,7 +78,10 @@ describe('nn conditional flows', () => {
     }
   });
 
-  it.each([['MAF', maf], ['RQ spline', rqs]])('%s samples follow its density (KS on the x1 marginal)', (_name, flow) => {
+  it.each([
+    ['MAF', maf],
+    ['RQ spline', rqs],
+  ])('%s samples follow its density (KS on the x1 marginal)', (_name, flow) => {
     const c = 0.4;
     const { lp, d1, d2, l1, n } = grid(flow, c, 300);
     const cdf = new Float64Array(n);
@@ -104,19 +118,28 @@ describe('nn conditional flows', () => {
     }
     expect(Math.abs(model - exact)).toBeLessThan(0.05);
     // pointwise near the bulk: log densities agree to 0.15 nats
-    for (const [x1, x2, c] of [[0, -0.2, 0], [0.8, 0.1, 0.5], [-0.9, 0.6, -0.6]] as const) {
+    for (const [x1, x2, c] of [
+      [0, -0.2, 0],
+      [0.8, 0.1, 0.5],
+      [-0.9, 0.6, -0.6],
+    ] as const) {
       const v = maf.logProb(Float32Array.from([x1, x2]), c)[0]!;
       expect(Math.abs(v - trueLogDensity(x1, x2, c))).toBeLessThan(0.15);
     }
   });
 
-  it.each([['MAF', maf], ['RQ spline', rqs]])('%s: inverse(transform(x)) = x with opposite log-determinants; seeded samples repeat', (_name, flow) => {
+  it.each([
+    ['MAF', maf],
+    ['RQ spline', rqs],
+  ])('%s: inverse(transform(x)) = x with opposite log-determinants; seeded samples repeat', (_name, flow) => {
     const { X, m } = truth(50, 7);
     const { z, logDet } = flow.transform(X, m);
     const back = flow.inverseTransform(z, m);
     for (let i = 0; i < X.length; i++) expect(back.x[i]!).toBeCloseTo(X[i]!, 3);
     for (let i = 0; i < m.length; i++) expect(back.logDet[i]! + logDet[i]!).toBeCloseTo(0, 3);
-    expect(Array.from(flow.sample(20, m.subarray(0, 20), 5))).toEqual(Array.from(flow.sample(20, m.subarray(0, 20), 5)));
+    expect(Array.from(flow.sample(20, m.subarray(0, 20), 5))).toEqual(
+      Array.from(flow.sample(20, m.subarray(0, 20), 5)),
+    );
     expect(Array.from(flow.sample(20, 0.1, 5))).not.toEqual(Array.from(flow.sample(20, 0.1, 6)));
   });
 

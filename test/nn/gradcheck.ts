@@ -12,7 +12,11 @@ export interface GradCheck {
   directional: number;
 }
 
-export function gradCheck(obj: Objective, rows: Uint32Array, opts: { samples?: number; h?: number; seed?: number; skipMasked?: boolean } = {}): GradCheck {
+export function gradCheck(
+  obj: Objective,
+  rows: Uint32Array,
+  opts: { samples?: number; h?: number; seed?: number; skipMasked?: boolean } = {},
+): GradCheck {
   const store = obj.params;
   const f = () => store.heap.f32;
   const key = 12345;

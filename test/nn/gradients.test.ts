@@ -4,7 +4,18 @@
  */
 import { Network } from '../../src/nn/network.js';
 import { NetworkObjective } from '../../src/nn/objective.js';
-import { activation, batchNorm, branches, conv1d, dense, dropout, flatten, network, toSequence, type LayerSpec } from '../../src/nn/spec.js';
+import {
+  activation,
+  batchNorm,
+  branches,
+  conv1d,
+  dense,
+  dropout,
+  flatten,
+  network,
+  toSequence,
+  type LayerSpec,
+} from '../../src/nn/spec.js';
 import type { LossSpec } from '../../src/nn/losses.js';
 import { klStdNormal } from '../../src/nn/losses.js';
 import { ConditionalFlow, type FlowSpec } from '../../src/nn/flows/flow.js';
@@ -20,7 +31,13 @@ function data(n: number, d: number, k: number, seed: number, kind: 'binary' | 'r
   return { x, y, w };
 }
 
-function checkNet(layers: LayerSpec[], inputs: number, loss: LossSpec, targets: number, o: { binary?: boolean; tol?: number; h?: number } = {}) {
+function checkNet(
+  layers: LayerSpec[],
+  inputs: number,
+  loss: LossSpec,
+  targets: number,
+  o: { binary?: boolean; tol?: number; h?: number } = {},
+) {
   const n = 24;
   const net = new Network(network(inputs, layers), { seed: 3, capacity: 16 });
   const d = data(n, inputs, targets, 5, o.binary ? 'binary' : 'real');
@@ -34,33 +51,65 @@ function checkNet(layers: LayerSpec[], inputs: number, loss: LossSpec, targets: 
 
 describe('nn gradients vs finite differences', () => {
   it('dense chains with tanh, sigmoid, LeakyReLU and linear layers, weighted BCE', () => {
-    checkNet([dense(9, { activation: 'tanh' }), dense(7, { activation: 'sigmoid' }), dense(6, { activation: 'leaky', slope: 0.2 }), dense(2)], 5, { name: 'bce' }, 2, { binary: true });
+    checkNet(
+      [
+        dense(9, { activation: 'tanh' }),
+        dense(7, { activation: 'sigmoid' }),
+        dense(6, { activation: 'leaky', slope: 0.2 }),
+        dense(2),
+      ],
+      5,
+      { name: 'bce' },
+      2,
+      { binary: true },
+    );
   });
 
   it('ReLU with fused dropout (masks repeat under a fixed key), MSE', () => {
-    checkNet([dense(12, { activation: 'relu', dropout: 0.2 }), dense(10, { activation: 'relu', dropout: 0.1 }), dense(3)], 4, { name: 'mse' }, 3, { h: 1e-4, tol: 5e-2 });
+    checkNet(
+      [dense(12, { activation: 'relu', dropout: 0.2 }), dense(10, { activation: 'relu', dropout: 0.1 }), dense(3)],
+      4,
+      { name: 'mse' },
+      3,
+      { h: 1e-4, tol: 5e-2 },
+    );
   });
 
   it('tanh with dropout (separate activation and dropout passes), standalone dropout and activation layers', () => {
-    checkNet([dense(8, { activation: 'tanh', dropout: 0.25 }), dropout(0.2), dense(6), activation('sigmoid'), dense(1)], 3, { name: 'mse' }, 1);
+    checkNet(
+      [dense(8, { activation: 'tanh', dropout: 0.25 }), dropout(0.2), dense(6), activation('sigmoid'), dense(1)],
+      3,
+      { name: 'mse' },
+      1,
+    );
   });
 
   it('batch normalisation in training mode, Gaussian NLL', () => {
-    checkNet([dense(8, { activation: 'tanh' }), batchNorm(), dense(6, { activation: 'tanh' }), batchNorm(), dense(4)], 3, { name: 'gaussian-nll' }, 2);
+    checkNet(
+      [dense(8, { activation: 'tanh' }), batchNorm(), dense(6, { activation: 'tanh' }), batchNorm(), dense(4)],
+      3,
+      { name: 'gaussian-nll' },
+      2,
+    );
   });
 
   it('pinball loss over several quantiles', () => {
-    checkNet([dense(8, { activation: 'tanh' }), dense(3)], 3, { name: 'pinball', quantiles: [0.1, 0.5, 0.9] }, 3, { h: 1e-4 });
+    checkNet([dense(8, { activation: 'tanh' }), dense(3)], 3, { name: 'pinball', quantiles: [0.1, 0.5, 0.9] }, 3, {
+      h: 1e-4,
+    });
   });
 
-  it('1-D convolutions (kernels 1, 3, 5, 9, padding), branches concatenated with the input, flatten, per-bin head', () => {
+  it('1-D convolutions (kernels 1, 3, 5, 9), branches concatenated with the input, flatten, per-bin head', () => {
     const L = 12;
     const layers: LayerSpec[] = [
       toSequence(1),
-      branches([
-        [conv1d(3, 3), activation('tanh'), conv1d(2, 5), activation('tanh')],
-        [conv1d(2, 9), activation('sigmoid')],
-      ], true),
+      branches(
+        [
+          [conv1d(3, 3), activation('tanh'), conv1d(2, 5), activation('tanh')],
+          [conv1d(2, 9), activation('sigmoid')],
+        ],
+        true,
+      ),
       conv1d(4, 1),
       activation('tanh'),
       conv1d(1, 1),
@@ -70,7 +119,19 @@ describe('nn gradients vs finite differences', () => {
   });
 
   it('convolution without same padding and a dense head on the flattened output', () => {
-    checkNet([toSequence(2), conv1d(3, 2, { padding: 0 }), activation('tanh'), conv1d(2, 3, { padding: 1 }), flatten(), dense(2)], 10, { name: 'mse' }, 2);
+    checkNet(
+      [
+        toSequence(2),
+        conv1d(3, 2, { padding: 0 }),
+        activation('tanh'),
+        conv1d(2, 3, { padding: 1 }),
+        flatten(),
+        dense(2),
+      ],
+      10,
+      { name: 'mse' },
+      2,
+    );
   });
 
   it('fused ReLU / LeakyReLU epilogues (dense and conv) give the gradients of unfused layers', () => {
@@ -85,11 +146,15 @@ describe('nn gradients vs finite differences', () => {
     ];
     const plain: LayerSpec[] = [
       toSequence(1),
-      conv1d(4, 3), activation('leaky', 0.1),
-      conv1d(3, 5), activation('relu'),
+      conv1d(4, 3),
+      activation('leaky', 0.1),
+      conv1d(3, 5),
+      activation('relu'),
       flatten(),
-      dense(7), activation('relu'),
-      dense(5), activation('leaky', 0.05),
+      dense(7),
+      activation('relu'),
+      dense(5),
+      activation('leaky', 0.05),
       dense(2),
     ];
     const grads = [fused, plain].map((layers) => {
@@ -115,7 +180,10 @@ describe('nn gradients vs finite differences', () => {
     klStdNormal(mu, 0, lv, 0, 2, 2, 2, 1, 1, dmu, 0, dlv, 0);
     const h = 1e-3;
     for (let i = 0; i < 4; i++) {
-      for (const [arr, g] of [[mu, dmu], [lv, dlv]] as const) {
+      for (const [arr, g] of [
+        [mu, dmu],
+        [lv, dlv],
+      ] as const) {
         const v = arr[i]!;
         arr[i] = v + h;
         const p = klStdNormal(mu, 0, lv, 0, 2, 2, 2, 1, 1);
@@ -142,7 +210,11 @@ describe('nn gradients vs finite differences', () => {
       return [out.y, out.logdet];
     };
     for (const x of [-2.3, -1.1, -0.2, 0.4, 1.7, 2.4, 3.1]) {
-      for (const [gy, gl] of [[1, 0], [0, 1], [0.7, -0.4]] as const) {
+      for (const [gy, gl] of [
+        [1, 0],
+        [0, 1],
+        [0.7, -0.4],
+      ] as const) {
         knots(p, 0, K, B, 0.7, w);
         const g = new Float32Array(3 * K - 1);
         const gx = splineBackward(x, gy, gl, p, 0, K, B, 0.7, w, g, 0);
@@ -189,6 +261,15 @@ describe('nn gradients vs finite differences', () => {
   });
 
   it('conditional RQ-spline flow', () => {
-    checkFlow({ type: 'rqs', features: 3, context: 2, blocks: 2, hidden: 8, bins: 4, tailBound: 2, activation: 'tanh' });
+    checkFlow({
+      type: 'rqs',
+      features: 3,
+      context: 2,
+      blocks: 2,
+      hidden: 8,
+      bins: 4,
+      tailBound: 2,
+      activation: 'tanh',
+    });
   });
 });

@@ -89,7 +89,8 @@ describe('nn kernels', () => {
     for (const [, M, N, K] of shapes) {
       for (const act of [ACT.linear, ACT.relu, ACT.leaky]) {
         for (const thr of [0, Math.floor(0.2 * 2 ** 32)]) {
-          for (const h of [w, j]) h.k.gemmFwd(M, N, K, 100, K, 20000, N, 40000, N + 3, 30000, act, 0.01, thr, 1.25, 12345, 7);
+          for (const h of [w, j])
+            h.k.gemmFwd(M, N, K, 100, K, 20000, N, 40000, N + 3, 30000, act, 0.01, thr, 1.25, 12345, 7);
           same(w, j, 40000, M * (N + 3));
           for (const h of [w, j]) h.k.gemmBwd(M, N, K, 100, K, 20000, N, 50000, N, 40000, N + 3, 1.25, 0.0125, 0);
           same(w, j, 50000, M * N);
@@ -119,9 +120,15 @@ describe('nn kernels', () => {
     const b = 20000;
     const r = mulberry32(4);
     // a staircase mask on B: column q reads rows [0, kEnd[q]) (mode 1/3) / rows [kStart[q], K) (mode 2)
-    const kEnd = Int32Array.from({ length: N }, (_, q) => Math.min(K, 3 + Math.floor((q * K) / N) + Math.floor(r() * 3)));
+    const kEnd = Int32Array.from({ length: N }, (_, q) =>
+      Math.min(K, 3 + Math.floor((q * K) / N) + Math.floor(r() * 3)),
+    );
     const kStart = Int32Array.from({ length: N }, (_, q) => Math.floor((q * K) / (N + 4)));
-    for (const [mode, lim] of [[1, kEnd], [2, kStart], [3, kEnd]] as const) {
+    for (const [mode, lim] of [
+      [1, kEnd],
+      [2, kStart],
+      [3, kEnd],
+    ] as const) {
       for (const h of [w, j]) {
         const f = h.f32;
         // B masked accordingly (modes 1, 2); mode 3 is A^T B with only rows < kEnd of C needed
@@ -169,7 +176,8 @@ describe('nn kernels', () => {
     w.k.actFwd(1003, 100, 30000, ACT.tanh, 0);
     for (let i = 0; i < 1003; i++) expect(Math.abs(f[30000 + i]! - Math.tanh(f[100 + i]!))).toBeLessThan(3e-7);
     w.k.actFwd(1003, 100, 30000, ACT.sigmoid, 0);
-    for (let i = 0; i < 1003; i++) expect(Math.abs(f[30000 + i]! - 1 / (1 + Math.exp(-f[100 + i]!)))).toBeLessThan(3e-7);
+    for (let i = 0; i < 1003; i++)
+      expect(Math.abs(f[30000 + i]! - 1 / (1 + Math.exp(-f[100 + i]!)))).toBeLessThan(3e-7);
     for (const h of [w, j]) h.k.dropout(17, 13, 100, 20, 30000, 15, 1 << 30, 1.5, 4242, 3);
     same(w, j, 30000, 17 * 15);
     for (const h of [w, j]) h.k.colSum(37, 11, 100, 12, 30000, 0);
@@ -194,11 +202,28 @@ describe('nn kernels', () => {
     same(w, j, 30000, 7 * 6);
     for (const h of [w, j]) h.k.fill(7, 30000, 2.5);
     same(w, j, 30000, 8);
-    for (const [wd, decay] of [[0, 1], [0.01, 1], [0, 1 - 1e-5]] as const) {
+    for (const [wd, decay] of [
+      [0, 1],
+      [0.01, 1],
+      [0, 1 - 1e-5],
+    ] as const) {
       for (const h of [w, j]) {
         // second moments must be non-negative
         h.f32.fill(0.01, 40000, 41001);
-        h.k.adam(1001, 20000, 100, 42000, 40000, 0.9, 0.999, 1e-8, 1e-3 / (1 - 0.9 ** 3), Math.sqrt(1 - 0.999 ** 3), wd, decay);
+        h.k.adam(
+          1001,
+          20000,
+          100,
+          42000,
+          40000,
+          0.9,
+          0.999,
+          1e-8,
+          1e-3 / (1 - 0.9 ** 3),
+          Math.sqrt(1 - 0.999 ** 3),
+          wd,
+          decay,
+        );
       }
       same(w, j, 20000, 1001);
       same(w, j, 42000, 1001);

@@ -4,7 +4,16 @@ import { ConditionalFlow } from '../../src/nn/flows/flow.js';
 import { Network } from '../../src/nn/network.js';
 import { NetworkObjective } from '../../src/nn/objective.js';
 import { fit } from '../../src/nn/fit.js';
-import { base64ToBytes, bytesToBase64, fromBytes, loadFlow, loadNetwork, saveFlow, saveNetwork, toBytes } from '../../src/nn/serialize.js';
+import {
+  base64ToBytes,
+  bytesToBase64,
+  fromBytes,
+  loadFlow,
+  loadNetwork,
+  saveFlow,
+  saveNetwork,
+  toBytes,
+} from '../../src/nn/serialize.js';
 import { batchNorm, branches, conv1d, dense, flatten, network, toSequence } from '../../src/nn/spec.js';
 import { mulberry32 } from '../../src/stats/random.js';
 
@@ -21,7 +30,14 @@ describe('nn serialisation', () => {
     const r = mulberry32(2);
     const x = Float32Array.from({ length: 40 * 8 }, () => r());
     const y = Float32Array.from({ length: 40 * 2 }, () => r());
-    const spec = network(8, [toSequence(1), branches([[conv1d(3, 3, { activation: 'relu' })]], true), flatten(), dense(6, { activation: 'relu' }), batchNorm(), dense(2)]);
+    const spec = network(8, [
+      toSequence(1),
+      branches([[conv1d(3, 3, { activation: 'relu' })]], true),
+      flatten(),
+      dense(6, { activation: 'relu' }),
+      batchNorm(),
+      dense(2),
+    ]);
     const net = new Network(spec, { seed: 5, capacity: 16 });
     const rows = Uint32Array.from({ length: 40 }, (_, i) => i);
     const res = fit(new NetworkObjective(net, { x, y }, { name: 'mse' }), rows, null, { epochs: 2, batchSize: 16 });
@@ -37,11 +53,16 @@ describe('nn serialisation', () => {
     const r = mulberry32(3);
     const X = Float32Array.from({ length: 400 }, () => r());
     const m = Float32Array.from({ length: 200 }, () => r());
-    const flow = new ConditionalFlow({ type: 'rqs', features: 2, context: 1, blocks: 2, hidden: 8, bins: 4, tailBound: 3 }, { seed: 1, capacity: 50 });
+    const flow = new ConditionalFlow(
+      { type: 'rqs', features: 2, context: 1, blocks: 2, hidden: 8, bins: 4, tailBound: 3 },
+      { seed: 1, capacity: 50 },
+    );
     flow.fit(X, m, null, null, { epochs: 1, batchSize: 50 });
     const back = loadFlow(fromBytes(toBytes(saveFlow(flow))));
     expect(back.preprocessor).toEqual(flow.preprocessor);
-    expect(Array.from(back.logProb(X.subarray(0, 20), m.subarray(0, 10)))).toEqual(Array.from(flow.logProb(X.subarray(0, 20), m.subarray(0, 10))));
+    expect(Array.from(back.logProb(X.subarray(0, 20), m.subarray(0, 10)))).toEqual(
+      Array.from(flow.logProb(X.subarray(0, 20), m.subarray(0, 10))),
+    );
     expect(Array.from(back.sample(5, 0.3, 4))).toEqual(Array.from(flow.sample(5, 0.3, 4)));
   });
 

@@ -12,15 +12,32 @@ function problem() {
   const n = 3000;
   const x = Float32Array.from({ length: n * 4 }, () => 2 * r() - 1);
   const y = Float32Array.from({ length: n }, (_, i) => (x[4 * i]! ** 2 + x[4 * i + 1]! ** 2 < 0.6 ? 1 : 0));
-  return { x, y, train: Uint32Array.from({ length: 2500 }, (_, i) => i), val: Uint32Array.from({ length: 500 }, (_, i) => 2500 + i) };
+  return {
+    x,
+    y,
+    train: Uint32Array.from({ length: 2500 }, (_, i) => i),
+    val: Uint32Array.from({ length: 500 }, (_, i) => 2500 + i),
+  };
 }
 
 describe('nn data-parallel training', () => {
   const d = problem();
-  const spec = network(4, [dense(32, { activation: 'relu', dropout: 0.05 }), dense(32, { activation: 'relu' }), dense(1)]);
+  const spec = network(4, [
+    dense(32, { activation: 'relu', dropout: 0.05 }),
+    dense(32, { activation: 'relu' }),
+    dense(1),
+  ]);
   const job = (threads: number) => ({
-    kind: 'network' as const, spec, seed: 4, capacity: Math.ceil(128 / threads), loss: { name: 'bce' as const },
-    x: d.x, y: d.y, train: d.train, val: d.val, fit: { epochs: 3, batchSize: 128, seed: 4 },
+    kind: 'network' as const,
+    spec,
+    seed: 4,
+    capacity: Math.ceil(128 / threads),
+    loss: { name: 'bce' as const },
+    x: d.x,
+    y: d.y,
+    train: d.train,
+    val: d.val,
+    fit: { epochs: 3, batchSize: 128, seed: 4 },
   });
 
   it('2 threads: bit-identical models run to run, close to the 1-thread model, progress reported', async () => {
@@ -44,9 +61,16 @@ describe('nn data-parallel training', () => {
     const X = Float32Array.from({ length: 2 * n }, () => r());
     const m = Float32Array.from({ length: n }, () => r());
     const fjob = (threads: number) => ({
-      kind: 'flow' as const, spec: { type: 'maf' as const, features: 2, context: 1, blocks: 3, hidden: 16, batchNorm: true }, seed: 2,
-      capacity: Math.ceil(100 / threads), X: X.subarray(0, 2000), m: m.subarray(0, 1000), Xval: X.subarray(2000), mval: m.subarray(1000),
-      preprocess: { margin: 0.05 }, fit: { epochs: 2, batchSize: 100, seed: 3 },
+      kind: 'flow' as const,
+      spec: { type: 'maf' as const, features: 2, context: 1, blocks: 3, hidden: 16, batchNorm: true },
+      seed: 2,
+      capacity: Math.ceil(100 / threads),
+      X: X.subarray(0, 2000),
+      m: m.subarray(0, 1000),
+      Xval: X.subarray(2000),
+      mval: m.subarray(1000),
+      preprocess: { margin: 0.05 },
+      fit: { epochs: 2, batchSize: 100, seed: 3 },
     });
     const two = await trainParallel(fjob(2), 2);
     const one = await trainParallel(fjob(1), 1);

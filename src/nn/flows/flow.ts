@@ -19,7 +19,14 @@ import { singleReplica, type Binder, type Pass, type Replica } from '../module.j
 import { ParamStore } from '../params.js';
 import { normalStream } from '../random.js';
 import { mat, type Tensor } from '../tensor.js';
-import { fitPreprocessor, preprocess, preprocessContext, unpreprocess, type PreprocessOptions, type Preprocessor } from './preprocess.js';
+import {
+  fitPreprocessor,
+  preprocess,
+  preprocessContext,
+  unpreprocess,
+  type PreprocessOptions,
+  type Preprocessor,
+} from './preprocess.js';
 import { AutoregressiveStep, BatchNormStep, ReverseStep, type FlowStep } from './steps.js';
 
 // Math functions bound once: hot loops read module constants instead of the global object (much slower where
@@ -77,20 +84,25 @@ export class ConditionalFlow {
   private readonly gld: Float64Array;
   private calibratedAfterValidation = false;
 
-  constructor(readonly spec: FlowSpec, opts: FlowBuildOptions = {}) {
+  constructor(
+    readonly spec: FlowSpec,
+    opts: FlowBuildOptions = {},
+  ) {
     const D = spec.features;
     const C = spec.context;
     if (!(Number.isInteger(D) && D >= 1 && Number.isInteger(C) && C >= 0)) {
       throw new InputError(`nn flow: features ${D} / context ${C} must be integers >= 1 / >= 0`, { field: 'features' });
     }
-    if (!(Number.isInteger(spec.blocks) && spec.blocks >= 1)) throw new InputError(`nn flow: blocks ${spec.blocks} must be >= 1`, { field: 'blocks' });
+    if (!(Number.isInteger(spec.blocks) && spec.blocks >= 1))
+      throw new InputError(`nn flow: blocks ${spec.blocks} must be >= 1`, { field: 'blocks' });
     this.capacity = opts.capacity ?? 256;
     this.seed = opts.seed ?? 0;
     this.heap = new Heap({ backend: opts.backend, shared: opts.shared });
     this.params = new ParamStore(this.heap);
     const made = { hidden: spec.hidden, hiddenLayers: spec.hiddenLayers, activation: spec.activation, init: spec.init };
     const spline = spec.type === 'rqs' ? { bins: spec.bins ?? 8, tailBound: spec.tailBound ?? 3 } : undefined;
-    if (spec.type !== 'maf' && spec.type !== 'rqs') throw new InputError(`nn flow: unknown type ${String(spec.type)}`, { field: 'type' });
+    if (spec.type !== 'maf' && spec.type !== 'rqs')
+      throw new InputError(`nn flow: unknown type ${String(spec.type)}`, { field: 'type' });
     this.steps = [];
     for (let b = 0; b < spec.blocks; b++) {
       this.steps.push(new AutoregressiveStep(spec.type === 'maf' ? 'affine' : 'spline', D, C, made, spline));
@@ -107,7 +119,14 @@ export class ConditionalFlow {
       this.dbuf.push(s === 0 ? null : mat(h.alloc(cap * D), D));
     }
     let id = 0;
-    const binder: Binder = { heap: h, params: this.params, capacity: cap, pass: this.pass, nextId: () => id++, seqPad: 0 };
+    const binder: Binder = {
+      heap: h,
+      params: this.params,
+      capacity: cap,
+      pass: this.pass,
+      nextId: () => id++,
+      seqPad: 0,
+    };
     this.steps.forEach((st, s) => st.bind(binder, this.buf[s]!, this.dbuf[s]!, this.buf[s + 1]!, this.dbuf[s + 1]!));
     this.logdet = new Float64Array(cap);
     this.gld = new Float64Array(cap);
@@ -122,7 +141,14 @@ export class ConditionalFlow {
   }
 
   /** Load preprocessed rows (z: n x D, c: n x C) into the input and every context buffer. */
-  private load(z: Float32Array, c: Float32Array, rows: ArrayLike<number> | null, start: number, n: number, into = 0): void {
+  private load(
+    z: Float32Array,
+    c: Float32Array,
+    rows: ArrayLike<number> | null,
+    start: number,
+    n: number,
+    into = 0,
+  ): void {
     const f = this.heap.f32;
     const D = this.features;
     const C = this.context;
@@ -265,7 +291,8 @@ export class ConditionalFlow {
         for (let i = 0; i < m; i++) for (let j = 0; j < D; j++) f[f0.off + i * f0.ld + j] = cur[(s0 + i) * D + j]!;
         if (step.wantsContext && this.context > 0) {
           const C = this.context;
-          for (let i = 0; i < m; i++) for (let j = 0; j < C; j++) f[f0.off + i * f0.ld + D + j] = c[myRows[s0 + i]! * C + j]!;
+          for (let i = 0; i < m; i++)
+            for (let j = 0; j < C; j++) f[f0.off + i * f0.ld + D + j] = c[myRows[s0 + i]! * C + j]!;
         }
         step.forward(m, scratch);
         f = this.heap.f32;
@@ -277,10 +304,17 @@ export class ConditionalFlow {
   }
 
   /** Fit on raw features X (n x D, row-major) with context m (n x C); validation rows optional. */
-  fit(X: Float32Array, m: Float32Array, Xval: Float32Array | null, mval: Float32Array | null, o: FlowFitOptions): FitResult {
+  fit(
+    X: Float32Array,
+    m: Float32Array,
+    Xval: Float32Array | null,
+    mval: Float32Array | null,
+    o: FlowFitOptions,
+  ): FitResult {
     const D = this.features;
     const n = X.length / D;
-    if (!Number.isInteger(n)) throw new InputError(`nn flow fit: X holds ${X.length} values, not rows of ${D}`, { field: 'X' });
+    if (!Number.isInteger(n))
+      throw new InputError(`nn flow fit: X holds ${X.length} values, not rows of ${D}`, { field: 'X' });
     this.preprocessor ??= fitPreprocessor(X, m, D, this.context, o.preprocess);
     const z = preprocess(this.preprocessor, X);
     const c = preprocessContext(this.preprocessor, m);
@@ -298,7 +332,11 @@ export class ConditionalFlow {
       cAll.set(cv, c.length);
       rowsVal = Uint32Array.from({ length: zv.length / D }, (_, i) => n + i);
       for (let i = 0; i < zv.length; i++) {
-        if (!Number.isFinite(zv[i]!)) throw new InputError('nn flow fit: a validation event lies outside the training range of a logit feature', { field: `Xval[${i % D}]`, row: floor(i / D) });
+        if (!Number.isFinite(zv[i]!))
+          throw new InputError('nn flow fit: a validation event lies outside the training range of a logit feature', {
+            field: `Xval[${i % D}]`,
+            row: floor(i / D),
+          });
       }
     }
     const trainRows = Uint32Array.from({ length: n }, (_, i) => i);
@@ -308,14 +346,16 @@ export class ConditionalFlow {
   }
 
   private requirePre(): Preprocessor {
-    if (!this.preprocessor) throw new SidebandError('nn flow: not fitted (no preprocessing); call fit() or load a trained flow');
+    if (!this.preprocessor)
+      throw new SidebandError('nn flow: not fitted (no preprocessing); call fit() or load a trained flow');
     return this.preprocessor;
   }
 
   private context2(m: Float32Array | number, n: number): Float32Array {
     const C = this.context;
     if (typeof m === 'number') return new Float32Array(n * C).fill(m);
-    if (m.length !== n * C) throw new InputError(`nn flow: context holds ${m.length} values for ${n} rows x ${C}`, { field: 'm' });
+    if (m.length !== n * C)
+      throw new InputError(`nn flow: context holds ${m.length} values for ${n} rows x ${C}`, { field: 'm' });
     return m;
   }
 

@@ -67,7 +67,8 @@ export function madeMasks(o: MadeOptions): Float32Array[] {
   masks.push(first);
   for (let l = 1; l < L; l++) {
     const m = new Float32Array(H * H);
-    for (let i = 0; i < H; i++) for (let h = 0; h < H; h++) m[i * H + h] = hiddenDegree(h, D) >= hiddenDegree(i, D) ? 1 : 0;
+    for (let i = 0; i < H; i++)
+      for (let h = 0; h < H; h++) m[i * H + h] = hiddenDegree(h, D) >= hiddenDegree(i, D) ? 1 : 0;
     masks.push(m);
   }
   const out = D * o.perFeature;
@@ -94,12 +95,17 @@ export function buildMade(o: MadeOptions): Sequential {
   const zero: InitSpec = { kind: 'const', value: 0 };
   const layers: Dense[] = [];
   // first layer: x rows with fan-in D, context rows with fan-in C (torch's linear + cond_linear)
-  const firstBounds = [...Array<number>(D).fill(1 / Math.sqrt(D)), ...Array<number>(C).fill(C > 0 ? 1 / Math.sqrt(C) : 0)];
+  const firstBounds = [
+    ...Array<number>(D).fill(1 / Math.sqrt(D)),
+    ...Array<number>(C).fill(C > 0 ? 1 / Math.sqrt(C) : 0),
+  ];
   layers.push(
     new Dense(H, {
       activation: act,
       mask: masks[0],
-      weightInit: ortho ? { kind: 'orthogonal', cols: H, groups: C > 0 ? [D, C] : [D] } : { kind: 'rows', cols: H, bounds: firstBounds },
+      weightInit: ortho
+        ? { kind: 'orthogonal', cols: H, groups: C > 0 ? [D, C] : [D] }
+        : { kind: 'rows', cols: H, bounds: firstBounds },
       biasInit: ortho ? zero : { kind: 'uniform', bound: 1 / Math.sqrt(D) },
     }),
   );

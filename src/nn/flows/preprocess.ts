@@ -52,10 +52,20 @@ function meanStd(values: (i: number, j: number) => number, n: number, d: number)
 const logit = (s: number): number => log(s / (1 - s));
 
 /** Fit on training rows: X n x D and context m n x C, row-major. */
-export function fitPreprocessor(X: Float32Array, m: Float32Array, D: number, C: number, o: PreprocessOptions = {}): Preprocessor {
+export function fitPreprocessor(
+  X: Float32Array,
+  m: Float32Array,
+  D: number,
+  C: number,
+  o: PreprocessOptions = {},
+): Preprocessor {
   const n = X.length / D;
-  if (!Number.isInteger(n) || n < 2) throw new InputError(`nn flow preprocessing: X holds ${X.length} values, not >= 2 rows of ${D}`, { field: 'X' });
-  if (m.length !== n * C) throw new InputError(`nn flow preprocessing: context holds ${m.length} values for ${n} rows x ${C}`, { field: 'm' });
+  if (!Number.isInteger(n) || n < 2)
+    throw new InputError(`nn flow preprocessing: X holds ${X.length} values, not >= 2 rows of ${D}`, { field: 'X' });
+  if (m.length !== n * C)
+    throw new InputError(`nn flow preprocessing: context holds ${m.length} values for ${n} rows x ${C}`, {
+      field: 'm',
+    });
   const kind = o.kind ?? 'logit';
   const eps = o.eps ?? 1e-6;
   const lo: number[] = [];
@@ -65,7 +75,8 @@ export function fitPreprocessor(X: Float32Array, m: Float32Array, D: number, C: 
     let b = -Infinity;
     for (let i = 0; i < n; i++) {
       const v = X[i * D + j]!;
-      if (!Number.isFinite(v)) throw new InputError(`nn flow preprocessing: non-finite value ${v}`, { field: `X[${j}]`, row: i });
+      if (!Number.isFinite(v))
+        throw new InputError(`nn flow preprocessing: non-finite value ${v}`, { field: `X[${j}]`, row: i });
       a = min(a, v);
       b = max(b, v);
     }
@@ -73,7 +84,18 @@ export function fitPreprocessor(X: Float32Array, m: Float32Array, D: number, C: 
     lo.push(a - w);
     hi.push(b + w > a - w ? b + w : a - w + 1);
   }
-  const pre: Preprocessor = { kind, features: D, context: C, eps, lo, hi, mean: Array(D).fill(0), std: Array(D).fill(1), contextMean: [], contextStd: [] };
+  const pre: Preprocessor = {
+    kind,
+    features: D,
+    context: C,
+    eps,
+    lo,
+    hi,
+    mean: Array(D).fill(0),
+    std: Array(D).fill(1),
+    contextMean: [],
+    contextStd: [],
+  };
   if (kind !== 'none') {
     const { mean, std } = meanStd((i, j) => stage1(pre, j, X[i * D + j]!), n, D);
     pre.mean = mean;

@@ -150,8 +150,19 @@ export function splineInverse(y: number, K: number, B: number, w: SplineScratch,
  * Backward pass of splineForward at x with upstream gradients gy (dL/dy) and gl (dL/dlogdet): returns dL/dx and
  * adds dL/dp into g[go ...] (same layout as the parameters). Knots must be set by knots() for these parameters.
  */
-export function splineBackward(x: number, gy: number, gl: number, p: ArrayLike<number>, o: number, K: number, B: number,
-  scale: number, w: SplineScratch, g: Float32Array, go: number): number {
+export function splineBackward(
+  x: number,
+  gy: number,
+  gl: number,
+  p: ArrayLike<number>,
+  o: number,
+  K: number,
+  B: number,
+  scale: number,
+  w: SplineScratch,
+  g: Float32Array,
+  go: number,
+): number {
   if (!(x >= -B && x <= B)) return gy;
   const k = binOf(w.cw, K, x);
   const cw = w.cw[k]!;

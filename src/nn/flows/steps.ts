@@ -54,11 +54,22 @@ export class AutoregressiveStep implements FlowStep {
   private readonly so: SplineOut = { y: 0, logdet: 0 };
   private readonly scale: number;
 
-  constructor(readonly kind: 'affine' | 'spline', readonly D: number, readonly C: number, made: Omit<MadeOptions, 'features' | 'context' | 'perFeature' | 'layout'>,
-    readonly spline?: SplineOptions) {
+  constructor(
+    readonly kind: 'affine' | 'spline',
+    readonly D: number,
+    readonly C: number,
+    made: Omit<MadeOptions, 'features' | 'context' | 'perFeature' | 'layout'>,
+    readonly spline?: SplineOptions,
+  ) {
     if (kind === 'spline' && !spline) throw new SidebandError('nn flow: a spline step needs bins and a tail bound');
     this.P = kind === 'affine' ? 2 : 3 * spline!.bins - 1;
-    this.made = buildMade({ ...made, features: D, context: C, perFeature: this.P, layout: kind === 'affine' ? 'chunks' : 'feature-major' });
+    this.made = buildMade({
+      ...made,
+      features: D,
+      context: C,
+      perFeature: this.P,
+      layout: kind === 'affine' ? 'chunks' : 'feature-major',
+    });
     this.scratch = spline ? new SplineScratch(spline.bins) : undefined;
     // nflows divides the unnormalised widths and heights by sqrt(hidden features)
     this.scale = 1 / sqrt(made.hidden);
@@ -141,7 +152,19 @@ export class AutoregressiveStep implements FlowStep {
         for (let j = 0; j < D; j++) {
           const po = p.off + i * p.ld + j * P;
           knots(f, po, K, B, this.scale, w);
-          const gx = splineBackward(f[x.off + i * x.ld + j]!, f[dy.off + i * dy.ld + j]!, gld[i]!, f, po, K, B, this.scale, w, f, go + j * P);
+          const gx = splineBackward(
+            f[x.off + i * x.ld + j]!,
+            f[dy.off + i * dy.ld + j]!,
+            gld[i]!,
+            f,
+            po,
+            K,
+            B,
+            this.scale,
+            w,
+            f,
+            go + j * P,
+          );
           if (dx) f[dx.off + i * dx.ld + j] = gx;
         }
       }
@@ -149,7 +172,8 @@ export class AutoregressiveStep implements FlowStep {
     this.made.backward(n);
     if (dx) {
       const m = this.dxm!;
-      for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) f[dx.off + i * dx.ld + j] = f[dx.off + i * dx.ld + j]! + f[m.off + i * D + j]!;
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < D; j++) f[dx.off + i * dx.ld + j] = f[dx.off + i * dx.ld + j]! + f[m.off + i * D + j]!;
     }
   }
 
@@ -198,7 +222,11 @@ export class BatchNormStep implements FlowStep {
   private sums: Float64Array;
   private lastTrain = false;
 
-  constructor(readonly D: number, readonly momentum = 0, readonly eps = 1e-5) {
+  constructor(
+    readonly D: number,
+    readonly momentum = 0,
+    readonly eps = 1e-5,
+  ) {
     this.mean = new Float64Array(D);
     this.v = new Float64Array(D);
     this.sums = new Float64Array(2 * D + 2);
@@ -330,7 +358,8 @@ export class BatchNormStep implements FlowStep {
       for (let j = 0; j < D; j++) {
         const v = f[this.runVar.off + j]!;
         f[x.off + i * x.ld + j] =
-          ((f[y.off + i * y.ld + j]! - f[this.beta.w + j]!) * sqrt(v)) / exp(f[this.logGamma.w + j]!) + f[this.runMean.off + j]!;
+          ((f[y.off + i * y.ld + j]! - f[this.beta.w + j]!) * sqrt(v)) / exp(f[this.logGamma.w + j]!) +
+          f[this.runMean.off + j]!;
       }
       logdet[i] = logdet[i]! + ld;
     }

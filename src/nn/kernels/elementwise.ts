@@ -137,7 +137,9 @@ export function transpose(R: i32, C: i32, a: i32, lda: i32, b: i32, ldb: i32): v
       for (let r = i; r < i + 4; r++) store<f32>(p(b + j * ldb + r), load<f32>(p(a + r * lda + j)));
     }
   }
-  for (let i = R4; i < R; i++) for (let j = 0; j < C; j++) store<f32>(p(b + j * ldb + i), load<f32>(p(a + i * lda + j)));
+  for (let i = R4; i < R; i++) {
+    for (let j = 0; j < C; j++) store<f32>(p(b + j * ldb + i), load<f32>(p(a + i * lda + j)));
+  }
 }
 
 /** x[i] *= y[i] (gradient masks of autoregressive layers). */

@@ -245,8 +245,12 @@ let gRMode: i32 = 0;
 @inline function dotRow(K: i32, a: usize, b: usize): f32 {
   const K4 = K & ~3;
   let acc = f32x4.splat(0);
-  for (let k = 0; k < K4; k += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(a + (<usize>k << 2)), v128.load(b + (<usize>k << 2))));
-  let s: f32 = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  for (let k = 0; k < K4; k += 4) {
+    acc = f32x4.add(acc, f32x4.mul(v128.load(a + (<usize>k << 2)), v128.load(b + (<usize>k << 2))));
+  }
+  const l01: f32 = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1);
+  const l23: f32 = f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+  let s: f32 = l01 + l23;
   for (let k = K4; k < K; k++) s += load<f32>(a + (<usize>k << 2)) * load<f32>(b + (<usize>k << 2));
   return s;
 }
@@ -256,7 +260,8 @@ let gRMode: i32 = 0;
 }
 
 /** One output column of A^T B: four rows of C as one vector, each lane summing the reduction in order. */
-@inline function runColumnT(mode: i32, M: i32, K: i32, a: usize, sak: usize, b: usize, ldb: usize, c: usize, ldc: usize): void {
+@inline function runColumnT(mode: i32, M: i32, K: i32, a: usize, sak: usize, b: usize, ldb: usize, c: usize,
+  ldc: usize): void {
   const M4 = M & ~3;
   let i = 0;
   for (; i < M4; i += 4) {

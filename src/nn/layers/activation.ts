@@ -15,7 +15,10 @@ export class ActivationLayer implements Module {
   private y!: Tensor;
   private dy!: Tensor;
 
-  constructor(readonly act: ActivationName, readonly slope = 0.01) {}
+  constructor(
+    readonly act: ActivationName,
+    readonly slope = 0.01,
+  ) {}
 
   declare(inp: Shape): Shape {
     return inp;
@@ -45,7 +48,13 @@ export class ActivationLayer implements Module {
     const y = this.y;
     for (let b = 0; b < n; b++) {
       for (let l = 0; l < x.len; l++) {
-        k.actFwd(x.cols, x.off + b * x.stride + (x.pad + l) * x.ld, y.off + b * y.stride + (y.pad + l) * y.ld, ACT[this.act], this.slope);
+        k.actFwd(
+          x.cols,
+          x.off + b * x.stride + (x.pad + l) * x.ld,
+          y.off + b * y.stride + (y.pad + l) * y.ld,
+          ACT[this.act],
+          this.slope,
+        );
       }
     }
   }
@@ -56,8 +65,14 @@ export class ActivationLayer implements Module {
     const { y, dy, dx } = { y: this.y, dy: this.dy, dx: this.dx };
     for (let b = 0; b < n; b++) {
       for (let l = 0; l < y.len; l++) {
-        k.actBwd(y.cols, y.off + b * y.stride + (y.pad + l) * y.ld, dy.off + b * dy.stride + (dy.pad + l) * dy.ld,
-          dx.off + b * dx.stride + (dx.pad + l) * dx.ld, ACT[this.act], this.slope);
+        k.actBwd(
+          y.cols,
+          y.off + b * y.stride + (y.pad + l) * y.ld,
+          dy.off + b * dy.stride + (dy.pad + l) * dy.ld,
+          dx.off + b * dx.stride + (dx.pad + l) * dx.ld,
+          ACT[this.act],
+          this.slope,
+        );
       }
     }
   }

@@ -21,7 +21,10 @@ export class Branches implements Module {
   private dy!: Tensor;
   private branchDx: Tensor[] = [];
 
-  constructor(readonly branches: Module[], readonly withInput: boolean) {
+  constructor(
+    readonly branches: Module[],
+    readonly withInput: boolean,
+  ) {
     if (branches.length === 0) throw new SidebandError('nn branches: needs at least one branch');
   }
 
@@ -38,7 +41,10 @@ export class Branches implements Module {
     this.len = inp.len;
     this.widths = this.branches.map((m) => {
       const s = m.declare(inp, ps);
-      if (s.len !== inp.len) throw new SidebandError(`nn branches: a branch maps ${inp.len} positions to ${s.len}; concatenation needs equal lengths`);
+      if (s.len !== inp.len)
+        throw new SidebandError(
+          `nn branches: a branch maps ${inp.len} positions to ${s.len}; concatenation needs equal lengths`,
+        );
       return s.cols;
     });
     return { len: inp.len, cols: (this.withInput ? inp.cols : 0) + this.widths.reduce((a, w) => a + w, 0) };
@@ -65,7 +71,11 @@ export class Branches implements Module {
         this.branchDx.push(bdx);
       }
       const w = this.widths[i]!;
-      m.bind(b, { y: input.y, dy: bdx }, { place: { y: channels(this.y, c0, w), dy: channels(this.dy, c0, w) }, pad: out.pad });
+      m.bind(
+        b,
+        { y: input.y, dy: bdx },
+        { place: { y: channels(this.y, c0, w), dy: channels(this.dy, c0, w) }, pad: out.pad },
+      );
       c0 += w;
     });
     return { y: this.y, dy: this.dy };
@@ -77,7 +87,14 @@ export class Branches implements Module {
       const x = this.x;
       const y = this.y;
       for (let s = 0; s < n; s++) {
-        k.copy2d(this.len, this.inCols, x.off + s * x.stride + x.pad * x.ld, x.ld, y.off + s * y.stride + y.pad * y.ld, y.ld);
+        k.copy2d(
+          this.len,
+          this.inCols,
+          x.off + s * x.stride + x.pad * x.ld,
+          x.ld,
+          y.off + s * y.stride + y.pad * y.ld,
+          y.ld,
+        );
       }
     }
     for (const m of this.branches) m.forward(n);
@@ -93,8 +110,14 @@ export class Branches implements Module {
     // dx = skip-connection slice + the branches' input gradients, in branch order (real rows only)
     const first = this.withInput ? channels(this.dy, 0, this.inCols) : this.branchDx[0]!;
     for (let s = 0; s < n; s++) {
-      k.copy2d(this.len, first.cols, first.off + s * first.stride + first.pad * first.ld, first.ld,
-        dx.off + s * dx.stride + dx.pad * dx.ld, dx.ld);
+      k.copy2d(
+        this.len,
+        first.cols,
+        first.off + s * first.stride + first.pad * first.ld,
+        first.ld,
+        dx.off + s * dx.stride + dx.pad * dx.ld,
+        dx.ld,
+      );
     }
     for (let i = this.withInput ? 0 : 1; i < this.branchDx.length; i++) {
       const src = this.branchDx[i]!;

@@ -51,12 +51,19 @@ export class Conv1d implements Module {
   private batched = false;
   private placed = false;
 
-  constructor(readonly channels: number, readonly kernel: number, readonly opts: Conv1dOptions = {}) {
+  constructor(
+    readonly channels: number,
+    readonly kernel: number,
+    readonly opts: Conv1dOptions = {},
+  ) {
     if (!(Number.isInteger(channels) && channels > 0 && Number.isInteger(kernel) && kernel > 0)) {
-      throw new InputError(`nn conv1d: channels ${channels} and kernel ${kernel} must be positive integers`, { field: 'kernel' });
+      throw new InputError(`nn conv1d: channels ${channels} and kernel ${kernel} must be positive integers`, {
+        field: 'kernel',
+      });
     }
     const pad = opts.padding ?? 'same';
-    if (pad === 'same' && kernel % 2 === 0) throw new InputError(`nn conv1d: 'same' padding needs an odd kernel, got ${kernel}`, { field: 'padding' });
+    if (pad === 'same' && kernel % 2 === 0)
+      throw new InputError(`nn conv1d: 'same' padding needs an odd kernel, got ${kernel}`, { field: 'padding' });
     this.inputPad = pad === 'same' ? (kernel - 1) / 2 : pad;
     this.act = opts.activation ?? 'linear';
     this.slope = opts.slope ?? 0.01;
@@ -68,11 +75,15 @@ export class Conv1d implements Module {
     this.cin = inp.cols;
     this.len = inp.len;
     this.outLen = inp.len + 2 * this.inputPad - this.kernel + 1;
-    if (this.outLen < 1) throw new SidebandError(`nn conv1d: kernel ${this.kernel} is longer than the padded input ${inp.len}`);
+    if (this.outLen < 1)
+      throw new SidebandError(`nn conv1d: kernel ${this.kernel} is longer than the padded input ${inp.len}`);
     const fanIn = this.cin * this.kernel;
     const glorot = this.opts.init === 'glorot';
-    this.W = ps.param('conv1d.W', fanIn * this.channels,
-      glorot ? glorotUniform(fanIn, this.channels * this.kernel) : torchDefault(fanIn));
+    this.W = ps.param(
+      'conv1d.W',
+      fanIn * this.channels,
+      glorot ? glorotUniform(fanIn, this.channels * this.kernel) : torchDefault(fanIn),
+    );
     if (this.opts.bias !== false) {
       this.b = ps.param('conv1d.b', this.channels, glorot ? { kind: 'const', value: 0 } : torchDefault(fanIn));
     }
@@ -84,7 +95,8 @@ export class Conv1d implements Module {
     this.id = b.nextId();
     const x = input.y;
     if (x.ld !== x.cols) throw new SidebandError('nn conv1d: the input must own its rows (not a channel slice)');
-    if (x.pad < this.inputPad) throw new SidebandError(`nn conv1d: input has ${x.pad} pad rows, the kernel needs ${this.inputPad}`);
+    if (x.pad < this.inputPad)
+      throw new SidebandError(`nn conv1d: input has ${x.pad} pad rows, the kernel needs ${this.inputPad}`);
     this.x = x;
     this.dx = input.dy;
     const h = b.heap;
@@ -136,15 +148,47 @@ export class Conv1d implements Module {
       // rows between samples get garbage (windows across two samples' padding): zeroed right after, or by the
       // concatenation this output is placed in
       const P = periodOf(x);
-      k.gemmFwd(this.spanRows(n), co, kc, x.off + shift, this.cin, this.W.w, co, rowOf(y, 0), y.ld, bias, ACT[this.act],
-        this.slope, thr, scale, this.key, this.rowBase * P);
+      k.gemmFwd(
+        this.spanRows(n),
+        co,
+        kc,
+        x.off + shift,
+        this.cin,
+        this.W.w,
+        co,
+        rowOf(y, 0),
+        y.ld,
+        bias,
+        ACT[this.act],
+        this.slope,
+        thr,
+        scale,
+        this.key,
+        this.rowBase * P,
+      );
       if (!this.placed) zeroPads(k, y, n);
       return;
     }
     for (let s = 0; s < n; s++) {
       // receptive field of output row l: input rows l - p ... l - p + k - 1, contiguous, row stride cin
-      k.gemmFwd(this.outLen, co, kc, x.off + s * x.stride + shift, this.cin, this.W.w, co, rowOf(y, s), y.ld, bias,
-        ACT[this.act], this.slope, thr, scale, this.key, (this.rowBase + s) * this.outLen);
+      k.gemmFwd(
+        this.outLen,
+        co,
+        kc,
+        x.off + s * x.stride + shift,
+        this.cin,
+        this.W.w,
+        co,
+        rowOf(y, s),
+        y.ld,
+        bias,
+        ACT[this.act],
+        this.slope,
+        thr,
+        scale,
+        this.key,
+        (this.rowBase + s) * this.outLen,
+      );
     }
   }
 
@@ -164,7 +208,19 @@ export class Conv1d implements Module {
       let dzFull = dy.off;
       let ldz = dy.ld;
       if (masked) {
-        k.gradSelect(M, co, rowOf(this.y, 0), this.y.ld, rowOf(dy, 0), dy.ld, this.dz + dy.pad * co, co, pos, neg, zero);
+        k.gradSelect(
+          M,
+          co,
+          rowOf(this.y, 0),
+          this.y.ld,
+          rowOf(dy, 0),
+          dy.ld,
+          this.dz + dy.pad * co,
+          co,
+          pos,
+          neg,
+          zero,
+        );
         // the last sample's trailing pad may hold rows of an earlier, larger batch
         k.fill(dy.pad * co, this.dz + (dy.pad + M) * co, 0);
         dzFull = this.dz;
@@ -178,14 +234,34 @@ export class Conv1d implements Module {
         // input gradient as one correlation of the (zero-padded) output gradient with the flipped kernel:
         // dx[l] = sum_t W_t dz[l + p - t], i.e. windows of k rows of dz against Wflip[t', o, c] = W[k-1-t', c, o]
         for (let t = 0; t < this.kernel; t++) {
-          k.transpose(this.cin, co, this.W.w + t * this.cin * co, co, this.wt + (this.kernel - 1 - t) * co * this.cin, this.cin);
+          k.transpose(
+            this.cin,
+            co,
+            this.W.w + t * this.cin * co,
+            co,
+            this.wt + (this.kernel - 1 - t) * co * this.cin,
+            this.cin,
+          );
         }
-        k.gemm(0, M, this.cin, this.kernel * co, dz - this.inputPad * co, co, this.wt, this.cin, rowOf(dx, 0), dx.ld, 0);
+        k.gemm(
+          0,
+          M,
+          this.cin,
+          this.kernel * co,
+          dz - this.inputPad * co,
+          co,
+          this.wt,
+          this.cin,
+          rowOf(dx, 0),
+          dx.ld,
+          0,
+        );
       } else {
         k.transpose(kc, co, this.W.w, co, this.wt, kc);
         const base = dx.off + (dx.pad - this.inputPad) * dx.ld;
         k.fill(n * dx.stride, dx.off, 0);
-        for (let t = 0; t < this.kernel; t++) k.gemm(0, M, this.cin, co, dz, ldz, this.wt + t * this.cin, kc, base + t * dx.ld, dx.ld, 1);
+        for (let t = 0; t < this.kernel; t++)
+          k.gemm(0, M, this.cin, co, dz, ldz, this.wt + t * this.cin, kc, base + t * dx.ld, dx.ld, 1);
       }
       zeroPads(k, dx, n);
       return;
@@ -204,7 +280,8 @@ export class Conv1d implements Module {
       if (!dx) continue;
       // dx rows l - p + t += dz[l] W_t^T for each tap t (rows in the padding collect the gradient of the zero
       // padding, which nothing reads)
-      if (dx.pad < this.inputPad) throw new SidebandError('nn conv1d: the input gradient buffer lacks the padding rows');
+      if (dx.pad < this.inputPad)
+        throw new SidebandError('nn conv1d: the input gradient buffer lacks the padding rows');
       const base = dx.off + s * dx.stride + (dx.pad - this.inputPad) * dx.ld;
       k.fill((this.len + 2 * this.inputPad) * dx.ld, base, 0);
       for (let t = 0; t < this.kernel; t++) {

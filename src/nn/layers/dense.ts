@@ -34,7 +34,10 @@ export interface DenseOptions {
 /** Dropout keep threshold as a u32 and the scale 1 / (1 - p). */
 export function dropoutParams(rate: number): { thr: number; scale: number } {
   if (!(rate >= 0 && rate < 1)) throw new InputError(`nn dropout: rate ${rate} is not in [0, 1)`, { field: 'dropout' });
-  return { thr: rate > 0 ? Math.max(1, Math.min(0xffffffff, Math.round(rate * 2 ** 32))) >>> 0 : 0, scale: 1 / (1 - rate) };
+  return {
+    thr: rate > 0 ? Math.max(1, Math.min(0xffffffff, Math.round(rate * 2 ** 32))) >>> 0 : 0,
+    scale: 1 / (1 - rate),
+  };
 }
 
 export class Dense implements Module {
@@ -66,8 +69,12 @@ export class Dense implements Module {
   private key = 0;
   private rowBase = 0;
 
-  constructor(readonly units: number, readonly opts: DenseOptions = {}) {
-    if (!(Number.isInteger(units) && units > 0)) throw new InputError(`nn dense: units ${units} is not a positive integer`, { field: 'units' });
+  constructor(
+    readonly units: number,
+    readonly opts: DenseOptions = {},
+  ) {
+    if (!(Number.isInteger(units) && units > 0))
+      throw new InputError(`nn dense: units ${units} is not a positive integer`, { field: 'units' });
     this.act = opts.activation ?? 'linear';
     this.slope = opts.slope ?? 0.01;
     this.rate = opts.dropout ?? 0;
@@ -80,11 +87,15 @@ export class Dense implements Module {
   }
 
   declare(inp: Shape, ps: ParamStore): Shape {
-    if (inp.len !== 1) throw new SidebandError(`nn dense: input has ${inp.len} positions; use a kernel-1 conv1d per position`);
+    if (inp.len !== 1)
+      throw new SidebandError(`nn dense: input has ${inp.len} positions; use a kernel-1 conv1d per position`);
     this.inDim = inp.cols;
     const n = this.inDim * this.units;
     if (this.opts.mask && this.opts.mask.length !== n) {
-      throw new InputError(`nn dense: mask has ${this.opts.mask.length} entries, expected ${this.inDim} x ${this.units}`, { field: 'mask' });
+      throw new InputError(
+        `nn dense: mask has ${this.opts.mask.length} entries, expected ${this.inDim} x ${this.units}`,
+        { field: 'mask' },
+      );
     }
     const glorot = this.opts.init === 'glorot';
     const wInit = this.opts.weightInit ?? (glorot ? glorotUniform(this.inDim, this.units) : torchDefault(this.inDim));
@@ -173,13 +184,46 @@ export class Dense implements Module {
     const bias = this.b ? this.b.w : -1;
     if (this.fusable) {
       if (this.fwdR >= 0) k.setRanges(this.fwdR, 1);
-      k.gemmFwd(n, this.units, this.inDim, x.off, x.ld, this.W.w, this.units, y.off, y.ld, bias, ACT[this.act], this.slope,
-        thr, scale, this.key, this.rowBase);
+      k.gemmFwd(
+        n,
+        this.units,
+        this.inDim,
+        x.off,
+        x.ld,
+        this.W.w,
+        this.units,
+        y.off,
+        y.ld,
+        bias,
+        ACT[this.act],
+        this.slope,
+        thr,
+        scale,
+        this.key,
+        this.rowBase,
+      );
       return;
     }
     const dst = thr ? this.pre! : y;
     if (this.fwdR >= 0) k.setRanges(this.fwdR, 1);
-    k.gemmFwd(n, this.units, this.inDim, x.off, x.ld, this.W.w, this.units, dst.off, dst.ld, bias, ACT.linear, 0, 0, 1, 0, 0);
+    k.gemmFwd(
+      n,
+      this.units,
+      this.inDim,
+      x.off,
+      x.ld,
+      this.W.w,
+      this.units,
+      dst.off,
+      dst.ld,
+      bias,
+      ACT.linear,
+      0,
+      0,
+      1,
+      0,
+      0,
+    );
     rowsDo(dst, n, this.units, (o, len) => k.actFwd(len, o, o, ACT[this.act], this.slope));
     if (thr) k.dropout(n, this.units, dst.off, dst.ld, y.off, y.ld, thr, scale, this.key, this.rowBase);
   }
@@ -204,7 +248,8 @@ export class Dense implements Module {
           src = this.dz;
         }
         const act = thr ? this.pre! : this.y;
-        for (let i = 0; i < n; i++) k.actBwd(u, act.off + i * act.ld, src.off + i * src.ld, this.dz.off + i * u, ACT[this.act], this.slope);
+        for (let i = 0; i < n; i++)
+          k.actBwd(u, act.off + i * act.ld, src.off + i * src.ld, this.dz.off + i * u, ACT[this.act], this.slope);
         dz = this.dz;
       }
     }
@@ -219,7 +264,22 @@ export class Dense implements Module {
     if (this.bwdR >= 0) k.setRanges(this.bwdR, 2);
     if (this.fuse) {
       const [pos, neg, zero] = this.fuse.coeffs(this.fuse.lastTrain);
-      k.gemmBwd(n, dx.cols, u, dz.off, dz.ld, this.wt, this.inDim, dx.off, dx.ld, this.fuse.y.off, this.fuse.y.ld, pos, neg, zero);
+      k.gemmBwd(
+        n,
+        dx.cols,
+        u,
+        dz.off,
+        dz.ld,
+        this.wt,
+        this.inDim,
+        dx.off,
+        dx.ld,
+        this.fuse.y.off,
+        this.fuse.y.ld,
+        pos,
+        neg,
+        zero,
+      );
     } else {
       k.gemm(0, n, dx.cols, u, dz.off, dz.ld, this.wt, this.inDim, dx.off, dx.ld, 0);
     }

@@ -60,7 +60,19 @@ export class DropoutLayer implements Module {
   backward(n: number): void {
     if (!this.dx) return;
     const k = this.bd.heap.k;
-    if (this.thr) k.dropout(n, this.cols, this.dy.off, this.dy.ld, this.dx.off, this.dx.ld, this.thr, this.scale, this.key, this.rowBase);
+    if (this.thr)
+      k.dropout(
+        n,
+        this.cols,
+        this.dy.off,
+        this.dy.ld,
+        this.dx.off,
+        this.dx.ld,
+        this.thr,
+        this.scale,
+        this.key,
+        this.rowBase,
+      );
     else k.copy2d(n, this.cols, this.dy.off, this.dy.ld, this.dx.off, this.dx.ld);
   }
 }

@@ -41,14 +41,16 @@ export class ToSequence implements Module {
   forward(n: number): void {
     const k = this.bd.heap.k;
     const w = this.x.cols;
-    for (let s = 0; s < n; s++) k.copy2d(1, w, this.x.off + s * this.x.ld, w, this.y.off + s * this.y.stride + this.y.pad * this.y.ld, w);
+    for (let s = 0; s < n; s++)
+      k.copy2d(1, w, this.x.off + s * this.x.ld, w, this.y.off + s * this.y.stride + this.y.pad * this.y.ld, w);
   }
 
   backward(n: number): void {
     if (!this.dx) return;
     const k = this.bd.heap.k;
     const w = this.x.cols;
-    for (let s = 0; s < n; s++) k.copy2d(1, w, this.dy.off + s * this.dy.stride + this.dy.pad * this.dy.ld, w, this.dx.off + s * this.dx.ld, w);
+    for (let s = 0; s < n; s++)
+      k.copy2d(1, w, this.dy.off + s * this.dy.stride + this.dy.pad * this.dy.ld, w, this.dx.off + s * this.dx.ld, w);
   }
 }
 
@@ -86,13 +88,15 @@ export class Flatten implements Module {
     if (this.view) return;
     const k = this.bd.heap.k;
     const x = this.x;
-    for (let s = 0; s < n; s++) k.copy2d(x.len, x.cols, x.off + s * x.stride + x.pad * x.ld, x.ld, this.y.off + s * this.y.ld, x.cols);
+    for (let s = 0; s < n; s++)
+      k.copy2d(x.len, x.cols, x.off + s * x.stride + x.pad * x.ld, x.ld, this.y.off + s * this.y.ld, x.cols);
   }
 
   backward(n: number): void {
     if (this.view || !this.dx) return;
     const k = this.bd.heap.k;
     const d = this.dx;
-    for (let s = 0; s < n; s++) k.copy2d(d.len, d.cols, this.dy.off + s * this.dy.ld, d.cols, d.off + s * d.stride + d.pad * d.ld, d.ld);
+    for (let s = 0; s < n; s++)
+      k.copy2d(d.len, d.cols, this.dy.off + s * this.dy.ld, d.cols, d.off + s * d.stride + d.pad * d.ld, d.ld);
   }
 }
