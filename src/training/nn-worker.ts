@@ -51,7 +51,7 @@ function build(): {
 
 try {
   const b = build();
-  const replica = new ThreadReplica(setup.index, setup.count, setup.control, b.heap);
+  const replica = new ThreadReplica(setup.index, setup.count, setup.control, b.heap, b.objective.params);
   port.postMessage({ type: 'heap', heap: b.heap.buffer });
   port.once('message', (msg: { type: string; heaps: (SharedArrayBuffer | ArrayBuffer)[] }) => {
     try {
