@@ -558,6 +558,49 @@ function profileSummary(dir: string): { function: string; self_pct: number }[] {
     .map(([f, c]) => ({ function: f, self_pct: Math.round((1000 * c) / total) / 10 }));
 }
 
+// ----------------------------------------------------------------------------------------------- targets
+interface ThreadResult {
+  threads: number;
+  samples_per_s: number;
+  torch_samples_per_s: number | null;
+  ratio: number | null;
+  val_loss_rel_diff: number | null;
+}
+
+/** The targets, evaluated on this run's numbers (wall-clock ratios). */
+function targetsOf(
+  name: string,
+  r: ThreadResult[],
+): Record<string, { value: number | null; target: string; met: boolean | null }> {
+  const t1 = r.find((x) => x.threads === 1);
+  const t2 = r.find((x) => x.threads === 2);
+  const out: Record<string, { value: number | null; target: string; met: boolean | null }> = {};
+  const check = (key: string, value: number | null | undefined, target: number, label: string) => {
+    out[key] = {
+      value: value ?? null,
+      target: label,
+      met: value === null || value === undefined ? null : value >= target,
+    };
+  };
+  if (t1) check('ratio_1_thread', t1.ratio, 1, '>= 1.0');
+  if (t2 && name !== 'mlp') check('ratio_2_threads', t2.ratio, 1, '>= 1.0');
+  if (name === 'mlp' && t2 && t1?.torch_samples_per_s) {
+    check(
+      'ours_2_threads_over_torch_1_thread',
+      Math.round((100 * t2.samples_per_s) / t1.torch_samples_per_s) / 100,
+      2,
+      '>= 2.0',
+    );
+  }
+  const worst = Math.max(...r.map((x) => Math.abs(x.val_loss_rel_diff ?? NaN)));
+  out.val_loss_within_2pct = {
+    value: Number.isFinite(worst) ? worst : null,
+    target: '<= 0.02',
+    met: Number.isFinite(worst) ? worst <= 0.02 : null,
+  };
+  return out;
+}
+
 // ----------------------------------------------------------------------------------------------- main
 function wasmFeatures() {
   const WA = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
@@ -710,6 +753,7 @@ async function main(): Promise<void> {
       flop_per_train_row: w.flopTrain,
       flop_per_eval_row: w.flopFwd,
       results: perThreads,
+      targets: targetsOf(w.name, perThreads as unknown as ThreadResult[]),
     };
     if (args.profile) {
       const pdir = mkdtempSync(path.join(os.tmpdir(), 'bench-nn-prof-'));
