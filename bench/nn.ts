@@ -711,9 +711,18 @@ async function main(): Promise<void> {
         | undefined;
       if (!args['no-peer']) {
         log(`${w.name}: torch, ${T} thread(s) ...`);
+        // Debian's torch calls OpenBLAS (pthreads) for GEMMs, whose pool torch.set_num_threads does not govern:
+        // every pool is limited to T threads from the environment, read when the libraries load
+        const env = {
+          ...process.env,
+          OMP_NUM_THREADS: String(T),
+          OPENBLAS_NUM_THREADS: String(T),
+          MKL_NUM_THREADS: String(T),
+        };
         const outp = execFileSync('/usr/bin/python3', [peerScript, dir, String(T), w.name], {
           encoding: 'utf8',
           maxBuffer: 1 << 26,
+          env,
         });
         const parsed = JSON.parse(outp) as { config: unknown; results: Record<string, typeof torch> };
         peerConfig ??= parsed.config;

@@ -1,7 +1,8 @@
 """PyTorch peer of bench/nn.ts: trains the same workloads on the same data, initial weights, batch order,
 architecture, batch size, optimizer and epochs, with torch.set_num_threads(n), and prints one JSON object.
 
-Usage: /usr/bin/python3 bench/peers/nn_torch.py DIR THREADS [WORKLOAD ...]
+Usage: OPENBLAS_NUM_THREADS=n OMP_NUM_THREADS=n /usr/bin/python3 bench/peers/nn_torch.py DIR n [WORKLOAD ...]
+(the bench sets both: Debian's torch runs GEMMs on OpenBLAS, whose thread pool torch.set_num_threads leaves alone)
 DIR holds spec.json and raw little-endian arrays written by the bench (features, targets, per-epoch
 permutations of the training rows, initial weights in torch's layouts). The models follow the definitions the
 engine's fixtures pin (test/fixtures/nn/make_fixtures.py): torch.nn layers, pytorch-flows' MADE/BatchNormFlow
@@ -303,6 +304,8 @@ def main():
         "dtype": "float32",
         "cpu_capability": torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else None,
         "optimizer": "torch.optim.Adam (defaults: betas 0.9/0.999, eps 1e-8), foreach=None",
+        "blas": "OpenBLAS (Debian libopenblas, pthreads) for GEMMs, oneDNN for convolutions",
+        "env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},
         "dropout_rng": "torch.manual_seed(job seed)",
     }
     print(json.dumps({"config": cfg, "results": res}))

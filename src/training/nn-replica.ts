@@ -6,7 +6,7 @@
  * batch-norm statistics) goes through per-replica slots in a control SharedArrayBuffer.
  * Outboxes and slots are double-buffered by call parity, so each exchange needs one barrier, not two: a replica
  * rewrites a buffer only two exchanges later, after a barrier every reader of it has passed.
- * Barriers spin briefly, then sleep on Atomics.wait.
+ * Barriers spin (up to ~10^5 checks), then sleep on Atomics.wait.
  */
 import { SidebandError } from '../events/errors.js';
 import type { Heap } from '../nn/backend.js';
@@ -68,9 +68,11 @@ export class ThreadReplica implements Replica {
       Atomics.add(ctl, 1, 1);
       Atomics.notify(ctl, 1);
     } else {
+      // spin first (a step's halves finish within tens of microseconds of each other; a futex wake-up costs about
+      // as much as a small step: measured 0.73-0.86 M samples/s on the MLP with 2k spins, 0.91-0.98 M with 100k)
       let spins = 0;
       while (Atomics.load(ctl, 1) === gen) {
-        if (++spins > 2000) Atomics.wait(ctl, 1, gen, 50);
+        if (++spins > 100000) Atomics.wait(ctl, 1, gen, 50);
       }
     }
     if (Atomics.load(ctl, 2) !== 0) throw new SidebandError('nn threads: another training thread failed');
