@@ -217,7 +217,7 @@ describe('nn gradients vs finite differences', () => {
       ] as const) {
         knots(p, 0, K, B, 0.7, w);
         const g = new Float32Array(3 * K - 1);
-        const gx = splineBackward(x, gy, gl, p, 0, K, B, 0.7, w, g, 0);
+        const gx = splineBackward(x, gy, gl, K, B, 0.7, w, g, 0);
         const L = (xx: number, q: Float64Array) => {
           const [y, ld] = evalAt(xx, q);
           return gy * y + gl * ld;

@@ -19,41 +19,52 @@ export const MIN_BIN_WIDTH = 1e-3;
 export const MIN_BIN_HEIGHT = 1e-3;
 export const MIN_DERIVATIVE = 1e-3;
 
-/** Workspace for one spline evaluation with K bins (reused across elements: no allocation per element). */
+/**
+ * The knots of one spline evaluation with K bins, at offset o of a Float64Array: normalised widths sw[K] and
+ * heights sh[K], knot positions cw[K + 1] and ch[K + 1], derivatives d[K + 1], and the sigmoids of the interior
+ * derivative parameters (the softplus derivative, for the backward pass). A flow step keeps one slot per element
+ * from the forward pass, so the backward pass reuses the knots instead of recomputing them (the exp/log calls
+ * dominate a spline flow's time). `at` points the view at another slot without allocating.
+ */
 export class SplineScratch {
-  readonly sw: Float64Array;
-  readonly sh: Float64Array;
-  readonly cw: Float64Array;
-  readonly ch: Float64Array;
-  readonly d: Float64Array;
+  /** f64 values per slot. */
+  readonly stride: number;
+  buf: Float64Array;
+  o = 0;
   readonly gw: Float64Array;
   readonly gh: Float64Array;
   constructor(readonly K: number) {
-    this.sw = new Float64Array(K);
-    this.sh = new Float64Array(K);
-    this.cw = new Float64Array(K + 1);
-    this.ch = new Float64Array(K + 1);
-    this.d = new Float64Array(K + 1);
+    this.stride = 6 * K + 2;
+    this.buf = new Float64Array(this.stride);
     this.gw = new Float64Array(K);
     this.gh = new Float64Array(K);
   }
+  at(buf: Float64Array, o: number): this {
+    this.buf = buf;
+    this.o = o;
+    return this;
+  }
 }
 
-function softplus(x: number): number {
-  return x > 20 ? x : log1p(exp(x));
-}
+// offsets within a slot
+const SW = (_K: number) => 0;
+const SH = (K: number) => K;
+const CW = (K: number) => 2 * K;
+const CH = (K: number) => 3 * K + 1;
+const DV = (K: number) => 4 * K + 2;
+const SG = (K: number) => 5 * K + 3;
 
-/** softmax of p[o + 0..K-1] * scale into s. */
-function softmax(p: ArrayLike<number>, o: number, K: number, scale: number, s: Float64Array): void {
+/** softmax of p[o + 0..K-1] * scale into s[so ...]. */
+function softmax(p: ArrayLike<number>, o: number, K: number, scale: number, s: Float64Array, so: number): void {
   let mx = NEG_INF;
   for (let i = 0; i < K; i++) mx = max(mx, p[o + i]! * scale);
   let z = 0;
   for (let i = 0; i < K; i++) {
     const e = exp(p[o + i]! * scale - mx);
-    s[i] = e;
+    s[so + i] = e;
     z += e;
   }
-  for (let i = 0; i < K; i++) s[i] = s[i]! / z;
+  for (let i = 0; i < K; i++) s[so + i] = s[so + i]! / z;
 }
 
 /**
@@ -61,31 +72,48 @@ function softmax(p: ArrayLike<number>, o: number, K: number, scale: number, s: F
  * multiplied by `scale`, as nflows divides them by sqrt(hidden features)).
  */
 export function knots(p: ArrayLike<number>, o: number, K: number, B: number, scale: number, w: SplineScratch): void {
-  softmax(p, o, K, scale, w.sw);
-  softmax(p, o + K, K, scale, w.sh);
+  const b = w.buf;
+  const at = w.o;
+  softmax(p, o, K, scale, b, at + SW(K));
+  softmax(p, o + K, K, scale, b, at + SH(K));
   const aw = 1 - MIN_BIN_WIDTH * K;
   const ah = 1 - MIN_BIN_HEIGHT * K;
+  const cwo = at + CW(K);
+  const cho = at + CH(K);
   let cw = 0;
   let ch = 0;
-  w.cw[0] = -B;
-  w.ch[0] = -B;
+  b[cwo] = -B;
+  b[cho] = -B;
   for (let i = 0; i < K; i++) {
-    cw += MIN_BIN_WIDTH + aw * w.sw[i]!;
-    ch += MIN_BIN_HEIGHT + ah * w.sh[i]!;
-    w.cw[i + 1] = 2 * B * cw - B;
-    w.ch[i + 1] = 2 * B * ch - B;
+    cw += MIN_BIN_WIDTH + aw * b[at + i]!;
+    ch += MIN_BIN_HEIGHT + ah * b[at + K + i]!;
+    b[cwo + i + 1] = 2 * B * cw - B;
+    b[cho + i + 1] = 2 * B * ch - B;
   }
-  w.cw[K] = B;
-  w.ch[K] = B;
-  w.d[0] = 1;
-  w.d[K] = 1;
-  for (let i = 1; i < K; i++) w.d[i] = MIN_DERIVATIVE + softplus(p[o + 2 * K + i - 1]!);
+  b[cwo + K] = B;
+  b[cho + K] = B;
+  const dvo = at + DV(K);
+  const sgo = at + SG(K);
+  b[dvo] = 1;
+  b[dvo + K] = 1;
+  for (let i = 1; i < K; i++) {
+    // softplus and its derivative from one exp
+    const u = p[o + 2 * K + i - 1]!;
+    if (u > 20) {
+      b[dvo + i] = MIN_DERIVATIVE + u;
+      b[sgo + i - 1] = 1;
+    } else {
+      const e = exp(u);
+      b[dvo + i] = MIN_DERIVATIVE + log1p(e);
+      b[sgo + i - 1] = e / (1 + e);
+    }
+  }
 }
 
 /** Bin of x among the knots (x inside [-B, B]). */
-function binOf(c: Float64Array, K: number, x: number): number {
+function binOf(c: Float64Array, co: number, K: number, x: number): number {
   let k = 0;
-  while (k < K - 1 && x >= c[k + 1]!) k++;
+  while (k < K - 1 && x >= c[co + k + 1]!) k++;
   return k;
 }
 
@@ -101,13 +129,17 @@ export function splineForward(x: number, K: number, B: number, w: SplineScratch,
     out.logdet = 0;
     return;
   }
-  const k = binOf(w.cw, K, x);
-  const cw = w.cw[k]!;
-  const bw = w.cw[k + 1]! - cw;
-  const ch = w.ch[k]!;
-  const bh = w.ch[k + 1]! - ch;
-  const dk = w.d[k]!;
-  const dk1 = w.d[k + 1]!;
+  const b = w.buf;
+  const cwo = w.o + CW(K);
+  const cho = w.o + CH(K);
+  const dvo = w.o + DV(K);
+  const k = binOf(b, cwo, K, x);
+  const cw = b[cwo + k]!;
+  const bw = b[cwo + k + 1]! - cw;
+  const ch = b[cho + k]!;
+  const bh = b[cho + k + 1]! - ch;
+  const dk = b[dvo + k]!;
+  const dk1 = b[dvo + k + 1]!;
   const delta = bh / bw;
   const th = (x - cw) / bw;
   const t = th * (1 - th);
@@ -124,13 +156,17 @@ export function splineInverse(y: number, K: number, B: number, w: SplineScratch,
     out.logdet = 0;
     return;
   }
-  const k = binOf(w.ch, K, y);
-  const cw = w.cw[k]!;
-  const bw = w.cw[k + 1]! - cw;
-  const ch = w.ch[k]!;
-  const bh = w.ch[k + 1]! - ch;
-  const dk = w.d[k]!;
-  const dk1 = w.d[k + 1]!;
+  const b0 = w.buf;
+  const cwo = w.o + CW(K);
+  const cho = w.o + CH(K);
+  const dvo = w.o + DV(K);
+  const k = binOf(b0, cho, K, y);
+  const cw = b0[cwo + k]!;
+  const bw = b0[cwo + k + 1]! - cw;
+  const ch = b0[cho + k]!;
+  const bh = b0[cho + k + 1]! - ch;
+  const dk = b0[dvo + k]!;
+  const dk1 = b0[dvo + k + 1]!;
   const delta = bh / bw;
   const dy = y - ch;
   const s = dk1 + dk - 2 * delta;
@@ -148,14 +184,12 @@ export function splineInverse(y: number, K: number, B: number, w: SplineScratch,
 
 /**
  * Backward pass of splineForward at x with upstream gradients gy (dL/dy) and gl (dL/dlogdet): returns dL/dx and
- * adds dL/dp into g[go ...] (same layout as the parameters). Knots must be set by knots() for these parameters.
+ * adds dL/dp into g[go ...] (same layout as the parameters). w must hold the knots knots() set for them.
  */
 export function splineBackward(
   x: number,
   gy: number,
   gl: number,
-  p: ArrayLike<number>,
-  o: number,
   K: number,
   B: number,
   scale: number,
@@ -164,13 +198,17 @@ export function splineBackward(
   go: number,
 ): number {
   if (!(x >= -B && x <= B)) return gy;
-  const k = binOf(w.cw, K, x);
-  const cw = w.cw[k]!;
-  const bw = w.cw[k + 1]! - cw;
-  const ch = w.ch[k]!;
-  const bh = w.ch[k + 1]! - ch;
-  const dk = w.d[k]!;
-  const dk1 = w.d[k + 1]!;
+  const b = w.buf;
+  const cwo = w.o + CW(K);
+  const cho = w.o + CH(K);
+  const dvo = w.o + DV(K);
+  const k = binOf(b, cwo, K, x);
+  const cw = b[cwo + k]!;
+  const bw = b[cwo + k + 1]! - cw;
+  const ch = b[cho + k]!;
+  const bh = b[cho + k + 1]! - ch;
+  const dk = b[dvo + k]!;
+  const dk1 = b[dvo + k + 1]!;
   const delta = bh / bw;
   const th = (x - cw) / bw;
   const t = th * (1 - th);
@@ -210,21 +248,26 @@ export function splineBackward(
     gh[i] = 2 * B * (i < k ? gch : i === k ? gbh : 0);
   }
   // w_i = min + (1 - min K) softmax_i; softmax backward; then the 1/sqrt(hidden) scale
-  softmaxBackward(w.sw, gw, K, (1 - MIN_BIN_WIDTH * K) * scale, g, go);
-  softmaxBackward(w.sh, gh, K, (1 - MIN_BIN_HEIGHT * K) * scale, g, go + K);
-  // interior derivatives d_k = min + softplus(p), boundary ones constant
-  if (k >= 1) g[go + 2 * K + k - 1] = g[go + 2 * K + k - 1]! + Gdk * sigmoid(p[o + 2 * K + k - 1]!);
-  if (k + 1 <= K - 1) g[go + 2 * K + k] = g[go + 2 * K + k]! + Gdk1 * sigmoid(p[o + 2 * K + k]!);
+  softmaxBackward(b, w.o + SW(K), gw, K, (1 - MIN_BIN_WIDTH * K) * scale, g, go);
+  softmaxBackward(b, w.o + SH(K), gh, K, (1 - MIN_BIN_HEIGHT * K) * scale, g, go + K);
+  // interior derivatives d_k = min + softplus(p) (the sigmoid kept from the forward pass), boundary ones constant
+  const sgo = w.o + SG(K);
+  if (k >= 1) g[go + 2 * K + k - 1] = g[go + 2 * K + k - 1]! + Gdk * b[sgo + k - 1]!;
+  if (k + 1 <= K - 1) g[go + 2 * K + k] = g[go + 2 * K + k]! + Gdk1 * b[sgo + k]!;
   return gx;
 }
 
-function sigmoid(x: number): number {
-  return 1 / (1 + exp(-x));
-}
-
-/** g[go + i] += c * s_i (gs_i - sum_j s_j gs_j). */
-function softmaxBackward(s: Float64Array, gs: Float64Array, K: number, c: number, g: Float32Array, go: number): void {
+/** g[go + i] += c * s_i (gs_i - sum_j s_j gs_j), s at s[so ...]. */
+function softmaxBackward(
+  s: Float64Array,
+  so: number,
+  gs: Float64Array,
+  K: number,
+  c: number,
+  g: Float32Array,
+  go: number,
+): void {
   let dot = 0;
-  for (let i = 0; i < K; i++) dot += s[i]! * gs[i]!;
-  for (let i = 0; i < K; i++) g[go + i] = g[go + i]! + c * s[i]! * (gs[i]! - dot);
+  for (let i = 0; i < K; i++) dot += s[so + i]! * gs[i]!;
+  for (let i = 0; i < K; i++) g[go + i] = g[go + i]! + c * s[so + i]! * (gs[i]! - dot);
 }

@@ -51,6 +51,8 @@ export class AutoregressiveStep implements FlowStep {
   private dxm: Tensor | null = null;
   private readonly P: number;
   private readonly scratch: SplineScratch | undefined;
+  /** Knots of every (row, feature) from the last forward pass, reused by the backward pass. */
+  private knotCache: Float64Array = new Float64Array(0);
   private readonly so: SplineOut = { y: 0, logdet: 0 };
   private readonly scale: number;
 
@@ -87,6 +89,7 @@ export class AutoregressiveStep implements FlowStep {
     this.y = y;
     this.dy = dy;
     this.dxm = dx ? mat(b.heap.alloc(b.capacity * this.D), this.D) : null;
+    if (this.scratch) this.knotCache = new Float64Array(b.capacity * this.D * this.scratch.stride);
     this.out = this.made.bind(b, { y: mat(x.off, this.D + this.C, x.ld), dy: this.dxm }, { pad: 0 });
   }
 
@@ -111,9 +114,12 @@ export class AutoregressiveStep implements FlowStep {
     const { bins: K, tailBound: B } = this.spline!;
     const w = this.scratch!;
     const so = this.so;
+    const cache = this.knotCache;
+    const S = w.stride;
     for (let i = 0; i < n; i++) {
       let s = 0;
       for (let j = 0; j < D; j++) {
+        w.at(cache, (i * D + j) * S);
         knots(f, p.off + i * p.ld + j * this.P, K, B, this.scale, w);
         splineForward(f[x.off + i * x.ld + j]!, K, B, w, so);
         f[y.off + i * y.ld + j] = so.y;
@@ -150,14 +156,12 @@ export class AutoregressiveStep implements FlowStep {
         const go = dp.off + i * dp.ld;
         f.fill(0, go, go + D * P);
         for (let j = 0; j < D; j++) {
-          const po = p.off + i * p.ld + j * P;
-          knots(f, po, K, B, this.scale, w);
+          // the knots of this element from the forward pass
+          w.at(this.knotCache, (i * D + j) * w.stride);
           const gx = splineBackward(
             f[x.off + i * x.ld + j]!,
             f[dy.off + i * dy.ld + j]!,
             gld[i]!,
-            f,
-            po,
             K,
             B,
             this.scale,
@@ -195,8 +199,9 @@ export class AutoregressiveStep implements FlowStep {
           logdet[i] = logdet[i]! + a;
         } else {
           const { bins: K, tailBound: B } = this.spline!;
-          knots(f, p.off + i * p.ld + j * this.P, K, B, this.scale, this.scratch!);
-          splineInverse(yv, K, B, this.scratch!, so);
+          const w = this.scratch!.at(this.knotCache, 0);
+          knots(f, p.off + i * p.ld + j * this.P, K, B, this.scale, w);
+          splineInverse(yv, K, B, w, so);
           f[x.off + i * x.ld + j] = so.y;
           logdet[i] = logdet[i]! + so.logdet;
         }
