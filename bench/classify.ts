@@ -1,6 +1,7 @@
 /**
  * bench:classify — the shipped classifier on the real LHCO R&D signal region (../shared/data/lhco-rnd-sr), over
- * seeds, with scikit-learn going through the same path, and seed 000's MLP on TensorFlow.js against PyTorch.
+ * seeds, with scikit-learn going through the same path, and seed 000's MLP ensemble through the same path (nn engine)
+ * with its training speed against TensorFlow.js and PyTorch.
  *
  * What runs (bench/lhco-shipped.ts): the classifier block of topologies/atlas2024-cwola.yaml (ten-member HGB
  * ensemble, five folds 3 train / 1 validation / 1 test, bin-wise median of the members' selected histograms, the
@@ -40,7 +41,9 @@ import { flag, numberFlag, parseArgs } from '../src/cli/args.js';
 import type { ClassifierConfig } from '../src/classify/config.js';
 import { fitHgb, predictRaw } from '../src/classify/hgb.js';
 import { maxSic, rocCurve } from '../src/classify/metrics.js';
-import { fitMlp, mlpPresets } from '../src/classify/mlp.js';
+import { mlpPresets } from '../src/classify/mlp.js';
+import * as nnMlp from '../src/classify/mlp-nn.js';
+import * as tfjsMlp from '../src/classify/mlp-tfjs.js';
 import { mulberry32, shuffleInPlace } from '../src/classify/random.js';
 import { runTrainJob, type TrainJob, type Trainer } from '../src/classify/train-job.js';
 import { TopologyError } from '../src/events/errors.js';
@@ -141,28 +144,39 @@ function supervised(extra: LhcoTable, data: LhcoTable, sample: LhcoSample, hgb: 
   return maxSic(rocCurve(predictRaw(model, ev.columns), ev.label));
 }
 
+/**
+ * Samples/s of seed 000's MLP over epochs 2–4 (the first epoch carries start-up): on the shipped backend (the nn
+ * engine, one thread, as each pool worker trains), on TensorFlow.js (`classifier.backend: tfjs`), and PyTorch on the
+ * same rows with the same batch and one thread.
+ */
 async function mlpSpeed(weak: LhcoSample, nRows: number) {
   const t = concat(weak.data, weak.template);
   const y = new Uint8Array(t.n).fill(1, 0, weak.data.n);
   const n = Math.min(nRows, t.n);
   const rows = Uint32Array.from({ length: n }, (_, k) => Math.floor((k * t.n) / n));
+  const preset = mlpPresets['mlp-atlas2024'];
+  const params = { ...preset, maxEpochs: 4, patience: 100 };
+  const timed = async (fit: (onEpoch: () => void) => Promise<{ backend: string }>) => {
+    const stamps: number[] = [];
+    const t0 = performance.now();
+    const model = await fit(() => stamps.push(performance.now()));
+    return {
+      backend: model.backend,
+      threads: 1,
+      batch: preset.batchSize,
+      rows: n,
+      samples_per_s: (n * 3) / ((stamps[3]! - stamps[0]!) / 1000),
+      first_epoch_seconds: (stamps[0]! - t0) / 1000,
+    };
+  };
+  const ours = await timed((onEpoch) => nnMlp.fitMlp({ columns: t.columns, y, rows }, params, { onEpoch }));
   const rt = await loadTf();
   const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as { getThreadsCount?: () => number };
-  const threads = rt.backend === 'wasm' ? (wasm.getThreadsCount?.() ?? 1) : 1;
-  const stamps: number[] = [];
-  const t0 = performance.now();
-  const preset = mlpPresets['mlp-atlas2024'];
-  await fitMlp({ columns: t.columns, y, rows }, { ...preset, maxEpochs: 4, patience: 100 }, rt, {
-    onEpoch: () => stamps.push(performance.now()),
-  });
-  const ours = {
-    backend: rt.backend,
-    threads,
-    batch: preset.batchSize,
-    rows: n,
-    samples_per_s: (n * 3) / ((stamps[3]! - stamps[0]!) / 1000),
-    first_epoch_seconds: (stamps[0]! - t0) / 1000,
+  const tfjs = {
+    ...(await timed((onEpoch) => tfjsMlp.fitMlp({ columns: t.columns, y, rows }, params, rt, { onEpoch }))),
+    threads: rt.backend === 'wasm' ? (wasm.getThreadsCount?.() ?? 1) : 1,
   };
+  const threads = 1;
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'sideband-bench-mlp-'));
   try {
     const nf = t.columns.length;
@@ -188,10 +202,17 @@ async function mlpSpeed(weak: LhcoSample, nRows: number) {
     );
     const out = execFileSync('/usr/bin/python3', [path.join(repo, 'bench/mlp_peer.py'), tmp], {
       encoding: 'utf8',
-      env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+      // One thread for PyTorch's BLAS and OpenMP pools too (torch.set_num_threads alone leaves OpenBLAS's pool).
+      env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
     });
     const torch = JSON.parse(out.trim().split('\n').pop()!) as { samples_per_s: number };
-    return { ours, torch, speed_ratio_vs_torch: ours.samples_per_s / torch.samples_per_s };
+    return {
+      ours,
+      tfjs,
+      torch: { ...torch, threads, env: { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' } },
+      speed_ratio_vs_torch: ours.samples_per_s / torch.samples_per_s,
+      tfjs_speed_ratio_vs_torch: tfjs.samples_per_s / torch.samples_per_s,
+    };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -223,6 +244,8 @@ async function main(): Promise<void> {
   const nosub: SeedRun[] = [];
   const sk: SeedRun[] = [];
   const sup: number[] = [];
+  const mlpRuns: SeedRun[] = [];
+  const withMlp = !args.flags.has('no-mlp');
   let timingJobs: TrainJob[] = [];
   let sample0: LhcoSample | undefined;
   try {
@@ -237,10 +260,13 @@ async function main(): Promise<void> {
       nosub.push(ns);
       if (peer) sk.push(await runShipped(sample, { ...noSubsampling, seed }, peer.train));
       sup.push(supervised(xs!, data, sample, shipped.hgb, seed));
+      // Seed 000's MLP ensemble through the same path (its own presets; the nn engine, the shipped backend).
+      if (withMlp) mlpRuns.push(await runShipped(sample, { ...shipped, kind: 'mlp-atlas2024', seed }, pool.train));
       log(
         `seed ${seed}: max SIC ours ${ours.at(-1)!.result.maxSic.toFixed(2)}, no subsampling ` +
           `${nosub.at(-1)!.result.maxSic.toFixed(2)}${peer ? `, sklearn ${sk.at(-1)!.result.maxSic.toFixed(2)}` : ''}` +
-          `, supervised ${sup.at(-1)!.toFixed(2)}; member correlation ${ours.at(-1)!.result.model.memberCorrelation?.toFixed(3)}`,
+          `, supervised ${sup.at(-1)!.toFixed(2)}${withMlp ? `, MLP ensemble ${mlpRuns.at(-1)!.result.maxSic.toFixed(2)}` : ''}` +
+          `; member correlation ${ours.at(-1)!.result.model.memberCorrelation?.toFixed(3)}`,
       );
     }
   } finally {
@@ -316,6 +342,9 @@ async function main(): Promise<void> {
       ...(averagedS ? { ours_combine_average: averagedS } : {}),
       ours_no_subsampling: nosubS,
       ...(skS ? { sklearn: skS } : {}),
+      ...(mlpRuns.length
+        ? { mlp_ensemble: { kind: 'mlp-atlas2024', backend: 'nn', ...summarizeVariant(mlpRuns) } }
+        : {}),
     },
     ...(paired ? { paired } : {}),
     supervised_max_sic: summarize(sup),
@@ -330,7 +359,7 @@ async function main(): Promise<void> {
       single_thread: single,
     },
     ...(peerConfig ? { peer: peerConfig } : {}),
-    ...(args.flags.has('no-mlp') || !sample0 ? {} : { mlp: await mlpSpeed(sample0, quick ? 20_000 : 50_000) }),
+    ...(!withMlp || !sample0 ? {} : { mlp: await mlpSpeed(sample0, quick ? 20_000 : 50_000) }),
   };
   const text = JSON.stringify(out, null, asJson ? undefined : 2);
   const file = flag(args, 'out');

@@ -134,6 +134,7 @@ export async function selectWithClassifier(
           seed: deriveSeed(seed, si * perSplit + c),
           hgb: cfg.hgb,
           mlp: cfg.mlp,
+          mlpBackend: cfg.backend,
         };
         jobs.push(
           opts.train(job).then((r) => {

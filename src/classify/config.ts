@@ -7,7 +7,7 @@
 import { defaultHgbParams, type HgbParams } from './hgb.js';
 import type { MlpParams } from './mlp.js';
 import type { CvScheme } from './crossval.js';
-import type { ModelKind } from './train-job.js';
+import type { MlpBackend, ModelKind } from './train-job.js';
 import { DEFAULT_WORKING_POINTS } from './workingpoints.js';
 
 export interface ClassifierConfig {
@@ -46,6 +46,8 @@ export interface ClassifierConfig {
   sicMinBackground: number;
   hgb: Partial<HgbParams>;
   mlp: Partial<MlpParams>;
+  /** Where the MLPs train: 'nn' (src/nn, the faster by bench:nn) or 'tfjs' (TensorFlow.js). */
+  backend: MlpBackend;
 }
 
 export const defaultClassifierConfig: ClassifierConfig = {
@@ -82,6 +84,7 @@ export const defaultClassifierConfig: ClassifierConfig = {
     colsampleByTree: 0.75,
   },
   mlp: {},
+  backend: 'nn',
 };
 
 /** Fill defaults (for callers that did not run the schema), keeping nested hgb/mlp overrides. */

@@ -6,9 +6,10 @@
  *  - ATLAS 2020 (seed 001): 64-32-8-1, ReLU, sigmoid output, Adam, binary cross-entropy.
  * As in mlp.ts: inputs standardised on the training rows, Glorot-uniform kernels and zero biases (TensorFlow.js's
  * defaults), a linear output unit with the sigmoid folded into the weighted loss, the best validation epoch's
- * weights restored. Switching a caller over is a change of import path.
+ * weights restored. The presets and model shape are mlp.ts's, shared with the TensorFlow.js backend.
  */
 import type { NumericColumn } from './binning.js';
+import type { MlpData, MlpModel, MlpParams } from './mlp.js';
 import { fit } from '../nn/fit.js';
 import { Dense } from '../nn/layers/dense.js';
 import { Network } from '../nn/network.js';
@@ -16,66 +17,11 @@ import { NetworkObjective } from '../nn/objective.js';
 import { dense, network, type LayerSpec } from '../nn/spec.js';
 import { SidebandError } from '../events/errors.js';
 
-export type MlpArchitecture = 'mlp-atlas2024' | 'mlp-atlas2020';
-
-export interface MlpParams {
-  hidden: number[];
-  dropout: number;
-  learningRate: number;
-  batchSize: number;
-  maxEpochs: number;
-  patience: number;
-  seed: number;
-}
-
-/** The presets of mlp.ts, value for value (a test keeps them equal while both files exist). */
-export const mlpPresets: Record<MlpArchitecture, MlpParams> = {
-  'mlp-atlas2024': {
-    hidden: [64, 64, 64],
-    dropout: 0.05,
-    learningRate: 1e-3,
-    batchSize: 512,
-    maxEpochs: 100,
-    patience: 10,
-    seed: 0,
-  },
-  'mlp-atlas2020': {
-    hidden: [64, 32, 8],
-    dropout: 0,
-    learningRate: 1e-3,
-    batchSize: 512,
-    maxEpochs: 100,
-    patience: 10,
-    seed: 0,
-  },
-};
-
 function denseLayers(net: Network): Dense[] {
   return net.root.modules.map((m) => {
     if (!(m instanceof Dense)) throw new SidebandError(`mlp: unexpected ${m.kind} layer`);
     return m;
   });
-}
-
-/** A trained network as plain arrays (structured-clone friendly): per layer kernel (in x out, row-major) and bias. */
-export interface MlpModel {
-  kind: 'mlp';
-  backend: string;
-  nFeatures: number;
-  /** Input standardisation fitted on the training rows. */
-  mean: Float64Array;
-  std: Float64Array;
-  layers: { kernel: Float32Array; bias: Float32Array; units: number }[];
-  validationLoss: number[];
-  epochs: number;
-}
-
-export interface MlpData {
-  columns: NumericColumn[];
-  y: Uint8Array;
-  weight?: Float32Array | Float64Array;
-  rows: Uint32Array;
-  validationRows?: Uint32Array;
 }
 
 function gather(columns: NumericColumn[], rows: Uint32Array, mean: Float64Array, std: Float64Array): Float32Array {

@@ -6,9 +6,14 @@
  */
 import { SidebandError } from '../events/errors.js';
 import { fitHgb, logLoss, predictRaw, type HgbParams } from './hgb.js';
-import { fitMlp, mlpPresets, predictMlp, type MlpArchitecture, type MlpParams, type TfRuntime } from './mlp.js';
+import { mlpPresets, type MlpArchitecture, type MlpParams } from './mlp.js';
+import * as nnMlp from './mlp-nn.js';
+import * as tfjsMlp from './mlp-tfjs.js';
 
 export type ModelKind = 'hgb' | MlpArchitecture;
+
+/** Where the MLPs train: the project's engine (src/nn, the default: the faster) or TensorFlow.js. */
+export type MlpBackend = 'nn' | 'tfjs';
 
 export interface TrainJob {
   kind: ModelKind;
@@ -23,6 +28,8 @@ export interface TrainJob {
   seed: number;
   hgb?: Partial<HgbParams>;
   mlp?: Partial<MlpParams>;
+  /** Default 'nn'. */
+  mlpBackend?: MlpBackend;
 }
 
 export interface TrainResult {
@@ -40,7 +47,7 @@ export type Trainer = (job: TrainJob, onProgress?: (done: number, total: number)
 
 /** What a job may need from its runtime: TensorFlow.js for the tfjs MLPs, loaded on first use. */
 export interface TrainRuntime {
-  tf?: () => Promise<TfRuntime>;
+  tf?: () => Promise<tfjsMlp.TfRuntime>;
 }
 
 export async function runTrainJob(
@@ -68,22 +75,26 @@ export async function runTrainJob(
     return { scores, validationLoss, seconds: (performance.now() - t0) / 1000, backend: 'js', iterations: model.nIter };
   }
   const params: MlpParams = { ...mlpPresets[job.kind], ...job.mlp, seed: job.seed };
-  if (!runtime.tf) throw new SidebandError(`training (${job.kind}): no TensorFlow.js runtime was provided`);
-  const model = await fitMlp(
-    {
-      columns: job.columns,
-      y: job.y,
-      weight: job.weight,
-      rows: job.trainRows,
-      validationRows: job.validationRows,
-    },
-    params,
-    await runtime.tf(),
-    { onEpoch: onProgress },
-  );
-  const scores = job.scoreRows.map((rows) => predictMlp(model, job.columns, rows));
+  const data = {
+    columns: job.columns,
+    y: job.y,
+    weight: job.weight,
+    rows: job.trainRows,
+    validationRows: job.validationRows,
+  };
+  let model: Awaited<ReturnType<typeof nnMlp.fitMlp>>;
+  let predict: typeof nnMlp.predictMlp;
+  if ((job.mlpBackend ?? 'nn') === 'nn') {
+    model = await nnMlp.fitMlp(data, params, { onEpoch: onProgress });
+    predict = nnMlp.predictMlp;
+  } else {
+    if (!runtime.tf) throw new SidebandError(`training (${job.kind}): no TensorFlow.js runtime was provided`);
+    model = await tfjsMlp.fitMlp(data, params, await runtime.tf(), { onEpoch: onProgress });
+    predict = tfjsMlp.predictMlp;
+  }
+  const scores = job.scoreRows.map((rows) => predict(model, job.columns, rows));
   const validationLoss =
-    job.validationRows.length > 0 ? lossOf(predictMlp(model, job.columns, job.validationRows), job, true) : NaN;
+    job.validationRows.length > 0 ? lossOf(predict(model, job.columns, job.validationRows), job, true) : NaN;
   return {
     scores,
     validationLoss,

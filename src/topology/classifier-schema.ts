@@ -48,6 +48,9 @@ export const classifierConfigSchema = {
       colsampleByTree: { type: 'number', positive: true, max: 1, optional: true },
     },
   },
+  // The MLPs' training engine: the project's own (bench:nn: 1.6–1.8x PyTorch 1.13 on one thread for the
+  // 64-64-64-1 network) or TensorFlow.js (tfjs-node where installed, else wasm: about 0.15x PyTorch).
+  backend: { type: 'enum', values: ['nn', 'tfjs'], default: 'nn' },
   mlp: {
     type: 'object',
     optional: true,

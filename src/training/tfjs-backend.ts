@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Tf, TfRuntime } from '../classify/mlp.js';
+import type { Tf, TfRuntime } from '../classify/mlp-tfjs.js';
 
 let tfPromise: Promise<TfRuntime> | undefined;
 

@@ -59,12 +59,21 @@ describe('training pool', () => {
 });
 
 describe('MLP training in a worker thread', () => {
-  it('trains seed 001’s network off the main thread and reports the TensorFlow.js backend', async () => {
+  // Both backends train seed 001's network off the main thread; each reports itself.
+  it.each([
+    ['nn', ['nn-wasm', 'nn-js']],
+    ['tfjs', ['tensorflow', 'wasm', 'cpu']],
+  ] as const)('trains seed 001’s network on the %s backend and reports it', async (backend, names) => {
     const pool = new TrainingPool(1, 4);
     pools.push(pool);
     const j = job(3000, 9);
-    const r = await pool.submit({ ...j, kind: 'mlp-atlas2020', mlp: { maxEpochs: 8, batchSize: 128, patience: 3 } });
-    expect(['tensorflow', 'wasm', 'cpu']).toContain(r.backend);
+    const r = await pool.submit({
+      ...j,
+      kind: 'mlp-atlas2020',
+      mlpBackend: backend,
+      mlp: { maxEpochs: 8, batchSize: 128, patience: 3 },
+    });
+    expect(names).toContain(r.backend);
     expect(r.iterations).toBeGreaterThan(0);
     const x = j.columns[0]!;
     const rows = j.scoreRows[0]!;

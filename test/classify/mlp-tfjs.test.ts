@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { fitMlp, mlpPresets, predictMlp } from '../../src/classify/mlp.js';
+import { mlpPresets } from '../../src/classify/mlp.js';
+import { fitMlp, predictMlp } from '../../src/classify/mlp-tfjs.js';
 import { loadTf } from '../../src/training/tfjs-backend.js';
 import { auc, rocCurve } from '../../src/classify/metrics.js';
 import { mulberry32 } from '../../src/classify/random.js';
