@@ -17,7 +17,7 @@ import { assignFolds, cvSplits, efficiencyMap } from '../classify/crossval.js';
 import { cwolaWeights, ecdfMapPerRegion, reweightToMatch } from '../classify/decorrelate.js';
 import { meanRankCorrelation } from '../classify/diversity.js';
 import { averageScores, fillHistogram, medianHistogram } from '../classify/ensemble.js';
-import { evaluate } from '../classify/metrics.js';
+import { evaluate, evaluateMembers } from '../classify/metrics.js';
 import { thresholdForEfficiency } from '../classify/workingpoints.js';
 import { deriveSeed, mulberry32 } from '../classify/random.js';
 import { toShared, type Trainer, type TrainJob, type TrainResult } from '../classify/train-job.js';
@@ -223,7 +223,14 @@ export async function selectWithClassifier(
       }
     }
     const nSig = l.reduce((a, b) => a + b, 0);
-    if (nSig > 0 && nSig < l.length) evaluation = evaluate(s, l, { minBackground: cfg.sicMinBackground });
+    if (nSig > 0 && nSig < l.length) {
+      evaluation = evaluate(s, l, { minBackground: cfg.sicMinBackground });
+      // Each member on its own, for the 68 % band of the SIC curve over members.
+      if (members.length > 1) {
+        const own = members.map((x) => Float64Array.from(srRows, (i) => x.score[i]!));
+        evaluation.members = evaluateMembers(own, l, { minBackground: cfg.sicMinBackground });
+      }
+    }
   }
 
   const edges = binning.edges;

@@ -109,3 +109,48 @@ export function evaluate(
   const roc = rocCurve(scores, labels, opts.weights);
   return { auc: auc(roc), maxSic: maxSic(roc, opts.minBackground), roc: thinRoc(roc, opts.rocPoints) };
 }
+
+/** Signal efficiencies at which per-member SIC curves are sampled: 0.02, 0.04, …, 1. */
+export const SIC_GRID: readonly number[] = Array.from({ length: 50 }, (_, k) => Number(((k + 1) * 0.02).toFixed(2)));
+
+/**
+ * SIC = ε_S/√ε_B of a ROC curve at given signal efficiencies: ε_B interpolated linearly between the ROC points
+ * around each ε_S (the curve is monotone), null where fewer than `minBackground` background events pass there,
+ * because the SIC of a handful of background events is noise (the max-SIC guard).
+ */
+export function sicAt(
+  roc: RocCurve,
+  tprGrid: readonly number[],
+  minBackground = DEFAULT_SIC_MIN_BACKGROUND,
+): (number | null)[] {
+  const out: (number | null)[] = [];
+  let i = 1;
+  for (const t of tprGrid) {
+    while (i < roc.tpr.length - 1 && roc.tpr[i]! < t) i++;
+    const t0 = roc.tpr[i - 1]!;
+    const t1 = roc.tpr[i]!;
+    const f = t1 > t0 ? (t - t0) / (t1 - t0) : 1;
+    const fpr = roc.fpr[i - 1]! + f * (roc.fpr[i]! - roc.fpr[i - 1]!);
+    const nb = roc.nBackground[i - 1]! + f * (roc.nBackground[i]! - roc.nBackground[i - 1]!);
+    out.push(fpr > 0 && nb >= minBackground && t1 >= t ? t / Math.sqrt(fpr) : null);
+  }
+  return out;
+}
+
+/** Per-member evaluations for bands over an ensemble: each member's SIC on SIC_GRID, AUC and guarded max SIC. */
+export function evaluateMembers(
+  memberScores: ArrayLike<number>[],
+  labels: ArrayLike<number>,
+  opts: { minBackground?: number } = {},
+): NonNullable<EvaluationResult['members']> {
+  const sic: (number | null)[][] = [];
+  const aucs: number[] = [];
+  const maxSics: number[] = [];
+  for (const s of memberScores) {
+    const roc = rocCurve(s, labels);
+    sic.push(sicAt(roc, SIC_GRID, opts.minBackground));
+    aucs.push(auc(roc));
+    maxSics.push(maxSic(roc, opts.minBackground));
+  }
+  return { tpr: [...SIC_GRID], sic, auc: aucs, maxSic: maxSics };
+}

@@ -103,6 +103,12 @@ export interface EvaluationResult {
   auc: number;
   maxSic: number;
   roc?: { fpr: number[]; tpr: number[] };
+  /**
+   * The same evaluation for each ensemble member on its own (its out-of-fold scores), for bands over members:
+   * SIC = ε_S/√ε_B at the common signal efficiencies `tpr`, null where fewer than the max-SIC guard's background
+   * events pass (the SIC there is noise). Present when the ensemble has two or more members.
+   */
+  members?: { tpr: number[]; sic: (number | null)[][]; auc: number[]; maxSic: number[] };
 }
 
 export interface WindowResult {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { auc, evaluate, maxSic, rocCurve } from '../../src/classify/metrics.js';
+import { auc, evaluate, evaluateMembers, maxSic, rocCurve, SIC_GRID, sicAt } from '../../src/classify/metrics.js';
 
 describe('ROC, AUC and max SIC', () => {
   it('gives AUC 1 for a perfect ranking and 0.5 for all-tied scores', () => {
@@ -32,5 +32,47 @@ describe('ROC, AUC and max SIC', () => {
     const ev = evaluate(scores, labels, { minBackground: 25 });
     expect(ev.maxSic).toBeCloseTo(2, 10);
     expect(ev.roc!.fpr[0]).toBe(0);
+  });
+});
+
+describe('SIC at fixed signal efficiencies (per-member bands)', () => {
+  it('interpolates ε_B between ROC points and nulls points under the background guard', () => {
+    // 10 signal events above 100 background events, scores descending: signal 1.10..1.01, background 0.99..0.
+    const scores: number[] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      scores.push(1.1 - i / 100);
+      labels.push(1);
+    }
+    for (let i = 0; i < 100; i++) {
+      scores.push(0.99 - i / 100);
+      labels.push(0);
+    }
+    const roc = rocCurve(scores, labels);
+    // Every signal event passes before any background: ε_B = 0 up to ε_S = 1, so SIC is undefined there; at
+    // ε_S = 1 the first ROC point with ε_S = 1 has ε_B = 0 → null too.
+    expect(sicAt(roc, [0.5, 1], 1)).toEqual([null, null]);
+    // Reverse the ranking: background first. At ε_S = 0.5 all 100 background and 5 signal pass: SIC = 0.5 / 1.
+    const rev = rocCurve(
+      scores.map((s) => -s),
+      labels,
+    );
+    expect(sicAt(rev, [0.5], 25)[0]).toBeCloseTo(0.5, 12);
+  });
+
+  it('gives each member its own curve, AUC and max SIC on the common grid', () => {
+    const labels = [1, 1, 1, 0, 0, 0, 0, 0];
+    const perfect = [9, 8, 7, 3, 2, 1, 0, -1];
+    const random = [1, 0, 1, 0, 1, 0, 1, 0];
+    const m = evaluateMembers([perfect, random], labels, { minBackground: 1 });
+    expect(m.tpr).toEqual([...SIC_GRID]);
+    expect(m.tpr[0]).toBe(0.02);
+    expect(m.tpr[m.tpr.length - 1]).toBe(1);
+    expect(m.sic).toHaveLength(2);
+    expect(m.auc[0]).toBe(1);
+    expect(m.auc[1]).toBeCloseTo(auc(rocCurve(random, labels)), 12);
+    expect(m.maxSic[0]).toBeCloseTo(maxSic(rocCurve(perfect, labels), 1), 12);
+    // At ε_S = 1 the perfect member has passed 0 background at the ROC point reaching ε_S = 1: null.
+    expect(m.sic[0]![49]).toBeNull();
   });
 });
