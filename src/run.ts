@@ -394,6 +394,8 @@ async function streamRun(
       counts: summary.events,
       timings: { total: summary.seconds },
       ...(summary.globalSignificance ? { global: summary.globalSignificance } : {}),
+      plotLabel: plotLabelOf(topology),
+      publication: topology.plots?.publication === false ? false : { widthCm: topology.plots?.printWidth ?? 12 },
       details: {
         source: run.source.description,
         windows: topology.windows.scheme,
@@ -403,4 +405,15 @@ async function streamRun(
     });
   }
   return { summary, results: all, run, report: topology.sinks.report };
+}
+
+/** The experiment-style label of the figures: the topology's `plots.label`, √s defaulting to the fit's. */
+function plotLabelOf(t: Topology): { experiment: string; status?: string; sqrtS?: number; lumi?: number } {
+  const l = t.plots?.label ?? {};
+  return {
+    experiment: l.experiment ?? 'sideband',
+    ...(l.status ? { status: l.status } : {}),
+    sqrtS: l.sqrtS ?? t.fit.sqrtS / 1000,
+    ...(l.lumi !== undefined ? { lumi: l.lumi } : {}),
+  };
 }

@@ -228,7 +228,7 @@ export async function selectWithClassifier(
       // Each member on its own, for the 68 % band of the SIC curve over members.
       if (members.length > 1) {
         const own = members.map((x) => Float64Array.from(srRows, (i) => x.score[i]!));
-        evaluation.members = evaluateMembers(own, l, { minBackground: cfg.sicMinBackground });
+        evaluation.members = evaluateMembers(own, l, { minBackground: cfg.sicMinBackground, ensembleScores: s });
       }
     }
   }

@@ -141,7 +141,7 @@ export function sicAt(
 export function evaluateMembers(
   memberScores: ArrayLike<number>[],
   labels: ArrayLike<number>,
-  opts: { minBackground?: number } = {},
+  opts: { minBackground?: number; ensembleScores?: ArrayLike<number> } = {},
 ): NonNullable<EvaluationResult['members']> {
   const sic: (number | null)[][] = [];
   const aucs: number[] = [];
@@ -152,5 +152,7 @@ export function evaluateMembers(
     aucs.push(auc(roc));
     maxSics.push(maxSic(roc, opts.minBackground));
   }
-  return { tpr: [...SIC_GRID], sic, auc: aucs, maxSic: maxSics };
+  const out: NonNullable<EvaluationResult['members']> = { tpr: [...SIC_GRID], sic, auc: aucs, maxSic: maxSics };
+  if (opts.ensembleScores) out.ensemble = sicAt(rocCurve(opts.ensembleScores, labels), SIC_GRID, opts.minBackground);
+  return out;
 }

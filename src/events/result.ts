@@ -108,7 +108,14 @@ export interface EvaluationResult {
    * SIC = ε_S/√ε_B at the common signal efficiencies `tpr`, null where fewer than the max-SIC guard's background
    * events pass (the SIC there is noise). Present when the ensemble has two or more members.
    */
-  members?: { tpr: number[]; sic: (number | null)[][]; auc: number[]; maxSic: number[] };
+  members?: {
+    tpr: number[];
+    sic: (number | null)[][];
+    auc: number[];
+    maxSic: number[];
+    /** The ensemble's own SIC (the member-averaged score) at `tpr`, under the same guard. */
+    ensemble?: (number | null)[];
+  };
 }
 
 export interface WindowResult {

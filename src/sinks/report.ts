@@ -1,23 +1,21 @@
 /**
  * The run report: DIR/report.html, one static page that opens from disk without a server, a network or
- * JavaScript. Figures are inline SVG (vector, searchable) rendered from the Vega-Lite specs of report-specs.ts by
- * plot.ts; the same figures are written as PNG and SVG files under DIR/plots/ for papers, slides and the README.
+ * JavaScript. Figures are inline SVG (vector, searchable) rendered from the Vega-Lite specs of report-specs.ts and
+ * the publication-style Vega specs of hep-specs.ts by plot.ts; the same figures are written as PNG and SVG files
+ * under DIR/plots/, and the publication figures also at print size as STEM.print.svg and STEM.pdf (pdf.ts).
  *
  * Contents: alerts; the significance summary across windows with a results table; the cut flow; per window and
- * working point a seed-000-Fig.-2-like spectrum (latest result of each); ROC/SIC where truth labels exist;
- * timings.
+ * working point the spectrum in mplhep style with its pull panel (latest result of each); ROC/SIC where truth
+ * labels exist, with per-window SIC bands over ensemble members; timings.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { CutFlowEntry, WindowResult } from '../events/result.js';
-import { renderPlot, type VegaLiteSpec } from './plot.js';
-import {
-  distinctEvaluations,
-  rocSicFigure,
-  significanceSummary,
-  windowFigure,
-  workingPointText,
-} from './report-specs.js';
+import type { Spec as VegaSpec } from 'vega';
+import { outlineSvg, printSvg, renderPlot, renderVega, type VegaLiteSpec } from './plot.js';
+import { distinctEvaluations, rocSicFigure, significanceSummary, workingPointText } from './report-specs.js';
+import { hepSicFigure, hepWindowFigure, type PlotLabel } from './hep-specs.js';
+import { svgToPdf } from './pdf.js';
 
 export interface ReportCounts {
   read?: number;
@@ -61,6 +59,10 @@ export interface ReportInfo {
   };
   /** Report creation time; default now. */
   createdAt?: string;
+  /** The experiment-style label of the window and SIC figures (topology `plots.label`). */
+  plotLabel?: PlotLabel;
+  /** Print export of the window and SIC figures (SVG and PDF at `widthCm`); default 12 cm, false for none. */
+  publication?: { widthCm: number } | false;
 }
 
 export interface ReportOutput {
@@ -68,6 +70,8 @@ export interface ReportOutput {
   html: string;
   /** Absolute paths of the PNG and SVG files written under DIR/plots/. */
   plots: string[];
+  /** Absolute paths of the print exports under DIR/plots/: STEM.print.svg (physical size) and STEM.pdf. */
+  publication: string[];
 }
 
 /** Latest result per window and working point, in first-seen order, with the number of analyses of each. */
@@ -103,6 +107,20 @@ function scopeSvgIds(svg: string, prefix: string): string {
       .replace(new RegExp(`href="#${esc}"`, 'g'), `href="#${prefix}-${id}"`);
   }
   return out;
+}
+
+/** What the window figure's caption says beside the figure: model, Z, fit. */
+function windowFacts(r: WindowResult): string {
+  const sig = r.significance;
+  return [
+    r.model ? `${r.model.background} + ${r.model.classifier}` : 'no classifier',
+    r.valid && sig?.z !== undefined
+      ? `Z = ${sig.z.toFixed(2)}${sig.zRaw !== undefined ? ` (calibrated; raw ${sig.zRaw.toFixed(2)})` : ''}, observed ${count(sig.observed)}, expected ${num(sig.expected, 1)} ± ${num(sig.expectedErr, 1)}`
+      : `invalid, no significance: ${(r.invalid ?? []).map((v) => v.reason).join(', ') || r.error || 'no fit'}`,
+    r.fit && r.fit.status === 'ok'
+      ? `${r.fit.function}, χ²/ndf = ${r.fit.chi2.toFixed(1)}/${r.fit.ndf}, p = ${r.fit.pvalue.toFixed(3)}`
+      : `fit failed: ${r.fit?.reason ?? r.error ?? 'no fit'}`,
+  ].join('; ');
 }
 
 function num(v: number | undefined, digits = 2): string {
@@ -143,11 +161,21 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
   const plots: string[] = [];
   let figureNo = 0;
 
-  /** Render one figure: PNG + SVG into plots/, inline SVG into the page. */
-  const figure = async (stem: string, spec: VegaLiteSpec, caption: string): Promise<string> => {
+  const publication: string[] = [];
+  const print = info.publication === undefined ? { widthCm: 12 } : info.publication;
+
+  /**
+   * Render one figure: PNG + SVG into plots/, inline SVG into the page; publication figures (Vega) also as print
+   * SVG and PDF. A print export that fails is said under the figure; the figure itself stands.
+   */
+  const figure = async (
+    stem: string,
+    spec: { vegaLite: VegaLiteSpec } | { vega: VegaSpec },
+    caption: string,
+  ): Promise<string> => {
     let rendered: { svg: string; png: Buffer };
     try {
-      rendered = await renderPlot(spec);
+      rendered = 'vega' in spec ? await renderVega(spec.vega) : await renderPlot(spec.vegaLite);
     } catch (err) {
       return `<p class="none">figure ${escapeHtml(stem)} could not be rendered: ${escapeHtml((err as Error).message)}</p>`;
     }
@@ -157,10 +185,26 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
     await fs.writeFile(png, rendered.png);
     await fs.writeFile(svgFile, rendered.svg);
     plots.push(png, svgFile);
+    const href = (ext: string) => `plots/${encodeURIComponent(file)}${ext}`;
+    let links = `<a href="${href('.png')}">PNG</a> · <a href="${href('.svg')}">SVG</a>`;
+    if ('vega' in spec && print) {
+      try {
+        const p = printSvg(rendered.svg, print.widthCm);
+        const pdf = svgToPdf(outlineSvg(rendered.svg), p);
+        const printFile = path.join(plotDir, `${file}.print.svg`);
+        const pdfFile = path.join(plotDir, `${file}.pdf`);
+        await fs.writeFile(printFile, p.svg);
+        await fs.writeFile(pdfFile, pdf);
+        publication.push(printFile, pdfFile);
+        links += ` · print (${print.widthCm} cm): <a href="${href('.pdf')}">PDF</a> · <a href="${href('.print.svg')}">SVG</a>`;
+      } catch (err) {
+        links += ` · <span class="none">print export failed: ${escapeHtml((err as Error).message)}</span>`;
+      }
+    }
     figureNo++;
     return (
       `<figure id="fig-${escapeHtml(file)}">${scopeSvgIds(rendered.svg, `f${figureNo}`)}` +
-      `<figcaption>${caption} <a href="plots/${encodeURIComponent(file)}.png">PNG</a> · <a href="plots/${encodeURIComponent(file)}.svg">SVG</a></figcaption></figure>`
+      `<figcaption>${caption} ${links}</figcaption></figure>`
     );
   };
 
@@ -217,7 +261,7 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
     summary
       ? await figure(
           'significance-summary',
-          summary,
+          { vegaLite: summary },
           'Local significance Z of the merged SR bin (profile likelihood with the background uncertainty constrained), latest analysis of each window; before any look-elsewhere correction.',
         )
       : '<p class="none">No window produced a significance.</p>',
@@ -285,9 +329,9 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
   // Per-window figures.
   parts.push(
     '<h2 id="windows">Windows</h2>',
-    '<p class="meta">Observed counts with Poisson (Garwood 68 %) error bars; the background fit in the sidebands, interpolated into the signal region, ' +
-      'with its uncertainty band (the fit-parameter uncertainty, dashed edges); dashed vertical lines at the SR edges; ' +
-      'the lower panel shows the per-bin Gaussian-equivalent significance of data over the fit.</p>',
+    '<p class="meta">Data as points with Garwood (central 68 %) Poisson intervals; the background fit in the sidebands, interpolated into the shaded signal region, ' +
+      'as a line through the per-bin predictions with its ±1σ band (the fit-parameter uncertainty); ' +
+      'the lower panel shows the pull (data − fit)/σ, σ² the Garwood error on the side of the fit squared plus the fit uncertainty squared.</p>',
   );
   const windowIds = [...new Set(latest.map((l) => l.result.window.id))];
   for (const id of windowIds) {
@@ -299,7 +343,7 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
     );
     for (const { result: r } of ofWindow) {
       const wpStem = r.workingPoint === null ? 'inclusive' : `eps${r.workingPoint}`;
-      const spec = windowFigure(r);
+      const spec = hepWindowFigure(r, { label: info.plotLabel });
       if (r.error)
         parts.push(
           `<p class="none">${escapeHtml(workingPointText(r.workingPoint))}: analysis failed: ${escapeHtml(r.error)}</p>`,
@@ -308,8 +352,8 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
         parts.push(
           await figure(
             `window-${id}-${wpStem}`,
-            spec,
-            `${escapeHtml(id)}, ${escapeHtml(workingPointText(r.workingPoint))}, trigger ${escapeHtml(r.trigger)}.`,
+            { vega: spec },
+            `${escapeHtml(id)}, ${escapeHtml(workingPointText(r.workingPoint))}, trigger ${escapeHtml(r.trigger)}: ${escapeHtml(windowFacts(r))}.`,
           ),
         );
       } else if (!r.error) {
@@ -329,10 +373,25 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
       parts.push(
         await figure(
           'roc-sic',
-          roc,
+          { vegaLite: roc },
           'Background rejection and significance improvement characteristic against signal efficiency, from truth labels.',
         ),
       );
+    // Per window: the SIC curve with the 68 % band over ensemble members, where the result carries the members.
+    const sicParts: string[] = [];
+    for (const { label, result: r } of distinctEvaluations(evaluated)) {
+      const spec = hepSicFigure(r, { label: info.plotLabel });
+      if (!spec) continue;
+      const m = r.evaluation!.members!;
+      sicParts.push(
+        await figure(
+          `sic-${label}`,
+          { vega: spec },
+          `${escapeHtml(label)}: SIC over ${m.sic.length} ensemble members (median, 16–84 % band; member max SIC ${m.maxSic.map((v) => num(v, 2)).join(', ')}), the ensemble's own curve and a random selection.`,
+        ),
+      );
+    }
+    if (sicParts.length) parts.push('<div class="grid">', ...sicParts, '</div>');
     parts.push(
       '<table><thead><tr><th class="l">Classifier</th><th>AUC</th><th>max SIC</th></tr></thead><tbody>' +
         distinctEvaluations(evaluated)
@@ -362,5 +421,5 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
     `<p class="meta">Generated by sideband at ${escapeHtml(created)}.</p>\n</body></html>\n`;
   const htmlPath = path.join(outDir, 'report.html');
   await fs.writeFile(htmlPath, html);
-  return { html: htmlPath, plots };
+  return { html: htmlPath, plots, publication };
 }

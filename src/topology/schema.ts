@@ -61,6 +61,16 @@ export interface Topology {
     histograms?: boolean;
     parquet?: boolean;
   };
+  /**
+   * Publication figures (sinks/hep-specs.ts): the experiment-style label (`experiment` bold, `status` italic,
+   * `sqrtS` in TeV, default fit.sqrtS; `lumi` in fb⁻¹, none when absent) and the print export (SVG and PDF of each
+   * window and SIC figure, `printWidth` cm wide, default 12; `publication: false` writes none).
+   */
+  plots?: {
+    label?: { experiment?: string; status?: string; sqrtS?: number; lumi?: number };
+    printWidth?: number;
+    publication?: boolean;
+  };
   metrics?: { host?: string; port?: number };
   kafka?: Record<string, unknown>;
   /** Memory budgets: `storeBytes` caps the window store (default 2 GiB); past it the run stops with a clear error. */
@@ -179,6 +189,26 @@ const schema = {
       workspaces: 'boolean|optional',
       histograms: 'boolean|optional',
       parquet: 'boolean|optional',
+    },
+  },
+  plots: {
+    type: 'object',
+    optional: true,
+    strict: true,
+    props: {
+      label: {
+        type: 'object',
+        optional: true,
+        strict: true,
+        props: {
+          experiment: 'string|min:1|optional',
+          status: 'string|min:1|optional',
+          sqrtS: 'number|positive|optional',
+          lumi: 'number|positive|optional',
+        },
+      },
+      printWidth: 'number|positive|max:100|optional',
+      publication: 'boolean|optional',
     },
   },
   metrics: {

@@ -29,6 +29,22 @@ function trapezoidAuc(fpr: number[], tpr: number[]): number {
   return a;
 }
 
+/**
+ * Five members around the fixture's ROC ε_S = ε_B^γ: member m's SIC is the curve's times 1 + 0.05 (m − 2), null
+ * below ε_S = 0.1 (as under the background guard), and the ensemble's is the curve's.
+ */
+function members(gamma: number) {
+  const tpr = Array.from({ length: 50 }, (_, k) => Number(((k + 1) * 0.02).toFixed(2)));
+  const curve = (t: number) => t / Math.sqrt(t ** (1 / gamma));
+  return {
+    tpr,
+    sic: [0, 1, 2, 3, 4].map((m) => tpr.map((t) => (t < 0.1 ? null : curve(t) * (1 + 0.05 * (m - 2))))),
+    auc: [0.8, 0.81, 0.82, 0.83, 0.84],
+    maxSic: [0, 1, 2, 3, 4].map((m) => curve(0.1) * (1 + 0.05 * (m - 2))),
+    ensemble: tpr.map((t) => (t < 0.1 ? null : curve(t))),
+  };
+}
+
 export function syntheticResults(
   options: { seed?: number; workingPoints?: (number | null)[]; withRoc?: boolean } = {},
 ): WindowResult[] {
@@ -138,6 +154,7 @@ export function syntheticResults(
                 auc: trapezoidAuc(roc.fpr, roc.tpr),
                 maxSic: Math.max(...roc.fpr.map((f, k) => (f > 0 ? roc.tpr[k]! / Math.sqrt(f) : 0))),
                 roc,
+                members: members(0.15 + 0.00005 * srLo * (wp ?? 1) * 10),
               },
         valid: true,
         createdAt: '2026-01-01T00:00:00.000Z',

@@ -6,16 +6,15 @@ import { pathToFileURL } from 'node:url';
 import { writeReport, type ReportOutput } from '../../src/sinks/report.js';
 import {
   poissonInterval,
-  spectrumBins,
-  windowFigure,
   significanceSummary,
   rocSicFigure,
   distinctEvaluations,
 } from '../../src/sinks/report-specs.js';
+import { hepWindowFigure, pullBins } from '../../src/sinks/hep-specs.js';
 import { AlertTracker, type AlertRecord } from '../../src/operators/alert.js';
 import type { WindowResult } from '../../src/events/result.js';
 import { syntheticResults } from './report-fixtures.js';
-import { renderPlot } from '../../src/sinks/plot.js';
+import { renderVega } from '../../src/sinks/plot.js';
 import { openInChromium, type PageReport } from './chromium.js';
 import { repoRoot } from '../helpers/paths.js';
 
@@ -37,18 +36,15 @@ describe('poissonInterval (Garwood 68.27 %)', () => {
 describe('report specs', () => {
   const results = syntheticResults({ workingPoints: [0.1, 0.02] });
 
-  it('tabulate the spectrum with fit band, per-bin significance and SR membership', () => {
+  it('tabulate the spectrum with the fit, its error and pulls', () => {
     const r = results.find((x) => x.window.id === 'sr-3200-3800' && x.workingPoint === 0.02)!;
-    const bins = spectrumBins(r)!;
+    const bins = pullBins(r)!;
     expect(bins).toHaveLength(30);
-    expect(bins[0]).toMatchObject({ lo: 2600, hi: 2660, centre: 2630, inSr: false });
-    expect(bins.filter((b) => b.inSr)).toHaveLength(10);
-    // band = fit ± (fit error ⊕ ensemble spread)
-    const b0 = bins[0]!;
+    expect(bins[0]).toMatchObject({ lo: 2600, hi: 2660, centre: 2630 });
     // The band is the fit-parameter uncertainty alone: the ensemble spread is not counted a second time.
-    expect(b0.fitHi! - b0.fit!).toBeCloseTo(r.fit!.predictionErr[0]!, 9);
-    // the injected bump near 3.5 TeV gives the largest per-bin excess
-    const top = bins.reduce((a, b) => (b.z > a.z ? b : a));
+    expect(bins[0]!.fitErr).toBeCloseTo(r.fit!.predictionErr[0]!, 9);
+    // the injected bump near 3.5 TeV gives the largest pull
+    const top = bins.reduce((a, b) => (b.pull! > a.pull! ? b : a));
     expect(top.centre).toBeGreaterThan(3350);
     expect(top.centre).toBeLessThan(3650);
   });
@@ -65,21 +61,21 @@ describe('report specs', () => {
     ]);
   });
 
-  it('draw a histogram without a fit (data, SR edges, empty significance panel)', async () => {
+  it('draw a histogram without a fit (data, signal region, no fit line, no pulls)', async () => {
     const r = results[0]!;
     const noFit: WindowResult = { ...r, fit: undefined, significance: undefined };
-    const bins = spectrumBins(noFit)!;
-    expect(bins.every((b) => b.fit === undefined && b.z === 0)).toBe(true);
-    const { svg } = await renderPlot(windowFigure(noFit)!);
+    const bins = pullBins(noFit)!;
+    expect(bins.every((b) => b.fit === undefined && b.pull === undefined)).toBe(true);
+    const { svg } = await renderVega(hepWindowFigure(noFit)!);
     expect(svg).toContain('Data');
-    expect(svg).toContain('SR edges');
+    expect(svg).toContain('Signal region');
     expect(svg).not.toContain('Background fit');
     expect(svg).toContain('no fit');
   });
 
   it('give no figure where there is nothing to draw', () => {
     const bare: WindowResult = { ...results[0]!, histogram: undefined, significance: undefined, evaluation: undefined };
-    expect(windowFigure(bare)).toBeUndefined();
+    expect(hepWindowFigure(bare)).toBeUndefined();
     expect(significanceSummary([bare])).toBeUndefined();
     expect(rocSicFigure([bare])).toBeUndefined();
   });
@@ -115,6 +111,7 @@ describe('writeReport', () => {
       timings: { read: 1.5, train: 37.5, total: 40.2 },
       details: { seed: 7 },
       createdAt: '2026-01-01T00:00:00.000Z',
+      plotLabel: { experiment: 'sideband', status: 'Simulation', sqrtS: 13, lumi: 139 },
     });
     const shotDir = path.join(repoRoot, 'dist/test-artifacts');
     fs.mkdirSync(shotDir, { recursive: true });
@@ -127,8 +124,14 @@ describe('writeReport', () => {
 
   it('writes DIR/report.html with PNG and SVG plots under DIR/plots', () => {
     expect(out.html).toBe(path.join(dir, 'report.html'));
-    // 3 windows x 3 working points + summary + ROC/SIC, each as PNG and SVG
-    expect(out.plots).toHaveLength(2 * (9 + 2));
+    // 3 windows x 3 working points + summary + ROC/SIC + 6 SIC band figures (3 windows x 2 evaluated working
+    // points), each as PNG and SVG; the 9 window and 6 SIC figures also at print size as SVG and PDF.
+    expect(out.plots).toHaveLength(2 * (9 + 2 + 6));
+    expect(out.publication).toHaveLength(2 * (9 + 6));
+    for (const p of out.publication) {
+      const head = fs.readFileSync(p).subarray(0, 8).toString();
+      expect(head).toBe(p.endsWith('.pdf') ? '%PDF-1.4' : '<svg xml');
+    }
     for (const p of out.plots) {
       expect(path.dirname(p)).toBe(path.join(dir, 'plots'));
       const head = fs.readFileSync(p).subarray(0, 8);
@@ -143,7 +146,7 @@ describe('writeReport', () => {
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/(src|href)="https?:/i);
     const links = [...html.matchAll(/href="(plots\/[^"]+)"/g)].map((m) => decodeURIComponent(m[1]!));
-    expect(links.length).toBe(out.plots.length);
+    expect(links.length).toBe(out.plots.length + out.publication.length);
     for (const l of links) expect(fs.existsSync(path.join(dir, l))).toBe(true);
     // inline SVG ids are unique across the page
     const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
@@ -159,6 +162,11 @@ describe('writeReport', () => {
     expect(html).toContain('65.90 %'); // 40200 / 61000
     expect(html).toContain('fit did not converge');
     expect(html).toContain('<th>AUC</th>');
+    // The publication figures inline: experiment label with luminosity and √s, axis titles, pull panel, SIC bands.
+    for (const t of ['>sideband<', '>Simulation<', '>139 fb⁻¹ (13 TeV)<', '>Events / 60 GeV<', '>(Data − Fit) / σ<'])
+      expect(html).toContain(t);
+    expect(html).toContain('68 % of members');
+    expect(html).toContain('print (12 cm)');
   });
 
   it('opens in headless Chromium without console errors, exceptions or failed loads, and gives a screenshot', () => {
@@ -167,7 +175,7 @@ describe('writeReport', () => {
     expect(page.console.filter((c) => c.type === 'error' || c.type === 'warning' || c.type === 'assert')).toEqual([]);
     expect(page.log.filter((l) => l.level === 'error' || l.level === 'warning')).toEqual([]);
     expect(page.failedLoads).toEqual([]);
-    expect(page.svgFigures).toBe(11);
+    expect(page.svgFigures).toBe(17);
     const png = fs.readFileSync(page.screenshot);
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     expect(png.readUInt32BE(16)).toBe(1280); // IHDR width
