@@ -33,6 +33,16 @@ describe('CWoLa hunting on one window', () => {
     expect(res[0]!.model.ensemble).toBe(3);
     expect(res[0]!.model.backend).toBe('js');
     expect(res[0]!.evaluation!.auc).toBeGreaterThan(0.8);
+    // Each member evaluated on its own, for the SIC band: 3 curves on the common grid, plus the ensemble's.
+    const m = res[0]!.evaluation!.members!;
+    expect(m.sic).toHaveLength(3);
+    expect(m.tpr).toHaveLength(50);
+    for (const c of m.sic) expect(c).toHaveLength(50);
+    for (const a of m.auc) expect(a).toBeGreaterThan(0.7);
+    // at ε_S = 0.9 (where ≥ 25 background events pass) every member and the ensemble beat a random cut (SIC √0.9)
+    const k = m.tpr.indexOf(0.9);
+    for (const c of m.sic) expect(c[k]!).toBeGreaterThan(Math.sqrt(0.9));
+    expect(m.ensemble![k]!).toBeGreaterThan(Math.sqrt(0.9));
   });
 
   it('runs seed 001’s k = 5, n = 2 scheme with efficiency mapping inline', async () => {
