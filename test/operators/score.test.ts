@@ -1,0 +1,120 @@
+/**
+ * Near-online triggering from `runTopology` (trigger.online): between retrainings the window's ensemble scores every
+ * new batch, so Z moves with the stream, and the end-of-stream results are those of a batch run of the whole stream.
+ * The source holds its second half until the first training has finished, so that the online part is not a race.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { EventBatch } from '../../src/events/batch.js';
+import type { WindowResult } from '../../src/events/result.js';
+import { runTopology } from '../../src/run.js';
+import { GeneratorSource, parseResonanceSpec } from '../../src/sources/generator.js';
+import type { Source } from '../../src/sources/source.js';
+import { parseTopology } from '../../src/topology/load.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'sideband-online-'));
+const EVENTS = 240_000;
+const BATCH = 8000;
+const text = (trigger: string) => `name: online-test
+seed: 7
+source: { kind: generator, events: ${EVENTS}, mjjMin: 2000, batchSize: ${BATCH}, signals: ["mA=3500,mB=500,mC=100,n=300"] }
+columns: { jet1_pt: GeV, jet1_eta: none, jet1_phi: none, jet1_m: GeV, jet1_tau1: none, jet1_tau2: none, jet2_pt: GeV, jet2_eta: none, jet2_phi: none, jet2_m: GeV, jet2_tau1: none, jet2_tau2: none }
+label: label
+derive: { mjj: fourvector, features: [delta_y] }
+cuts: atlas2024
+windows: { scheme: single, sr: [3200, 3800], sb: [[2600, 3200], [3800, 4400]] }
+features: [mj_min, tau21_lighter, tau21_heavier]
+trigger: ${trigger}
+binning: { width: 60 }
+classifier: { kind: hgb, ensemble: 2, folds: 5, workers: 1, hgb: { maxIter: 30, nIterNoChange: 10 } }
+workingPoints: [0.1, 0.02]
+sinks: { report: false }
+`;
+
+/** The generator's stream, held after `holdAfter` batches until `release` resolves (or 120 s pass). */
+function heldSource(holdAfter: number, release: Promise<void>): Source {
+  const gen = new GeneratorSource({
+    events: EVENTS,
+    seed: 7,
+    batchSize: BATCH,
+    mjjMin: 2000,
+    signals: [parseResonanceSpec('mA=3500,mB=500,mC=100,n=300')],
+  });
+  return {
+    description: `held ${gen.description}`,
+    async *batches(): AsyncIterable<EventBatch> {
+      let k = 0;
+      for await (const b of gen.batches()) {
+        yield b;
+        if (++k === holdAfter) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([release, new Promise((r) => (timer = setTimeout(r, 120_000)))]);
+          clearTimeout(timer);
+        }
+      }
+    },
+  };
+}
+
+async function run(trigger: string, name: string, holdAfter?: number): Promise<WindowResult[]> {
+  let trained!: () => void;
+  const release = new Promise<void>((r) => {
+    trained = r;
+  });
+  const r = await runTopology(parseTopology(text(trigger), `${name}.yaml`), {
+    file: path.join(dir, `${name}.yaml`),
+    outDir: path.join(dir, name),
+    runId: 'online-test',
+    ...(holdAfter ? { source: heldSource(holdAfter, release) } : {}),
+    progress: () => ({ result: () => {}, stop: () => {}, observer: { modelTrained: () => trained() } }),
+  });
+  return r.results;
+}
+
+/** What a final result says, without its timing. */
+function essence(r: WindowResult): unknown {
+  const { createdAt, batchArrivedAt, model, ...rest } = r;
+  void createdAt;
+  void batchArrivedAt;
+  const { trainSeconds, ...m } = model ?? ({} as NonNullable<WindowResult['model']>);
+  void trainSeconds;
+  return { ...rest, model: m };
+}
+
+describe('score (trigger.online)', () => {
+  it('moves Z with every batch between retrainings and ends with the batch result of the whole stream', async () => {
+    const online = await run('{ minSrEvents: 500, growthFactor: 1000, online: true }', 'online', 12);
+    const batch = await run('{ minSrEvents: 1000000000 }', 'batch');
+
+    const trained = online.filter((r) => r.trigger === 'threshold');
+    expect(trained.length).toBeGreaterThan(0);
+    const scored = online.filter((r) => r.trigger === 'online');
+    // After the hold every later batch is scored: one result per working point per batch.
+    const perPoint = new Map<string, WindowResult[]>();
+    for (const r of scored) perPoint.set(String(r.workingPoint), [...(perPoint.get(String(r.workingPoint)) ?? []), r]);
+    expect([...perPoint.keys()].sort()).toEqual(['0.02', '0.1']);
+    for (const rs of perPoint.values()) {
+      expect(rs.length).toBeGreaterThanOrEqual(EVENTS / BATCH - 12 - 1);
+      // Every online result comes from the one training, and counts more scored events than the one before.
+      for (const r of rs) expect(r.online?.trainedSequence).toBe(0);
+      for (let i = 1; i < rs.length; i++)
+        expect(rs[i]!.online!.scoredEvents).toBeGreaterThan(rs[i - 1]!.online!.scoredEvents);
+      // The selected histogram grows and the significance moves between retrainings.
+      const selected = rs.map((r) => r.counts.selected ?? 0);
+      expect(selected[selected.length - 1]!).toBeGreaterThan(selected[0]!);
+      const zs = rs.filter((r) => r.valid).map((r) => r.significance!.z!);
+      expect(zs.length).toBeGreaterThan(2);
+      expect(new Set(zs.map((z) => z.toFixed(6))).size).toBeGreaterThan(2);
+      // Online refits start from the last accepted fit.
+      expect(rs.some((r) => r.online?.warmStart !== undefined)).toBe(true);
+      for (const r of rs) expect(r.key).toMatch(/\/online-\d+$/);
+    }
+
+    const finalOnline = online.filter((r) => r.trigger === 'end').map(essence);
+    const finalBatch = batch.filter((r) => r.trigger === 'end').map(essence);
+    expect(finalOnline.length).toBe(2);
+    expect(finalOnline).toEqual(finalBatch);
+  }, 300_000);
+});
