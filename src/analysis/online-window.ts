@@ -92,6 +92,8 @@ export class OnlineWindow {
   /** Window events scored since the training, and since the last emitted result. */
   scored = 0;
   pending = 0;
+  /** Wall time spent in the ensemble (scoring and fold votes) on those events, seconds; the figure per event. */
+  ensembleSeconds = 0;
   private readonly points: PointState[];
   private readonly edges: Float64Array;
   private readonly srBins: number[];
@@ -194,12 +196,14 @@ export class OnlineWindow {
         continue;
       }
       // Scores of every model of the ensemble on the new events: computed once, shared by the working points.
+      const t0 = performance.now();
       let scores = ensembles.get(p.online.ensemble);
       if (!scores) {
         scores = scoreEnsemble(p.online.ensemble, features(), m);
         ensembles.set(p.online.ensemble, scores);
       }
       const votes = selectionWeights(p.online, scores, m);
+      this.ensembleSeconds += (performance.now() - t0) / 1000;
       // The classifier's histograms count events (the CWoLa selection fills unweighted), so do the online ones.
       for (let j = 0; j < votes.length; j++) {
         const v = votes[j]!;
@@ -241,6 +245,8 @@ export class OnlineWindow {
         trainedSequence: this.trainedSequence,
         trainedOnStoreEvents: this.storeEvents,
         scoredEvents: this.scored,
+        ensembleSeconds: this.ensembleSeconds,
+        models: p.online ? p.online.ensemble.members.reduce((a, x) => a + x.forests.length, 0) : 0,
         ...(p.warm ? { warmStart: p.warm.function } : {}),
       };
       if (result.fit?.status === 'ok') p.warm = { function: result.fit.function, params: result.fit.params };

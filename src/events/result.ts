@@ -141,7 +141,16 @@ export interface WindowResult {
   /** Arrival time (Unix ms) of the first event of the batch that led to this result (alert latency). */
   batchArrivedAt?: number;
   /** An online result (trigger.online): which training's ensemble scored the events added since, and how many. */
-  online?: { trainedSequence: number; trainedOnStoreEvents: number; scoredEvents: number; warmStart?: string };
+  online?: {
+    trainedSequence: number;
+    trainedOnStoreEvents: number;
+    scoredEvents: number;
+    /** Wall time of the ensemble on those events so far (seconds) and its number of models. */
+    ensembleSeconds: number;
+    models: number;
+    /** The fit function whose previous parameters started this refit. */
+    warmStart?: string;
+  };
 }
 
 /** Machine-readable reasons why a window result cannot be trusted. */
