@@ -24,6 +24,7 @@ import { pFromZ } from '../stats/special.js';
 import { MIN_CLOSURE_SAMPLES, calibrate, calibrationKey, passesClosure, type Calibration } from './calibration.js';
 import type { WindowAnalysis, WindowHistogramInput } from './window-analysis.js';
 import type { OnlineSelection } from './online-window.js';
+import type { BinMapper } from '../classify/binning.js';
 
 /** The statistics engine's entry point for one histogram (src/analysis/window-analysis.ts). */
 export type HistogramStats = (input: WindowHistogramInput) => WindowAnalysis;
@@ -48,7 +49,7 @@ export type HistogramSelector = (
   snapshot: WindowSnapshot,
   edges: Float64Array,
   workingPoints: number[],
-  opts?: { keepModels?: boolean },
+  opts?: { keepModels?: boolean; warmMappers?: BinMapper[][] },
 ) => Promise<Selection[]>;
 
 /** What names a result besides its histogram: the window, what made it, its sequence, counts and cut flow. */
@@ -137,8 +138,15 @@ export async function analyseSnapshot(
   stats: HistogramStats,
   /** Receives the selections and the fit floor (the online scorer keeps them); with it, models are kept. */
   onSelections?: (selections: Selection[], fitFrom: number | undefined, results: WindowResult[]) => void,
+  /** HGB warm start: the previous training's bin mappers, per member and split. */
+  warmMappers?: BinMapper[][],
 ): Promise<WindowResult[]> {
-  const hists = await selectHistograms(snap, edges, workingPoints, onSelections ? { keepModels: true } : undefined);
+  const hists = await selectHistograms(
+    snap,
+    edges,
+    workingPoints,
+    onSelections ? { keepModels: true, ...(warmMappers ? { warmMappers } : {}) } : undefined,
+  );
   const fitFrom = fitFloor(snap);
   const results = hists.map((h) => analyseSelection(snap, plan, edges, h, fitFrom, stats));
   onSelections?.(hists, fitFrom, results);

@@ -21,6 +21,7 @@ import { evaluate } from '../classify/metrics.js';
 import { thresholdForEfficiency } from '../classify/workingpoints.js';
 import { deriveSeed, mulberry32 } from '../classify/random.js';
 import { toShared, type Trainer, type TrainJob, type TrainResult } from '../classify/train-job.js';
+import type { BinMapper } from '../classify/binning.js';
 import type { FlatForest } from '../classify/forest.js';
 import type { OnlineEnsemble, OnlineSelection } from './online-window.js';
 
@@ -52,6 +53,8 @@ export async function selectWithClassifier(
     pause?: () => Promise<void>;
     /** Keep the trained models and each working point's cuts, to score events that arrive later (trigger.online). */
     keepModels?: boolean;
+    /** HGB warm start: per member and split, the previous training's bin mappers (reused, not refitted). */
+    warmMappers?: BinMapper[][];
   },
 ): Promise<WorkingPointSelection[]> {
   const cfg = resolveClassifierConfig(config);
@@ -108,6 +111,14 @@ export async function selectWithClassifier(
           ? 'online scoring cannot apply the per-region ECDF mapping of ecdfFeatures'
           : undefined;
   const splits = cvSplits(cfg.cv, cfg.folds);
+  // Warm start reuses the binning only where the previous ensemble has the same shape (members, splits, one model each).
+  const warm =
+    cfg.kind === 'hgb' &&
+    cfg.cv === 'atlas2024' &&
+    opts.warmMappers?.length === cfg.ensemble &&
+    opts.warmMappers.every((m) => m.length === splits.length)
+      ? opts.warmMappers
+      : undefined;
   const perSplit = cfg.cv === 'atlas2020' ? cfg.candidates : 1;
   const total = cfg.ensemble * splits.length * perSplit;
   let done = 0;
@@ -125,6 +136,7 @@ export async function selectWithClassifier(
     /** Per split (atlas2024): the model and the fold it scored, when models are kept. */
     forests?: FlatForest[];
     forestFolds?: Uint8Array;
+    mappers?: BinMapper[];
   };
   const member = async (m: number): Promise<Member> => {
     await opts.pause?.();
@@ -159,6 +171,7 @@ export async function selectWithClassifier(
           mlp: cfg.mlp,
           mlpBackend: cfg.backend,
           ...(onlineUnavailable === undefined ? { keepModel: true } : {}),
+          ...(warm?.[m]?.[si] ? { hgbMapper: warm[m]![si]! } : {}),
         };
         jobs.push(
           opts.train(job).then((r) => {
@@ -183,7 +196,16 @@ export async function selectWithClassifier(
         if (bySplit.every((x) => x.r.forest)) {
           const forests = bySplit.map((x) => x.r.forest!);
           const forestFolds = Uint8Array.from(bySplit, (x) => splits[x.split]!.test);
-          return { score, fold, seed, candidateCorrelation: NaN, forests, forestFolds };
+          const mappers = bySplit.every((x) => x.r.mapper) ? bySplit.map((x) => x.r.mapper!) : undefined;
+          return {
+            score,
+            fold,
+            seed,
+            candidateCorrelation: NaN,
+            forests,
+            forestFolds,
+            ...(mappers ? { mappers } : {}),
+          };
         }
       }
     } else {
@@ -240,6 +262,7 @@ export async function selectWithClassifier(
     trainSeconds,
     ...(memberCorrelation === memberCorrelation ? { memberCorrelation } : {}),
     ...(candCorr.length > 0 ? { candidateCorrelation: candCorr.reduce((a, b) => a + b, 0) / candCorr.length } : {}),
+    warmStart: warm ? 'binning' : 'none',
   };
 
   // Truth-aware evaluation on the SR events, with the member-averaged out-of-fold score.
@@ -267,7 +290,11 @@ export async function selectWithClassifier(
       ? {
           combine: cfg.combine,
           folds: cfg.folds,
-          members: members.map((x) => ({ forests: x.forests!, folds: x.forestFolds! })),
+          members: members.map((x) => ({
+            forests: x.forests!,
+            folds: x.forestFolds!,
+            ...(x.mappers ? { mappers: x.mappers } : {}),
+          })),
         }
       : undefined;
   for (const eps of cfg.workingPoints) {

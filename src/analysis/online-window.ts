@@ -22,6 +22,7 @@
 import { SidebandError } from '../events/errors.js';
 import type { WindowResult } from '../events/result.js';
 import type { StoredEvents } from '../events/store.js';
+import type { BinMapper } from '../classify/binning.js';
 import { scoreForest, type FlatForest } from '../classify/forest.js';
 import { medianHistogram } from '../classify/ensemble.js';
 import {
@@ -36,7 +37,7 @@ import {
 export interface OnlineEnsemble {
   combine: 'median' | 'average';
   folds: number;
-  members: Array<{ forests: FlatForest[]; folds: Uint8Array }>;
+  members: Array<{ forests: FlatForest[]; folds: Uint8Array; mappers?: BinMapper[] }>;
 }
 
 /** What a working point's selection keeps for online scoring. */
@@ -95,6 +96,8 @@ export class OnlineWindow {
   /** Wall time spent in the ensemble (scoring and fold votes) on those events, seconds; the figure per event. */
   ensembleSeconds = 0;
   private readonly points: PointState[];
+  /** The ensemble of the last training (undefined for an inclusive window). */
+  readonly ensemble?: OnlineEnsemble;
   private readonly edges: Float64Array;
   private readonly srBins: number[];
 
@@ -108,6 +111,7 @@ export class OnlineWindow {
     this.srBins = [];
     for (let b = 0; b + 1 < this.edges.length; b++)
       if (this.edges[b]! < sr[1] && this.edges[b + 1]! > sr[0]) this.srBins.push(b);
+    this.ensemble = init.selections.find((s) => s.online)?.online?.ensemble;
     this.points = init.selections.map((selection) => {
       const online = selection.online;
       if (!online && selection.workingPoint !== null)
@@ -337,5 +341,12 @@ export class OnlineWindows {
 
   all(): OnlineWindow[] {
     return [...this.byWindow.values()];
+  }
+
+  /** The bin mappers of window w's last ensemble, per member and split (the next retraining's warm start). */
+  mappers(window: number): BinMapper[][] | undefined {
+    const e = this.byWindow.get(window)?.ensemble;
+    if (!e || !e.members.every((m) => m.mappers)) return undefined;
+    return e.members.map((m) => m.mappers!);
   }
 }

@@ -5,6 +5,7 @@
  * when asked for (flattened HGB trees, for online scoring), to keep transfers small.
  */
 import { SidebandError } from '../events/errors.js';
+import type { BinMapper } from './binning.js';
 import { flattenHgb, type FlatForest } from './forest.js';
 import { fitHgb, logLoss, predictRaw, type HgbParams } from './hgb.js';
 import { mlpPresets, type MlpArchitecture, type MlpParams } from './mlp.js';
@@ -33,6 +34,8 @@ export interface TrainJob {
   mlpBackend?: MlpBackend;
   /** Return the trained model (HGB: flattened), for scoring events that arrive after training (trigger.online). */
   keepModel?: boolean;
+  /** HGB warm start: the bin mapper of this split's model in the previous training of the window. */
+  hgbMapper?: BinMapper;
 }
 
 export interface TrainResult {
@@ -45,6 +48,8 @@ export interface TrainResult {
   iterations: number;
   /** The trained HGB model, flattened (only when the job asked for it with keepModel). */
   forest?: FlatForest;
+  /** Its bin mapper (with keepModel), for the next training's warm start. */
+  mapper?: BinMapper;
 }
 
 /** How a window analysis gets its jobs trained: the runtime's pool, or inline (tests). */
@@ -69,7 +74,11 @@ export async function runTrainJob(
         seed: job.seed,
         earlyStopping: job.validationRows.length > 0 ? (job.hgb?.earlyStopping ?? true) : false,
       },
-      { validationRows: job.validationRows.length > 0 ? job.validationRows : undefined, onIteration: onProgress },
+      {
+        validationRows: job.validationRows.length > 0 ? job.validationRows : undefined,
+        onIteration: onProgress,
+        ...(job.hgbMapper ? { mapper: job.hgbMapper } : {}),
+      },
     );
     const scores = job.scoreRows.map((rows) => predictRaw(model, job.columns, rows));
     let validationLoss = NaN;
@@ -83,7 +92,7 @@ export async function runTrainJob(
       seconds: (performance.now() - t0) / 1000,
       backend: 'js',
       iterations: model.nIter,
-      ...(job.keepModel ? { forest: flattenHgb(model) } : {}),
+      ...(job.keepModel ? { forest: flattenHgb(model), mapper: model.mapper } : {}),
     };
   }
   const params: MlpParams = { ...mlpPresets[job.kind], ...job.mlp, seed: job.seed };

@@ -97,6 +97,11 @@ export interface ModelInfo {
   memberCorrelation?: number;
   /** seed 001's n candidates per split: the same between candidates' test scores, averaged over splits. */
   candidateCorrelation?: number;
+  /**
+   * How the training started: 'none' (from scratch, always at end of stream) or 'binning' (HGB with the bin
+   * mappers of the window's previous training, trigger.online).
+   */
+  warmStart?: 'none' | 'binning';
 }
 
 export interface EvaluationResult {

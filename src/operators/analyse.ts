@@ -86,6 +86,8 @@ export function analyse(
         selectHistograms,
         stats,
         keep,
+        // Intermediate retrainings reuse the binning of the window's last ensemble; the end one starts from scratch.
+        keep ? online?.mappers(w) : undefined,
       );
       if (!keep) ctx.observer.modelTrained?.(snap.window.id);
       if (admitted.arrivedAt !== undefined) for (const r of results) r.batchArrivedAt = admitted.arrivedAt;

@@ -6,6 +6,7 @@
 import { selectWithClassifier } from '../analysis/cwola-selection.js';
 import type { ClassifierConfig } from '../classify/config.js';
 import type { OnlineSelection } from '../analysis/online-window.js';
+import type { BinMapper } from '../classify/binning.js';
 import type { EvaluationResult, HistogramResult, ModelInfo } from '../events/result.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
 import { TrainingPool } from './pool.js';
@@ -26,7 +27,7 @@ export function classifierSelector(config: ClassifierConfig): {
     snapshot: WindowSnapshot,
     edges: Float64Array,
     workingPoints: number[],
-    opts?: { keepModels?: boolean },
+    opts?: { keepModels?: boolean; warmMappers?: BinMapper[][] },
   ) => Promise<Selection>;
   model: string;
   close: () => Promise<void>;
@@ -45,6 +46,7 @@ export function classifierSelector(config: ClassifierConfig): {
           train: pool.train,
           pause,
           keepModels: opts?.keepModels === true,
+          ...(opts?.warmMappers ? { warmMappers: opts.warmMappers } : {}),
         },
       );
     },

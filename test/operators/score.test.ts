@@ -85,32 +85,39 @@ function essence(r: WindowResult): unknown {
 
 describe('score (trigger.online)', () => {
   it('moves Z with every batch between retrainings and ends with the batch result of the whole stream', async () => {
-    const online = await run('{ minSrEvents: 500, growthFactor: 1000, online: true }', 'online', 12);
+    const online = await run('{ minSrEvents: 500, growthFactor: 1.3, online: true }', 'online', 12);
     const batch = await run('{ minSrEvents: 1000000000 }', 'batch');
 
-    const trained = online.filter((r) => r.trigger === 'threshold');
-    expect(trained.length).toBeGreaterThan(0);
+    const trained = online.filter((r) => r.trigger === 'threshold' || r.trigger === 'growth');
+    expect(trained.some((r) => r.trigger === 'threshold')).toBe(true);
+    // Retrainings after the first reuse its binning (HGB warm start), and say so; the first starts from scratch.
+    expect(trained.find((r) => r.trigger === 'threshold')?.model?.warmStart).toBe('none');
+    expect(trained.some((r) => r.trigger === 'growth' && r.model?.warmStart === 'binning')).toBe(true);
     const scored = online.filter((r) => r.trigger === 'online');
-    // After the hold every later batch is scored: one result per working point per batch.
-    const perPoint = new Map<string, WindowResult[]>();
-    for (const r of scored) perPoint.set(String(r.workingPoint), [...(perPoint.get(String(r.workingPoint)) ?? []), r]);
-    expect([...perPoint.keys()].sort()).toEqual(['0.02', '0.1']);
-    for (const rs of perPoint.values()) {
-      expect(rs.length).toBeGreaterThanOrEqual(EVENTS / BATCH - 12 - 1);
-      // Every online result comes from the one training, and counts more scored events than the one before.
-      for (const r of rs) expect(r.online?.trainedSequence).toBe(0);
-      for (let i = 1; i < rs.length; i++)
-        expect(rs[i]!.online!.scoredEvents).toBeGreaterThan(rs[i - 1]!.online!.scoredEvents);
-      // The selected histogram grows and the significance moves between retrainings.
-      const selected = rs.map((r) => r.counts.selected ?? 0);
-      expect(selected[selected.length - 1]!).toBeGreaterThan(selected[0]!);
-      const zs = rs.filter((r) => r.valid).map((r) => r.significance!.z!);
-      expect(zs.length).toBeGreaterThan(2);
-      expect(new Set(zs.map((z) => z.toFixed(6))).size).toBeGreaterThan(2);
-      // Online refits start from the last accepted fit.
-      expect(rs.some((r) => r.online?.warmStart !== undefined)).toBe(true);
-      for (const r of rs) expect(r.key).toMatch(/\/online-\d+$/);
+    expect(new Set(scored.map((r) => String(r.workingPoint)))).toEqual(new Set(['0.1', '0.02']));
+    // After the hold every later batch is scored, by the ensemble of a training that finished.
+    const sequences = new Set(trained.map((r) => Number(r.key!.slice(r.key!.lastIndexOf('/') + 1))));
+    for (const r of scored) {
+      expect(sequences.has(r.online!.trainedSequence)).toBe(true);
+      expect(r.key).toMatch(/\/online-\d+$/);
+      expect(r.online!.models).toBe(10);
     }
+    expect(scored.length / 2).toBeGreaterThanOrEqual(EVENTS / BATCH - 12 - 1);
+    // Between two retrainings (one training's ensemble): more events each batch, the histogram grows, Z moves.
+    const groups = new Map<string, WindowResult[]>();
+    for (const r of scored) {
+      const k = `${r.workingPoint}/${r.online!.trainedSequence}`;
+      groups.set(k, [...(groups.get(k) ?? []), r]);
+    }
+    const longest = [...groups.values()].sort((a, b) => b.length - a.length)[0]!;
+    expect(longest.length).toBeGreaterThan(3);
+    for (let i = 1; i < longest.length; i++)
+      expect(longest[i]!.online!.scoredEvents).toBeGreaterThan(longest[i - 1]!.online!.scoredEvents);
+    expect(longest[longest.length - 1]!.counts.selected!).toBeGreaterThan(longest[0]!.counts.selected!);
+    const zs = longest.filter((r) => r.valid).map((r) => r.significance!.z!);
+    expect(new Set(zs.map((z) => z.toFixed(6))).size).toBeGreaterThan(2);
+    // Online refits start from the last accepted fit.
+    expect(scored.some((r) => r.online?.warmStart !== undefined)).toBe(true);
 
     const finalOnline = online.filter((r) => r.trigger === 'end').map(essence);
     const finalBatch = batch.filter((r) => r.trigger === 'end').map(essence);
