@@ -346,7 +346,7 @@ export class OnlineWindows {
   /** The bin mappers of window w's last ensemble, per member and split (the next retraining's warm start). */
   mappers(window: number): BinMapper[][] | undefined {
     const e = this.byWindow.get(window)?.ensemble;
-    if (!e || !e.members.every((m) => m.mappers)) return undefined;
+    if (!e?.members.every((m) => m.mappers)) return undefined;
     return e.members.map((m) => m.mappers!);
   }
 }
