@@ -23,6 +23,8 @@ import { clsUpperLimits } from '../stats/cls.js';
 import { pFromZ } from '../stats/special.js';
 import { MIN_CLOSURE_SAMPLES, calibrate, calibrationKey, passesClosure, type Calibration } from './calibration.js';
 import type { WindowAnalysis, WindowHistogramInput } from './window-analysis.js';
+import type { OnlineSelection } from './online-window.js';
+import type { BinMapper } from '../classify/binning.js';
 
 /** The statistics engine's entry point for one histogram (src/analysis/window-analysis.ts). */
 export type HistogramStats = (input: WindowHistogramInput) => WindowAnalysis;
@@ -35,14 +37,27 @@ export interface Selection {
   evaluation?: EvaluationResult;
   /** Working points merged into this one because they select the same events. */
   mergedWorkingPoints?: number[];
+  /** The trained ensemble and this working point's cuts, for scoring later events (trigger.online). */
+  online?: OnlineSelection;
 }
 
-/** Turns a window snapshot into the mjj histograms to fit: one per working point (or one inclusive). */
+/**
+ * Turns a window snapshot into the mjj histograms to fit: one per working point (or one inclusive). With
+ * `keepModels` a classifier selection also hands back what online scoring needs (Selection.online).
+ */
 export type HistogramSelector = (
   snapshot: WindowSnapshot,
   edges: Float64Array,
   workingPoints: number[],
+  opts?: { keepModels?: boolean; warmMappers?: BinMapper[][] },
 ) => Promise<Selection[]>;
+
+/** What names a result besides its histogram: the window, what made it, its sequence, counts and cut flow. */
+export type ResultHeader = Pick<WindowSnapshot, 'window' | 'cutflow' | 'counts' | 'sequence'> & {
+  trigger: WindowResult['trigger'];
+  /** Arrival time (Unix ms) of the first event of the batch that led to this result. */
+  batchArrivedAt?: number;
+};
 
 export interface AnalysisPlan {
   runId: string;
@@ -59,6 +74,8 @@ export interface AnalysisPlan {
   model: string;
   /** Calibration of Z from `sideband validate`, when the topology names one. */
   calibration?: Calibration;
+  /** trigger.online: keep each intermediate training's models and score later events with them. */
+  online?: boolean;
 }
 
 /** Fewest selected SR events for a significance to mean anything (the asymptotic test and the fit need some). */
@@ -119,10 +136,37 @@ export async function analyseSnapshot(
   workingPoints: number[],
   selectHistograms: HistogramSelector,
   stats: HistogramStats,
+  /** Receives the selections and the fit floor (the online scorer keeps them); with it, models are kept. */
+  onSelections?: (selections: Selection[], fitFrom: number | undefined, results: WindowResult[]) => void,
+  /** HGB warm start: the previous training's bin mappers, per member and split. */
+  warmMappers?: BinMapper[][],
 ): Promise<WindowResult[]> {
-  const hists = await selectHistograms(snap, edges, workingPoints);
+  const hists = await selectHistograms(
+    snap,
+    edges,
+    workingPoints,
+    onSelections ? { keepModels: true, ...(warmMappers ? { warmMappers } : {}) } : undefined,
+  );
   const fitFrom = fitFloor(snap);
-  return hists.map((h) => {
+  const results = hists.map((h) => analyseSelection(snap, plan, edges, h, fitFrom, stats));
+  onSelections?.(hists, fitFrom, results);
+  return results;
+}
+
+/**
+ * One selected histogram's result: the sideband fit (started from `warm`, a previous fit's function and
+ * parameters, when given), SR prediction, significance, calibration, limits and validity.
+ */
+export function analyseSelection(
+  snap: ResultHeader,
+  plan: AnalysisPlan,
+  edges: Float64Array,
+  h: Selection,
+  fitFrom: number | undefined,
+  stats: HistogramStats,
+  warm?: { function: string; params: number[] },
+): WindowResult {
+  {
     const base = baseResult(snap, plan);
     const counts = Float64Array.from(h.histogram.counts);
     const result: WindowResult = {
@@ -146,6 +190,7 @@ export async function analyseSnapshot(
         functions: plan.fit.functions,
         sqrtS: plan.fit.sqrtS,
         ...(fitFrom !== undefined ? { fitFrom } : {}),
+        ...(warm ? { warmStart: warm } : {}),
       });
       result.fit = a.fit;
       result.significance = a.significance;
@@ -181,7 +226,7 @@ export async function analyseSnapshot(
       finishValidity(result, [{ reason: 'analysis_failed', detail: result.error }]);
     }
     return result;
-  });
+  }
 }
 
 /** Set `valid` and the reasons; an invalid result keeps its diagnostics but loses its significance. */
@@ -221,7 +266,7 @@ export function fitSignalRegion(w: WindowSnapshot['window']): [number, number] {
   return [lo, hi];
 }
 
-function baseResult(snap: WindowSnapshot, plan: AnalysisPlan): Omit<WindowResult, 'workingPoint'> {
+function baseResult(snap: ResultHeader, plan: AnalysisPlan): Omit<WindowResult, 'workingPoint'> {
   return {
     runId: plan.runId,
     topology: plan.topology,
@@ -231,6 +276,7 @@ function baseResult(snap: WindowSnapshot, plan: AnalysisPlan): Omit<WindowResult
     counts: { ...snap.counts },
     valid: false,
     createdAt: new Date().toISOString(),
+    ...(snap.batchArrivedAt !== undefined ? { batchArrivedAt: snap.batchArrivedAt } : {}),
   };
 }
 

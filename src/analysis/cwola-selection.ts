@@ -21,6 +21,9 @@ import { evaluate, evaluateMembers } from '../classify/metrics.js';
 import { thresholdForEfficiency } from '../classify/workingpoints.js';
 import { deriveSeed, mulberry32 } from '../classify/random.js';
 import { toShared, type Trainer, type TrainJob, type TrainResult } from '../classify/train-job.js';
+import type { BinMapper } from '../classify/binning.js';
+import type { FlatForest } from '../classify/forest.js';
+import type { OnlineEnsemble, OnlineSelection } from './online-window.js';
 
 export interface WorkingPointSelection {
   workingPoint: number;
@@ -29,6 +32,8 @@ export interface WorkingPointSelection {
   evaluation?: EvaluationResult;
   /** Looser working points' neighbours that selected exactly the same events, merged into this one. */
   mergedWorkingPoints?: number[];
+  /** What scoring events that arrive after this training needs (with `keepModels`; HGB, atlas2024 folds only). */
+  online?: OnlineSelection;
 }
 
 /** Minimum events per class for a meaningful training (per window). */
@@ -46,6 +51,10 @@ export async function selectWithClassifier(
      * its histograms is a separate step, so a metrics scrape or a liveness probe is never held for the whole window.
      */
     pause?: () => Promise<void>;
+    /** Keep the trained models and each working point's cuts, to score events that arrive later (trigger.online). */
+    keepModels?: boolean;
+    /** HGB warm start: per member and split, the previous training's bin mappers (reused, not refitted). */
+    warmMappers?: BinMapper[][];
   },
 ): Promise<WorkingPointSelection[]> {
   const cfg = resolveClassifierConfig(config);
@@ -92,7 +101,24 @@ export async function selectWithClassifier(
     weight: toShared(weight),
   };
 
+  const onlineUnavailable = !opts.keepModels
+    ? 'not asked for'
+    : cfg.kind !== 'hgb'
+      ? `online scoring needs an HGB ensemble (classifier ${cfg.kind})`
+      : cfg.cv !== 'atlas2024'
+        ? `online scoring needs atlas2024 cross-validation (cv ${cfg.cv})`
+        : cfg.ecdfFeatures.length > 0
+          ? 'online scoring cannot apply the per-region ECDF mapping of ecdfFeatures'
+          : undefined;
   const splits = cvSplits(cfg.cv, cfg.folds);
+  // Warm start reuses the binning only where the previous ensemble has the same shape (members, splits, one model each).
+  const warm =
+    cfg.kind === 'hgb' &&
+    cfg.cv === 'atlas2024' &&
+    opts.warmMappers?.length === cfg.ensemble &&
+    opts.warmMappers.every((m) => m.length === splits.length)
+      ? opts.warmMappers
+      : undefined;
   const perSplit = cfg.cv === 'atlas2020' ? cfg.candidates : 1;
   const total = cfg.ensemble * splits.length * perSplit;
   let done = 0;
@@ -102,7 +128,16 @@ export async function selectWithClassifier(
   // One member: its own fold assignment and its own seeds, all its jobs submitted at once to the pool. HGB
   // without row or feature subsampling is a deterministic function of its rows: members then differ only in
   // their folds, and seed 001's candidates not at all (ModelInfo's correlations show it).
-  type Member = { score: Float64Array; fold: Uint8Array; seed: number; candidateCorrelation: number };
+  type Member = {
+    score: Float64Array;
+    fold: Uint8Array;
+    seed: number;
+    candidateCorrelation: number;
+    /** Per split (atlas2024): the model and the fold it scored, when models are kept. */
+    forests?: FlatForest[];
+    forestFolds?: Uint8Array;
+    mappers?: BinMapper[];
+  };
   const member = async (m: number): Promise<Member> => {
     await opts.pause?.();
     const seed = deriveSeed(cfg.seed, m);
@@ -135,6 +170,8 @@ export async function selectWithClassifier(
           hgb: cfg.hgb,
           mlp: cfg.mlp,
           mlpBackend: cfg.backend,
+          ...(onlineUnavailable === undefined ? { keepModel: true } : {}),
+          ...(warm?.[m]?.[si] ? { hgbMapper: warm[m]![si]! } : {}),
         };
         jobs.push(
           opts.train(job).then((r) => {
@@ -153,6 +190,23 @@ export async function selectWithClassifier(
         const rows = testRows[splits[split]!.test]!;
         const s = r.scores[0]!;
         for (let k = 0; k < rows.length; k++) score[rows[k]!] = s[k]!;
+      }
+      if (onlineUnavailable === undefined) {
+        const bySplit = results.slice().sort((a, b) => a.split - b.split);
+        if (bySplit.every((x) => x.r.forest)) {
+          const forests = bySplit.map((x) => x.r.forest!);
+          const forestFolds = Uint8Array.from(bySplit, (x) => splits[x.split]!.test);
+          const mappers = bySplit.every((x) => x.r.mapper) ? bySplit.map((x) => x.r.mapper!) : undefined;
+          return {
+            score,
+            fold,
+            seed,
+            candidateCorrelation: NaN,
+            forests,
+            forestFolds,
+            ...(mappers ? { mappers } : {}),
+          };
+        }
       }
     } else {
       // seed 001: per (test, validation) keep the candidate with the lowest validation loss, map its test-part
@@ -208,6 +262,7 @@ export async function selectWithClassifier(
     trainSeconds,
     ...(memberCorrelation === memberCorrelation ? { memberCorrelation } : {}),
     ...(candCorr.length > 0 ? { candidateCorrelation: candCorr.reduce((a, b) => a + b, 0) / candCorr.length } : {}),
+    warmStart: warm ? 'binning' : 'none',
   };
 
   // Truth-aware evaluation on the SR events, with the member-averaged out-of-fold score.
@@ -237,18 +292,35 @@ export async function selectWithClassifier(
   const nSr = template.nData;
   const out: WorkingPointSelection[] = [];
   let previous: Uint8Array[] | undefined;
+  const ensemble: OnlineEnsemble | undefined =
+    onlineUnavailable === undefined && members.every((x) => x.forests)
+      ? {
+          combine: cfg.combine,
+          folds: cfg.folds,
+          members: members.map((x) => ({
+            forests: x.forests!,
+            folds: x.forestFolds!,
+            ...(x.mappers ? { mappers: x.mappers } : {}),
+          })),
+        }
+      : undefined;
   for (const eps of cfg.workingPoints) {
     let histogram: HistogramResult;
     let masks: Uint8Array[];
+    let memberCounts: Float64Array[];
+    const cuts: Float64Array[] = [];
     if (cfg.combine === 'median') {
       // One tie-breaking stream for every working point: two working points that keep the same number of events
       // per fold then keep the same events, and are merged below.
       masks = [];
       for (const { score, fold, seed } of members) {
         await opts.pause?.();
-        masks.push(selectPerFold(score, fold, role, cfg, eps, deriveSeed(seed, 1)));
+        const c = new Float64Array(2 * cfg.folds);
+        masks.push(selectPerFold(score, fold, role, cfg, eps, deriveSeed(seed, 1), c));
+        cuts.push(c);
       }
       const hists = masks.map((mask) => fillHistogram(snapshot.mjj, edges, mask));
+      memberCounts = hists;
       const { counts, spread } = medianHistogram(hists);
       histogram = {
         edges: Array.from(edges),
@@ -260,8 +332,11 @@ export async function selectWithClassifier(
     } else {
       const avg = averageScores(members.map((x) => x.score));
       const oneFold = new Uint8Array(n); // a single threshold over all events: the averaged score mixes folds
-      masks = [selectPerFold(avg, oneFold, role, cfg, eps, deriveSeed(cfg.seed, 1))];
+      const c = new Float64Array(2);
+      masks = [selectPerFold(avg, oneFold, role, cfg, eps, deriveSeed(cfg.seed, 1), c)];
+      cuts.push(c);
       const counts = fillHistogram(snapshot.mjj, edges, masks[0]);
+      memberCounts = [counts];
       histogram = {
         edges: Array.from(edges),
         counts: Array.from(counts),
@@ -277,7 +352,31 @@ export async function selectWithClassifier(
       continue;
     }
     previous = masks;
-    out.push({ workingPoint: eps, histogram, model, ...(evaluation ? { evaluation } : {}) });
+    const online: OnlineSelection | undefined = ensemble
+      ? {
+          ensemble,
+          cuts,
+          memberCounts: memberCounts.map((c) => Float64Array.from(c)),
+          ...(snapshot.label
+            ? {
+                memberSignal: masks.map((mask) =>
+                  fillHistogram(
+                    snapshot.mjj,
+                    edges,
+                    Uint8Array.from(mask, (m, i) => m & snapshot.label![i]!),
+                  ),
+                ),
+              }
+            : {}),
+        }
+      : undefined;
+    out.push({
+      workingPoint: eps,
+      histogram,
+      model,
+      ...(evaluation ? { evaluation } : {}),
+      ...(online ? { online } : {}),
+    });
   }
   return out;
 }
@@ -368,6 +467,8 @@ export function selectPerFold(
   cfg: Pick<ClassifierConfig, 'thresholdFrom'>,
   eps: number,
   seed = 0,
+  /** Out: per fold f, [2f] the threshold and [2f+1] the pass probability of a tied non-reference event (online). */
+  cuts?: Float64Array,
 ): Uint8Array {
   const n = score.length;
   let nFolds = 0;
@@ -382,6 +483,10 @@ export function selectPerFold(
       if (fold[i] !== f || !(score[i]! === score[i]!)) continue;
       if (isRef(i)) ref.push(score[i]!);
     }
+    if (cuts && 2 * f + 1 < cuts.length) {
+      cuts[2 * f] = Infinity; // a fold without reference events selects nothing
+      cuts[2 * f + 1] = 0;
+    }
     if (ref.length === 0) continue;
     const thr = thresholdForEfficiency(ref, eps);
     const keep = Math.max(1, Math.round(eps * ref.length));
@@ -393,6 +498,10 @@ export function selectPerFold(
     }
     const need = keep - above; // tied reference events to pass, 1 ≤ need ≤ at
     const pAt = need / at;
+    if (cuts && 2 * f + 1 < cuts.length) {
+      cuts[2 * f] = thr;
+      cuts[2 * f + 1] = pAt;
+    }
     let refTiedSeen = 0;
     let refTiedPassed = 0;
     for (let i = 0; i < n; i++) {

@@ -56,6 +56,8 @@ export interface WindowHistogramInput {
   objective?: FitObjective;
   /** Lowest mjj (GeV) the fit may use: above the trigger turn-on of the inclusive spectrum. */
   fitFrom?: number;
+  /** A previous fit of this window (online refits): its function starts from its parameters. */
+  warmStart?: { function: string; params: ArrayLike<number> };
 }
 
 /** FitResult plus the diagnostics the engine adds. */
@@ -172,6 +174,7 @@ export function analyseWindowHistogram(input: WindowHistogramInput): WindowAnaly
       sqrtS: input.sqrtS,
       objective: input.objective,
       ...(Number.isFinite(fitFrom) ? { fitRange: [fitFrom, Infinity] as [number, number] } : {}),
+      ...(input.warmStart ? { init: { [input.warmStart.function]: input.warmStart.params } } : {}),
     });
     const fit = res.fit;
     if (!fit || !Number.isFinite(fit.objectiveValue)) {

@@ -88,6 +88,11 @@ export interface TrainingData {
 /** Optional explicit validation rows (then no internal split is made), e.g. a cross-validation fold. */
 export interface FitOptions {
   validationRows?: Uint32Array;
+  /**
+   * Warm start: bin with this mapper (a previous model's) instead of fitting one. Binning is label-free, so a mapper
+   * fitted on an earlier prefix of the same stream gives valid models; it saves the quantile fit.
+   */
+  mapper?: BinMapper;
   onIteration?: (iter: number, maxIter: number) => void;
 }
 
@@ -173,7 +178,10 @@ export function fitHgb(data: TrainingData, params: Partial<HgbParams> = {}, opts
   const n = trainRows.length;
   if (n < 2) throw new SidebandError(`hgb: need at least 2 training rows (got ${n})`);
 
-  const { mapper, binned } = fitAndBinRowMajor(data.columns, trainRows, { maxBins: p.maxBins, seed: p.seed });
+  const { mapper, binned } =
+    opts.mapper && opts.mapper.thresholds.length === nFeatures
+      ? { mapper: opts.mapper, binned: binRowMajor(opts.mapper, data.columns, trainRows) }
+      : fitAndBinRowMajor(data.columns, trainRows, { maxBins: p.maxBins, seed: p.seed });
   const y = new Uint8Array(n);
   const w = new Float64Array(n);
   for (let k = 0; k < n; k++) {

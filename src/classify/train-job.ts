@@ -1,10 +1,12 @@
 /**
  * One training job of a cross-validation split: train on `trainRows`, stop early on `validationRows`, and return
  * the scores of the rows to score (the test fold, which the model never saw). The same code runs inline or in a
- * worker thread of the training runtime (src/training). Only scores and a few figures come back, not the model,
- * to keep transfers small.
+ * worker thread of the training runtime (src/training). Only scores and a few figures come back, and the model only
+ * when asked for (flattened HGB trees, for online scoring), to keep transfers small.
  */
 import { SidebandError } from '../events/errors.js';
+import type { BinMapper } from './binning.js';
+import { flattenHgb, type FlatForest } from './forest.js';
 import { fitHgb, logLoss, predictRaw, type HgbParams } from './hgb.js';
 import { mlpPresets, type MlpArchitecture, type MlpParams } from './mlp.js';
 import * as nnMlp from './mlp-nn.js';
@@ -30,6 +32,10 @@ export interface TrainJob {
   mlp?: Partial<MlpParams>;
   /** Default 'nn'. */
   mlpBackend?: MlpBackend;
+  /** Return the trained model (HGB: flattened), for scoring events that arrive after training (trigger.online). */
+  keepModel?: boolean;
+  /** HGB warm start: the bin mapper of this split's model in the previous training of the window. */
+  hgbMapper?: BinMapper;
 }
 
 export interface TrainResult {
@@ -40,6 +46,10 @@ export interface TrainResult {
   seconds: number;
   backend: string;
   iterations: number;
+  /** The trained HGB model, flattened (only when the job asked for it with keepModel). */
+  forest?: FlatForest;
+  /** Its bin mapper (with keepModel), for the next training's warm start. */
+  mapper?: BinMapper;
 }
 
 /** How a window analysis gets its jobs trained: the runtime's pool, or inline (tests). */
@@ -64,7 +74,11 @@ export async function runTrainJob(
         seed: job.seed,
         earlyStopping: job.validationRows.length > 0 ? (job.hgb?.earlyStopping ?? true) : false,
       },
-      { validationRows: job.validationRows.length > 0 ? job.validationRows : undefined, onIteration: onProgress },
+      {
+        validationRows: job.validationRows.length > 0 ? job.validationRows : undefined,
+        onIteration: onProgress,
+        ...(job.hgbMapper ? { mapper: job.hgbMapper } : {}),
+      },
     );
     const scores = job.scoreRows.map((rows) => predictRaw(model, job.columns, rows));
     let validationLoss = NaN;
@@ -72,7 +86,14 @@ export async function runTrainJob(
       const raw = predictRaw(model, job.columns, job.validationRows);
       validationLoss = lossOf(raw, job, false);
     }
-    return { scores, validationLoss, seconds: (performance.now() - t0) / 1000, backend: 'js', iterations: model.nIter };
+    return {
+      scores,
+      validationLoss,
+      seconds: (performance.now() - t0) / 1000,
+      backend: 'js',
+      iterations: model.nIter,
+      ...(job.keepModel ? { forest: flattenHgb(model), mapper: model.mapper } : {}),
+    };
   }
   const params: MlpParams = { ...mlpPresets[job.kind], ...job.mlp, seed: job.seed };
   const data = {

@@ -13,11 +13,15 @@ export interface RunObserver {
   eventsSelected?(cut: string, n: number): void;
   bufferEvents?(window: string, role: 'sr' | 'sb_low' | 'sb_high', n: number): void;
   /** One window's analysis (training, fit) begins; the progress display shows which. */
-  analysisStarted?(window: string, trigger: 'threshold' | 'growth' | 'end'): void;
+  analysisStarted?(window: string, trigger: 'threshold' | 'growth' | 'time' | 'end'): void;
   trainingStarted?(model: string): void;
   trainingFinished?(model: string, seconds: number): void;
   trainingFailed?(model: string): void;
   queueDepth?(n: number): void;
+  /** A window has a newly trained model (its age restarts: time since the last retraining). */
+  modelTrained?(window: string): void;
+  /** Online scoring of one batch (trigger.online): the window events it scored and its wall time, seconds. */
+  onlineScored?(events: number, seconds: number): void;
   windowResult?(result: WindowResult): void;
   /** Messages between the committed offset and the high-water mark of one partition (Kafka sources). */
   kafkaLag?(topic: string, partition: number, lag: number): void;

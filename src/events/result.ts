@@ -97,6 +97,11 @@ export interface ModelInfo {
   memberCorrelation?: number;
   /** seed 001's n candidates per split: the same between candidates' test scores, averaged over splits. */
   candidateCorrelation?: number;
+  /**
+   * How the training started: 'none' (from scratch, always at end of stream) or 'binning' (HGB with the bin
+   * mappers of the window's previous training, trigger.online).
+   */
+  warmStart?: 'none' | 'binning';
 }
 
 export interface EvaluationResult {
@@ -124,8 +129,11 @@ export interface WindowResult {
   window: WindowDef;
   /** Selection efficiency ε of the classifier working point; null for the inclusive (no classifier) histogram. */
   workingPoint: number | null;
-  /** What made this window analyse: first threshold, growth since the last analysis, or end of stream. */
-  trigger: 'threshold' | 'growth' | 'end';
+  /**
+   * What made this window analyse: first threshold, growth since the last analysis, time since it (trigger.every),
+   * end of stream; or 'online': new events scored with the last training's ensemble (trigger.online).
+   */
+  trigger: 'threshold' | 'growth' | 'time' | 'end' | 'online';
   cutflow: CutFlowEntry[];
   counts: { sr: number; sbLow: number; sbHigh: number; selected?: number };
   histogram?: HistogramResult;
@@ -148,6 +156,19 @@ export interface WindowResult {
    */
   key?: string;
   createdAt: string;
+  /** Arrival time (Unix ms) of the first event of the batch that led to this result (alert latency). */
+  batchArrivedAt?: number;
+  /** An online result (trigger.online): which training's ensemble scored the events added since, and how many. */
+  online?: {
+    trainedSequence: number;
+    trainedOnStoreEvents: number;
+    scoredEvents: number;
+    /** Wall time of the ensemble on those events so far (seconds) and its number of models. */
+    ensembleSeconds: number;
+    models: number;
+    /** The fit function whose previous parameters started this refit. */
+    warmStart?: string;
+  };
 }
 
 /** Machine-readable reasons why a window result cannot be trusted. */
@@ -162,6 +183,7 @@ export type ValidityReason =
 
 /** The label of one analysis of a window: its request number, or 'end' for the end-of-stream analysis. */
 export function analysisLabel(trigger: WindowResult['trigger'], sequence: number | undefined): string {
+  if (trigger === 'online') return `online-${sequence ?? 0}`;
   return trigger === 'end' ? 'end' : String(sequence ?? 0);
 }
 

@@ -6,7 +6,7 @@ import type { CutFlowEntry, WindowDef } from './result.js';
  */
 export interface WindowSnapshot {
   window: WindowDef;
-  trigger: 'threshold' | 'growth' | 'end';
+  trigger: 'threshold' | 'growth' | 'time' | 'end';
   /** Feature names, in the order of `columns`. */
   features: string[];
   /** One Float32Array of length n per feature. */

@@ -35,6 +35,8 @@ export interface FitStrategyOptions {
   /** atlas2020: how far each outer SB boundary moves per iteration, GeV (default 400). */
   shrinkGeV?: number;
   decorrelation?: DecorrelationConstants;
+  /** Starting parameters per function name (a previous fit: online refits), tried before the usual starts. */
+  init?: Record<string, ArrayLike<number>>;
 }
 
 export interface FitAttempt {
@@ -107,7 +109,8 @@ export function runFitStrategy(spec: BinnedSpectrum, options: FitStrategyOptions
   const tryAll = (mask: Uint8Array, nSb: number): { fit: BinnedFit; mask: Uint8Array } | null => {
     const range = rangeOf(spec, mask);
     for (const fn of strategy === 'single' ? fns.slice(0, 1) : fns) {
-      const fit = fitBinned(fn, spec, { ...fitOpts, use: mask });
+      const init = options.init?.[fn.name];
+      const fit = fitBinned(fn, spec, { ...fitOpts, use: mask, ...(init ? { init } : {}) });
       attempts.push({
         function: fn.name,
         sbRange: range,

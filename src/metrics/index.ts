@@ -20,6 +20,9 @@
  * | sideband_trainings_failed_total               | counter   | model                   | trainings that failed                            |
  * | sideband_training_duration_seconds            | histogram | model                   | wall time of one training (seconds)              |
  * | sideband_queue_depth                          | gauge     | –                       | training jobs waiting to run                     |
+ * | sideband_online_scoring_seconds               | histogram | –                       | online scoring of one batch: all windows' ensembles and refits (trigger.online) |
+ * | sideband_online_scored_events_total           | counter   | –                       | window events scored online between retrainings  |
+ * | sideband_window_model_age_seconds             | gauge     | window                  | time since the window's last retraining (at scrape) |
  * | sideband_window_results_total                 | counter   | window, working_point   | WindowResults emitted                            |
  * | sideband_window_significance_z                | gauge     | window, working_point   | last local significance Z (σ)                    |
  * | sideband_window_pvalue                        | gauge     | window, working_point   | last local p-value                               |
@@ -115,6 +118,11 @@ export class Metrics {
   readonly trainingsFailed: Counter<'model'>;
   readonly trainingDuration: Histogram<'model'>;
   readonly queueDepth: Gauge<never>;
+  readonly onlineScoring: Histogram<never>;
+  readonly onlineScored: Counter<never>;
+  readonly modelAge: Gauge<'window'>;
+  /** When each window's model was last trained (performance.now ms), read at scrape by modelAge. */
+  private readonly trainedAt = new Map<string, number>();
   readonly windowResults: Counter<'window' | 'working_point'>;
   readonly lastZ: Gauge<'window' | 'working_point'>;
   readonly windowValid: Gauge<'window' | 'working_point'>;
@@ -193,6 +201,29 @@ export class Metrics {
       registers,
     });
     this.queueDepth = new Gauge({ name: 'sideband_queue_depth', help: 'Training jobs waiting to run.', registers });
+    this.onlineScoring = new Histogram({
+      name: 'sideband_online_scoring_seconds',
+      help: 'Wall time of the online scoring of one batch (every window ensemble on its new events, and the refits).',
+      // 100 µs to ~6 s: a batch of thousands of events through a few ensembles.
+      buckets: [1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1, 3, 6],
+      registers,
+    });
+    this.onlineScored = new Counter({
+      name: 'sideband_online_scored_events_total',
+      help: 'Window events scored by the last training ensemble between retrainings (an event counts once per window).',
+      registers,
+    });
+    const trainedAt = this.trainedAt;
+    this.modelAge = new Gauge({
+      name: 'sideband_window_model_age_seconds',
+      help: 'Seconds since the window was last retrained (its model is that old).',
+      labelNames: ['window'],
+      registers,
+      collect() {
+        const now = performance.now();
+        for (const [window, at] of trainedAt) this.set({ window }, (now - at) / 1000);
+      },
+    });
     this.windowResults = new Counter({
       name: 'sideband_window_results_total',
       help: 'Window results emitted, by window and working point.',
@@ -346,6 +377,13 @@ export class Metrics {
       },
       trainingFailed: (model) => this.trainingsFailed.inc({ model }),
       queueDepth: (n) => this.queueDepth.set(n),
+      modelTrained: (window) => {
+        this.trainedAt.set(window, performance.now());
+      },
+      onlineScored: (events, seconds) => {
+        this.onlineScored.inc(events);
+        this.onlineScoring.observe(seconds);
+      },
       windowResult: (result) => this.observeResult(result),
       deadLetter: (d) => this.deadLetters.inc({ reason: boundedReason(d.reason, DEAD_LETTER_REASONS) }),
       kafkaLag: (topic, partition, lag) => this.kafkaLag.set({ topic, partition: String(partition) }, lag),

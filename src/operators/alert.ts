@@ -35,6 +35,12 @@ export interface AlertRecord {
   trigger: WindowResult['trigger'];
   /** createdAt of the WindowResult that crossed. */
   resultCreatedAt: string;
+  /**
+   * Arrival time of the first event of the batch that raised the alert (the batch after which the analysis was
+   * asked for, or the batch whose online scoring crossed), and the latency from it to this alert, seconds.
+   */
+  firstEventAt?: string;
+  latencySeconds?: number;
   createdAt: string;
   /** The log line, human readable. */
   message: string;
@@ -107,6 +113,8 @@ export class AlertTracker {
       `Z=${z.toFixed(2)} >= ${this.threshold} (observed ${sig.observed}, expected ${sig.expected.toFixed(1)} +- ${sig.expectedErr.toFixed(1)}, ` +
       `p=${(sig.p ?? 0.5).toExponential(2)}, run ${result.runId}, trigger ${result.trigger})`;
     this.log?.(message);
+    const created = this.now();
+    const arrived = result.batchArrivedAt;
     return {
       kind: 'anomaly-alert',
       runId: result.runId,
@@ -121,7 +129,13 @@ export class AlertTracker {
       expectedErr: sig.expectedErr,
       trigger: result.trigger,
       resultCreatedAt: result.createdAt,
-      createdAt: this.now().toISOString(),
+      ...(arrived !== undefined
+        ? {
+            firstEventAt: new Date(arrived).toISOString(),
+            latencySeconds: Math.max(0, (created.getTime() - arrived) / 1000),
+          }
+        : {}),
+      createdAt: created.toISOString(),
       message,
       ...(result.key ? { key: result.key } : {}),
     };

@@ -13,6 +13,7 @@ import {
   type AnalysisPlan,
   type HistogramSelector,
   type HistogramStats,
+  type Selection,
 } from '../analysis/analyse-window.js';
 import type { WindowResult } from '../events/result.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
@@ -21,6 +22,7 @@ import { windowSpan } from '../regions/scheme.js';
 import { boundedMerge } from './bounded-merge.js';
 import type { StageContext } from './context.js';
 import type { AnalysisRequest } from './trigger.js';
+import { OnlineWindow, type OnlineWindows } from '../analysis/online-window.js';
 
 export function analyse(
   buffers: WindowBuffers,
@@ -28,8 +30,13 @@ export function analyse(
   selectHistograms: HistogramSelector,
   stats: HistogramStats,
   ctx: StageContext,
+  /** trigger.online: where each intermediate training leaves its ensemble for the `score` operator. */
+  online?: OnlineWindows,
 ): OperatorFunction<AnalysisRequest, WindowResult> {
   let skipped = 0;
+  const featureIndex = plan.features.map((f) => buffers.store.features.indexOf(f));
+  const mjjIndex = buffers.store.features.indexOf('mjj');
+  const unavailable = new Set<string>();
   const run = async (admitted: AnalysisAsOf): Promise<WindowResult[]> => {
     // The snapshot is taken when the analysis starts, of the store as it was when the analysis was admitted (the
     // store only grows): the result is the same as with a copy taken at admission, and waiting analyses hold none.
@@ -40,7 +47,50 @@ export function analyse(
     try {
       const schemeWp = buffers.windows.find((w) => w.id === snap.window.id)?.workingPoints;
       const edges = windowEdges(snap, plan.binning);
-      const results = await analyseSnapshot(snap, plan, edges, schemeWp ?? plan.workingPoints, selectHistograms, stats);
+      const w = admitted.window;
+      // The end-of-stream analysis keeps nothing: nothing arrives after it.
+      const keep =
+        online && snap.trigger !== 'end'
+          ? (selections: Selection[], fitFrom: number | undefined, results: WindowResult[]) => {
+              if (selections.some((s) => s.workingPoint !== null && !s.online)) {
+                if (!unavailable.has(snap.window.id))
+                  ctx.log(
+                    `window ${snap.window.id}: no online scoring (it needs an HGB ensemble with atlas2024 folds)`,
+                  );
+                unavailable.add(snap.window.id);
+                return;
+              }
+              const kept = online.offer(
+                new OnlineWindow({
+                  window: w,
+                  header: snap,
+                  storeEvents: admitted.storeEvents,
+                  trainedSequence: admitted.sequence,
+                  edges,
+                  range: plan.binning.range ?? windowSpan(snap.window),
+                  ...(fitFrom !== undefined ? { fitFrom } : {}),
+                  selections,
+                  results,
+                  featureIndex,
+                  mjjIndex,
+                }),
+              );
+              if (kept) ctx.observer.modelTrained?.(snap.window.id);
+            }
+          : undefined;
+      const results = await analyseSnapshot(
+        snap,
+        plan,
+        edges,
+        schemeWp ?? plan.workingPoints,
+        selectHistograms,
+        stats,
+        keep,
+        // Intermediate retrainings reuse the binning of the window's last ensemble; the end one starts from scratch.
+        keep ? online?.mappers(w) : undefined,
+      );
+      if (!keep) ctx.observer.modelTrained?.(snap.window.id);
+      if (admitted.arrivedAt !== undefined) for (const r of results) r.batchArrivedAt = admitted.arrivedAt;
       ctx.observer.trainingFinished?.(plan.model, (performance.now() - t0) / 1000);
       return results;
     } catch (e) {
@@ -53,7 +103,11 @@ export function analyse(
     concurrency: plan.concurrency,
     queue: plan.queue,
     mustRun: (req) => req.trigger === 'end',
-    accept: (req) => buffers.admit(req.window, req.trigger, req.sequence ?? 0, ctx.cutflow?.entries() ?? [], req.asOf),
+    accept: (req) => {
+      const a = buffers.admit(req.window, req.trigger, req.sequence ?? 0, ctx.cutflow?.entries() ?? [], req.asOf);
+      if (req.arrivedAt !== undefined && a.arrivedAt === undefined) a.arrivedAt = req.arrivedAt;
+      return a;
+    },
     run,
     onSkip: (req, waiting) => {
       skipped++;

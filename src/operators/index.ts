@@ -2,9 +2,10 @@ import { analyse } from './analyse.js';
 import { decode } from './decode.js';
 import { derive } from './derive.js';
 import { route } from './route.js';
+import { score } from './score.js';
 import { select } from './select.js';
 import { trigger } from './trigger.js';
 
 /** The operator registry: every stage a topology compiles to, by name, in flow order. */
-export const OPERATORS = { decode, derive, select, route, trigger, analyse } as const;
+export const OPERATORS = { decode, derive, select, route, trigger, analyse, score } as const;
 export type OperatorName = keyof typeof OPERATORS;

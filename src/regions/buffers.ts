@@ -17,6 +17,12 @@ export interface TriggerPolicy {
   growthFactor?: number;
   /** ...or by this many events. */
   growthEvents?: number;
+  /** ...or when this many seconds have passed since its last analysis and its SR has grown at all (`every: 10m`). */
+  every?: number;
+  /** Score new events with the last training's ensemble between retrainings (operators/score.ts). */
+  online?: boolean;
+  /** Online: new window events needed before a window refits (default 1). */
+  onlineMinEvents?: number;
 }
 
 export type Role = 'sr' | 'sb_low' | 'sb_high';
@@ -34,6 +40,8 @@ export interface AnalysisAsOf {
   storeEvents: number;
   counts: { sr: number; sbLow: number; sbHigh: number };
   cutflow: CutFlowEntry[];
+  /** Arrival time (Unix ms) of the batch after which the analysis was asked for (alert latency). */
+  arrivedAt?: number;
 }
 
 /** The part of the buffers' state that is not the stored events: what a run checkpoint saves besides the store. */
@@ -149,7 +157,10 @@ export class WindowBuffers {
   }
 
   /** Windows whose SR crossed the first threshold or grew enough since their last analysis. */
-  due(policy: TriggerPolicy): Array<{ window: number; trigger: 'threshold' | 'growth' }> {
+  due(policy: Pick<TriggerPolicy, 'minSrEvents' | 'growthFactor' | 'growthEvents'>): Array<{
+    window: number;
+    trigger: 'threshold' | 'growth';
+  }> {
     const out: Array<{ window: number; trigger: 'threshold' | 'growth' }> = [];
     for (let w = 0; w < this.windows.length; w++) {
       const sr = this.count(w, 'sr');
@@ -165,6 +176,18 @@ export class WindowBuffers {
     }
     for (const d of out) this.lastAnalysed[d.window] = this.count(d.window, 'sr');
     return out;
+  }
+
+  /**
+   * Whether window w, analysed before, holds more SR events than at its last analysis; if so that count becomes
+   * its last analysed one (a retraining by time is being asked for).
+   */
+  takeGrowth(w: number): boolean {
+    const sr = this.count(w, 'sr');
+    const last = this.lastAnalysed[w]!;
+    if (last === 0 || !(sr > last)) return false;
+    this.lastAnalysed[w] = sr;
+    return true;
   }
 
   /** Analyses admitted and not finished yet. */

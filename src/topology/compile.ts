@@ -1,4 +1,4 @@
-import { from, startWith, tap, type Observable } from 'rxjs';
+import { connect, from, merge, startWith, tap, type Observable } from 'rxjs';
 import type { EventBatch, SourcePosition } from '../events/batch.js';
 import { CUT_PRESETS, CutFlow, type Cut } from '../events/cuts.js';
 import type { DecodeSpec } from '../events/decode.js';
@@ -16,6 +16,7 @@ import { OPERATORS } from '../operators/index.js';
 import type { AnalysisRequest } from '../operators/trigger.js';
 import type { StageContext } from '../operators/context.js';
 import type { AnalysisPlan, HistogramSelector, HistogramStats } from '../analysis/analyse-window.js';
+import { OnlineWindows } from '../analysis/online-window.js';
 import type { Topology } from './schema.js';
 import { derivedFeatures, ingestPlan, ingestStages } from './ingest.js';
 
@@ -247,6 +248,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     queue: t.analysis.queue,
     model,
     ...(calibration ? { calibration } : {}),
+    ...(t.trigger.online ? { online: true } : {}),
   };
   const ingest = ingestPlan(spec, cuts, derived, t.derive.mjj, buffers.store.features);
   const op = OPERATORS;
@@ -254,18 +256,42 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
   // source once its results are durable.
   const routed = new Map<string, SourcePosition>();
   const batches = withEventLoopTurns(source.batches(opts.sourceSignal));
+  // When the batch being handled left the source (Unix ms): the time alerts measure their latency from.
+  let arrivedAt = 0;
+  const arrival = () => arrivedAt;
+  // trigger.online: intermediate trainings leave their ensembles here; `score` uses them on every later batch.
+  const online = t.trigger.online ? new OnlineWindows() : undefined;
+  const analysed = (routed$: Observable<EventBatch>) =>
+    routed$.pipe(
+      op.trigger(buffers, t.trigger, ctx, arrival),
+      startWith(...(opts.restoredRequests ?? [])),
+      op.analyse(buffers, plan, selectHistograms, stats, ctx, online),
+      // An analysis is finished once its results are emitted (a checkpoint runs unfinished ones again).
+      tap((r: WindowResult) => buffers.finished(r)),
+    );
   const results$ = from(opts.wrapBatches ? opts.wrapBatches(batches) : batches).pipe(
+    tap(() => {
+      arrivedAt = Date.now();
+    }),
     ingestStages(ingest, ctx),
     op.route(buffers, ctx),
     tap((b: EventBatch) => {
       for (const p of b.positions)
         routed.set(p.kind === 'kafka' ? `${p.topic}\u0000${p.partition}` : p.kind === 'file' ? p.file : 'generator', p);
     }),
-    op.trigger(buffers, t.trigger, ctx),
-    startWith(...(opts.restoredRequests ?? [])),
-    op.analyse(buffers, plan, selectHistograms, stats, ctx),
-    // An analysis is finished once its results are emitted (a checkpoint runs unfinished ones again).
-    tap((r: WindowResult) => buffers.finished(r)),
+    online
+      ? connect((routed$) =>
+          merge(
+            analysed(routed$),
+            routed$.pipe(
+              op.score(buffers, online, plan, stats, ctx, {
+                minEvents: t.trigger.onlineMinEvents,
+                arrivedAt: arrival,
+              }),
+            ),
+          ),
+        )
+      : analysed,
   );
   return {
     topology: t,

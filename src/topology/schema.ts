@@ -98,6 +98,18 @@ export type SourceConfig =
 
 const interval = { type: 'tuple', items: ['number', 'number'] } as const;
 
+/** A duration: a number with a unit (ms, s, m, h). */
+const DURATION = /^\d+(\.\d+)?(ms|s|m|h)$/;
+const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+
+/** Seconds of a validated duration ('10m' → 600; a number is already seconds). */
+export function durationSeconds(v: number | string): number {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v);
+  if (!m) throw new TopologyError(`not a duration: '${v}' (a number with ms, s, m or h)`);
+  return Number(m[1]) * UNIT_SECONDS[m[2]!]!;
+}
+
 const schema = {
   $$strict: true,
   name: { type: 'string', min: 1 },
@@ -128,6 +140,18 @@ const schema = {
       minSrEvents: 'number|positive',
       growthFactor: 'number|optional|min:1',
       growthEvents: 'number|optional|positive',
+      // Retraining by time (operators/trigger.ts): seconds, or a duration such as '10m', '30s', '1h'.
+      every: {
+        type: 'multi',
+        optional: true,
+        rules: [
+          { type: 'number', positive: true },
+          { type: 'string', pattern: DURATION },
+        ],
+      },
+      // Near-online scoring between retrainings (operators/score.ts).
+      online: 'boolean|optional',
+      onlineMinEvents: 'number|integer|positive|optional',
     },
   },
   analysis: {
@@ -256,5 +280,6 @@ export function validateTopology(doc: unknown, file: string): Topology {
     problems.push({ path: 'classifier', what: "kind 'none' takes no other keys", value: t.classifier });
   if (!problems.length) problems.push(...checkFeatureNames(t as never));
   if (problems.length) throw topologyErrorOf(problems, file);
+  if (t.trigger.every !== undefined) t.trigger.every = durationSeconds(t.trigger.every as number | string);
   return t;
 }

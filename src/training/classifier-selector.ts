@@ -5,6 +5,8 @@
  */
 import { selectWithClassifier } from '../analysis/cwola-selection.js';
 import type { ClassifierConfig } from '../classify/config.js';
+import type { OnlineSelection } from '../analysis/online-window.js';
+import type { BinMapper } from '../classify/binning.js';
 import type { EvaluationResult, HistogramResult, ModelInfo } from '../events/result.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
 import { TrainingPool } from './pool.js';
@@ -17,20 +19,36 @@ type Selection = Array<{
   histogram: HistogramResult;
   model?: ModelInfo;
   evaluation?: EvaluationResult;
+  online?: OnlineSelection;
 }>;
 
 export function classifierSelector(config: ClassifierConfig): {
-  select: (snapshot: WindowSnapshot, edges: Float64Array, workingPoints: number[]) => Promise<Selection>;
+  select: (
+    snapshot: WindowSnapshot,
+    edges: Float64Array,
+    workingPoints: number[],
+    opts?: { keepModels?: boolean; warmMappers?: BinMapper[][] },
+  ) => Promise<Selection>;
   model: string;
   close: () => Promise<void>;
 } {
   let pool: TrainingPool | undefined;
   return {
     model: `cwola-${config.kind}`,
-    select: (snapshot, edges, workingPoints) => {
+    select: (snapshot, edges, workingPoints, opts) => {
       // Created on the first analysis, so a run that never trains starts no threads.
       pool ??= new TrainingPool(config.workers, config.maxQueued);
-      return selectWithClassifier(snapshot, { ...config, workingPoints }, { edges }, { train: pool.train, pause });
+      return selectWithClassifier(
+        snapshot,
+        { ...config, workingPoints },
+        { edges },
+        {
+          train: pool.train,
+          pause,
+          keepModels: opts?.keepModels === true,
+          ...(opts?.warmMappers ? { warmMappers: opts.warmMappers } : {}),
+        },
+      );
     },
     close: async () => {
       await pool?.close();

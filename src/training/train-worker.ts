@@ -3,6 +3,7 @@
  * the main thread's event loop free for ingestion.
  */
 import { parentPort } from 'node:worker_threads';
+import { forestBuffers } from '../classify/forest.js';
 import { runTrainJob, type TrainJob } from '../classify/train-job.js';
 import { SidebandError } from '../events/errors.js';
 import { loadTf } from './tfjs-backend.js';
@@ -20,10 +21,10 @@ port.on('message', (msg: { id: number; job: TrainJob }) => {
     }
   }).then(
     (result) =>
-      port.postMessage(
-        { id: msg.id, result },
-        result.scores.map((s) => s.buffer as ArrayBuffer),
-      ),
+      port.postMessage({ id: msg.id, result }, [
+        ...result.scores.map((s) => s.buffer as ArrayBuffer),
+        ...(result.forest ? forestBuffers(result.forest) : []),
+      ]),
     (e: unknown) => port.postMessage({ id: msg.id, error: e instanceof Error ? `${e.message}` : String(e) }),
   );
 });
