@@ -139,6 +139,17 @@ export async function openSource(
       );
     }
     case 'generator': {
+      if (src.channel === 'monojet') {
+        const { MonojetSource } = await import('../sources/generator-monojet.js');
+        const { parseResonanceSpec } = await import('../sources/generator.js');
+        return new MonojetSource({
+          events: src.events,
+          seed: src.seed ?? t.seed,
+          signals: (src.signals ?? []).map(parseResonanceSpec),
+          controlFraction: src.controlFraction,
+          batchSize: src.batchSize,
+        });
+      }
       const { GeneratorSource, parseResonanceSpec } = await import('../sources/generator.js');
       return new GeneratorSource({
         events: src.events,

@@ -77,6 +77,10 @@ export type SourceConfig =
       batchSize?: number;
       mjjMin?: number;
       mjjMax?: number;
+      /** 'monojet': seed 004's jets + MET channel with its gamma + jets control (src/sources/generator-monojet.ts). */
+      channel?: 'dijet' | 'monojet';
+      /** monojet: fraction of the stream that is the control process (default 0.5). */
+      controlFraction?: number;
       /** Trigger emulation (src/sources/generator-trigger.ts). */
       trigger?: { leadingJetPt?: number; mjjEfficiency?: { m50: number; width: number } };
     }
