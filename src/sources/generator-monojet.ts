@@ -77,14 +77,14 @@ export const MONOJET_MODEL = {
     metResolution: 0.05,
     jetPtResolution: 0.05,
     /** X mass resolution (fraction of mB) and soft radiation (GeV per GeV of jet pT, exponential). */
-    massResolution: 0.06,
-    radiation: 0.02,
+    massResolution: 0.15,
+    radiation: 0.05,
     /** A prong outside the large-R jet: the jet keeps 30-80 % of the mass and looks QCD-like. */
-    lostProng: 0.1,
-    tau21Mean: 0.55,
+    lostProng: 0.3,
+    tau21Mean: 0.6,
     tau21Sigma: 0.1,
-    tau32Mean: 0.48,
-    tau32Sigma: 0.09,
+    tau32Mean: 0.64,
+    tau32Sigma: 0.1,
   },
 } as const;
 
