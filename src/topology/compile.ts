@@ -206,6 +206,8 @@ async function loadCalibration(t: Topology, file: string, log: (m: string) => vo
 }
 
 export async function compileTopology(t: Topology, opts: CompileOptions): Promise<CompiledRun> {
+  // A tail search (seed 004's CONRAD) has its own stages after select: src/topology/compile-conrad.ts.
+  if (t.conrad) return (await import('./compile-conrad.js')).compileConrad(t, opts);
   const file = opts.file;
   const spec = decodeSpec(t);
   const cuts = resolveCuts(t, file);
