@@ -57,6 +57,21 @@ export interface RunSummary {
   alerts: number;
   /** Look-elsewhere: the global significance of the largest local Z (when the topology asks for it). */
   globalSignificance?: GlobalSignificance;
+  /** A tail search (conrad): the ABCD prediction, observation and Z of each false-positive-rate working point. */
+  abcd?: Array<{
+    window: string;
+    workingPoint: number | null;
+    predicted: number;
+    predictedErr: number;
+    observed: number;
+    z?: number;
+    sOverSqrtB?: number;
+    controlClosureRatio: number;
+    /** Prediction / true background in A, where the input has truth labels. */
+    truthRatio?: number;
+    valid: boolean;
+    invalid?: string[];
+  }>;
 }
 
 /** What the run tells a progress display (the CLI's terminal display, src/cli/progress.ts). */
@@ -363,6 +378,21 @@ async function streamRun(
     deadLetters: sinks.deadLetters.count,
     alerts: alertRecords.length,
   };
+  const tail = all.filter((r) => r.abcd && r.trigger === 'end');
+  if (tail.length)
+    summary.abcd = tail.map((r) => ({
+      window: r.window.id,
+      workingPoint: r.workingPoint,
+      predicted: r.abcd!.predicted,
+      predictedErr: r.abcd!.predictedErr,
+      observed: r.abcd!.observed,
+      ...(r.significance?.z !== undefined ? { z: r.significance.z } : {}),
+      ...(r.abcd!.sOverSqrtB !== undefined ? { sOverSqrtB: r.abcd!.sOverSqrtB } : {}),
+      controlClosureRatio: r.abcd!.controlClosure.ratio,
+      ...(r.abcd!.truth ? { truthRatio: r.abcd!.truth.ratio } : {}),
+      valid: r.valid,
+      ...(r.invalid ? { invalid: r.invalid.map((v) => `${v.reason}: ${v.detail}`) } : {}),
+    }));
   const lee = topology.statistics?.lookElsewhere;
   if (lee && lee.pseudoExperiments > 0) {
     progress?.stage?.(`look-elsewhere: ${lee.pseudoExperiments} pseudo-experiments`);

@@ -1,13 +1,15 @@
 /**
  * `sideband generate --events N --seed S [--signal "mA=3500,mB=500,mC=100,n=1000"]... --out FILE.parquet
  *  [--mjj-min GeV] [--mjj-max GeV] [--batch-size N] [--row-group-size N]
- *  [--trigger-pt GeV] [--trigger-m50 GeV --trigger-width GeV]`
+ *  [--trigger-pt GeV] [--trigger-m50 GeV --trigger-width GeV] [--channel dijet|monojet] [--control-fraction F]`
+ * `--channel monojet` writes seed 004's jets + MET channel instead (src/sources/generator-monojet.ts).
  * With a trigger emulation, events failing it are not written (`--events` counts generated events).
  * Writes calibrated QCD dijet background plus injected resonances, with a truth label, to Parquet.
  */
 import { asUsage, flag, numberFlag, parseCommand } from './args.js';
 import { GENERATE } from './specs.js';
 import { GeneratorSource, parseResonanceSpec } from '../sources/generator.js';
+import { MonojetSource } from '../sources/generator-monojet.js';
 import { ParquetFileWriter } from '../sinks/parquet.js';
 import { UsageError } from '../events/errors.js';
 
@@ -34,14 +36,25 @@ export async function generateCommand(argv: string[]): Promise<number> {
           ...(m50 !== undefined ? { mjjEfficiency: { m50, width: numberFlag(args, 'trigger-width') } } : {}),
         }
       : undefined;
-  const source = asUsage(
-    '--trigger-pt',
-    () => new GeneratorSource({ events, seed, signals, batchSize, mjjMin, mjjMax, ...(trigger ? { trigger } : {}) }),
-  );
+  const monojet = flag(args, 'channel') === 'monojet';
+  const controlFraction = numberFlag(args, 'control-fraction');
+  const source = monojet
+    ? asUsage('--channel', () => new MonojetSource({ events, seed, signals, batchSize, controlFraction }))
+    : asUsage(
+        '--trigger-pt',
+        () =>
+          new GeneratorSource({ events, seed, signals, batchSize, mjjMin, mjjMax, ...(trigger ? { trigger } : {}) }),
+      );
   const t0 = performance.now();
   const writer = await ParquetFileWriter.create(out, {
     rowGroupSize,
-    metadata: { 'sideband.generator': JSON.stringify({ events, seed, signals, mjjMin, mjjMax, trigger }) },
+    metadata: {
+      'sideband.generator': JSON.stringify(
+        monojet
+          ? { channel: 'monojet', events, seed, signals, controlFraction }
+          : { events, seed, signals, mjjMin, mjjMax, trigger },
+      ),
+    },
   });
   let done = 0;
   let lastReport = t0;
@@ -61,12 +74,14 @@ export async function generateCommand(argv: string[]): Promise<number> {
   if (!quiet && process.stderr.isTTY) process.stderr.write('\r');
   const seconds = (performance.now() - t0) / 1000;
   const sig = signals.map((s) => `A(${s.mA})->B(${s.mB})C(${s.mC}): ${s.n}`).join(', ');
-  const what = `${events - signals.reduce((a, s) => a + s.n, 0)} background${sig ? `, signal ${sig}` : ''}`;
+  const nSig = signals.reduce((a, s) => a + s.n, 0);
+  const nControl = monojet ? Math.round(controlFraction * events) : 0;
+  const what = `${events - nSig - nControl} background${monojet ? `, ${nControl} gamma+jets control` : ''}${sig ? `, signal ${sig}` : ''}`;
   const recorded = trigger
     ? `${events} generated, ${done} recorded by the trigger (${source.description})`
     : `${done} events`;
   process.stdout.write(
-    `generate: ${recorded} (${what}), seed ${seed}, mjj ${mjjMin}-${mjjMax} GeV -> ${out} in ${seconds.toFixed(2)} s\n`,
+    `generate: ${recorded} (${what}), seed ${seed}, ${monojet ? 'monojet (MET > 700 GeV, pT(j1) > 500 GeV)' : `mjj ${mjjMin}-${mjjMax} GeV`} -> ${out} in ${seconds.toFixed(2)} s\n`,
   );
   return 0;
 }

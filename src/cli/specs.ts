@@ -130,10 +130,25 @@ export const GENERATE: CommandSpec = {
       example: '2600',
     },
     { name: 'trigger-width', value: 'GeV', kind: 'number', help: 'width of the efficiency turn-on', example: '100' },
+    {
+      name: 'channel',
+      value: 'NAME',
+      choices: ['dijet', 'monojet'],
+      default: 'dijet',
+      help: "monojet: seed 004's jets + MET channel, Z(nunu)+jets with a gamma+jets control and Z' -> X(qqq) Y(invisible) signals",
+    },
+    {
+      name: 'control-fraction',
+      value: 'F',
+      kind: 'number',
+      default: '0.5',
+      help: 'monojet: fraction of the events that are gamma+jets control (photon_pt > 0)',
+    },
     quiet,
   ],
   examples: [
     'sideband generate --events 1000000 --seed 1 --signal "mA=3500,mB=500,mC=100,n=1000" --out events.parquet',
+    'sideband generate --channel monojet --events 400000 --seed 4 --signal "mA=2500,mB=300,mC=100,n=600" --out monojet.parquet',
     'sideband generate --events 2000000 --mjj-min 2200 --trigger-pt 1200 --out triggered.parquet',
   ],
 };

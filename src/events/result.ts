@@ -123,6 +123,40 @@ export interface EvaluationResult {
   };
 }
 
+/**
+ * CONRAD's ABCD in (R, M) for a tail search (seed 004, src/background/conrad.ts): A = tail and R > R_c (the signal
+ * region), B = below the tail and R > R_c, C = tail and R < R_c, D = below the tail and R < R_c; the prediction
+ * N_A = N_B N_C / N_D. `workingPoint` of the result is the false-positive rate that fixes R_c.
+ */
+export interface AbcdResult {
+  tailFeature: string;
+  tailCut: number;
+  counts: { A: number; B: number; C: number; D: number };
+  predicted: number;
+  predictedErr: number;
+  observed: number;
+  /** Seed 004's S/√B with S = N_A − N_A^pred, B = N_A^pred (absent when invalid). */
+  sOverSqrtB?: number;
+  /** The same ABCD on held-out control events, which are background only. */
+  controlClosure: {
+    counts: { A: number; B: number; C: number; D: number };
+    predicted: number;
+    observed: number;
+    ratio: number;
+    pull: number;
+  };
+  /** Where the data carry truth labels: the true background in A and prediction / truth (never used by the analysis). */
+  truth?: {
+    backgroundA: number;
+    signalA: number;
+    ratio: number;
+    signalEfficiency: number;
+    backgroundEfficiency: number;
+  };
+  control: { events: number; trainEvents: number };
+  flow: { type: string; blocks: number; hidden: number; epochs: number; bestEpoch: number; valLoss: number };
+}
+
 export interface WindowResult {
   runId: string;
   topology: string;
@@ -142,6 +176,8 @@ export interface WindowResult {
   limits?: Record<string, number | number[]>;
   model?: ModelInfo;
   evaluation?: EvaluationResult;
+  /** A tail search's ABCD background estimate (CONRAD), in place of a fit. */
+  abcd?: AbcdResult;
   /** Set when the analysis of this window failed; the run goes on. */
   error?: string;
   /** Whether the result can be trusted: false carries no Z, raises no alert, and says why in `invalid`. */

@@ -27,9 +27,12 @@ export interface RunVerdict {
   message: string;
 }
 
-/** A result that counts as delivered: valid (an accepted fit, no error, none of the validity checks failed). */
+/**
+ * A result that counts as delivered: valid (an accepted fit, or a tail search's ABCD estimate, no error, none of the
+ * validity checks failed).
+ */
 export function isValidResult(r: WindowResult): boolean {
-  return r.valid && !r.error && r.fit?.converged === true;
+  return r.valid && !r.error && (r.fit?.converged === true || r.abcd !== undefined);
 }
 
 export function judgeRun(e: RunTotals, results: WindowResult[]): RunVerdict {

@@ -348,6 +348,7 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
         parts.push(
           `<p class="none">${escapeHtml(workingPointText(r.workingPoint))}: analysis failed: ${escapeHtml(r.error)}</p>`,
         );
+      if (r.abcd) parts.push(abcdTable(r));
       if (spec) {
         parts.push(
           await figure(
@@ -356,7 +357,7 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
             `${escapeHtml(id)}, ${escapeHtml(workingPointText(r.workingPoint))}, trigger ${escapeHtml(r.trigger)}: ${escapeHtml(windowFacts(r))}.`,
           ),
         );
-      } else if (!r.error) {
+      } else if (!r.error && !r.abcd) {
         parts.push(`<p class="none">${escapeHtml(workingPointText(r.workingPoint))}: no histogram in this result.</p>`);
       }
     }
@@ -422,4 +423,28 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
   const htmlPath = path.join(outDir, 'report.html');
   await fs.writeFile(htmlPath, html);
   return { html: htmlPath, plots, publication };
+}
+
+/** A tail search's ABCD (CONRAD): the background predicted into A beside what A holds, with the other regions. */
+function abcdTable(r: WindowResult): string {
+  const a = r.abcd!;
+  const c = a.counts;
+  const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+  const truth = a.truth
+    ? `; truth: ${a.truth.backgroundA} background + ${a.truth.signalA} signal in A, prediction / true background ${f(a.truth.ratio, 3)}`
+    : '';
+  const z =
+    r.significance?.z !== undefined
+      ? `Z = ${f(r.significance.z, 2)}, S/√B = ${f(a.sOverSqrtB ?? Number.NaN, 2)}`
+      : 'no Z (invalid)';
+  const why = r.invalid?.length ? ` (${r.invalid.map((v) => `${v.reason}: ${v.detail}`).join('; ')})` : '';
+  return (
+    `<table><caption>ABCD in (score, ${escapeHtml(a.tailFeature)}) at false-positive rate ${r.workingPoint}: ` +
+    `${escapeHtml(z)}${escapeHtml(why)}</caption>` +
+    `<tr><th></th><th>${escapeHtml(a.tailFeature)} &lt; ${a.tailCut}</th><th>${escapeHtml(a.tailFeature)} &gt; ${a.tailCut}</th></tr>` +
+    `<tr><th>score above the cut</th><td>B = ${c.B}</td><td>A = ${c.A} observed, ${f(a.predicted)} ± ${f(a.predictedErr)} predicted (N_B N_C / N_D)</td></tr>` +
+    `<tr><th>score below the cut</th><td>D = ${c.D}</td><td>C = ${c.C}</td></tr>` +
+    `<tr><th>control closure</th><td colspan="2">observed / predicted ${f(a.controlClosure.ratio, 3)} (pull ${f(a.controlClosure.pull, 2)}) on ${a.control.events - a.control.trainEvents} held-out control events${escapeHtml(truth)}</td></tr>` +
+    '</table>'
+  );
 }

@@ -31,6 +31,9 @@ export const SOURCE_RULES: Record<string, Record<string, unknown>> = {
     batchSize: 'number|integer|positive|optional',
     mjjMin: 'number|positive|optional',
     mjjMax: 'number|positive|optional',
+    // The jets + MET channel of seed 004 (src/sources/generator-monojet.ts) instead of dijets.
+    channel: { type: 'enum', values: ['dijet', 'monojet'], optional: true },
+    controlFraction: 'number|min:0|max:0.99|optional',
     // Trigger emulation (src/sources/generator-trigger.ts).
     trigger: {
       type: 'object',

@@ -140,6 +140,17 @@ export async function openSource(
       );
     }
     case 'generator': {
+      if (src.channel === 'monojet') {
+        const { MonojetSource } = await import('../sources/generator-monojet.js');
+        const { parseResonanceSpec } = await import('../sources/generator.js');
+        return new MonojetSource({
+          events: src.events,
+          seed: src.seed ?? t.seed,
+          signals: (src.signals ?? []).map(parseResonanceSpec),
+          controlFraction: src.controlFraction,
+          batchSize: src.batchSize,
+        });
+      }
       const { GeneratorSource, parseResonanceSpec } = await import('../sources/generator.js');
       return new GeneratorSource({
         events: src.events,
@@ -196,6 +207,8 @@ async function loadCalibration(t: Topology, file: string, log: (m: string) => vo
 }
 
 export async function compileTopology(t: Topology, opts: CompileOptions): Promise<CompiledRun> {
+  // A tail search (seed 004's CONRAD) has its own stages after select: src/topology/compile-conrad.ts.
+  if (t.conrad) return (await import('./compile-conrad.js')).compileConrad(t, opts);
   const file = opts.file;
   const spec = decodeSpec(t);
   const cuts = resolveCuts(t, file);

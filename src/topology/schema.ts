@@ -6,6 +6,7 @@ import type { MjjMode } from '../events/derive.js';
 import type { WindowsConfig } from '../regions/index.js';
 import type { TriggerPolicy } from '../regions/buffers.js';
 import type { ClassifierConfig } from '../classify/config.js';
+import type { ConradBlock } from '../analysis/conrad-window.js';
 import {
   checkColumns,
   checkCuts,
@@ -73,6 +74,13 @@ export interface Topology {
   };
   metrics?: { host?: string; port?: number };
   kafka?: Record<string, unknown>;
+  /**
+   * A tail search with CONRAD (seed 004, src/background/conrad.ts) instead of a bump hunt: the window's mass
+   * coordinate is `tailFeature` (the single window's SR is the tail, its SB the region below it), the events with
+   * `control.column` > `control.above` are the control sample the flow learns p_bg(x | M) on, and `workingPoints`
+   * are false-positive rates. The background estimate is ABCD, not a fit.
+   */
+  conrad?: ConradBlock;
   /** Memory budgets: `storeBytes` caps the window store (default 2 GiB); past it the run stops with a clear error. */
   memory?: { storeBytes?: number };
 }
@@ -87,6 +95,10 @@ export type SourceConfig =
       batchSize?: number;
       mjjMin?: number;
       mjjMax?: number;
+      /** 'monojet': seed 004's jets + MET channel with its gamma + jets control (src/sources/generator-monojet.ts). */
+      channel?: 'dijet' | 'monojet';
+      /** monojet: fraction of the stream that is the control process (default 0.5). */
+      controlFraction?: number;
       /** Trigger emulation (src/sources/generator-trigger.ts). */
       trigger?: { leadingJetPt?: number; mjjEfficiency?: { m50: number; width: number } };
     }
@@ -242,6 +254,51 @@ const schema = {
     props: { host: 'string|optional', port: 'number|integer|min:0|optional' },
   },
   kafka: { type: 'any', optional: true },
+  conrad: {
+    type: 'object',
+    optional: true,
+    strict: true,
+    props: {
+      tailFeature: 'string|min:1',
+      control: {
+        type: 'object',
+        strict: true,
+        props: { column: 'string|min:1', above: 'number|optional' },
+      },
+      logFeatures: { type: 'array', items: 'string', optional: true },
+      flow: {
+        type: 'object',
+        optional: true,
+        strict: true,
+        props: {
+          type: { type: 'enum', values: ['maf', 'rqs'], optional: true },
+          blocks: 'number|integer|positive|optional',
+          hidden: 'number|integer|positive|optional',
+          bins: 'number|integer|positive|optional',
+          epochs: 'number|integer|positive|optional',
+          batchSize: 'number|integer|positive|optional',
+          lr: 'number|positive|optional',
+          patience: 'number|integer|positive|optional',
+          validationFraction: 'number|positive|max:0.9|optional',
+        },
+      },
+      classifier: {
+        type: 'object',
+        optional: true,
+        strict: true,
+        props: {
+          ensemble: 'number|integer|positive|optional',
+          folds: 'number|integer|min:2|optional',
+          referencePerEvent: 'number|positive|optional',
+          maxIter: 'number|integer|positive|optional',
+          maxLeafNodes: 'number|integer|min:2|optional',
+          learningRate: 'number|positive|optional',
+        },
+      },
+      minRegionEvents: 'number|integer|min:1|optional',
+      maxClosurePull: 'number|positive|optional',
+    },
+  },
   memory: {
     type: 'object',
     optional: true,
