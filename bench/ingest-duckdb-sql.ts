@@ -112,7 +112,9 @@ export async function duckdbSqlIngest(file: string, windows: SchemeWindow[], thr
   const seconds = (performance.now() - t0) / 1000;
   const counts: DuckdbSqlRun['counts'] = {};
   for (const [id, role, n] of rows) {
-    const c = (counts[String(id)] ??= { sr: 0, sbLow: 0, sbHigh: 0 });
+    const key = String(id);
+    counts[key] ??= { sr: 0, sbLow: 0, sbHigh: 0 };
+    const c = counts[key]!;
     c[role as 'sr' | 'sbLow' | 'sbHigh'] = Number(n);
   }
   con.closeSync();
