@@ -5,7 +5,7 @@
  * to keep transfers small.
  */
 import { SidebandError } from '../events/errors.js';
-import { fitHgb, logLoss, predictRaw, type HgbParams } from './hgb.js';
+import { fitHgb, logLoss, predictRaw, type HgbParams, type HistogramBuilder } from './hgb.js';
 import { mlpPresets, type MlpArchitecture, type MlpParams } from './mlp.js';
 import * as nnMlp from './mlp-nn.js';
 import * as tfjsMlp from './mlp-tfjs.js';
@@ -48,6 +48,8 @@ export type Trainer = (job: TrainJob, onProgress?: (done: number, total: number)
 /** What a job may need from its runtime: TensorFlow.js for the tfjs MLPs, loaded on first use. */
 export interface TrainRuntime {
   tf?: () => Promise<tfjsMlp.TfRuntime>;
+  /** HGB histogram builders on `threads` threads (hgb.threads > 1); absent: every model on its own thread. */
+  histograms?: (threads: number) => HistogramBuilder;
 }
 
 export async function runTrainJob(
@@ -64,7 +66,11 @@ export async function runTrainJob(
         seed: job.seed,
         earlyStopping: job.validationRows.length > 0 ? (job.hgb?.earlyStopping ?? true) : false,
       },
-      { validationRows: job.validationRows.length > 0 ? job.validationRows : undefined, onIteration: onProgress },
+      {
+        validationRows: job.validationRows.length > 0 ? job.validationRows : undefined,
+        onIteration: onProgress,
+        histograms: (job.hgb?.threads ?? 1) > 1 ? runtime.histograms?.(job.hgb!.threads!) : undefined,
+      },
     );
     const scores = job.scoreRows.map((rows) => predictRaw(model, job.columns, rows));
     let validationLoss = NaN;

@@ -46,6 +46,8 @@ export const classifierConfigSchema = {
       tol: { type: 'number', min: 0, optional: true },
       subsample: { type: 'number', positive: true, max: 1, optional: true },
       colsampleByTree: { type: 'number', positive: true, max: 1, optional: true },
+      // Threads building each model's histograms (trees identical for any count; src/training/hgb-threads.ts).
+      threads: { type: 'number', integer: true, positive: true, optional: true },
     },
   },
   // The MLPs' training engine: the project's own (bench:nn: 1.6–1.8x PyTorch 1.13 on one thread for the
