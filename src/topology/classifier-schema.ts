@@ -29,6 +29,7 @@ export const classifierConfigSchema = {
   workers: { type: 'number', integer: true, min: 0, max: 64, default: 2 },
   maxQueued: { type: 'number', integer: true, positive: true, default: 4096 },
   sicMinBackground: { type: 'number', min: 1, default: 25 },
+  maxTrainEvents: { type: 'number', integer: true, min: 0, default: 0 },
   hgb: {
     type: 'object',
     optional: true,
