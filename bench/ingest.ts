@@ -6,15 +6,18 @@
  *   npm run bench:ingest -- --json [--events N] [--file F] [--repeat R]
  *
  * Prints one JSON object: events, seconds, events_per_s, bytes_per_buffered_event (ten float32 features plus a
- * weight per buffered event), duckdb_events_per_s and ratio (ours / DuckDB's), and `sources`: read speed of the
- * Parquet, NumPy, HDF5 and ROOT sources alone (bench/ingest-formats.ts).
+ * weight per buffered event), duckdb_events_per_s and ratio (ours / DuckDB's plain scan), duckdb_sql_events_per_s
+ * and ratio_vs_duckdb_sql (DuckDB doing the same validate/derive/select/store/count in SQL on 2 threads,
+ * bench/ingest-duckdb-sql.ts, with duckdb_sql_agrees checking it found the same events), duckdb_config (how DuckDB
+ * was set up), and `sources`: read speed of the Parquet, NumPy, HDF5 and ROOT sources alone
+ * (bench/ingest-formats.ts).
  */
 import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { from, lastValueFrom, count } from 'rxjs';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, version as duckdbVersion } from '@duckdb/node-api';
 import { ATLAS2024_CUTS, CutFlow } from '../src/events/cuts.js';
 import { RunCounters } from '../src/events/observer.js';
 import { buildWindows } from '../src/regions/index.js';
@@ -28,7 +31,11 @@ import { formatReadSpeeds } from './ingest-formats.js';
 import { SidebandError } from '../src/events/errors.js';
 import { generatedFile } from './input-cache.js';
 import { benchEnvironment } from './summary.js';
+import { duckdbSqlIngest, type DuckdbSqlRun } from './ingest-duckdb-sql.js';
 
+const DUCKDB_VERSION = duckdbVersion();
+/** DuckDB's threads, both for its plain scan and its SQL ingest: the machine's two cores. */
+const DUCKDB_THREADS = 2;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const JET_COLUMNS = ['pt', 'eta', 'phi', 'm', 'tau1', 'tau2', 'tau3'].flatMap((f) => [`jet1_${f}`, `jet2_${f}`]);
 /** Ten float32 features per buffered event (plus a weight): the figure the issue sets a budget for. */
@@ -75,7 +82,14 @@ async function ours(file: string) {
     ),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const counts = Object.fromEntries(
+    buffers.windows.map((w, i) => [
+      w.id,
+      { sr: buffers.count(i, 'sr'), sbLow: buffers.count(i, 'sb_low'), sbHigh: buffers.count(i, 'sb_high') },
+    ]),
+  );
   return {
+    counts,
     events: counters.read,
     seconds,
     stored: counters.stored,
@@ -86,7 +100,7 @@ async function ours(file: string) {
 }
 
 async function duckdb(file: string) {
-  const db = await DuckDBInstance.create(':memory:');
+  const db = await DuckDBInstance.create(':memory:', { threads: String(DUCKDB_THREADS) });
   const con = await db.connect();
   const t0 = performance.now();
   const result = await con.stream(`SELECT ${JET_COLUMNS.join(', ')} FROM read_parquet('${file.replace(/'/g, "''")}')`);
@@ -104,6 +118,24 @@ async function duckdb(file: string) {
   const seconds = (performance.now() - t0) / 1000;
   con.closeSync();
   return { rows, seconds };
+}
+
+/** Whether DuckDB's SQL ingest found the events ours did: read, selected, stored and every window's counts. */
+function agreement(o: Awaited<ReturnType<typeof ours>>, d: DuckdbSqlRun) {
+  let worst = 0;
+  for (const [id, c] of Object.entries(o.counts)) {
+    const e = d.counts[id];
+    for (const k of ['sr', 'sbLow', 'sbHigh'] as const) worst = Math.max(worst, Math.abs((e?.[k] ?? 0) - c[k]));
+  }
+  const same = d.read === o.events && d.selected === o.selected && d.stored === o.stored && worst === 0;
+  return {
+    valid: same,
+    ...(same ? {} : { why: 'DuckDB SQL found different events (float rounding at a cut edge?)' }),
+    read: [o.events, d.read],
+    selected: [o.selected, d.selected],
+    stored: [o.stored, d.stored],
+    largest_window_count_difference: worst,
+  };
 }
 
 async function main() {
@@ -129,12 +161,17 @@ async function main() {
     bestDuck = Infinity;
   let last: Awaited<ReturnType<typeof ours>> | undefined;
   let duckRows = 0;
+  let bestSql = Infinity;
+  let sql: DuckdbSqlRun | undefined;
+  const windows = buildWindows({ scheme: 'sliding' });
   for (let r = 0; r < repeat; r++) {
     last = await ours(file);
     best = Math.min(best, last.seconds);
     const d = await duckdb(file);
     duckRows = d.rows;
     bestDuck = Math.min(bestDuck, d.seconds);
+    sql = await duckdbSqlIngest(file, windows, DUCKDB_THREADS);
+    bestSql = Math.min(bestSql, sql.seconds);
   }
   const o = last!;
   if (!o.balanced) throw new SidebandError('bench:ingest: counts do not add up');
@@ -153,6 +190,23 @@ async function main() {
     duckdb_seconds: bestDuck,
     duckdb_events_per_s: duckRows / bestDuck,
     ratio: o.events / best / (duckRows / bestDuck),
+    // DuckDB doing the whole path in SQL (bench/ingest-duckdb-sql.ts): validate, order, cut, derive, store, count.
+    duckdb_sql_seconds: bestSql,
+    duckdb_sql_events_per_s: sql!.read / bestSql,
+    ratio_vs_duckdb_sql: o.events / best / (sql!.read / bestSql),
+    // The peer did the same work only if it found the same events: otherwise its figure is not comparable.
+    duckdb_sql_agrees: agreement(o, sql!),
+    threads: { ours: 1, duckdb: DUCKDB_THREADS },
+    duckdb_config: {
+      version: DUCKDB_VERSION,
+      threads: DUCKDB_THREADS,
+      database: ':memory:',
+      plain_scan: 'SELECT the 14 jet columns FROM read_parquet, every chunk into JS typed arrays',
+      sql_ingest:
+        'CREATE TEMP TABLE store AS (validate, order jets by pT, ATLAS 2024 cuts, |Δy| from massive-jet rapidities, ' +
+        'mjj and the stored features in DOUBLE, stored as FLOAT, events in any window); per-window SR/SB counts by a ' +
+        'range join; instance created outside the timing',
+    },
     repeat,
     // Source read speed alone (events/s), the field's formats beside Parquet (bench/ingest-formats.ts).
     sources: await formatReadSpeeds(file, JET_COLUMNS, tmpdir(), path.join(root, 'test/fixtures/formats'), repeat),

@@ -157,8 +157,13 @@ export async function selectWithClassifier(
     const testRows = Array.from({ length: cfg.folds }, (_, t) => rowsOf([t], true));
     const jobs: Promise<{ split: number; c: number; r: TrainResult }>[] = [];
     splits.forEach((sp, si) => {
-      const trainRows = rowsOf(sp.train);
-      const validationRows = rowsOf([sp.validation]);
+      const trainAll = rowsOf(sp.train);
+      const validationAll = rowsOf([sp.validation]);
+      // classifier.maxTrainEvents: a seeded uniform subsample per split, validation in the same proportion.
+      const cap = cfg.maxTrainEvents;
+      const keep = cap > 0 && trainAll.length > cap ? cap / trainAll.length : 1;
+      const trainRows = subsampleRows(trainAll, keep, deriveSeed(seed, 1000 + si));
+      const validationRows = subsampleRows(validationAll, keep, deriveSeed(seed, 2000 + si));
       for (let c = 0; c < perSplit; c++) {
         const job: TrainJob = {
           kind: cfg.kind,
@@ -550,5 +555,19 @@ function ecdfRegionsOfWindow(snapshot: WindowSnapshot, role: Uint8Array): Uint8A
     const m = snapshot.mjj[i]!;
     if (out[i] === ROLE_NONE && m === m) out[i] = m < lo ? 253 : 254;
   }
+  return out;
+}
+
+/**
+ * round(fraction × |rows|) of `rows`, uniformly at random without replacement, kept in ascending order (selection
+ * sampling, Knuth's Algorithm S: one pass, no sort). fraction ≥ 1 returns `rows` itself.
+ */
+export function subsampleRows(rows: Uint32Array, fraction: number, seed: number): Uint32Array {
+  if (fraction >= 1) return rows;
+  const want = Math.round(fraction * rows.length);
+  const out = new Uint32Array(want);
+  const rand = mulberry32(seed);
+  let k = 0;
+  for (let i = 0; i < rows.length && k < want; i++) if (rand() * (rows.length - i) < want - k) out[k++] = rows[i]!;
   return out;
 }

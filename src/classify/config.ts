@@ -44,6 +44,13 @@ export interface ClassifierConfig {
   maxQueued: number;
   /** Minimum background events for the max-SIC guard in truth-aware evaluation. */
   sicMinBackground: number;
+  /**
+   * Training-set cap per model (0 = none): past it each job trains on a seeded uniform subsample of its training
+   * rows (and validation rows in the same proportion), while every event is still scored by its test fold's
+   * model. Makes training cost per window constant in the window's size, as needed for windows of millions of
+   * events; the row subsampling per tree (hgb.subsample) and per-model cap compose.
+   */
+  maxTrainEvents: number;
   hgb: Partial<HgbParams>;
   mlp: Partial<MlpParams>;
   /** Where the MLPs train: 'nn' (src/nn, the faster by bench:nn) or 'tfjs' (TensorFlow.js). */
@@ -67,6 +74,7 @@ export const defaultClassifierConfig: ClassifierConfig = {
   workers: 2,
   maxQueued: 4096,
   sicMinBackground: 25,
+  maxTrainEvents: 0,
   // Regularised for weak supervision: few signal events, a noisy label; early stopping on the validation fold with a
   // patience that outlasts the first noisy iterations. Row and feature subsampling per tree (seeded by each job's
   // seed) make ensemble members and seed 001's candidates differ by more than their folds. Chosen by

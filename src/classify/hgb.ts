@@ -35,6 +35,11 @@ export interface HgbParams {
   /** Fraction of the features each tree may split on (seeded, at least one); 1 = all features. */
   colsampleByTree: number;
   seed: number;
+  /**
+   * Threads that build each node's histograms (the runtime provides them, src/training/hgb-threads.ts; 1 = the
+   * caller alone). Trees are identical for every thread count: rows are summed in fixed blocks merged in order.
+   */
+  threads: number;
 }
 
 export const defaultHgbParams: HgbParams = {
@@ -52,6 +57,7 @@ export const defaultHgbParams: HgbParams = {
   subsample: 1,
   colsampleByTree: 1,
   seed: 0,
+  threads: 1,
 };
 
 /** One tree as flat arrays (structured-clone friendly, for worker transfer). feature = -1 marks a leaf. */
@@ -94,6 +100,102 @@ export interface FitOptions {
    */
   mapper?: BinMapper;
   onIteration?: (iter: number, maxIter: number) => void;
+  /** Histogram building on more threads (the runtime's); absent: the caller's thread alone. */
+  histograms?: HistogramBuilder;
+}
+
+/**
+ * Rows per histogram block. A node's histogram is the sum of per-block partial histograms, each accumulated from
+ * zero and added in block order, so the floating-point sums (and the trees) do not depend on how many threads
+ * filled the blocks. Nodes of at most one block are summed exactly as one sequential pass.
+ */
+export const HIST_BLOCK = 16384;
+
+/** The arrays a histogram build reads, allocated by `HistogramBuilder.shared` so that its threads can see them. */
+export interface HistogramInputs {
+  binned: Uint8Array;
+  nFeatures: number;
+  /** The grower's partition of row indices; a node owns a contiguous range. */
+  idx: Uint32Array;
+  grad: Float32Array;
+  hess: Float32Array;
+}
+
+/**
+ * Builds node histograms on several threads (implemented by the runtime in src/training/, since math stays free of
+ * threads). `build` fills `out` with the histogram of idx[start, stop) (rows start..stop themselves at the root):
+ * every block's partial from accumulateBlock, merged in block order with mergeBlocks.
+ */
+export interface HistogramBuilder {
+  readonly threads: number;
+  /** Memory the builder's threads can read: a SharedArrayBuffer when it has threads. */
+  shared(bytes: number): ArrayBuffer | SharedArrayBuffer;
+  attach(inputs: HistogramInputs): void;
+  build(start: number, stop: number, isRoot: boolean, out: Float64Array): void;
+}
+
+/** Doubles in one histogram: [feature][bin][g, h, count]. */
+export function histogramLength(nFeatures: number): number {
+  return nFeatures * NB * 3;
+}
+
+/**
+ * HOT LOOP: accumulate gradient, hessian and count per (feature, bin) over rows idx[s, e) (rows s..e at the root)
+ * into `h` from `offset`, which the caller zeroed. One pass; each row's nF bins sit in one cache line (row-major).
+ */
+export function accumulateBlock(
+  x: HistogramInputs,
+  s: number,
+  e: number,
+  isRoot: boolean,
+  h: Float64Array,
+  offset: number,
+): void {
+  const X = x.binned,
+    nF = x.nFeatures,
+    idx = x.idx,
+    g = x.grad,
+    hs = x.hess;
+  for (let k = s; k < e; k++) {
+    const r = isRoot ? k : idx[k]!;
+    const gi = g[r]!;
+    const hi = hs[r]!;
+    const row = r * nF;
+    for (let f = 0; f < nF; f++) {
+      const o = offset + (f * NB + X[row + f]!) * 3;
+      h[o] = h[o]! + gi;
+      h[o + 1] = h[o + 1]! + hi;
+      h[o + 2] = h[o + 2]! + 1;
+    }
+  }
+}
+
+/** out = partial 0 + partial 1 + … in block order (partials laid out one histogram after another). */
+export function mergeBlocks(partials: Float64Array, blocks: number, out: Float64Array): void {
+  const len = out.length;
+  out.set(partials.subarray(0, len));
+  for (let b = 1; b < blocks; b++) {
+    const o = b * len;
+    for (let i = 0; i < len; i++) out[i] = out[i]! + partials[o + i]!;
+  }
+}
+
+/** The caller's thread alone, in the same blocks as the threaded builders (so trees match theirs exactly). */
+function serialHistogram(
+  x: HistogramInputs,
+  s: number,
+  e: number,
+  isRoot: boolean,
+  h: Float64Array,
+  tmp: Float64Array,
+) {
+  h.fill(0);
+  accumulateBlock(x, s, Math.min(e, s + HIST_BLOCK), isRoot, h, 0);
+  for (let b = s + HIST_BLOCK; b < e; b += HIST_BLOCK) {
+    tmp.fill(0);
+    accumulateBlock(x, b, Math.min(e, b + HIST_BLOCK), isRoot, tmp, 0);
+    for (let i = 0; i < h.length; i++) h[i] = h[i]! + tmp[i]!;
+  }
 }
 
 const MIN_HESSIAN = 1e-3;
@@ -218,9 +320,14 @@ export function fitHgb(data: TrainingData, params: Partial<HgbParams> = {}, opts
   }
 
   const raw = new Float64Array(n).fill(baseline);
-  const grad = new Float32Array(n);
-  const hess = new Float32Array(n);
-  const grower = new TreeGrower(binned, nFeatures, mapper, grad, hess, p);
+  const threads = opts.histograms && opts.histograms.threads > 1 ? opts.histograms : undefined;
+  // With threads, what the histogram builds read lives in memory they share (one copy of the bins per fit).
+  const alloc = (bytes: number) => (threads ? threads.shared(bytes) : new ArrayBuffer(bytes));
+  const grad = new Float32Array(alloc(4 * n));
+  const hess = new Float32Array(alloc(4 * n));
+  const sharedBinned = threads ? new Uint8Array(alloc(binned.length)) : binned;
+  if (threads) sharedBinned.set(binned);
+  const grower = new TreeGrower(sharedBinned, nFeatures, mapper, grad, hess, p, threads, alloc);
   const sampler = p.subsample < 1 || p.colsampleByTree < 1 ? new TreeSampler(n, nFeatures, p) : undefined;
   const trees: HgbTree[] = [];
   for (let it = 0; it < p.maxIter; it++) {
@@ -265,6 +372,7 @@ function validateParams(p: HgbParams): void {
   if (!(p.maxBins >= 2 && p.maxBins <= 255)) bad(`maxBins must be in [2, 255] (got ${p.maxBins})`);
   if (!(p.validationFraction > 0 && p.validationFraction < 1)) bad(`validationFraction must be in (0, 1)`);
   if (!(p.subsample > 0 && p.subsample <= 1)) bad(`subsample must be in (0, 1] (got ${p.subsample})`);
+  if (!(Number.isInteger(p.threads) && p.threads >= 1)) bad(`threads must be an integer >= 1 (got ${p.threads})`);
   if (!(p.colsampleByTree > 0 && p.colsampleByTree <= 1))
     bad(`colsampleByTree must be in (0, 1] (got ${p.colsampleByTree})`);
 }
@@ -385,6 +493,8 @@ class TreeGrower {
   private readonly bestBin: Int32Array;
   private readonly bestGL: Float64Array;
   private readonly bestHL: Float64Array;
+  private readonly inputs: HistogramInputs;
+  private readonly blockScratch: Float64Array;
 
   constructor(
     /** Row-major bins: row r's feature f at r·nF + f. */
@@ -394,10 +504,15 @@ class TreeGrower {
     private readonly grad: Float32Array,
     private readonly hess: Float32Array,
     private readonly p: HgbParams,
+    private readonly threads?: HistogramBuilder,
+    alloc: (bytes: number) => ArrayBuffer | SharedArrayBuffer = (b) => new ArrayBuffer(b),
   ) {
     this.nF = nFeatures;
     this.n = grad.length;
-    this.idx = new Uint32Array(this.n);
+    this.idx = new Uint32Array(alloc(4 * this.n));
+    this.inputs = { binned, nFeatures, idx: this.idx, grad, hess };
+    this.blockScratch = new Float64Array(histogramLength(nFeatures));
+    threads?.attach(this.inputs);
     this.scratch = new Uint32Array(this.n);
     this.maxNodes = 2 * p.maxLeafNodes - 1;
     const m = this.maxNodes;
@@ -422,7 +537,7 @@ class TreeGrower {
   private allocHist(): number {
     const h = this.freeHists.pop();
     if (h !== undefined) return h;
-    this.hists.push(new Float64Array(this.nF * NB * 3));
+    this.hists.push(new Float64Array(histogramLength(this.nF)));
     return this.hists.length - 1;
   }
 
@@ -560,30 +675,13 @@ class TreeGrower {
     return this.sumH[node]! >= 2 * MIN_HESSIAN;
   }
 
-  /** HOT LOOP: accumulate gradient, hessian and count per (feature, bin) over the node's samples. */
+  /** A node's histogram: on the builder's threads when it has many rows, else in fixed blocks on this thread. */
   private buildHist(node: number, isRoot: boolean): void {
     const h = this.hists[this.histOf[node]!]!;
-    h.fill(0);
-    const X = this.binned;
-    const nF = this.nF;
     const s = this.start[node]!;
     const e = this.stop[node]!;
-    const idx = this.idx;
-    const g = this.grad;
-    const hs = this.hess;
-    // One pass over the node's rows; each row's nF bins sit in one cache line (row-major uint8).
-    for (let k = s; k < e; k++) {
-      const r = isRoot ? k : idx[k]!;
-      const gi = g[r]!;
-      const hi = hs[r]!;
-      const row = r * nF;
-      for (let f = 0; f < nF; f++) {
-        const o = (f * NB + X[row + f]!) * 3;
-        h[o] = h[o]! + gi;
-        h[o + 1] = h[o + 1]! + hi;
-        h[o + 2] = h[o + 2]! + 1;
-      }
-    }
+    if (this.threads && e - s > HIST_BLOCK) this.threads.build(s, e, isRoot, h);
+    else serialHistogram(this.inputs, s, e, isRoot, h, this.blockScratch);
   }
 
   /** Best (feature, bin) split of a node from its histogram; bins <= threshold go left, missing goes right. */

@@ -7,7 +7,7 @@
 import { SidebandError } from '../events/errors.js';
 import type { BinMapper } from './binning.js';
 import { flattenHgb, type FlatForest } from './forest.js';
-import { fitHgb, logLoss, predictRaw, type HgbParams } from './hgb.js';
+import { fitHgb, logLoss, predictRaw, type HgbParams, type HistogramBuilder } from './hgb.js';
 import { mlpPresets, type MlpArchitecture, type MlpParams } from './mlp.js';
 import * as nnMlp from './mlp-nn.js';
 import * as tfjsMlp from './mlp-tfjs.js';
@@ -58,6 +58,8 @@ export type Trainer = (job: TrainJob, onProgress?: (done: number, total: number)
 /** What a job may need from its runtime: TensorFlow.js for the tfjs MLPs, loaded on first use. */
 export interface TrainRuntime {
   tf?: () => Promise<tfjsMlp.TfRuntime>;
+  /** HGB histogram builders on `threads` threads (hgb.threads > 1); absent: every model on its own thread. */
+  histograms?: (threads: number) => HistogramBuilder;
 }
 
 export async function runTrainJob(
@@ -78,6 +80,7 @@ export async function runTrainJob(
         validationRows: job.validationRows.length > 0 ? job.validationRows : undefined,
         onIteration: onProgress,
         ...(job.hgbMapper ? { mapper: job.hgbMapper } : {}),
+        histograms: (job.hgb?.threads ?? 1) > 1 ? runtime.histograms?.(job.hgb!.threads!) : undefined,
       },
     );
     const scores = job.scoreRows.map((rows) => predictRaw(model, job.columns, rows));

@@ -73,7 +73,16 @@ export class WindowBuffers {
   constructor(
     readonly windows: SchemeWindow[],
     features: string[],
-    opts: { weight: boolean; label: boolean; chunkSize?: number; keep?: [number, number]; maxStoreBytes?: number },
+    opts: {
+      weight: boolean;
+      label: boolean;
+      chunkSize?: number;
+      keep?: [number, number];
+      maxStoreBytes?: number;
+      /** Spill the store to disk past this many resident bytes (store.memoryBudget). */
+      memoryBudget?: number;
+      spillDir?: string;
+    },
   ) {
     if (windows.length === 0) throw new SidebandError('window buffers: no windows');
     const all = new Set<number>();
@@ -107,6 +116,8 @@ export class WindowBuffers {
       label: opts.label,
       chunkSize: opts.chunkSize,
       maxBytes: opts.maxStoreBytes,
+      memoryBudget: opts.memoryBudget,
+      spillDir: opts.spillDir,
     });
   }
 

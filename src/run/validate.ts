@@ -326,12 +326,14 @@ async function selectedEvents(t: Topology, file: string, log: (m: string) => voi
     trigger: { ...t.trigger, minSrEvents: Number.MAX_SAFE_INTEGER },
   };
   const run = await compileTopology(plain, { file, runId: 'validate-select', log });
+  let g: ReturnType<typeof run.buffers.store.gather>;
   try {
     await lastValueFrom(run.results$, { defaultValue: undefined });
+    // Before close: a store that spilled (store.memoryBudget) removes its spill file on close.
+    g = run.buffers.store.gather(-Infinity, Infinity);
   } finally {
     await run.close();
   }
-  const g = run.buffers.store.gather(-Infinity, Infinity);
   if (g.n === 0) throw new SidebandError('validate: the topology selected no events');
   return { n: g.n, features: run.buffers.store.features, columns: g.columns, mjj: g.mjj, weight: g.weight };
 }

@@ -29,6 +29,7 @@ export const classifierConfigSchema = {
   workers: { type: 'number', integer: true, min: 0, max: 64, default: 2 },
   maxQueued: { type: 'number', integer: true, positive: true, default: 4096 },
   sicMinBackground: { type: 'number', min: 1, default: 25 },
+  maxTrainEvents: { type: 'number', integer: true, min: 0, default: 0 },
   hgb: {
     type: 'object',
     optional: true,
@@ -46,6 +47,8 @@ export const classifierConfigSchema = {
       tol: { type: 'number', min: 0, optional: true },
       subsample: { type: 'number', positive: true, max: 1, optional: true },
       colsampleByTree: { type: 'number', positive: true, max: 1, optional: true },
+      // Threads building each model's histograms (trees identical for any count; src/training/hgb-threads.ts).
+      threads: { type: 'number', integer: true, positive: true, optional: true },
     },
   },
   // The MLPs' training engine: the project's own (bench:nn: 1.6–1.8x PyTorch 1.13 on one thread for the

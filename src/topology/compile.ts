@@ -246,6 +246,8 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     label: spec.label !== undefined,
     keep: t.binning.range,
     maxStoreBytes: t.memory?.storeBytes,
+    memoryBudget: t.store?.memoryBudget,
+    spillDir: t.store?.spillDir,
   });
   const { select: selectHistograms, model, close } = await histogramSelector(t);
   const stats = opts.stats ?? (await import('../analysis/window-analysis.js')).analyseWindowHistogram;
@@ -320,6 +322,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     close: async () => {
       await close?.();
       await source.close?.();
+      buffers.store.close();
     },
   };
 }

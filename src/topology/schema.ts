@@ -83,6 +83,11 @@ export interface Topology {
   conrad?: ConradBlock;
   /** Memory budgets: `storeBytes` caps the window store (default 2 GiB); past it the run stops with a clear error. */
   memory?: { storeBytes?: number };
+  /**
+   * The window store: past `memoryBudget` bytes held in memory the oldest chunks spill to a file in `spillDir`
+   * (default the OS temp folder), so a stream larger than memory runs in bounded memory (src/events/store.ts).
+   */
+  store?: { memoryBudget?: number; spillDir?: string };
 }
 
 export type SourceConfig =
@@ -304,6 +309,12 @@ const schema = {
     optional: true,
     strict: true,
     props: { storeBytes: 'number|integer|positive|optional' },
+  },
+  store: {
+    type: 'object',
+    optional: true,
+    strict: true,
+    props: { memoryBudget: 'number|integer|positive|optional', spillDir: 'string|empty:false|optional' },
   },
 };
 

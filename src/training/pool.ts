@@ -7,6 +7,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { SidebandError } from '../events/errors.js';
 import { runTrainJob, type TrainJob, type TrainResult } from '../classify/train-job.js';
+import { histogramThreads } from './hgb-threads.js';
 import { loadTf } from './tfjs-backend.js';
 
 export interface PoolStats {
@@ -93,7 +94,7 @@ export class TrainingPool {
   submit(job: TrainJob, onProgress?: (done: number, total: number) => void): Promise<TrainResult> {
     if (this.closed) return Promise.reject(new SidebandError('training pool: closed'));
     if (this.size === 0) {
-      return runTrainJob(job, { tf: loadTf }, onProgress).then(
+      return runTrainJob(job, { tf: loadTf, histograms: histogramThreads }, onProgress).then(
         (r) => {
           this.done++;
           return r;

@@ -7,13 +7,14 @@ import { forestBuffers } from '../classify/forest.js';
 import { runTrainJob, type TrainJob } from '../classify/train-job.js';
 import { SidebandError } from '../events/errors.js';
 import { loadTf } from './tfjs-backend.js';
+import { histogramThreads } from './hgb-threads.js';
 
 if (!parentPort) throw new SidebandError('train-worker: must run as a worker thread');
 const port = parentPort;
 
 port.on('message', (msg: { id: number; job: TrainJob }) => {
   let last = 0;
-  runTrainJob(msg.job, { tf: loadTf }, (done, total) => {
+  runTrainJob(msg.job, { tf: loadTf, histograms: histogramThreads }, (done, total) => {
     // Throttle progress messages: at most one per 5 % of the job.
     if (done === total || done - last >= Math.max(1, Math.floor(total / 20))) {
       last = done;

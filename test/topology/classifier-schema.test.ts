@@ -15,7 +15,7 @@ describe('classifier block of a topology', () => {
       /classifier\.hgb\.maxBins/,
     );
     expect(() => validateClassifier({ kind: 'hgb', folds: 5, unknownKey: 1 }, 1, 't.yaml')).toThrow(
-      't.yaml: classifier.unknownKey: unknown key (known: kind, ensemble, folds, cv, candidates, combine, workingPoints, thresholdFrom, equalSidebandWeights, ecdfFeatures, ecdfEdges, reweightSidebands, seed, workers, maxQueued, sicMinBackground, hgb, backend, mlp), got 1',
+      't.yaml: classifier.unknownKey: unknown key (known: kind, ensemble, folds, cv, candidates, combine, workingPoints, thresholdFrom, equalSidebandWeights, ecdfFeatures, ecdfEdges, reweightSidebands, seed, workers, maxQueued, sicMinBackground, maxTrainEvents, hgb, backend, mlp), got 1',
     );
   });
 });
