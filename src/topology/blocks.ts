@@ -31,6 +31,8 @@ export const SOURCE_RULES: Record<string, Record<string, unknown>> = {
     batchSize: 'number|integer|positive|optional',
     mjjMin: 'number|positive|optional',
     mjjMax: 'number|positive|optional',
+    // Seed 003's extra per-jet substructure (src/sources/generator-substructure.ts).
+    substructure: { type: 'enum', values: ['cms2024'], optional: true },
     // Trigger emulation (src/sources/generator-trigger.ts).
     trigger: {
       type: 'object',

@@ -6,6 +6,7 @@ import type { MjjMode } from '../events/derive.js';
 import type { WindowsConfig } from '../regions/index.js';
 import type { TriggerPolicy } from '../regions/buffers.js';
 import type { ClassifierConfig } from '../classify/config.js';
+import type { CmsMethodConfig } from '../training/cms-selector.js';
 import {
   checkColumns,
   checkCuts,
@@ -42,6 +43,8 @@ export interface Topology {
   analysis: { concurrency: number; queue: number };
   binning: { width: number; range?: [number, number] };
   classifier: ClassifierConfig | { kind: 'none' };
+  /** Seed 003's CMS methods (src/training/cms-selector.ts): replaces the classifier's selection when present. */
+  method?: CmsMethodConfig;
   workingPoints: number[];
   fit: { strategy: 'atlas2024' | 'atlas2020' | 'single'; functions?: string[]; sqrtS: number };
   alert: { z: number };
@@ -79,6 +82,8 @@ export type SourceConfig =
       mjjMax?: number;
       /** Trigger emulation (src/sources/generator-trigger.ts). */
       trigger?: { leadingJetPt?: number; mjjEfficiency?: { m50: number; width: number } };
+      /** Seed 003's extra per-jet substructure columns (src/sources/generator-substructure.ts). */
+      substructure?: 'cms2024';
     }
   | { kind: 'kafka'; [key: string]: unknown }
   // The field's formats (topology/format-sources.ts); `columns` names the columns of a 2-D array or dataset.
@@ -139,6 +144,43 @@ const schema = {
     type: 'object',
     default: { kind: 'none' },
     props: { kind: { type: 'enum', values: ['none', ...classifierConfigSchema.kind.values] } },
+  },
+  method: {
+    type: 'object',
+    optional: true,
+    strict: true,
+    props: {
+      kind: { type: 'enum', values: ['vae-qr'] },
+      jetFeatures: { type: 'array', items: 'string', min: 1 },
+      controlRegion: 'string|optional',
+      autoencoder: {
+        type: 'object',
+        optional: true,
+        strict: true,
+        props: {
+          hidden: { type: 'array', items: 'number|integer|positive', optional: true },
+          latent: 'number|integer|positive|optional',
+          epochs: 'number|integer|positive|optional',
+          batchSize: 'number|integer|positive|optional',
+          lr: 'number|positive|optional',
+          patience: 'number|integer|positive|optional',
+        },
+      },
+      quantileRegression: {
+        type: 'object',
+        optional: true,
+        strict: true,
+        props: {
+          hidden: { type: 'array', items: 'number|integer|positive', optional: true },
+          epochs: 'number|integer|positive|optional',
+          batchSize: 'number|integer|positive|optional',
+          lr: 'number|positive|optional',
+          patience: 'number|integer|positive|optional',
+          folds: 'number|integer|min:2|optional',
+        },
+      },
+      maxRegressionEvents: 'number|integer|positive|optional',
+    },
   },
   workingPoints: { type: 'array', items: 'number|positive|max:1', default: [0.1, 0.02, 0.01] },
   fit: {

@@ -1,0 +1,91 @@
+/**
+ * Quantile regression of an anomaly score against mjj (seed 003's VAE-QR decorrelation): a dense network trained
+ * with the pinball loss predicts the score's q-quantiles at each mjj (one output per level, default 5 hidden layers
+ * of 30 units as seed 003), so "score above its (1 − ε)-quantile at this mjj" keeps a fraction ε of the background
+ * at every mass and the selected spectrum keeps the inclusive spectrum's smooth shape.
+ *
+ * mjj enters as ln(mjj) standardised on the training events (the spectrum falls over orders of magnitude).
+ */
+import { InputError } from '../events/errors.js';
+import { fit } from '../nn/fit.js';
+import { Network } from '../nn/network.js';
+import { NetworkObjective } from '../nn/objective.js';
+import { dense, network } from '../nn/spec.js';
+import { mulberry32, shuffleInPlace } from './random.js';
+
+export interface QuantileRegressionOptions {
+  hidden?: number[];
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  patience?: number;
+  seed: number;
+}
+
+export interface QuantileRegression {
+  quantiles: number[];
+  centre: number;
+  scale: number;
+  net: Network;
+  epochs: number;
+}
+
+function inputs(mjj: Float32Array, rows: ArrayLike<number> | null, centre: number, scale: number): Float32Array {
+  const n = rows ? rows.length : mjj.length;
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = (Math.log(mjj[rows ? rows[i]! : i]!) - centre) / scale;
+  return x;
+}
+
+/** Fit the score's quantiles at the given levels against mjj, on the rows given (all when absent). */
+export function fitQuantileRegression(
+  mjj: Float32Array,
+  score: Float32Array,
+  quantiles: number[],
+  o: QuantileRegressionOptions,
+  rows?: Uint32Array,
+): QuantileRegression {
+  const idx = rows ?? Uint32Array.from({ length: mjj.length }, (_, i) => i);
+  const n = idx.length;
+  if (n < 50) throw new InputError(`quantile regression: need at least 50 events (got ${n})`);
+  if (!quantiles.length || quantiles.some((q) => !(q > 0 && q < 1)))
+    throw new InputError(`quantile regression: quantile levels must lie in (0, 1) (got ${quantiles.join(', ')})`);
+  let s = 0,
+    s2 = 0;
+  for (let i = 0; i < n; i++) {
+    const l = Math.log(mjj[idx[i]!]!);
+    s += l;
+    s2 += l * l;
+  }
+  const centre = s / n;
+  const scale = Math.sqrt(Math.max(s2 / n - centre * centre, 0)) || 1;
+  const k = quantiles.length;
+  const x = inputs(mjj, idx, centre, scale);
+  const y = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) y[i * k + j] = score[idx[i]!]!;
+  const hidden = o.hidden ?? [30, 30, 30, 30, 30];
+  const batchSize = o.batchSize ?? 512;
+  const net = new Network(network(1, [...hidden.map((u) => dense(u, { activation: 'relu' })), dense(k)]), {
+    seed: o.seed,
+    capacity: batchSize,
+  });
+  const obj = new NetworkObjective(net, { x, y }, { name: 'pinball', quantiles });
+  const order = shuffleInPlace(
+    Uint32Array.from({ length: n }, (_, i) => i),
+    mulberry32(o.seed),
+  );
+  const nVal = Math.floor(n / 5);
+  const res = fit(obj, order.subarray(nVal), order.subarray(0, nVal), {
+    epochs: o.epochs ?? 40,
+    batchSize,
+    lr: o.lr ?? 3e-3,
+    patience: o.patience ?? 6,
+    seed: o.seed,
+  });
+  return { quantiles, centre, scale, net, epochs: res.epochs };
+}
+
+/** Predicted quantiles at each mjj: n x levels, row-major. */
+export function predictQuantiles(qr: QuantileRegression, mjj: Float32Array): Float32Array {
+  return qr.net.predict(inputs(mjj, null, qr.centre, qr.scale), mjj.length);
+}

@@ -1,0 +1,58 @@
+/**
+ * The stream's view of seed 003's CMS methods (`method:` in a topology): a HistogramSelector that trains the
+ * method once per state of the data — the whole SR sample a window snapshot holds (with `binning.range` every
+ * snapshot holds all of it) and the control region collected beside the stream — and selects every window's
+ * events with that one model, as CMS trains one model per search, not one per mass bin. Training runs on the
+ * calling thread between turns of the event loop (end-of-stream analyses: ingestion is over by then).
+ */
+import type { HistogramSelector, Selection } from '../analysis/analyse-window.js';
+import { trainVaeQr, vaeQrSelections, type VaeQrConfig, type VaeQrModel } from '../analysis/cms/vae-qr.js';
+import { SidebandError } from '../events/errors.js';
+import type { WindowSnapshot } from '../events/snapshot.js';
+import type { ControlRegionCollector } from '../regions/control-region.js';
+
+export type CmsMethodConfig = VaeQrConfig & { controlRegion?: string };
+
+const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export function cmsMethodSelector(
+  method: CmsMethodConfig,
+  opts: {
+    seed: number;
+    /** Every working point any window asks for (the regressions are trained for all at once). */
+    workingPoints: number[];
+    control?: ControlRegionCollector;
+    log?: (m: string) => void;
+  },
+): { select: HistogramSelector; model: string } {
+  const log = opts.log ?? (() => {});
+  const levels = [...new Set(opts.workingPoints.map((wp) => 1 - wp))].sort((a, b) => a - b);
+  let cached: { key: string; model: Promise<VaeQrModel> } | undefined;
+  const modelFor = (snap: WindowSnapshot): Promise<VaeQrModel> => {
+    const control = opts.control;
+    if (!control) throw new SidebandError(`method ${method.kind}: needs a control region (method.controlRegion)`);
+    const key = `${snap.n}/${control.store.size}`;
+    if (cached?.key !== key) {
+      cached = {
+        key,
+        model: pause().then(() => {
+          const m = trainVaeQr(method, snap, control.sample(), levels, opts.seed);
+          log(
+            `vae-qr: autoencoder on ${m.controlJets} control-region jets (${m.seconds.autoencoder.toFixed(1)} s), ` +
+              `${m.folds}-fold quantile regressions at ${levels.join(', ')} on ${m.srEvents} SR events (${m.seconds.regression.toFixed(1)} s)`,
+          );
+          return m;
+        }),
+      };
+    }
+    return cached.model;
+  };
+  return {
+    model: method.kind,
+    select: async (snap, edges, workingPoints): Promise<Selection[]> => {
+      const model = await modelFor(snap);
+      await pause();
+      return vaeQrSelections(model, snap, edges, workingPoints);
+    },
+  };
+}
