@@ -4,7 +4,8 @@
  * of 30 units as seed 003), so "score above its (1 − ε)-quantile at this mjj" keeps a fraction ε of the background
  * at every mass and the selected spectrum keeps the inclusive spectrum's smooth shape.
  *
- * mjj enters as ln(mjj) standardised on the training events (the spectrum falls over orders of magnitude).
+ * mjj enters as ln(mjj) standardised on the training events (the spectrum falls over orders of magnitude), and the
+ * training events are weighted flat in it (flatWeights).
  */
 import { InputError } from '../events/errors.js';
 import { fit } from '../nn/fit.js';
@@ -35,6 +36,31 @@ function inputs(mjj: Float32Array, rows: ArrayLike<number> | null, centre: numbe
   const x = new Float32Array(n);
   for (let i = 0; i < n; i++) x[i] = (Math.log(mjj[rows ? rows[i]! : i]!) - centre) / scale;
   return x;
+}
+
+/**
+ * Weights that flatten the training events in ln mjj (20 bins, each bin's events weighted by 1 / its count, mean
+ * weight 1, at most 50): the falling spectrum would otherwise leave the high-mass tail, where the searches for heavy
+ * resonances select, to a handful of events the loss barely sees.
+ */
+function flatWeights(x: Float32Array): Float32Array {
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const v of x) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const bins = 20;
+  const width = (hi - lo) / bins || 1;
+  const bin = (v: number) => Math.min(bins - 1, Math.floor((v - lo) / width));
+  const counts = new Float64Array(bins);
+  for (const v of x) counts[bin(v)]!++;
+  const w = new Float32Array(x.length);
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += w[i] = 1 / counts[bin(x[i]!)]!;
+  const mean = sum / x.length;
+  for (let i = 0; i < x.length; i++) w[i] = Math.min(50, w[i]! / mean);
+  return w;
 }
 
 /** Fit the score's quantiles at the given levels against mjj, on the rows given (all when absent). */
@@ -69,7 +95,7 @@ export function fitQuantileRegression(
     seed: o.seed,
     capacity: batchSize,
   });
-  const obj = new NetworkObjective(net, { x, y }, { name: 'pinball', quantiles });
+  const obj = new NetworkObjective(net, { x, y, w: flatWeights(x) }, { name: 'pinball', quantiles });
   const order = shuffleInPlace(
     Uint32Array.from({ length: n }, (_, i) => i),
     mulberry32(o.seed),

@@ -55,10 +55,10 @@ export const CMS2024_CONTROL_CUTS: Cut[] = [
 ];
 
 export const CUT_PRESETS: Record<string, Cut[]> = {
-  cms2024: CMS2024_CUTS,
-  'cms2024-control': CMS2024_CONTROL_CUTS,
   atlas2024: ATLAS2024_CUTS,
   'atlas2024-control': ATLAS2024_CONTROL_CUTS,
+  cms2024: CMS2024_CUTS,
+  'cms2024-control': CMS2024_CONTROL_CUTS,
   none: [],
 };
 

@@ -152,6 +152,7 @@ const schema = {
     props: {
       kind: { type: 'enum', values: ['vae-qr'] },
       jetFeatures: { type: 'array', items: 'string', min: 1 },
+      logFeatures: { type: 'array', items: 'string', optional: true },
       controlRegion: 'string|optional',
       autoencoder: {
         type: 'object',

@@ -30,21 +30,22 @@ export function jetColumns(s: JetSample, stems: string[], what: string): [number
   return [stems.map((f) => find(`jet1_${f}`)), stems.map((f) => find(`jet2_${f}`))];
 }
 
-/** n x d row-major matrix of one jet's features. */
-export function jetMatrix(s: JetSample, cols: number[]): Float32Array {
+/** n x d row-major matrix of one jet's features; `logs[j]`: feature j as ln(max(value, 1e-3)). */
+export function jetMatrix(s: JetSample, cols: number[], logs?: boolean[]): Float32Array {
   const d = cols.length;
   const out = new Float32Array(s.n * d);
   for (let j = 0; j < d; j++) {
     const c = s.columns[cols[j]!]!;
-    for (let i = 0; i < s.n; i++) out[i * d + j] = c[i]!;
+    if (logs?.[j]) for (let i = 0; i < s.n; i++) out[i * d + j] = Math.log(Math.max(c[i]!, 1e-3));
+    else for (let i = 0; i < s.n; i++) out[i * d + j] = c[i]!;
   }
   return out;
 }
 
 /** Both jets of every event as 2n rows (jet 1 rows, then jet 2 rows). */
-export function bothJets(s: JetSample, cols: [number[], number[]]): Float32Array {
-  const a = jetMatrix(s, cols[0]),
-    b = jetMatrix(s, cols[1]);
+export function bothJets(s: JetSample, cols: [number[], number[]], logs?: boolean[]): Float32Array {
+  const a = jetMatrix(s, cols[0], logs),
+    b = jetMatrix(s, cols[1], logs);
   const out = new Float32Array(a.length + b.length);
   out.set(a);
   out.set(b, a.length);

@@ -40,6 +40,8 @@ export interface VaeQrConfig {
   kind: 'vae-qr';
   /** Per-jet feature stems (jet1_<stem>, jet2_<stem> must be stored). */
   jetFeatures: string[];
+  /** Stems given to the autoencoder as ln(value): momenta, masses and counts that scale with pT. */
+  logFeatures?: string[];
   autoencoder?: Omit<AutoencoderOptions, 'seed'>;
   quantileRegression?: Omit<QuantileRegressionOptions, 'seed'> & { folds?: number };
   /** At most this many SR events train each fold's regression (default 60000; the rest are only selected). */
@@ -57,6 +59,7 @@ export interface VaeQrModel {
   predict: (mjj: Float32Array, fold: number) => Float32Array;
   seconds: { autoencoder: number; regression: number };
   controlJets: number;
+  logs: boolean[];
   srEvents: number;
   seed: number;
 }
@@ -76,11 +79,16 @@ export function trainVaeQr(
   const cols = jetColumns(sr, cfg.jetFeatures, what);
   const d = cfg.jetFeatures.length;
   const t0 = performance.now();
-  const ae = trainAutoencoder(bothJets(control, ccols), d, { ...cfg.autoencoder, seed: deriveSeed(seed, 1) });
-  const rank1 = new PercentileRank(reconstructionError(ae, jetMatrix(control, ccols[0])));
-  const rank2 = new PercentileRank(reconstructionError(ae, jetMatrix(control, ccols[1])));
+  const logs = cfg.jetFeatures.map((f) => (cfg.logFeatures ?? []).includes(f));
+  const ae = trainAutoencoder(bothJets(control, ccols, logs), d, { ...cfg.autoencoder, seed: deriveSeed(seed, 1) });
+  // Each jet's error ranked in its own distribution over the SR sample (seed 003: "convert each score to %ile
+  // using their distributions"): uniform ranks, no ties at the top where the working points sit.
+  const e1 = reconstructionError(ae, jetMatrix(sr, cols[0], logs)),
+    e2 = reconstructionError(ae, jetMatrix(sr, cols[1], logs));
+  const rank1 = new PercentileRank(e1);
+  const rank2 = new PercentileRank(e2);
   const t1 = performance.now();
-  const score = scoreEvents(ae, rank1, rank2, sr, cols);
+  const score = eventScore(e1, e2, rank1, rank2);
   const k = cfg.quantileRegression?.folds ?? 4;
   const fold = contentFolds(sr, k, cols[0][0]!);
   const cap = cfg.maxRegressionEvents ?? 60000;
@@ -107,6 +115,7 @@ export function trainVaeQr(
     predict: (mjj, f) => predictQuantiles(regs[f]!, mjj),
     seconds: { autoencoder: (t1 - t0) / 1000, regression: (t2 - t1) / 1000 },
     controlJets: 2 * control.n,
+    logs,
     srEvents: sr.n,
     seed,
     ae,
@@ -119,10 +128,11 @@ function scoreEvents(
   r2: PercentileRank,
   s: JetSample,
   cols: [number[], number[]],
+  logs: boolean[],
 ): Float32Array {
   return eventScore(
-    reconstructionError(ae, jetMatrix(s, cols[0])),
-    reconstructionError(ae, jetMatrix(s, cols[1])),
+    reconstructionError(ae, jetMatrix(s, cols[0], logs)),
+    reconstructionError(ae, jetMatrix(s, cols[1], logs)),
     r1,
     r2,
   );
@@ -130,7 +140,7 @@ function scoreEvents(
 
 /** Event scores of a sample under a trained model. */
 export function vaeQrScores(model: VaeQrModel, s: JetSample): Float32Array {
-  return scoreEvents(model.ae, model.rank1, model.rank2, s, model.cols);
+  return scoreEvents(model.ae, model.rank1, model.rank2, s, model.cols, model.logs);
 }
 
 /**
