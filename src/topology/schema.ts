@@ -150,7 +150,7 @@ const schema = {
     optional: true,
     strict: true,
     props: {
-      kind: { type: 'enum', values: ['vae-qr'] },
+      kind: { type: 'enum', values: ['vae-qr', 'tnt'] },
       jetFeatures: { type: 'array', items: 'string', min: 1 },
       logFeatures: { type: 'array', items: 'string', optional: true },
       controlRegion: 'string|optional',
@@ -181,6 +181,21 @@ const schema = {
         },
       },
       maxRegressionEvents: 'number|integer|positive|optional',
+      // Tag N' Train (src/analysis/cms/tnt.ts).
+      tagEfficiency: 'number|positive|max:1|optional',
+      classifierFeatures: { type: 'array', items: 'string', optional: true },
+      folds: 'number|integer|min:2|optional',
+      classifier: {
+        type: 'object',
+        optional: true,
+        strict: true,
+        props: {
+          hidden: { type: 'array', items: 'number|integer|positive', optional: true },
+          epochs: 'number|integer|positive|optional',
+          batchSize: 'number|integer|positive|optional',
+          lr: 'number|positive|optional',
+        },
+      },
     },
   },
   workingPoints: { type: 'array', items: 'number|positive|max:1', default: [0.1, 0.02, 0.01] },

@@ -7,11 +7,13 @@
  */
 import type { HistogramSelector, Selection } from '../analysis/analyse-window.js';
 import { trainVaeQr, vaeQrSelections, type VaeQrConfig, type VaeQrModel } from '../analysis/cms/vae-qr.js';
+import { trainTntAutoencoder, tntSelections, type TntConfig } from '../analysis/cms/tnt.js';
+import type { Autoencoder } from '../classify/autoencoder.js';
 import { SidebandError } from '../events/errors.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
 import type { ControlRegionCollector } from '../regions/control-region.js';
 
-export type CmsMethodConfig = VaeQrConfig & { controlRegion?: string };
+export type CmsMethodConfig = (VaeQrConfig | TntConfig) & { controlRegion?: string };
 
 const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -26,6 +28,7 @@ export function cmsMethodSelector(
   },
 ): { select: HistogramSelector; model: string } {
   const log = opts.log ?? (() => {});
+  if (method.kind === 'tnt') return tntSelector(method, opts, log);
   const levels = [...new Set(opts.workingPoints.map((wp) => 1 - wp))].sort((a, b) => a - b);
   let cached: { key: string; model: Promise<VaeQrModel> } | undefined;
   const modelFor = (snap: WindowSnapshot): Promise<VaeQrModel> => {
@@ -36,7 +39,7 @@ export function cmsMethodSelector(
       cached = {
         key,
         model: pause().then(() => {
-          const m = trainVaeQr(method, snap, control.sample(), levels, opts.seed);
+          const m = trainVaeQr(method as VaeQrConfig, snap, control.sample(), levels, opts.seed);
           log(
             `vae-qr: autoencoder on ${m.controlJets} control-region jets (${m.seconds.autoencoder.toFixed(1)} s), ` +
               `${m.folds}-fold quantile regressions at ${levels.join(', ')} on ${m.srEvents} SR events (${m.seconds.regression.toFixed(1)} s)`,
@@ -53,6 +56,37 @@ export function cmsMethodSelector(
       const model = await modelFor(snap);
       await pause();
       return vaeQrSelections(model, snap, edges, workingPoints);
+    },
+  };
+}
+
+/** Tag N' Train: the autoencoder once per control sample, the classifiers per window (they learn its SR). */
+function tntSelector(
+  method: TntConfig,
+  opts: { seed: number; control?: ControlRegionCollector },
+  log: (m: string) => void,
+): { select: HistogramSelector; model: string } {
+  let cached: { key: number; ae: Promise<Autoencoder> } | undefined;
+  return {
+    model: 'tnt',
+    select: async (snap, edges, workingPoints) => {
+      const control = opts.control;
+      if (!control) throw new SidebandError('method tnt: needs a control region (method.controlRegion)');
+      if (cached?.key !== control.store.size) {
+        cached = {
+          key: control.store.size,
+          ae: pause().then(() => {
+            const ae = trainTntAutoencoder(method, control.sample(), opts.seed);
+            log(
+              `tnt: autoencoder on ${2 * control.store.size} control-region jets (${ae.training.seconds.toFixed(1)} s)`,
+            );
+            return ae;
+          }),
+        };
+      }
+      const ae = await cached.ae;
+      await pause();
+      return tntSelections(method, ae, snap, edges, workingPoints, opts.seed);
     },
   };
 }
