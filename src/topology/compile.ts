@@ -168,12 +168,21 @@ async function histogramSelector(
   windows: SchemeWindow[],
   control: ControlRegionCollector | undefined,
   log: (m: string) => void,
+  cuts: Cut[],
 ): Promise<{ select: HistogramSelector; model: string; close?: () => Promise<void> }> {
   if (t.method) {
     // Seed 003's CMS methods: one model per search, trained on the whole SR sample and the control region.
     const { cmsMethodSelector } = await import('../training/cms-selector.js');
     const workingPoints = [...new Set([...t.workingPoints, ...windows.flatMap((w) => w.workingPoints ?? [])])];
-    return cmsMethodSelector(t.method, { seed: t.seed, workingPoints, control, log });
+    return cmsMethodSelector(t.method, {
+      seed: t.seed,
+      workingPoints,
+      control,
+      log,
+      cuts,
+      features: t.features,
+      mjjMode: t.derive.mjj,
+    });
   }
   if (t.classifier.kind === 'none')
     return { select: (await import('../analysis/analyse-window.js')).inclusiveHistogram, model: 'inclusive' };
@@ -262,7 +271,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     maxStoreBytes: t.memory?.storeBytes,
   });
   const control = controlRegion(t, spec, file);
-  const { select: selectHistograms, model, close } = await histogramSelector(t, windows, control, ctx.log);
+  const { select: selectHistograms, model, close } = await histogramSelector(t, windows, control, ctx.log, cuts);
   const stats = opts.stats ?? (await import('../analysis/window-analysis.js')).analyseWindowHistogram;
   const calibration = t.calibration ? await loadCalibration(t, file, ctx.log) : undefined;
   const plan: AnalysisPlan = {

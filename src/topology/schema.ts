@@ -150,7 +150,7 @@ const schema = {
     optional: true,
     strict: true,
     props: {
-      kind: { type: 'enum', values: ['vae-qr', 'tnt'] },
+      kind: { type: 'enum', values: ['vae-qr', 'tnt', 'quak'] },
       jetFeatures: { type: 'array', items: 'string', min: 1 },
       logFeatures: { type: 'array', items: 'string', optional: true },
       controlRegion: 'string|optional',
@@ -184,6 +184,30 @@ const schema = {
       // Tag N' Train (src/analysis/cms/tnt.ts).
       tagEfficiency: 'number|positive|max:1|optional',
       classifierFeatures: { type: 'array', items: 'string', optional: true },
+      // QUAK (src/analysis/cms/quak.ts).
+      flow: {
+        type: 'object',
+        optional: true,
+        strict: true,
+        props: {
+          blocks: 'number|integer|positive|optional',
+          hidden: 'number|integer|positive|optional',
+          epochs: 'number|integer|positive|optional',
+          batchSize: 'number|integer|positive|optional',
+          lr: 'number|positive|optional',
+        },
+      },
+      simulation: {
+        type: 'object',
+        optional: true,
+        strict: true,
+        props: {
+          events: 'number|integer|positive',
+          signals: { type: 'array', items: 'string', min: 1 },
+          signalEvents: 'number|integer|positive',
+          seed: 'number|integer|optional',
+        },
+      },
       folds: 'number|integer|min:2|optional',
       classifier: {
         type: 'object',
