@@ -101,7 +101,10 @@ async function main() {
         const s = g.label ? g.label.reduce((a, b) => a + b, 0) : 0;
         points.push({ n, z: signalZ(r.results), sOverSqrtB: g.n - s > 0 ? s / Math.sqrt(g.n - s) : 0 });
         const ts = r.results.find((x) => x.model)?.model?.trainSeconds;
-        if (ts !== undefined) (trainSeconds[method] ??= []).push(ts);
+        if (ts !== undefined) {
+          trainSeconds[method] ??= [];
+          trainSeconds[method].push(ts);
+        }
       }
       const n3 = crossing(points, 3),
         n5 = crossing(points, 5);
