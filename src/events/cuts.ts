@@ -29,9 +29,36 @@ export const ATLAS2024_CONTROL_CUTS: Cut[] = [
   { name: '|delta y| > 1.2 (control)', features: ['delta_y'], abs: true, min: 1.2 },
 ];
 
+/**
+ * Seed 003 (CMS 2024) preselection: two wide jets with pT > 300 GeV inside the tracker, |eta| < 2.5; the signal
+ * region is |Δη| < 1.3 (s-channel resonances are central).
+ */
+const CMS2024_PRESELECTION: Cut[] = [
+  { name: 'jet pT > 300 GeV (both)', features: ['jet1_pt', 'jet2_pt'], min: 300 },
+  { name: 'jet |eta| < 2.5 (both)', features: ['jet1_eta', 'jet2_eta'], abs: true, max: 2.5 },
+];
+
+export const CMS2024_CUTS: Cut[] = [
+  ...CMS2024_PRESELECTION,
+  { name: '|delta eta| < 1.3', features: ['delta_eta'], max: 1.3 },
+];
+
+/**
+ * Seed 003's control region (backup, "Full Control Region Selection"): 2.0 < |Δη| < 2.5 and (pT asymmetry > 0.1 or
+ * A outside [0.95, 1]), which suppress a resonance at least tenfold. The third condition, no extra jet with
+ * pT > 300 GeV, needs a third jet the dijet columns do not carry; a source that has one adds it as a cut.
+ */
+export const CMS2024_CONTROL_CUTS: Cut[] = [
+  ...CMS2024_PRESELECTION,
+  { name: '2.0 < |delta eta| < 2.5 (control)', features: ['delta_eta'], min: 2.0, max: 2.5 },
+  { name: 'pT asymmetry > 0.1 or A outside [0.95, 1]', features: ['cms_unbalanced'], min: 1 },
+];
+
 export const CUT_PRESETS: Record<string, Cut[]> = {
   atlas2024: ATLAS2024_CUTS,
   'atlas2024-control': ATLAS2024_CONTROL_CUTS,
+  cms2024: CMS2024_CUTS,
+  'cms2024-control': CMS2024_CONTROL_CUTS,
   none: [],
 };
 

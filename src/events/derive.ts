@@ -26,6 +26,11 @@ export const DERIVED_FEATURES = [
   'tau21_heavier',
   'tau32_lighter',
   'tau32_heavier',
+  // Seed 003 (CMS 2024): per-jet tau4/tau3, |eta1 - eta2| and the control region's balance condition.
+  'jet1_tau43',
+  'jet2_tau43',
+  'delta_eta',
+  'cms_unbalanced',
 ] as const;
 export type DerivedFeature = (typeof DERIVED_FEATURES)[number];
 
@@ -135,6 +140,31 @@ export function rapidityGap(b: EventBatch, idx: Uint32Array = all(b.length)): Fl
   return out;
 }
 
+/**
+ * Seed 003's control-region balance condition, 1 or 0: |pT1 − pT2| / (pT1 + pT2) > 0.1, or
+ * A = pT1 pT2 (2 cosh Δη + 2) / mjj² outside [0.95, 1] (A = 1 for massless back-to-back jets of equal pT, so
+ * either condition flags events that are not a clean 2 → 2 topology, where a resonance's jets rarely land).
+ * mjj from the four-vectors here, whatever the topology's mjj mode, as the condition is defined on them.
+ */
+function cmsUnbalanced(b: EventBatch, idx: Uint32Array): Float32Array {
+  const pt1 = col(b, 'jet1_pt'),
+    pt2 = col(b, 'jet2_pt'),
+    e1 = col(b, 'jet1_eta'),
+    e2 = col(b, 'jet2_eta');
+  const mjj = dijetMass(b, 'fourvector', idx);
+  const out = new Float32Array(b.length);
+  for (let j = 0; j < idx.length; j++) {
+    const i = idx[j]!;
+    const a = pt1[i]!,
+      c = pt2[i]!;
+    const asym = Math.abs(a - c) / (a + c);
+    const m = mjj[i]!;
+    const A = m > 0 ? (a * c * (2 * Math.cosh(e1[i]! - e2[i]!) + 2)) / (m * m) : 0;
+    out[i] = asym > 0.1 || A < 0.95 || A > 1 ? 1 : 0;
+  }
+  return out;
+}
+
 function ratio(num: Column, den: Column, idx: Uint32Array): Float32Array {
   const out = new Float32Array(num.length);
   // A jet with tau1 = 0 has no substructure to speak of; 0 keeps the value finite and in range.
@@ -175,7 +205,18 @@ export function deriveFeatures(b: EventBatch, wanted: readonly string[], mjjMode
       b.columns.mjj = dijetMass(b, mjjMode, idx);
     } else if (f === 'delta_y') {
       b.columns.delta_y = rapidityGap(b, idx);
-    } else if (/^jet[12]_tau(21|32)$/.test(f)) {
+    } else if (f === 'delta_eta') {
+      const e1 = col(b, 'jet1_eta'),
+        e2 = col(b, 'jet2_eta');
+      const out = new Float32Array(n);
+      for (let j = 0; j < idx.length; j++) {
+        const i = idx[j]!;
+        out[i] = Math.abs(e1[i]! - e2[i]!);
+      }
+      b.columns.delta_eta = out;
+    } else if (f === 'cms_unbalanced') {
+      b.columns.cms_unbalanced = cmsUnbalanced(b, idx);
+    } else if (/^jet[12]_tau(21|32|43)$/.test(f)) {
       const hi = Number(f[8]);
       b.columns[f] = ratio(col(b, `${f.slice(0, 5)}tau${hi}`), col(b, `${f.slice(0, 5)}tau${hi - 1}`), idx);
     } else {

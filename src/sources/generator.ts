@@ -28,6 +28,7 @@ import { DijetMassSampler } from './generator-spectrum.js';
 import { CALIBRATION, type GeneratorCalibration } from './generator-calibration.js';
 import { SidebandError } from '../events/errors.js';
 import { TriggerFilter, validateTrigger, type TriggerEmulation } from './generator-trigger.js';
+import { drawSubstructure, threeProngTaus, type Prongs } from './generator-substructure.js';
 
 /** One injected resonance A -> B C (masses and widths in GeV). Widths default to the calibrated resolutions. */
 export interface ResonanceSpec {
@@ -39,6 +40,9 @@ export interface ResonanceSpec {
   wA?: number;
   wB?: number;
   wC?: number;
+  /** Prongs of the B and C jets: 2 (default, a two-body decay) or 3 (top-like, seed 003's W′ → B′ t). */
+  prongsB?: 2 | 3;
+  prongsC?: 2 | 3;
 }
 
 export interface GeneratorOptions {
@@ -55,6 +59,8 @@ export interface GeneratorOptions {
   calibration?: GeneratorCalibration;
   /** Trigger emulation: events failing it are not recorded (generator-trigger.ts). */
   trigger?: TriggerEmulation;
+  /** Extra per-jet substructure columns (generator-substructure.ts): 'cms2024' adds SUBSTRUCTURE_COLUMNS. */
+  substructure?: 'cms2024';
 }
 
 export const GENERATOR_COLUMNS = [
@@ -75,9 +81,21 @@ export const GENERATOR_COLUMNS = [
   'mjj',
 ] as const;
 
+/** Seed 003's extra per-jet columns, written when `substructure: 'cms2024'` (generator-substructure.ts). */
+export const SUBSTRUCTURE_COLUMNS = [
+  'jet1_msd',
+  'jet1_tau4',
+  'jet1_npf',
+  'jet1_lsf3',
+  'jet2_msd',
+  'jet2_tau4',
+  'jet2_npf',
+  'jet2_lsf3',
+] as const;
+
 export const DEFAULT_MJJ_MIN = 1100;
 export const DEFAULT_MJJ_MAX = 8208;
-const RESONANCE_KEYS = ['mA', 'mB', 'mC', 'n', 'wA', 'wB', 'wC'] as const;
+const RESONANCE_KEYS = ['mA', 'mB', 'mC', 'n', 'wA', 'wB', 'wC', 'prongsB', 'prongsC'] as const;
 
 /** Parse "mA=3500,mB=500,mC=100,n=1000[,wA=..,wB=..,wC=..]" (GeV); errors name the bad key. */
 export function parseResonanceSpec(text: string): ResonanceSpec {
@@ -105,6 +123,8 @@ export function parseResonanceSpec(text: string): ResonanceSpec {
   if (values.wA !== undefined) spec.wA = values.wA;
   if (values.wB !== undefined) spec.wB = values.wB;
   if (values.wC !== undefined) spec.wC = values.wC;
+  if (values.prongsB !== undefined) spec.prongsB = values.prongsB as 2 | 3;
+  if (values.prongsC !== undefined) spec.prongsC = values.prongsC as 2 | 3;
   validateResonance(spec, text);
   return spec;
 }
@@ -118,6 +138,10 @@ function validateResonance(s: ResonanceSpec, what: string): void {
   for (const k of ['wA', 'wB', 'wC'] as const) {
     const w = s[k];
     if (w !== undefined && !(w >= 0)) throw bad(k, `must be >= 0 GeV (got ${w})`);
+  }
+  for (const k of ['prongsB', 'prongsC'] as const) {
+    const p = s[k];
+    if (p !== undefined && p !== 2 && p !== 3) throw bad(k, `must be 2 or 3 (got ${p})`);
   }
 }
 
@@ -155,6 +179,8 @@ interface Resonance {
   wA: number;
   wB: number;
   wC: number;
+  pB: Prongs;
+  pC: Prongs;
 }
 
 /**
@@ -185,6 +211,10 @@ export class EventGenerator {
   private readonly twoProngLnRho: [number, number];
   private readonly chiMax: number;
   private readonly tau1PerRhoTable: Float64Array;
+  /** Stream of the extra substructure and of three-prong taus (seed, 3): untouched by the calibrated columns. */
+  private readonly sub: Xoshiro128;
+  readonly substructure: boolean;
+  private readonly prongs = new Uint8Array(2);
 
   constructor(opts: GeneratorOptions) {
     if (!(Number.isInteger(opts.events) && opts.events >= 0))
@@ -213,12 +243,16 @@ export class EventGenerator {
       wA: s.wA ?? sm.coreSigma * s.mA,
       wB: s.wB ?? sj.coreSigma * s.mB,
       wC: s.wC ?? sj.coreSigma * s.mC,
+      pB: s.prongsB ?? 2,
+      pC: s.prongsC ?? 2,
     }));
     this.remainingPerResonance = this.signals.map((s) => s.n);
     this.remainingSignal = nSignal;
     this.placement = new Xoshiro128(opts.seed, 0);
     this.bkg = new Xoshiro128(opts.seed, 1);
     this.sig = new Xoshiro128(opts.seed, 2);
+    this.sub = new Xoshiro128(opts.seed, 3);
+    this.substructure = opts.substructure === 'cms2024';
     this.rhoTable = Float64Array.from(this.cal.rhoQuantiles);
     this.tau21Edges = Float64Array.from(this.cal.tau21Qcd.rhoEdges);
     this.tau21Tables = this.cal.tau21Qcd.quantiles.map((q) => Float64Array.from(q));
@@ -249,6 +283,7 @@ export class EventGenerator {
     const len = Math.min(n, this.remaining);
     const cols: Record<string, Float32Array> = {};
     for (const c of GENERATOR_COLUMNS) cols[c] = new Float32Array(len);
+    if (this.substructure) for (const c of SUBSTRUCTURE_COLUMNS) cols[c] = new Float32Array(len);
     const label = new Uint8Array(len);
     const rowStart = this.produced;
     const out = new JetColumns(cols);
@@ -273,6 +308,7 @@ export class EventGenerator {
         this.backgroundEvent(out, i);
       }
       out.finish(i);
+      if (this.substructure) this.writeSubstructure(out, i);
     }
     this.produced += len;
     return {
@@ -322,6 +358,22 @@ export class EventGenerator {
     out.setTaus(j, i, tau1, tau2, tau32 * tau2);
   }
 
+  /** The extra substructure of both jets of event i, from their prongs, pT, mass and tau3. */
+  private writeSubstructure(out: JetColumns, i: number): void {
+    for (let j = 1; j <= 2; j++) {
+      const k = out.kinematics(j, i);
+      const s = drawSubstructure(this.sub, this.prongs[j - 1]! as Prongs, k.pt, k.m, k.tau3);
+      out.setSubstructure(j, i, s.msd, s.tau4, s.npf, s.lsf3);
+    }
+  }
+
+  /** A three-prong daughter: tau21 and tau32 from generator-substructure.ts, tau1 kept. */
+  private threeProng(out: JetColumns, j: number, i: number): void {
+    const t = threeProngTaus(this.sub);
+    const tau1 = out.kinematics(j, i).tau1;
+    out.setTaus(j, i, tau1, t.tau21 * tau1, t.tau32 * t.tau21 * tau1);
+  }
+
   /** QCD dijet event. Hot: locals only, no allocation. */
   private backgroundEvent(out: JetColumns, i: number): void {
     const rng = this.bkg;
@@ -366,6 +418,8 @@ export class EventGenerator {
     out.setJet(2, i, pt2, Math.asinh(s2 * 0.5 * (ey2 - 1 / ey2)), phi2, rho2 * pt2);
     this.writeTaus(out, 1, i, rng, rho1, this.tau21Qcd(rng, rho1), false);
     this.writeTaus(out, 2, i, rng, rho2, this.tau21Qcd(rng, rho2), false);
+    this.prongs[0] = 1;
+    this.prongs[1] = 1;
   }
 
   /** Reconstructed mass of a resonance daughter: core resolution, soft radiation `extra` (GeV) added in
@@ -484,6 +538,14 @@ export class EventGenerator {
     out.setJet(bFirst ? 2 : 1, i, ptC, etaC, phiC, mC);
     this.writeTaus(out, bFirst ? 1 : 2, i, rng, rhoB, t21B, !lostB);
     this.writeTaus(out, bFirst ? 2 : 1, i, rng, rhoC, t21C, !lostC);
+    const jB = bFirst ? 1 : 2,
+      jC = bFirst ? 2 : 1;
+    const pB: Prongs = lostB ? 1 : res.pB,
+      pC: Prongs = lostC ? 1 : res.pC;
+    if (pB === 3) this.threeProng(out, jB, i);
+    if (pC === 3) this.threeProng(out, jC, i);
+    this.prongs[jB - 1] = pB;
+    this.prongs[jC - 1] = pC;
   }
 }
 
@@ -504,6 +566,7 @@ class JetColumns {
   private readonly t2: [Float32Array, Float32Array];
   private readonly t3: [Float32Array, Float32Array];
   private readonly mjj: Float32Array;
+  private readonly sub?: { msd: Float32Array[]; tau4: Float32Array[]; npf: Float32Array[]; lsf3: Float32Array[] };
 
   constructor(cols: Record<string, Float32Array>) {
     const two = (n: string): [Float32Array, Float32Array] => [cols[`jet1_${n}`]!, cols[`jet2_${n}`]!];
@@ -515,6 +578,25 @@ class JetColumns {
     this.t2 = two('tau2');
     this.t3 = two('tau3');
     this.mjj = cols.mjj!;
+    if (cols.jet1_msd) {
+      const both = (n: string) => [cols[`jet1_${n}`]!, cols[`jet2_${n}`]!];
+      this.sub = { msd: both('msd'), tau4: both('tau4'), npf: both('npf'), lsf3: both('lsf3') };
+    }
+  }
+
+  /** What the substructure of jet j of event i is drawn from (the stored float32 values). */
+  kinematics(j: number, i: number): { pt: number; m: number; tau1: number; tau3: number } {
+    const k = j - 1;
+    return { pt: this.pt[k]![i]!, m: this.m[k]![i]!, tau1: this.t1[k]![i]!, tau3: this.t3[k]![i]! };
+  }
+
+  setSubstructure(j: number, i: number, msd: number, tau4: number, npf: number, lsf3: number): void {
+    const k = j - 1,
+      s = this.sub!;
+    s.msd[k]![i] = msd;
+    s.tau4[k]![i] = tau4;
+    s.npf[k]![i] = npf;
+    s.lsf3[k]![i] = lsf3;
   }
 
   setJet(j: number, i: number, pt: number, eta: number, phi: number, m: number): void {
@@ -551,8 +633,11 @@ export class GeneratorSource implements Source {
     this.opts = opts;
     // Validate eagerly so a bad option fails at construction, not at the first batch.
     const probe = new EventGenerator(opts);
-    const sig = probe.signals.map((s) => `A(${s.mA})->B(${s.mB})C(${s.mC}) x${s.n}`).join(', ');
-    this.description = `generator: ${opts.events} events, seed ${opts.seed}, mjj ${probe.mjjMin}-${probe.mjjMax} GeV${sig ? `, signal ${sig}` : ''}`;
+    const prong = (p?: number) => (p === 3 ? '[3-prong]' : '');
+    const sig = probe.signals
+      .map((s) => `A(${s.mA})->B(${s.mB})${prong(s.prongsB)}C(${s.mC})${prong(s.prongsC)} x${s.n}`)
+      .join(', ');
+    this.description = `generator: ${opts.events} events, seed ${opts.seed}, mjj ${probe.mjjMin}-${probe.mjjMax} GeV${sig ? `, signal ${sig}` : ''}${probe.substructure ? ', CMS 2024 substructure' : ''}`;
     const bs = opts.batchSize ?? 65536;
     if (!(Number.isInteger(bs) && bs > 0))
       throw new SidebandError(`generator: batchSize must be a positive integer (got ${bs})`);

@@ -34,6 +34,8 @@ export const SOURCE_RULES: Record<string, Record<string, unknown>> = {
     // The jets + MET channel of seed 004 (src/sources/generator-monojet.ts) instead of dijets.
     channel: { type: 'enum', values: ['dijet', 'monojet'], optional: true },
     controlFraction: 'number|min:0|max:0.99|optional',
+    // Seed 003's extra per-jet substructure (src/sources/generator-substructure.ts).
+    substructure: { type: 'enum', values: ['cms2024'], optional: true },
     // Trigger emulation (src/sources/generator-trigger.ts).
     trigger: {
       type: 'object',

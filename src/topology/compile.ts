@@ -12,6 +12,7 @@ import { withEventLoopTurns, type Source } from '../sources/source.js';
 import { ParquetSource } from '../sources/parquet.js';
 import { buildWindows, type SchemeWindow } from '../regions/index.js';
 import { WindowBuffers } from '../regions/buffers.js';
+import { ControlRegionCollector } from '../regions/control-region.js';
 import { OPERATORS } from '../operators/index.js';
 import type { AnalysisRequest } from '../operators/trigger.js';
 import type { StageContext } from '../operators/context.js';
@@ -160,6 +161,7 @@ export async function openSource(
         mjjMin: src.mjjMin,
         mjjMax: src.mjjMax,
         trigger: src.trigger,
+        ...(src.substructure ? { substructure: src.substructure } : {}),
       });
     }
     case 'kafka': {
@@ -175,7 +177,25 @@ export async function openSource(
 
 async function histogramSelector(
   t: Topology,
+  windows: SchemeWindow[],
+  control: ControlRegionCollector | undefined,
+  log: (m: string) => void,
+  cuts: Cut[],
 ): Promise<{ select: HistogramSelector; model: string; close?: () => Promise<void> }> {
+  if (t.method) {
+    // Seed 003's CMS methods: one model per search, trained on the whole SR sample and the control region.
+    const { cmsMethodSelector } = await import('../training/cms-selector.js');
+    const workingPoints = [...new Set([...t.workingPoints, ...windows.flatMap((w) => w.workingPoints ?? [])])];
+    return cmsMethodSelector(t.method, {
+      seed: t.seed,
+      workingPoints,
+      control,
+      log,
+      cuts,
+      features: t.features,
+      mjjMode: t.derive.mjj,
+    });
+  }
   if (t.classifier.kind === 'none')
     return { select: (await import('../analysis/analyse-window.js')).inclusiveHistogram, model: 'inclusive' };
   const { classifierSelector } = await import('../training/classifier-selector.js');
@@ -204,6 +224,23 @@ async function loadCalibration(t: Topology, file: string, log: (m: string) => vo
     throw new TopologyError(`${p} calibrates topology '${c.topology}', not '${t.name}'`, { file, path: 'calibration' });
   log(`calibration: ${p} (${c.source}, ${c.samples} signal-free samples, ${c.mode})`);
   return c;
+}
+
+/** The control region a method trains on (`method.controlRegion`, a cut preset), collected beside the stream. */
+function controlRegion(t: Topology, spec: DecodeSpec, file: string): ControlRegionCollector | undefined {
+  const name = t.method?.controlRegion;
+  if (!name) return undefined;
+  const cuts = CUT_PRESETS[name];
+  if (!cuts)
+    throw new TopologyError(`unknown cut preset '${name}' (known: ${Object.keys(CUT_PRESETS).join(', ')})`, {
+      file,
+      path: 'method.controlRegion',
+    });
+  return new ControlRegionCollector(name, cuts, t.features, t.derive.mjj, t.binning.range, {
+    label: spec.label !== undefined,
+    weight: spec.weight !== undefined,
+    maxBytes: t.memory?.storeBytes,
+  });
 }
 
 export async function compileTopology(t: Topology, opts: CompileOptions): Promise<CompiledRun> {
@@ -249,7 +286,8 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     memoryBudget: t.store?.memoryBudget,
     spillDir: t.store?.spillDir,
   });
-  const { select: selectHistograms, model, close } = await histogramSelector(t);
+  const control = controlRegion(t, spec, file);
+  const { select: selectHistograms, model, close } = await histogramSelector(t, windows, control, ctx.log, cuts);
   const stats = opts.stats ?? (await import('../analysis/window-analysis.js')).analyseWindowHistogram;
   const calibration = t.calibration ? await loadCalibration(t, file, ctx.log) : undefined;
   const plan: AnalysisPlan = {
@@ -288,7 +326,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     tap(() => {
       arrivedAt = Date.now();
     }),
-    ingestStages(ingest, ctx),
+    ingestStages(ingest, ctx, control ? (b) => control.offer(b) : undefined),
     op.route(buffers, ctx),
     tap((b: EventBatch) => {
       for (const p of b.positions)

@@ -1,4 +1,4 @@
-import { pipe, type OperatorFunction } from 'rxjs';
+import { pipe, tap, type OperatorFunction } from 'rxjs';
 import { cutFeatures, firstDerivedCut, type Cut } from '../events/cuts.js';
 import type { DecodeSpec } from '../events/decode.js';
 import type { EventBatch } from '../events/batch.js';
@@ -64,11 +64,20 @@ export function ingestPlan(
   return { spec, cuts, split, forCuts, forWindows: derived.filter((f) => !forCuts.includes(f)), mjj, stored };
 }
 
-export function ingestStages(p: IngestPlan, ctx: StageContext): OperatorFunction<EventBatch, EventBatch> {
+/**
+ * `onDecoded` sees every decoded batch (jets ordered) before the cuts: a control region collected beside the
+ * stream (src/regions/control-region.ts) reads it there, on a shadow of its own.
+ */
+export function ingestStages(
+  p: IngestPlan,
+  ctx: StageContext,
+  onDecoded?: (b: EventBatch) => void,
+): OperatorFunction<EventBatch, EventBatch> {
   const op = OPERATORS;
   return pipe(
     op.decode(p.spec, ctx),
     op.derive([], p.mjj, { orderJets: true }),
+    tap((b: EventBatch) => onDecoded?.(b)),
     op.select(p.cuts.slice(0, p.split), ctx, { offset: 0, first: true, last: false }),
     op.derive(p.forCuts, p.mjj, { orderJets: false }),
     op.select(p.cuts.slice(p.split), ctx, { offset: p.split, first: false, last: true }),

@@ -7,6 +7,7 @@ import type { WindowsConfig } from '../regions/index.js';
 import type { TriggerPolicy } from '../regions/buffers.js';
 import type { ClassifierConfig } from '../classify/config.js';
 import type { ConradBlock } from '../analysis/conrad-window.js';
+import type { CmsMethodConfig } from '../training/cms-selector.js';
 import {
   checkColumns,
   checkCuts,
@@ -43,6 +44,8 @@ export interface Topology {
   analysis: { concurrency: number; queue: number };
   binning: { width: number; range?: [number, number] };
   classifier: ClassifierConfig | { kind: 'none' };
+  /** Seed 003's CMS methods (src/training/cms-selector.ts): replaces the classifier's selection when present. */
+  method?: CmsMethodConfig;
   workingPoints: number[];
   fit: { strategy: 'atlas2024' | 'atlas2020' | 'single'; functions?: string[]; sqrtS: number };
   alert: { z: number };
@@ -106,6 +109,8 @@ export type SourceConfig =
       controlFraction?: number;
       /** Trigger emulation (src/sources/generator-trigger.ts). */
       trigger?: { leadingJetPt?: number; mjjEfficiency?: { m50: number; width: number } };
+      /** Seed 003's extra per-jet substructure columns (src/sources/generator-substructure.ts). */
+      substructure?: 'cms2024';
     }
   | { kind: 'kafka'; [key: string]: unknown }
   // The field's formats (topology/format-sources.ts); `columns` names the columns of a 2-D array or dataset.
@@ -190,6 +195,83 @@ const schema = {
     type: 'object',
     default: { kind: 'none' },
     props: { kind: { type: 'enum', values: ['none', ...classifierConfigSchema.kind.values] } },
+  },
+  method: {
+    type: 'object',
+    optional: true,
+    strict: true,
+    props: {
+      kind: { type: 'enum', values: ['vae-qr', 'tnt', 'quak'] },
+      jetFeatures: { type: 'array', items: 'string', min: 1 },
+      logFeatures: { type: 'array', items: 'string', optional: true },
+      controlRegion: 'string|optional',
+      autoencoder: {
+        type: 'object',
+        optional: true,
+        strict: true,
+        props: {
+          hidden: { type: 'array', items: 'number|integer|positive', optional: true },
+          latent: 'number|integer|positive|optional',
+          epochs: 'number|integer|positive|optional',
+          batchSize: 'number|integer|positive|optional',
+          lr: 'number|positive|optional',
+          patience: 'number|integer|positive|optional',
+        },
+      },
+      quantileRegression: {
+        type: 'object',
+        optional: true,
+        strict: true,
+        props: {
+          hidden: { type: 'array', items: 'number|integer|positive', optional: true },
+          epochs: 'number|integer|positive|optional',
+          batchSize: 'number|integer|positive|optional',
+          lr: 'number|positive|optional',
+          patience: 'number|integer|positive|optional',
+          folds: 'number|integer|min:2|optional',
+        },
+      },
+      maxRegressionEvents: 'number|integer|positive|optional',
+      // Tag N' Train (src/analysis/cms/tnt.ts).
+      tagEfficiency: 'number|positive|max:1|optional',
+      classifierFeatures: { type: 'array', items: 'string', optional: true },
+      // QUAK (src/analysis/cms/quak.ts).
+      flow: {
+        type: 'object',
+        optional: true,
+        strict: true,
+        props: {
+          blocks: 'number|integer|positive|optional',
+          hidden: 'number|integer|positive|optional',
+          epochs: 'number|integer|positive|optional',
+          batchSize: 'number|integer|positive|optional',
+          lr: 'number|positive|optional',
+        },
+      },
+      simulation: {
+        type: 'object',
+        optional: true,
+        strict: true,
+        props: {
+          events: 'number|integer|positive',
+          signals: { type: 'array', items: 'string', min: 1 },
+          signalEvents: 'number|integer|positive',
+          seed: 'number|integer|optional',
+        },
+      },
+      folds: 'number|integer|min:2|optional',
+      classifier: {
+        type: 'object',
+        optional: true,
+        strict: true,
+        props: {
+          hidden: { type: 'array', items: 'number|integer|positive', optional: true },
+          epochs: 'number|integer|positive|optional',
+          batchSize: 'number|integer|positive|optional',
+          lr: 'number|positive|optional',
+        },
+      },
+    },
   },
   workingPoints: { type: 'array', items: 'number|positive|max:1', default: [0.1, 0.02, 0.01] },
   fit: {

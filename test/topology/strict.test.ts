@@ -99,7 +99,7 @@ describe('strict topology schema', () => {
       "f.yaml: columns.mjj.units: unknown key, got 'TeV'; did you mean 'unit'?",
     );
     expect(problem(`${base}cuts: atlas2042\n`)).toBe(
-      "f.yaml: cuts: must be a preset (atlas2024, atlas2024-control, none) or a list of cuts, got 'atlas2042'; did you mean 'atlas2024'?",
+      "f.yaml: cuts: must be a preset (atlas2024, atlas2024-control, cms2024, cms2024-control, none) or a list of cuts, got 'atlas2042'; did you mean 'atlas2024'?",
     );
     expect(problem(`${base}cuts: [{ name: c, features: [x], minn: 1 }]\n`)).toBe(
       "f.yaml: cuts[0].minn: unknown key, got 1; did you mean 'min'?",
