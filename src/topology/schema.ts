@@ -17,6 +17,8 @@ import {
   checkWindows,
 } from './blocks.js';
 import { classifierConfigSchema, classifierProblems } from './classifier-schema.js';
+import { backgroundProblems } from './background-schema.js';
+import type { BackgroundConfig } from '../background/models.js';
 import { problemsOf, topologyErrorOf } from './field-errors.js';
 
 /**
@@ -42,6 +44,8 @@ export interface Topology {
   analysis: { concurrency: number; queue: number };
   binning: { width: number; range?: [number, number] };
   classifier: ClassifierConfig | { kind: 'none' };
+  /** The background template the classifier learns SR data against (absent: the sidebands, CWoLa hunting). */
+  background?: BackgroundConfig;
   workingPoints: number[];
   fit: { strategy: 'atlas2024' | 'atlas2020' | 'single'; functions?: string[]; sqrtS: number };
   alert: { z: number };
@@ -140,6 +144,8 @@ const schema = {
     default: { kind: 'none' },
     props: { kind: { type: 'enum', values: ['none', ...classifierConfigSchema.kind.values] } },
   },
+  // Checked strictly in ./background-schema.ts.
+  background: { type: 'any', optional: true },
   workingPoints: { type: 'array', items: 'number|positive|max:1', default: [0.1, 0.02, 0.01] },
   fit: {
     type: 'object',
@@ -224,6 +230,8 @@ export function validateTopology(doc: unknown, file: string): Topology {
     problems.push(...classifierProblems(t.classifier as unknown as Record<string, unknown>, t.seed));
   else if (!bad('classifier') && Object.keys(t.classifier).length > 1)
     problems.push({ path: 'classifier', what: "kind 'none' takes no other keys", value: t.classifier });
+  if (d.background !== undefined)
+    problems.push(...backgroundProblems(d.background, (d.classifier as { kind?: string } | undefined)?.kind));
   if (!problems.length) problems.push(...checkFeatureNames(t as never));
   if (problems.length) throw topologyErrorOf(problems, file);
   return t;

@@ -4,10 +4,13 @@
  * compiled run, closed with it.
  */
 import { selectWithClassifier } from '../analysis/cwola-selection.js';
+import { isLearnedTemplate, type BackgroundConfig } from '../background/models.js';
+import { deriveSeed } from '../classify/random.js';
 import type { ClassifierConfig } from '../classify/config.js';
 import type { EvaluationResult, HistogramResult, ModelInfo } from '../events/result.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
 import { TrainingPool } from './pool.js';
+import { learnWindowTemplate } from './template-runner.js';
 
 /** A turn of the event loop (timers, I/O: a metrics scrape) between the steps of a window's selection. */
 const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -19,22 +22,46 @@ type Selection = Array<{
   evaluation?: EvaluationResult;
 }>;
 
-export function classifierSelector(config: ClassifierConfig): {
+export function classifierSelector(
+  config: ClassifierConfig,
+  background?: BackgroundConfig,
+): {
   select: (snapshot: WindowSnapshot, edges: Float64Array, workingPoints: number[]) => Promise<Selection>;
   model: string;
   close: () => Promise<void>;
 } {
   let pool: TrainingPool | undefined;
   return {
-    model: `cwola-${config.kind}`,
-    select: (snapshot, edges, workingPoints) => {
+    model: isLearnedTemplate(background) ? `${background!.model}-${config.kind}` : `cwola-${config.kind}`,
+    select: async (snapshot, edges, workingPoints) => {
       // Created on the first analysis, so a run that never trains starts no threads.
       pool ??= new TrainingPool(config.workers, config.maxQueued);
-      return selectWithClassifier(snapshot, { ...config, workingPoints }, { edges }, { train: pool.train, pause });
+      // A learned template first (its own worker thread), then the template-vs-data classifier in the pool.
+      const template = isLearnedTemplate(background)
+        ? await learnWindowTemplate(
+            snapshot,
+            background!,
+            deriveSeed(deriveSeed(config.seed, windowHash(snapshot.window.id)), snapshot.sequence ?? 0),
+            config.workers === 0,
+          )
+        : undefined;
+      return selectWithClassifier(
+        snapshot,
+        { ...config, workingPoints },
+        { edges },
+        { train: pool.train, pause, ...(template ? { template } : {}) },
+      );
     },
     close: async () => {
       await pool?.close();
       pool = undefined;
     },
   };
+}
+
+/** A window's id as a number for seeding (FNV-1a): each window's template has its own random stream. */
+function windowHash(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }
