@@ -9,6 +9,7 @@
  * function the caller gives (the run's training pool in src/training, so ingestion goes on; inline in tests).
  */
 import { ROLE_NONE, ROLE_SR, sidebandReference } from '../background/sideband-reference.js';
+import type { SrTemplate } from '../background/template.js';
 import { SidebandError } from '../events/errors.js';
 import type { EvaluationResult, HistogramResult, ModelInfo } from '../events/result.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
@@ -55,12 +56,19 @@ export async function selectWithClassifier(
     keepModels?: boolean;
     /** HGB warm start: per member and split, the previous training's bin mappers (reused, not refitted). */
     warmMappers?: BinMapper[][];
+    /**
+     * A learned SR background template (src/background: CATHODE, ...): the classifier then learns SR data against
+     * the template in the SR, instead of SR data against the sideband data; every data event is still scored
+     * out of fold and selected, so the selected spectrum is fitted as usual.
+     */
+    template?: SrTemplate;
   },
 ): Promise<WorkingPointSelection[]> {
   const cfg = resolveClassifierConfig(config);
   const wid = snapshot.window.id;
   const t0 = performance.now();
-  const template = sidebandReference(snapshot);
+  const learned = opts.template;
+  const template = learned ? learnedReference(snapshot, learned) : sidebandReference(snapshot);
   if (template.nData < MIN_EVENTS_PER_CLASS || template.nTemplate < MIN_EVENTS_PER_CLASS) {
     throw new SidebandError(
       `classifier (window ${wid}): too few events to train (SR ${template.nData}, SB ${template.nTemplate}; need ${MIN_EVENTS_PER_CLASS} each)`,
@@ -69,6 +77,12 @@ export async function selectWithClassifier(
   if (snapshot.columns.length === 0) throw new SidebandError(`classifier (window ${wid}): no features in the snapshot`);
   const { role, y } = template;
   const n = snapshot.n;
+  // Rows of the training arrays: the snapshot's events, then the template's (a learned template only).
+  const nAll = role.length;
+  if (learned && (cfg.ecdfFeatures.length > 0 || cfg.reweightSidebands || cfg.thresholdFrom === 'sb'))
+    throw new SidebandError(
+      `classifier (window ${wid}): ecdfFeatures, reweightSidebands and thresholdFrom 'sb' act on sideband training events; a learned template (${learned.info.model}) trains on none`,
+    );
 
   // Features, with seed 001's per-region ECDF mapping of the named ones.
   let columns = snapshot.columns;
@@ -90,11 +104,19 @@ export async function selectWithClassifier(
       columns[i] = mapped[k]!;
     });
   }
-  const weight = cwolaWeights(role, cfg.equalSidebandWeights, sidebandReweighting(snapshot, role, cfg, wid));
-  // Training uses the window's SR and SB events; every event of the snapshot is scored (seed 001 applies the
-  // network to the whole mjj spectrum, so events outside the SR and SB, when present, are scored and selected too).
-  const used = new Uint8Array(n);
-  for (let i = 0; i < n; i++) used[i] = role[i] !== ROLE_NONE ? 1 : 0;
+  let weight: Float32Array;
+  const used = new Uint8Array(nAll);
+  if (learned) {
+    columns = columns.map((c, j) => concat(c, learned.columns[j]!));
+    weight = learnedWeights(snapshot, learned, template.nData);
+    // Training uses the SR data and the template; the sideband data are only scored (and selected, for the fit).
+    for (let i = 0; i < nAll; i++) used[i] = role[i] === ROLE_SR || role[i] === ROLE_TEMPLATE ? 1 : 0;
+  } else {
+    weight = cwolaWeights(role, cfg.equalSidebandWeights, sidebandReweighting(snapshot, role, cfg, wid));
+    // Training uses the window's SR and SB events; every event of the snapshot is scored (seed 001 applies the
+    // network to the whole mjj spectrum, so events outside the SR and SB, when present, are scored and selected too).
+    for (let i = 0; i < n; i++) used[i] = role[i] !== ROLE_NONE ? 1 : 0;
+  }
   const shared = {
     columns: columns.map((c) => toShared(c)),
     y: toShared(y),
@@ -144,14 +166,16 @@ export async function selectWithClassifier(
     seeds.push(seed);
     const fold = assignFolds(role, cfg.folds, seed);
     // Hot: two passes over the events into a typed array (no growing JS array).
+    // `all`: every data event of the folds (to score); otherwise the training rows of the folds.
     const rowsOf = (folds: number[], all = false) => {
       const want = new Uint8Array(256);
+      const end = all ? n : nAll;
       for (const f of folds) want[f] = 1;
       let k = 0;
-      for (let i = 0; i < n; i++) if ((all || used[i]) && want[fold[i]!]) k++;
+      for (let i = 0; i < end; i++) if ((all || used[i]) && want[fold[i]!]) k++;
       const out = new Uint32Array(k);
       k = 0;
-      for (let i = 0; i < n; i++) if ((all || used[i]) && want[fold[i]!]) out[k++] = i;
+      for (let i = 0; i < end; i++) if ((all || used[i]) && want[fold[i]!]) out[k++] = i;
       return out;
     };
     const testRows = Array.from({ length: cfg.folds }, (_, t) => rowsOf([t], true));
@@ -189,7 +213,7 @@ export async function selectWithClassifier(
       }
     });
     const results = await Promise.all(jobs);
-    const score = new Float64Array(n).fill(NaN);
+    const score = new Float64Array(nAll).fill(NaN);
     if (cfg.cv === 'atlas2024') {
       for (const { split, r } of results) {
         const rows = testRows[splits[split]!.test]!;
@@ -217,7 +241,7 @@ export async function selectWithClassifier(
       // seed 001: per (test, validation) keep the candidate with the lowest validation loss, map its test-part
       // output to an efficiency relative to the test part's SR events, average over the k−1 validation parts.
       // The score is 1 − mean efficiency, so that larger is more signal-like as everywhere else.
-      const acc = new Float64Array(n);
+      const acc = new Float64Array(nAll);
       let corrSum = 0;
       let corrN = 0;
       for (let si = 0; si < splits.length; si++) {
@@ -238,6 +262,7 @@ export async function selectWithClassifier(
         for (let k = 0; k < rows.length; k++) acc[rows[k]!] = acc[rows[k]!]! + eff[k]! / (cfg.folds - 1);
       }
       for (let i = 0; i < n; i++) score[i] = 1 - acc[i]!;
+      for (let i = n; i < nAll; i++) score[i] = NaN;
       return { score, fold, seed, candidateCorrelation: corrN > 0 ? corrSum / corrN : NaN };
     }
     return { score, fold, seed, candidateCorrelation: NaN };
@@ -268,6 +293,7 @@ export async function selectWithClassifier(
     ...(memberCorrelation === memberCorrelation ? { memberCorrelation } : {}),
     ...(candCorr.length > 0 ? { candidateCorrelation: candCorr.reduce((a, b) => a + b, 0) / candCorr.length } : {}),
     warmStart: warm ? 'binning' : 'none',
+    ...(learned ? { template: learned.info } : {}),
   };
 
   // Truth-aware evaluation on the SR events, with the member-averaged out-of-fold score.
@@ -321,7 +347,7 @@ export async function selectWithClassifier(
       for (const { score, fold, seed } of members) {
         await opts.pause?.();
         const c = new Float64Array(2 * cfg.folds);
-        masks.push(selectPerFold(score, fold, role, cfg, eps, deriveSeed(seed, 1), c));
+        masks.push(selectPerFold(score, fold, role, cfg, eps, deriveSeed(seed, 1), c).subarray(0, n));
         cuts.push(c);
       }
       const hists = masks.map((mask) => fillHistogram(snapshot.mjj, edges, mask));
@@ -336,9 +362,9 @@ export async function selectWithClassifier(
       };
     } else {
       const avg = averageScores(members.map((x) => x.score));
-      const oneFold = new Uint8Array(n); // a single threshold over all events: the averaged score mixes folds
+      const oneFold = new Uint8Array(nAll); // a single threshold over all events: the averaged score mixes folds
       const c = new Float64Array(2);
-      masks = [selectPerFold(avg, oneFold, role, cfg, eps, deriveSeed(cfg.seed, 1), c)];
+      masks = [selectPerFold(avg, oneFold, role, cfg, eps, deriveSeed(cfg.seed, 1), c).subarray(0, n)];
       cuts.push(c);
       const counts = fillHistogram(snapshot.mjj, edges, masks[0]);
       memberCounts = [counts];
@@ -570,4 +596,55 @@ export function subsampleRows(rows: Uint32Array, fraction: number, seed: number)
   let k = 0;
   for (let i = 0; i < rows.length && k < want; i++) if (rand() * (rows.length - i) < want - k) out[k++] = rows[i]!;
   return out;
+}
+/** Role of a template event in the training arrays (after the snapshot's own events). */
+export const ROLE_TEMPLATE = 254;
+
+function concat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * Roles and labels of a learned template's training arrays: the snapshot's events with their window roles (SR
+ * data = 1, sidebands = 0 but not trained on), then the template's events (label 0, role ROLE_TEMPLATE).
+ */
+function learnedReference(
+  snapshot: WindowSnapshot,
+  tpl: SrTemplate,
+): { name: string; role: Uint8Array; y: Uint8Array; nData: number; nTemplate: number } {
+  const ref = sidebandReference(snapshot);
+  if (tpl.columns.length !== snapshot.columns.length)
+    throw new SidebandError(
+      `classifier (window ${snapshot.window.id}): the ${tpl.info.model} template has ${tpl.columns.length} features, the data ${snapshot.columns.length}`,
+    );
+  const n = snapshot.n;
+  const role = new Uint8Array(n + tpl.n);
+  role.set(ref.role);
+  role.fill(ROLE_TEMPLATE, n);
+  const y = new Uint8Array(n + tpl.n);
+  y.set(ref.y);
+  return { name: tpl.info.model, role, y, nData: ref.nData, nTemplate: tpl.n };
+}
+
+/** Training weights: SR data their own (or 1), the template's scaled to the same total, sidebands 1 (unused). */
+function learnedWeights(snapshot: WindowSnapshot, tpl: SrTemplate, nSr: number): Float32Array {
+  const n = snapshot.n;
+  const w = new Float32Array(n + tpl.n).fill(1);
+  let sumData = 0;
+  const [lo, hi] = snapshot.window.sr;
+  for (let i = 0; i < n; i++) {
+    const m = snapshot.mjj[i]!;
+    if (!(m >= lo && m < hi)) continue;
+    const v = snapshot.weight ? snapshot.weight[i]! : 1;
+    w[i] = v;
+    sumData += v;
+  }
+  let sumT = 0;
+  for (let k = 0; k < tpl.n; k++) sumT += tpl.weight[k]!;
+  const scale = sumT > 0 ? (sumData || nSr) / sumT : 1;
+  for (let k = 0; k < tpl.n; k++) w[n + k] = tpl.weight[k]! * scale;
+  return w;
 }

@@ -102,6 +102,30 @@ export interface ModelInfo {
    * mappers of the window's previous training, trigger.online).
    */
   warmStart?: 'none' | 'binning';
+  /** The learned SR background template the classifier was trained against (absent: the sideband data). */
+  template?: TemplateModelInfo;
+}
+
+/** What a background model reports about its fit (src/background; in ModelInfo.template). */
+export interface TemplateModelInfo {
+  /** Model name: 'cathode', 'curtains', 'salad'. */
+  model: string;
+  /** Events the model was trained on (sideband events for CATHODE). */
+  trainEvents: number;
+  /** SR data events the template stands for, and the template events generated for them. */
+  srEvents: number;
+  templateEvents: number;
+  oversample: number;
+  trainSeconds: number;
+  /** Epochs run and the epoch whose weights generated the template. */
+  epochs?: number;
+  bestEpoch?: number;
+  /** Mean negative log-likelihood per event on the held-out sideband events (preprocessed space). */
+  validationLoss?: number;
+  /** Network: e.g. 'maf 5x64 bn'. */
+  network?: string;
+  /** Template fidelity (./fidelity.ts): AUC of template vs SR data, and vs the true SR background where truth exists. */
+  fidelity?: { aucVsData: number; aucVsTruth?: number; nullSd: number; valid: boolean; why?: string };
 }
 
 export interface EvaluationResult {

@@ -199,7 +199,7 @@ async function histogramSelector(
   if (t.classifier.kind === 'none')
     return { select: (await import('../analysis/analyse-window.js')).inclusiveHistogram, model: 'inclusive' };
   const { classifierSelector } = await import('../training/classifier-selector.js');
-  return classifierSelector(t.classifier);
+  return classifierSelector(t.classifier, t.background);
 }
 
 /**

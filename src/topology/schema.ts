@@ -19,6 +19,8 @@ import {
   checkWindows,
 } from './blocks.js';
 import { classifierConfigSchema, classifierProblems } from './classifier-schema.js';
+import { backgroundProblems } from './background-schema.js';
+import type { BackgroundConfig } from '../background/models.js';
 import { problemsOf, topologyErrorOf } from './field-errors.js';
 
 /**
@@ -46,6 +48,8 @@ export interface Topology {
   classifier: ClassifierConfig | { kind: 'none' };
   /** Seed 003's CMS methods (src/training/cms-selector.ts): replaces the classifier's selection when present. */
   method?: CmsMethodConfig;
+  /** The background template the classifier learns SR data against (absent: the sidebands, CWoLa hunting). */
+  background?: BackgroundConfig;
   workingPoints: number[];
   fit: { strategy: 'atlas2024' | 'atlas2020' | 'single'; functions?: string[]; sqrtS: number };
   alert: { z: number };
@@ -273,6 +277,8 @@ const schema = {
       },
     },
   },
+  // Checked strictly in ./background-schema.ts.
+  background: { type: 'any', optional: true },
   workingPoints: { type: 'array', items: 'number|positive|max:1', default: [0.1, 0.02, 0.01] },
   fit: {
     type: 'object',
@@ -428,6 +434,8 @@ export function validateTopology(doc: unknown, file: string): Topology {
     problems.push(...classifierProblems(t.classifier as unknown as Record<string, unknown>, t.seed));
   else if (!bad('classifier') && Object.keys(t.classifier).length > 1)
     problems.push({ path: 'classifier', what: "kind 'none' takes no other keys", value: t.classifier });
+  if (d.background !== undefined)
+    problems.push(...backgroundProblems(d.background, (d.classifier as { kind?: string } | undefined)?.kind));
   if (!problems.length) problems.push(...checkFeatureNames(t as never));
   if (problems.length) throw topologyErrorOf(problems, file);
   if (t.trigger.every !== undefined) t.trigger.every = durationSeconds(t.trigger.every as number | string);

@@ -4,12 +4,15 @@
  * compiled run, closed with it.
  */
 import { selectWithClassifier } from '../analysis/cwola-selection.js';
+import { isLearnedTemplate, type BackgroundConfig } from '../background/models.js';
+import { deriveSeed } from '../classify/random.js';
 import type { ClassifierConfig } from '../classify/config.js';
 import type { OnlineSelection } from '../analysis/online-window.js';
 import type { BinMapper } from '../classify/binning.js';
 import type { EvaluationResult, HistogramResult, ModelInfo } from '../events/result.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
 import { TrainingPool } from './pool.js';
+import { learnWindowTemplate } from './template-runner.js';
 
 /** A turn of the event loop (timers, I/O: a metrics scrape) between the steps of a window's selection. */
 const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -22,7 +25,10 @@ type Selection = Array<{
   online?: OnlineSelection;
 }>;
 
-export function classifierSelector(config: ClassifierConfig): {
+export function classifierSelector(
+  config: ClassifierConfig,
+  background?: BackgroundConfig,
+): {
   select: (
     snapshot: WindowSnapshot,
     edges: Float64Array,
@@ -34,10 +40,19 @@ export function classifierSelector(config: ClassifierConfig): {
 } {
   let pool: TrainingPool | undefined;
   return {
-    model: `cwola-${config.kind}`,
-    select: (snapshot, edges, workingPoints, opts) => {
+    model: isLearnedTemplate(background) ? `${background!.model}-${config.kind}` : `cwola-${config.kind}`,
+    select: async (snapshot, edges, workingPoints, opts) => {
       // Created on the first analysis, so a run that never trains starts no threads.
       pool ??= new TrainingPool(config.workers, config.maxQueued);
+      // A learned template first (its own worker thread), then the template-vs-data classifier in the pool.
+      const template = isLearnedTemplate(background)
+        ? await learnWindowTemplate(
+            snapshot,
+            background!,
+            deriveSeed(deriveSeed(config.seed, windowHash(snapshot.window.id)), snapshot.sequence ?? 0),
+            config.workers === 0,
+          )
+        : undefined;
       return selectWithClassifier(
         snapshot,
         { ...config, workingPoints },
@@ -47,6 +62,7 @@ export function classifierSelector(config: ClassifierConfig): {
           pause,
           keepModels: opts?.keepModels === true,
           ...(opts?.warmMappers ? { warmMappers: opts.warmMappers } : {}),
+          ...(template ? { template } : {}),
         },
       );
     },
@@ -55,4 +71,11 @@ export function classifierSelector(config: ClassifierConfig): {
       pool = undefined;
     },
   };
+}
+
+/** A window's id as a number for seeding (FNV-1a): each window's template has its own random stream. */
+function windowHash(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }

@@ -1,0 +1,103 @@
+/**
+ * The background models by name (the topology's `background:` block) and the one step a window runs: fit the
+ * model on the window's events, generate the SR template, and measure its fidelity against the SR data and,
+ * where the events carry truth labels, against the true SR background.
+ */
+import { SidebandError } from '../events/errors.js';
+import {
+  Cathode,
+  defaultCathodeOptions,
+  type CathodeOptions,
+  type FlowNetworkOptions,
+  type FlowTrainingOptions,
+} from './cathode.js';
+import { MIN_FIDELITY_EVENTS, templateFidelity } from './fidelity.js';
+import { regionMasks, type BackgroundModel, type SrTemplate, type TemplateInput } from './template.js';
+
+export type BackgroundModelName = 'sideband' | 'cathode';
+
+export interface BackgroundConfig {
+  model: BackgroundModelName;
+  /** Template events per SR event. */
+  oversample: number;
+  flow: FlowNetworkOptions;
+  training: FlowTrainingOptions;
+  /** Measure the template's fidelity in every window (two extra 5-fold HGB trainings). */
+  fidelity: boolean;
+}
+
+export const defaultBackgroundConfig: BackgroundConfig = {
+  model: 'sideband',
+  oversample: defaultCathodeOptions.oversample,
+  flow: { ...defaultCathodeOptions.flow },
+  training: { ...defaultCathodeOptions.training },
+  fidelity: true,
+};
+
+export function resolveBackgroundConfig(c: Partial<BackgroundConfig> = {}): BackgroundConfig {
+  return {
+    ...defaultBackgroundConfig,
+    ...c,
+    flow: { ...defaultBackgroundConfig.flow, ...c.flow },
+    training: { ...defaultBackgroundConfig.training, ...c.training },
+  };
+}
+
+/** Whether the model learns a template (every model but the sideband reference). */
+export function isLearnedTemplate(c: Pick<BackgroundConfig, 'model'> | undefined): boolean {
+  return !!c && c.model !== 'sideband';
+}
+
+export function backgroundModel(c: BackgroundConfig): BackgroundModel {
+  switch (c.model) {
+    case 'cathode': {
+      const o: CathodeOptions = { oversample: c.oversample, flow: c.flow, training: c.training };
+      return new Cathode(o);
+    }
+    default:
+      throw new SidebandError(`background: model '${c.model}' learns no template`);
+  }
+}
+
+/**
+ * Fit, generate, and measure: the template of one window with its fidelity in `info.fidelity`. `label` (truth:
+ * 1 = signal) adds the AUC against the true SR background.
+ */
+export function learnTemplate(input: TemplateInput, c: BackgroundConfig, label?: Uint8Array): SrTemplate {
+  const tpl = backgroundModel(c).template(input);
+  if (!c.fidelity) return tpl;
+  const { sr } = regionMasks(input);
+  const pick = (want: (i: number) => boolean) => {
+    let k = 0;
+    for (let i = 0; i < sr.length; i++) if (want(i)) k++;
+    const cols = input.columns.map(() => new Float32Array(k));
+    k = 0;
+    for (let i = 0; i < sr.length; i++) {
+      if (!want(i)) continue;
+      for (let j = 0; j < cols.length; j++) cols[j]![k] = input.columns[j]![i]!;
+      k++;
+    }
+    return { columns: cols };
+  };
+  const vsData = templateFidelity(
+    tpl,
+    pick((i) => sr[i] === 1),
+    { seed: input.seed },
+  );
+  const truth = label
+    ? templateFidelity(
+        tpl,
+        pick((i) => sr[i] === 1 && label[i] === 0),
+        { seed: input.seed + 1 },
+      )
+    : undefined;
+  const valid = Number.isFinite(vsData.auc);
+  tpl.info.fidelity = {
+    aucVsData: vsData.auc,
+    ...(truth && Number.isFinite(truth.auc) ? { aucVsTruth: truth.auc } : {}),
+    nullSd: vsData.nullSd,
+    valid,
+    ...(valid ? {} : { why: `fewer than ${MIN_FIDELITY_EVENTS} SR or template events` }),
+  };
+  return tpl;
+}

@@ -1,0 +1,58 @@
+/**
+ * Validation of the topology's `background:` block: which background template the classifier learns the SR data
+ * against — the sidebands themselves (`sideband`, CWoLa hunting, the default when the block is absent) or a
+ * learned SR template (`cathode`: src/background/cathode.ts) — and the template model's network, training and
+ * oversampling. Defaults are src/background/models.ts's.
+ */
+import { defaultBackgroundConfig } from '../background/models.js';
+import { compileBlock, type FieldProblem } from './field-errors.js';
+
+const net = defaultBackgroundConfig.flow;
+const tr = defaultBackgroundConfig.training;
+
+export const backgroundConfigSchema = {
+  model: { type: 'enum', values: ['sideband', 'cathode'], default: 'sideband' },
+  oversample: { type: 'number', positive: true, max: 100, default: defaultBackgroundConfig.oversample },
+  fidelity: { type: 'boolean', default: defaultBackgroundConfig.fidelity },
+  flow: {
+    type: 'object',
+    strict: true,
+    default: { ...net },
+    props: {
+      type: { type: 'enum', values: ['maf', 'rqs'], default: net.type },
+      blocks: { type: 'number', integer: true, min: 1, max: 32, default: net.blocks },
+      hidden: { type: 'number', integer: true, min: 2, max: 1024, default: net.hidden },
+      batchNorm: { type: 'boolean', default: net.batchNorm },
+      bins: { type: 'number', integer: true, min: 2, max: 64, optional: true },
+    },
+  },
+  training: {
+    type: 'object',
+    strict: true,
+    default: { ...tr },
+    props: {
+      epochs: { type: 'number', integer: true, positive: true, default: tr.epochs },
+      batchSize: { type: 'number', integer: true, positive: true, default: tr.batchSize },
+      lr: { type: 'number', positive: true, default: tr.lr },
+      weightDecay: { type: 'number', min: 0, default: tr.weightDecay },
+      validationFraction: { type: 'number', min: 0, max: 0.5, default: tr.validationFraction },
+      patience: { type: 'number', integer: true, min: 0, default: tr.patience },
+      cosine: { type: 'boolean', default: tr.cosine },
+    },
+  },
+} as const;
+
+const check = compileBlock(backgroundConfigSchema);
+
+/** The problems of a background block (paths under `background.`); fills defaults in. */
+export function backgroundProblems(block: unknown, classifierKind: string | undefined): FieldProblem[] {
+  const problems = check(block, 'background');
+  const model = (block as { model?: unknown } | null)?.model;
+  if (!problems.length && model !== 'sideband' && classifierKind === 'none')
+    problems.push({
+      path: 'background.model',
+      what: 'a learned template needs a classifier (classifier.kind is none)',
+      value: model,
+    });
+  return problems;
+}

@@ -1,0 +1,52 @@
+/**
+ * topologies/cms2024-cathode.yaml from `sideband run`, on a small generated stream: every window result names the
+ * CATHODE template it was selected against and carries the template's fidelity.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { WindowResult } from '../../src/events/result.js';
+import { repoRoot } from '../helpers/paths.js';
+
+describe('cms2024-cathode from sideband run', () => {
+  it('learns a CATHODE template per window and reports it with its fidelity', () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'sideband-cathode-')), 'out');
+    const r = spawnSync(
+      process.execPath,
+      [
+        path.join(repoRoot, 'bin/sideband.js'),
+        'run',
+        path.join(repoRoot, 'topologies/cms2024-cathode.yaml'),
+        '--out',
+        out,
+        '--quiet',
+        '--set',
+        'source.events=150000',
+        '--set',
+        'background.training.epochs=3',
+        '--set',
+        'classifier.ensemble=2',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect([0, 4]).toContain(r.status);
+    const results = readFileSync(path.join(out, 'results.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as WindowResult);
+    expect(results.length).toBeGreaterThan(0);
+    for (const w of results) {
+      expect(w.model?.background).toBe('cathode');
+      const t = w.model!.template!;
+      expect(t.model).toBe('cathode');
+      expect(t.oversample).toBe(4);
+      expect(t.templateEvents).toBe(Math.round(4 * t.srEvents));
+      expect(t.epochs).toBe(3);
+      expect(t.fidelity!.valid).toBe(true);
+      expect(t.fidelity!.aucVsData).toBeGreaterThan(0.4);
+      expect(t.fidelity!.aucVsTruth).toBeGreaterThan(0.4);
+    }
+  }, 300_000);
+});
