@@ -208,8 +208,8 @@ ${extra}`;
 }
 
 /**
- * Results as comparable JSON: without run id (also in the key), creation time and training wall time (which differ
- * per run). Sorted; duplicates are kept (compare them counted).
+ * Results as comparable JSON: without run id (also in the key), creation time, the arrival time of the batch that
+ * triggered the analysis and training wall time (which differ per run). Sorted; duplicates are kept (compare them counted).
  */
 export function normalizeResults(results: unknown[]): string[] {
   return results
@@ -220,6 +220,7 @@ export function normalizeResults(results: unknown[]): string[] {
         x.key = x.key.slice(x.runId.length + 1);
       delete x.runId;
       delete x.createdAt;
+      delete x.batchArrivedAt;
       const model = x.model as Record<string, unknown> | undefined;
       if (model) delete model.trainSeconds;
       return JSON.stringify(x);

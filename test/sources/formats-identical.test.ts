@@ -45,7 +45,8 @@ sinks: { report: false, workspaces: true, histograms: true, parquet: true }
     .split('\n')
     .map((l) => {
       const r = JSON.parse(l);
-      delete r.createdAt; // the only field that depends on the clock
+      delete r.createdAt; // the fields that depend on the clock
+      delete r.batchArrivedAt;
       return JSON.stringify(r);
     });
   return { summary, lines, out };

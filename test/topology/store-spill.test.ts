@@ -29,6 +29,7 @@ function comparable(line: string): unknown {
   const r = JSON.parse(line);
   delete r.runId;
   delete r.createdAt;
+  delete r.batchArrivedAt;
   delete r.key;
   if (r.model) delete r.model.trainSeconds;
   return r;
