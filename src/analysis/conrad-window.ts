@@ -16,17 +16,8 @@ export interface ConradBlock {
   control: { column: string; above?: number };
   /** Features flowed in log (positive, log-normal-like: jet masses). */
   logFeatures?: string[];
-  flow?: {
-    type?: 'maf' | 'rqs';
-    blocks?: number;
-    hidden?: number;
-    bins?: number;
-    epochs?: number;
-    batchSize?: number;
-    lr?: number;
-    patience?: number;
-    validationFraction?: number;
-  };
+  /** The flow's options, as the model takes them (src/background/conrad.ts). */
+  flow?: ConradConfig['flow'];
   classifier?: {
     ensemble?: number;
     folds?: number;

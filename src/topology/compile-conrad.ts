@@ -6,17 +6,22 @@
  */
 import { from, tap } from 'rxjs';
 import type { EventBatch, SourcePosition } from '../events/batch.js';
-import { cutFeatures, CutFlow } from '../events/cuts.js';
+import { cutFeatures } from '../events/cuts.js';
 import { DERIVED_FEATURES } from '../events/derive.js';
 import { TopologyError } from '../events/errors.js';
-import { RunCounters, type DeadLetter } from '../events/observer.js';
 import { OPERATORS } from '../operators/index.js';
-import type { StageContext } from '../operators/context.js';
-import { buildWindows, type SchemeWindow } from '../regions/index.js';
 import { WindowBuffers } from '../regions/buffers.js';
 import { withEventLoopTurns } from '../sources/source.js';
 import type { AnalysisPlan } from '../analysis/analyse-window.js';
-import { type CompiledRun, type CompileOptions, decodeSpec, openSource, resolveCuts } from './compile.js';
+import {
+  type CompiledRun,
+  type CompileOptions,
+  decodeSpec,
+  openSource,
+  resolveCuts,
+  runContext,
+  topologyWindows,
+} from './compile.js';
 import { ingestPlan, ingestStages } from './ingest.js';
 import type { Topology } from './schema.js';
 
@@ -25,12 +30,7 @@ export async function compileConrad(t: Topology, opts: CompileOptions): Promise<
   const block = t.conrad!;
   const spec = decodeSpec(t);
   const cuts = resolveCuts(t, file);
-  let windows: SchemeWindow[];
-  try {
-    windows = buildWindows(t.windows);
-  } catch (e) {
-    throw new TopologyError((e as Error).message, { file, path: 'windows' });
-  }
+  const windows = topologyWindows(t, file);
   if (windows.length !== 1 || windows[0]!.sb.length !== 1 || windows[0]!.sb[0]![1] !== windows[0]!.sr[0])
     throw new TopologyError(
       'a tail search (conrad) takes one window whose SR is the tail and whose one SB lies just below it ' +
@@ -64,25 +64,7 @@ export async function compileConrad(t: Topology, opts: CompileOptions): Promise<
         path: 'features',
       },
     );
-  const counters = new RunCounters();
-  const cutflow = new CutFlow(cuts);
-  const deadLetter = opts.deadLetter ?? (() => {});
-  const ctx: StageContext = {
-    counters,
-    cutflow,
-    observer: opts.observer ?? {},
-    log: opts.log ?? (() => {}),
-    deadLetter,
-  };
-  const onSourceError = (d: DeadLetter) => {
-    if (d.reason === 'unreadable') counters.unreadable++;
-    if (d.rowsUnknown || (d.reason === 'unreadable' && !(d.events > 0))) counters.rowsUnknown++;
-    counters.read += d.events;
-    counters.reject(d.reason, d.events);
-    ctx.observer.eventsRead?.(d.events);
-    ctx.observer.eventsRejected?.(d.reason, d.events);
-    deadLetter(d);
-  };
+  const { counters, cutflow, ctx, onSourceError } = runContext(cuts, opts);
   const source = opts.source ?? (await openSource(t, spec, onSourceError, file, ctx.observer, opts));
   const stored = [...t.features, block.control.column];
   const buffers = new WindowBuffers(windows, stored, {

@@ -243,19 +243,20 @@ function controlRegion(t: Topology, spec: DecodeSpec, file: string): ControlRegi
   });
 }
 
-export async function compileTopology(t: Topology, opts: CompileOptions): Promise<CompiledRun> {
-  // A tail search (seed 004's CONRAD) has its own stages after select: src/topology/compile-conrad.ts.
-  if (t.conrad) return (await import('./compile-conrad.js')).compileConrad(t, opts);
-  const file = opts.file;
-  const spec = decodeSpec(t);
-  const cuts = resolveCuts(t, file);
-  let windows: SchemeWindow[];
+/** The topology's windows, a scheme error named at `windows`. */
+export function topologyWindows(t: Topology, file: string): SchemeWindow[] {
   try {
-    windows = buildWindows(t.windows);
+    return buildWindows(t.windows);
   } catch (e) {
     throw new TopologyError((e as Error).message, { file, path: 'windows' });
   }
-  const derived = derivedFeatures(t, spec, cuts, file);
+}
+
+/** The counters, cut flow and stage context of one run, and the accounting of the source's dead letters. */
+export function runContext(
+  cuts: Cut[],
+  opts: CompileOptions,
+): { counters: RunCounters; cutflow: CutFlow; ctx: StageContext; onSourceError: (d: DeadLetter) => void } {
   const counters = new RunCounters();
   const cutflow = new CutFlow(cuts);
   const deadLetter = opts.deadLetter ?? (() => {});
@@ -277,6 +278,18 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     ctx.observer.eventsRejected?.(d.reason, d.events);
     deadLetter(d);
   };
+  return { counters, cutflow, ctx, onSourceError };
+}
+
+export async function compileTopology(t: Topology, opts: CompileOptions): Promise<CompiledRun> {
+  // A tail search (seed 004's CONRAD) has its own stages after select: src/topology/compile-conrad.ts.
+  if (t.conrad) return (await import('./compile-conrad.js')).compileConrad(t, opts);
+  const file = opts.file;
+  const spec = decodeSpec(t);
+  const cuts = resolveCuts(t, file);
+  const windows = topologyWindows(t, file);
+  const derived = derivedFeatures(t, spec, cuts, file);
+  const { counters, cutflow, ctx, onSourceError } = runContext(cuts, opts);
   const source = opts.source ?? (await openSource(t, spec, onSourceError, file, ctx.observer, opts));
   const buffers = new WindowBuffers(windows, t.features, {
     weight: spec.weight !== undefined,
