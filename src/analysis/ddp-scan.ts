@@ -9,7 +9,8 @@
  *    Poisson likelihood); z_PL is computed over that background exactly as the training targets are
  *    (ddp-targets.ts); beside it the conventional per-bin Z of the spectrum's lower panel (stats/per-bin.ts).
  *  - knownBackgroundScanner: the same with a background given from outside (e.g. ATLAS's published fit).
- *  - the network scanner (to come with src/nn) predicts z and the background from the counts alone.
+ *  - znet3Scanner: the trained Znet3 network (ddp-znet3.ts) predicts the mixed-width z and the background from
+ *    the counts alone (no per-width z: zByWidth is empty).
  * Bins are taken in index order (a width of w bins is w bins wherever the bins are wider), as the network sees
  * a histogram.
  */
@@ -18,6 +19,7 @@ import { fitFunction } from '../fit/functions.js';
 import { perBinSignificance } from '../stats/per-bin.js';
 import { SidebandError } from '../events/errors.js';
 import { DEFAULT_WIDTHS, zPlTargets } from './ddp-targets.js';
+import type { Znet3 } from './ddp-znet3.js';
 
 export interface MassHistogram {
   /** Bin edges, GeV. */
@@ -147,4 +149,35 @@ export function fitScanner(options: FitScannerOptions = {}): PerBinScanner {
       });
     },
   };
+}
+
+/** Scan with a trained Znet3 (one forward pass; the widths are those the model was trained on). */
+export function znet3Scanner(
+  model: Znet3,
+  options: { label?: string; widths?: readonly number[] } = {},
+): PerBinScanner {
+  const label = options.label ?? 'znet3';
+  const widths = [...(options.widths ?? DEFAULT_WIDTHS)];
+  const offsets = new Int32Array(2);
+  return {
+    name: 'znet3',
+    scan(h) {
+      offsets[1] = h.counts.length;
+      const p = model.predict({ counts: h.counts, offsets });
+      return {
+        model: label,
+        widths,
+        zByWidth: [],
+        zMixed: Float64Array.from(p.z),
+        background: p.background,
+        zCounting: perBinSignificance(h.counts, p.background),
+        info: { network: 'znet3', model: label, ...trainedInfo(model) },
+      };
+    },
+  };
+}
+
+function trainedInfo(model: Znet3): Record<string, unknown> {
+  const ex = (model.saved.extra ?? {}) as Record<string, unknown>;
+  return { seed: ex.seed, epochs: ex.epoch, config: ex.config, trainingSeconds: ex.seconds };
 }

@@ -12,12 +12,23 @@
  *       reference, --background csv takes the CSV's `fit` column as the background instead of our fit.
  *   ddp plot --set FILE.parquet --index K --out FILE.png|FILE.svg
  *       seed 002 Fig. 5 for one training histogram: counts, background, signal, z_PL per width.
- *   ddp train    needs the neural engine (src/nn); not available yet.
+ *   ddp train (--set FILE.parquet | --histograms N) --out MODEL.json [--seed S] [--epochs E] [--batch N] [--lr X]
+ *             [--gamma X] [--validation F] [--kernels 3,9,17,33] [--branch-channels N] [--head 48,24] [--resume]
+ *       trains Znet3 (analysis/ddp-znet3.ts); the model file is rewritten after every epoch (the checkpoint),
+ *       --resume continues from it. A progress bar on a terminal, one line per epoch otherwise.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { DdpTrainingSetGenerator, type DdpSetOptions } from '../analysis/ddp-training-set.js';
-import { fitScanner, knownBackgroundScanner, type PerBinScan, type PerBinScanner } from '../analysis/ddp-scan.js';
+import {
+  fitScanner,
+  knownBackgroundScanner,
+  znet3Scanner,
+  type PerBinScan,
+  type PerBinScanner,
+} from '../analysis/ddp-scan.js';
 import { DEFAULT_WIDTHS } from '../analysis/ddp-targets.js';
+import { DEFAULT_ZNET3, Znet3, trainZnet3, znet3Data, type Znet3Config } from '../analysis/ddp-znet3.js';
+import { fromBytes, saveNetwork, toBytes, type SavedModel } from '../nn/serialize.js';
 import { FIT_FUNCTION_NAMES } from '../fit/functions.js';
 import { InputError, SidebandError, UsageError } from '../events/errors.js';
 import { parseSpectrumTable, type SpectrumTable } from '../formats/spectrum-csv.js';
@@ -32,9 +43,7 @@ const SUBCOMMANDS: Record<string, (args: ParsedArgs) => Promise<number>> = {
   generate: generateCommand,
   scan: scanCommand,
   plot: plotCommand,
-  train: async () => {
-    throw new SidebandError('ddp train: the network (Znet3) is trained on the neural engine in src/nn, not built yet');
-  },
+  train: trainCommand,
 };
 
 export async function ddpCommand(argv: string[]): Promise<number> {
@@ -142,15 +151,22 @@ async function generateCommand(args: ParsedArgs): Promise<number> {
   return 0;
 }
 
-/** The scanner named by --model (fit, or later a trained network file). */
-function scannerFor(args: ParsedArgs, table: SpectrumTable, file: string, widths: number[]): PerBinScanner {
-  const model = flag(args, 'model') ?? 'fit';
-  if (model !== 'fit') {
-    throw new SidebandError(
-      `--model ${model}: loading a trained DDP network needs the neural engine (src/nn), ` +
-        'which is not built yet; use --model fit',
-    );
+/** Read a trained Znet3 model file (ddp train). */
+export async function readZnet3(file: string): Promise<Znet3> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    throw new InputError(`ddp model: cannot read: ${(e as Error).message}`, { file }, { cause: e });
   }
+  const saved = fromBytes(bytes);
+  if ((saved.extra as { model?: string } | undefined)?.model !== 'znet3')
+    throw new InputError('ddp model: not a Znet3 model from ddp train', { file, field: 'extra.model' });
+  return new Znet3(saved);
+}
+
+/** The fit-based scanner (--background, --function), the reference every network scan is shown beside. */
+function scannerFor(args: ParsedArgs, table: SpectrumTable, file: string, widths: number[]): PerBinScanner {
   const background = flag(args, 'background') ?? 'fit';
   if (background === 'csv') {
     if (!table.fit) {
@@ -179,10 +195,12 @@ export function scanToJson(
   table: SpectrumTable,
   scan: PerBinScan,
   seconds: number,
+  reference?: PerBinScan,
 ): Record<string, unknown> {
   let best = 0;
   for (let i = 1; i < scan.zMixed.length; i++) if (scan.zMixed[i]! > scan.zMixed[best]!) best = i;
   const bestWidth = scan.widths[scan.zByWidth.findIndex((z) => z[best] === scan.zMixed[best])] ?? null;
+  const ref = reference ? { model: reference.model, info: reference.info } : undefined;
   return {
     spectrum: file,
     model: scan.model,
@@ -194,14 +212,19 @@ export function scanToJson(
       'centred on the bin over the background (seed 002 eqs. 25-28); z_mw = max over widths; z_counting = signed ' +
       'per-bin Poisson significance of the bin alone (stats/per-bin.ts)',
     max: { bin: best, lo: table.lo[best], hi: table.hi[best], z_mw: scan.zMixed[best], width: bestWidth },
+    ...(ref ? { reference: ref } : {}),
     bins: Array.from(table.observed, (n, i) => ({
       lo: table.lo[i],
       hi: table.hi[i],
       observed: n,
       background: scan.background[i],
       z_counting: scan.zCounting[i],
-      z: Object.fromEntries(scan.widths.map((w, k) => [zColumnName(w), scan.zByWidth[k]![i]])),
+      z:
+        scan.zByWidth.length > 0
+          ? Object.fromEntries(scan.widths.map((w, k) => [zColumnName(w), scan.zByWidth[k]![i]]))
+          : null,
       z_mw: scan.zMixed[i],
+      ...(reference ? { z_mw_reference: reference.zMixed[i], background_reference: reference.background[i] } : {}),
     })),
   };
 }
@@ -224,18 +247,34 @@ async function scanCommand(args: ParsedArgs): Promise<number> {
     throw new InputError(`ddp scan: cannot read: ${(e as Error).message}`, { file }, { cause: e });
   }
   const table = parseSpectrumTable(text, file);
-  const scanner = scannerFor(args, table, file, widths);
+  const model = flag(args, 'model') ?? 'fit';
+  const reference = scannerFor(args, table, file, widths);
+  const scanner = model === 'fit' ? reference : znet3Scanner(await readZnet3(model), { label: model });
+  const h = { lo: table.lo, hi: table.hi, counts: table.observed };
   const t0 = performance.now();
-  const scan = scanner.scan({ lo: table.lo, hi: table.hi, counts: table.observed });
+  const scan = scanner.scan(h);
   const seconds = (performance.now() - t0) / 1000;
-  const json = scanToJson(file, table, scan, seconds);
+  // a network's scan is shown beside the fit-based one
+  const refScan = scanner === reference ? undefined : reference.scan(h);
+  const json = scanToJson(file, table, scan, seconds, refScan);
   const out = flag(args, 'out');
   if (out) await writeFile(out, `${JSON.stringify(json, null, 1)}\n`);
   const plot = flag(args, 'plot');
-  const info = scan.info as { function?: string; chi2?: number; ndf?: number; pvalue?: number; background?: string };
+  // the fit line comes from the fit-based scan (the reference, when a network scans)
+  const info = (refScan ?? scan).info as {
+    function?: string;
+    chi2?: number;
+    ndf?: number;
+    pvalue?: number;
+    background?: string;
+  };
   const max = json.max as { z_mw: number; lo: number; hi: number; width: number };
   if (plot) {
-    const bgLabel = info.function ? `Background: ${info.function} fit` : `Background: ${info.background ?? 'given'}`;
+    const bgLabel = refScan
+      ? 'Background: Znet3 prediction'
+      : info.function
+        ? `Background: ${info.function} fit`
+        : `Background: ${info.background ?? 'given'}`;
     const fitLine = info.function
       ? `${info.function} fit to all ${table.observed.length} bins: χ²/ndf = ${info.chi2!.toFixed(1)}/${info.ndf}, ` +
         `p = ${info.pvalue!.toPrecision(2)}`
@@ -246,14 +285,19 @@ async function scanCommand(args: ParsedArgs): Promise<number> {
         title: `Per-bin significance scan: ${file.split('/').pop()}`,
         subtitle: [
           fitLine,
-          `largest z_PL (max over widths ${scan.widths.join(', ')} bins) = ${max.z_mw.toFixed(2)} ` +
-            `at [${max.lo}, ${max.hi}] GeV (width ${max.width})`,
+          `largest ${refScan ? `Znet3 z (${scan.model})` : 'z_PL'} (max over widths ${scan.widths.join(', ')} bins) = ` +
+            `${max.z_mw.toFixed(2)} at [${max.lo}, ${max.hi}] GeV${max.width ? ` (width ${max.width})` : ''}`,
         ],
         lo: table.lo,
         hi: table.hi,
         observed: table.observed,
         background: { label: bgLabel, values: scan.background },
-        series: [{ label: `z_PL, max over widths (${scan.model})`, z: scan.zMixed }],
+        series: [
+          ...(refScan
+            ? [{ label: `z_PL, max over widths (${refScan.model})`, z: refScan.zMixed, colour: '#9ecae1' }]
+            : []),
+          { label: `z, max over widths (${scan.model})`, z: scan.zMixed },
+        ],
         counting: { label: 'per-bin Z (bin alone)', z: scan.zCounting },
       }),
     );
@@ -267,8 +311,9 @@ async function scanCommand(args: ParsedArgs): Promise<number> {
       '   observed',
       ' background',
       ' Z_bin',
-      ...scan.widths.map((w) => `z_w${w}`.padStart(7)),
+      ...scan.zByWidth.map((_, k) => `z_w${scan.widths[k]}`.padStart(7)),
       '   z_mw',
+      ...(refScan ? ['  z_fit'] : []),
     ];
     const lines = [head.join(' ')];
     for (let i = 0; i < table.observed.length; i++) {
@@ -281,12 +326,14 @@ async function scanCommand(args: ParsedArgs): Promise<number> {
           scan.zCounting[i]!.toFixed(2).padStart(6),
           ...scan.zByWidth.map((z) => z[i]!.toFixed(2).padStart(7)),
           scan.zMixed[i]!.toFixed(2).padStart(7),
+          ...(refScan ? [refScan.zMixed[i]!.toFixed(2).padStart(7)] : []),
         ].join(' '),
       );
     }
     lines.push(
-      `max z_mw = ${max.z_mw.toFixed(2)} at [${max.lo}, ${max.hi}] GeV (width ${max.width} bins); ` +
-        `model ${scan.model}${info.function ? ` (${info.function})` : ''}`,
+      `max z_mw = ${max.z_mw.toFixed(2)} at [${max.lo}, ${max.hi}] GeV` +
+        `${max.width ? ` (width ${max.width} bins)` : ''}; model ${scan.model}` +
+        `${refScan ? `, z_fit over the ${info.function} fit` : info.function ? ` (${info.function})` : ''}`,
     );
     process.stdout.write(`${lines.join('\n')}\n`);
   }
@@ -344,5 +391,188 @@ async function plotCommand(args: ParsedArgs): Promise<number> {
     }),
   );
   process.stdout.write(`ddp plot: histogram ${index} -> ${out}\n`);
+  return 0;
+}
+
+/** Bar of a fraction, for the terminal. */
+function bar(frac: number, width = 24): string {
+  const k = Math.round(Math.max(0, Math.min(1, frac)) * width);
+  return `[${'#'.repeat(k)}${'.'.repeat(width - k)}]`;
+}
+
+/** The training histograms: a Parquet set, or N generated in memory with the training seed. */
+async function trainingHistograms(args: ParsedArgs, seed: number, log: (line: string) => void) {
+  const set = flag(args, 'set');
+  const n = flag(args, 'histograms');
+  if ((set === undefined) === (n === undefined))
+    throw new SidebandError('ddp train: give exactly one of --set FILE.parquet and --histograms N');
+  if (set) {
+    const f = await readDdpTrainingSet(set);
+    return { batch: f.batch, source: { set, seed: f.metadata.seed, rows: f.rows } };
+  }
+  const count = integerFlag(args, 'histograms');
+  if (count <= 0) throw new SidebandError('option --histograms must be > 0');
+  const gen = new DdpTrainingSetGenerator({ seed });
+  const parts = [];
+  const chunk = 4096;
+  const t0 = performance.now();
+  for (let s = 0; s < count; s += chunk) {
+    parts.push(gen.batch(s, Math.min(chunk, count - s)));
+    const done = Math.min(count, s + chunk);
+    const rate = done / ((performance.now() - t0) / 1000);
+    log(`ddp train: generating ${bar(done / count)} ${done}/${count} histograms, ${rate.toFixed(0)}/s`);
+  }
+  // concatenate the per-bin columns the network needs
+  const total = parts.reduce((a, p) => a + p.counts.length, 0);
+  const counts = new Int32Array(total),
+    background = new Float32Array(total),
+    zMixed = new Float32Array(total),
+    offsets = new Int32Array(count + 1);
+  let at = 0,
+    r = 0;
+  for (const p of parts) {
+    counts.set(p.counts, at);
+    background.set(p.background, at);
+    zMixed.set(p.zMixed, at);
+    for (let i = 0; i < p.rows; i++) offsets[++r] = at + p.offsets[i + 1]!;
+    at += p.counts.length;
+  }
+  return {
+    batch: { counts, background, zMixed, offsets },
+    source: { generator: gen.describe(), histograms: count },
+  };
+}
+
+function intList(args: ParsedArgs, name: string, fallback: number[]): number[] {
+  const v = flag(args, name);
+  if (v === undefined) return fallback;
+  const out = v.split(',').map((x) => Number(x.trim()));
+  if (!out.every((x) => Number.isInteger(x) && x > 0))
+    throw new SidebandError(`option --${name}: expected positive integers separated by commas, got '${v}'`);
+  return out;
+}
+
+async function writeModel(file: string, saved: SavedModel): Promise<void> {
+  // write then rename: a checkpoint is never half written
+  await writeFile(`${file}.tmp`, toBytes(saved));
+  await rename(`${file}.tmp`, file);
+}
+
+async function trainCommand(args: ParsedArgs): Promise<number> {
+  const out = flag(args, 'out');
+  if (!out) throw new SidebandError('option --out MODEL.json is required');
+  const seed = integerFlag(args, 'seed', 0);
+  const epochs = integerFlag(args, 'epochs', 10);
+  const quiet = args.flags.has('quiet');
+  const tty = Boolean(process.stderr.isTTY);
+  let lastDraw = 0;
+  const log = (line: string, force = false) => {
+    if (quiet) return;
+    const now = performance.now();
+    if (tty) {
+      if (force || now - lastDraw > 250) process.stderr.write(`\r\x1b[2K${line}`);
+    } else if (force || now - lastDraw > 10_000) process.stderr.write(`${line}\n`);
+    else return;
+    lastDraw = now;
+  };
+  let config: Znet3Config = {
+    kernels: intList(args, 'kernels', DEFAULT_ZNET3.kernels),
+    branchChannels: integerFlag(args, 'branch-channels', DEFAULT_ZNET3.branchChannels),
+    head: intList(args, 'head', DEFAULT_ZNET3.head),
+  };
+  let resume: SavedModel | undefined;
+  let startEpoch = 0;
+  let seconds0 = 0;
+  if (args.flags.has('resume')) {
+    try {
+      resume = fromBytes(await readFile(out));
+    } catch (e) {
+      throw new InputError(`ddp train --resume: cannot read the checkpoint: ${(e as Error).message}`, { file: out });
+    }
+    const ex = (resume.extra ?? {}) as { epoch?: number; config?: Znet3Config; seed?: number; seconds?: number };
+    if (!(Number.isInteger(ex.epoch) && ex.config))
+      throw new InputError('ddp train --resume: the file is not a ddp train checkpoint', { file: out, field: 'extra' });
+    if (ex.seed !== seed)
+      throw new SidebandError(`ddp train --resume: the checkpoint was trained with --seed ${ex.seed}, not ${seed}`);
+    startEpoch = ex.epoch!;
+    config = ex.config;
+    seconds0 = ex.seconds ?? 0;
+    if (startEpoch >= epochs) {
+      process.stderr.write(`ddp train: ${out} already has ${startEpoch} of ${epochs} epochs\n`);
+      return 0;
+    }
+  }
+  const tGen = performance.now();
+  const { batch, source } = await trainingHistograms(args, seed, log);
+  const data = znet3Data(batch);
+  const genSeconds = (performance.now() - tGen) / 1000;
+  if (!quiet && tty) process.stderr.write('\n');
+  const t0 = performance.now();
+  const history: Array<{ epoch: number; trainLoss: number; valLoss?: number; lr: number; seconds: number }> = (
+    (resume?.extra as { history?: [] } | undefined)?.history ?? []
+  ).slice(0, startEpoch);
+  let pending: Promise<void> = Promise.resolve();
+  const extra = (epoch: number) => ({
+    model: 'znet3',
+    target: 'z_mw (max over widths of z_PL), per bin; auxiliary (b - b_ref)/sqrt(b_ref)',
+    config,
+    seed,
+    epoch,
+    epochs,
+    seconds: seconds0 + (performance.now() - t0) / 1000,
+    data_seconds: genSeconds,
+    source,
+    options: {
+      batch: integerFlag(args, 'batch', 128),
+      lr: numberFlag(args, 'lr', 1e-3),
+      gamma: numberFlag(args, 'gamma', 0.9),
+      validation: numberFlag(args, 'validation', 0.05),
+    },
+    history,
+  });
+  const tr = trainZnet3(data, {
+    config,
+    seed,
+    epochs,
+    batchSize: integerFlag(args, 'batch', 128),
+    lr: numberFlag(args, 'lr', 1e-3),
+    gamma: numberFlag(args, 'gamma', 0.9),
+    validation: numberFlag(args, 'validation', 0.05),
+    bins: 100,
+    resume,
+    startEpoch,
+    onEpoch: (r, net) => {
+      history.push({ epoch: r.epoch, trainLoss: r.trainLoss, valLoss: r.valLoss, lr: r.lr, seconds: r.seconds });
+      // fit() runs synchronously: the checkpoint is taken now, written in order
+      const saved = saveNetwork(net, { extra: extra(r.epoch) });
+      pending = pending.then(() => writeModel(out, saved));
+      const left = ((epochs - r.epoch) * (performance.now() - t0)) / 1000 / (r.epoch - startEpoch);
+      log(
+        `ddp train: ${bar(r.epoch / epochs)} epoch ${r.epoch}/${epochs}, loss ${r.trainLoss.toFixed(4)}, ` +
+          `validation ${r.valLoss?.toFixed(4) ?? '-'}, ${r.seconds.toFixed(0)} s/epoch, ETA ${left.toFixed(0)} s`,
+        true,
+      );
+    },
+  });
+  await pending;
+  const saved = saveNetwork(tr.net, { extra: extra(epochs) });
+  await writeModel(out, saved);
+  if (!quiet && tty) process.stderr.write('\n');
+  const summary = {
+    out,
+    seed,
+    epochs,
+    train_histograms: tr.trainRows,
+    validation_histograms: tr.validationRows,
+    seconds: seconds0 + (performance.now() - t0) / 1000,
+    data_seconds: genSeconds,
+    final: history[history.length - 1],
+  };
+  if (args.flags.has('json')) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else
+    process.stdout.write(
+      `ddp train: ${epochs} epochs on ${tr.trainRows} histograms -> ${out} in ${summary.seconds.toFixed(0)} s ` +
+        `(validation loss ${summary.final?.valLoss?.toFixed(4) ?? '-'})\n`,
+    );
   return 0;
 }

@@ -422,10 +422,38 @@ const DDP_PLOT: CommandSpec = {
 
 const DDP_TRAIN: CommandSpec = {
   name: 'ddp train',
-  summary: 'train the Znet3 network on a training set (needs the neural engine)',
-  usage: '--set FILE.parquet --out MODEL [options]',
-  options: [],
-  examples: ['sideband ddp train --help'],
+  summary: 'train the Znet3 network (seed 002 §5.1) on a training set or on histograms generated in memory',
+  usage: '--set FILE.parquet|--histograms N --out MODEL.json [options]',
+  options: [
+    { name: 'set', value: 'FILE', help: 'a training set from ddp generate', example: 'ddp-train.parquet' },
+    { name: 'histograms', value: 'N', kind: 'integer', help: 'generate N histograms of seed --seed in memory instead' },
+    {
+      name: 'out',
+      value: 'FILE',
+      required: true,
+      help: 'model file (JSON), rewritten after every epoch',
+      example: 'model.json',
+    },
+    {
+      name: 'seed',
+      value: 'S',
+      kind: 'integer',
+      default: '0',
+      help: 'seed of the weights, split, shuffles (and of --histograms)',
+    },
+    { name: 'epochs', value: 'E', kind: 'count', default: '10', help: 'epochs' },
+    { name: 'batch', value: 'N', kind: 'count', default: '128', help: 'histograms per step' },
+    { name: 'lr', value: 'X', kind: 'number', default: '0.001', help: 'Adam learning rate (x gamma per epoch)' },
+    { name: 'gamma', value: 'X', kind: 'number', default: '0.9', help: 'learning-rate decay per epoch' },
+    { name: 'validation', value: 'F', kind: 'number', default: '0.05', help: 'share held out for validation' },
+    { name: 'kernels', value: 'K,K,…', default: '3,9,17,33', help: 'kernel sizes of the parallel convolutions' },
+    { name: 'branch-channels', value: 'N', kind: 'count', default: '12', help: 'channels per convolution' },
+    { name: 'head', value: 'N,N,…', default: '48,24', help: 'hidden widths of the per-bin head' },
+    { name: 'resume', help: 'continue from the checkpoint in --out (its epoch count)' },
+    json,
+    quiet,
+  ],
+  examples: ['sideband ddp train --histograms 200000 --seed 1 --epochs 6 --out models/ddp-znet3.json'],
 };
 
 export const DDP: CommandSpec = {
