@@ -10,9 +10,10 @@
  *    the mixed-width target, the share of histograms with it in 0–10σ, z_PL at the true signal bin and width
  *    minus the injected σ, and the null behaviour (share of bins at exactly 0);
  *  - the fit-based reference scan of the ATLAS 139 fb⁻¹ spectrum (time per scan, largest z);
- *  - the network metrics of issue 15 (bias and spread of Z_pred − Z_PL, scan histograms/s) as placeholders until
- *    a trained network exists.
+ *  - the network's figures of issue 15 (bench/ddp-network.ts: bias and spread of Z_pred − Z_PL on held-out seeds,
+ *    scan histograms/s, the ATLAS per-bin z beside the fit-based one, training time) for the shipped model.
  *   node dist/bench/ddp.js --json [--histograms N] [--seeds K] [--reps R] [--peer-histograms M]
+ *        [--model FILE] [--network-histograms N] [--network-seeds K]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { gaussianTemplate, zPlScanInto } from '../src/analysis/ddp-targets.js';
 import { fitScanner } from '../src/analysis/ddp-scan.js';
 import { parseSpectrumTable } from '../src/formats/spectrum-csv.js';
 import { DdpTrainingSetWriter, ddpColumns } from '../src/sinks/ddp-training-set.js';
+import { networkFigures } from './ddp-network.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sharedDir = process.env.SIDEBAND_SHARED ?? path.resolve(repoRoot, '../shared');
@@ -243,7 +245,22 @@ for (let r = 0; r < Math.max(5, reps); r++) {
 let best = 0;
 for (let i = 1; i < scan.zMixed.length; i++) if (scan.zMixed[i]! > scan.zMixed[best]!) best = i;
 
-const noNetwork = { model: null, valid: false, reason: 'no trained network yet' };
+// ---- 6. The network (shipped model) ----------------------------------------------------------------------
+const modelFile = (() => {
+  const i = argv.indexOf('--model');
+  return i >= 0 ? argv[i + 1]! : path.join(repoRoot, 'models/ddp-znet3.json');
+})();
+let network: Record<string, unknown>;
+try {
+  statSync(modelFile);
+  network = networkFigures({
+    model: modelFile,
+    histograms: opt('network-histograms', 20000),
+    seeds: opt('network-seeds', 5),
+  });
+} catch (e) {
+  network = { model: modelFile, valid: false, reason: `no trained network: ${(e as Error).message}` };
+}
 process.stdout.write(
   `${JSON.stringify({
     benchmark: 'ddp',
@@ -305,15 +322,6 @@ process.stdout.write(
       max_z_mw: scan.zMixed[best],
       max_at_GeV: [atlas.lo[best], atlas.hi[best]],
     },
-    network: {
-      bias_vs_z_pl: noNetwork,
-      spread_vs_z_pl: noNetwork,
-      by_bins: noNetwork,
-      by_dynamic_range: noNetwork,
-      by_width: noNetwork,
-      scan_histograms_per_s: noNetwork,
-      atlas_per_bin_z: noNetwork,
-      training_time_s: noNetwork,
-    },
+    network,
   })}\n`,
 );

@@ -222,7 +222,7 @@ async function runInto(
   // The progress display exists only once the run is compiled; the stages get the observer before.
   const late: { progress?: RunObserver } = {};
   const observer: RunObserver = teeObservers(metrics.observer(), () => late.progress);
-  const tracker = new AlertTracker({ threshold: topology.alert.z, observer, log });
+  const tracker = new AlertTracker({ threshold: topology.alert.z, source: topology.ddp?.alertOn, observer, log });
   const cp = opts.checkpoint;
   const deadLetters = { count: 0 };
   const deadLetter = (d: DeadLetter) => {

@@ -17,7 +17,8 @@
  *       trains Znet3 (analysis/ddp-znet3.ts); the model file is rewritten after every epoch (the checkpoint),
  *       --resume continues from it. A progress bar on a terminal, one line per epoch otherwise.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { renameSync, writeFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { DdpTrainingSetGenerator, type DdpSetOptions } from '../analysis/ddp-training-set.js';
 import {
   fitScanner,
@@ -452,10 +453,10 @@ function intList(args: ParsedArgs, name: string, fallback: number[]): number[] {
   return out;
 }
 
-async function writeModel(file: string, saved: SavedModel): Promise<void> {
-  // write then rename: a checkpoint is never half written
-  await writeFile(`${file}.tmp`, toBytes(saved));
-  await rename(`${file}.tmp`, file);
+/** Write then rename: a checkpoint is never half written. Synchronous: fit() holds the thread between epochs. */
+function writeModel(file: string, saved: SavedModel): void {
+  writeFileSync(`${file}.tmp`, toBytes(saved));
+  renameSync(`${file}.tmp`, file);
 }
 
 async function trainCommand(args: ParsedArgs): Promise<number> {
@@ -511,7 +512,6 @@ async function trainCommand(args: ParsedArgs): Promise<number> {
   const history: Array<{ epoch: number; trainLoss: number; valLoss?: number; lr: number; seconds: number }> = (
     (resume?.extra as { history?: [] } | undefined)?.history ?? []
   ).slice(0, startEpoch);
-  let pending: Promise<void> = Promise.resolve();
   const extra = (epoch: number) => ({
     model: 'znet3',
     target: 'z_mw (max over widths of z_PL), per bin; auxiliary (b - b_ref)/sqrt(b_ref)',
@@ -543,9 +543,7 @@ async function trainCommand(args: ParsedArgs): Promise<number> {
     startEpoch,
     onEpoch: (r, net) => {
       history.push({ epoch: r.epoch, trainLoss: r.trainLoss, valLoss: r.valLoss, lr: r.lr, seconds: r.seconds });
-      // fit() runs synchronously: the checkpoint is taken now, written in order
-      const saved = saveNetwork(net, { extra: extra(r.epoch) });
-      pending = pending.then(() => writeModel(out, saved));
+      writeModel(out, saveNetwork(net, { extra: extra(r.epoch) }));
       const left = ((epochs - r.epoch) * (performance.now() - t0)) / 1000 / (r.epoch - startEpoch);
       log(
         `ddp train: ${bar(r.epoch / epochs)} epoch ${r.epoch}/${epochs}, loss ${r.trainLoss.toFixed(4)}, ` +
@@ -554,9 +552,7 @@ async function trainCommand(args: ParsedArgs): Promise<number> {
       );
     },
   });
-  await pending;
-  const saved = saveNetwork(tr.net, { extra: extra(epochs) });
-  await writeModel(out, saved);
+  writeModel(out, saveNetwork(tr.net, { extra: extra(epochs) }));
   if (!quiet && tty) process.stderr.write('\n');
   const summary = {
     out,

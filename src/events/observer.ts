@@ -22,6 +22,8 @@ export interface RunObserver {
   modelTrained?(window: string): void;
   /** Online scoring of one batch (trigger.online): the window events it scored and its wall time, seconds. */
   onlineScored?(events: number, seconds: number): void;
+  /** One DDP network scan of a window histogram (topology `ddp:`), wall time in seconds. */
+  ddpScanned?(window: string, seconds: number): void;
   windowResult?(result: WindowResult): void;
   /** Messages between the committed offset and the high-water mark of one partition (Kafka sources). */
   kafkaLag?(topic: string, partition: number, lag: number): void;

@@ -181,6 +181,27 @@ export interface AbcdResult {
   flow: { type: string; blocks: number; hidden: number; epochs: number; bestEpoch: number; valLoss: number };
 }
 
+/**
+ * The DDP network's per-bin scan of a window's histogram (seed 002, src/operators/ddp-scan.ts), beside the
+ * fit-based per-bin z_PL over the window's fitted background.
+ */
+export interface DdpResult {
+  /** The model file the topology names. */
+  model: string;
+  /** Largest predicted mixed-width z over the bins, its bin index and mass range (GeV). */
+  zMax: number;
+  bin: number;
+  mass: [number, number];
+  /** Predicted z (max over signal widths) and predicted background, per histogram bin. */
+  z: number[];
+  background: number[];
+  /** z_PL (max over widths) per bin over the window's fit prediction, and its maximum (absent without a fit). */
+  fitZ?: number[];
+  fitZMax?: number;
+  /** Wall time of the network scan, seconds. */
+  seconds: number;
+}
+
 export interface WindowResult {
   runId: string;
   topology: string;
@@ -202,6 +223,8 @@ export interface WindowResult {
   evaluation?: EvaluationResult;
   /** A tail search's ABCD background estimate (CONRAD), in place of a fit. */
   abcd?: AbcdResult;
+  /** The DDP network's per-bin scan of the histogram (topology `ddp:` block). */
+  ddp?: DdpResult;
   /** Set when the analysis of this window failed; the run goes on. */
   error?: string;
   /** Whether the result can be trusted: false carries no Z, raises no alert, and says why in `invalid`. */

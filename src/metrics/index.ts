@@ -120,6 +120,7 @@ export class Metrics {
   readonly queueDepth: Gauge<never>;
   readonly onlineScoring: Histogram<never>;
   readonly onlineScored: Counter<never>;
+  readonly ddpScan: Histogram<never>;
   readonly modelAge: Gauge<'window'>;
   /** When each window's model was last trained (performance.now ms), read at scrape by modelAge. */
   private readonly trainedAt = new Map<string, number>();
@@ -211,6 +212,12 @@ export class Metrics {
     this.onlineScored = new Counter({
       name: 'sideband_online_scored_events_total',
       help: 'Window events scored by the last training ensemble between retrainings (an event counts once per window).',
+      registers,
+    });
+    this.ddpScan = new Histogram({
+      name: 'sideband_ddp_scan_seconds',
+      help: 'Wall time of one DDP network (Znet3) scan of a window histogram (topology ddp:).',
+      buckets: [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1],
       registers,
     });
     const trainedAt = this.trainedAt;
@@ -384,6 +391,7 @@ export class Metrics {
         this.onlineScored.inc(events);
         this.onlineScoring.observe(seconds);
       },
+      ddpScanned: (_window, seconds) => this.ddpScan.observe(seconds),
       windowResult: (result) => this.observeResult(result),
       deadLetter: (d) => this.deadLetters.inc({ reason: boundedReason(d.reason, DEAD_LETTER_REASONS) }),
       kafkaLag: (topic, partition, lag) => this.kafkaLag.set({ topic, partition: String(partition) }, lag),

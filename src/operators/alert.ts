@@ -11,6 +11,9 @@
  *
  * Side effects per crossing: sideband_alerts_total +1, sideband_anomaly_active = 1 (back to 0 on re-arm), one log
  * line. Results without a finite Z (failed analyses, inclusive histograms without a fit) leave the state unchanged.
+ *
+ * Which Z (`source`, the topology's ddp.alertOn): the fit-based Z of the merged SR bin (fit, the default), the DDP
+ * network's largest per-bin z (ddp, from operators/ddp-scan.ts), or the larger of the two (either).
  */
 import type { OperatorFunction } from 'rxjs';
 import { SidebandError } from '../events/errors.js';
@@ -24,8 +27,9 @@ export interface AlertRecord {
   topology: string;
   window: WindowDef;
   workingPoint: number | null;
-  /** Local significance of the merged SR bin that crossed the threshold (σ). */
+  /** Local significance that crossed the threshold (σ): the merged SR bin's (fit) or the DDP network's (ddp). */
   z: number;
+  by: 'fit' | 'ddp';
   p: number;
   threshold: number;
   observed: number;
@@ -51,6 +55,8 @@ export interface AlertRecord {
 export interface AlertOptions {
   /** Z threshold (σ) from the topology; a crossing is z >= threshold. */
   threshold: number;
+  /** Which significance is compared with the threshold (default fit). */
+  source?: 'fit' | 'ddp' | 'either';
   /** Re-arm once z < rearmBelow; default = threshold. Set lower for hysteresis against flicker around the threshold. */
   rearmBelow?: number;
   /** Receives the threshold, each crossing and the active state (the metrics observer). */
@@ -68,6 +74,7 @@ export interface AlertOptions {
 export class AlertTracker {
   private readonly above = new Set<string>();
   private readonly threshold: number;
+  private readonly source: 'fit' | 'ddp' | 'either';
   private readonly rearmBelow: number;
   private readonly observer?: RunObserver;
   private readonly log: ((line: string) => void) | null;
@@ -82,6 +89,7 @@ export class AlertTracker {
       throw new SidebandError(`alert: rearmBelow (${rearmBelow}) must not exceed the threshold (${options.threshold})`);
     }
     this.threshold = options.threshold;
+    this.source = options.source ?? 'fit';
     this.rearmBelow = rearmBelow;
     this.observer = options.observer;
     this.log = options.log === undefined ? (line) => process.stderr.write(`${line}\n`) : options.log;
@@ -89,12 +97,24 @@ export class AlertTracker {
     this.observer?.alertThreshold?.(this.threshold);
   }
 
-  offer(result: WindowResult): AlertRecord | undefined {
+  /** The Z this tracker watches in a result (undefined: none that can be trusted). */
+  private zOf(result: WindowResult): { z: number; by: 'fit' | 'ddp' } | undefined {
+    if (result.error !== undefined) return undefined;
     const sig = result.significance;
-    // Invalid windows and failed fits carry no Z and raise no alert.
-    if (result.error !== undefined || !result.valid || sig?.z === undefined || !Number.isFinite(sig.z))
-      return undefined;
-    const z = sig.z;
+    // Invalid windows and failed fits carry no fit Z.
+    const fit = result.valid && sig?.z !== undefined && Number.isFinite(sig.z) ? sig.z : undefined;
+    const ddp = result.ddp && Number.isFinite(result.ddp.zMax) ? result.ddp.zMax : undefined;
+    if (this.source === 'fit') return fit === undefined ? undefined : { z: fit, by: 'fit' };
+    if (this.source === 'ddp') return ddp === undefined ? undefined : { z: ddp, by: 'ddp' };
+    if (fit === undefined && ddp === undefined) return undefined;
+    return (ddp ?? -Infinity) > (fit ?? -Infinity) ? { z: ddp!, by: 'ddp' } : { z: fit!, by: 'fit' };
+  }
+
+  offer(result: WindowResult): AlertRecord | undefined {
+    const picked = this.zOf(result);
+    if (!picked) return undefined;
+    const sig = result.significance ?? { observed: 0, expected: 0, expectedErr: 0, p: undefined };
+    const z = picked.z;
     const key = `${result.window.id}\u0000${result.workingPoint}`;
     if (this.above.has(key)) {
       if (z < this.rearmBelow) {
@@ -110,7 +130,7 @@ export class AlertTracker {
     const eps = result.workingPoint === null ? 'inclusive' : `eps=${result.workingPoint}`;
     const message =
       `sideband: ANOMALY CANDIDATE window ${result.window.id} [${result.window.sr[0]}, ${result.window.sr[1]}) GeV ${eps}: ` +
-      `Z=${z.toFixed(2)} >= ${this.threshold} (observed ${sig.observed}, expected ${sig.expected.toFixed(1)} +- ${sig.expectedErr.toFixed(1)}, ` +
+      `${picked.by === 'ddp' ? `DDP z=${z.toFixed(2)} in [${result.ddp!.mass[0]}, ${result.ddp!.mass[1]}) GeV` : `Z=${z.toFixed(2)}`} >= ${this.threshold} (observed ${sig.observed}, expected ${sig.expected.toFixed(1)} +- ${sig.expectedErr.toFixed(1)}, ` +
       `p=${(sig.p ?? 0.5).toExponential(2)}, run ${result.runId}, trigger ${result.trigger})`;
     this.log?.(message);
     const created = this.now();
@@ -122,6 +142,7 @@ export class AlertTracker {
       window: result.window,
       workingPoint: result.workingPoint,
       z,
+      by: picked.by,
       p: sig.p ?? 0.5,
       threshold: this.threshold,
       observed: sig.observed,

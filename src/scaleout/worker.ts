@@ -197,7 +197,7 @@ export class Worker {
     const dir = this.partitionDir(p);
     mkdirSync(dir, { recursive: true });
     const state = new PartitionState(p, dir);
-    state.alerts = new AlertTracker({ threshold: this.t.alert.z, log: null });
+    state.alerts = new AlertTracker({ threshold: this.t.alert.z, source: this.t.ddp?.alertOn, log: null });
     let cp: PartitionCheckpoint | undefined;
     const stateFile = path.join(dir, 'state.json');
     if (existsSync(stateFile)) cp = JSON.parse(readFileSync(stateFile, 'utf8')) as PartitionCheckpoint;

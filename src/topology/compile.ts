@@ -1,4 +1,4 @@
-import { connect, from, merge, startWith, tap, type Observable } from 'rxjs';
+import { connect, from, identity, merge, startWith, tap, type Observable } from 'rxjs';
 import type { EventBatch, SourcePosition } from '../events/batch.js';
 import { CUT_PRESETS, CutFlow, type Cut } from '../events/cuts.js';
 import type { DecodeSpec } from '../events/decode.js';
@@ -18,6 +18,8 @@ import type { AnalysisRequest } from '../operators/trigger.js';
 import type { StageContext } from '../operators/context.js';
 import type { AnalysisPlan, HistogramSelector, HistogramStats } from '../analysis/analyse-window.js';
 import { OnlineWindows } from '../analysis/online-window.js';
+import { Znet3 } from '../analysis/ddp-znet3.js';
+import { fromBytes, type SavedModel } from '../nn/serialize.js';
 import type { Topology } from './schema.js';
 import { derivedFeatures, ingestPlan, ingestStages } from './ingest.js';
 
@@ -207,6 +209,20 @@ async function histogramSelector(
  * sideband calibration made for a topology of the same name; one made from another version of the topology's
  * text is used with a warning.
  */
+/** The DDP network a topology's `ddp.model` names (relative to the topology's directory). */
+async function loadDdpModel(t: Topology, file: string): Promise<{ model: Znet3; label: string }> {
+  const p = path.resolve(path.dirname(file), t.ddp!.model);
+  let saved: SavedModel;
+  try {
+    saved = fromBytes(await readFile(p));
+  } catch (e) {
+    throw new TopologyError(`cannot read the DDP model ${p}: ${(e as Error).message}`, { file, path: 'ddp.model' });
+  }
+  if ((saved.extra as { model?: string } | undefined)?.model !== 'znet3')
+    throw new TopologyError(`${p} is not a Znet3 model from sideband ddp train`, { file, path: 'ddp.model' });
+  return { model: new Znet3(saved), label: t.ddp!.model };
+}
+
 async function loadCalibration(t: Topology, file: string, log: (m: string) => void): Promise<Calibration> {
   const p = path.resolve(path.dirname(file), t.calibration!);
   let c: Calibration;
@@ -303,6 +319,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
   const { select: selectHistograms, model, close } = await histogramSelector(t, windows, control, ctx.log, cuts);
   const stats = opts.stats ?? (await import('../analysis/window-analysis.js')).analyseWindowHistogram;
   const calibration = t.calibration ? await loadCalibration(t, file, ctx.log) : undefined;
+  const ddp = t.ddp ? await loadDdpModel(t, file) : undefined;
   const plan: AnalysisPlan = {
     runId: opts.runId,
     topology: t.name,
@@ -358,6 +375,8 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
           ),
         )
       : analysed,
+    // the DDP scan on every histogram update, beside the fit-based significance
+    ddp ? op.ddpScan({ ...ddp, observer: ctx.observer }) : identity,
   );
   return {
     topology: t,

@@ -54,6 +54,12 @@ export interface Topology {
   fit: { strategy: 'atlas2024' | 'atlas2020' | 'single'; functions?: string[]; sqrtS: number };
   alert: { z: number };
   /**
+   * The DDP neural bump hunter on every window histogram (seed 002): the trained Znet3 model (a file from
+   * `sideband ddp train`, relative to the topology's directory) and which significance raises alerts: the fit-based
+   * Z of the merged SR bin (fit), the network's largest per-bin z (ddp), or whichever is larger (either).
+   */
+  ddp?: { model: string; alertOn: 'fit' | 'ddp' | 'either' };
+  /**
    * Calibration of Z from `sideband validate` (a calibration.json, relative to the topology's directory): applied
    * to every valid window's Z; windows that failed its closure become invalid.
    */
@@ -291,6 +297,15 @@ const schema = {
     },
   },
   alert: { type: 'object', strict: true, default: { z: 3 }, props: { z: 'number' } },
+  ddp: {
+    type: 'object',
+    optional: true,
+    strict: true,
+    props: {
+      model: 'string|min:1',
+      alertOn: { type: 'enum', values: ['fit', 'ddp', 'either'], default: 'fit' },
+    },
+  },
   calibration: 'string|min:1|optional',
   statistics: {
     type: 'object',
