@@ -164,6 +164,7 @@ export function znet3Scanner(
     scan(h) {
       offsets[1] = h.counts.length;
       const p = model.predict({ counts: h.counts, offsets });
+      const outside = model.outsideDomain(h.counts);
       return {
         model: label,
         widths,
@@ -171,7 +172,13 @@ export function znet3Scanner(
         zMixed: Float64Array.from(p.z),
         background: p.background,
         zCounting: perBinSignificance(h.counts, p.background),
-        info: { network: 'znet3', model: label, ...trainedInfo(model) },
+        info: {
+          network: 'znet3',
+          model: label,
+          valid: outside === undefined,
+          ...(outside ? { invalid: `outside the training domain: ${outside}` } : {}),
+          ...trainedInfo(model),
+        },
       };
     },
   };

@@ -298,6 +298,14 @@ export interface Znet3Prediction {
   background: Float64Array;
 }
 
+/** What a model was trained on: bin counts and entries per background bin (the generator's options). */
+export interface TrainingDomain {
+  binsMin: number;
+  binsMax: number;
+  rangeMin: number;
+  rangeMax: number;
+}
+
 /**
  * A trained Znet3 for scanning: compiles (and caches) one network per bin count with the trained weights and runs
  * whole batches, grouped by bin count, through them.
@@ -305,12 +313,41 @@ export interface Znet3Prediction {
 export class Znet3 {
   private readonly nets = new Map<number, Network>();
   private ref = new Float64Array(256);
+  readonly domain: TrainingDomain;
 
   constructor(
     readonly saved: SavedModel,
     readonly capacity = 256,
   ) {
     if (saved.kind !== 'network') throw new InputError('znet3: the model is not a network', { field: 'kind' });
+    const g = ((saved.extra?.source as { generator?: Partial<TrainingDomain> } | undefined)?.generator ??
+      {}) as Partial<TrainingDomain>;
+    this.domain = { binsMin: 30, binsMax: 100, rangeMin: 10, rangeMax: 1e5, ...g };
+  }
+
+  /**
+   * Why a histogram lies outside what the model was trained on (its predictions there are extrapolations that
+   * cannot be trusted), or undefined: a bin count outside [binsMin, binsMax], or a smooth level (b̂) outside
+   * [rangeMin / 2, 2 rangeMax] somewhere.
+   */
+  outsideDomain(counts: ArrayLike<number>): string | undefined {
+    const d = this.domain;
+    const nb = counts.length;
+    if (nb < d.binsMin || nb > d.binsMax) return `${nb} bins; the model was trained on ${d.binsMin}-${d.binsMax}`;
+    const ref = new Float64Array(nb);
+    smoothReference(counts, 0, nb, ref);
+    let lo = Infinity,
+      hi = 0;
+    for (const b of ref) {
+      lo = Math.min(lo, b);
+      hi = Math.max(hi, b);
+    }
+    if (lo < d.rangeMin / 2 || hi > 2 * d.rangeMax)
+      return (
+        `smooth level ${lo.toPrecision(3)}-${hi.toPrecision(3)} events per bin; ` +
+        `the model was trained on ${d.rangeMin}-${d.rangeMax}`
+      );
+    return undefined;
   }
 
   /** The network for histograms of nb bins (the trained weights, compiled at that length). */

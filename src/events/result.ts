@@ -200,6 +200,9 @@ export interface DdpResult {
   fitZMax?: number;
   /** Wall time of the network scan, seconds. */
   seconds: number;
+  /** false when the histogram lies outside the model's training domain (bins, events per bin): no alert. */
+  valid: boolean;
+  invalid?: string;
 }
 
 export interface WindowResult {

@@ -103,7 +103,8 @@ export class AlertTracker {
     const sig = result.significance;
     // Invalid windows and failed fits carry no fit Z.
     const fit = result.valid && sig?.z !== undefined && Number.isFinite(sig.z) ? sig.z : undefined;
-    const ddp = result.ddp && Number.isFinite(result.ddp.zMax) ? result.ddp.zMax : undefined;
+    // a network scan outside the model's training domain is an extrapolation: no alert from it
+    const ddp = result.ddp?.valid && Number.isFinite(result.ddp.zMax) ? result.ddp.zMax : undefined;
     if (this.source === 'fit') return fit === undefined ? undefined : { z: fit, by: 'fit' };
     if (this.source === 'ddp') return ddp === undefined ? undefined : { z: ddp, by: 'ddp' };
     if (fit === undefined && ddp === undefined) return undefined;

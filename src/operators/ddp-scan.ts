@@ -34,8 +34,11 @@ export function ddpOf(result: WindowResult, o: DdpScanOptions): DdpResult | unde
   o.observer?.ddpScanned?.(result.window.id, seconds);
   let bin = 0;
   for (let j = 1; j < p.z.length; j++) if (p.z[j]! > p.z[bin]!) bin = j;
+  const outside = o.model.outsideDomain(counts);
   const out: DdpResult = {
     model: o.label,
+    valid: outside === undefined,
+    ...(outside ? { invalid: `outside the training domain: ${outside}` } : {}),
     zMax: p.z[bin]!,
     bin,
     mass: [h.edges[bin]!, h.edges[bin + 1]!],

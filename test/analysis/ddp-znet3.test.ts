@@ -104,6 +104,15 @@ describe('Znet3 (seed 002 §5.1)', () => {
     expect(losses[losses.length - 1]!).toBeLessThan(losses[0]!);
   });
 
+  it('says when a histogram lies outside the training domain (bins, events per bin)', () => {
+    const model = new Znet3(saveNetwork(new Network(znet3Spec(100, tiny), { seed: 2 })));
+    const flat = (nb: number, level: number) => new Float64Array(nb).fill(level);
+    expect(model.outsideDomain(flat(35, 1000))).toBeUndefined();
+    expect(model.outsideDomain(flat(20, 1000))).toMatch(/20 bins; the model was trained on 30-100/);
+    expect(model.outsideDomain(flat(50, 4e6))).toMatch(/events per bin; the model was trained on 10-100000/);
+    expect(model.outsideDomain(flat(50, 2))).toMatch(/events per bin/);
+  });
+
   it('scans a spectrum through the PerBinScanner interface', () => {
     const model = new Znet3(saveNetwork(new Network(znet3Spec(100, tiny), { seed: 2 })));
     const counts = Float64Array.from({ length: 45 }, (_, j) => 5000 * Math.exp(-j / 12));
