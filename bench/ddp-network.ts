@@ -14,6 +14,7 @@
  *   node dist/bench/ddp-network.js --json [--model FILE] [--network-histograms N] [--network-seeds K]
  */
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fitScanner, znet3Scanner } from '../src/analysis/ddp-scan.js';
@@ -246,5 +247,5 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     histograms: Number(opt('network-histograms', '20000')),
     seeds: Number(opt('network-seeds', '5')),
   });
-  process.stdout.write(`${JSON.stringify({ benchmark: 'ddp-network', ...figures })}\n`);
+  process.stdout.write(`${JSON.stringify({ benchmark: 'ddp-network', loadavg: os.loadavg(), ...figures })}\n`);
 }

@@ -288,6 +288,7 @@ async function scanCommand(args: ParsedArgs): Promise<number> {
           fitLine,
           `largest ${refScan ? `Znet3 z (${scan.model})` : 'z_PL'} (max over widths ${scan.widths.join(', ')} bins) = ` +
             `${max.z_mw.toFixed(2)} at [${max.lo}, ${max.hi}] GeV${max.width ? ` (width ${max.width})` : ''}`,
+          ...(scan.info.invalid ? [`network scan not valid: ${String(scan.info.invalid)}`] : []),
         ],
         lo: table.lo,
         hi: table.hi,
