@@ -71,10 +71,14 @@ describe('sideband ddp (real processes)', () => {
     expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
   });
 
-  it('scan --model FILE says a network needs the neural engine; a bad CSV names file, column and row', () => {
+  it('scan --model FILE names a missing or wrong model file; a bad CSV names file, column and row', () => {
     const r = sidebandFails(['ddp', 'scan', '--spectrum', atlasSpectrumCsv, '--model', 'net.bin']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('neural engine');
+    expect(r.stderr).toContain('net.bin: ddp model: cannot read');
+    const pkg = path.join(repoRoot, 'package.json');
+    const w = sidebandFails(['ddp', 'scan', '--spectrum', atlasSpectrumCsv, '--model', pkg]);
+    expect(w.status).toBe(1);
+    expect(w.stderr).toContain('not a Znet3 model from ddp train');
     const bad = path.join(dir, 'bad.csv');
     writeFileSync(bad, '# c\nmjj_low_GeV,mjj_high_GeV,observed\n1000,1100,5\n1100,1200,abc\n');
     const r2 = sidebandFails(['ddp', 'scan', '--spectrum', bad]);
@@ -104,10 +108,11 @@ describe('sideband ddp (real processes)', () => {
     });
   });
 
-  it('train reports that it needs the neural engine; unknown subcommands list the known ones', () => {
-    const r = sidebandFails(['ddp', 'train']);
+  it('train needs --out and one source of histograms; unknown subcommands list the known ones', () => {
+    expect(sidebandFails(['ddp', 'train']).status).toBe(2);
+    const r = sidebandFails(['ddp', 'train', '--out', path.join(dir, 'm.json')]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('src/nn');
+    expect(r.stderr).toContain('give exactly one of --set FILE.parquet and --histograms N');
     const u = sidebandFails(['ddp', 'frobnicate']);
     expect(u.status).toBe(2);
     expect(u.stderr).toContain('generate, scan, plot, train');
