@@ -13,6 +13,7 @@ import {
   dcbPdf,
   type DoubleCrystalBall,
 } from '../../src/stats/crystal-ball.js';
+import { mulberry32 } from '../../src/stats/random.js';
 import { repoRoot } from '../helpers/paths.js';
 
 interface Case {
@@ -97,8 +98,7 @@ describe('double crystal ball', () => {
 
   it('takes its peak and width from a labelled sample', () => {
     // A Gaussian sample (Box–Muller, fixed seed) with a 10 % low tail.
-    let state = 12345;
-    const u = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) + 0.5) / 2 ** 32;
+    const u = mulberry32(12345);
     const x: number[] = [];
     for (let i = 0; i < 20000; i++) {
       const g = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
