@@ -181,6 +181,31 @@ export interface AbcdResult {
   flow: { type: string; blocks: number; hidden: number; epochs: number; bestEpoch: number; valLoss: number };
 }
 
+/** One method's selection at one injected amount of a comparison (src/operators/compare.ts). */
+export interface ComparisonResult {
+  method: string;
+  /** Injected signal events (generated, before the cuts) and those of them in the window's SR after the cuts. */
+  injected: number;
+  injectedInSr: number;
+  /** S/√B in the SR before any selection: injected SR signal over √(SR events of the stream). */
+  sOverSqrtB: number;
+  /** Signal + background fit of the selected spectrum, double crystal ball at the signal's shape (fit/signal-fit.ts). */
+  signalFit: {
+    valid: boolean;
+    reason?: string;
+    function?: string;
+    z?: number;
+    signal?: number;
+    signalErr?: number;
+    pvalue?: number;
+    backgroundPValue?: number;
+  };
+  /** The shape: double crystal ball parameters from the generated signal in the window. */
+  shape: { mu: number; sigma: number; alphaLow: number; nLow: number; alphaHigh: number; nHigh: number };
+  /** At the largest amount: φ correlation and overlap of this method's SR selection with each other method's. */
+  correlation?: Record<string, { phi: number | null; overlap: number | null }>;
+}
+
 export interface WindowResult {
   runId: string;
   topology: string;
@@ -202,6 +227,8 @@ export interface WindowResult {
   evaluation?: EvaluationResult;
   /** A tail search's ABCD background estimate (CONRAD), in place of a fit. */
   abcd?: AbcdResult;
+  /** A comparison's result (topology `compare:`): which method, at which injected amount, and its S+B fit. */
+  comparison?: ComparisonResult;
   /** Set when the analysis of this window failed; the run goes on. */
   error?: string;
   /** Whether the result can be trusted: false carries no Z, raises no alert, and says why in `invalid`. */

@@ -6,8 +6,8 @@
  * −2 ln λ) for ŝ > 0 and 0 otherwise, and Z = √q0 (Wilks, one parameter of interest on its boundary).
  *
  * Unlike the sideband fit (fit/strategy.ts), nothing is masked: the background shape is constrained by the whole
- * spectrum and the signal by its shape, as CMS fits the selected spectra. Where the dijet function cannot describe
- * the spectrum the fit's deviance says so; the caller judges validity from the background-only fit's p-value.
+ * spectrum and the signal by its shape, as CMS fits the selected spectra. Where the function cannot describe the
+ * spectrum, the S+B fit's merged χ² (gof) says so; the caller judges validity from it.
  *
  * Parameters: β of the log-linear dijet function (functions.ts) and s. The Hessian is exact (ln f is linear in β,
  * the signal linear in s), so the damped Newton of minimize.ts converges in a few steps from the background-only
@@ -15,6 +15,7 @@
  */
 import { fitBinned, GL_T, GL_W, type BinnedFit, type BinnedSpectrum } from './binned-fit.js';
 import { featureValue, paramsToBeta, type FitFunction } from './functions.js';
+import { mergedPearson } from './gof.js';
 import { covarianceFromHessian, minimizeNewton } from './minimize.js';
 import { dcbBinProbabilities, type DoubleCrystalBall } from '../stats/crystal-ball.js';
 import { xlogy } from '../stats/special.js';
@@ -33,6 +34,8 @@ export interface SignalFit {
   /** Background and signal prediction per bin of the S+B fit. */
   backgroundPrediction: Float64Array;
   signalPrediction: Float64Array;
+  /** Goodness of the S+B fit: Pearson's χ² over groups expecting ≥ 5 events (gof.ts), its ndf and p-value. */
+  gof: { chi2: number; ndf: number; pvalue: number };
   /** Deviance of the S+B fit and of the background-only one. */
   deviance: number;
   devianceBackgroundOnly: number;
@@ -68,6 +71,7 @@ export function fitSignalPlusBackground(
     z: Number.NaN,
     backgroundPrediction: new Float64Array(nb),
     signalPrediction: new Float64Array(nb),
+    gof: { chi2: Number.NaN, ndf: 0, pvalue: Number.NaN },
     deviance: Number.NaN,
     devianceBackgroundOnly: Number.NaN,
     converged: false,
@@ -154,6 +158,13 @@ export function fitSignalPlusBackground(
   deviance(true)(sb.x, null, null);
   const backgroundPrediction = Float64Array.from(bkg);
   const q0 = sHat > 0 ? Math.max(0, f0 - f1) : 0;
+  const signalPrediction = Float64Array.from(p, (v) => v * sHat);
+  const g = mergedPearson(
+    spec.counts,
+    Float64Array.from(backgroundPrediction, (b, i) => b + signalPrediction[i]!),
+    options.use,
+    m + 1,
+  );
   return {
     background,
     signal: sHat,
@@ -162,7 +173,8 @@ export function fitSignalPlusBackground(
     q0,
     z: Math.sqrt(q0),
     backgroundPrediction,
-    signalPrediction: Float64Array.from(p, (v) => v * sHat),
+    signalPrediction,
+    gof: { chi2: g.chi2, ndf: g.ndf, pvalue: g.pvalue },
     deviance: f1,
     devianceBackgroundOnly: f0,
     converged: true,

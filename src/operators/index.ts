@@ -1,5 +1,6 @@
 import { abcd } from './abcd.js';
 import { analyse } from './analyse.js';
+import { compare } from './compare.js';
 import { decode } from './decode.js';
 import { derive } from './derive.js';
 import { route } from './route.js';
@@ -8,5 +9,5 @@ import { select } from './select.js';
 import { trigger } from './trigger.js';
 
 /** The operator registry: every stage a topology compiles to, by name, in flow order. */
-export const OPERATORS = { decode, derive, select, route, trigger, analyse, score, abcd } as const;
+export const OPERATORS = { decode, derive, select, route, trigger, analyse, score, abcd, compare } as const;
 export type OperatorName = keyof typeof OPERATORS;
