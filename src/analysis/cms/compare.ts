@@ -89,7 +89,8 @@ export interface CompareSignalFit {
   z?: number;
   signal?: number;
   signalErr?: number;
-  /** The S+B fit's merged χ² p-value (what validity is judged on), and the background-only fit's. */
+  /** The S+B fit's merged χ² p-value (what validity is judged on), and the background-only fit's (kept function's,
+   * or when none is kept the first function's). */
   pvalue?: number;
   backgroundPValue?: number;
 }
@@ -115,12 +116,15 @@ export function compareSignalFit(
     counts: Float64Array.from(h.counts),
   };
   let last = 'no fit function';
+  // The first function's background-only p-value, valid fit or not: the closure's "no sculpting" test reads it.
+  let firstP: number | undefined;
   for (const name of opts.functions ?? ['dijet3', 'dijet4', 'ua2']) {
     const f = fitSignalPlusBackground(fitFunction(name), spec, shape, { sqrtS: opts.sqrtS, use });
     if (!f.converged) {
       last = `${name}: ${f.status}`;
       continue;
     }
+    firstP ??= f.background.merged.pvalue;
     const p = f.gof.pvalue;
     if (!(p > 0.05)) {
       last = `${name}: S+B fit χ² p = ${p.toExponential(2)}`;
@@ -136,7 +140,11 @@ export function compareSignalFit(
       backgroundPValue: f.background.merged.pvalue,
     };
   }
-  return { valid: false, reason: `no dijet function describes the selected spectrum (${last})` };
+  return {
+    valid: false,
+    reason: `no dijet function describes the selected spectrum (${last})`,
+    ...(firstP !== undefined ? { backgroundPValue: firstP } : {}),
+  };
 }
 
 /**
@@ -198,6 +206,8 @@ export interface MethodComparison {
     /** Z of the stream's sideband fit of the same selection (null: invalid window). */
     zSideband: number | null;
     selected: number | null;
+    /** The background-only dijet fit's χ² p-value on the selected spectrum (first function; null: no fit). */
+    backgroundPValue: number | null;
     reason?: string;
   }>;
   injectedFor3Sigma: number | null;
@@ -251,6 +261,7 @@ export function comparisonSummary(results: WindowResult[]): WindowComparison[] {
       z: c.signalFit.valid && c.signalFit.z !== undefined ? c.signalFit.z : null,
       zSideband: r.valid && r.significance?.z !== undefined ? r.significance.z : null,
       selected: r.counts.selected ?? null,
+      backgroundPValue: c.signalFit.backgroundPValue ?? null,
       ...(c.signalFit.valid ? {} : { reason: c.signalFit.reason ?? r.error ?? 'invalid' }),
     });
     if (c.correlation) m.correlation = c.correlation;
