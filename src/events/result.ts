@@ -197,11 +197,18 @@ export interface ComparisonResult {
     z?: number;
     signal?: number;
     signalErr?: number;
+    /** 95 % CL upper limit on the signal yield inside the fitted bins. */
+    upperLimit?: number;
     pvalue?: number;
     backgroundPValue?: number;
   };
   /** The shape: double crystal ball parameters from the generated signal in the window. */
   shape: { mu: number; sigma: number; alphaLow: number; nLow: number; alphaHigh: number; nHigh: number };
+  /**
+   * Limit by injection: the injected signal the selection kept (truth, in the histogram's range) and the 95 % CL
+   * upper limit on a signal in the stream's events alone, selected by the same training (S+B fit, inside its bins).
+   */
+  limit?: { keptSignal: number; dataUpperLimit: number | null };
   /** At the largest amount: φ correlation and overlap of this method's SR selection with each other method's. */
   correlation?: Record<string, { phi: number | null; overlap: number | null }>;
 }

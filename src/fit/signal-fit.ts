@@ -28,6 +28,10 @@ export interface SignalFit {
   signalErr: number;
   /** Signal yield inside the fitted bins (the shape's mass outside them is not in the data). */
   signalInRange: number;
+  /** 95 % CL upper limit on the yield (profile likelihood, one-sided asymptotic: ΔD = 2.71). */
+  upperLimit: number;
+  /** The same inside the fitted bins (what a count of selected events there is compared with). */
+  upperLimitInRange: number;
   /** q0 = D(0) − D(ŝ) (0 when ŝ ≤ 0) and Z = √q0. */
   q0: number;
   z: number;
@@ -67,6 +71,8 @@ export function fitSignalPlusBackground(
     signal: Number.NaN,
     signalErr: Number.NaN,
     signalInRange: Number.NaN,
+    upperLimit: Number.NaN,
+    upperLimitInRange: Number.NaN,
     q0: Number.NaN,
     z: Number.NaN,
     backgroundPrediction: new Float64Array(nb),
@@ -99,12 +105,13 @@ export function fitSignalPlusBackground(
     dmu = new Float64Array(m + 1),
     d2mu = new Float64Array((m + 1) * (m + 1));
   // The deviance 2 Σ (μ − n + n ln(n/μ)) over the fitted bins, with its exact gradient and Hessian in (β, s);
-  // withSignal = false fixes s = 0 (x has m entries then).
+  // fixedS = null: s is the last of the m + 1 parameters; a number fixes s there (x has m entries then).
   const deviance =
-    (withSignal: boolean) =>
+    (fixedS: number | null) =>
     (x: Float64Array, grad: Float64Array | null, hess: Float64Array | null): number => {
+      const withSignal = fixedS === null;
       const k = withSignal ? m + 1 : m;
-      const s = withSignal ? x[m]! : 0;
+      const s = withSignal ? x[m]! : fixedS;
       if (grad) grad.fill(0);
       if (hess) hess.fill(0);
       let f = 0;
@@ -144,19 +151,46 @@ export function fitSignalPlusBackground(
       return f;
     };
   const beta0 = paramsToBeta(fn, background.params);
-  const b0 = minimizeNewton(deviance(false), beta0);
+  const b0 = minimizeNewton(deviance(0), beta0);
   if (!b0.converged) return none(`background-only refit failed: ${b0.status}`);
   // The signal starts at 0 (the null's minimum): the deviance is convex in s there, Newton finds either sign.
   const start = Float64Array.from([...b0.x, 0]);
-  const sb = minimizeNewton(deviance(true), start);
+  const sb = minimizeNewton(deviance(null), start);
   if (!sb.converged) return none(`signal + background fit failed: ${sb.status}`);
   const f0 = b0.f,
     f1 = sb.f;
   const sHat = sb.x[m]!;
   const cov = covarianceFromHessian(sb.hessian, m + 1, true);
   const signalErr = cov ? Math.sqrt(Math.max(0, cov[m * (m + 1) + m]!)) : Number.NaN;
-  deviance(true)(sb.x, null, null);
+  deviance(null)(sb.x, null, null);
   const backgroundPrediction = Float64Array.from(bkg);
+  // 95 % CL upper limit on s: the profile deviance D(s) − D(max(ŝ, 0)) reaches 2.71 (one-sided, asymptotic),
+  // the background refitted at every s (bisection; D rises monotonically above ŝ).
+  const floor = sHat > 0 ? f1 : f0;
+  const lo0 = Math.max(0, sHat);
+  const profile = (sv: number): number => {
+    const r = minimizeNewton(deviance(sv), sb.x.subarray(0, m));
+    return r.converged || Number.isFinite(r.f) ? r.f - floor : Number.NaN;
+  };
+  let upperLimit = Number.NaN;
+  {
+    const step = Number.isFinite(signalErr) && signalErr > 0 ? signalErr : Math.sqrt(Math.max(1, lo0));
+    let lo = lo0,
+      hi = lo0 + step;
+    let k = 0;
+    while (k++ < 40 && profile(hi) < 2.705543) {
+      lo = hi;
+      hi = lo0 + (hi - lo0) * 2;
+    }
+    if (k < 40) {
+      for (let it = 0; it < 40 && hi - lo > 1e-3 * Math.max(1, hi); it++) {
+        const mid = 0.5 * (lo + hi);
+        if (profile(mid) < 2.705543) lo = mid;
+        else hi = mid;
+      }
+      upperLimit = 0.5 * (lo + hi);
+    }
+  }
   const q0 = sHat > 0 ? Math.max(0, f0 - f1) : 0;
   const signalPrediction = Float64Array.from(p, (v) => v * sHat);
   const g = mergedPearson(
@@ -170,6 +204,8 @@ export function fitSignalPlusBackground(
     signal: sHat,
     signalErr,
     signalInRange: sHat * inRange,
+    upperLimit,
+    upperLimitInRange: upperLimit * inRange,
     q0,
     z: Math.sqrt(q0),
     backgroundPrediction,

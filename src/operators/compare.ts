@@ -140,6 +140,29 @@ export function compare(
               }),
               shape,
             };
+            // The limit by injection: what the selection kept of the injected signal, and the upper limit on a
+            // signal in the stream's own events selected by this same training.
+            const pick = sel.pick ?? new Uint8Array(snap.n).fill(1);
+            const dataPick = pick.slice();
+            dataPick.fill(0, base.n);
+            let kept = 0;
+            for (let i = base.n; i < snap.n; i++)
+              if (pick[i] && snap.mjj[i]! >= edges[0]! && snap.mjj[i]! < edges[edges.length - 1]!) kept++;
+            const dataFit =
+              amount === 0
+                ? comparison.signalFit
+                : compareSignalFit(selectedHistogram(snap.mjj, dataPick, edges), shape, {
+                    sqrtS: plan.fit.sqrtS,
+                    ...(stage.functions ? { functions: stage.functions } : {}),
+                    ...(fitFrom !== undefined ? { fitFrom } : {}),
+                  });
+            comparison.limit = {
+              keptSignal: kept,
+              dataUpperLimit:
+                dataFit.valid && dataFit.upperLimit !== undefined && Number.isFinite(dataFit.upperLimit)
+                  ? dataFit.upperLimit
+                  : null,
+            };
             r.comparison = comparison;
             ctx.observer.trainingFinished?.(m.name, (performance.now() - t0) / 1000);
           } catch (e) {

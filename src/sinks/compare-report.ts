@@ -2,7 +2,8 @@
  * The comparison page (topology `compare:`, seed 003): DIR/compare.html and DIR/compare.json. Per compared window:
  * the fitted significance (signal + background fit, double crystal ball) against the injected signal, one line
  * per method, with the 3σ and 5σ lines; a table of the injected amount (and S/√B before the selection) at which
- * each method's Z crosses 3 and 5, with its training time; and the φ correlation of the methods' SR selections
+ * each method's Z crosses 3 and 5, its 95 % CL limit on the injected amount (by injection, retrained per amount),
+ * and its training time; and the φ correlation of the methods' SR selections
  * at the largest injected amount. Static (inline SVG); the figures also under DIR/plots/.
  */
 import fs from 'node:fs/promises';
@@ -94,12 +95,12 @@ export async function writeCompareReport(
       });
       return (
         `<tr><td class="l">${esc(m.method)}</td>${zs.join('')}<td>${fmt(m.injectedFor3Sigma)}</td><td>${fmt(m.sOverSqrtBFor3Sigma, 1)}</td>` +
-        `<td>${fmt(m.injectedFor5Sigma)}</td><td>${fmt(m.sOverSqrtBFor5Sigma, 1)}</td><td>${fmt(m.trainSeconds, 1)}</td></tr>`
+        `<td>${fmt(m.injectedFor5Sigma)}</td><td>${fmt(m.sOverSqrtBFor5Sigma, 1)}</td><td>${fmt(m.injectedLimit95)}</td><td>${fmt(m.trainSeconds, 1)}</td></tr>`
       );
     });
     parts.push(
-      `<table><thead><tr><th class="l">Method</th>${amounts.map((a) => `<th>Z at ${a}</th>`).join('')}<th>Injected at 3σ</th><th>S/√B at 3σ</th><th>Injected at 5σ</th><th>S/√B at 5σ</th><th>Training [s]</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
-        '<p class="meta">– : no valid fit at that amount (hover for why), or the scan does not reach the level. S/√B: injected SR signal over √(SR events), before any selection.</p>',
+      `<table><thead><tr><th class="l">Method</th>${amounts.map((a) => `<th>Z at ${a}</th>`).join('')}<th>Injected at 3σ</th><th>S/√B at 3σ</th><th>Injected at 5σ</th><th>S/√B at 5σ</th><th>95 % CL limit (injected)</th><th>Training [s]</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
+        '<p class="meta">– : no valid fit at that amount (hover for why), or the scan does not reach the level. S/√B: injected SR signal over √(SR events), before any selection. Limit: the injected amount at which the signal a training on data + injection keeps reaches the 95 % CL upper limit on a signal in the data alone under that selection (seed 003’s limits by injection).</p>',
     );
     const named = w.methods.filter((m) => m.correlation).map((m) => m.method);
     if (named.length > 1) {

@@ -57,6 +57,22 @@ describe('signal + background fit (double crystal ball on a dijet function)', ()
     expect(above2).toBeLessThan(7);
   });
 
+  it('sets a 95 % CL upper limit that covers the true yield in about 95 % of the toys', () => {
+    let covered = 0;
+    const n = 40;
+    for (let k = 0; k < n; k++) {
+      const counts = poissonToy(
+        Float64Array.from(bkg, (b, i) => b + 300 * sig[i]!),
+        seededPoisson(5000 + k),
+      );
+      const f = fitSignalPlusBackground(fitFunction('dijet3'), { ...SPEC, counts }, SHAPE);
+      expect(f.upperLimit).toBeGreaterThan(Math.max(0, f.signal));
+      if (f.upperLimit >= 300) covered++;
+    }
+    // One-sided 95 %: 38 of 40 expected; binomial 2σ floor about 34.
+    expect(covered).toBeGreaterThanOrEqual(34);
+  });
+
   it('reports a shape outside the fitted bins instead of a Z', () => {
     const counts = poissonToy(bkg, seededPoisson(7));
     const f = fitSignalPlusBackground(fitFunction('dijet3'), { ...SPEC, counts }, { ...SHAPE, mu: 9000, sigma: 10 });

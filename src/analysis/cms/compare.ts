@@ -89,6 +89,8 @@ export interface CompareSignalFit {
   z?: number;
   signal?: number;
   signalErr?: number;
+  /** 95 % CL upper limit on the signal yield inside the fitted bins (profile likelihood). */
+  upperLimit?: number;
   /** The S+B fit's merged χ² p-value (what validity is judged on), and the background-only fit's (kept function's,
    * or when none is kept the first function's). */
   pvalue?: number;
@@ -136,6 +138,7 @@ export function compareSignalFit(
       z: f.z,
       signal: f.signal,
       signalErr: f.signalErr,
+      upperLimit: f.upperLimitInRange,
       pvalue: p,
       backgroundPValue: f.background.merged.pvalue,
     };
@@ -206,6 +209,13 @@ export interface MethodComparison {
     /** Z of the stream's sideband fit of the same selection (null: invalid window). */
     zSideband: number | null;
     selected: number | null;
+    /**
+     * Limit by injection: the injected signal this selection kept (truth), and the 95 % CL upper limit on a signal
+     * in the data alone selected the same way (the selection trained with the injection, applied to the stream's
+     * events only). The injection is excluded where kept ≥ limit.
+     */
+    keptSignal: number | null;
+    dataUpperLimit: number | null;
     /** The background-only dijet fit's χ² p-value on the selected spectrum (first function; null: no fit). */
     backgroundPValue: number | null;
     reason?: string;
@@ -215,6 +225,8 @@ export interface MethodComparison {
   /** S/√B before the selection at those amounts (linear between the scanned points). */
   sOverSqrtBFor3Sigma: number | null;
   sOverSqrtBFor5Sigma: number | null;
+  /** The 95 % CL limit on the injected amount: where the kept injected signal reaches the data's upper limit. */
+  injectedLimit95: number | null;
   /** Median training (and selection) time over the amounts, seconds; null for a selection that trains nothing. */
   trainSeconds: number | null;
   correlation?: Record<string, { phi: number | null; overlap: number | null }>;
@@ -250,6 +262,7 @@ export function comparisonSummary(results: WindowResult[]): WindowComparison[] {
         injectedFor5Sigma: null,
         sOverSqrtBFor3Sigma: null,
         sOverSqrtBFor5Sigma: null,
+        injectedLimit95: null,
         trainSeconds: null,
       };
       w.methods.push(m);
@@ -262,6 +275,8 @@ export function comparisonSummary(results: WindowResult[]): WindowComparison[] {
       zSideband: r.valid && r.significance?.z !== undefined ? r.significance.z : null,
       selected: r.counts.selected ?? null,
       backgroundPValue: c.signalFit.backgroundPValue ?? null,
+      keptSignal: c.limit?.keptSignal ?? null,
+      dataUpperLimit: c.limit?.dataUpperLimit ?? null,
       ...(c.signalFit.valid ? {} : { reason: c.signalFit.reason ?? r.error ?? 'invalid' }),
     });
     if (c.correlation) m.correlation = c.correlation;
@@ -287,8 +302,28 @@ export function comparisonSummary(results: WindowResult[]): WindowComparison[] {
       m.injectedFor5Sigma = at(5);
       m.sOverSqrtBFor3Sigma = s(m.injectedFor3Sigma);
       m.sOverSqrtBFor5Sigma = s(m.injectedFor5Sigma);
+      m.injectedLimit95 = injectedLimit(m.points);
       const t = [...(times.get(m) ?? [])].sort((a, b) => a - b);
       if (t.length) m.trainSeconds = t[(t.length - 1) >> 1]!;
     }
   return [...out.values()];
+}
+
+/**
+ * Seed 003's limit for a weakly supervised method: at each injected amount k the method is retrained on data + k
+ * signal events; the injected signal it keeps, S(k), against the 95 % CL upper limit U(k) on a signal in the data
+ * alone selected by that training. The limit is the smallest k with S(k) ≥ U(k), linear in S − U between the
+ * scanned amounts (amount 0 has S = 0); null when no scanned amount reaches it or a point has no limit.
+ */
+export function injectedLimit(
+  points: Array<{ amount: number; keptSignal: number | null; dataUpperLimit: number | null }>,
+): number | null {
+  let prev: { amount: number; d: number } | undefined;
+  for (const p of points) {
+    if (p.keptSignal === null || p.dataUpperLimit === null) return null;
+    const d = p.keptSignal - p.dataUpperLimit;
+    if (d >= 0) return prev ? prev.amount + (-prev.d / (d - prev.d)) * (p.amount - prev.amount) : p.amount;
+    prev = { amount: p.amount, d };
+  }
+  return null;
 }

@@ -9,7 +9,7 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { injectedAt, selectionCorrelation } from '../../../src/analysis/cms/compare.js';
+import { injectedAt, injectedLimit, selectionCorrelation } from '../../../src/analysis/cms/compare.js';
 import { runTopology } from '../../../src/run.js';
 import { loadTopology } from '../../../src/topology/load.js';
 import { repoRoot } from '../../helpers/paths.js';
@@ -25,6 +25,18 @@ describe('comparison helpers', () => {
     expect(injectedAt(pts, 3)).toBeCloseTo(300, 9);
     expect(injectedAt(pts, 5)).toBeNull();
     expect(injectedAt([{ amount: 50, z: 6 }], 5)).toBe(50);
+  });
+
+  it('puts the limit by injection where the kept signal reaches the upper limit', () => {
+    const pts = [
+      { amount: 0, keptSignal: 0, dataUpperLimit: 40 },
+      { amount: 100, keptSignal: 30, dataUpperLimit: 50 },
+      { amount: 200, keptSignal: 60, dataUpperLimit: 40 },
+    ];
+    // S − U: −40, −20, +20: zero at 150.
+    expect(injectedLimit(pts)).toBeCloseTo(150, 9);
+    expect(injectedLimit(pts.slice(0, 2))).toBeNull();
+    expect(injectedLimit([{ amount: 0, keptSignal: 0, dataUpperLimit: null }])).toBeNull();
   });
 
   it('gives φ = 1 for equal selections, −1 for complementary ones, and the overlap', () => {
@@ -98,6 +110,13 @@ describe('sideband run topologies/cms2024-compare.yaml', () => {
     expect(page.kind).toBe('sideband-comparison');
     expect(page.windows[0].methods.map((m: { method: string }) => m.method)).toEqual(names);
     expect(page.windows[0].methods[0].injectedFor3Sigma).toBeGreaterThan(0);
+    // The limit by injection: the data-only upper limit exists wherever the fit is valid, and the inclusive
+    // selection keeps every injected event in range.
+    const lim = at('inclusive', 1500).comparison!.limit!;
+    expect(lim.keptSignal).toBeGreaterThan(500);
+    expect(lim.dataUpperLimit).toBeGreaterThan(0);
+    expect(page.windows[0].methods[0].injectedLimit95).toBeGreaterThan(0);
+    expect(page.windows[0].methods[0].injectedLimit95).toBeLessThan(1500);
     const html = readFileSync(path.join(out, 'compare.html'), 'utf8');
     expect(html).toContain('Injected at 3σ');
     expect(html).toContain('Correlation of the selections');
