@@ -17,8 +17,9 @@
  * A point without a valid fit is counted as invalid, never read as Z = 0.
  *
  *   npm run bench:cms -- --json [--seeds 5] [--signals all|2p3000,...] [--events N] [--amounts 0,400,1600] [--raw runs.jsonl]
+ *   npm run bench:cms -- --json --from a.jsonl,b.jsonl [same --seeds/--signals]   (aggregate runs split over processes)
  */
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,12 +89,21 @@ async function main() {
     ...(flag(args, 'amounts') ? [`compare.amounts=[${flag(args, 'amounts')}]`] : []),
   ];
   const raw = flag(args, 'raw') as string | undefined;
+  // --first-seed K: run seeds K..seeds-1 only (a split of one bench over processes; aggregate with --from).
+  const firstSeed = Number(flag(args, 'first-seed') ?? 0);
   const t0 = performance.now();
   const runs: Array<{ signal: string; seed: number; window: WindowComparison; seconds: number }> = [];
-  for (const [si, key] of keys.entries()) {
+  // --from a.jsonl,b.jsonl: aggregate runs written by earlier --raw invocations (split over processes) instead.
+  const from = flag(args, 'from') as string | undefined;
+  if (from)
+    for (const f of from.split(','))
+      for (const line of readFileSync(f, 'utf8').split('\n'))
+        if (line.trim()) runs.push(JSON.parse(line) as (typeof runs)[number]);
+  for (const key of from ? [] : keys) {
+    const si = Object.keys(SIGNALS).indexOf(key);
     const sig = SIGNALS[key];
     if (!sig) throw new Error(`--signals: unknown '${key}' (known: ${Object.keys(SIGNALS).join(', ')})`);
-    for (let k = 0; k < seeds; k++) {
+    for (let k = firstSeed; k < seeds; k++) {
       // Every run its own data and signal: 20 distinct signal-free streams for the closure with 4 signals x 5 seeds.
       const seed = 3000 + 100 * si + k;
       const t = await loadTopology(FILE, [

@@ -60,9 +60,9 @@ describe('comparison helpers', () => {
 describe('sideband run topologies/cms2024-compare.yaml', () => {
   it('runs every method at every injected amount and writes the comparison page', async () => {
     const file = path.join(repoRoot, 'topologies', 'cms2024-compare.yaml');
-    // Tiny: 200k events, two amounts, one epoch or a few for every network.
+    // Tiny: 150k events, two amounts, one epoch or a few for every network.
     const t = await loadTopology(file, [
-      'source.events=200000',
+      'source.events=150000',
       'compare.amounts=[0, 1500]',
       'compare.methods.3.background.training.epochs=1',
       'compare.methods.4.method.autoencoder.epochs=2',
