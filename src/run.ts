@@ -411,6 +411,16 @@ async function streamRun(
     );
   await writeFile(path.join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   for (const f of await writeFormatSinks(dir, all, topology.sinks)) opts.log?.(`wrote ${f}`);
+  if (topology.compare) {
+    progress?.stage?.('writing the comparison');
+    const { writeCompareReport } = await import('./sinks/compare-report.js');
+    const page = await writeCompareReport(dir, all, {
+      topology: topology.name,
+      signal: topology.compare.signal,
+      seconds: summary.seconds,
+    });
+    opts.log?.(`comparison: ${page.html}, ${page.json}`);
+  }
   if (topology.sinks.report) {
     progress?.stage?.('writing the report');
     // Loaded only when a report is wanted: the plotting stack takes most of a second to load.

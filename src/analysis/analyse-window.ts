@@ -39,6 +39,8 @@ export interface Selection {
   mergedWorkingPoints?: number[];
   /** The trained ensemble and this working point's cuts, for scoring later events (trigger.online). */
   online?: OnlineSelection;
+  /** Which of the snapshot's events the selection kept (1 = kept; an ensemble: its first member), for comparisons. */
+  pick?: Uint8Array;
 }
 
 /**

@@ -35,6 +35,8 @@ export interface WorkingPointSelection {
   mergedWorkingPoints?: number[];
   /** What scoring events that arrive after this training needs (with `keepModels`; HGB, atlas2024 folds only). */
   online?: OnlineSelection;
+  /** The events the first member kept (1 = kept), over the snapshot's events. */
+  pick?: Uint8Array;
 }
 
 /** Minimum events per class for a meaningful training (per window). */
@@ -407,6 +409,7 @@ export async function selectWithClassifier(
       model,
       ...(evaluation ? { evaluation } : {}),
       ...(online ? { online } : {}),
+      pick: masks[0]!,
     });
   }
   return out;

@@ -205,6 +205,38 @@ export interface DdpResult {
   invalid?: string;
 }
 
+/** One method's selection at one injected amount of a comparison (src/operators/compare.ts). */
+export interface ComparisonResult {
+  method: string;
+  /** Injected signal events (generated, before the cuts) and those of them in the window's SR after the cuts. */
+  injected: number;
+  injectedInSr: number;
+  /** S/√B in the SR before any selection: injected SR signal over √(SR events of the stream). */
+  sOverSqrtB: number;
+  /** Signal + background fit of the selected spectrum, double crystal ball at the signal's shape (fit/signal-fit.ts). */
+  signalFit: {
+    valid: boolean;
+    reason?: string;
+    function?: string;
+    z?: number;
+    signal?: number;
+    signalErr?: number;
+    /** 95 % CL upper limit on the signal yield inside the fitted bins. */
+    upperLimit?: number;
+    pvalue?: number;
+    backgroundPValue?: number;
+  };
+  /** The shape: double crystal ball parameters from the generated signal in the window. */
+  shape: { mu: number; sigma: number; alphaLow: number; nLow: number; alphaHigh: number; nHigh: number };
+  /**
+   * Limit by injection: the injected signal the selection kept (truth, in the histogram's range) and the 95 % CL
+   * upper limit on a signal in the stream's events alone, selected by the same training (S+B fit, inside its bins).
+   */
+  limit?: { keptSignal: number; dataUpperLimit: number | null };
+  /** At the largest amount: φ correlation and overlap of this method's SR selection with each other method's. */
+  correlation?: Record<string, { phi: number | null; overlap: number | null }>;
+}
+
 export interface WindowResult {
   runId: string;
   topology: string;
@@ -228,6 +260,8 @@ export interface WindowResult {
   abcd?: AbcdResult;
   /** The DDP network's per-bin scan of the histogram (topology `ddp:` block). */
   ddp?: DdpResult;
+  /** A comparison's result (topology `compare:`): which method, at which injected amount, and its S+B fit. */
+  comparison?: ComparisonResult;
   /** Set when the analysis of this window failed; the run goes on. */
   error?: string;
   /** Whether the result can be trusted: false carries no Z, raises no alert, and says why in `invalid`. */

@@ -29,7 +29,14 @@ export interface InjectionPage {
   }>;
 }
 
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+/** The style of the static result pages (injection, comparison). */
+export const PAGE_CSS =
+  'body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px}' +
+  'table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}' +
+  'td.l,th.l{text-align:left}th{background:#f3f3f3}.meta{color:#555;font-size:13px}figure svg{max-width:100%;height:auto}';
+
+export const esc = (s: string) =>
+  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const wpText = (wp: number | null) => (wp === null ? 'inclusive' : `ε = ${wp}`);
 const fmt = (x: number | undefined, d = 0) => (x !== undefined && Number.isFinite(x) ? x.toFixed(d) : '–');
 
@@ -143,14 +150,10 @@ export async function writeInjectionReport(dir: string, page: InjectionPage): Pr
     '<h2>95 % CL upper limits (CLs, from the injection curves)</h2><table><thead><tr><th class="l">Window</th><th class="l">Working point</th><th>Injected, observed</th><th>Injected, expected</th><th>Expected ±1σ</th><th>Selected, observed</th></tr></thead>' +
       `<tbody>${rows.join('')}</tbody></table><p class="meta">– : the CLs curve does not cross 0.05 within the injected amounts.</p>`,
   );
-  const css =
-    'body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px}' +
-    'table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}' +
-    'td.l,th.l{text-align:left}th{background:#f3f3f3}.meta{color:#555;font-size:13px}figure svg{max-width:100%;height:auto}';
   const file = path.join(dir, 'injection.html');
   await fs.writeFile(
     file,
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>sideband injection: ${esc(page.topology)}</title><style>${css}</style></head><body>${parts.join('\n')}</body></html>\n`,
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>sideband injection: ${esc(page.topology)}</title><style>${PAGE_CSS}</style></head><body>${parts.join('\n')}</body></html>\n`,
   );
   return file;
 }

@@ -16,6 +16,7 @@ import { ControlRegionCollector } from '../regions/control-region.js';
 import { OPERATORS } from '../operators/index.js';
 import type { AnalysisRequest } from '../operators/trigger.js';
 import type { StageContext } from '../operators/context.js';
+import type { CompareStageMethod, CompareStagePlan } from '../operators/compare.js';
 import type { AnalysisPlan, HistogramSelector, HistogramStats } from '../analysis/analyse-window.js';
 import { OnlineWindows } from '../analysis/online-window.js';
 import { Znet3 } from '../analysis/ddp-znet3.js';
@@ -244,13 +245,13 @@ async function loadCalibration(t: Topology, file: string, log: (m: string) => vo
 
 /** The control region a method trains on (`method.controlRegion`, a cut preset), collected beside the stream. */
 function controlRegion(t: Topology, spec: DecodeSpec, file: string): ControlRegionCollector | undefined {
-  const name = t.method?.controlRegion;
+  const name = t.method?.controlRegion ?? t.compare?.controlRegion;
   if (!name) return undefined;
   const cuts = CUT_PRESETS[name];
   if (!cuts)
     throw new TopologyError(`unknown cut preset '${name}' (known: ${Object.keys(CUT_PRESETS).join(', ')})`, {
       file,
-      path: 'method.controlRegion',
+      path: t.method ? 'method.controlRegion' : 'compare.controlRegion',
     });
   return new ControlRegionCollector(name, cuts, t.features, t.derive.mjj, t.binning.range, {
     label: spec.label !== undefined,
@@ -344,14 +345,17 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
   const arrival = () => arrivedAt;
   // trigger.online: intermediate trainings leave their ensembles here; `score` uses them on every later batch.
   const online = t.trigger.online ? new OnlineWindows() : undefined;
+  const compared = t.compare ? await compareStage(t, windows, control, ctx.log, cuts) : undefined;
   const analysed = (routed$: Observable<EventBatch>) =>
-    routed$.pipe(
-      op.trigger(buffers, t.trigger, ctx, arrival),
-      startWith(...(opts.restoredRequests ?? [])),
-      op.analyse(buffers, plan, selectHistograms, stats, ctx, online),
-      // An analysis is finished once its results are emitted (a checkpoint runs unfinished ones again).
-      tap((r: WindowResult) => buffers.finished(r)),
-    );
+    compared
+      ? routed$.pipe(op.compare(buffers, plan, compared.plan, compared.methods, stats, ctx))
+      : routed$.pipe(
+          op.trigger(buffers, t.trigger, ctx, arrival),
+          startWith(...(opts.restoredRequests ?? [])),
+          op.analyse(buffers, plan, selectHistograms, stats, ctx, online),
+          // An analysis is finished once its results are emitted (a checkpoint runs unfinished ones again).
+          tap((r: WindowResult) => buffers.finished(r)),
+        );
   const results$ = from(opts.wrapBatches ? opts.wrapBatches(batches) : batches).pipe(
     tap(() => {
       arrivedAt = Date.now();
@@ -391,8 +395,57 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     positions: () => [...routed.values()],
     close: async () => {
       await close?.();
+      for (const c of compared?.closes ?? []) await c();
       await source.close?.();
       buffers.store.close();
     },
   };
+}
+
+/** A comparison's methods (each a selector, as a topology with that method alone would build) and its plan. */
+async function compareStage(
+  t: Topology,
+  windows: SchemeWindow[],
+  control: ControlRegionCollector | undefined,
+  log: (m: string) => void,
+  cuts: Cut[],
+): Promise<{ plan: CompareStagePlan; methods: CompareStageMethod[]; closes: Array<() => Promise<void>> }> {
+  const c = t.compare!;
+  const { cutSelector } = await import('../operators/compare.js');
+  const { simulate } = await import('../training/cms-selector.js');
+  const methods: CompareStageMethod[] = [];
+  const closes: Array<() => Promise<void>> = [];
+  for (const m of c.methods) {
+    let select: HistogramSelector;
+    if (m.cuts) select = cutSelector(m.cuts, m.name);
+    else {
+      const one: Topology = { ...t, classifier: m.classifier ?? { kind: 'none' }, features: m.features ?? t.features };
+      delete one.compare;
+      if (m.method) one.method = m.method;
+      else delete one.method;
+      if (m.background) one.background = m.background;
+      else delete one.background;
+      const s = await histogramSelector(one, windows, control, log, cuts);
+      select = s.select;
+      if (s.close) closes.push(s.close);
+    }
+    methods.push({ name: m.name, ...(m.features ? { features: m.features } : {}), select });
+  }
+  const amounts = [...new Set(c.amounts)].sort((a, b) => a - b);
+  const top = amounts[amounts.length - 1]!;
+  const plan: CompareStagePlan = {
+    amounts,
+    workingPoint: c.workingPoint,
+    ...(c.windows ? { windows: c.windows } : {}),
+    ...(c.functions ? { functions: c.functions } : {}),
+    signal: () => {
+      const s = simulate(Math.max(1, top), c.signalSeed ?? t.seed + 7_000_003, [c.signal], Math.max(1, top), {
+        cuts,
+        features: t.features,
+        mjjMode: t.derive.mjj,
+      });
+      return { features: s.features, columns: s.columns, mjj: s.mjj, generated: s.rows, n: s.n };
+    },
+  };
+  return { plan, methods, closes };
 }

@@ -21,7 +21,7 @@ import {
 import { classifierConfigSchema, classifierProblems } from './classifier-schema.js';
 import { backgroundProblems } from './background-schema.js';
 import type { BackgroundConfig } from '../background/models.js';
-import { problemsOf, topologyErrorOf } from './field-errors.js';
+import { type FieldProblem, problemsOf, topologyErrorOf } from './field-errors.js';
 
 /**
  * The topology file format. A topology declares one flow — source, column mapping and units, derived features,
@@ -50,6 +50,11 @@ export interface Topology {
   method?: CmsMethodConfig;
   /** The background template the classifier learns SR data against (absent: the sidebands, CWoLa hunting). */
   background?: BackgroundConfig;
+  /**
+   * Seed 003's comparison (src/operators/compare.ts): several methods over one stream, each retrained on the
+   * window's events plus every injected amount of a signal model; replaces the per-window analysis.
+   */
+  compare?: CompareBlock;
   workingPoints: number[];
   fit: { strategy: 'atlas2024' | 'atlas2020' | 'single'; functions?: string[]; sqrtS: number };
   alert: { z: number };
@@ -142,6 +147,85 @@ export function durationSeconds(v: number | string): number {
   return Number(m[1]) * UNIT_SECONDS[m[2]!]!;
 }
 
+/** A CMS method block (`method:`, and each CMS method of `compare.methods`). */
+const CMS_METHOD_RULE = {
+  type: 'object',
+  optional: true,
+  strict: true,
+  props: {
+    kind: { type: 'enum', values: ['vae-qr', 'tnt', 'quak'] },
+    jetFeatures: { type: 'array', items: 'string', min: 1 },
+    logFeatures: { type: 'array', items: 'string', optional: true },
+    controlRegion: 'string|optional',
+    autoencoder: {
+      type: 'object',
+      optional: true,
+      strict: true,
+      props: {
+        hidden: { type: 'array', items: 'number|integer|positive', optional: true },
+        latent: 'number|integer|positive|optional',
+        epochs: 'number|integer|positive|optional',
+        batchSize: 'number|integer|positive|optional',
+        lr: 'number|positive|optional',
+        patience: 'number|integer|positive|optional',
+      },
+    },
+    quantileRegression: {
+      type: 'object',
+      optional: true,
+      strict: true,
+      props: {
+        hidden: { type: 'array', items: 'number|integer|positive', optional: true },
+        epochs: 'number|integer|positive|optional',
+        batchSize: 'number|integer|positive|optional',
+        lr: 'number|positive|optional',
+        patience: 'number|integer|positive|optional',
+        folds: 'number|integer|min:2|optional',
+      },
+    },
+    maxRegressionEvents: 'number|integer|positive|optional',
+    // Tag N' Train (src/analysis/cms/tnt.ts).
+    tagEfficiency: 'number|positive|max:1|optional',
+    classifierFeatures: { type: 'array', items: 'string', optional: true },
+    // QUAK (src/analysis/cms/quak.ts).
+    flow: {
+      type: 'object',
+      optional: true,
+      strict: true,
+      props: {
+        blocks: 'number|integer|positive|optional',
+        hidden: 'number|integer|positive|optional',
+        epochs: 'number|integer|positive|optional',
+        batchSize: 'number|integer|positive|optional',
+        lr: 'number|positive|optional',
+      },
+    },
+    simulation: {
+      type: 'object',
+      optional: true,
+      strict: true,
+      props: {
+        events: 'number|integer|positive',
+        signals: { type: 'array', items: 'string', min: 1 },
+        signalEvents: 'number|integer|positive',
+        seed: 'number|integer|optional',
+      },
+    },
+    folds: 'number|integer|min:2|optional',
+    classifier: {
+      type: 'object',
+      optional: true,
+      strict: true,
+      props: {
+        hidden: { type: 'array', items: 'number|integer|positive', optional: true },
+        epochs: 'number|integer|positive|optional',
+        batchSize: 'number|integer|positive|optional',
+        lr: 'number|positive|optional',
+      },
+    },
+  },
+};
+
 const schema = {
   $$strict: true,
   name: { type: 'string', min: 1 },
@@ -206,83 +290,7 @@ const schema = {
     default: { kind: 'none' },
     props: { kind: { type: 'enum', values: ['none', ...classifierConfigSchema.kind.values] } },
   },
-  method: {
-    type: 'object',
-    optional: true,
-    strict: true,
-    props: {
-      kind: { type: 'enum', values: ['vae-qr', 'tnt', 'quak'] },
-      jetFeatures: { type: 'array', items: 'string', min: 1 },
-      logFeatures: { type: 'array', items: 'string', optional: true },
-      controlRegion: 'string|optional',
-      autoencoder: {
-        type: 'object',
-        optional: true,
-        strict: true,
-        props: {
-          hidden: { type: 'array', items: 'number|integer|positive', optional: true },
-          latent: 'number|integer|positive|optional',
-          epochs: 'number|integer|positive|optional',
-          batchSize: 'number|integer|positive|optional',
-          lr: 'number|positive|optional',
-          patience: 'number|integer|positive|optional',
-        },
-      },
-      quantileRegression: {
-        type: 'object',
-        optional: true,
-        strict: true,
-        props: {
-          hidden: { type: 'array', items: 'number|integer|positive', optional: true },
-          epochs: 'number|integer|positive|optional',
-          batchSize: 'number|integer|positive|optional',
-          lr: 'number|positive|optional',
-          patience: 'number|integer|positive|optional',
-          folds: 'number|integer|min:2|optional',
-        },
-      },
-      maxRegressionEvents: 'number|integer|positive|optional',
-      // Tag N' Train (src/analysis/cms/tnt.ts).
-      tagEfficiency: 'number|positive|max:1|optional',
-      classifierFeatures: { type: 'array', items: 'string', optional: true },
-      // QUAK (src/analysis/cms/quak.ts).
-      flow: {
-        type: 'object',
-        optional: true,
-        strict: true,
-        props: {
-          blocks: 'number|integer|positive|optional',
-          hidden: 'number|integer|positive|optional',
-          epochs: 'number|integer|positive|optional',
-          batchSize: 'number|integer|positive|optional',
-          lr: 'number|positive|optional',
-        },
-      },
-      simulation: {
-        type: 'object',
-        optional: true,
-        strict: true,
-        props: {
-          events: 'number|integer|positive',
-          signals: { type: 'array', items: 'string', min: 1 },
-          signalEvents: 'number|integer|positive',
-          seed: 'number|integer|optional',
-        },
-      },
-      folds: 'number|integer|min:2|optional',
-      classifier: {
-        type: 'object',
-        optional: true,
-        strict: true,
-        props: {
-          hidden: { type: 'array', items: 'number|integer|positive', optional: true },
-          epochs: 'number|integer|positive|optional',
-          batchSize: 'number|integer|positive|optional',
-          lr: 'number|positive|optional',
-        },
-      },
-    },
-  },
+  method: CMS_METHOD_RULE,
   // Checked strictly in ./background-schema.ts.
   background: { type: 'any', optional: true },
   workingPoints: { type: 'array', items: 'number|positive|max:1', default: [0.1, 0.02, 0.01] },
@@ -407,6 +415,37 @@ const schema = {
       maxClosurePull: 'number|positive|optional',
     },
   },
+  compare: {
+    type: 'object',
+    optional: true,
+    strict: true,
+    props: {
+      signal: 'string|min:1',
+      amounts: { type: 'array', items: 'number|integer|min:0', min: 2 },
+      signalSeed: 'number|integer|optional',
+      windows: { type: 'array', items: 'string', optional: true },
+      workingPoint: 'number|positive|max:1',
+      controlRegion: 'string|optional',
+      functions: { type: 'array', items: 'string', optional: true },
+      methods: {
+        type: 'array',
+        min: 1,
+        items: {
+          type: 'object',
+          strict: true,
+          props: {
+            name: 'string|min:1',
+            features: { type: 'array', items: 'string', optional: true },
+            // Checked as the top-level classifier and background blocks are, below.
+            classifier: { type: 'any', optional: true },
+            background: { type: 'any', optional: true },
+            method: { ...CMS_METHOD_RULE, optional: true },
+            cuts: { type: 'any', optional: true },
+          },
+        },
+      },
+    },
+  },
   memory: {
     type: 'object',
     optional: true,
@@ -451,8 +490,65 @@ export function validateTopology(doc: unknown, file: string): Topology {
     problems.push({ path: 'classifier', what: "kind 'none' takes no other keys", value: t.classifier });
   if (d.background !== undefined)
     problems.push(...backgroundProblems(d.background, (d.classifier as { kind?: string } | undefined)?.kind));
+  if (t.compare && !bad('compare')) problems.push(...compareProblems(t));
   if (!problems.length) problems.push(...checkFeatureNames(t as never));
   if (problems.length) throw topologyErrorOf(problems, file);
   if (t.trigger.every !== undefined) t.trigger.every = durationSeconds(t.trigger.every as number | string);
   return t;
+}
+
+/** One method of a comparison: a CMS method, a classifier (with a learned template: CATHODE), cuts, or none. */
+export interface CompareMethod {
+  name: string;
+  /** The stored features this method reads (default: all of the topology's features). */
+  features?: string[];
+  classifier?: ClassifierConfig;
+  background?: BackgroundConfig;
+  method?: CmsMethodConfig;
+  /** A cut-based selection (the simple-cut baseline): every feature of every cut within its bounds. */
+  cuts?: Cut[];
+}
+
+export interface CompareBlock {
+  /** The injected signal model (generator resonance spec, no n). */
+  signal: string;
+  /** Injected amounts (generated signal events, before the cuts), scanned in increasing order. */
+  amounts: number[];
+  signalSeed?: number;
+  /** Windows compared (default: every window of the scheme). */
+  windows?: string[];
+  /** The efficiency every method selects at. */
+  workingPoint: number;
+  controlRegion?: string;
+  /** Dijet functions of the signal + background fit, tried in order (default dijet3, dijet4, ua2). */
+  functions?: string[];
+  methods: CompareMethod[];
+}
+
+/** The compare block's per-method checks: one selection kind each, classifier and background blocks as above. */
+function compareProblems(t: Topology): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  const c = t.compare!;
+  const names = new Set<string>();
+  for (const [i, m] of c.methods.entries()) {
+    const at = `compare.methods[${i}]`;
+    if (names.has(m.name)) out.push({ path: `${at}.name`, what: 'used by an earlier method', value: m.name });
+    names.add(m.name);
+    const kinds = [m.classifier, m.method, m.cuts].filter((x) => x !== undefined).length;
+    if (kinds > 1)
+      out.push({ path: at, what: 'takes one of classifier, method and cuts', value: Object.keys(m).join(', ') });
+    if (m.method?.controlRegion === undefined && m.method && c.controlRegion) m.method.controlRegion = c.controlRegion;
+    if (m.classifier)
+      for (const q of classifierProblems(m.classifier as unknown as Record<string, unknown>, t.seed))
+        out.push({ ...q, path: `${at}.${q.path}` });
+    if (m.background !== undefined)
+      for (const q of backgroundProblems(m.background, m.classifier?.kind ?? 'none'))
+        out.push({ ...q, path: `${at}.${q.path}` });
+    if (m.cuts !== undefined && !Array.isArray(m.cuts))
+      out.push({ path: `${at}.cuts`, what: 'a list of cuts', value: m.cuts });
+    for (const [j, f] of (m.features ?? []).entries())
+      if (!t.features.includes(f))
+        out.push({ path: `${at}.features[${j}]`, what: "not one of the topology's features", value: f });
+  }
+  return out;
 }

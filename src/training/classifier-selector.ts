@@ -23,6 +23,7 @@ type Selection = Array<{
   model?: ModelInfo;
   evaluation?: EvaluationResult;
   online?: OnlineSelection;
+  pick?: Uint8Array;
 }>;
 
 export function classifierSelector(

@@ -101,14 +101,17 @@ function tntSelector(
   };
 }
 
-/** Generated events through the topology's cuts and features: QUAK's "simulation". */
-function simulate(
+/**
+ * Generated events through the topology's cuts and features: QUAK's "simulation", and a comparison's injected
+ * signal. `rows`: each kept event's position among the generated ones.
+ */
+export function simulate(
   events: number,
   seed: number,
   signals: string[],
   signalEvents: number,
   o: { cuts: Cut[]; features: string[]; mjjMode: MjjMode },
-): JetSample {
+): JetSample & { rows: Uint32Array } {
   const specs = signals.map((t, k) => ({
     // Mixture members are written without n (the last n= wins when one is given); the events are shared evenly.
     ...parseResonanceSpec(`${t},n=0`),
@@ -124,6 +127,7 @@ function simulate(
     columns: o.features.map((f) => Float32Array.from(sel, (i) => b.columns[f]![i]!)),
     mjj: Float32Array.from(sel, (i) => b.columns.mjj![i]!),
     n: sel.length,
+    rows: Uint32Array.from(sel),
   };
 }
 

@@ -144,6 +144,7 @@ export function quakSelections(
     return {
       workingPoint: wp,
       histogram: selectedHistogram(s.mjj, pick, edges, s.label),
+      pick,
       model: {
         background: 'simulation (flow)',
         classifier: 'quak (MAF background and signal-mixture flows)',

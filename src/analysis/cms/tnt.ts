@@ -160,6 +160,7 @@ export async function tntSelections(
     return {
       workingPoint: wp,
       histogram: selectedHistogram(s.mjj, pick, edges, s.label),
+      pick,
       model: {
         background: 'sideband-reference',
         classifier: `tnt (autoencoder tag ${tagEff}, mlp ${(cfg.classifier?.hidden ?? [32, 32]).join('-')})`,

@@ -177,9 +177,8 @@ export function vaeQrSelections(
     seeds: [model.seed],
     trainSeconds: model.seconds.autoencoder + model.seconds.regression,
   };
-  return workingPoints.map((wp) => ({
-    workingPoint: wp,
-    histogram: selectedHistogram(s.mjj, vaeQrPass(model, s, wp), edges, s.label),
-    model: info,
-  }));
+  return workingPoints.map((wp) => {
+    const pick = vaeQrPass(model, s, wp);
+    return { workingPoint: wp, histogram: selectedHistogram(s.mjj, pick, edges, s.label), pick, model: info };
+  });
 }
