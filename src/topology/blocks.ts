@@ -36,6 +36,9 @@ export const SOURCE_RULES: Record<string, Record<string, unknown>> = {
     controlFraction: 'number|min:0|max:0.99|optional',
     // Seed 003's extra per-jet substructure (src/sources/generator-substructure.ts).
     substructure: { type: 'enum', values: ['cms2024'], optional: true },
+    // A mismodelled simulation for SALAD, and the shifted-feature test (src/sources/generator-simulation.ts).
+    mode: { type: 'enum', values: ['data', 'simulation'], optional: true },
+    massShift: 'number|min:0|max:0.3|optional',
     // Trigger emulation (src/sources/generator-trigger.ts).
     trigger: {
       type: 'object',

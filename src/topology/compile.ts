@@ -162,6 +162,8 @@ export async function openSource(
         mjjMax: src.mjjMax,
         trigger: src.trigger,
         ...(src.substructure ? { substructure: src.substructure } : {}),
+        ...(src.mode ? { mode: src.mode } : {}),
+        ...(src.massShift !== undefined ? { massShift: src.massShift } : {}),
       });
     }
     case 'kafka': {

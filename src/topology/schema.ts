@@ -115,6 +115,9 @@ export type SourceConfig =
       trigger?: { leadingJetPt?: number; mjjEfficiency?: { m50: number; width: number } };
       /** Seed 003's extra per-jet substructure columns (src/sources/generator-substructure.ts). */
       substructure?: 'cms2024';
+      /** 'simulation': mismodelled QCD jet mass and τ21; massShift: jet masses + k·mjj (src/sources/generator-simulation.ts). */
+      mode?: 'data' | 'simulation';
+      massShift?: number;
     }
   | { kind: 'kafka'; [key: string]: unknown }
   // The field's formats (topology/format-sources.ts); `columns` names the columns of a 2-D array or dataset.
