@@ -1,4 +1,4 @@
-import { connect, from, merge, startWith, tap, type Observable } from 'rxjs';
+import { concat, connect, from, merge, startWith, tap, type Observable } from 'rxjs';
 import type { EventBatch, SourcePosition } from '../events/batch.js';
 import { CUT_PRESETS, CutFlow, type Cut } from '../events/cuts.js';
 import type { DecodeSpec } from '../events/decode.js';
@@ -20,6 +20,7 @@ import type { AnalysisPlan, HistogramSelector, HistogramStats } from '../analysi
 import { OnlineWindows } from '../analysis/online-window.js';
 import type { Topology } from './schema.js';
 import { derivedFeatures, ingestPlan, ingestStages } from './ingest.js';
+import type { WindowSimulation } from '../training/template-runner.js';
 
 /**
  * Compile a validated topology into a runnable flow: the source, the window buffers, and a cold Observable of
@@ -183,6 +184,7 @@ async function histogramSelector(
   control: ControlRegionCollector | undefined,
   log: (m: string) => void,
   cuts: Cut[],
+  simulation?: WindowSimulation,
 ): Promise<{ select: HistogramSelector; model: string; close?: () => Promise<void> }> {
   if (t.method) {
     // Seed 003's CMS methods: one model per search, trained on the whole SR sample and the control region.
@@ -201,7 +203,7 @@ async function histogramSelector(
   if (t.classifier.kind === 'none')
     return { select: (await import('../analysis/analyse-window.js')).inclusiveHistogram, model: 'inclusive' };
   const { classifierSelector } = await import('../training/classifier-selector.js');
-  return classifierSelector(t.classifier, t.background);
+  return classifierSelector(t.classifier, t.background, simulation);
 }
 
 /**
@@ -302,7 +304,16 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     spillDir: t.store?.spillDir,
   });
   const control = controlRegion(t, spec, file);
-  const { select: selectHistograms, model, close } = await histogramSelector(t, windows, control, ctx.log, cuts);
+  const ingest = ingestPlan(spec, cuts, derived, t.derive.mjj, buffers.store.features);
+  // SALAD's simulated events: read through the same ingest stages into buffers of their own, before the data.
+  const simulation = t.simulation
+    ? await (await import('./simulation.js')).runSimulation(t, spec, ingest, windows, { ...opts, log: ctx.log })
+    : undefined;
+  const {
+    select: selectHistograms,
+    model,
+    close,
+  } = await histogramSelector(t, windows, control, ctx.log, cuts, simulation?.of);
   const stats = opts.stats ?? (await import('../analysis/window-analysis.js')).analyseWindowHistogram;
   const calibration = t.calibration ? await loadCalibration(t, file, ctx.log) : undefined;
   const plan: AnalysisPlan = {
@@ -318,7 +329,6 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     ...(calibration ? { calibration } : {}),
     ...(t.trigger.online ? { online: true } : {}),
   };
-  const ingest = ingestPlan(spec, cuts, derived, t.derive.mjj, buffers.store.features);
   const op = OPERATORS;
   // The newest position per file or partition whose events are in the window buffers: what a run commits to the
   // source once its results are durable.
@@ -337,7 +347,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
       // An analysis is finished once its results are emitted (a checkpoint runs unfinished ones again).
       tap((r: WindowResult) => buffers.finished(r)),
     );
-  const results$ = from(opts.wrapBatches ? opts.wrapBatches(batches) : batches).pipe(
+  const data$ = from(opts.wrapBatches ? opts.wrapBatches(batches) : batches).pipe(
     tap(() => {
       arrivedAt = Date.now();
     }),
@@ -361,6 +371,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
         )
       : analysed,
   );
+  const results$ = simulation ? concat(simulation.load$, data$) : data$;
   return {
     topology: t,
     source,
@@ -375,6 +386,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     close: async () => {
       await close?.();
       await source.close?.();
+      await simulation?.close();
       buffers.store.close();
     },
   };

@@ -15,6 +15,7 @@ import {
   checkFitFunctions,
   checkKafka,
   checkKafkaSinks,
+  checkSimulationSource,
   checkSource,
   checkWindows,
 } from './blocks.js';
@@ -33,6 +34,12 @@ export interface Topology {
   description?: string;
   seed: number;
   source: SourceConfig;
+  /**
+   * Simulated events beside the data (`background.model: salad` reweights them to data in the sidebands): a finite
+   * source (generator, parquet, hdf5, numpy, root) read in full before the data stream, with the data's columns,
+   * cuts and derived features.
+   */
+  simulation?: SourceConfig;
   /** Canonical column ← source column and unit. A bare string is the unit of a same-named column. */
   columns: Record<string, ColumnSpec | string>;
   label?: string;
@@ -146,6 +153,7 @@ const schema = {
   seed: { type: 'number', integer: true, default: 1 },
   // Blocks whose shape depends on a discriminator or a registry are checked strictly in ./blocks.ts.
   source: { type: 'any' },
+  simulation: { type: 'any', optional: true },
   columns: { type: 'any' },
   label: 'string|optional',
   weight: 'string|optional',
@@ -425,6 +433,7 @@ export function validateTopology(doc: unknown, file: string): Topology {
   const problems = res === true ? [] : problemsOf(res as never, d, '');
   const bad = (p: string) => problems.some((q) => q.path === p || q.path.startsWith(`${p}.`));
   if ('source' in d) problems.push(...checkSource(d.source));
+  if (d.simulation !== undefined) problems.push(...checkSimulationSource(d.simulation));
   if ('windows' in d) problems.push(...checkWindows(d.windows));
   if ('columns' in d) problems.push(...checkColumns(d.columns));
   problems.push(...checkCuts(d.cuts));
@@ -437,8 +446,14 @@ export function validateTopology(doc: unknown, file: string): Topology {
     problems.push(...classifierProblems(t.classifier as unknown as Record<string, unknown>, t.seed));
   else if (!bad('classifier') && Object.keys(t.classifier).length > 1)
     problems.push({ path: 'classifier', what: "kind 'none' takes no other keys", value: t.classifier });
-  if (d.background !== undefined)
-    problems.push(...backgroundProblems(d.background, (d.classifier as { kind?: string } | undefined)?.kind));
+  if (d.background !== undefined || d.simulation !== undefined)
+    problems.push(
+      ...backgroundProblems(
+        d.background ?? {},
+        (d.classifier as { kind?: string } | undefined)?.kind,
+        d.simulation !== undefined,
+      ),
+    );
   if (!problems.length) problems.push(...checkFeatureNames(t as never));
   if (problems.length) throw topologyErrorOf(problems, file);
   if (t.trigger.every !== undefined) t.trigger.every = durationSeconds(t.trigger.every as number | string);
