@@ -93,25 +93,32 @@ export function learnTemplate(input: TemplateInput, c: BackgroundConfig, label?:
     }
     return { columns: cols };
   };
-  const vsData = templateFidelity(
-    tpl,
-    pick((i) => sr[i] === 1),
-    { seed: input.seed },
-  );
-  const truth = label
-    ? templateFidelity(
-        tpl,
-        pick((i) => sr[i] === 1 && label[i] === 0),
-        { seed: input.seed + 1 },
-      )
-    : undefined;
+  const srData = pick((i) => sr[i] === 1);
+  const srTruth = label ? pick((i) => sr[i] === 1 && label[i] === 0) : undefined;
+  const vsData = templateFidelity(tpl, srData, { seed: input.seed });
+  const truth = srTruth ? templateFidelity(tpl, srTruth, { seed: input.seed + 1 }) : undefined;
   const valid = Number.isFinite(vsData.auc);
+  // A reweighted template (SALAD) is also measured without its weights: what the reweighting corrected.
+  const unweighted = tpl.info.reweighting
+    ? {
+        vsData: templateFidelity({ columns: tpl.columns }, srData, { seed: input.seed }).auc,
+        truth: srTruth ? templateFidelity({ columns: tpl.columns }, srTruth, { seed: input.seed + 1 }).auc : NaN,
+      }
+    : undefined;
   tpl.info.fidelity = {
     aucVsData: vsData.auc,
     ...(truth && Number.isFinite(truth.auc) ? { aucVsTruth: truth.auc } : {}),
     nullSd: vsData.nullSd,
     valid,
     ...(valid ? {} : { why: `fewer than ${MIN_FIDELITY_EVENTS} SR or template events` }),
+    ...(unweighted && Number.isFinite(unweighted.vsData)
+      ? {
+          unweighted: {
+            aucVsData: unweighted.vsData,
+            ...(Number.isFinite(unweighted.truth) ? { aucVsTruth: unweighted.truth } : {}),
+          },
+        }
+      : {}),
   };
   return tpl;
 }

@@ -143,6 +143,11 @@ export async function openSource(
     }
     case 'generator': {
       if (src.channel === 'monojet') {
+        if (src.mode === 'simulation' || src.massShift)
+          throw new TopologyError('mode: simulation and massShift are options of the dijet channel', {
+            file,
+            path: src.mode === 'simulation' ? 'source.mode' : 'source.massShift',
+          });
         const { MonojetSource } = await import('../sources/generator-monojet.js');
         const { parseResonanceSpec } = await import('../sources/generator.js');
         return new MonojetSource({

@@ -53,6 +53,9 @@ describe('atlas2024-salad from sideband run', () => {
       expect(rw.effectiveEvents).toBeLessThanOrEqual(t.templateEvents);
       expect(t.fidelity!.valid).toBe(true);
       expect(t.fidelity!.aucVsTruth).toBeGreaterThan(0.4);
+      // The simulation as it was, measured beside the template: what the weights corrected.
+      expect(t.fidelity!.unweighted!.aucVsTruth).toBeGreaterThan(0.4);
+      expect(t.fidelity!.unweighted!.aucVsData).toBeGreaterThan(0.4);
     }
   }, 60_000);
 });
