@@ -32,6 +32,8 @@ export interface ReweighterOptions {
   patience: number;
   /** Fraction of the sideband events held out for early stopping (seed 000: half). */
   validationFraction: number;
+  /** Reweighters averaged (their mean log-odds), each on its own hold-out (seed 000: one). */
+  ensemble: number;
 }
 
 export interface SaladOptions {
@@ -49,6 +51,7 @@ export const defaultReweighter: ReweighterOptions = {
   maxEpochs: 200,
   patience: 25,
   validationFraction: 0.5,
+  ensemble: 1,
 };
 
 export const defaultSaladOptions: SaladOptions = { reweighter: defaultReweighter, maxWeight: 20 };
@@ -116,39 +119,53 @@ export function trainReweighter(
   // Equal total weight per class (mean weight 1 overall), so that A / (1 - A) is the ratio of normalised densities.
   for (let i = 0; i < n; i++) weight[i] = (weight[i]! * n) / (2 * (y[i] ? sumD : sumS));
   const r = o.reweighter;
-  const { rows, validationRows } = stratifiedHoldOut(y, r.validationFraction, deriveSeed(seed, 31));
-  const params: MlpParams = {
-    hidden: r.hidden,
-    dropout: r.dropout,
-    learningRate: r.learningRate,
-    batchSize: r.batchSize,
-    maxEpochs: r.maxEpochs,
-    patience: r.patience,
-    seed,
-  };
-  const model = trainMlp({ columns, y, weight, rows, ...(validationRows ? { validationRows } : {}) }, params);
-  const vl = model.validationLoss;
-  let best = 0;
-  for (let e = 1; e < vl.length; e++) if (vl[e]! < vl[best]!) best = e;
-  const aMax = o.maxWeight / (1 + o.maxWeight);
-  const aMin = 1 - aMax;
+  const members = Array.from({ length: r.ensemble }, (_, k) => {
+    // Each member its own hold-out and initialisation; member 0 is the seed's single reweighter.
+    const { rows, validationRows } = stratifiedHoldOut(y, r.validationFraction, deriveSeed(seed, 31 + k));
+    const params: MlpParams = {
+      hidden: r.hidden,
+      dropout: r.dropout,
+      learningRate: r.learningRate,
+      batchSize: r.batchSize,
+      maxEpochs: r.maxEpochs,
+      // patience 0: every epoch runs (the engine's fit stops at once on a patience of 0), the best one kept.
+      patience: r.patience > 0 ? r.patience : r.maxEpochs,
+      seed: k === 0 ? seed : deriveSeed(seed, 41 + k),
+    };
+    const model = trainMlp({ columns, y, weight, rows, ...(validationRows ? { validationRows } : {}) }, params);
+    const vl = model.validationLoss;
+    let best = 0;
+    for (let e = 1; e < vl.length; e++) if (vl[e]! < vl[best]!) best = e;
+    return { model, best: vl.length ? best + 1 : model.epochs, loss: vl.length ? vl[best]! : undefined };
+  });
+  const mean = (f: (m: (typeof members)[number]) => number) => members.reduce((a, m) => a + f(m), 0) / members.length;
+  const lMax = Math.log(o.maxWeight);
+  const loss = members.every((m) => m.loss !== undefined) ? mean((m) => m.loss!) : undefined;
   return {
     simulationEvents: nS,
     dataEvents: nD,
-    epochs: model.epochs,
-    bestEpoch: vl.length ? best + 1 : model.epochs,
-    ...(vl.length ? { validationLoss: vl[best]! } : {}),
+    epochs: Math.round(mean((m) => m.model.epochs)),
+    bestEpoch: Math.round(mean((m) => m.best)),
+    ...(loss !== undefined ? { validationLoss: loss } : {}),
     weights(cols, mjj) {
-      const a = predictMlp(model, [...cols, mjj]);
-      const w = new Float32Array(a.length);
-      let clipped = 0;
-      for (let i = 0; i < a.length; i++) {
-        let p = a[i]!;
-        if (p > aMax || p < aMin) {
-          clipped++;
-          p = p > aMax ? aMax : aMin;
+      // The members' mean log-odds: ln w = mean_k ln(A_k / (1 - A_k)), clipped to ±ln(maxWeight).
+      const logit = new Float64Array(mjj.length);
+      for (const m of members) {
+        const a = predictMlp(m.model, [...cols, mjj]);
+        for (let i = 0; i < a.length; i++) {
+          const p = Math.min(Math.max(a[i]!, 1e-12), 1 - 1e-12);
+          logit[i]! += Math.log(p / (1 - p)) / members.length;
         }
-        w[i] = p / (1 - p);
+      }
+      const w = new Float32Array(mjj.length);
+      let clipped = 0;
+      for (let i = 0; i < w.length; i++) {
+        let l = logit[i]!;
+        if (l > lMax || l < -lMax) {
+          clipped++;
+          l = l > lMax ? lMax : -lMax;
+        }
+        w[i] = Math.exp(l);
       }
       return { w, clipped };
     },
@@ -221,7 +238,7 @@ export class Salad implements BackgroundModel {
         epochs: rw.epochs,
         bestEpoch: rw.bestEpoch,
         ...(rw.validationLoss !== undefined ? { validationLoss: rw.validationLoss } : {}),
-        network: `mlp ${r.hidden.join('x')} (features + mjj)`,
+        network: `mlp ${r.hidden.join('x')}${r.ensemble > 1 ? ` x${r.ensemble}` : ''} (features + mjj)`,
         reweighting: {
           simulationSbEvents: rw.simulationEvents,
           dataSbEvents: rw.dataEvents,

@@ -55,6 +55,7 @@ export const backgroundConfigSchema = {
       maxEpochs: { type: 'number', integer: true, positive: true, default: rw.maxEpochs },
       patience: { type: 'number', integer: true, min: 0, default: rw.patience },
       validationFraction: { type: 'number', min: 0, max: 0.9, default: rw.validationFraction },
+      ensemble: { type: 'number', integer: true, min: 1, max: 20, default: rw.ensemble },
     },
   },
   maxWeight: { type: 'number', min: 1, default: defaultBackgroundConfig.maxWeight },

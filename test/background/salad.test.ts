@@ -61,6 +61,7 @@ const config = resolveBackgroundConfig({
     maxEpochs: 25,
     patience: 5,
     validationFraction: 0.5,
+    ensemble: 1,
   },
   fidelity: false,
 });
