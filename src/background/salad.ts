@@ -12,8 +12,9 @@
  * The classifier is seed 000 App. A's reweighter: 64-64-64-1 MLP, ReLU, 5 % dropout, Adam 1e-3, batch 512, half
  * the sideband events for training and half for validation, up to 200 epochs with early stopping (patience 25);
  * the two classes are given equal total weight, so w estimates the ratio of the normalised densities, and the
- * template's weights are then scaled to the SR data count. A(i) is clipped to keep w within [1/maxWeight,
- * maxWeight] (a handful of events at the edges of the simulation's support would otherwise carry the template).
+ * template's weights are then scaled to the SR data count. ln w is clipped to ±ln maxWeight (a handful of events
+ * at the edges of the simulation's support would otherwise carry the template). `ensemble: k` averages the
+ * log-odds of k reweighters, each on its own hold-out (the seed: one).
  */
 import { deriveSeed, iota, mulberry32, shuffleInPlace } from '../classify/random.js';
 import type { MlpParams } from '../classify/mlp.js';
