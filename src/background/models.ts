@@ -11,10 +11,11 @@ import {
   type FlowNetworkOptions,
   type FlowTrainingOptions,
 } from './cathode.js';
+import { Salad, defaultSaladOptions, type ReweighterOptions } from './salad.js';
 import { MIN_FIDELITY_EVENTS, templateFidelity } from './fidelity.js';
 import { regionMasks, type BackgroundModel, type SrTemplate, type TemplateInput } from './template.js';
 
-export type BackgroundModelName = 'sideband' | 'cathode';
+export type BackgroundModelName = 'sideband' | 'cathode' | 'salad';
 
 export interface BackgroundConfig {
   model: BackgroundModelName;
@@ -24,6 +25,9 @@ export interface BackgroundConfig {
   training: FlowTrainingOptions;
   /** Measure the template's fidelity in every window (two extra 5-fold HGB trainings). */
   fidelity: boolean;
+  /** SALAD: the mjj-parameterised simulation-vs-data classifier, and the clip of its weights. */
+  reweighter: ReweighterOptions;
+  maxWeight: number;
 }
 
 export const defaultBackgroundConfig: BackgroundConfig = {
@@ -32,6 +36,8 @@ export const defaultBackgroundConfig: BackgroundConfig = {
   flow: { ...defaultCathodeOptions.flow },
   training: { ...defaultCathodeOptions.training },
   fidelity: true,
+  reweighter: { ...defaultSaladOptions.reweighter },
+  maxWeight: defaultSaladOptions.maxWeight,
 };
 
 export function resolveBackgroundConfig(c: Partial<BackgroundConfig> = {}): BackgroundConfig {
@@ -40,7 +46,13 @@ export function resolveBackgroundConfig(c: Partial<BackgroundConfig> = {}): Back
     ...c,
     flow: { ...defaultBackgroundConfig.flow, ...c.flow },
     training: { ...defaultBackgroundConfig.training, ...c.training },
+    reweighter: { ...defaultBackgroundConfig.reweighter, ...c.reweighter },
   };
+}
+
+/** Whether the model reweights simulated events (and so needs a topology's `simulation:` source). */
+export function needsSimulation(c: Pick<BackgroundConfig, 'model'> | undefined): boolean {
+  return c?.model === 'salad';
 }
 
 /** Whether the model learns a template (every model but the sideband reference). */
@@ -54,6 +66,8 @@ export function backgroundModel(c: BackgroundConfig): BackgroundModel {
       const o: CathodeOptions = { oversample: c.oversample, flow: c.flow, training: c.training };
       return new Cathode(o);
     }
+    case 'salad':
+      return new Salad({ reweighter: c.reweighter, maxWeight: c.maxWeight });
     default:
       throw new SidebandError(`background: model '${c.model}' learns no template`);
   }
@@ -79,25 +93,32 @@ export function learnTemplate(input: TemplateInput, c: BackgroundConfig, label?:
     }
     return { columns: cols };
   };
-  const vsData = templateFidelity(
-    tpl,
-    pick((i) => sr[i] === 1),
-    { seed: input.seed },
-  );
-  const truth = label
-    ? templateFidelity(
-        tpl,
-        pick((i) => sr[i] === 1 && label[i] === 0),
-        { seed: input.seed + 1 },
-      )
-    : undefined;
+  const srData = pick((i) => sr[i] === 1);
+  const srTruth = label ? pick((i) => sr[i] === 1 && label[i] === 0) : undefined;
+  const vsData = templateFidelity(tpl, srData, { seed: input.seed });
+  const truth = srTruth ? templateFidelity(tpl, srTruth, { seed: input.seed + 1 }) : undefined;
   const valid = Number.isFinite(vsData.auc);
+  // A reweighted template (SALAD) is also measured without its weights: what the reweighting corrected.
+  const unweighted = tpl.info.reweighting
+    ? {
+        vsData: templateFidelity({ columns: tpl.columns }, srData, { seed: input.seed }).auc,
+        truth: srTruth ? templateFidelity({ columns: tpl.columns }, srTruth, { seed: input.seed + 1 }).auc : NaN,
+      }
+    : undefined;
   tpl.info.fidelity = {
     aucVsData: vsData.auc,
     ...(truth && Number.isFinite(truth.auc) ? { aucVsTruth: truth.auc } : {}),
     nullSd: vsData.nullSd,
     valid,
     ...(valid ? {} : { why: `fewer than ${MIN_FIDELITY_EVENTS} SR or template events` }),
+    ...(unweighted && Number.isFinite(unweighted.vsData)
+      ? {
+          unweighted: {
+            aucVsData: unweighted.vsData,
+            ...(Number.isFinite(unweighted.truth) ? { aucVsTruth: unweighted.truth } : {}),
+          },
+        }
+      : {}),
   };
   return tpl;
 }

@@ -22,6 +22,11 @@ export interface TemplateInput {
   sr: [number, number];
   sb: [number, number][];
   seed: number;
+  /**
+   * Simulated events of the window's mjj range, for models that reweight simulation to data (SALAD): columns in
+   * `features` order, length of mjj.
+   */
+  simulation?: { columns: Float32Array[]; mjj: Float32Array; weight?: Float32Array };
 }
 
 /** What a background model reports about its fit (ModelInfo.template carries it into every window result). */

@@ -45,12 +45,18 @@ function toBackend(b: 'tensorflow' | 'wasm' | 'cpu' | undefined): 'auto' | 'wasm
   return b === 'cpu' ? 'js' : b === 'wasm' ? 'wasm' : 'auto';
 }
 
+export interface MlpFitOptions {
+  onEpoch?: (epoch: number, maxEpochs: number) => void;
+  backend?: 'tensorflow' | 'wasm' | 'cpu';
+}
+
 /** Train a network; returns its weights. Early stopping restores the weights of the best validation epoch. */
-export async function fitMlp(
-  data: MlpData,
-  params: MlpParams,
-  opts: { onEpoch?: (epoch: number, maxEpochs: number) => void; backend?: 'tensorflow' | 'wasm' | 'cpu' } = {},
-): Promise<MlpModel> {
+export async function fitMlp(data: MlpData, params: MlpParams, opts: MlpFitOptions = {}): Promise<MlpModel> {
+  return trainMlp(data, params, opts);
+}
+
+/** fitMlp without the Promise: the engine trains synchronously (what a background model, itself synchronous, calls). */
+export function trainMlp(data: MlpData, params: MlpParams, opts: MlpFitOptions = {}): MlpModel {
   const nF = data.columns.length;
   const mean = new Float64Array(nF);
   const std = new Float64Array(nF);

@@ -125,7 +125,20 @@ export interface TemplateModelInfo {
   /** Network: e.g. 'maf 5x64 bn'. */
   network?: string;
   /** Template fidelity (./fidelity.ts): AUC of template vs SR data, and vs the true SR background where truth exists. */
-  fidelity?: { aucVsData: number; aucVsTruth?: number; nullSd: number; valid: boolean; why?: string };
+  fidelity?: {
+    aucVsData: number;
+    aucVsTruth?: number;
+    nullSd: number;
+    valid: boolean;
+    why?: string;
+    /** A reweighted template (SALAD) measured without its weights: the simulation as it was. */
+    unweighted?: { aucVsData: number; aucVsTruth?: number };
+  };
+  /**
+   * SALAD: the sideband events the simulation-vs-data reweighter saw, the SR simulated events whose weight hit the
+   * clip, and the template's effective number of events (Kish: (Σw)² / Σw²).
+   */
+  reweighting?: { simulationSbEvents: number; dataSbEvents: number; clipped: number; effectiveEvents: number };
 }
 
 export interface EvaluationResult {

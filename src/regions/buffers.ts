@@ -295,18 +295,12 @@ export class WindowBuffers {
     storeEvents?: number,
   ): WindowSnapshot {
     const win = this.windows[w]!;
-    const [lo, hi] = range ?? windowSpan(win);
-    const g = this.store.gather(lo, hi, storeEvents);
-    const idx = trainingFeatures.map((f) => {
-      const i = this.store.features.indexOf(f);
-      if (i < 0) throw new SidebandError(`window buffers: feature '${f}' is not stored`);
-      return i;
-    });
+    const g = this.windowEvents(win, trainingFeatures, range, storeEvents);
     return {
       window: { id: win.id, sr: win.sr, sb: win.sb },
       trigger,
       features: trainingFeatures,
-      columns: idx.map((i) => g.columns[i]!),
+      columns: g.columns,
       mjj: g.mjj,
       weight: g.weight,
       label: g.label,
@@ -315,6 +309,26 @@ export class WindowBuffers {
       cutflow,
       ...(spectrumBinWidth ? { spectrum: this.spectrum(spectrumBinWidth, storeEvents) } : {}),
     };
+  }
+
+  /**
+   * A detached copy of the stored events in a window's span (or `range`), `features` as columns: what a snapshot
+   * holds, and the simulated events of a window (a SALAD run routes its simulation into buffers of its own).
+   */
+  windowEvents(
+    win: Pick<SchemeWindow, 'sr' | 'sb'>,
+    features: string[],
+    range?: [number, number],
+    storeEvents?: number,
+  ): { n: number; columns: Float32Array[]; mjj: Float32Array; weight?: Float32Array; label?: Uint8Array } {
+    const [lo, hi] = range ?? windowSpan(win);
+    const g = this.store.gather(lo, hi, storeEvents);
+    const idx = features.map((f) => {
+      const i = this.store.features.indexOf(f);
+      if (i < 0) throw new SidebandError(`window buffers: feature '${f}' is not stored`);
+      return i;
+    });
+    return { n: g.n, columns: idx.map((i) => g.columns[i]!), mjj: g.mjj, weight: g.weight, label: g.label };
   }
 
   /** The mjj histogram of every buffered event over the buffers' whole range, in bins of about `width` GeV. */

@@ -12,7 +12,7 @@ export function windowId(sr: Interval): string {
 }
 
 /** Full mass range a window reads: lowest sideband edge to highest. */
-export function windowSpan(w: WindowDef): Interval {
+export function windowSpan(w: Pick<WindowDef, 'sr' | 'sb'>): Interval {
   let lo = w.sr[0],
     hi = w.sr[1];
   for (const [a, b] of w.sb) {

@@ -17,6 +17,10 @@
  * Counting: `events` is the total; the signal events (sum of the resonances' n, exact) replace background
  * events at positions drawn uniformly at random (selection sampling), so the background count is events - sum n.
  *
+ * Options that change the substructure (generator-simulation.ts): `mode: 'simulation'` mismodels the QCD jet
+ * masses (scale 0.92, ln-width ×1.15) and τ21 (τ21^0.85), a simulation for SALAD to reweight; `massShift: k` adds
+ * k·mjj to every jet mass (the shifted-feature test), correlating the substructure with mjj; mjj is unchanged by both.
+ *
  * Determinism: three independent xoshiro128** streams per seed (placement of signal events, background,
  * signal) are consumed strictly event by event, so the N-event stream is identical for every batchSize.
  * Calibration and its provenance: generator-calibration.ts and docs/calibration/README.md.
@@ -29,6 +33,13 @@ import { CALIBRATION, type GeneratorCalibration } from './generator-calibration.
 import { SidebandError } from '../events/errors.js';
 import { TriggerFilter, validateTrigger, type TriggerEmulation } from './generator-trigger.js';
 import { drawSubstructure, threeProngTaus, type Prongs } from './generator-substructure.js';
+import {
+  MASS_SHIFT_ITERATIONS,
+  mismodelledRho,
+  mismodelledTau21,
+  validateSubstructureOptions,
+  type GeneratorMode,
+} from './generator-simulation.js';
 
 /** One injected resonance A -> B C (masses and widths in GeV). Widths default to the calibrated resolutions. */
 export interface ResonanceSpec {
@@ -61,6 +72,13 @@ export interface GeneratorOptions {
   trigger?: TriggerEmulation;
   /** Extra per-jet substructure columns (generator-substructure.ts): 'cms2024' adds SUBSTRUCTURE_COLUMNS. */
   substructure?: 'cms2024';
+  /**
+   * 'simulation': QCD jet masses and τ21 deliberately mismodelled (generator-simulation.ts), a stand-in for the
+   * simulation SALAD reweights to data. Default 'data'.
+   */
+  mode?: GeneratorMode;
+  /** Every jet mass grows by massShift·mjj (the shifted-feature test, generator-simulation.ts). Default 0. */
+  massShift?: number;
 }
 
 export const GENERATOR_COLUMNS = [
@@ -215,8 +233,15 @@ export class EventGenerator {
   private readonly sub: Xoshiro128;
   readonly substructure: boolean;
   private readonly prongs = new Uint8Array(2);
+  readonly mode: GeneratorMode;
+  readonly massShift: number;
+  /** Median m/pT of the calibrated QCD table: the pivot of the simulation's jet-mass mismodelling. */
+  private readonly rhoMedian: number;
 
   constructor(opts: GeneratorOptions) {
+    validateSubstructureOptions(opts.mode, opts.massShift);
+    this.mode = opts.mode ?? 'data';
+    this.massShift = opts.massShift ?? 0;
     if (!(Number.isInteger(opts.events) && opts.events >= 0))
       throw new SidebandError(`generator: events must be a non-negative integer (got ${opts.events})`);
     if (!Number.isInteger(opts.seed)) throw new SidebandError(`generator: seed must be an integer (got ${opts.seed})`);
@@ -254,6 +279,7 @@ export class EventGenerator {
     this.sub = new Xoshiro128(opts.seed, 3);
     this.substructure = opts.substructure === 'cms2024';
     this.rhoTable = Float64Array.from(this.cal.rhoQuantiles);
+    this.rhoMedian = quantileLookup(this.rhoTable, 0.5);
     this.tau21Edges = Float64Array.from(this.cal.tau21Qcd.rhoEdges);
     this.tau21Tables = this.cal.tau21Qcd.quantiles.map((q) => Float64Array.from(q));
     this.rhoBinOfCell = new Uint8Array(RHO_GRID_CELLS);
@@ -386,8 +412,12 @@ export class EventGenerator {
     const maxBoost = cal.maxRapidity - halfDy;
     let yb = cal.boostSigma * rng.normal();
     while (yb > maxBoost || yb < -maxBoost) yb = cal.boostSigma * rng.normal();
-    const rho1 = quantileLookup(this.rhoTable, rng.uniform());
-    const rho2 = quantileLookup(this.rhoTable, rng.uniform());
+    // Data m/pT: what tau21 is drawn from (simulation mismodels the jet mass, not the tau21 | m/pT table).
+    const rho1d = quantileLookup(this.rhoTable, rng.uniform());
+    const rho2d = quantileLookup(this.rhoTable, rng.uniform());
+    const sim = this.mode === 'simulation';
+    const rho1 = sim ? mismodelledRho(rho1d, this.rhoMedian) : rho1d;
+    const rho2 = sim ? mismodelledRho(rho2d, this.rhoMedian) : rho2d;
     let imb = cal.ptImbalanceMean * rng.exponential();
     if (imb > 0.5) imb = 0.5;
     const r = 1 - imb;
@@ -396,13 +426,22 @@ export class EventGenerator {
     // cos(dphi) = -cos(delta); for delta < 0.25 rad the 6th-order series is exact to 1e-10.
     const d2 = delta * delta;
     const cosDphi = delta < 0.25 ? -(1 - 0.5 * d2 * (1 - (d2 / 12) * (1 - d2 / 30))) : -Math.cos(delta);
-    // mjj^2 = m1^2 + m2^2 + 2 (mT1 mT2 cosh dy - pT1 pT2 cos dphi) with m_i = rho_i pT_i, pT2 = r pT1:
-    // every term scales with pT1^2, so pT1 = mjj / sqrt(K).
-    const s1 = Math.sqrt(1 + rho1 * rho1),
-      s2 = Math.sqrt(1 + rho2 * rho2);
-    const K = rho1 * rho1 + r * r * rho2 * rho2 + 2 * r * (s1 * s2 * 0.5 * (chi + 1 / chi) - cosDphi);
-    const pt1 = mjj / Math.sqrt(K);
+    const coshDy = 0.5 * (chi + 1 / chi);
+    let pt1 = leadingJetPt(mjj, rho1, rho2, r, coshDy, cosDphi);
+    // The jets' m/pT as written; the shifted-feature test makes m = rho pT' + k mjj at the event's own pT'
+    // (the fixed point of rho' = rho + k mjj / pT(rho')).
+    let rhoJ1 = rho1,
+      rhoJ2 = rho2;
+    const k = this.massShift;
+    if (k > 0)
+      for (let it = 0; it < MASS_SHIFT_ITERATIONS; it++) {
+        rhoJ1 = rho1 + (k * mjj) / pt1;
+        rhoJ2 = rho2 + (k * mjj) / (r * pt1);
+        pt1 = leadingJetPt(mjj, rhoJ1, rhoJ2, r, coshDy, cosDphi);
+      }
     const pt2 = r * pt1;
+    const s1 = Math.sqrt(1 + rhoJ1 * rhoJ1),
+      s2 = Math.sqrt(1 + rhoJ2 * rhoJ2);
     const sqrtChi = Math.sqrt(chi);
     const eyb = Math.exp(yb);
     const forward = rng.uniform() < 0.5;
@@ -414,10 +453,16 @@ export class EventGenerator {
     else if (phi2 < -Math.PI) phi2 += TWO_PI;
     if (phi1 >= Math.PI) phi1 -= TWO_PI;
     // pseudorapidity from rapidity: pz = mT sinh y, so sinh(eta) = sqrt(1 + rho^2) sinh(y).
-    out.setJet(1, i, pt1, Math.asinh(s1 * 0.5 * (ey1 - 1 / ey1)), phi1, rho1 * pt1);
-    out.setJet(2, i, pt2, Math.asinh(s2 * 0.5 * (ey2 - 1 / ey2)), phi2, rho2 * pt2);
-    this.writeTaus(out, 1, i, rng, rho1, this.tau21Qcd(rng, rho1), false);
-    this.writeTaus(out, 2, i, rng, rho2, this.tau21Qcd(rng, rho2), false);
+    out.setJet(1, i, pt1, Math.asinh(s1 * 0.5 * (ey1 - 1 / ey1)), phi1, rhoJ1 * pt1);
+    out.setJet(2, i, pt2, Math.asinh(s2 * 0.5 * (ey2 - 1 / ey2)), phi2, rhoJ2 * pt2);
+    let t21a = this.tau21Qcd(rng, rho1d);
+    let t21b = this.tau21Qcd(rng, rho2d);
+    if (sim) {
+      t21a = mismodelledTau21(t21a);
+      t21b = mismodelledTau21(t21b);
+    }
+    this.writeTaus(out, 1, i, rng, rho1, t21a, false);
+    this.writeTaus(out, 2, i, rng, rho2, t21b, false);
     this.prongs[0] = 1;
     this.prongs[1] = 1;
   }
@@ -485,8 +530,11 @@ export class EventGenerator {
     const radiation = ptEst * cal.signalJetMass.radiation;
     const epsB = rng.exponential(),
       epsC = rng.exponential();
-    const mB = this.daughterMass(rng, res.mB, res.wB, radiation * epsB, lostB);
-    const mC = this.daughterMass(rng, res.mC, res.wC, radiation * epsC, lostC);
+    const mB0 = this.daughterMass(rng, res.mB, res.wB, radiation * epsB, lostB);
+    const mC0 = this.daughterMass(rng, res.mC, res.wC, radiation * epsC, lostC);
+    // The shifted-feature test: the daughters' masses grow by k mA before the decay, so mA is kept.
+    const mB = mB0 + this.massShift * mA,
+      mC = mC0 + this.massShift * mA;
     if (mA < mB + mC + 1) mA = mB + mC + 1;
     const p = twoBodyMomentum(mA, mB, mC);
     // Daughter B along (theta*, phi*) in the A rest frame, C opposite.
@@ -529,8 +577,9 @@ export class EventGenerator {
     const etaC = Math.asinh((Math.sqrt(ptC * ptC + mC * mC) * Math.sinh(yC)) / ptC);
     const phiB = Math.atan2(pyB, pxB),
       phiC = Math.atan2(pyC, pxC);
-    const rhoB = mB / ptB,
-      rhoC = mC / ptC;
+    // Substructure follows the unshifted masses (the shift moves the masses only).
+    const rhoB = mB0 / ptB,
+      rhoC = mC0 / ptC;
     const t21B = this.daughterTau21(rng, res.mB / ptB, rhoB, epsB, lostB);
     const t21C = this.daughterTau21(rng, res.mC / ptC, rhoC, epsC, lostC);
     const bFirst = ptB >= ptC;
@@ -547,6 +596,17 @@ export class EventGenerator {
     this.prongs[jB - 1] = pB;
     this.prongs[jC - 1] = pC;
   }
+}
+
+/**
+ * Leading-jet pT of a dijet of mass mjj: mjj^2 = m1^2 + m2^2 + 2 (mT1 mT2 cosh dy - pT1 pT2 cos dphi) with
+ * m_i = rho_i pT_i and pT2 = r pT1; every term scales with pT1^2, so pT1 = mjj / sqrt(K).
+ */
+function leadingJetPt(mjj: number, rho1: number, rho2: number, r: number, coshDy: number, cosDphi: number): number {
+  const s1 = Math.sqrt(1 + rho1 * rho1),
+    s2 = Math.sqrt(1 + rho2 * rho2);
+  const K = rho1 * rho1 + r * r * rho2 * rho2 + 2 * r * (s1 * s2 * coshDy - cosDphi);
+  return mjj / Math.sqrt(K);
 }
 
 /** Momentum of either daughter in the rest frame of a two-body decay M -> m1 m2. */
@@ -637,7 +697,7 @@ export class GeneratorSource implements Source {
     const sig = probe.signals
       .map((s) => `A(${s.mA})->B(${s.mB})${prong(s.prongsB)}C(${s.mC})${prong(s.prongsC)} x${s.n}`)
       .join(', ');
-    this.description = `generator: ${opts.events} events, seed ${opts.seed}, mjj ${probe.mjjMin}-${probe.mjjMax} GeV${sig ? `, signal ${sig}` : ''}${probe.substructure ? ', CMS 2024 substructure' : ''}`;
+    this.description = `generator: ${opts.events} events, seed ${opts.seed}, mjj ${probe.mjjMin}-${probe.mjjMax} GeV${sig ? `, signal ${sig}` : ''}${probe.substructure ? ', CMS 2024 substructure' : ''}${probe.mode === 'simulation' ? ', simulation (mismodelled QCD jet mass and tau21)' : ''}${probe.massShift > 0 ? `, jet masses shifted by ${probe.massShift} mjj` : ''}`;
     const bs = opts.batchSize ?? 65536;
     if (!(Number.isInteger(bs) && bs > 0))
       throw new SidebandError(`generator: batchSize must be a positive integer (got ${bs})`);

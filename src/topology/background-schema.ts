@@ -1,17 +1,19 @@
 /**
  * Validation of the topology's `background:` block: which background template the classifier learns the SR data
  * against — the sidebands themselves (`sideband`, CWoLa hunting, the default when the block is absent) or a
- * learned SR template (`cathode`: src/background/cathode.ts) — and the template model's network, training and
- * oversampling. Defaults are src/background/models.ts's.
+ * learned SR template (`cathode`: src/background/cathode.ts; `salad`: src/background/salad.ts, simulation reweighted
+ * to data, which needs the topology's `simulation:` source) — and the template model's network, training,
+ * oversampling and reweighter. Defaults are src/background/models.ts's.
  */
 import { defaultBackgroundConfig } from '../background/models.js';
 import { compileBlock, type FieldProblem } from './field-errors.js';
 
 const net = defaultBackgroundConfig.flow;
 const tr = defaultBackgroundConfig.training;
+const rw = defaultBackgroundConfig.reweighter;
 
 export const backgroundConfigSchema = {
-  model: { type: 'enum', values: ['sideband', 'cathode'], default: 'sideband' },
+  model: { type: 'enum', values: ['sideband', 'cathode', 'salad'], default: 'sideband' },
   oversample: { type: 'number', positive: true, max: 100, default: defaultBackgroundConfig.oversample },
   fidelity: { type: 'boolean', default: defaultBackgroundConfig.fidelity },
   flow: {
@@ -40,19 +42,53 @@ export const backgroundConfigSchema = {
       cosine: { type: 'boolean', default: tr.cosine },
     },
   },
+  // SALAD's simulation-vs-data classifier (seed 000 App. A) and the clip of its weights.
+  reweighter: {
+    type: 'object',
+    strict: true,
+    default: { ...rw, hidden: [...rw.hidden] },
+    props: {
+      hidden: { type: 'array', items: 'number|integer|min:1|max:1024', min: 1, max: 8, default: [...rw.hidden] },
+      dropout: { type: 'number', min: 0, max: 0.9, default: rw.dropout },
+      learningRate: { type: 'number', positive: true, default: rw.learningRate },
+      batchSize: { type: 'number', integer: true, positive: true, default: rw.batchSize },
+      maxEpochs: { type: 'number', integer: true, positive: true, default: rw.maxEpochs },
+      patience: { type: 'number', integer: true, min: 0, default: rw.patience },
+      validationFraction: { type: 'number', min: 0, max: 0.9, default: rw.validationFraction },
+      ensemble: { type: 'number', integer: true, min: 1, max: 20, default: rw.ensemble },
+    },
+  },
+  maxWeight: { type: 'number', min: 1, default: defaultBackgroundConfig.maxWeight },
 } as const;
 
 const check = compileBlock(backgroundConfigSchema);
 
-/** The problems of a background block (paths under `background.`); fills defaults in. */
-export function backgroundProblems(block: unknown, classifierKind: string | undefined): FieldProblem[] {
+/**
+ * The problems of a background block (paths under `background.`); fills defaults in. `simulation`: whether the
+ * topology declares a `simulation:` source (SALAD needs one; nothing else reads it).
+ */
+export function backgroundProblems(
+  block: unknown,
+  classifierKind: string | undefined,
+  simulation = false,
+): FieldProblem[] {
   const problems = check(block, 'background');
   const model = (block as { model?: unknown } | null)?.model;
+  if (!problems.length && model === 'salad' && !simulation)
+    problems.push({
+      path: 'simulation',
+      what: "background.model 'salad' reweights simulated events: declare them as a `simulation:` source block beside `source:` (e.g. {kind: generator, mode: simulation, events: ...})",
+    });
   if (!problems.length && model !== 'sideband' && classifierKind === 'none')
     problems.push({
       path: 'background.model',
       what: 'a learned template needs a classifier (classifier.kind is none)',
       value: model,
+    });
+  if (!problems.length && model !== 'salad' && simulation)
+    problems.push({
+      path: 'simulation',
+      what: `only background.model 'salad' reads a simulation source (model is ${String(model ?? 'sideband')})`,
     });
   return problems;
 }

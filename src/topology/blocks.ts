@@ -36,6 +36,9 @@ export const SOURCE_RULES: Record<string, Record<string, unknown>> = {
     controlFraction: 'number|min:0|max:0.99|optional',
     // Seed 003's extra per-jet substructure (src/sources/generator-substructure.ts).
     substructure: { type: 'enum', values: ['cms2024'], optional: true },
+    // A mismodelled simulation for SALAD, and the shifted-feature test (src/sources/generator-simulation.ts).
+    mode: { type: 'enum', values: ['data', 'simulation'], optional: true },
+    massShift: 'number|min:0|max:0.3|optional',
     // Trigger emulation (src/sources/generator-trigger.ts).
     trigger: {
       type: 'object',
@@ -157,6 +160,19 @@ function dispatch(checks: Record<string, BlockCheck>, key: string, block: unknow
 }
 
 export const checkSource = (block: unknown): FieldProblem[] => dispatch(sourceChecks, 'kind', block, 'source');
+/** The `simulation:` source (SALAD): any finite source kind; a Kafka stream has no end to read it to. */
+export function checkSimulationSource(block: unknown): FieldProblem[] {
+  const kind = (block as { kind?: unknown } | null)?.kind;
+  if (kind === 'kafka')
+    return [
+      {
+        path: 'simulation.kind',
+        what: 'a simulation is read in full before the data stream: use a finite source (generator, parquet, hdf5, numpy, root)',
+        value: kind,
+      },
+    ];
+  return dispatch(sourceChecks, 'kind', block, 'simulation');
+}
 export const checkWindows = (block: unknown): FieldProblem[] => dispatch(windowChecks, 'scheme', block, 'windows');
 export const checkKafka = (block: unknown): FieldProblem[] => kafkaCheck(block, 'kafka');
 export const checkKafkaSinks = (block: unknown): FieldProblem[] => kafkaSinkCheck(block, 'sinks.kafka');

@@ -1,4 +1,4 @@
-import { connect, from, identity, merge, startWith, tap, type Observable } from 'rxjs';
+import { concat, connect, from, identity, merge, startWith, tap, type Observable } from 'rxjs';
 import type { EventBatch, SourcePosition } from '../events/batch.js';
 import { CUT_PRESETS, CutFlow, type Cut } from '../events/cuts.js';
 import type { DecodeSpec } from '../events/decode.js';
@@ -23,6 +23,7 @@ import { Znet3 } from '../analysis/ddp-znet3.js';
 import { fromBytes, type SavedModel } from '../nn/serialize.js';
 import type { Topology } from './schema.js';
 import { derivedFeatures, ingestPlan, ingestStages } from './ingest.js';
+import type { WindowSimulation } from '../training/template-runner.js';
 
 /**
  * Compile a validated topology into a runnable flow: the source, the window buffers, and a cold Observable of
@@ -145,6 +146,11 @@ export async function openSource(
     }
     case 'generator': {
       if (src.channel === 'monojet') {
+        if (src.mode === 'simulation' || src.massShift)
+          throw new TopologyError('mode: simulation and massShift are options of the dijet channel', {
+            file,
+            path: src.mode === 'simulation' ? 'source.mode' : 'source.massShift',
+          });
         const { MonojetSource } = await import('../sources/generator-monojet.js');
         const { parseResonanceSpec } = await import('../sources/generator.js');
         return new MonojetSource({
@@ -165,6 +171,8 @@ export async function openSource(
         mjjMax: src.mjjMax,
         trigger: src.trigger,
         ...(src.substructure ? { substructure: src.substructure } : {}),
+        ...(src.mode ? { mode: src.mode } : {}),
+        ...(src.massShift !== undefined ? { massShift: src.massShift } : {}),
       });
     }
     case 'kafka': {
@@ -184,6 +192,7 @@ async function histogramSelector(
   control: ControlRegionCollector | undefined,
   log: (m: string) => void,
   cuts: Cut[],
+  simulation?: WindowSimulation,
 ): Promise<{ select: HistogramSelector; model: string; close?: () => Promise<void> }> {
   if (t.method) {
     // Seed 003's CMS methods: one model per search, trained on the whole SR sample and the control region.
@@ -202,7 +211,7 @@ async function histogramSelector(
   if (t.classifier.kind === 'none')
     return { select: (await import('../analysis/analyse-window.js')).inclusiveHistogram, model: 'inclusive' };
   const { classifierSelector } = await import('../training/classifier-selector.js');
-  return classifierSelector(t.classifier, t.background);
+  return classifierSelector(t.classifier, t.background, simulation);
 }
 
 /**
@@ -317,7 +326,16 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     spillDir: t.store?.spillDir,
   });
   const control = controlRegion(t, spec, file);
-  const { select: selectHistograms, model, close } = await histogramSelector(t, windows, control, ctx.log, cuts);
+  const ingest = ingestPlan(spec, cuts, derived, t.derive.mjj, buffers.store.features);
+  // SALAD's simulated events: read through the same ingest stages into buffers of their own, before the data.
+  const simulation = t.simulation
+    ? await (await import('./simulation.js')).runSimulation(t, spec, ingest, windows, { ...opts, log: ctx.log })
+    : undefined;
+  const {
+    select: selectHistograms,
+    model,
+    close,
+  } = await histogramSelector(t, windows, control, ctx.log, cuts, simulation?.of);
   const stats = opts.stats ?? (await import('../analysis/window-analysis.js')).analyseWindowHistogram;
   const calibration = t.calibration ? await loadCalibration(t, file, ctx.log) : undefined;
   const ddp = t.ddp ? await loadDdpModel(t, file) : undefined;
@@ -334,7 +352,6 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     ...(calibration ? { calibration } : {}),
     ...(t.trigger.online ? { online: true } : {}),
   };
-  const ingest = ingestPlan(spec, cuts, derived, t.derive.mjj, buffers.store.features);
   const op = OPERATORS;
   // The newest position per file or partition whose events are in the window buffers: what a run commits to the
   // source once its results are durable.
@@ -356,7 +373,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
           // An analysis is finished once its results are emitted (a checkpoint runs unfinished ones again).
           tap((r: WindowResult) => buffers.finished(r)),
         );
-  const results$ = from(opts.wrapBatches ? opts.wrapBatches(batches) : batches).pipe(
+  const data$ = from(opts.wrapBatches ? opts.wrapBatches(batches) : batches).pipe(
     tap(() => {
       arrivedAt = Date.now();
     }),
@@ -382,6 +399,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     // the DDP scan on every histogram update, beside the fit-based significance
     ddp ? op.ddpScan({ ...ddp, observer: ctx.observer }) : identity,
   );
+  const results$ = simulation ? concat(simulation.load$, data$) : data$;
   return {
     topology: t,
     source,
@@ -397,6 +415,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
       await close?.();
       for (const c of compared?.closes ?? []) await c();
       await source.close?.();
+      await simulation?.close();
       buffers.store.close();
     },
   };

@@ -15,6 +15,7 @@ import {
   checkFitFunctions,
   checkKafka,
   checkKafkaSinks,
+  checkSimulationSource,
   checkSource,
   checkWindows,
 } from './blocks.js';
@@ -33,6 +34,12 @@ export interface Topology {
   description?: string;
   seed: number;
   source: SourceConfig;
+  /**
+   * Simulated events beside the data (`background.model: salad` reweights them to data in the sidebands): a finite
+   * source (generator, parquet, hdf5, numpy, root) read in full before the data stream, with the data's columns,
+   * cuts and derived features.
+   */
+  simulation?: SourceConfig;
   /** Canonical column ← source column and unit. A bare string is the unit of a same-named column. */
   columns: Record<string, ColumnSpec | string>;
   label?: string;
@@ -126,6 +133,9 @@ export type SourceConfig =
       trigger?: { leadingJetPt?: number; mjjEfficiency?: { m50: number; width: number } };
       /** Seed 003's extra per-jet substructure columns (src/sources/generator-substructure.ts). */
       substructure?: 'cms2024';
+      /** 'simulation': mismodelled QCD jet mass and τ21; massShift: jet masses + k·mjj (src/sources/generator-simulation.ts). */
+      mode?: 'data' | 'simulation';
+      massShift?: number;
     }
   | { kind: 'kafka'; [key: string]: unknown }
   // The field's formats (topology/format-sources.ts); `columns` names the columns of a 2-D array or dataset.
@@ -233,6 +243,7 @@ const schema = {
   seed: { type: 'number', integer: true, default: 1 },
   // Blocks whose shape depends on a discriminator or a registry are checked strictly in ./blocks.ts.
   source: { type: 'any' },
+  simulation: { type: 'any', optional: true },
   columns: { type: 'any' },
   label: 'string|optional',
   weight: 'string|optional',
@@ -476,6 +487,7 @@ export function validateTopology(doc: unknown, file: string): Topology {
   const problems = res === true ? [] : problemsOf(res as never, d, '');
   const bad = (p: string) => problems.some((q) => q.path === p || q.path.startsWith(`${p}.`));
   if ('source' in d) problems.push(...checkSource(d.source));
+  if (d.simulation !== undefined) problems.push(...checkSimulationSource(d.simulation));
   if ('windows' in d) problems.push(...checkWindows(d.windows));
   if ('columns' in d) problems.push(...checkColumns(d.columns));
   problems.push(...checkCuts(d.cuts));
@@ -488,8 +500,14 @@ export function validateTopology(doc: unknown, file: string): Topology {
     problems.push(...classifierProblems(t.classifier as unknown as Record<string, unknown>, t.seed));
   else if (!bad('classifier') && Object.keys(t.classifier).length > 1)
     problems.push({ path: 'classifier', what: "kind 'none' takes no other keys", value: t.classifier });
-  if (d.background !== undefined)
-    problems.push(...backgroundProblems(d.background, (d.classifier as { kind?: string } | undefined)?.kind));
+  if (d.background !== undefined || d.simulation !== undefined)
+    problems.push(
+      ...backgroundProblems(
+        d.background ?? {},
+        (d.classifier as { kind?: string } | undefined)?.kind,
+        d.simulation !== undefined,
+      ),
+    );
   if (t.compare && !bad('compare')) problems.push(...compareProblems(t));
   if (!problems.length) problems.push(...checkFeatureNames(t as never));
   if (problems.length) throw topologyErrorOf(problems, file);

@@ -12,7 +12,7 @@ import type { BinMapper } from '../classify/binning.js';
 import type { EvaluationResult, HistogramResult, ModelInfo } from '../events/result.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
 import { TrainingPool } from './pool.js';
-import { learnWindowTemplate } from './template-runner.js';
+import { learnWindowTemplate, type WindowSimulation } from './template-runner.js';
 
 /** A turn of the event loop (timers, I/O: a metrics scrape) between the steps of a window's selection. */
 const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -26,9 +26,11 @@ type Selection = Array<{
   pick?: Uint8Array;
 }>;
 
+/** `simulation`: the simulated events of a window, for a template that reweights simulation (SALAD). */
 export function classifierSelector(
   config: ClassifierConfig,
   background?: BackgroundConfig,
+  simulation?: WindowSimulation,
 ): {
   select: (
     snapshot: WindowSnapshot,
@@ -52,6 +54,7 @@ export function classifierSelector(
             background!,
             deriveSeed(deriveSeed(config.seed, windowHash(snapshot.window.id)), snapshot.sequence ?? 0),
             config.workers === 0,
+            simulation,
           )
         : undefined;
       return selectWithClassifier(

@@ -8,8 +8,12 @@ import type { SrTemplate, TemplateInput } from '../background/template.js';
 import { SidebandError } from '../events/errors.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
 
+/** A window's simulated events (SALAD), in the snapshot's feature order; absent when the run has no simulation. */
+export type WindowSimulation = (window: WindowSnapshot['window'], features: string[]) => TemplateInput['simulation'];
+
 /** The template input of a snapshot (its columns are copies already, so they are sent as they are). */
-export function templateInputOf(snapshot: WindowSnapshot, seed: number): TemplateInput {
+export function templateInputOf(snapshot: WindowSnapshot, seed: number, simulation?: WindowSimulation): TemplateInput {
+  const sim = simulation?.(snapshot.window, snapshot.features);
   return {
     features: snapshot.features,
     columns: snapshot.columns,
@@ -18,6 +22,7 @@ export function templateInputOf(snapshot: WindowSnapshot, seed: number): Templat
     sr: snapshot.window.sr,
     sb: snapshot.window.sb,
     seed,
+    ...(sim ? { simulation: sim } : {}),
   };
 }
 
@@ -26,8 +31,9 @@ export async function learnWindowTemplate(
   config: BackgroundConfig,
   seed: number,
   inline: boolean,
+  simulation?: WindowSimulation,
 ): Promise<SrTemplate> {
-  const input = templateInputOf(snapshot, seed);
+  const input = templateInputOf(snapshot, seed, simulation);
   const wid = snapshot.window.id;
   if (inline) {
     try {
