@@ -21,7 +21,8 @@
  * A window result that is valid: false has no Z and counts as missing, never as 0.
  *
  *   npm run bench:background -- --json [--seeds 5] [--closure 3] [--sr-background 111000] [--epochs 10] [--methods cathode,curtains,cwola] [--quick] [--out FILE]
- *   npm run bench:background -- --merge a.json,b.json --out FILE   (methods split over processes)
+ *   npm run bench:background -- --timing-only [--timing-epochs 2] --out FILE   (template training at 200k SB events)
+ *   npm run bench:background -- --merge a.json,b.json[,timing.json] --out FILE   (methods split over processes)
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,9 @@ import { flag, numberFlag, parseArgs } from '../src/cli/args.js';
 import type { WindowResult } from '../src/events/result.js';
 import { runTopology } from '../src/run.js';
 import { loadTopology } from '../src/topology/load.js';
+import { learnTemplate, resolveBackgroundConfig, type BackgroundModelName } from '../src/background/models.js';
+import type { TemplateInput } from '../src/background/template.js';
+import { mulberry32 } from '../src/classify/random.js';
 import { benchEnvironment, loadAverageNow, summarize } from './summary.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -52,7 +56,7 @@ const METHODS: { name: string; sets: string[] }[] = [
   { name: 'cwola', sets: ['background.model=sideband'] },
 ];
 
-const args = parseArgs(process.argv.slice(2), ['json', 'quick']);
+const args = parseArgs(process.argv.slice(2), ['json', 'quick', 'timing-only']);
 const quick = args.flags.has('quick');
 const nSeeds = numberFlag(args, 'seeds', quick ? 1 : 5);
 const nClosure = numberFlag(args, 'closure', quick ? 1 : 3);
@@ -242,11 +246,85 @@ async function main(): Promise<void> {
 }
 
 /**
+ * `--timing-only [--timing-epochs 2]`: the template training of each learned method (the same classes the topology
+ * uses, through backgroundModel) on 200k sideband events, measured over a few epochs at the full event count and
+ * scaled linearly to 100 epochs (labelled so). The events are a synthetic window (four features whose means move
+ * with mjj, a falling spectrum): training time depends on the event count, the networks and the epochs, not on
+ * the physics. Fidelity is off (it is not training).
+ */
+async function timing(): Promise<void> {
+  const timingEpochs = numberFlag(args, 'timing-epochs', 2);
+  const nSb = 200_000;
+  const r = mulberry32(77);
+  const normal = () => Math.sqrt(-2 * Math.log(r() || 1e-12)) * Math.cos(2 * Math.PI * r());
+  const mjj: number[] = [];
+  let kSb = 0;
+  while (kSb < nSb) {
+    const m = SB[0]![0] * (r() || 1e-12) ** -0.2;
+    if (m >= SB[1]![1]) continue;
+    const inSr = m >= SR[0] && m < SR[1];
+    if (!inSr) kSb++;
+    mjj.push(m);
+  }
+  const columns = Array.from({ length: 4 }, (_, j) => Float32Array.from(mjj, (m) => (j + 1) * (m / 1000) + normal()));
+  const input: TemplateInput = {
+    features: ['f0', 'f1', 'f2', 'f3'],
+    columns,
+    mjj: Float32Array.from(mjj),
+    sr: SR,
+    sb: SB,
+    seed: 1,
+  };
+  const t = await loadTopology(path.join(root, TOPOLOGY), []);
+  const rows: Record<string, unknown>[] = [];
+  for (const m of methods.filter((x) => x.sets.some((s) => /background\.model=(?!sideband)/.test(s)))) {
+    const model = m.sets.find((s) => s.startsWith('background.model='))!.split('=')[1] as BackgroundModelName;
+    const over = Number(m.sets.find((s) => s.startsWith('background.oversample='))?.split('=')[1] ?? 4);
+    const config = resolveBackgroundConfig({
+      ...t.background,
+      model,
+      oversample: over,
+      fidelity: false,
+      training: { ...t.background!.training, epochs: timingEpochs },
+    });
+    const tpl = learnTemplate(input, config);
+    rows.push({
+      method: m.name,
+      sideband_events: tpl.info.trainEvents,
+      epochs_measured: timingEpochs,
+      measured_seconds: Number(tpl.info.trainSeconds.toFixed(2)),
+      seconds_200k_x100: {
+        extrapolated: true,
+        how: `measured at ${tpl.info.trainEvents} sideband events x ${timingEpochs} epochs (template generation included), scaled to 100 epochs`,
+        seconds: Math.round((tpl.info.trainSeconds * 100) / timingEpochs),
+      },
+      network: tpl.info.network,
+    });
+    process.stderr.write(`timing ${m.name}: ${tpl.info.trainSeconds.toFixed(1)} s for ${timingEpochs} epochs\n`);
+  }
+  const text = JSON.stringify(
+    {
+      bench: 'background',
+      timing: rows,
+      environment: { ...benchEnvironment(), load_average: loadAverageNow() },
+    },
+    null,
+    2,
+  );
+  const outFile = flag(args, 'out');
+  if (outFile) writeFileSync(outFile, `${text}\n`);
+  process.stdout.write(`${text}\n`);
+}
+
+/**
  * `--merge a.json,b.json`: one output from runs of this bench that split the methods over processes (`--methods`),
  * refusing runs whose configuration differs.
  */
 function merge(files: string[]): void {
-  const parts = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>);
+  const all = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>);
+  // a --timing-only output joins as the `timing` section
+  const timed = all.find((p) => p.timing);
+  const parts = all.filter((p) => !p.timing);
   const key = (p: Record<string, unknown>) => JSON.stringify([p.quick, p.window, p.signal, p.config]);
   const bad = parts.findIndex((p) => key(p) !== key(parts[0]!));
   if (bad > 0) throw new Error(`bench:background --merge: ${files[bad]} has another configuration than ${files[0]}`);
@@ -254,6 +332,7 @@ function merge(files: string[]): void {
     ...parts[0]!,
     methods: parts.flatMap((p) => p.methods as unknown[]),
     seconds: parts.map((p) => p.seconds),
+    ...(timed ? { timing: { rows: timed.timing, environment: timed.environment } } : {}),
     merged_from: { processes: files.length, note: 'methods run side by side in separate processes (--methods)' },
     environment: parts.map((p) => p.environment),
   };
@@ -266,6 +345,7 @@ function merge(files: string[]): void {
 try {
   const toMerge = flag(args, 'merge');
   if (toMerge) merge(toMerge.split(','));
+  else if (args.flags.has('timing-only')) await timing();
   else await main();
 } finally {
   rmSync(work, { recursive: true, force: true });
