@@ -115,7 +115,8 @@ export function finiteRows(columns: Float32Array[], mjj: Float32Array, mask: Uin
 
 /**
  * Train a conditional flow p(x | m) on row-major X (n x D) and masses m, holding out a seeded fraction for
- * validation; the preprocessing is fitted on all rows. Returns the flow with its best validation epoch's weights.
+ * validation; the preprocessing is fitted on all rows. Returns the flow with its best validation epoch's weights
+ * (`inputGradient`: built to serve as a frozen base of another flow, as CURTAINS' map needs).
  */
 export function trainConditionalFlow(
   X: Float32Array,
@@ -125,6 +126,7 @@ export function trainConditionalFlow(
   tr: FlowTrainingOptions,
   seed: number,
   context = 1,
+  inputGradient = false,
 ): ConditionalFlow {
   const n = X.length / D;
   const order = Uint32Array.from({ length: n }, (_, i) => i);
@@ -146,6 +148,7 @@ export function trainConditionalFlow(
   const flow = new ConditionalFlow(flowSpec(net, D, context), {
     seed: deriveSeed(seed, 12),
     capacity: tr.batchSize,
+    inputGradient,
   });
   flow.preprocessor = fitPreprocessor(X, m, D, context, { kind: 'logit', margin: FLOW_MARGIN });
   const schedule: Schedule | undefined = tr.cosine ? { type: 'cosine', tMax: tr.epochs } : undefined;

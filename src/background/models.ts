@@ -11,17 +11,23 @@ import {
   type FlowNetworkOptions,
   type FlowTrainingOptions,
 } from './cathode.js';
+import { Curtains, defaultCurtainsOptions } from './curtains.js';
 import { Salad, defaultSaladOptions, type ReweighterOptions } from './salad.js';
 import { MIN_FIDELITY_EVENTS, templateFidelity } from './fidelity.js';
 import { regionMasks, type BackgroundModel, type SrTemplate, type TemplateInput } from './template.js';
 
-export type BackgroundModelName = 'sideband' | 'cathode' | 'salad';
+export type BackgroundModelName = 'sideband' | 'cathode' | 'curtains' | 'salad';
 
 export interface BackgroundConfig {
   model: BackgroundModelName;
-  /** Template events per SR event. */
+  /** CATHODE: template events per SR event; CURTAINS: times every sideband event is mapped into the SR. */
   oversample: number;
   flow: FlowNetworkOptions;
+  /** CURTAINS: the mass-to-mass map's network. */
+  transport: FlowNetworkOptions;
+  /** CURTAINS: bin width (GeV) of the sideband mjj fit the SR masses are drawn from, and its √s. */
+  massBinWidth: number;
+  sqrtS: number;
   training: FlowTrainingOptions;
   /** Measure the template's fidelity in every window (two extra 5-fold HGB trainings). */
   fidelity: boolean;
@@ -34,6 +40,9 @@ export const defaultBackgroundConfig: BackgroundConfig = {
   model: 'sideband',
   oversample: defaultCathodeOptions.oversample,
   flow: { ...defaultCathodeOptions.flow },
+  transport: { ...defaultCurtainsOptions.transport },
+  massBinWidth: defaultCurtainsOptions.massBinWidth,
+  sqrtS: defaultCurtainsOptions.sqrtS,
   training: { ...defaultCathodeOptions.training },
   fidelity: true,
   reweighter: { ...defaultSaladOptions.reweighter },
@@ -45,6 +54,7 @@ export function resolveBackgroundConfig(c: Partial<BackgroundConfig> = {}): Back
     ...defaultBackgroundConfig,
     ...c,
     flow: { ...defaultBackgroundConfig.flow, ...c.flow },
+    transport: { ...defaultBackgroundConfig.transport, ...c.transport },
     training: { ...defaultBackgroundConfig.training, ...c.training },
     reweighter: { ...defaultBackgroundConfig.reweighter, ...c.reweighter },
   };
@@ -68,6 +78,15 @@ export function backgroundModel(c: BackgroundConfig): BackgroundModel {
     }
     case 'salad':
       return new Salad({ reweighter: c.reweighter, maxWeight: c.maxWeight });
+    case 'curtains':
+      return new Curtains({
+        oversample: c.oversample,
+        flow: c.flow,
+        transport: c.transport,
+        training: c.training,
+        massBinWidth: c.massBinWidth,
+        sqrtS: c.sqrtS,
+      });
     default:
       throw new SidebandError(`background: model '${c.model}' learns no template`);
   }

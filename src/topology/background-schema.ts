@@ -1,9 +1,9 @@
 /**
  * Validation of the topology's `background:` block: which background template the classifier learns the SR data
  * against — the sidebands themselves (`sideband`, CWoLa hunting, the default when the block is absent) or a
- * learned SR template (`cathode`: src/background/cathode.ts; `salad`: src/background/salad.ts, simulation reweighted
- * to data, which needs the topology's `simulation:` source) — and the template model's network, training,
- * oversampling and reweighter. Defaults are src/background/models.ts's.
+ * learned SR template (`cathode`: src/background/cathode.ts; `curtains`: src/background/curtains.ts; `salad`:
+ * src/background/salad.ts, simulation reweighted to data, which needs the topology's `simulation:` source) — and
+ * the template model's networks, training, oversampling and reweighter. Defaults are src/background/models.ts's.
  */
 import { defaultBackgroundConfig } from '../background/models.js';
 import { compileBlock, type FieldProblem } from './field-errors.js';
@@ -11,23 +11,31 @@ import { compileBlock, type FieldProblem } from './field-errors.js';
 const net = defaultBackgroundConfig.flow;
 const tr = defaultBackgroundConfig.training;
 const rw = defaultBackgroundConfig.reweighter;
+const map = defaultBackgroundConfig.transport;
 
-export const backgroundConfigSchema = {
-  model: { type: 'enum', values: ['sideband', 'cathode', 'salad'], default: 'sideband' },
-  oversample: { type: 'number', positive: true, max: 100, default: defaultBackgroundConfig.oversample },
-  fidelity: { type: 'boolean', default: defaultBackgroundConfig.fidelity },
-  flow: {
+const network = (d: typeof net) =>
+  ({
     type: 'object',
     strict: true,
-    default: { ...net },
+    default: { ...d },
     props: {
-      type: { type: 'enum', values: ['maf', 'rqs'], default: net.type },
-      blocks: { type: 'number', integer: true, min: 1, max: 32, default: net.blocks },
-      hidden: { type: 'number', integer: true, min: 2, max: 1024, default: net.hidden },
-      batchNorm: { type: 'boolean', default: net.batchNorm },
+      type: { type: 'enum', values: ['maf', 'rqs'], default: d.type },
+      blocks: { type: 'number', integer: true, min: 1, max: 32, default: d.blocks },
+      hidden: { type: 'number', integer: true, min: 2, max: 1024, default: d.hidden },
+      batchNorm: { type: 'boolean', default: d.batchNorm },
       bins: { type: 'number', integer: true, min: 2, max: 64, optional: true },
     },
-  },
+  }) as const;
+
+export const backgroundConfigSchema = {
+  model: { type: 'enum', values: ['sideband', 'cathode', 'curtains', 'salad'], default: 'sideband' },
+  oversample: { type: 'number', positive: true, max: 100, default: defaultBackgroundConfig.oversample },
+  fidelity: { type: 'boolean', default: defaultBackgroundConfig.fidelity },
+  flow: network(net),
+  // CURTAINS: the mass-to-mass map, the sideband mjj fit's bin width (GeV) and √s
+  transport: network(map),
+  massBinWidth: { type: 'number', positive: true, default: defaultBackgroundConfig.massBinWidth },
+  sqrtS: { type: 'number', positive: true, default: defaultBackgroundConfig.sqrtS },
   training: {
     type: 'object',
     strict: true,

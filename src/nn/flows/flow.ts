@@ -61,10 +61,26 @@ export interface FlowBuildOptions {
   /** Rows per forward call (the training batch size; default 256). */
   capacity?: number;
   shared?: boolean;
+  /** Keep the gradient of the loss with respect to the flow's input (a frozen flow serving as another's base). */
+  inputGradient?: boolean;
+}
+
+/**
+ * A trained, frozen flow as the base distribution of the flow being fitted (flows for flows, CURTAINS): the fitted
+ * flow f maps x to u = f(x; c) and its loss is −log p_base(u | c_base) − log|det ∂u/∂x|, in the base's
+ * preprocessed space (the fitted flow then has preprocessing 'none' on features, so its inputs and outputs are
+ * the base's preprocessed features). `context` holds the base's raw context per training row (n x C_base),
+ * `contextVal` per validation row.
+ */
+export interface FlowBase {
+  flow: ConditionalFlow;
+  context: Float32Array;
+  contextVal?: Float32Array;
 }
 
 export interface FlowFitOptions extends FitOptions {
   preprocess?: PreprocessOptions;
+  base?: FlowBase;
 }
 
 const HALF_LOG_2PI = 0.5 * log(2 * PI);
@@ -116,7 +132,7 @@ export class ConditionalFlow {
     for (let s = 0; s <= this.steps.length; s++) {
       const ld = s < this.steps.length && this.steps[s]!.wantsContext ? D + C : D;
       this.buf.push(mat(h.alloc(cap * ld), D, ld));
-      this.dbuf.push(s === 0 ? null : mat(h.alloc(cap * D), D));
+      this.dbuf.push(s === 0 && !opts.inputGradient ? null : mat(h.alloc(cap * D), D));
     }
     let id = 0;
     const binder: Binder = {
@@ -201,8 +217,78 @@ export class ConditionalFlow {
     for (let s = this.steps.length - 1; s >= 0; s--) this.steps[s]!.backward(n, this.gld);
   }
 
+  /**
+   * As a frozen base (built with inputGradient): the NLL sum of n preprocessed rows u (from `uOff`, row stride
+   * D) with preprocessed context rows c[rows[start + i]], evaluation mode; with gradNorm > 0 also writes
+   * ∂(NLL / gradNorm)/∂u into du (same layout).
+   */
+  baseNll(
+    u: Float32Array,
+    c: Float32Array,
+    rows: ArrayLike<number> | null,
+    start: number,
+    n: number,
+    gradNorm: number,
+    du: Float32Array | null,
+  ): number {
+    const D = this.features;
+    const C = this.context;
+    const f0 = this.heap.f32;
+    const x = this.buf[0]!;
+    for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) f0[x.off + i * x.ld + j] = u[i * D + j]!;
+    for (let s = 0; s < this.steps.length; s++) {
+      if (!this.steps[s]!.wantsContext || C === 0) continue;
+      const t = this.buf[s]!;
+      for (let i = 0; i < n; i++) {
+        const r = rows ? rows[start + i]! : start + i;
+        for (let j = 0; j < C; j++) f0[t.off + i * t.ld + D + j] = c[r * C + j]!;
+      }
+    }
+    this.run(n, false);
+    const total = this.nll(n, null, gradNorm);
+    if (gradNorm > 0 && du) {
+      if (!this.dbuf[0]) throw new SidebandError('nn flow: a base flow needs inputGradient at construction');
+      this.backwardAll(n);
+      // the base is frozen: the parameter gradients its backward pass accumulated are never used
+      this.params.zeroGrad();
+      const f = this.heap.f32;
+      const dx = this.dbuf[0]!;
+      for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) du[i * D + j] = f[dx.off + i * dx.ld + j]!;
+    }
+    return total;
+  }
+
+  /** Loss of the rows run through this flow against a frozen base (see FlowBase); sets the output gradients. */
+  private nllOnBase(
+    base: ConditionalFlow,
+    cBase: Float32Array,
+    rows: ArrayLike<number> | null,
+    start: number,
+    n: number,
+    gradNorm: number,
+  ): number {
+    const D = this.features;
+    const f = this.heap.f32;
+    const z = this.buf[this.steps.length]!;
+    const u = new Float32Array(n * D);
+    for (let i = 0; i < n; i++) for (let j = 0; j < D; j++) u[i * D + j] = f[z.off + i * z.ld + j]!;
+    const du = gradNorm > 0 ? new Float32Array(n * D) : null;
+    let total = base.baseNll(u, cBase, rows, start, n, gradNorm, du);
+    const g = this.heap.f32;
+    const dz = this.dbuf[this.steps.length]!;
+    for (let i = 0; i < n; i++) {
+      total -= this.logdet[i]!;
+      if (!du) continue;
+      for (let j = 0; j < D; j++) g[dz.off + i * dz.ld + j] = du[i * D + j]!;
+      this.gld[i] = -1 / gradNorm;
+    }
+    return total;
+  }
+
   /** Training objective over preprocessed arrays (exposed for custom loops and the thread runtime). */
-  objective(z: Float32Array, c: Float32Array): Objective {
+  objective(z: Float32Array, c: Float32Array, base?: { flow: ConditionalFlow; context: Float32Array }): Objective {
+    const loss = (rows: ArrayLike<number>, s: number, n: number, norm: number) =>
+      base ? this.nllOnBase(base.flow, base.context, rows, s, n, norm) : this.nll(n, null, norm);
     return {
       params: this.params,
       capacity: this.capacity,
@@ -215,7 +301,7 @@ export class ConditionalFlow {
           this.pass.key = key;
           this.pass.rowBase = rowBase + (s - start);
           this.run(n, true);
-          total += this.nll(n, null, norm);
+          total += loss(rows, s, n, norm);
           this.backwardAll(n);
         }
         return total;
@@ -226,7 +312,7 @@ export class ConditionalFlow {
           const n = min(this.capacity, end - s);
           this.load(z, c, rows, s, n);
           this.run(n, false);
-          total += this.nll(n, null, 0);
+          total += loss(rows, s, n, 0);
         }
         return total;
       },
@@ -341,11 +427,26 @@ export class ConditionalFlow {
     }
     const trainRows = Uint32Array.from({ length: n }, (_, i) => i);
     this.calibratedAfterValidation = false;
-    this.training = fit(this.objective(zAll, cAll), trainRows, rowsVal, o);
+    let base: { flow: ConditionalFlow; context: Float32Array } | undefined;
+    if (o.base) {
+      const bp = o.base.flow.requirePre();
+      const cb = preprocessContext(bp, o.base.context);
+      const cbv = rowsVal ? preprocessContext(bp, o.base.contextVal ?? new Float32Array(0)) : new Float32Array(0);
+      const Cb = o.base.flow.context;
+      if (cb.length !== n * Cb || (rowsVal && cbv.length !== rowsVal.length * Cb))
+        throw new InputError('nn flow fit: the base context does not match the training and validation rows', {
+          field: 'base.context',
+        });
+      const all = new Float32Array(cb.length + cbv.length);
+      all.set(cb);
+      all.set(cbv, cb.length);
+      base = { flow: o.base.flow, context: all };
+    }
+    this.training = fit(this.objective(zAll, cAll, base), trainRows, rowsVal, o);
     return this.training;
   }
 
-  private requirePre(): Preprocessor {
+  requirePre(): Preprocessor {
     if (!this.preprocessor)
       throw new SidebandError('nn flow: not fitted (no preprocessing); call fit() or load a trained flow');
     return this.preprocessor;
