@@ -20,7 +20,7 @@
  */
 import { SidebandError } from '../events/errors.js';
 
-/** The simulation mode's mismodelling of QCD jets (documented above and in docs/salad.md). */
+/** The simulation mode's mismodelling of QCD jets (documented above and in docs/background.md). */
 export const SIMULATION_MISMODELLING = {
   /** Jet-mass (m/pT) scale of simulation relative to data. */
   massScale: 0.92,
