@@ -19,6 +19,7 @@ import type { StageContext } from '../operators/context.js';
 import type { AnalysisPlan, HistogramSelector, HistogramStats } from '../analysis/analyse-window.js';
 import { OnlineWindows } from '../analysis/online-window.js';
 import type { Topology } from './schema.js';
+import { analysisHash } from './analysis-hash.js';
 import { derivedFeatures, ingestPlan, ingestStages } from './ingest.js';
 
 /**
@@ -204,8 +205,9 @@ async function histogramSelector(
 
 /**
  * The topology's calibration file (`calibration:`, relative to the topology's directory), checked: it must be a
- * sideband calibration made for a topology of the same name; one made from another version of the topology's
- * text is used with a warning.
+ * sideband calibration made for a topology of the same name and the same analysis (the hash of its analysis blocks,
+ * topology/analysis-hash.ts): a calibration of another cut, window, classifier or fit measures another Z, and is
+ * refused rather than applied.
  */
 async function loadCalibration(t: Topology, file: string, log: (m: string) => void): Promise<Calibration> {
   const p = path.resolve(path.dirname(file), t.calibration!);
@@ -222,6 +224,14 @@ async function loadCalibration(t: Topology, file: string, log: (m: string) => vo
     });
   if (c.topology !== t.name)
     throw new TopologyError(`${p} calibrates topology '${c.topology}', not '${t.name}'`, { file, path: 'calibration' });
+  const hash = analysisHash(t);
+  if (c.topologyHash !== hash)
+    throw new TopologyError(
+      c.topologyHash === undefined
+        ? `${p} records no topology hash, so it cannot be checked against '${t.name}': rerun sideband validate`
+        : `${p} is stale: it was made for another version of '${t.name}' (analysis hash ${c.topologyHash.slice(0, 12)}, the topology's is ${hash.slice(0, 12)}; cuts, windows, classifier, working points or fit differ): rerun sideband validate`,
+      { file, path: 'calibration' },
+    );
   log(`calibration: ${p} (${c.source}, ${c.samples} signal-free samples, ${c.mode})`);
   return c;
 }
