@@ -12,7 +12,8 @@
  *             the signal's region per seed (target ≥ 3 on 4 of 5 seeds).
  * Runs the shipped code path: runTopology and validateTopology, as `sideband run` and `sideband validate` do.
  *
- *   npm run bench:trust -- --json [--parts closure,trigger,inject,hunt2020] [--seeds 10] [--samples 20]
+ *   npm run bench:trust -- --json [--parts closure,trigger,inject,hunt2020] [--topologies quickstart,...] [--seeds 10]
+ *     [--samples 20]
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
@@ -31,12 +32,13 @@ const args = parseArgs(process.argv.slice(2), ['json']);
 const parts = (flag(args, 'parts') ?? 'closure,trigger,inject,hunt2020').split(',');
 const seeds = numberFlag(args, 'seeds', 10);
 const samples = numberFlag(args, 'samples', 20);
+const only = flag(args, 'topologies')?.split(',');
 const work = mkdtempSync(path.join(tmpdir(), 'sideband-trust-'));
 const cache = path.join(root, 'node_modules/.cache/sideband-trust');
 mkdirSync(cache, { recursive: true });
 const log = (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`);
 
-const GENERATOR_TOPOLOGIES = ['quickstart', 'atlas2024-cwola', 'lhco-rnd'];
+const GENERATOR_TOPOLOGIES = ['quickstart', 'atlas2024-cwola', 'lhco-rnd'].filter((n) => !only || only.includes(n));
 const TRIGGER = { leadingJetPt: 1200 };
 /** Generated events through the trigger: start the spectrum below the turn-on, enough events above it. */
 const TRIGGERED = { events: 3000000, mjjMin: 2200 };
@@ -87,7 +89,7 @@ if (parts.includes('closure')) {
     '--mjj-min',
     '1800',
   ]);
-  for (const name of [...GENERATOR_TOPOLOGIES, 'cwola-hunting-atlas2020']) {
+  for (const name of [...GENERATOR_TOPOLOGIES, 'cwola-hunting-atlas2020'].filter((n) => !only || only.includes(n))) {
     const file = path.join(root, 'topologies', `${name}.yaml`);
     const sets = name === 'cwola-hunting-atlas2020' ? [`source={kind: parquet, path: ${atlas2020File}}`] : [];
     const t = await loadTopology(file, sets);

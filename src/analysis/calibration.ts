@@ -27,7 +27,7 @@ export interface Calibration {
   kind: 'sideband-calibration';
   version: 1;
   topology: string;
-  /** sha256 of the topology's text the calibration was made for (after overrides), when known. */
+  /** sha256 of the analysis blocks of the topology the calibration was made for (topology/analysis-hash.ts). */
   topologyHash?: string;
   /** Where the signal-free samples came from (generator, down-up, control). */
   source: string;

@@ -28,6 +28,7 @@ import {
 import { evaluateLinear, fitNonclosure, type NonclosureModel } from '../stats/nonclosure.js';
 import { fitConditionalCopula, sampleConditionalCopula } from '../background/conditional-copula.js';
 import { deriveSeed, mulberry32 } from '../classify/random.js';
+import { analysisHash } from '../topology/analysis-hash.js';
 import type { EventBatch } from '../events/batch.js';
 import { SidebandError } from '../events/errors.js';
 import type { WindowResult } from '../events/result.js';
@@ -215,6 +216,7 @@ function calibrationOf(t: Topology, v: SourceValidation, mode: CalibrationMode):
     kind: 'sideband-calibration',
     version: 1,
     topology: t.name,
+    topologyHash: analysisHash(t),
     source: v.source,
     samples: v.samples,
     mode,

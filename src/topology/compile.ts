@@ -22,6 +22,7 @@ import { OnlineWindows } from '../analysis/online-window.js';
 import { Znet3 } from '../analysis/ddp-znet3.js';
 import { fromBytes, type SavedModel } from '../nn/serialize.js';
 import type { Topology } from './schema.js';
+import { analysisHash } from './analysis-hash.js';
 import { derivedFeatures, ingestPlan, ingestStages } from './ingest.js';
 import type { WindowSimulation } from '../training/template-runner.js';
 
@@ -216,8 +217,9 @@ async function histogramSelector(
 
 /**
  * The topology's calibration file (`calibration:`, relative to the topology's directory), checked: it must be a
- * sideband calibration made for a topology of the same name; one made from another version of the topology's
- * text is used with a warning.
+ * sideband calibration made for a topology of the same name and the same analysis (the hash of its analysis blocks,
+ * topology/analysis-hash.ts): a calibration of another cut, window, classifier or fit measures another Z, and is
+ * refused rather than applied.
  */
 /** The DDP network a topology's `ddp.model` names (relative to the topology's directory). */
 async function loadDdpModel(t: Topology, file: string): Promise<{ model: Znet3; label: string }> {
@@ -248,6 +250,14 @@ async function loadCalibration(t: Topology, file: string, log: (m: string) => vo
     });
   if (c.topology !== t.name)
     throw new TopologyError(`${p} calibrates topology '${c.topology}', not '${t.name}'`, { file, path: 'calibration' });
+  const hash = analysisHash(t);
+  if (c.topologyHash !== hash)
+    throw new TopologyError(
+      c.topologyHash === undefined
+        ? `${p} records no topology hash, so it cannot be checked against '${t.name}': rerun sideband validate`
+        : `${p} is stale: it was made for another version of '${t.name}' (analysis hash ${c.topologyHash.slice(0, 12)}, the topology's is ${hash.slice(0, 12)}; cuts, windows, classifier, working points or fit differ): rerun sideband validate`,
+      { file, path: 'calibration' },
+    );
   log(`calibration: ${p} (${c.source}, ${c.samples} signal-free samples, ${c.mode})`);
   return c;
 }

@@ -58,6 +58,17 @@ describe('sideband validate', () => {
       expect(r.significance!.calibration!.source).toBe('down-up');
       expect(r.significance!.z).toBeCloseTo((r.significance!.zRaw! - entry.mean) / entry.std, 10);
     } else expect(r.invalid!.map((v) => v.reason)).toContain('failed_closure');
+    // A calibration of another analysis (here another binning) is refused, and so is one that records no hash.
+    const stale = parseTopology(`${text.replace('width: 60', 'width: 100')}calibration: calibration.json\n`, file);
+    await expect(runTopology(stale, { file, outDir: path.join(dir, 'stale-run') })).rejects.toThrow(
+      /calibration\.json is stale: it was made for another version of 'small-hunt'/,
+    );
+    const { topologyHash: _, ...unhashed } = cal;
+    writeFileSync(path.join(dir, 'unhashed.json'), JSON.stringify(unhashed));
+    const old = parseTopology(`${text}calibration: unhashed.json\n`, file);
+    await expect(runTopology(old, { file, outDir: path.join(dir, 'old-run') })).rejects.toThrow(
+      /unhashed\.json records no topology hash/,
+    );
   });
 
   it('runs from the command line and writes validation.json, calibration.json and validation.html', () => {
