@@ -76,6 +76,8 @@ export interface AnalysisPlan {
   model: string;
   /** Calibration of Z from `sideband validate`, when the topology names one. */
   calibration?: Calibration;
+  /** Why the topology's calibration was not applied (made for another analysis): results carry it, Z is raw. */
+  calibrationNotApplied?: string;
   /** trigger.online: keep each intermediate training's models and score later events with them. */
   online?: boolean;
 }
@@ -221,7 +223,7 @@ export function analyseSelection(
         sig.p = pFromZ(sig.z);
         const { source, mode } = plan.calibration;
         sig.calibration = { mean: entry.mean, std: entry.std, samples: entry.samples, source, mode };
-      }
+      } else if (plan.calibrationNotApplied && sig.z !== undefined) sig.uncalibrated = plan.calibrationNotApplied;
       if (result.valid) result.limits = signalLimits(sig);
     } catch (e) {
       result.error = `fit: ${(e as Error).message}`;

@@ -219,7 +219,7 @@ async function histogramSelector(
  * The topology's calibration file (`calibration:`, relative to the topology's directory), checked: it must be a
  * sideband calibration made for a topology of the same name and the same analysis (the hash of its analysis blocks,
  * topology/analysis-hash.ts): a calibration of another cut, window, classifier or fit measures another Z, and is
- * refused rather than applied.
+ * not applied (the results say why).
  */
 /** The DDP network a topology's `ddp.model` names (relative to the topology's directory). */
 async function loadDdpModel(t: Topology, file: string): Promise<{ model: Znet3; label: string }> {
@@ -235,7 +235,11 @@ async function loadDdpModel(t: Topology, file: string): Promise<{ model: Znet3; 
   return { model: new Znet3(saved), label: t.ddp!.model };
 }
 
-async function loadCalibration(t: Topology, file: string, log: (m: string) => void): Promise<Calibration> {
+async function loadCalibration(
+  t: Topology,
+  file: string,
+  log: (m: string) => void,
+): Promise<{ calibration?: Calibration; notApplied?: string }> {
   const p = path.resolve(path.dirname(file), t.calibration!);
   let c: Calibration;
   try {
@@ -251,15 +255,18 @@ async function loadCalibration(t: Topology, file: string, log: (m: string) => vo
   if (c.topology !== t.name)
     throw new TopologyError(`${p} calibrates topology '${c.topology}', not '${t.name}'`, { file, path: 'calibration' });
   const hash = analysisHash(t);
-  if (c.topologyHash !== hash)
-    throw new TopologyError(
+  if (c.topologyHash !== hash) {
+    // Not applied rather than refused: runs that change the analysis by --set (a smaller ensemble, another
+    // binning) are legitimate, but their Z is raw, and every window result says why (significance.uncalibrated).
+    const why =
       c.topologyHash === undefined
-        ? `${p} records no topology hash, so it cannot be checked against '${t.name}': rerun sideband validate`
-        : `${p} is stale: it was made for another version of '${t.name}' (analysis hash ${c.topologyHash.slice(0, 12)}, the topology's is ${hash.slice(0, 12)}; cuts, windows, classifier, working points or fit differ): rerun sideband validate`,
-      { file, path: 'calibration' },
-    );
+        ? `${p} records no topology hash, so it cannot be checked against '${t.name}': not applied, Z is raw (rerun sideband validate)`
+        : `${p} is stale: it was made for another version of '${t.name}' (analysis hash ${c.topologyHash.slice(0, 12)}, the topology's is ${hash.slice(0, 12)}; cuts, windows, classifier, working points or fit differ): not applied, Z is raw (rerun sideband validate)`;
+    log(why);
+    return { notApplied: why };
+  }
   log(`calibration: ${p} (${c.source}, ${c.samples} signal-free samples, ${c.mode})`);
-  return c;
+  return { calibration: c };
 }
 
 /** The control region a method trains on (`method.controlRegion`, a cut preset), collected beside the stream. */
@@ -347,7 +354,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     close,
   } = await histogramSelector(t, windows, control, ctx.log, cuts, simulation?.of);
   const stats = opts.stats ?? (await import('../analysis/window-analysis.js')).analyseWindowHistogram;
-  const calibration = t.calibration ? await loadCalibration(t, file, ctx.log) : undefined;
+  const { calibration, notApplied } = t.calibration ? await loadCalibration(t, file, ctx.log) : {};
   const ddp = t.ddp ? await loadDdpModel(t, file) : undefined;
   const plan: AnalysisPlan = {
     runId: opts.runId,
@@ -360,6 +367,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     queue: t.analysis.queue,
     model,
     ...(calibration ? { calibration } : {}),
+    ...(notApplied ? { calibrationNotApplied: notApplied } : {}),
     ...(t.trigger.online ? { online: true } : {}),
   };
   const op = OPERATORS;
