@@ -23,7 +23,7 @@ import { SidebandError } from '../events/errors.js';
 import type { WindowResult } from '../events/result.js';
 import type { StoredEvents } from '../events/store.js';
 import type { BinMapper } from '../classify/binning.js';
-import { scoreForest, type FlatForest } from '../classify/forest.js';
+import { binForForest, scoreBinned, type FlatForest } from '../classify/forest.js';
 import { medianHistogram } from '../classify/ensemble.js';
 import {
   analyseSelection,
@@ -273,12 +273,21 @@ export class OnlineWindow {
   }
 }
 
-/** Raw scores of every model of every member on m events: [member][split] → Float64Array(m). */
+/**
+ * Raw scores of every model of every member on m events: [member][split] → Float64Array(m). The batch is binned once
+ * per bin mapper and the bins are shared by every model trained on that mapper.
+ */
 function scoreEnsemble(e: OnlineEnsemble, columns: Float32Array[], m: number): Float64Array[][] {
+  const binned = new Map<BinMapper, Uint8Array>();
   return e.members.map((member) =>
     member.forests.map((f) => {
+      let bins = binned.get(f.mapper);
+      if (!bins) {
+        bins = binForForest(f, columns, m);
+        binned.set(f.mapper, bins);
+      }
       const out = new Float64Array(m);
-      scoreForest(f, columns, m, out);
+      scoreBinned(f, bins, m, out);
       return out;
     }),
   );
