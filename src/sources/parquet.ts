@@ -52,25 +52,67 @@ const NUMERIC = new Set(['FLOAT', 'DOUBLE', 'INT32', 'INT64', 'BOOLEAN']);
 
 export class ParquetSource implements Source {
   readonly description: string;
-  constructor(private readonly options: ParquetSourceOptions) {
+  constructor(readonly options: ParquetSourceOptions) {
     this.description = `parquet: ${options.path}`;
   }
 
   async *batches(signal?: AbortSignal): AsyncIterable<EventBatch> {
     const o = this.options;
-    const files = await expandPaths(o.path, '.parquet', o.allowedRoots);
-    if (files.length === 0) throw new SourceError(`parquet: no files match '${o.path}'`);
-    let first = 0;
-    if (o.start) {
-      first = files.indexOf(o.start.file);
-      if (first < 0)
-        throw new SourceError(`parquet: cannot resume at ${o.start.file}: it is no longer among the input files`);
-    }
+    const { files, first } = await inputFiles(o);
     for (let f = first; f < files.length; f++) {
       if (signal?.aborted) return;
       const skip = o.start && f === first ? o.start.rowGroup : 0;
       yield* readParquetFile(files[f]!, o, skip, signal);
     }
+  }
+}
+
+/** The input files in read order, and the index of the first one to read (a resumed run skips those before). */
+async function inputFiles(o: ParquetSourceOptions): Promise<{ files: string[]; first: number }> {
+  const files = await expandPaths(o.path, '.parquet', o.allowedRoots);
+  if (files.length === 0) throw new SourceError(`parquet: no files match '${o.path}'`);
+  let first = 0;
+  if (o.start) {
+    first = files.indexOf(o.start.file);
+    if (first < 0)
+      throw new SourceError(`parquet: cannot resume at ${o.start.file}: it is no longer among the input files`);
+  }
+  return { files, first };
+}
+
+/**
+ * One step of a Parquet read in file order, for readers that decode row groups elsewhere (worker threads): a row
+ * group to decode, or a file (or its rest) that cannot be read, with the rows lost (undefined: unknown).
+ */
+export type RowGroupTask =
+  | { kind: 'rowGroup'; file: string; rowGroup: number; rows: number }
+  | { kind: 'lost'; error: InputError; rowsLost: number | undefined };
+
+/**
+ * The row groups `batches()` would decode, in the same order, with file-level losses in their place; the footers
+ * are read and checked here, the data is not.
+ */
+export async function* parquetRowGroups(o: ParquetSourceOptions, signal?: AbortSignal): AsyncIterable<RowGroupTask> {
+  const { files, first } = await inputFiles(o);
+  for (let f = first; f < files.length; f++) {
+    if (signal?.aborted) return;
+    const file = files[f]!;
+    const skip = o.start && f === first ? o.start.rowGroup : 0;
+    const lost: RowGroupTask[] = [];
+    const fh = await openParquet(file);
+    let plan: ParquetFilePlan | undefined;
+    try {
+      plan = await planParquetFile(fh, file, o.columns, skip, (error, rowsLost) =>
+        lost.push({ kind: 'lost', error, rowsLost }),
+      );
+    } finally {
+      await fh.close();
+    }
+    if (!o.onFileError && lost.length) throw (lost[0] as { error: InputError }).error;
+    yield* lost;
+    if (!plan) continue;
+    for (let g = skip; g < plan.rowGroupRows.length; g++)
+      yield { kind: 'rowGroup', file, rowGroup: g, rows: plan.rowGroupRows[g]! };
   }
 }
 
@@ -98,7 +140,7 @@ export async function parquetKeyValues(file: string): Promise<Record<string, str
   }
 }
 
-async function openParquet(file: string): Promise<FileHandle> {
+export async function openParquet(file: string): Promise<FileHandle> {
   let fh: FileHandle;
   try {
     // Non-blocking open: a FIFO swapped in for the file after it was listed must not block the run forever.
@@ -113,107 +155,160 @@ async function openParquet(file: string): Promise<FileHandle> {
   return fh;
 }
 
+/** One file's footer, checked, and its projected columns: what decoding any of its row groups needs. */
+export interface ParquetFilePlan {
+  file: string;
+  meta: FileMetaData;
+  projected: Leaf[];
+  rowGroupRows: number[];
+  /** Row number of each row group's first row. */
+  rowStarts: number[];
+}
+
+/**
+ * Read and check a file's footer and resolve the projection. A file that cannot give its events (untrusted footer,
+ * missing or non-numeric column) is reported to `onFileError` with the rows lost from row group `skipRowGroups` on
+ * (undefined when the footer cannot be trusted) and gives undefined; without `onFileError` it throws.
+ */
+export async function planParquetFile(
+  fh: FileHandle,
+  file: string,
+  wanted: readonly string[] | undefined,
+  skipRowGroups: number,
+  onFileError?: ParquetSourceOptions['onFileError'],
+): Promise<ParquetFilePlan | undefined> {
+  let meta: FileMetaData;
+  let rowGroupRows: number[];
+  let leaves: Leaf[];
+  try {
+    const footer = await readFooter(fh, file);
+    meta = footer.meta;
+    leaves = leafColumns(meta.schema);
+    const checked = checkFooter(meta, footer.footerStart, leaves.length);
+    if (checked.untrusted) throw new InputError(`untrusted footer (rows unknown): ${checked.untrusted}`, { file });
+    rowGroupRows = checked.rowGroupRows;
+  } catch (e) {
+    // No footer to believe: the file's events cannot be counted, only reported as unknown.
+    if (e instanceof InputError && onFileError) {
+      onFileError(e, undefined);
+      return undefined;
+    }
+    throw e;
+  }
+  const rowStarts: number[] = [];
+  let at = 0;
+  for (const r of rowGroupRows) {
+    rowStarts.push(at);
+    at += r;
+  }
+  const names = wanted ?? leaves.filter((l) => NUMERIC.has(l.element.type ?? '')).map((l) => l.name);
+  const projected: Leaf[] = [];
+  let schemaError: InputError | undefined;
+  for (const name of names) {
+    const leaf = leaves.find((l) => l.name === name);
+    if (!leaf)
+      schemaError ??= new InputError(
+        `missing column (file has: ${leaves.map((l) => l.name).join(', ')})`,
+        { file, field: name },
+        { reason: 'missing_column' },
+      );
+    else if (!NUMERIC.has(leaf.element.type ?? ''))
+      schemaError ??= new InputError(
+        `wrong type: ${leaf.element.type} is not numeric`,
+        { file, field: name },
+        { reason: 'bad_type' },
+      );
+    else projected.push(leaf);
+  }
+  if (schemaError) {
+    // The file cannot give these events: every row is lost, counted, and the run goes on with the next file.
+    if (!onFileError) throw schemaError;
+    onFileError(schemaError, at - (rowStarts[skipRowGroups] ?? at));
+    return undefined;
+  }
+  return { file, meta, projected, rowGroupRows, rowStarts };
+}
+
+/** Read the projected column chunks of row group `g` (or an Error to rethrow when it is decoded). */
+export function fetchRowGroup(fh: FileHandle, plan: ParquetFilePlan, g: number): Promise<Uint8Array[] | Error> {
+  return readRowGroupBytes(fh, plan.file, plan.meta.row_groups[g]!, plan.projected).catch((e: Error) => e);
+}
+
+/**
+ * Decode row group `g` from its projected chunks into a raw batch. Throws an InputError naming file, field and
+ * row for a row group that cannot be decoded (it is lost whole; its row count is trusted: the footer was checked).
+ */
+export function decodeRowGroup(
+  plan: ParquetFilePlan,
+  g: number,
+  bytes: Uint8Array[] | Error,
+  maxRowGroupBytes = 1 << 30,
+): EventBatch {
+  const { file, meta, projected } = plan;
+  const rows = plan.rowGroupRows[g]!;
+  const rowStart = plan.rowStarts[g]!;
+  try {
+    if (bytes instanceof Error) throw bytes;
+    const decodedBytes = projected.reduce((a, l) => a + rows * (l.element.type === 'FLOAT' ? 4 : 8), 0);
+    if (decodedBytes > maxRowGroupBytes)
+      throw new InputError(
+        `row group ${g} of ${rows} rows would take ${decodedBytes} bytes decoded (limit ${maxRowGroupBytes})`,
+        { file, row: rowStart },
+        { reason: 'too_large' },
+      );
+    const columns: Record<string, Column> = {};
+    for (let c = 0; c < projected.length; c++) {
+      const leaf = projected[c]!;
+      columns[leaf.name] = decodeColumnChunk(
+        bytes[c]!,
+        file,
+        meta.schema,
+        leaf,
+        meta.row_groups[g]!.columns[leaf.index]!,
+        rows,
+        rowStart,
+      );
+    }
+    return {
+      length: rows,
+      columns,
+      positions: [{ kind: 'file', file, rowGroup: g, rowStart, rowEnd: rowStart + rows }],
+      rowOffset: rowStart,
+    };
+  } catch (e) {
+    throw e instanceof InputError
+      ? e
+      : new InputError(`row group ${g}: ${(e as Error).message}`, { file, row: rowStart }, { cause: e });
+  }
+}
+
 async function* readParquetFile(
   file: string,
   o: ParquetSourceOptions,
   skipRowGroups: number,
   signal?: AbortSignal,
 ): AsyncIterable<EventBatch> {
-  const { columns: wanted, onFileError } = o;
+  const { onFileError } = o;
   const fh = await openParquet(file);
   try {
-    let meta: FileMetaData;
-    let rowGroupRows: number[];
-    let leaves: Leaf[];
-    try {
-      const footer = await readFooter(fh, file);
-      meta = footer.meta;
-      leaves = leafColumns(meta.schema);
-      const checked = checkFooter(meta, footer.footerStart, leaves.length);
-      if (checked.untrusted) throw new InputError(`untrusted footer (rows unknown): ${checked.untrusted}`, { file });
-      rowGroupRows = checked.rowGroupRows;
-    } catch (e) {
-      // No footer to believe: the file's events cannot be counted, only reported as unknown.
-      if (e instanceof InputError && onFileError) {
-        onFileError(e, undefined);
-        return;
-      }
-      throw e;
-    }
-    const rowsBefore = (g: number) => rowGroupRows.slice(0, g).reduce((a, b) => a + b, 0);
-    const names = wanted ?? leaves.filter((l) => NUMERIC.has(l.element.type ?? '')).map((l) => l.name);
-    const projected: Leaf[] = [];
-    let schemaError: InputError | undefined;
-    for (const name of names) {
-      const leaf = leaves.find((l) => l.name === name);
-      if (!leaf)
-        schemaError ??= new InputError(
-          `missing column (file has: ${leaves.map((l) => l.name).join(', ')})`,
-          { file, field: name },
-          { reason: 'missing_column' },
-        );
-      else if (!NUMERIC.has(leaf.element.type ?? ''))
-        schemaError ??= new InputError(
-          `wrong type: ${leaf.element.type} is not numeric`,
-          { file, field: name },
-          { reason: 'bad_type' },
-        );
-      else projected.push(leaf);
-    }
-    if (schemaError) {
-      // The file cannot give these events: every row is lost, counted, and the run goes on with the next file.
-      if (!onFileError) throw schemaError;
-      onFileError(schemaError, rowsBefore(rowGroupRows.length) - rowsBefore(skipRowGroups));
-      return;
-    }
-    const maxBytes = o.maxRowGroupBytes ?? 1 << 30;
-    const fetch = (g: number) => readRowGroupBytes(fh, file, meta.row_groups[g]!, projected).catch((e: Error) => e);
+    const plan = await planParquetFile(fh, file, o.columns, skipRowGroups, onFileError);
+    if (!plan) return;
+    const groups = plan.rowGroupRows.length;
     // Prefetch: the next row group's bytes are read while this one is decoded and processed downstream.
-    let pending = skipRowGroups < meta.row_groups.length ? fetch(skipRowGroups) : undefined;
-    let rowStart = rowsBefore(skipRowGroups);
-    for (let g = skipRowGroups; g < meta.row_groups.length; g++) {
+    let pending = skipRowGroups < groups ? fetchRowGroup(fh, plan, skipRowGroups) : undefined;
+    for (let g = skipRowGroups; g < groups; g++) {
       if (signal?.aborted) return;
-      const rows = rowGroupRows[g]!;
       const bytes = await pending!;
-      pending = g + 1 < meta.row_groups.length ? fetch(g + 1) : undefined;
+      pending = g + 1 < groups ? fetchRowGroup(fh, plan, g + 1) : undefined;
+      let batch: EventBatch;
       try {
-        if (bytes instanceof Error) throw bytes;
-        const decodedBytes = projected.reduce((a, l) => a + rows * (l.element.type === 'FLOAT' ? 4 : 8), 0);
-        if (decodedBytes > maxBytes)
-          throw new InputError(
-            `row group ${g} of ${rows} rows would take ${decodedBytes} bytes decoded (limit ${maxBytes})`,
-            { file, row: rowStart },
-            { reason: 'too_large' },
-          );
-        const columns: Record<string, Column> = {};
-        for (let c = 0; c < projected.length; c++) {
-          const leaf = projected[c]!;
-          columns[leaf.name] = decodeColumnChunk(
-            bytes[c]!,
-            file,
-            meta.schema,
-            leaf,
-            meta.row_groups[g]!.columns[leaf.index]!,
-            rows,
-            rowStart,
-          );
-        }
-        yield {
-          length: rows,
-          columns,
-          positions: [{ kind: 'file', file, rowGroup: g, rowStart, rowEnd: rowStart + rows }],
-          rowOffset: rowStart,
-        };
+        batch = decodeRowGroup(plan, g, bytes, o.maxRowGroupBytes);
       } catch (e) {
-        // A row group that cannot be decoded is lost whole; its row count is trusted (the footer was checked).
-        const err =
-          e instanceof InputError
-            ? e
-            : new InputError(`row group ${g}: ${(e as Error).message}`, { file, row: rowStart }, { cause: e });
-        if (!onFileError) throw err;
-        onFileError(err, rows);
+        if (!onFileError) throw e;
+        onFileError(e as InputError, plan.rowGroupRows[g]!);
+        continue;
       }
-      rowStart += rows;
+      yield batch;
     }
     await pending;
   } finally {
@@ -221,7 +316,7 @@ async function* readParquetFile(
   }
 }
 
-interface Leaf {
+export interface Leaf {
   name: string;
   index: number;
   element: SchemaElement;

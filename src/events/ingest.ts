@@ -1,0 +1,79 @@
+import type { EventBatch } from './batch.js';
+import { applyCuts, type Cut } from './cuts.js';
+import { decodeBatch, type DecodeSpec } from './decode.js';
+import { deriveFeatures, orderJetsByPt, type MjjMode } from './derive.js';
+import type { DeadLetter } from './observer.js';
+
+/**
+ * The ingest half of a flow — decode/validate, derive, select — as a plain-data plan (worker threads receive it as
+ * it is). Cuts on source columns run first; features the later cuts read are derived only for their survivors, and
+ * the features the windows store (mjj above all) only for the events selected.
+ */
+export interface IngestPlan {
+  spec: DecodeSpec;
+  cuts: Cut[];
+  /** Index of the first cut that reads a derived feature. */
+  split: number;
+  forCuts: string[];
+  forWindows: string[];
+  mjj: MjjMode;
+  /** Columns the window buffers keep (features and mjj). */
+  stored: string[];
+}
+
+/**
+ * What ingesting one raw batch adds to a run's totals, as plain data, so that a worker thread can ingest a row
+ * group and the run's thread can add it (src/operators/ingest.ts) exactly as if it had ingested it itself.
+ */
+export interface IngestTally {
+  read: number;
+  accepted: number;
+  /** Rejected events by reason, in the order decode found the reasons. */
+  rejected: Array<[string, number]>;
+  deadLetters: DeadLetter[];
+  /** Events entering the cut flow; undefined when none was left after decoding (the cut flow is not entered). */
+  entered?: number;
+  /** Events passing each cut of the plan, in order (empty when the cut flow was not entered). */
+  passed: number[];
+  /** Events selected (after the last cut). */
+  selected: number;
+}
+
+/** A batch that has been ingested, with its tally (what the worker-thread reader hands back). */
+export interface IngestedBatch extends EventBatch {
+  tally: IngestTally;
+}
+
+/**
+ * Decode/validate, order the jets, apply the cheap cuts, derive what the later cuts read, apply them, derive what
+ * the windows store. `onDecoded` sees the decoded batch (jets ordered) before any cut. Returns the selected batch
+ * (an index list over the decoded columns) and its tally.
+ */
+export function ingestBatch(
+  raw: EventBatch,
+  p: IngestPlan,
+  onDecoded?: (b: EventBatch) => void,
+): { batch: EventBatch; tally: IngestTally } {
+  const { batch, deadLetters, rejected } = decodeBatch(raw, p.spec);
+  const tally: IngestTally = {
+    read: raw.length,
+    accepted: batch.length,
+    rejected: [...rejected],
+    deadLetters,
+    passed: [],
+    selected: 0,
+  };
+  if (batch.length > 0) {
+    orderJetsByPt(batch);
+    onDecoded?.(batch);
+    tally.entered = batch.length;
+    tally.passed.push(...applyCuts(batch, p.cuts.slice(0, p.split)));
+    if (p.forCuts.length) deriveFeatures(batch, p.forCuts, p.mjj);
+    tally.passed.push(...applyCuts(batch, p.cuts.slice(p.split)));
+    tally.selected = batch.selection!.length;
+    if (p.forWindows.length) deriveFeatures(batch, p.forWindows, p.mjj);
+  } else {
+    onDecoded?.(batch);
+  }
+  return { batch, tally };
+}
