@@ -1,7 +1,7 @@
 import type { EventBatch } from './batch.js';
 import { applyCuts, type Cut } from './cuts.js';
 import { decodeBatch, type DecodeSpec } from './decode.js';
-import { deriveFeatures, orderJetsByPt, type MjjMode } from './derive.js';
+import { cutRapidityGap, deriveFeatures, orderJetsByPt, type MjjMode } from './derive.js';
 import type { DeadLetter } from './observer.js';
 
 /**
@@ -68,12 +68,29 @@ export function ingestBatch(
     onDecoded?.(batch);
     tally.entered = batch.length;
     tally.passed.push(...applyCuts(batch, p.cuts.slice(0, p.split)));
-    if (p.forCuts.length) deriveFeatures(batch, p.forCuts, p.mjj);
-    tally.passed.push(...applyCuts(batch, p.cuts.slice(p.split)));
+    const late = p.cuts.slice(p.split);
+    if (late[0] && isGapCut(late[0]) && p.forCuts.includes('delta_y') && !batch.columns.delta_y) {
+      // A |Δy| bound first: decided on tanh|Δy| (src/events/derive.ts cutRapidityGap), delta_y kept for the passing.
+      deriveFeatures(
+        batch,
+        p.forCuts.filter((f) => f !== 'delta_y'),
+        p.mjj,
+      );
+      tally.passed.push(cutRapidityGap(batch, late[0].min, late[0].max));
+      tally.passed.push(...applyCuts(batch, late.slice(1)));
+    } else {
+      if (p.forCuts.length) deriveFeatures(batch, p.forCuts, p.mjj);
+      tally.passed.push(...applyCuts(batch, late));
+    }
     tally.selected = batch.selection!.length;
     if (p.forWindows.length) deriveFeatures(batch, p.forWindows, p.mjj);
   } else {
     onDecoded?.(batch);
   }
   return { batch, tally };
+}
+
+/** A cut on delta_y alone (|Δy| >= 0, so `abs` changes nothing): one cutRapidityGap can decide it. */
+function isGapCut(c: Cut): boolean {
+  return c.features.length === 1 && c.features[0] === 'delta_y';
 }

@@ -350,7 +350,10 @@ async function readRowGroupBytes(fh: FileHandle, file: string, rg: RowGroup, lea
     hi = Math.max(...ranges.map((r) => r[1]));
   const wanted = ranges.reduce((a, r) => a + r[1] - r[0], 0);
   const readExact = async (start: number, length: number, field: string): Promise<Uint8Array> => {
-    const buf = new Uint8Array(length);
+    // Not zero-filled: every byte is read over (a short read is an error below). A plain Uint8Array view, as
+    // Buffer's slice() would not copy where the decoder needs a copy (unaligned pages).
+    const raw = Buffer.allocUnsafeSlow(length);
+    const buf = new Uint8Array(raw.buffer, raw.byteOffset, length);
     const { bytesRead } = await fh.read(buf, 0, length, start);
     if (bytesRead < length)
       throw new InputError(`truncated column chunk: ${bytesRead} of ${length} bytes at offset ${start}`, {

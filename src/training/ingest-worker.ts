@@ -32,15 +32,18 @@ async function fileFor(file: string): Promise<{ fh: FileHandle; plan: ParquetFil
   return open;
 }
 
-async function handle(task: IngestTask): Promise<IngestReply> {
+/** A task's file and bytes, read as soon as the task arrives (while the task before it is still being decoded). */
+function read(task: IngestTask): Promise<{ plan: ParquetFilePlan; bytes: Uint8Array[] | Error } | Error> {
+  return fileFor(task.file).then(
+    async (f) => ({ plan: f.plan, bytes: await fetchRowGroup(f.fh, f.plan, task.rowGroup) }),
+    (e: Error) => e,
+  );
+}
+
+function handle(task: IngestTask, got: Awaited<ReturnType<typeof read>>): IngestReply {
   try {
-    const f = await fileFor(task.file);
-    const raw: EventBatch = decodeRowGroup(
-      f.plan,
-      task.rowGroup,
-      await fetchRowGroup(f.fh, f.plan, task.rowGroup),
-      maxRowGroupBytes,
-    );
+    if (got instanceof Error) throw got;
+    const raw: EventBatch = decodeRowGroup(got.plan, task.rowGroup, got.bytes, maxRowGroupBytes);
     const { batch, tally } = ingestBatch(raw, ingestPlan);
     return { seq: task.seq, batch: packSelected(batch, ingestPlan.stored), tally };
   } catch (e) {
@@ -52,16 +55,21 @@ async function handle(task: IngestTask): Promise<IngestReply> {
   }
 }
 
-// Tasks are handled one at a time, in the order they arrive.
-let queue = Promise.resolve();
+// Reads are chained in task order (one file open at a time, switched only once the reads before are done);
+// each task is decoded once its bytes are in and the task before it has been answered.
+let reads: Promise<unknown> = Promise.resolve();
+let answers: Promise<unknown> = Promise.resolve();
 parentPort!.on('message', (task: IngestTask | 'close') => {
   if (task === 'close') {
-    queue = queue.then(async () => {
+    // After the answers in flight: close the file and let the thread end.
+    answers = answers.then(async () => {
       await open?.fh.close();
       open = undefined;
       parentPort!.close();
     });
     return;
   }
-  queue = queue.then(async () => parentPort!.postMessage(await handle(task)));
+  const got = reads.then(() => read(task));
+  reads = got;
+  answers = Promise.all([got, answers]).then(([g]) => parentPort!.postMessage(handle(task, g)));
 });

@@ -135,7 +135,19 @@ export class IngestWorkers {
   }
 
   async close(): Promise<void> {
-    for (const w of this.workers) w.postMessage('close');
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    // Each worker closes its file and ends; one that does not within a second is terminated.
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => void w.terminate().then(() => resolve()), 1000);
+            w.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            w.postMessage('close');
+          }),
+      ),
+    );
   }
 }
