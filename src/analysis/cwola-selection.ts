@@ -165,18 +165,20 @@ export async function selectWithClassifier(
     const seed = deriveSeed(cfg.seed, m);
     seeds.push(seed);
     const fold = assignFolds(role, cfg.folds, seed);
-    // Hot: two passes over the events into a typed array (no growing JS array).
+    // Hot: one pass over the events into a scratch index list, then one copy of the rows found.
     // `all`: every data event of the folds (to score); otherwise the training rows of the folds.
+    const scratch = new Uint32Array(nAll);
     const rowsOf = (folds: number[], all = false) => {
       const want = new Uint8Array(256);
       const end = all ? n : nAll;
       for (const f of folds) want[f] = 1;
       let k = 0;
-      for (let i = 0; i < end; i++) if ((all || used[i]) && want[fold[i]!]) k++;
-      const out = new Uint32Array(k);
-      k = 0;
-      for (let i = 0; i < end; i++) if ((all || used[i]) && want[fold[i]!]) out[k++] = i;
-      return out;
+      if (all) {
+        for (let i = 0; i < end; i++) if (want[fold[i]!]) scratch[k++] = i;
+      } else {
+        for (let i = 0; i < end; i++) if (used[i] && want[fold[i]!]) scratch[k++] = i;
+      }
+      return scratch.slice(0, k);
     };
     const testRows = Array.from({ length: cfg.folds }, (_, t) => rowsOf([t], true));
     const jobs: Promise<{ split: number; c: number; r: TrainResult }>[] = [];
@@ -394,7 +396,7 @@ export async function selectWithClassifier(
                   fillHistogram(
                     snapshot.mjj,
                     edges,
-                    Uint8Array.from(mask, (m, i) => m & snapshot.label![i]!),
+                    selectedSignal(mask, snapshot.label!),
                   ),
                 ),
               }
@@ -412,6 +414,13 @@ export async function selectWithClassifier(
   return out;
 }
 
+/** Mask of the selected events that are truth signal. Hot (members × working points × events): a plain loop. */
+function selectedSignal(mask: Uint8Array, label: Uint8Array): Uint8Array {
+  const out = new Uint8Array(mask.length);
+  for (let i = 0; i < out.length; i++) out[i] = mask[i]! & label[i]!;
+  return out;
+}
+
 /** The selected truth-signal events per bin (median over members), when the snapshot has labels. */
 function truthSignal(snapshot: WindowSnapshot, edges: Float64Array, masks: Uint8Array[]): { signal?: number[] } {
   const label = snapshot.label;
@@ -420,7 +429,7 @@ function truthSignal(snapshot: WindowSnapshot, edges: Float64Array, masks: Uint8
     fillHistogram(
       snapshot.mjj,
       edges,
-      Uint8Array.from(mask, (m, i) => m & label[i]!),
+      selectedSignal(mask, label),
     ),
   );
   return { signal: Array.from(hists.length === 1 ? hists[0]! : medianHistogram(hists).counts) };
