@@ -393,11 +393,7 @@ export async function selectWithClassifier(
           ...(snapshot.label
             ? {
                 memberSignal: masks.map((mask) =>
-                  fillHistogram(
-                    snapshot.mjj,
-                    edges,
-                    selectedSignal(mask, snapshot.label!),
-                  ),
+                  fillHistogram(snapshot.mjj, edges, selectedSignal(mask, snapshot.label!)),
                 ),
               }
             : {}),
@@ -425,13 +421,7 @@ function selectedSignal(mask: Uint8Array, label: Uint8Array): Uint8Array {
 function truthSignal(snapshot: WindowSnapshot, edges: Float64Array, masks: Uint8Array[]): { signal?: number[] } {
   const label = snapshot.label;
   if (!label) return {};
-  const hists = masks.map((mask) =>
-    fillHistogram(
-      snapshot.mjj,
-      edges,
-      selectedSignal(mask, label),
-    ),
-  );
+  const hists = masks.map((mask) => fillHistogram(snapshot.mjj, edges, selectedSignal(mask, label)));
   return { signal: Array.from(hists.length === 1 ? hists[0]! : medianHistogram(hists).counts) };
 }
 
