@@ -44,7 +44,7 @@ function handle(task: IngestTask, got: Awaited<ReturnType<typeof read>>): Ingest
   try {
     if (got instanceof Error) throw got;
     const raw: EventBatch = decodeRowGroup(got.plan, task.rowGroup, got.bytes, maxRowGroupBytes);
-    const { batch, tally } = ingestBatch(raw, ingestPlan);
+    const { batch, tally } = ingestBatch(raw, ingestPlan, undefined, { compact: true });
     return { seq: task.seq, batch: packSelected(batch, ingestPlan.stored), tally };
   } catch (e) {
     const err = e instanceof InputError ? e : new InputError((e as Error).message, { file: task.file }, { cause: e });
