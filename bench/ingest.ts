@@ -3,7 +3,7 @@
  * select → route into the window buffers (ATLAS 2024 cuts and sliding windows), against DuckDB's own scan of the
  * same columns of the same file into JS typed arrays, in the same run.
  *
- *   npm run bench:ingest -- --json [--events N] [--file F] [--repeat R]
+ *   npm run bench:ingest -- --json [--events N] [--file F] [--repeat R] [--threads T (default 2)]
  *
  * Prints one JSON object: events, seconds, events_per_s, bytes_per_buffered_event (ten float32 features plus a
  * weight per buffered event), duckdb_events_per_s and ratio (ours / DuckDB's plain scan), duckdb_sql_events_per_s
@@ -23,14 +23,15 @@ import { RunCounters } from '../src/events/observer.js';
 import { buildWindows } from '../src/regions/index.js';
 import { WindowBuffers } from '../src/regions/buffers.js';
 import { OPERATORS } from '../src/operators/index.js';
-import { ingestPlan, ingestStages } from '../src/topology/ingest.js';
+import { ingestPlan, ingestStages, type IngestPlan } from '../src/topology/ingest.js';
+import { IngestWorkers } from '../src/training/ingest-workers.js';
 import type { StageContext } from '../src/operators/context.js';
 import { ParquetSource } from '../src/sources/parquet.js';
 import { parseArgs, flag, numberFlag } from '../src/cli/args.js';
 import { formatReadSpeeds } from './ingest-formats.js';
 import { SidebandError } from '../src/events/errors.js';
 import { generatedFile } from './input-cache.js';
-import { benchEnvironment } from './summary.js';
+import { benchEnvironment, loadAverageNow } from './summary.js';
 import { duckdbSqlIngest, type DuckdbSqlRun } from './ingest-duckdb-sql.js';
 
 const DUCKDB_VERSION = duckdbVersion();
@@ -52,7 +53,21 @@ const STORED = [
   'jet1_pt',
 ];
 
-async function ours(file: string) {
+/** The same plan `sideband run` compiles: cheap cuts on source columns, then |Δy|, then the stored features. */
+function plan(stored: string[]): IngestPlan {
+  const spec = {
+    columns: Object.fromEntries(JET_COLUMNS.map((c) => [c, { unit: /_(pt|m)$/.test(c) ? 'GeV' : 'none' }])),
+  };
+  // Derived: what the cuts and the store read that the file does not hold (src/topology/ingest.ts derivedFeatures).
+  const derived = [...new Set(['delta_y', ...STORED])].filter((f) => !JET_COLUMNS.includes(f));
+  return ingestPlan(spec, ATLAS2024_CUTS, derived, 'fourvector', stored);
+}
+
+/**
+ * One pass of our ingest over the file: on `workers` (the pool `sideband run` builds for a Parquet source with
+ * source.threads > 1, here created outside the timing like DuckDB's instance) or on this thread alone.
+ */
+async function ours(file: string, workers?: IngestWorkers) {
   const counters = new RunCounters();
   const ctx: StageContext = {
     counters,
@@ -62,21 +77,12 @@ async function ours(file: string) {
     log: () => {},
   };
   const buffers = new WindowBuffers(buildWindows({ scheme: 'sliding' }), STORED, { weight: true, label: false });
-  const spec = {
-    columns: Object.fromEntries(JET_COLUMNS.map((c) => [c, { unit: /_(pt|m)$/.test(c) ? 'GeV' : 'none' }])),
-  };
-  // The same plan `sideband run` compiles: cheap cuts on source columns, then |Δy|, then the stored features.
-  const plan = ingestPlan(
-    spec,
-    ATLAS2024_CUTS,
-    ['mjj', 'delta_y', ...STORED.slice(1)],
-    'fourvector',
-    buffers.store.features,
-  );
+  const p = plan(buffers.store.features);
+  const source = { path: file, columns: JET_COLUMNS };
   const t0 = performance.now();
   await lastValueFrom(
-    from(new ParquetSource({ path: file, columns: JET_COLUMNS }).batches()).pipe(
-      ingestStages(plan, ctx),
+    from(workers ? workers.ingest(source) : new ParquetSource(source).batches()).pipe(
+      workers ? OPERATORS.ingest(p, ctx, { ingested: true }) : ingestStages(p, ctx),
       OPERATORS.route(buffers, ctx),
       count(),
     ),
@@ -142,6 +148,8 @@ async function main() {
   const args = parseArgs(process.argv.slice(2), ['json']);
   const events = numberFlag(args, 'events', 1_000_000);
   const repeat = numberFlag(args, 'repeat', 3);
+  // Our threads: the ingest workers (1: all on the run's thread, no workers), as DuckDB's.
+  const threads = numberFlag(args, 'threads', DUCKDB_THREADS);
   // Background from 1.8 TeV up: the sliding windows read 2.0–5.6 TeV, so most selected events are buffered.
   // Cached by a hash of the generator's source and these arguments (bench/input-cache.ts).
   const file =
@@ -164,8 +172,10 @@ async function main() {
   let bestSql = Infinity;
   let sql: DuckdbSqlRun | undefined;
   const windows = buildWindows({ scheme: 'sliding' });
+  const stored = new WindowBuffers(windows, STORED, { weight: true, label: false }).store.features;
+  const workers = threads > 1 ? new IngestWorkers(threads, plan(stored), { columns: JET_COLUMNS }) : undefined;
   for (let r = 0; r < repeat; r++) {
-    last = await ours(file);
+    last = await ours(file, workers);
     best = Math.min(best, last.seconds);
     const d = await duckdb(file);
     duckRows = d.rows;
@@ -196,7 +206,14 @@ async function main() {
     ratio_vs_duckdb_sql: o.events / best / (sql!.read / bestSql),
     // The peer did the same work only if it found the same events: otherwise its figure is not comparable.
     duckdb_sql_agrees: agreement(o, sql!),
-    threads: { ours: 1, duckdb: DUCKDB_THREADS },
+    threads: { ours: threads, duckdb: DUCKDB_THREADS },
+    ours_config: {
+      path:
+        threads > 1
+          ? `${threads} ingest worker threads (source.threads), pool created outside the timing`
+          : 'one thread',
+      best_of: repeat,
+    },
     duckdb_config: {
       version: DUCKDB_VERSION,
       threads: DUCKDB_THREADS,
@@ -211,7 +228,10 @@ async function main() {
     // Source read speed alone (events/s), the field's formats beside Parquet (bench/ingest-formats.ts).
     sources: await formatReadSpeeds(file, JET_COLUMNS, tmpdir(), path.join(root, 'test/fixtures/formats'), repeat),
   };
-  process.stdout.write(`${JSON.stringify(res, null, flag(args, 'json') ? 0 : 2)}\n`);
+  await workers?.close();
+  process.stdout.write(
+    `${JSON.stringify({ ...res, loadAverageAtEnd: loadAverageNow() }, null, flag(args, 'json') ? 0 : 2)}\n`,
+  );
 }
 
 main().catch((e) => {

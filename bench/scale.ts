@@ -163,6 +163,8 @@ function comparable(line: string): unknown {
   const r = JSON.parse(line);
   delete r.runId;
   delete r.createdAt;
+  // The wall-clock arrival of the batch that triggered the analysis differs between any two runs.
+  delete r.batchArrivedAt;
   delete r.key;
   if (r.model) delete r.model.trainSeconds;
   return r;

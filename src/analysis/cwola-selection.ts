@@ -167,18 +167,20 @@ export async function selectWithClassifier(
     const seed = deriveSeed(cfg.seed, m);
     seeds.push(seed);
     const fold = assignFolds(role, cfg.folds, seed);
-    // Hot: two passes over the events into a typed array (no growing JS array).
+    // Hot: one pass over the events into a scratch index list, then one copy of the rows found.
     // `all`: every data event of the folds (to score); otherwise the training rows of the folds.
+    const scratch = new Uint32Array(nAll);
     const rowsOf = (folds: number[], all = false) => {
       const want = new Uint8Array(256);
       const end = all ? n : nAll;
       for (const f of folds) want[f] = 1;
       let k = 0;
-      for (let i = 0; i < end; i++) if ((all || used[i]) && want[fold[i]!]) k++;
-      const out = new Uint32Array(k);
-      k = 0;
-      for (let i = 0; i < end; i++) if ((all || used[i]) && want[fold[i]!]) out[k++] = i;
-      return out;
+      if (all) {
+        for (let i = 0; i < end; i++) if (want[fold[i]!]) scratch[k++] = i;
+      } else {
+        for (let i = 0; i < end; i++) if (used[i] && want[fold[i]!]) scratch[k++] = i;
+      }
+      return scratch.slice(0, k);
     };
     const testRows = Array.from({ length: cfg.folds }, (_, t) => rowsOf([t], true));
     const jobs: Promise<{ split: number; c: number; r: TrainResult }>[] = [];
@@ -393,11 +395,7 @@ export async function selectWithClassifier(
           ...(snapshot.label
             ? {
                 memberSignal: masks.map((mask) =>
-                  fillHistogram(
-                    snapshot.mjj,
-                    edges,
-                    Uint8Array.from(mask, (m, i) => m & snapshot.label![i]!),
-                  ),
+                  fillHistogram(snapshot.mjj, edges, selectedSignal(mask, snapshot.label!)),
                 ),
               }
             : {}),
@@ -415,17 +413,18 @@ export async function selectWithClassifier(
   return out;
 }
 
+/** Mask of the selected events that are truth signal. Hot (members × working points × events): a plain loop. */
+function selectedSignal(mask: Uint8Array, label: Uint8Array): Uint8Array {
+  const out = new Uint8Array(mask.length);
+  for (let i = 0; i < out.length; i++) out[i] = mask[i]! & label[i]!;
+  return out;
+}
+
 /** The selected truth-signal events per bin (median over members), when the snapshot has labels. */
 function truthSignal(snapshot: WindowSnapshot, edges: Float64Array, masks: Uint8Array[]): { signal?: number[] } {
   const label = snapshot.label;
   if (!label) return {};
-  const hists = masks.map((mask) =>
-    fillHistogram(
-      snapshot.mjj,
-      edges,
-      Uint8Array.from(mask, (m, i) => m & label[i]!),
-    ),
-  );
+  const hists = masks.map((mask) => fillHistogram(snapshot.mjj, edges, selectedSignal(mask, label)));
   return { signal: Array.from(hists.length === 1 ? hists[0]! : medianHistogram(hists).counts) };
 }
 
@@ -511,10 +510,20 @@ export function selectPerFold(
   const rand = mulberry32(seed);
   const isRef = (i: number) =>
     cfg.thresholdFrom === 'sr' ? role[i] === ROLE_SR : role[i] !== ROLE_SR && role[i] !== ROLE_NONE;
+  // Hot: each fold's events, ascending, by one counting pass (a fold then reads only its own events, in the order
+  // a scan of all events would meet them, so the tie-breaking draws are the same).
+  const start = new Uint32Array(nFolds + 1);
+  for (let i = 0; i < n; i++) start[fold[i]! + 1]!++;
+  for (let f = 0; f < nFolds; f++) start[f + 1]! += start[f]!;
+  const byFold = new Uint32Array(n);
+  const fill = start.slice(0, nFolds);
+  for (let i = 0; i < n; i++) byFold[fill[fold[i]!]!++] = i;
   for (let f = 0; f < nFolds; f++) {
+    const rows = byFold.subarray(start[f]!, start[f + 1]!);
     const ref: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (fold[i] !== f || !(score[i]! === score[i]!)) continue;
+    for (let j = 0; j < rows.length; j++) {
+      const i = rows[j]!;
+      if (!(score[i]! === score[i]!)) continue;
       if (isRef(i)) ref.push(score[i]!);
     }
     if (cuts && 2 * f + 1 < cuts.length) {
@@ -538,8 +547,8 @@ export function selectPerFold(
     }
     let refTiedSeen = 0;
     let refTiedPassed = 0;
-    for (let i = 0; i < n; i++) {
-      if (fold[i] !== f) continue;
+    for (let j = 0; j < rows.length; j++) {
+      const i = rows[j]!;
       const s = score[i]!;
       if (s > thr) mask[i] = 1;
       else if (s === thr) {

@@ -82,13 +82,9 @@ export function firstDerivedCut(cuts: Cut[], isDerived: (feature: string) => boo
  * Hot: one tight loop per cut over the surviving indices, compacting in place.
  */
 export function applyCuts(batch: EventBatch, cuts: Cut[]): number[] {
-  let sel: Uint32Array;
-  if (batch.selection) {
-    sel = batch.selection.slice();
-  } else {
-    sel = new Uint32Array(batch.length);
-    for (let i = 0; i < sel.length; i++) sel[i] = i;
-  }
+  // Without a selection yet, the first pass reads the events in order and writes the list (no identity list).
+  let all = !batch.selection;
+  const sel = batch.selection ? batch.selection.slice() : new Uint32Array(batch.length);
   let n = sel.length;
   const passed: number[] = [];
   for (const cut of cuts) {
@@ -99,7 +95,20 @@ export function applyCuts(batch: EventBatch, cuts: Cut[]): number[] {
       if (!c)
         throw new SidebandError(`cut '${cut.name}': no column '${f}' (have: ${Object.keys(batch.columns).join(', ')})`);
       let k = 0;
-      if (cut.abs) {
+      if (all) {
+        all = false;
+        if (cut.abs) {
+          for (let i = 0; i < n; i++) {
+            const v = Math.abs(c[i]!);
+            if (v >= lo && v < hi) sel[k++] = i;
+          }
+        } else {
+          for (let i = 0; i < n; i++) {
+            const v = c[i]!;
+            if (v >= lo && v < hi) sel[k++] = i;
+          }
+        }
+      } else if (cut.abs) {
         for (let j = 0; j < n; j++) {
           const i = sel[j]!;
           const v = Math.abs(c[i]!);
@@ -116,6 +125,7 @@ export function applyCuts(batch: EventBatch, cuts: Cut[]): number[] {
     }
     passed.push(n);
   }
+  if (all) for (let i = 0; i < n; i++) sel[i] = i;
   batch.selection = sel.subarray(0, n);
   return passed;
 }

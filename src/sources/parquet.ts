@@ -52,25 +52,67 @@ const NUMERIC = new Set(['FLOAT', 'DOUBLE', 'INT32', 'INT64', 'BOOLEAN']);
 
 export class ParquetSource implements Source {
   readonly description: string;
-  constructor(private readonly options: ParquetSourceOptions) {
+  constructor(readonly options: ParquetSourceOptions) {
     this.description = `parquet: ${options.path}`;
   }
 
   async *batches(signal?: AbortSignal): AsyncIterable<EventBatch> {
     const o = this.options;
-    const files = await expandPaths(o.path, '.parquet', o.allowedRoots);
-    if (files.length === 0) throw new SourceError(`parquet: no files match '${o.path}'`);
-    let first = 0;
-    if (o.start) {
-      first = files.indexOf(o.start.file);
-      if (first < 0)
-        throw new SourceError(`parquet: cannot resume at ${o.start.file}: it is no longer among the input files`);
-    }
+    const { files, first } = await inputFiles(o);
     for (let f = first; f < files.length; f++) {
       if (signal?.aborted) return;
       const skip = o.start && f === first ? o.start.rowGroup : 0;
       yield* readParquetFile(files[f]!, o, skip, signal);
     }
+  }
+}
+
+/** The input files in read order, and the index of the first one to read (a resumed run skips those before). */
+async function inputFiles(o: ParquetSourceOptions): Promise<{ files: string[]; first: number }> {
+  const files = await expandPaths(o.path, '.parquet', o.allowedRoots);
+  if (files.length === 0) throw new SourceError(`parquet: no files match '${o.path}'`);
+  let first = 0;
+  if (o.start) {
+    first = files.indexOf(o.start.file);
+    if (first < 0)
+      throw new SourceError(`parquet: cannot resume at ${o.start.file}: it is no longer among the input files`);
+  }
+  return { files, first };
+}
+
+/**
+ * One step of a Parquet read in file order, for readers that decode row groups elsewhere (worker threads): a row
+ * group to decode, or a file (or its rest) that cannot be read, with the rows lost (undefined: unknown).
+ */
+export type RowGroupTask =
+  | { kind: 'rowGroup'; file: string; rowGroup: number; rows: number }
+  | { kind: 'lost'; error: InputError; rowsLost: number | undefined };
+
+/**
+ * The row groups `batches()` would decode, in the same order, with file-level losses in their place; the footers
+ * are read and checked here, the data is not.
+ */
+export async function* parquetRowGroups(o: ParquetSourceOptions, signal?: AbortSignal): AsyncIterable<RowGroupTask> {
+  const { files, first } = await inputFiles(o);
+  for (let f = first; f < files.length; f++) {
+    if (signal?.aborted) return;
+    const file = files[f]!;
+    const skip = o.start && f === first ? o.start.rowGroup : 0;
+    const lost: RowGroupTask[] = [];
+    const fh = await openParquet(file);
+    let plan: ParquetFilePlan | undefined;
+    try {
+      plan = await planParquetFile(fh, file, o.columns, skip, (error, rowsLost) =>
+        lost.push({ kind: 'lost', error, rowsLost }),
+      );
+    } finally {
+      await fh.close();
+    }
+    if (!o.onFileError && lost.length) throw (lost[0] as { error: InputError }).error;
+    yield* lost;
+    if (!plan) continue;
+    for (let g = skip; g < plan.rowGroupRows.length; g++)
+      yield { kind: 'rowGroup', file, rowGroup: g, rows: plan.rowGroupRows[g]! };
   }
 }
 
@@ -98,7 +140,7 @@ export async function parquetKeyValues(file: string): Promise<Record<string, str
   }
 }
 
-async function openParquet(file: string): Promise<FileHandle> {
+export async function openParquet(file: string): Promise<FileHandle> {
   let fh: FileHandle;
   try {
     // Non-blocking open: a FIFO swapped in for the file after it was listed must not block the run forever.
@@ -113,107 +155,171 @@ async function openParquet(file: string): Promise<FileHandle> {
   return fh;
 }
 
+/** One file's footer, checked, and its projected columns: what decoding any of its row groups needs. */
+export interface ParquetFilePlan {
+  file: string;
+  meta: FileMetaData;
+  projected: Leaf[];
+  rowGroupRows: number[];
+  /** Row number of each row group's first row. */
+  rowStarts: number[];
+  /**
+   * Per projected column, the length of the first page header of its last decoded chunk (-1 before one is
+   * decoded): the next row group's chunks are read at an offset that puts their values on an 8-byte boundary, so
+   * a PLAIN page becomes a typed-array view instead of a copy (a column's header length rarely changes).
+   */
+  headerBytes: number[];
+}
+
+/**
+ * Read and check a file's footer and resolve the projection. A file that cannot give its events (untrusted footer,
+ * missing or non-numeric column) is reported to `onFileError` with the rows lost from row group `skipRowGroups` on
+ * (undefined when the footer cannot be trusted) and gives undefined; without `onFileError` it throws.
+ */
+export async function planParquetFile(
+  fh: FileHandle,
+  file: string,
+  wanted: readonly string[] | undefined,
+  skipRowGroups: number,
+  onFileError?: ParquetSourceOptions['onFileError'],
+): Promise<ParquetFilePlan | undefined> {
+  let meta: FileMetaData;
+  let rowGroupRows: number[];
+  let leaves: Leaf[];
+  try {
+    const footer = await readFooter(fh, file);
+    meta = footer.meta;
+    leaves = leafColumns(meta.schema);
+    const checked = checkFooter(meta, footer.footerStart, leaves.length);
+    if (checked.untrusted) throw new InputError(`untrusted footer (rows unknown): ${checked.untrusted}`, { file });
+    rowGroupRows = checked.rowGroupRows;
+  } catch (e) {
+    // No footer to believe: the file's events cannot be counted, only reported as unknown.
+    if (e instanceof InputError && onFileError) {
+      onFileError(e, undefined);
+      return undefined;
+    }
+    throw e;
+  }
+  const rowStarts: number[] = [];
+  let at = 0;
+  for (const r of rowGroupRows) {
+    rowStarts.push(at);
+    at += r;
+  }
+  const names = wanted ?? leaves.filter((l) => NUMERIC.has(l.element.type ?? '')).map((l) => l.name);
+  const projected: Leaf[] = [];
+  let schemaError: InputError | undefined;
+  for (const name of names) {
+    const leaf = leaves.find((l) => l.name === name);
+    if (!leaf)
+      schemaError ??= new InputError(
+        `missing column (file has: ${leaves.map((l) => l.name).join(', ')})`,
+        { file, field: name },
+        { reason: 'missing_column' },
+      );
+    else if (!NUMERIC.has(leaf.element.type ?? ''))
+      schemaError ??= new InputError(
+        `wrong type: ${leaf.element.type} is not numeric`,
+        { file, field: name },
+        { reason: 'bad_type' },
+      );
+    else projected.push(leaf);
+  }
+  if (schemaError) {
+    // The file cannot give these events: every row is lost, counted, and the run goes on with the next file.
+    if (!onFileError) throw schemaError;
+    onFileError(schemaError, at - (rowStarts[skipRowGroups] ?? at));
+    return undefined;
+  }
+  return { file, meta, projected, rowGroupRows, rowStarts, headerBytes: projected.map(() => -1) };
+}
+
+/** Read the projected column chunks of row group `g` (or an Error to rethrow when it is decoded). */
+export function fetchRowGroup(fh: FileHandle, plan: ParquetFilePlan, g: number): Promise<Uint8Array[] | Error> {
+  return readRowGroupBytes(fh, plan.file, plan.meta.row_groups[g]!, plan.projected, plan.headerBytes).catch(
+    (e: Error) => e,
+  );
+}
+
+/**
+ * Decode row group `g` from its projected chunks into a raw batch. Throws an InputError naming file, field and
+ * row for a row group that cannot be decoded (it is lost whole; its row count is trusted: the footer was checked).
+ */
+export function decodeRowGroup(
+  plan: ParquetFilePlan,
+  g: number,
+  bytes: Uint8Array[] | Error,
+  maxRowGroupBytes = 1 << 30,
+): EventBatch {
+  const { file, meta, projected } = plan;
+  const rows = plan.rowGroupRows[g]!;
+  const rowStart = plan.rowStarts[g]!;
+  try {
+    if (bytes instanceof Error) throw bytes;
+    const decodedBytes = projected.reduce((a, l) => a + rows * (l.element.type === 'FLOAT' ? 4 : 8), 0);
+    if (decodedBytes > maxRowGroupBytes)
+      throw new InputError(
+        `row group ${g} of ${rows} rows would take ${decodedBytes} bytes decoded (limit ${maxRowGroupBytes})`,
+        { file, row: rowStart },
+        { reason: 'too_large' },
+      );
+    const columns: Record<string, Column> = {};
+    for (let c = 0; c < projected.length; c++) {
+      const leaf = projected[c]!;
+      columns[leaf.name] = decodeColumnChunk(
+        bytes[c]!,
+        file,
+        meta.schema,
+        leaf,
+        meta.row_groups[g]!.columns[leaf.index]!,
+        rows,
+        rowStart,
+        (h) => {
+          plan.headerBytes[c] = h;
+        },
+      );
+    }
+    return {
+      length: rows,
+      columns,
+      positions: [{ kind: 'file', file, rowGroup: g, rowStart, rowEnd: rowStart + rows }],
+      rowOffset: rowStart,
+    };
+  } catch (e) {
+    throw e instanceof InputError
+      ? e
+      : new InputError(`row group ${g}: ${(e as Error).message}`, { file, row: rowStart }, { cause: e });
+  }
+}
+
 async function* readParquetFile(
   file: string,
   o: ParquetSourceOptions,
   skipRowGroups: number,
   signal?: AbortSignal,
 ): AsyncIterable<EventBatch> {
-  const { columns: wanted, onFileError } = o;
+  const { onFileError } = o;
   const fh = await openParquet(file);
   try {
-    let meta: FileMetaData;
-    let rowGroupRows: number[];
-    let leaves: Leaf[];
-    try {
-      const footer = await readFooter(fh, file);
-      meta = footer.meta;
-      leaves = leafColumns(meta.schema);
-      const checked = checkFooter(meta, footer.footerStart, leaves.length);
-      if (checked.untrusted) throw new InputError(`untrusted footer (rows unknown): ${checked.untrusted}`, { file });
-      rowGroupRows = checked.rowGroupRows;
-    } catch (e) {
-      // No footer to believe: the file's events cannot be counted, only reported as unknown.
-      if (e instanceof InputError && onFileError) {
-        onFileError(e, undefined);
-        return;
-      }
-      throw e;
-    }
-    const rowsBefore = (g: number) => rowGroupRows.slice(0, g).reduce((a, b) => a + b, 0);
-    const names = wanted ?? leaves.filter((l) => NUMERIC.has(l.element.type ?? '')).map((l) => l.name);
-    const projected: Leaf[] = [];
-    let schemaError: InputError | undefined;
-    for (const name of names) {
-      const leaf = leaves.find((l) => l.name === name);
-      if (!leaf)
-        schemaError ??= new InputError(
-          `missing column (file has: ${leaves.map((l) => l.name).join(', ')})`,
-          { file, field: name },
-          { reason: 'missing_column' },
-        );
-      else if (!NUMERIC.has(leaf.element.type ?? ''))
-        schemaError ??= new InputError(
-          `wrong type: ${leaf.element.type} is not numeric`,
-          { file, field: name },
-          { reason: 'bad_type' },
-        );
-      else projected.push(leaf);
-    }
-    if (schemaError) {
-      // The file cannot give these events: every row is lost, counted, and the run goes on with the next file.
-      if (!onFileError) throw schemaError;
-      onFileError(schemaError, rowsBefore(rowGroupRows.length) - rowsBefore(skipRowGroups));
-      return;
-    }
-    const maxBytes = o.maxRowGroupBytes ?? 1 << 30;
-    const fetch = (g: number) => readRowGroupBytes(fh, file, meta.row_groups[g]!, projected).catch((e: Error) => e);
+    const plan = await planParquetFile(fh, file, o.columns, skipRowGroups, onFileError);
+    if (!plan) return;
+    const groups = plan.rowGroupRows.length;
     // Prefetch: the next row group's bytes are read while this one is decoded and processed downstream.
-    let pending = skipRowGroups < meta.row_groups.length ? fetch(skipRowGroups) : undefined;
-    let rowStart = rowsBefore(skipRowGroups);
-    for (let g = skipRowGroups; g < meta.row_groups.length; g++) {
+    let pending = skipRowGroups < groups ? fetchRowGroup(fh, plan, skipRowGroups) : undefined;
+    for (let g = skipRowGroups; g < groups; g++) {
       if (signal?.aborted) return;
-      const rows = rowGroupRows[g]!;
       const bytes = await pending!;
-      pending = g + 1 < meta.row_groups.length ? fetch(g + 1) : undefined;
+      pending = g + 1 < groups ? fetchRowGroup(fh, plan, g + 1) : undefined;
+      let batch: EventBatch;
       try {
-        if (bytes instanceof Error) throw bytes;
-        const decodedBytes = projected.reduce((a, l) => a + rows * (l.element.type === 'FLOAT' ? 4 : 8), 0);
-        if (decodedBytes > maxBytes)
-          throw new InputError(
-            `row group ${g} of ${rows} rows would take ${decodedBytes} bytes decoded (limit ${maxBytes})`,
-            { file, row: rowStart },
-            { reason: 'too_large' },
-          );
-        const columns: Record<string, Column> = {};
-        for (let c = 0; c < projected.length; c++) {
-          const leaf = projected[c]!;
-          columns[leaf.name] = decodeColumnChunk(
-            bytes[c]!,
-            file,
-            meta.schema,
-            leaf,
-            meta.row_groups[g]!.columns[leaf.index]!,
-            rows,
-            rowStart,
-          );
-        }
-        yield {
-          length: rows,
-          columns,
-          positions: [{ kind: 'file', file, rowGroup: g, rowStart, rowEnd: rowStart + rows }],
-          rowOffset: rowStart,
-        };
+        batch = decodeRowGroup(plan, g, bytes, o.maxRowGroupBytes);
       } catch (e) {
-        // A row group that cannot be decoded is lost whole; its row count is trusted (the footer was checked).
-        const err =
-          e instanceof InputError
-            ? e
-            : new InputError(`row group ${g}: ${(e as Error).message}`, { file, row: rowStart }, { cause: e });
-        if (!onFileError) throw err;
-        onFileError(err, rows);
+        if (!onFileError) throw e;
+        onFileError(e as InputError, plan.rowGroupRows[g]!);
+        continue;
       }
-      rowStart += rows;
+      yield batch;
     }
     await pending;
   } finally {
@@ -221,7 +327,7 @@ async function* readParquetFile(
   }
 }
 
-interface Leaf {
+export interface Leaf {
   name: string;
   index: number;
   element: SchemaElement;
@@ -244,9 +350,17 @@ function chunkRange(chunk: ColumnChunk): [number, number] {
 
 /**
  * Read the projected column chunks of a row group: one read of the whole span when the projected chunks fill
- * most of it (one syscall instead of one per column), else one read per chunk.
+ * most of it (one syscall instead of one per column), else one read per chunk. When every column's header length
+ * is known (`headerBytes`, from the row group before), one read per chunk, each at the offset in its own buffer that
+ * aligns its values: the copy a misaligned page needs costs more than the extra reads.
  */
-async function readRowGroupBytes(fh: FileHandle, file: string, rg: RowGroup, leaves: Leaf[]): Promise<Uint8Array[]> {
+async function readRowGroupBytes(
+  fh: FileHandle,
+  file: string,
+  rg: RowGroup,
+  leaves: Leaf[],
+  headerBytes?: number[],
+): Promise<Uint8Array[]> {
   const ranges = leaves.map((l) => {
     if (!rg.columns[l.index]?.meta_data) throw new InputError('column chunk has no metadata', { file, field: l.name });
     return chunkRange(rg.columns[l.index]!);
@@ -254,8 +368,11 @@ async function readRowGroupBytes(fh: FileHandle, file: string, rg: RowGroup, lea
   const lo = Math.min(...ranges.map((r) => r[0])),
     hi = Math.max(...ranges.map((r) => r[1]));
   const wanted = ranges.reduce((a, r) => a + r[1] - r[0], 0);
-  const readExact = async (start: number, length: number, field: string): Promise<Uint8Array> => {
-    const buf = new Uint8Array(length);
+  const readExact = async (start: number, length: number, field: string, pad = 0): Promise<Uint8Array> => {
+    // Not zero-filled: every byte is read over (a short read is an error below). A plain Uint8Array view, as
+    // Buffer's slice() would not copy where the decoder needs a copy (unaligned pages).
+    const raw = Buffer.allocUnsafeSlow(length + pad);
+    const buf = new Uint8Array(raw.buffer, raw.byteOffset + pad, length);
     const { bytesRead } = await fh.read(buf, 0, length, start);
     if (bytesRead < length)
       throw new InputError(`truncated column chunk: ${bytesRead} of ${length} bytes at offset ${start}`, {
@@ -264,6 +381,11 @@ async function readRowGroupBytes(fh: FileHandle, file: string, rg: RowGroup, lea
       });
     return buf;
   };
+  if (headerBytes?.every((h) => h >= 0)) {
+    return Promise.all(
+      ranges.map(([a, b], i) => readExact(a, b - a, leaves[i]!.name, (8 - (headerBytes[i]! % 8)) % 8)),
+    );
+  }
   if (wanted >= 0.5 * (hi - lo)) {
     const span = await readExact(lo, hi - lo, leaves.map((l) => l.name).join(','));
     return ranges.map(([a, b]) => span.subarray(a - lo, b - lo));
@@ -283,6 +405,7 @@ function decodeColumnChunk(
   chunk: ColumnChunk,
   rows: number,
   rowStart: number,
+  onFirstHeader?: (bytes: number) => void,
 ): Column {
   const md = chunk.meta_data!;
   const length = bytes.length;
@@ -303,6 +426,7 @@ function decodeColumnChunk(
   let dictionary: ArrayLike<number> | undefined;
   while (filled < rows && reader.offset < length) {
     const header = parquetHeader(reader);
+    if (filled === 0 && !dictionary) onFirstHeader?.(reader.offset);
     checkPageHeader(header, length - reader.offset, rows - filled, rows, file, leaf.name, rowStart + filled);
     const body = bytes.subarray(reader.offset, reader.offset + header.compressed_page_size);
     reader.offset += header.compressed_page_size;

@@ -22,6 +22,9 @@ export const SOURCE_RULES: Record<string, Record<string, unknown>> = {
     kind: { type: 'equal', value: 'parquet' },
     path: 'string|min:1',
     batchSize: 'number|integer|positive|optional',
+    // Worker threads that decode, validate, derive and select row groups (src/training/ingest-workers.ts);
+    // default: the machine's available cores (1 when the run checkpoints); 1: all on the run's own thread.
+    threads: 'number|integer|positive|optional',
   },
   generator: {
     kind: { type: 'equal', value: 'generator' },

@@ -9,7 +9,8 @@ import { TopologyError } from '../events/errors.js';
 import { RunCounters, type DeadLetter, type RunObserver } from '../events/observer.js';
 import type { WindowResult } from '../events/result.js';
 import { withEventLoopTurns, type Source } from '../sources/source.js';
-import { ParquetSource } from '../sources/parquet.js';
+import { ParquetSource, type ParquetSourceOptions } from '../sources/parquet.js';
+import { defaultIngestThreads, IngestWorkers } from '../training/ingest-workers.js';
 import { buildWindows, type SchemeWindow } from '../regions/index.js';
 import { WindowBuffers } from '../regions/buffers.js';
 import { ControlRegionCollector } from '../regions/control-region.js';
@@ -374,7 +375,21 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
   // The newest position per file or partition whose events are in the window buffers: what a run commits to the
   // source once its results are durable.
   const routed = new Map<string, SourcePosition>();
-  const batches = withEventLoopTurns(source.batches(opts.sourceSignal));
+  // A Parquet source is read, decoded, validated, derived and selected on worker threads, row group by row group,
+  // and taken back in order (src/training/ingest-workers.ts): the same events and counts as on this thread. A control
+  // region reads every decoded event, so with one the ingest stays here. A checkpointed run (wrapBatches) uses the
+  // workers only when source.threads asks for them: its SIGTERM/SIGKILL resume tests are proven on one thread
+  // (test/scaleout/run-checkpoint.test.ts); with threads the resumed results were equal by hand, not yet by a test.
+  const threads =
+    t.source.kind === 'parquet' ? (t.source.threads ?? (opts.wrapBatches ? 1 : defaultIngestThreads())) : 1;
+  const parquet = source instanceof ParquetSource && threads > 1 && !control ? source.options : undefined;
+  let workers: IngestWorkers | undefined;
+  async function* ingestedOnWorkers(o: ParquetSourceOptions): AsyncIterable<EventBatch> {
+    workers = new IngestWorkers(threads, ingest, o);
+    ctx.log(`ingest: ${threads} worker threads`);
+    yield* workers.ingest(o, opts.sourceSignal);
+  }
+  const batches = withEventLoopTurns(parquet ? ingestedOnWorkers(parquet) : source.batches(opts.sourceSignal));
   // When the batch being handled left the source (Unix ms): the time alerts measure their latency from.
   let arrivedAt = 0;
   const arrival = () => arrivedAt;
@@ -395,7 +410,9 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     tap(() => {
       arrivedAt = Date.now();
     }),
-    ingestStages(ingest, ctx, control ? (b) => control.offer(b) : undefined),
+    parquet
+      ? op.ingest(ingest, ctx, { ingested: true })
+      : ingestStages(ingest, ctx, control ? (b) => control.offer(b) : undefined),
     op.route(buffers, ctx),
     tap((b: EventBatch) => {
       for (const p of b.positions)
@@ -432,6 +449,7 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     close: async () => {
       await close?.();
       for (const c of compared?.closes ?? []) await c();
+      await workers?.close();
       await source.close?.();
       await simulation?.close();
       buffers.store.close();

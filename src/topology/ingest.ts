@@ -1,6 +1,7 @@
-import { pipe, tap, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import { cutFeatures, firstDerivedCut, type Cut } from '../events/cuts.js';
 import type { DecodeSpec } from '../events/decode.js';
+import type { IngestPlan } from '../events/ingest.js';
 import type { EventBatch } from '../events/batch.js';
 import { DERIVED_FEATURES, type MjjMode } from '../events/derive.js';
 import { TopologyError } from '../events/errors.js';
@@ -8,23 +9,7 @@ import { OPERATORS } from '../operators/index.js';
 import type { StageContext } from '../operators/context.js';
 import type { Topology } from './schema.js';
 
-/**
- * The ingest half of a flow — decode/validate, derive, select — as a plain-data plan (so worker threads can
- * receive it) and the one function that turns it into operators. Cuts on source columns run first; features the
- * later cuts read are derived only for their survivors, and the features the windows store (mjj above all) only for
- * the events selected.
- */
-export interface IngestPlan {
-  spec: DecodeSpec;
-  cuts: Cut[];
-  /** Index of the first cut that reads a derived feature. */
-  split: number;
-  forCuts: string[];
-  forWindows: string[];
-  mjj: MjjMode;
-  /** Columns the window buffers keep (features and mjj). */
-  stored: string[];
-}
+export type { IngestPlan } from '../events/ingest.js';
 
 /**
  * The features a topology must derive: those its cuts, windows and `derive.features` read that the source does not
@@ -65,22 +50,14 @@ export function ingestPlan(
 }
 
 /**
- * `onDecoded` sees every decoded batch (jets ordered) before the cuts: a control region collected beside the
- * stream (src/regions/control-region.ts) reads it there, on a shadow of its own.
+ * The ingest stages as one operator: decode/validate, derive, select (src/events/ingest.ts). `onDecoded` sees every
+ * decoded batch (jets ordered) before the cuts: a control region collected beside the stream
+ * (src/regions/control-region.ts) reads it there, on a shadow of its own.
  */
 export function ingestStages(
   p: IngestPlan,
   ctx: StageContext,
   onDecoded?: (b: EventBatch) => void,
 ): OperatorFunction<EventBatch, EventBatch> {
-  const op = OPERATORS;
-  return pipe(
-    op.decode(p.spec, ctx),
-    op.derive([], p.mjj, { orderJets: true }),
-    tap((b: EventBatch) => onDecoded?.(b)),
-    op.select(p.cuts.slice(0, p.split), ctx, { offset: 0, first: true, last: false }),
-    op.derive(p.forCuts, p.mjj, { orderJets: false }),
-    op.select(p.cuts.slice(p.split), ctx, { offset: p.split, first: false, last: true }),
-    op.derive(p.forWindows, p.mjj, { orderJets: false }),
-  );
+  return OPERATORS.ingest(p, ctx, { onDecoded });
 }

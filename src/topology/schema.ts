@@ -116,7 +116,7 @@ export interface Topology {
 }
 
 export type SourceConfig =
-  | { kind: 'parquet'; path: string; batchSize?: number }
+  | { kind: 'parquet'; path: string; batchSize?: number; threads?: number }
   | {
       kind: 'generator';
       events: number;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { EventBatch } from '../../src/events/batch.js';
-import { deriveFeatures, dijetMass, orderJetsByPt, rapidityGap } from '../../src/events/derive.js';
+import { applyCuts } from '../../src/events/cuts.js';
+import { cutRapidityGap, deriveFeatures, dijetMass, orderJetsByPt, rapidityGap } from '../../src/events/derive.js';
 
 function jets(j1: number[], j2: number[], extra: Record<string, [number, number]> = {}): EventBatch {
   const cols: Record<string, Float32Array> = {};
@@ -64,5 +65,46 @@ describe('derived features', () => {
     expect(b.columns.tau21_lighter![0]).toBeCloseTo(0.4 / 0.5, 6);
     expect(b.columns.tau21_heavier![0]).toBeCloseTo(0.15 / 0.6, 6);
     expect(b.columns.tau32_heavier![0]).toBeCloseTo(0.1 / 0.15, 6);
+  });
+
+  it('the |Δy| cut on tanh bounds selects exactly what rapidityGap and the cut select, near the bound too', () => {
+    // Random jets, massive and massless, central and forward; half of them massless pairs with |Δη| within a few
+    // float32 steps of the bound, where the tanh test must hand over to the exact value.
+    let seed = 12345;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const n = 40000;
+    const cols: Record<string, Float32Array> = {};
+    for (const j of ['jet1', 'jet2'])
+      for (const f of ['pt', 'eta', 'phi', 'm']) cols[`${j}_${f}`] = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const edge = i % 2 === 1;
+      cols.jet1_pt![i] = 200 + 3000 * rand();
+      cols.jet2_pt![i] = 200 + 2000 * rand();
+      cols.jet1_eta![i] = 8 * rand() - 4;
+      const bound = i % 4 === 1 ? 1.2 : 0.5;
+      cols.jet2_eta![i] = edge ? cols.jet1_eta![i]! - bound + (Math.floor(rand() * 41) - 20) * 1.2e-7 : 8 * rand() - 4;
+      cols.jet1_m![i] = edge || i % 8 === 0 ? 0 : 500 * rand();
+      cols.jet2_m![i] = edge || i % 8 === 0 ? 0 : 500 * rand();
+    }
+    const cuts = [{ max: 1.2 }, { min: 0.5, max: 1.2 }, { min: 1.2 }, { min: 0.5 }];
+    for (const { min, max } of cuts) {
+      const sel = new Uint32Array(n).map((_, i) => i);
+      const ref: EventBatch = { length: n, columns: { ...cols }, positions: [], selection: sel };
+      ref.columns.delta_y = rapidityGap(ref, sel);
+      applyCuts(ref, [{ name: 'gap', features: ['delta_y'], abs: true, min, max }]);
+      const fast: EventBatch = { length: n, columns: { ...cols }, positions: [], selection: sel };
+      const passed = cutRapidityGap(fast, min, max);
+      expect(passed).toBe(ref.selection!.length);
+      expect(fast.selection).toEqual(ref.selection);
+      const at = (b: EventBatch) => Array.from(b.selection!, (i) => b.columns.delta_y![i]);
+      expect(at(fast)).toEqual(at(ref));
+      // The bound was met: near-edge events on both sides of it.
+      const edgeBound = min === 0.5 ? 0.5 : 1.2;
+      const near = Array.from(ref.columns.delta_y!).filter((v) => Math.abs(v - edgeBound) < 3e-6);
+      expect(near.some((v) => v < edgeBound) && near.some((v) => v >= edgeBound)).toBe(true);
+    }
   });
 });
