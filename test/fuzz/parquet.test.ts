@@ -174,5 +174,5 @@ describe('fuzz: Parquet files through a whole run', () => {
     expect(tally.crashes).toBe(0);
     expect(tally.hangs).toBe(0);
     expect(tally.rowsUnknown).toBeGreaterThan(0);
-  });
+  }, 360_000); // 250 whole runs, each starting its ingest worker threads: ~100 s on an idle 2-core machine
 });
