@@ -224,6 +224,9 @@ export function analyseSelection(
         const { source, mode } = plan.calibration;
         sig.calibration = { mean: entry.mean, std: entry.std, samples: entry.samples, source, mode };
       } else if (plan.calibrationNotApplied && sig.z !== undefined) sig.uncalibrated = plan.calibrationNotApplied;
+      else if (plan.calibration && !entry && sig.z !== undefined)
+        // The signal-free samples never filled this window at this working point: its Z is raw, and says so.
+        sig.uncalibrated = `the calibration has no entry for ${snap.window.id} at ${calibrationKey(h.workingPoint)}: Z is raw`;
       if (result.valid) result.limits = signalLimits(sig);
     } catch (e) {
       result.error = `fit: ${(e as Error).message}`;

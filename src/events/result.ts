@@ -76,7 +76,7 @@ export interface SignificanceResult {
   zRaw?: number;
   /** The calibration applied: Z = (zRaw − mean) / std, from signal-free samples (`sideband validate`). */
   calibration?: { mean: number; std: number; samples: number; source: string; mode: 'standardize' | 'seed000' };
-  /** Why the topology's calibration was not applied to this Z (it was made for another analysis): Z is raw. */
+  /** Why the topology's calibration was not applied to this Z (made for another analysis, or no entry for this window and working point): Z is raw. */
   uncalibrated?: string;
   observed: number;
   /** Variance of the observed count (Poisson: the count itself). */

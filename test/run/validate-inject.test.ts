@@ -75,6 +75,16 @@ describe('sideband validate', () => {
     const logs: string[] = [];
     await runTopology(old, { file, outDir: path.join(dir, 'old-run'), log: (m) => logs.push(m) });
     expect(logs.join('\n')).toMatch(/unhashed\.json records no topology hash.*not applied, Z is raw/);
+    // A window the signal-free samples never filled has no entry: its Z stays raw, and says so.
+    writeFileSync(path.join(dir, 'empty.json'), JSON.stringify({ ...cal, windows: {} }));
+    const emptyRun = await runTopology(parseTopology(`${text}calibration: empty.json\n`, file), {
+      file,
+      outDir: path.join(dir, 'empty-run'),
+    });
+    const e = emptyRun.results.find((x) => x.trigger === 'end')!;
+    expect(e.significance?.calibration).toBeUndefined();
+    if (e.significance?.z !== undefined)
+      expect(e.significance.uncalibrated).toBe('the calibration has no entry for sr-3200-3800 at inclusive: Z is raw');
   }, 360_000); // five samples from each of three sources and three runs: minutes on a loaded 2-core machine
 
   it('runs from the command line and writes validation.json, calibration.json and validation.html', () => {
