@@ -189,7 +189,6 @@ const CMS_METHOD_RULE = {
         epochs: 'number|integer|positive|optional',
         batchSize: 'number|integer|positive|optional',
         lr: 'number|positive|optional',
-        patience: 'number|integer|positive|optional',
         folds: 'number|integer|min:2|optional',
       },
     },
