@@ -226,6 +226,8 @@ export interface ComparisonResult {
   /** Injected signal events (generated, before the cuts) and those of them in the window's SR after the cuts. */
   injected: number;
   injectedInSr: number;
+  /** Of the injected events, those added to the control region the control-region methods train on. */
+  injectedInControl?: number;
   /** S/√B in the SR before any selection: injected SR signal over √(SR events of the stream). */
   sOverSqrtB: number;
   /** Signal + background fit of the selected spectrum, double crystal ball at the signal's shape (fit/signal-fit.ts). */

@@ -51,6 +51,11 @@ export interface CompareStagePlan {
   functions?: string[];
   /** The generated signal (all of max(amounts) events, through the cuts), made once when the stream ends. */
   signal: () => SignalPool;
+  /**
+   * With a control region: put the control-region share of the first `amount` generated signal events into it
+   * (0 takes them out); returns how many.
+   */
+  injectControl?: (amount: number) => number;
 }
 
 /** A cut-based selection over the snapshot's columns (the simple-cut baseline): every feature within bounds. */
@@ -115,6 +120,7 @@ export function compare(
       const last = stage.amounts[stage.amounts.length - 1]!;
       for (const amount of stage.amounts) {
         const snap = withInjectedSignal(base, pool, amount, span);
+        const injectedInControl = stage.injectControl?.(amount);
         let injectedInSr = 0;
         for (let i = base.n; i < snap.n; i++) if (snap.mjj[i]! >= lo && snap.mjj[i]! < hi) injectedInSr++;
         const picks = new Map<string, Uint8Array>();
@@ -132,6 +138,7 @@ export function compare(
               method: m.name,
               injected: amount,
               injectedInSr,
+              ...(injectedInControl !== undefined ? { injectedInControl } : {}),
               sOverSqrtB: srBackground > 0 ? injectedInSr / Math.sqrt(srBackground) : 0,
               signalFit: compareSignalFit(sel.histogram, shape, {
                 sqrtS: plan.fit.sqrtS,
@@ -173,6 +180,7 @@ export function compare(
               method: m.name,
               injected: amount,
               injectedInSr,
+              ...(injectedInControl !== undefined ? { injectedInControl } : {}),
               sOverSqrtB: srBackground > 0 ? injectedInSr / Math.sqrt(srBackground) : 0,
               signalFit: { valid: false, reason: (e as Error).message },
               shape,
@@ -202,6 +210,7 @@ export function compare(
           byMethod.get(a)!.comparison!.correlation = corr;
         }
       }
+      stage.injectControl?.(0);
     }
     return out;
   };

@@ -22,7 +22,9 @@ export interface ControlSample {
 export class ControlRegionCollector {
   readonly store: EventStore;
   readonly cutflow: CutFlow;
-  private readonly cuts: Cut[];
+  readonly cuts: Cut[];
+  /** Signal injected by a comparison (operators/compare.ts) on top of the stream's events, or none. */
+  private injected: ControlSample | null = null;
 
   constructor(
     readonly name: string,
@@ -61,9 +63,43 @@ export class ControlRegionCollector {
     );
   }
 
-  /** Everything collected so far, as named columns. */
+  /** Events the methods train on: the stream's plus any injected (what their models are cached by). */
+  get size(): number {
+    return this.store.size + (this.injected?.n ?? 0);
+  }
+
+  /**
+   * Add injected signal events (columns in the store's feature order) to what sample() gives, replacing any
+   * injected before; null removes them. A real resonance leaks into the control region too (seed 003's
+   * 2.0 < |Δη| < 2.5 keeps a few per cent of it), so a comparison that injects signal into the signal region
+   * injects the same generated events' control-region share here, and the methods trained on the control region
+   * see the contamination they would in data.
+   */
+  inject(s: ControlSample | null): void {
+    if (s && s.features.join() !== this.store.features.join())
+      throw new RangeError(`control region ${this.name}: injected features ${s.features.join(', ')} are not the store's`);
+    this.injected = s && s.n > 0 ? s : null;
+  }
+
+  /** Everything collected so far (and any injected signal, labelled 1), as named columns. */
   sample(): ControlSample {
     const g = this.store.gather(-Infinity, Infinity);
-    return { features: this.store.features, columns: g.columns, mjj: g.mjj, n: g.n, label: g.label };
+    const x = this.injected;
+    if (!x) return { features: this.store.features, columns: g.columns, mjj: g.mjj, n: g.n, label: g.label };
+    const join = (a: Float32Array, b: Float32Array) => {
+      const out = new Float32Array(g.n + x.n);
+      out.set(a.subarray(0, g.n));
+      out.set(b.subarray(0, x.n), g.n);
+      return out;
+    };
+    const label = new Uint8Array(g.n + x.n).fill(1, g.n);
+    if (g.label) label.set(g.label.subarray(0, g.n));
+    return {
+      features: this.store.features,
+      columns: g.columns.map((c, j) => join(c, x.columns[j]!)),
+      mjj: join(g.mjj, x.mjj),
+      n: g.n + x.n,
+      label,
+    };
   }
 }

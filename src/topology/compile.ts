@@ -488,13 +488,14 @@ async function compareStage(
   }
   const amounts = [...new Set(c.amounts)].sort((a, b) => a - b);
   const top = amounts[amounts.length - 1]!;
+  const signalSeed = c.signalSeed ?? t.seed + 7_000_003;
   const plan: CompareStagePlan = {
     amounts,
     workingPoint: c.workingPoint,
     ...(c.windows ? { windows: c.windows } : {}),
     ...(c.functions ? { functions: c.functions } : {}),
     signal: () => {
-      const s = simulate(Math.max(1, top), c.signalSeed ?? t.seed + 7_000_003, [c.signal], Math.max(1, top), {
+      const s = simulate(Math.max(1, top), signalSeed, [c.signal], Math.max(1, top), {
         cuts,
         features: t.features,
         mjjMode: t.derive.mjj,
@@ -502,5 +503,22 @@ async function compareStage(
       return { features: s.features, columns: s.columns, mjj: s.mjj, generated: s.rows, n: s.n };
     },
   };
+  if (control) {
+    // The same generated signal events through the control region's cuts: amount k injects the control-region
+    // share of the first k generated, as the signal region gets its share of them.
+    let pool: ReturnType<typeof simulate> | undefined;
+    plan.injectControl = (amount) => {
+      pool ??= simulate(Math.max(1, top), signalSeed, [c.signal], Math.max(1, top), {
+        cuts: control.cuts,
+        features: control.store.features,
+        mjjMode: t.derive.mjj,
+      });
+      const rows: number[] = [];
+      for (let i = 0; i < pool.n; i++) if (pool.rows[i]! < amount) rows.push(i);
+      const pick = (a: Float32Array) => Float32Array.from(rows, (i) => a[i]!);
+      control.inject({ features: pool.features, columns: pool.columns.map(pick), mjj: pick(pool.mjj), n: rows.length });
+      return rows.length;
+    };
+  }
   return { plan, methods, closes };
 }

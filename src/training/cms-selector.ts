@@ -44,7 +44,7 @@ export function cmsMethodSelector(
   const modelFor = (snap: WindowSnapshot): Promise<VaeQrModel> => {
     const control = opts.control;
     if (!control) throw new SidebandError(`method ${method.kind}: needs a control region (method.controlRegion)`);
-    const key = `${snap.n}/${control.store.size}`;
+    const key = `${snap.n}/${control.size}`;
     if (cached?.key !== key) {
       cached = {
         key,
@@ -82,13 +82,13 @@ function tntSelector(
     select: async (snap, edges, workingPoints) => {
       const control = opts.control;
       if (!control) throw new SidebandError('method tnt: needs a control region (method.controlRegion)');
-      if (cached?.key !== control.store.size) {
+      if (cached?.key !== control.size) {
         cached = {
-          key: control.store.size,
+          key: control.size,
           ae: pause().then(() => {
             const ae = trainTntAutoencoder(method, control.sample(), opts.seed);
             log(
-              `tnt: autoencoder on ${2 * control.store.size} control-region jets (${ae.training.seconds.toFixed(1)} s)`,
+              `tnt: autoencoder on ${2 * control.size} control-region jets (${ae.training.seconds.toFixed(1)} s)`,
             );
             return ae;
           }),

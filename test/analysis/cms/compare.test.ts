@@ -89,6 +89,11 @@ describe('sideband run topologies/cms2024-compare.yaml', () => {
     // More injected events, more signal in the SR; none at 0.
     expect(at('inclusive', 0).comparison!.injectedInSr).toBe(0);
     expect(at('inclusive', 1500).comparison!.injectedInSr).toBeGreaterThan(500);
+    // The same generated signal leaks into the control region the autoencoders train on: a small share of it.
+    expect(at('vae-qr', 0).comparison!.injectedInControl).toBe(0);
+    const leak = at('vae-qr', 1500).comparison!.injectedInControl!;
+    expect(leak).toBeGreaterThan(0);
+    expect(leak).toBeLessThan(at('vae-qr', 1500).comparison!.injectedInSr / 2);
     // The inclusive S+B fit finds the 1500 injected events (S/√B before selection ≈ 10 here).
     const inc = at('inclusive', 1500).comparison!.signalFit;
     expect(inc.valid).toBe(true);
