@@ -16,7 +16,7 @@
  *
  *   npm run bench:conrad -- --json [--seeds 5] [--events 1200000] [--out FILE]
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +25,7 @@ import type { WindowResult } from '../src/events/result.js';
 import { runTopology } from '../src/run.js';
 import { MonojetGenerator } from '../src/sources/generator-monojet.js';
 import { loadTopology } from '../src/topology/load.js';
-import { benchEnvironment, loadAverageNow, summarize } from './summary.js';
+import { benchEnvironment, emitReport, loadAverageNow, runBench, summarize } from './summary.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TOPOLOGY = 'topologies/conrad-tail.yaml';
@@ -218,15 +218,7 @@ async function main() {
     environment: { ...benchEnvironment(), loadAverageBefore: load0, loadAverageAfter: loadAverageNow() },
     peer: 'none: the issue names no peer for CONRAD',
   };
-  const text = JSON.stringify(report, null, 2);
-  const out = flag(args, 'out');
-  if (out) writeFileSync(out, `${text}\n`);
-  process.stdout.write(`${text}\n`);
+  emitReport(report, flag(args, 'out'));
 }
 
-main()
-  .catch((e) => {
-    process.stderr.write(`bench:conrad failed: ${(e as Error).stack ?? e}\n`);
-    process.exitCode = 1;
-  })
-  .finally(() => rmSync(work, { recursive: true, force: true }));
+runBench('conrad', main, () => rmSync(work, { recursive: true, force: true }));

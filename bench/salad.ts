@@ -18,7 +18,7 @@
  *
  *   npm run bench:salad -- --json [--seeds 5] [--events 1000000] [--out FILE]
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,7 @@ import type { WindowResult } from '../src/events/result.js';
 import { runTopology } from '../src/run.js';
 import { SIMULATION_MISMODELLING } from '../src/sources/generator-simulation.js';
 import { loadTopology } from '../src/topology/load.js';
-import { benchEnvironment, loadAverageNow, summarize } from './summary.js';
+import { benchEnvironment, emitReport, loadAverageNow, runBench, summarize } from './summary.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TOPOLOGY = 'topologies/atlas2024-salad.yaml';
@@ -137,15 +137,7 @@ async function main() {
     environment: { ...benchEnvironment(), loadAverageBefore: load0, loadAverageAfter: loadAverageNow() },
     peer: "none: seed 000's SALAD code is not public here",
   };
-  const text = JSON.stringify(report, null, 2);
-  const out = flag(args, 'out');
-  if (out) writeFileSync(out, `${text}\n`);
-  process.stdout.write(`${text}\n`);
+  emitReport(report, flag(args, 'out'));
 }
 
-main()
-  .catch((e) => {
-    process.stderr.write(`bench:salad failed: ${(e as Error).stack ?? e}\n`);
-    process.exitCode = 1;
-  })
-  .finally(() => rmSync(work, { recursive: true, force: true }));
+runBench('salad', main, () => rmSync(work, { recursive: true, force: true }));

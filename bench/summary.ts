@@ -4,6 +4,7 @@
  * sees the spread a single seed would hide. Targets are judged on the median. Also the conditions a figure was
  * measured under (date, load average, cores), because timings on a shared machine are only as good as those.
  */
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 
 export interface SeedSummary {
@@ -69,4 +70,21 @@ export function loadAverageNow(): number[] {
 export function seedList(list: string | undefined, count: string | undefined, first: number, n: number): number[] {
   if (list) return list.split(',').map((s) => Number(s.trim()));
   return Array.from({ length: count ? Number(count) : n }, (_, k) => first + k);
+}
+
+/** Print a bench's JSON report (and write it to `out` when given). */
+export function emitReport(report: unknown, out?: string): void {
+  const text = JSON.stringify(report, null, 2);
+  if (out) writeFileSync(out, `${text}\n`);
+  process.stdout.write(`${text}\n`);
+}
+
+/** Run a bench's main: a failure prints its stack and sets the exit code; `cleanup` runs either way. */
+export function runBench(name: string, main: () => Promise<void>, cleanup: () => void = () => {}): void {
+  main()
+    .catch((e) => {
+      process.stderr.write(`bench:${name} failed: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 1;
+    })
+    .finally(cleanup);
 }
