@@ -12,8 +12,8 @@
  * the Jacobian is carried by the preprocessing, so log-likelihoods are those of the raw features). Training holds
  * out a fraction of the sideband events and keeps the best validation epoch.
  */
-import { deriveSeed, mulberry32 } from '../classify/random.js';
-import { ConditionalFlow, type FlowSpec } from '../nn/flows/flow.js';
+import { deriveSeed, iota, mulberry32, shuffleInPlace } from '../classify/random.js';
+import { ConditionalFlow, type FlowFitOptions, type FlowSpec } from '../nn/flows/flow.js';
 import { fitPreprocessor } from '../nn/flows/preprocess.js';
 import type { Schedule } from '../nn/optim.js';
 import { fitKde1d, sampleKde1d } from './kde.js';
@@ -113,6 +113,45 @@ export function finiteRows(columns: Float32Array[], mjj: Float32Array, mask: Uin
   return [out, k];
 }
 
+/** 0..n-1 shuffled by `rand`; the first nVal of them (tr.validationFraction, at least one) validate. */
+export function validationSplit(
+  n: number,
+  tr: FlowTrainingOptions,
+  rand: () => number,
+): { order: Uint32Array; nVal: number } {
+  const order = shuffleInPlace(iota(n), rand);
+  return { order, nVal: tr.validationFraction > 0 ? Math.max(1, Math.floor(n * tr.validationFraction)) : 0 };
+}
+
+/** fit() options of every template flow: AdamW, the optional cosine schedule, patience only with validation rows. */
+export function flowFitOptions(tr: FlowTrainingOptions, validates: boolean, seed: number): FlowFitOptions {
+  const schedule: Schedule | undefined = tr.cosine ? { type: 'cosine', tMax: tr.epochs } : undefined;
+  return {
+    epochs: tr.epochs,
+    batchSize: tr.batchSize,
+    lr: tr.lr,
+    optimizer: 'adamw',
+    weightDecay: tr.weightDecay,
+    ...(schedule ? { schedule } : {}),
+    ...(tr.patience > 0 && validates ? { patience: tr.patience } : {}),
+    seed,
+  };
+}
+
+/** The finite sideband events of a window as a row-major matrix and their masses (at least MIN_TRAIN_EVENTS). */
+export function sidebandSample(
+  name: string,
+  input: TemplateInput,
+): { regions: ReturnType<typeof regionMasks>; X: Float32Array; m: Float32Array; nSb: number } {
+  const regions = regionMasks(input);
+  const [sb, nSb] = finiteRows(input.columns, input.mjj, regions.sb);
+  requireEvents(name, 'in the sidebands', nSb, MIN_TRAIN_EVENTS);
+  const X = rowMajor(input.columns, sb, nSb);
+  const m = new Float32Array(nSb);
+  for (let i = 0, k = 0; i < sb.length; i++) if (sb[i]) m[k++] = input.mjj[i]!;
+  return { regions, X, m, nSb };
+}
+
 /**
  * Train a conditional flow p(x | m) on row-major X (n x D) and masses m, holding out a seeded fraction for
  * validation; the preprocessing is fitted on all rows. Returns the flow with its best validation epoch's weights
@@ -129,15 +168,7 @@ export function trainConditionalFlow(
   inputGradient = false,
 ): ConditionalFlow {
   const n = X.length / D;
-  const order = Uint32Array.from({ length: n }, (_, i) => i);
-  const rand = mulberry32(deriveSeed(seed, 11));
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
-  const nVal = tr.validationFraction > 0 ? Math.max(1, Math.floor(n * tr.validationFraction)) : 0;
+  const { order, nVal } = validationSplit(n, tr, mulberry32(deriveSeed(seed, 11)));
   const take = (rows: Uint32Array, src: Float32Array, w: number) => {
     const out = new Float32Array(rows.length * w);
     for (let k = 0; k < rows.length; k++) for (let j = 0; j < w; j++) out[k * w + j] = src[rows[k]! * w + j]!;
@@ -151,22 +182,12 @@ export function trainConditionalFlow(
     inputGradient,
   });
   flow.preprocessor = fitPreprocessor(X, m, D, context, { kind: 'logit', margin: FLOW_MARGIN });
-  const schedule: Schedule | undefined = tr.cosine ? { type: 'cosine', tMax: tr.epochs } : undefined;
   flow.fit(
     take(trainRows, X, D),
     take(trainRows, m, context),
     nVal > 0 ? take(valRows, X, D) : null,
     nVal > 0 ? take(valRows, m, context) : null,
-    {
-      epochs: tr.epochs,
-      batchSize: tr.batchSize,
-      lr: tr.lr,
-      optimizer: 'adamw',
-      weightDecay: tr.weightDecay,
-      ...(schedule ? { schedule } : {}),
-      ...(tr.patience > 0 && nVal > 0 ? { patience: tr.patience } : {}),
-      seed: deriveSeed(seed, 13),
-    },
+    flowFitOptions(tr, nVal > 0, deriveSeed(seed, 13)),
   );
   return flow;
 }
@@ -179,13 +200,8 @@ export class Cathode implements BackgroundModel {
     const t0 = performance.now();
     const o = this.options;
     const D = input.columns.length;
-    const regions = regionMasks(input);
-    const [sb, nSb] = finiteRows(input.columns, input.mjj, regions.sb);
-    requireEvents(this.name, 'in the sidebands', nSb, MIN_TRAIN_EVENTS);
+    const { regions, X, m, nSb } = sidebandSample(this.name, input);
     requireEvents(this.name, 'in the signal region', regions.nSr, MIN_SR_EVENTS);
-    const X = rowMajor(input.columns, sb, nSb);
-    const m = new Float32Array(nSb);
-    for (let i = 0, k = 0; i < sb.length; i++) if (sb[i]) m[k++] = input.mjj[i]!;
     const flow = trainConditionalFlow(X, m, D, o.flow, o.training, input.seed);
 
     // SR masses from a KDE of the SR data's mjj, k per SR event.

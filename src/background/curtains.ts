@@ -21,22 +21,20 @@ import { fitBinned } from '../fit/binned-fit.js';
 import { density, fitFunction } from '../fit/functions.js';
 import { ConditionalFlow } from '../nn/flows/flow.js';
 import { fitPreprocessor, preprocess, unpreprocess } from '../nn/flows/preprocess.js';
-import type { Schedule } from '../nn/optim.js';
 import {
   defaultFlowNetwork,
   defaultFlowTraining,
-  finiteRows,
+  flowFitOptions,
   flowSpec,
   networkName,
+  sidebandSample,
   trainConditionalFlow,
+  validationSplit,
   type FlowNetworkOptions,
   type FlowTrainingOptions,
 } from './cathode.js';
 import {
   columnsOf,
-  regionMasks,
-  requireEvents,
-  rowMajor,
   type BackgroundModel,
   type SrTemplate,
   type TemplateInput,
@@ -66,8 +64,6 @@ export const defaultCurtainsOptions: CurtainsOptions = {
   sqrtS: 13000,
 };
 
-/** Fewest sideband events the flows are trained on. */
-const MIN_TRAIN_EVENTS = 200;
 /** Points of the SR grid the fitted mass density is inverted on. */
 const MASS_GRID = 1024;
 
@@ -156,15 +152,9 @@ export function trainTransport(
   seed: number,
 ): ConditionalFlow {
   const n = m.length;
+  // One stream: the shuffle, then the partner masses.
   const rand = mulberry32(deriveSeed(seed, 31));
-  const order = Uint32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
-  const nVal = tr.validationFraction > 0 ? Math.max(1, Math.floor(n * tr.validationFraction)) : 0;
+  const { order, nVal } = validationSplit(n, tr, rand);
   const part = (rows: Uint32Array) => {
     const k = rows.length;
     const z = new Float32Array(k * D);
@@ -185,16 +175,8 @@ export function trainTransport(
   const val = nVal > 0 ? part(order.subarray(0, nVal)) : null;
   const flow = new ConditionalFlow(flowSpec(net, D, 2), { seed: deriveSeed(seed, 32), capacity: tr.batchSize });
   flow.preprocessor = fitPreprocessor(train.z, train.pair, D, 2, { kind: 'none' });
-  const schedule: Schedule | undefined = tr.cosine ? { type: 'cosine', tMax: tr.epochs } : undefined;
   flow.fit(train.z, train.pair, val?.z ?? null, val?.pair ?? null, {
-    epochs: tr.epochs,
-    batchSize: tr.batchSize,
-    lr: tr.lr,
-    optimizer: 'adamw',
-    weightDecay: tr.weightDecay,
-    ...(schedule ? { schedule } : {}),
-    ...(tr.patience > 0 && val ? { patience: tr.patience } : {}),
-    seed: deriveSeed(seed, 33),
+    ...flowFitOptions(tr, val !== null, deriveSeed(seed, 33)),
     base: { flow: base, context: train.target, ...(val ? { contextVal: val.target } : {}) },
   });
   return flow;
@@ -212,12 +194,7 @@ export class Curtains implements BackgroundModel {
         retriable: false,
       });
     const D = input.columns.length;
-    const regions = regionMasks(input);
-    const [sb, nSb] = finiteRows(input.columns, input.mjj, regions.sb);
-    requireEvents(this.name, 'in the sidebands', nSb, MIN_TRAIN_EVENTS);
-    const X = rowMajor(input.columns, sb, nSb);
-    const m = new Float32Array(nSb);
-    for (let i = 0, k = 0; i < sb.length; i++) if (sb[i]) m[k++] = input.mjj[i]!;
+    const { regions, X, m, nSb } = sidebandSample(this.name, input);
 
     // 1. the sideband density; built with an input gradient, as it is the map's base below
     const base = trainConditionalFlow(X, m, D, o.flow, o.training, input.seed, 1, true);
