@@ -33,12 +33,7 @@ import {
   type FlowNetworkOptions,
   type FlowTrainingOptions,
 } from './cathode.js';
-import {
-  columnsOf,
-  type BackgroundModel,
-  type SrTemplate,
-  type TemplateInput,
-} from './template.js';
+import { columnsOf, type BackgroundModel, type SrTemplate, type TemplateInput } from './template.js';
 
 export interface CurtainsOptions {
   /** Times every sideband event is mapped into the SR (seed 000: m; template events = m × n_SB). */

@@ -13,6 +13,7 @@ import {
 } from './cathode.js';
 import { Curtains, defaultCurtainsOptions } from './curtains.js';
 import { Salad, defaultSaladOptions, type ReweighterOptions } from './salad.js';
+import { templateDistributions } from './distributions.js';
 import { MIN_FIDELITY_EVENTS, templateFidelity } from './fidelity.js';
 import { regionMasks, type BackgroundModel, type SrTemplate, type TemplateInput } from './template.js';
 
@@ -98,7 +99,6 @@ export function backgroundModel(c: BackgroundConfig): BackgroundModel {
  */
 export function learnTemplate(input: TemplateInput, c: BackgroundConfig, label?: Uint8Array): SrTemplate {
   const tpl = backgroundModel(c).template(input);
-  if (!c.fidelity) return tpl;
   const { sr } = regionMasks(input);
   const pick = (want: (i: number) => boolean) => {
     let k = 0;
@@ -114,6 +114,8 @@ export function learnTemplate(input: TemplateInput, c: BackgroundConfig, label?:
   };
   const srData = pick((i) => sr[i] === 1);
   const srTruth = label ? pick((i) => sr[i] === 1 && label[i] === 0) : undefined;
+  tpl.info.distributions = templateDistributions(tpl.features, srData.columns, tpl, srTruth?.columns);
+  if (!c.fidelity) return tpl;
   const vsData = templateFidelity(tpl, srData, { seed: input.seed });
   const truth = srTruth ? templateFidelity(tpl, srTruth, { seed: input.seed + 1 }) : undefined;
   const valid = Number.isFinite(vsData.auc);

@@ -141,6 +141,18 @@ export interface TemplateModelInfo {
    * clip, and the template's effective number of events (Kish: (Σw)² / Σw²).
    */
   reweighting?: { simulationSbEvents: number; dataSbEvents: number; clipped: number; effectiveEvents: number };
+  /** Per feature, the SR data, the template and the true SR background on common bins (background/distributions.ts). */
+  distributions?: TemplateDistribution[];
+}
+
+/** One feature's SR data, template (scaled to the data's count) and true SR background (where truth exists). */
+export interface TemplateDistribution {
+  feature: string;
+  /** Bin edges (bins + 1); the outer bins also hold what lies beyond them. */
+  edges: number[];
+  data: number[];
+  template: number[];
+  background?: number[];
 }
 
 export interface EvaluationResult {

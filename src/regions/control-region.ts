@@ -77,7 +77,9 @@ export class ControlRegionCollector {
    */
   inject(s: ControlSample | null): void {
     if (s && s.features.join() !== this.store.features.join())
-      throw new RangeError(`control region ${this.name}: injected features ${s.features.join(', ')} are not the store's`);
+      throw new RangeError(
+        `control region ${this.name}: injected features ${s.features.join(', ')} are not the store's`,
+      );
     this.injected = s && s.n > 0 ? s : null;
   }
 

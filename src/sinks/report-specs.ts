@@ -194,3 +194,84 @@ export function rocSicFigure(
     ],
   } as unknown as VegaLiteSpec;
 }
+
+/**
+ * A learned background template beside the SR data it stands for, one panel per feature (the template's
+ * `distributions`): data as points with √N bars, the template (scaled to the data's count) as a step line, and
+ * the true SR background dashed where truth labels exist. Undefined for results without a learned template.
+ */
+export function templateFigure(r: WindowResult, options: { width?: number } = {}): VegaLiteSpec | undefined {
+  const dists = r.model?.template?.distributions;
+  if (!dists?.length) return undefined;
+  const rows: { feature: string; x: number; count: number; lo: number; hi: number; sample: string }[] = [];
+  for (const d of dists) {
+    const centre = (k: number) => 0.5 * (d.edges[k]! + d.edges[k + 1]!);
+    const add = (sample: string, counts: number[] | undefined) =>
+      counts?.forEach((c, k) => rows.push({ feature: d.feature, x: centre(k), count: c, lo: c, hi: c, sample }));
+    d.data.forEach((c, k) =>
+      rows.push({
+        feature: d.feature,
+        x: centre(k),
+        count: c,
+        lo: c - Math.sqrt(c),
+        hi: c + Math.sqrt(c),
+        sample: 'SR data',
+      }),
+    );
+    add(`template (${r.model!.template!.model})`, d.template);
+    add('true SR background', d.background);
+  }
+  const colour = {
+    field: 'sample',
+    type: 'nominal',
+    scale: { range: ['#222222', '#d62728', '#1f77b4'] },
+    legend: { title: null, orient: 'bottom' },
+  };
+  const isData = { field: 'sample', equal: 'SR data' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: `${r.window.id}: template beside the SR data`, anchor: 'start', fontSize: 14 },
+    background: 'white',
+    data: { values: rows },
+    facet: { column: { field: 'feature', type: 'nominal', title: null, sort: dists.map((d) => d.feature) } },
+    spec: {
+      width: options.width ?? 200,
+      height: 160,
+      layer: [
+        {
+          transform: [{ filter: { not: isData } }],
+          mark: { type: 'line', interpolate: 'step', strokeWidth: 1.5 },
+          encoding: {
+            x: { field: 'x', type: 'quantitative', scale: { zero: false }, axis: { title: null } },
+            y: { field: 'count', type: 'quantitative', axis: { title: 'Events / bin' } },
+            color: colour,
+            strokeDash: {
+              condition: { test: "datum.sample === 'true SR background'", value: [5, 3] },
+              value: [1, 0],
+            },
+          },
+        },
+        {
+          transform: [{ filter: isData }],
+          mark: { type: 'rule' },
+          encoding: {
+            x: { field: 'x', type: 'quantitative' },
+            y: { field: 'lo', type: 'quantitative' },
+            y2: { field: 'hi' },
+            color: colour,
+          },
+        },
+        {
+          transform: [{ filter: isData }],
+          mark: { type: 'point', filled: true, size: 16 },
+          encoding: {
+            x: { field: 'x', type: 'quantitative' },
+            y: { field: 'count', type: 'quantitative' },
+            color: colour,
+          },
+        },
+      ],
+    },
+    resolve: { scale: { x: 'independent', y: 'independent' } },
+  } as unknown as VegaLiteSpec;
+}

@@ -6,14 +6,21 @@
  *
  * Contents: alerts; the significance summary across windows with a results table; the cut flow; per window and
  * working point the spectrum in mplhep style with its pull panel (latest result of each); ROC/SIC where truth
- * labels exist, with per-window SIC bands over ensemble members; timings.
+ * labels exist, with per-window SIC bands over ensemble members; a learned background template beside the SR data
+ * per feature; timings.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { CutFlowEntry, WindowResult } from '../events/result.js';
 import type { Spec as VegaSpec } from 'vega';
 import { outlineSvg, printSvg, renderPlot, renderVega, type VegaLiteSpec } from './plot.js';
-import { distinctEvaluations, rocSicFigure, significanceSummary, workingPointText } from './report-specs.js';
+import {
+  distinctEvaluations,
+  rocSicFigure,
+  significanceSummary,
+  templateFigure,
+  workingPointText,
+} from './report-specs.js';
 import { hepSicFigure, hepWindowFigure, type PlotLabel } from './hep-specs.js';
 import { svgToPdf } from './pdf.js';
 
@@ -341,6 +348,22 @@ export async function writeReport(dir: string, results: WindowResult[], info: Re
       `<h3 id="win-${escapeHtml(fileStem(id))}">${escapeHtml(id)}: SR [${w.sr[0]}, ${w.sr[1]}) GeV, SB ${w.sb.map((s) => `[${s[0]}, ${s[1]})`).join(' ')}</h3>`,
       '<div class="grid">',
     );
+    // The learned template is one per window (every working point selects against the same one).
+    const withTemplate = ofWindow.find((l) => l.result.model?.template?.distributions);
+    const tplSpec = withTemplate ? templateFigure(withTemplate.result) : undefined;
+    if (tplSpec) {
+      const t = withTemplate!.result.model!.template!;
+      const auc = t.fidelity
+        ? ` Fidelity AUC vs SR data ${num(t.fidelity.aucVsData, 3)}${t.fidelity.aucVsTruth !== undefined ? `, vs true SR background ${num(t.fidelity.aucVsTruth, 3)}` : ''} (null σ ${num(t.fidelity.nullSd, 3)}).`
+        : '';
+      parts.push(
+        await figure(
+          `template-${id}`,
+          { vegaLite: tplSpec },
+          `${escapeHtml(id)}: the ${escapeHtml(t.model)} template (${count(t.templateEvents)} events for ${count(t.srEvents)} SR events, scaled to the SR count) beside the SR data, per feature.${auc}`,
+        ),
+      );
+    }
     for (const { result: r } of ofWindow) {
       const wpStem = r.workingPoint === null ? 'inclusive' : `eps${r.workingPoint}`;
       const spec = hepWindowFigure(r, { label: info.plotLabel });

@@ -87,9 +87,7 @@ function tntSelector(
           key: control.size,
           ae: pause().then(() => {
             const ae = trainTntAutoencoder(method, control.sample(), opts.seed);
-            log(
-              `tnt: autoencoder on ${2 * control.size} control-region jets (${ae.training.seconds.toFixed(1)} s)`,
-            );
+            log(`tnt: autoencoder on ${2 * control.size} control-region jets (${ae.training.seconds.toFixed(1)} s)`);
             return ae;
           }),
         };

@@ -1,6 +1,7 @@
 /**
  * topologies/cms2024-cathode.yaml from `sideband run`, on a small generated stream: every window result names the
- * CATHODE template it was selected against and carries the template's fidelity.
+ * CATHODE template it was selected against and carries the template's fidelity, and the report draws the template
+ * beside the SR data per feature.
  */
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
@@ -47,6 +48,19 @@ describe('cms2024-cathode from sideband run', () => {
       expect(t.fidelity!.valid).toBe(true);
       expect(t.fidelity!.aucVsData).toBeGreaterThan(0.4);
       expect(t.fidelity!.aucVsTruth).toBeGreaterThan(0.4);
+      // Per feature: data, template (scaled to the data's count) and true background on the same bins.
+      expect(t.distributions!.length).toBeGreaterThan(1);
+      for (const d of t.distributions!) {
+        expect(d.edges).toHaveLength(d.data.length + 1);
+        const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+        expect(sum(d.data)).toBe(w.counts.sr);
+        expect(sum(d.template)).toBeCloseTo(sum(d.data), 6);
+        expect(sum(d.background!)).toBeLessThanOrEqual(sum(d.data));
+        expect(sum(d.background!)).toBeGreaterThan(0.9 * sum(d.data));
+      }
     }
+    const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+    for (const id of new Set(results.map((w) => w.window.id))) expect(html).toContain(`id="fig-template-${id}"`);
+    expect(html).toContain('template beside the SR data');
   }, 300_000);
 });
