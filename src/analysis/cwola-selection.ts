@@ -61,34 +61,57 @@ export async function selectWithClassifier(
     /**
      * A learned SR background template (src/background: CATHODE, ...): the classifier then learns SR data against
      * the template in the SR, instead of SR data against the sideband data; every data event is still scored
-     * out of fold and selected, so the selected spectrum is fitted as usual.
+     * out of fold and selected, so the selected spectrum is fitted as usual. Several templates (an ensemble of
+     * template models, `background.templates`): member m of the classifier ensemble learns against template
+     * m mod K, so the bin-wise spread over members carries the templates' spread into the fit.
      */
-    template?: SrTemplate;
+    template?: SrTemplate | SrTemplate[];
   },
 ): Promise<WorkingPointSelection[]> {
   const cfg = resolveClassifierConfig(config);
   const wid = snapshot.window.id;
   const t0 = performance.now();
-  const learned = opts.template;
-  const template = learned ? learnedReference(snapshot, learned) : sidebandReference(snapshot);
-  if (template.nData < MIN_EVENTS_PER_CLASS || template.nTemplate < MIN_EVENTS_PER_CLASS) {
-    throw new SidebandError(
-      `classifier (window ${wid}): too few events to train (SR ${template.nData}, SB ${template.nTemplate}; need ${MIN_EVENTS_PER_CLASS} each)`,
-    );
-  }
+  const learnedAll = opts.template === undefined ? [] : Array.isArray(opts.template) ? opts.template : [opts.template];
+  const learned = learnedAll[0];
   if (snapshot.columns.length === 0) throw new SidebandError(`classifier (window ${wid}): no features in the snapshot`);
-  const { role, y } = template;
   const n = snapshot.n;
-  // Rows of the training arrays: the snapshot's events, then the template's (a learned template only).
-  const nAll = role.length;
   if (learned && (cfg.ecdfFeatures.length > 0 || cfg.reweightSidebands || cfg.thresholdFrom === 'sb'))
     throw new SidebandError(
       `classifier (window ${wid}): ecdfFeatures, reweightSidebands and thresholdFrom 'sb' act on sideband training events; a learned template (${learned.info.model}) trains on none`,
     );
 
   // Features, with seed 001's per-region ECDF mapping of the named ones.
-  let columns = snapshot.columns;
+  let dataColumns = snapshot.columns;
+  // The training arrays against one reference: the sideband data, or one learned template.
+  const trainingArrays = (tpl: SrTemplate | undefined) => {
+    const template = tpl ? learnedReference(snapshot, tpl) : sidebandReference(snapshot);
+    if (template.nData < MIN_EVENTS_PER_CLASS || template.nTemplate < MIN_EVENTS_PER_CLASS) {
+      throw new SidebandError(
+        `classifier (window ${wid}): too few events to train (SR ${template.nData}, SB ${template.nTemplate}; need ${MIN_EVENTS_PER_CLASS} each)`,
+      );
+    }
+    const { role, y } = template;
+    // Rows of the training arrays: the snapshot's events, then the template's (a learned template only).
+    const nAll = role.length;
+    let columns = dataColumns;
+    let weight: Float32Array;
+    const used = new Uint8Array(nAll);
+    if (tpl) {
+      columns = columns.map((c, j) => concat(c, tpl.columns[j]!));
+      weight = learnedWeights(snapshot, tpl, template.nData);
+      // Training uses the SR data and the template; the sideband data are only scored (and selected, for the fit).
+      for (let i = 0; i < nAll; i++) used[i] = role[i] === ROLE_SR || role[i] === ROLE_TEMPLATE ? 1 : 0;
+    } else {
+      weight = cwolaWeights(role, cfg.equalSidebandWeights, sidebandReweighting(snapshot, role, cfg, wid));
+      // Training uses the window's SR and SB events; every event of the snapshot is scored (seed 001 applies the
+      // network to the whole mjj spectrum, so events outside the SR and SB, when present, are scored and selected too).
+      for (let i = 0; i < n; i++) used[i] = role[i] !== ROLE_NONE ? 1 : 0;
+    }
+    const shared = { columns: columns.map((c) => toShared(c)), y: toShared(y), weight: toShared(weight) };
+    return { template, role, nAll, used, shared };
+  };
   if (cfg.ecdfFeatures.length > 0) {
+    const { role } = sidebandReference(snapshot);
     const idx = cfg.ecdfFeatures.map((f) => {
       const i = snapshot.features.indexOf(f);
       if (i < 0)
@@ -98,32 +121,17 @@ export async function selectWithClassifier(
       return i;
     });
     const mapped = ecdfMapPerRegion(
-      idx.map((i) => columns[i]!),
+      idx.map((i) => dataColumns[i]!),
       cfg.ecdfEdges.length > 1 ? regionsOf(snapshot.mjj, cfg.ecdfEdges) : ecdfRegionsOfWindow(snapshot, role),
     );
-    columns = columns.slice();
+    dataColumns = dataColumns.slice();
     idx.forEach((i, k) => {
-      columns[i] = mapped[k]!;
+      dataColumns[i] = mapped[k]!;
     });
   }
-  let weight: Float32Array;
-  const used = new Uint8Array(nAll);
-  if (learned) {
-    columns = columns.map((c, j) => concat(c, learned.columns[j]!));
-    weight = learnedWeights(snapshot, learned, template.nData);
-    // Training uses the SR data and the template; the sideband data are only scored (and selected, for the fit).
-    for (let i = 0; i < nAll; i++) used[i] = role[i] === ROLE_SR || role[i] === ROLE_TEMPLATE ? 1 : 0;
-  } else {
-    weight = cwolaWeights(role, cfg.equalSidebandWeights, sidebandReweighting(snapshot, role, cfg, wid));
-    // Training uses the window's SR and SB events; every event of the snapshot is scored (seed 001 applies the
-    // network to the whole mjj spectrum, so events outside the SR and SB, when present, are scored and selected too).
-    for (let i = 0; i < n; i++) used[i] = role[i] !== ROLE_NONE ? 1 : 0;
-  }
-  const shared = {
-    columns: columns.map((c) => toShared(c)),
-    y: toShared(y),
-    weight: toShared(weight),
-  };
+  const references = learnedAll.length ? learnedAll.map((t) => trainingArrays(t)) : [trainingArrays(undefined)];
+  // The snapshot's own events have the same roles against every reference.
+  const { template, role } = references[0]!;
 
   const onlineUnavailable = !opts.keepModels
     ? 'not asked for'
@@ -153,8 +161,11 @@ export async function selectWithClassifier(
   // without row or feature subsampling is a deterministic function of its rows: members then differ only in
   // their folds, and seed 001's candidates not at all (ModelInfo's correlations show it).
   type Member = {
+    /** Out-of-fold score of every data event (the snapshot's n; template events are never scored). */
     score: Float64Array;
     fold: Uint8Array;
+    /** Roles of the member's training arrays (data, then its template's events). */
+    role: Uint8Array;
     seed: number;
     candidateCorrelation: number;
     /** Per split (atlas2024): the model and the fold it scored, when models are kept. */
@@ -166,6 +177,7 @@ export async function selectWithClassifier(
     await opts.pause?.();
     const seed = deriveSeed(cfg.seed, m);
     seeds.push(seed);
+    const { role, nAll, used, shared } = references[m % references.length]!;
     const fold = assignFolds(role, cfg.folds, seed);
     // Hot: one pass over the events into a scratch index list, then one copy of the rows found.
     // `all`: every data event of the folds (to score); otherwise the training rows of the folds.
@@ -233,6 +245,7 @@ export async function selectWithClassifier(
           return {
             score,
             fold,
+            role,
             seed,
             candidateCorrelation: NaN,
             forests,
@@ -267,9 +280,9 @@ export async function selectWithClassifier(
       }
       for (let i = 0; i < n; i++) score[i] = 1 - acc[i]!;
       for (let i = n; i < nAll; i++) score[i] = NaN;
-      return { score, fold, seed, candidateCorrelation: corrN > 0 ? corrSum / corrN : NaN };
+      return { score, fold, role, seed, candidateCorrelation: corrN > 0 ? corrSum / corrN : NaN };
     }
-    return { score, fold, seed, candidateCorrelation: NaN };
+    return { score, fold, role, seed, candidateCorrelation: NaN };
   };
 
   let members: Member[];
@@ -297,13 +310,15 @@ export async function selectWithClassifier(
     ...(memberCorrelation === memberCorrelation ? { memberCorrelation } : {}),
     ...(candCorr.length > 0 ? { candidateCorrelation: candCorr.reduce((a, b) => a + b, 0) / candCorr.length } : {}),
     warmStart: warm ? 'binning' : 'none',
-    ...(learned ? { template: learned.info } : {}),
+    ...(learned ? { template: templateInfo(learnedAll) } : {}),
   };
 
   // Truth-aware evaluation on the SR events, with the member-averaged out-of-fold score.
   let evaluation: EvaluationResult | undefined;
+  // Data events only: members against different templates have training arrays of different lengths.
+  const dataScores = members.map((x) => x.score.subarray(0, n));
   if (snapshot.label) {
-    const avg = averageScores(members.map((x) => x.score));
+    const avg = averageScores(dataScores);
     const s: number[] = [];
     const l: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -348,10 +363,10 @@ export async function selectWithClassifier(
       // One tie-breaking stream for every working point: two working points that keep the same number of events
       // per fold then keep the same events, and are merged below.
       masks = [];
-      for (const { score, fold, seed } of members) {
+      for (const { score, fold, role: own, seed } of members) {
         await opts.pause?.();
         const c = new Float64Array(2 * cfg.folds);
-        masks.push(selectPerFold(score, fold, role, cfg, eps, deriveSeed(seed, 1), c).subarray(0, n));
+        masks.push(selectPerFold(score, fold, own, cfg, eps, deriveSeed(seed, 1), c).subarray(0, n));
         cuts.push(c);
       }
       const hists = masks.map((mask) => fillHistogram(snapshot.mjj, edges, mask));
@@ -365,10 +380,10 @@ export async function selectWithClassifier(
         ...truthSignal(snapshot, edges, masks),
       };
     } else {
-      const avg = averageScores(members.map((x) => x.score));
-      const oneFold = new Uint8Array(nAll); // a single threshold over all events: the averaged score mixes folds
+      const avg = averageScores(dataScores);
+      const oneFold = new Uint8Array(n); // a single threshold over all events: the averaged score mixes folds
       const c = new Float64Array(2);
-      masks = [selectPerFold(avg, oneFold, role, cfg, eps, deriveSeed(cfg.seed, 1), c).subarray(0, n)];
+      masks = [selectPerFold(avg, oneFold, role.subarray(0, n), cfg, eps, deriveSeed(cfg.seed, 1), c)];
       cuts.push(c);
       const counts = fillHistogram(snapshot.mjj, edges, masks[0]);
       memberCounts = [counts];
@@ -617,6 +632,22 @@ function concat(a: Float32Array, b: Float32Array): Float32Array {
   out.set(a);
   out.set(b, a.length);
   return out;
+}
+
+/**
+ * What a window's templates report: the first template's info, and with an ensemble of templates its size and each
+ * member's fidelity AUC against the SR data and the true SR background (their spread is the templates' spread).
+ */
+function templateInfo(all: SrTemplate[]): NonNullable<ModelInfo['template']> {
+  const first = all[0]!.info;
+  if (all.length === 1) return first;
+  const auc = (k: 'aucVsData' | 'aucVsTruth') => all.map((t) => t.info.fidelity?.[k] ?? null);
+  return {
+    ...first,
+    templates: all.length,
+    trainSeconds: all.reduce((s, t) => s + t.info.trainSeconds, 0),
+    memberFidelity: { aucVsData: auc('aucVsData'), aucVsTruth: auc('aucVsTruth') },
+  };
 }
 
 /**

@@ -32,6 +32,12 @@ export interface BackgroundConfig {
   training: FlowTrainingOptions;
   /** Measure the template's fidelity in every window (two extra 5-fold HGB trainings). */
   fidelity: boolean;
+  /**
+   * Template models per window, each from its own seed (an ensemble): classifier member m learns against template
+   * m mod templates, so the spread over members, which the fit takes as its per-bin uncertainty, includes the
+   * templates' (seed 000 trains its templates as ensembles for this).
+   */
+  templates: number;
   /** SALAD: the mjj-parameterised simulation-vs-data classifier, and the clip of its weights. */
   reweighter: ReweighterOptions;
   maxWeight: number;
@@ -46,6 +52,7 @@ export const defaultBackgroundConfig: BackgroundConfig = {
   sqrtS: defaultCurtainsOptions.sqrtS,
   training: { ...defaultCathodeOptions.training },
   fidelity: true,
+  templates: 1,
   reweighter: { ...defaultSaladOptions.reweighter },
   maxWeight: defaultSaladOptions.maxWeight,
 };

@@ -141,6 +141,12 @@ export interface TemplateModelInfo {
    * clip, and the template's effective number of events (Kish: (Σw)² / Σw²).
    */
   reweighting?: { simulationSbEvents: number; dataSbEvents: number; clipped: number; effectiveEvents: number };
+  /**
+   * An ensemble of template models (`background.templates` > 1; the rest of this record is the first's): how many,
+   * and each one's fidelity AUC (null where not measured). trainSeconds is then their sum.
+   */
+  templates?: number;
+  memberFidelity?: { aucVsData: (number | null)[]; aucVsTruth: (number | null)[] };
   /** Per feature, the SR data, the template and the true SR background on common bins (background/distributions.ts). */
   distributions?: TemplateDistribution[];
 }

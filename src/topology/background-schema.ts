@@ -31,6 +31,7 @@ export const backgroundConfigSchema = {
   model: { type: 'enum', values: ['sideband', 'cathode', 'curtains', 'salad'], default: 'sideband' },
   oversample: { type: 'number', positive: true, max: 100, default: defaultBackgroundConfig.oversample },
   fidelity: { type: 'boolean', default: defaultBackgroundConfig.fidelity },
+  templates: { type: 'number', integer: true, min: 1, max: 20, default: defaultBackgroundConfig.templates },
   flow: network(net),
   // CURTAINS: the mass-to-mass map, the sideband mjj fit's bin width (GeV) and √s
   transport: network(map),

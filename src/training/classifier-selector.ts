@@ -12,6 +12,7 @@ import type { BinMapper } from '../classify/binning.js';
 import type { EvaluationResult, HistogramResult, ModelInfo } from '../events/result.js';
 import type { WindowSnapshot } from '../events/snapshot.js';
 import { TrainingPool } from './pool.js';
+import type { SrTemplate } from '../background/template.js';
 import { learnWindowTemplate, type WindowSimulation } from './template-runner.js';
 
 /** A turn of the event loop (timers, I/O: a metrics scrape) between the steps of a window's selection. */
@@ -47,16 +48,28 @@ export function classifierSelector(
     select: async (snapshot, edges, workingPoints, opts) => {
       // Created on the first analysis, so a run that never trains starts no threads.
       pool ??= new TrainingPool(config.workers, config.maxQueued);
-      // A learned template first (its own worker thread), then the template-vs-data classifier in the pool.
-      const template = isLearnedTemplate(background)
-        ? await learnWindowTemplate(
+      // Learned templates first (each in its own worker thread, at most as many at once as the pool has
+      // workers), then the template-vs-data classifier in the pool. Template k > 0 of an ensemble takes seed k
+      // derived from the first's, so one template is what it was before ensembles existed.
+      let template: SrTemplate[] | undefined;
+      if (isLearnedTemplate(background)) {
+        const seed = deriveSeed(deriveSeed(config.seed, windowHash(snapshot.window.id)), snapshot.sequence ?? 0);
+        const k = background!.templates;
+        const learn = (j: number) =>
+          learnWindowTemplate(
             snapshot,
             background!,
-            deriveSeed(deriveSeed(config.seed, windowHash(snapshot.window.id)), snapshot.sequence ?? 0),
+            j === 0 ? seed : deriveSeed(seed, j),
             config.workers === 0,
             simulation,
-          )
-        : undefined;
+          );
+        template = [];
+        const atOnce = Math.max(1, config.workers);
+        for (let j = 0; j < k; j += atOnce)
+          template.push(
+            ...(await Promise.all(Array.from({ length: Math.min(atOnce, k - j) }, (_, i) => learn(j + i)))),
+          );
+      }
       return selectWithClassifier(
         snapshot,
         { ...config, workingPoints },
