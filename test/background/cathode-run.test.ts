@@ -4,39 +4,21 @@
  * beside the SR data per feature.
  */
 import { describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { WindowResult } from '../../src/events/result.js';
-import { repoRoot } from '../helpers/paths.js';
+import { sidebandRun } from '../helpers/cli.js';
 
 describe('cms2024-cathode from sideband run', () => {
   it('learns a CATHODE template per window and reports it with its fidelity', () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'sideband-cathode-')), 'out');
-    const r = spawnSync(
-      process.execPath,
-      [
-        path.join(repoRoot, 'bin/sideband.js'),
-        'run',
-        path.join(repoRoot, 'topologies/cms2024-cathode.yaml'),
-        '--out',
-        out,
-        '--quiet',
-        '--set',
-        'source.events=150000',
-        '--set',
-        'background.training.epochs=3',
-        '--set',
-        'classifier.ensemble=2',
-      ],
-      { encoding: 'utf8' },
-    );
+    const r = sidebandRun('topologies/cms2024-cathode.yaml', out, [
+      'source.events=150000',
+      'background.training.epochs=3',
+      'classifier.ensemble=2',
+    ]);
     expect([0, 4]).toContain(r.status);
-    const results = readFileSync(path.join(out, 'results.jsonl'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as WindowResult);
+    const results = r.results;
     expect(results.length).toBeGreaterThan(0);
     for (const w of results) {
       expect(w.model?.background).toBe('cathode');

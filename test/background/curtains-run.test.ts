@@ -4,40 +4,24 @@
  * carries the template's fidelity.
  */
 import { describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { WindowResult } from '../../src/events/result.js';
-import { repoRoot } from '../helpers/paths.js';
+import { sidebandRun } from '../helpers/cli.js';
 
 describe('atlas2024-curtains from sideband run', () => {
   it('learns a CURTAINS template per window and reports it with its fidelity', () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'sideband-curtains-')), 'out');
-    const set = (kv: string) => ['--set', kv];
-    const r = spawnSync(
-      process.execPath,
-      [
-        path.join(repoRoot, 'bin/sideband.js'),
-        'run',
-        path.join(repoRoot, 'topologies/atlas2024-curtains.yaml'),
-        '--out',
-        out,
-        '--quiet',
-        ...set('source.events=150000'),
-        ...set('background.training.epochs=2'),
-        ...set('classifier.ensemble=2'),
-        ...set('windows.firstCentre=3500'),
-        ...set('windows.lastCentre=3500'),
-      ],
-      { encoding: 'utf8' },
-    );
+    const r = sidebandRun('topologies/atlas2024-curtains.yaml', out, [
+      'source.events=150000',
+      'background.training.epochs=2',
+      'classifier.ensemble=2',
+      'windows.firstCentre=3500',
+      'windows.lastCentre=3500',
+    ]);
     // 4: the run finished but no window's fit passed (too few events this small for the sideband fit's p-value)
     expect([0, 4]).toContain(r.status);
-    const results = readFileSync(path.join(out, 'results.jsonl'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as WindowResult);
+    const results = r.results;
     expect(results.length).toBeGreaterThan(0);
     for (const w of results) {
       expect(w.model?.background).toBe('curtains');

@@ -5,34 +5,22 @@
  * per-bin uncertainty, then includes the templates'.
  */
 import { describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { WindowResult } from '../../src/events/result.js';
-import { repoRoot } from '../helpers/paths.js';
+import { sidebandRun } from '../helpers/cli.js';
 
 function run(sets: string[]): WindowResult[] {
   const out = path.join(mkdtempSync(path.join(tmpdir(), 'sideband-template-ensemble-')), 'out');
-  const args = ['source.events=120000', 'background.training.epochs=2', 'classifier.ensemble=2', ...sets];
-  const r = spawnSync(
-    process.execPath,
-    [
-      path.join(repoRoot, 'bin/sideband.js'),
-      'run',
-      path.join(repoRoot, 'topologies/cms2024-cathode.yaml'),
-      '--out',
-      out,
-      '--quiet',
-      ...args.flatMap((s) => ['--set', s]),
-    ],
-    { encoding: 'utf8' },
-  );
+  const r = sidebandRun('topologies/cms2024-cathode.yaml', out, [
+    'source.events=120000',
+    'background.training.epochs=2',
+    'classifier.ensemble=2',
+    ...sets,
+  ]);
   expect([0, 4]).toContain(r.status);
-  return readFileSync(path.join(out, 'results.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as WindowResult);
+  return r.results;
 }
 
 describe('an ensemble of template models', () => {
