@@ -51,7 +51,7 @@ export type HistogramSelector = (
   snapshot: WindowSnapshot,
   edges: Float64Array,
   workingPoints: number[],
-  opts?: { keepModels?: boolean; warmMappers?: BinMapper[][] },
+  opts?: { keepModels?: boolean; warmMappers?: BinMapper[][]; lookupCells?: number },
 ) => Promise<Selection[]>;
 
 /** What names a result besides its histogram: the window, what made it, its sequence, counts and cut flow. */
@@ -80,6 +80,8 @@ export interface AnalysisPlan {
   calibrationNotApplied?: string;
   /** trigger.online: keep each intermediate training's models and score later events with them. */
   online?: boolean;
+  /** trigger.online: cells of each model's lookup table (0: score by walking the trees). */
+  onlineLookupCells?: number;
 }
 
 /** Fewest selected SR events for a significance to mean anything (the asymptotic test and the fit need some). */
@@ -149,7 +151,13 @@ export async function analyseSnapshot(
     snap,
     edges,
     workingPoints,
-    onSelections ? { keepModels: true, ...(warmMappers ? { warmMappers } : {}) } : undefined,
+    onSelections
+      ? {
+          keepModels: true,
+          ...(warmMappers ? { warmMappers } : {}),
+          ...(plan.onlineLookupCells ? { lookupCells: plan.onlineLookupCells } : {}),
+        }
+      : undefined,
   );
   const fitFrom = fitFloor(snap);
   const results = hists.map((h) => analyseSelection(snap, plan, edges, h, fitFrom, stats));

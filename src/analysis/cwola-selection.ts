@@ -24,6 +24,7 @@ import { deriveSeed, mulberry32 } from '../classify/random.js';
 import { toShared, type Trainer, type TrainJob, type TrainResult } from '../classify/train-job.js';
 import type { BinMapper } from '../classify/binning.js';
 import type { FlatForest } from '../classify/forest.js';
+import { cellIndex, lookupGrid } from '../classify/forest-lookup.js';
 import type { OnlineEnsemble, OnlineSelection } from './online-window.js';
 
 export interface WorkingPointSelection {
@@ -58,6 +59,8 @@ export async function selectWithClassifier(
     keepModels?: boolean;
     /** HGB warm start: per member and split, the previous training's bin mappers (reused, not refitted). */
     warmMappers?: BinMapper[][];
+    /** With keepModels: tabulate every model on a grid of this many cells for online scoring by lookup (0: exact). */
+    lookupCells?: number;
     /**
      * A learned SR background template (src/background: CATHODE, ...): the classifier then learns SR data against
      * the template in the SR, instead of SR data against the sideband data; every data event is still scored
@@ -143,6 +146,11 @@ export async function selectWithClassifier(
           ? 'online scoring cannot apply the per-region ECDF mapping of ecdfFeatures'
           : undefined;
   const splits = cvSplits(cfg.cv, cfg.folds);
+  // Online scoring by lookup (median combination): every model is tabulated on one grid of the window's events.
+  const grid =
+    onlineUnavailable === undefined && cfg.combine === 'median' && (opts.lookupCells ?? 0) > 0
+      ? lookupGrid(dataColumns, opts.lookupCells!)
+      : undefined;
   // Warm start reuses the binning only where the previous ensemble has the same shape (members, splits, one model each).
   const warm =
     cfg.kind === 'hgb' &&
@@ -172,6 +180,8 @@ export async function selectWithClassifier(
     forests?: FlatForest[];
     forestFolds?: Uint8Array;
     mappers?: BinMapper[];
+    /** Per split, its model tabulated on `grid`. */
+    lookups?: Float32Array[];
   };
   const member = async (m: number): Promise<Member> => {
     await opts.pause?.();
@@ -216,6 +226,7 @@ export async function selectWithClassifier(
           mlp: cfg.mlp,
           mlpBackend: cfg.backend,
           ...(onlineUnavailable === undefined ? { keepModel: true } : {}),
+          ...(grid ? { lookupGrid: grid } : {}),
           ...(warm?.[m]?.[si] ? { hgbMapper: warm[m]![si]! } : {}),
         };
         jobs.push(
@@ -242,6 +253,7 @@ export async function selectWithClassifier(
           const forests = bySplit.map((x) => x.r.forest!);
           const forestFolds = Uint8Array.from(bySplit, (x) => splits[x.split]!.test);
           const mappers = bySplit.every((x) => x.r.mapper) ? bySplit.map((x) => x.r.mapper!) : undefined;
+          const lookups = bySplit.every((x) => x.r.lookup) ? bySplit.map((x) => x.r.lookup!) : undefined;
           return {
             score,
             fold,
@@ -251,6 +263,7 @@ export async function selectWithClassifier(
             forests,
             forestFolds,
             ...(mappers ? { mappers } : {}),
+            ...(lookups ? { lookups } : {}),
           };
         }
       }
@@ -352,13 +365,25 @@ export async function selectWithClassifier(
             folds: x.forestFolds!,
             ...(x.mappers ? { mappers: x.mappers } : {}),
           })),
+          ...(grid && members.every((x) => x.lookups)
+            ? { lookup: { grid, tables: members.map((x) => x.lookups!) } }
+            : {}),
         }
       : undefined;
+  // The cell of every data event, for the tabulated models' own cuts.
+  let cells: Int32Array | undefined;
+  if (ensemble?.lookup) {
+    cells = new Int32Array(n);
+    cellIndex(ensemble.lookup.grid, dataColumns, n, cells);
+  }
   for (const eps of cfg.workingPoints) {
     let histogram: HistogramResult;
     let masks: Uint8Array[];
     let memberCounts: Float64Array[];
     const cuts: Float64Array[] = [];
+    const lookupCuts: Float64Array[] = [];
+    let agree = 0;
+    let refs = 0;
     if (cfg.combine === 'median') {
       // One tie-breaking stream for every working point: two working points that keep the same number of events
       // per fold then keep the same events, and are merged below.
@@ -366,8 +391,32 @@ export async function selectWithClassifier(
       for (const { score, fold, role: own, seed } of members) {
         await opts.pause?.();
         const c = new Float64Array(2 * cfg.folds);
-        masks.push(selectPerFold(score, fold, own, cfg, eps, deriveSeed(seed, 1), c).subarray(0, n));
+        const mask = selectPerFold(score, fold, own, cfg, eps, deriveSeed(seed, 1), c).subarray(0, n);
+        masks.push(mask);
         cuts.push(c);
+        if (ensemble?.lookup && cells) {
+          // The tabulated models' cuts, set on their own out-of-fold scores of the same reference events, and how
+          // often their selection agrees with the exact one there.
+          const j = masks.length - 1;
+          const tables = ensemble.lookup.tables[j]!;
+          const splitOf = new Int32Array(cfg.folds).fill(-1);
+          ensemble.members[j]!.folds.forEach((f, si) => {
+            splitOf[f] = si;
+          });
+          const lut = new Float64Array(score.length).fill(NaN);
+          for (let i = 0; i < n; i++) {
+            const si = splitOf[fold[i]!]!;
+            if (si >= 0 && score[i] === score[i]) lut[i] = tables[si]![cells[i]!]!;
+          }
+          const lc = new Float64Array(2 * cfg.folds);
+          const lmask = selectPerFold(lut, fold, own, cfg, eps, deriveSeed(seed, 1), lc);
+          lookupCuts.push(lc);
+          for (let i = 0; i < n; i++) {
+            if (!isReference(own[i]!, cfg) || !(score[i] === score[i])) continue;
+            refs++;
+            if (lmask[i] === mask[i]) agree++;
+          }
+        }
       }
       const hists = masks.map((mask) => fillHistogram(snapshot.mjj, edges, mask));
       memberCounts = hists;
@@ -406,6 +455,7 @@ export async function selectWithClassifier(
       ? {
           ensemble,
           cuts,
+          ...(lookupCuts.length === members.length && refs > 0 ? { lookupCuts, lookupAgreement: agree / refs } : {}),
           memberCounts: memberCounts.map((c) => Float64Array.from(c)),
           ...(snapshot.label
             ? {
@@ -508,6 +558,11 @@ function srVariance(
  * model). Ties are therefore resolved at random (seeded): exactly round(ε·n) reference events pass, and every
  * tied non-reference event passes with the same probability as a tied reference event.
  */
+/** Whether an event of this role sets the working point's cut (SR events, or SB events with thresholdFrom 'sb'). */
+function isReference(role: number, cfg: Pick<ClassifierConfig, 'thresholdFrom'>): boolean {
+  return cfg.thresholdFrom === 'sr' ? role === ROLE_SR : role !== ROLE_SR && role !== ROLE_NONE;
+}
+
 export function selectPerFold(
   score: Float64Array,
   fold: Uint8Array,
@@ -523,8 +578,7 @@ export function selectPerFold(
   for (let i = 0; i < n; i++) if (fold[i]! + 1 > nFolds) nFolds = fold[i]! + 1;
   const mask = new Uint8Array(n);
   const rand = mulberry32(seed);
-  const isRef = (i: number) =>
-    cfg.thresholdFrom === 'sr' ? role[i] === ROLE_SR : role[i] !== ROLE_SR && role[i] !== ROLE_NONE;
+  const isRef = (i: number) => isReference(role[i]!, cfg);
   // Hot: each fold's events, ascending, by one counting pass (a fold then reads only its own events, in the order
   // a scan of all events would meet them, so the tie-breaking draws are the same).
   const start = new Uint32Array(nFolds + 1);

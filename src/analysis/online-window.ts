@@ -24,6 +24,7 @@ import type { WindowResult } from '../events/result.js';
 import type { StoredEvents } from '../events/store.js';
 import type { BinMapper } from '../classify/binning.js';
 import { binForForest, scoreBinned, type FlatForest } from '../classify/forest.js';
+import { cellIndex, type LookupGrid } from '../classify/forest-lookup.js';
 import { medianHistogram } from '../classify/ensemble.js';
 import {
   analyseSelection,
@@ -38,6 +39,8 @@ export interface OnlineEnsemble {
   combine: 'median' | 'average';
   folds: number;
   members: Array<{ forests: FlatForest[]; folds: Uint8Array; mappers?: BinMapper[] }>;
+  /** Every model tabulated on one grid (`trigger.onlineScoring: lookup`): per member, per split, its table. */
+  lookup?: { grid: LookupGrid; tables: Float32Array[][] };
 }
 
 /** What a working point's selection keeps for online scoring. */
@@ -45,6 +48,10 @@ export interface OnlineSelection {
   ensemble: OnlineEnsemble;
   /** Per member (one for `average`): per fold f, [2f] the cut and [2f+1] the tie pass probability. */
   cuts: Float64Array[];
+  /** The same cuts for the tabulated models (set on their own scores of the reference events), with lookup. */
+  lookupCuts?: Float64Array[];
+  /** Fraction of the reference events on which the tabulated and the exact selections agree. */
+  lookupAgreement?: number;
   /** Per member (one for `average`): its selected histogram. */
   memberCounts: Float64Array[];
   /** The same for the truth-signal events, when the input has labels. */
@@ -188,6 +195,7 @@ export class OnlineWindow {
         return out;
       }));
     const ensembles = new Map<OnlineEnsemble, Float64Array[][]>();
+    let cells: Int32Array | undefined;
     for (const p of this.points) {
       if (!p.online) {
         // Inclusive: every event counts with its weight, as the inclusive histogram fills.
@@ -199,14 +207,22 @@ export class OnlineWindow {
         }
         continue;
       }
-      // Scores of every model of the ensemble on the new events: computed once, shared by the working points.
+      // Scores of every model of the ensemble on the new events (or their cells, for the tables): computed once,
+      // shared by the working points.
       const t0 = performance.now();
-      let scores = ensembles.get(p.online.ensemble);
-      if (!scores) {
-        scores = scoreEnsemble(p.online.ensemble, features(), m);
-        ensembles.set(p.online.ensemble, scores);
+      const lookup = p.online.ensemble.lookup;
+      let votes: Float64Array[];
+      if (lookup && p.online.lookupCuts) {
+        cells ??= cellsOf(lookup.grid, features(), m);
+        votes = lookupWeights(p.online, lookup.tables, p.online.lookupCuts, cells, m);
+      } else {
+        let scores = ensembles.get(p.online.ensemble);
+        if (!scores) {
+          scores = scoreEnsemble(p.online.ensemble, features(), m);
+          ensembles.set(p.online.ensemble, scores);
+        }
+        votes = selectionWeights(p.online, scores, m);
       }
-      const votes = selectionWeights(p.online, scores, m);
       this.ensembleSeconds += (performance.now() - t0) / 1000;
       // The classifier's histograms count events (the CWoLa selection fills unweighted), so do the online ones.
       for (let j = 0; j < votes.length; j++) {
@@ -251,6 +267,18 @@ export class OnlineWindow {
         scoredEvents: this.scored,
         ensembleSeconds: this.ensembleSeconds,
         models: p.online ? p.online.ensemble.members.reduce((a, x) => a + x.forests.length, 0) : 0,
+        ...(p.online
+          ? {
+              scoring: p.online.lookupCuts ? ('lookup' as const) : ('exact' as const),
+              ...(p.online.lookupCuts
+                ? {
+                    lookupCells:
+                      (p.online.ensemble.lookup!.grid.bins + 1) ** p.online.ensemble.lookup!.grid.edges.length,
+                    lookupAgreement: p.online.lookupAgreement!,
+                  }
+                : {}),
+            }
+          : {}),
         ...(p.warm ? { warmStart: p.warm.function } : {}),
       };
       if (result.fit?.status === 'ok') p.warm = { function: result.fit.function, params: result.fit.params };
@@ -291,6 +319,43 @@ function scoreEnsemble(e: OnlineEnsemble, columns: Float32Array[], m: number): F
       return out;
     }),
   );
+}
+
+function cellsOf(grid: LookupGrid, columns: Float32Array[], m: number): Int32Array {
+  const out = new Int32Array(m);
+  cellIndex(grid, columns, m, out);
+  return out;
+}
+
+/**
+ * Per member: each new event's selected weight in [0, 1] from the tabulated models (one load per model and event),
+ * with the fold-average of selectionWeights. HOT.
+ */
+function lookupWeights(
+  o: OnlineSelection,
+  tables: Float32Array[][],
+  cuts: Float64Array[],
+  cells: Int32Array,
+  m: number,
+): Float64Array[] {
+  return tables.map((member, j) => {
+    const out = new Float64Array(m);
+    const c = cuts[j]!;
+    const folds = o.ensemble.members[j]!.folds;
+    const share = 1 / member.length;
+    member.forEach((table, split) => {
+      const f = folds[split]!;
+      // float32 table values against float64 cuts set on the same float32 values: comparisons are exact.
+      const thr = c[2 * f]!;
+      const tie = share * c[2 * f + 1]!;
+      for (let k = 0; k < m; k++) {
+        const x = table[cells[k]!]!;
+        if (x > thr) out[k] = out[k]! + share;
+        else if (x === thr) out[k] = out[k]! + tie;
+      }
+    });
+    return out;
+  });
 }
 
 /** Per member (one for `average`): each new event's selected weight in [0, 1]. HOT. */

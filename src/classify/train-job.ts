@@ -7,6 +7,7 @@
 import { SidebandError } from '../events/errors.js';
 import type { BinMapper } from './binning.js';
 import { flattenHgb, type FlatForest } from './forest.js';
+import { tabulateForest, type LookupGrid } from './forest-lookup.js';
 import { fitHgb, logLoss, predictRaw, type HgbParams, type HistogramBuilder } from './hgb.js';
 import { mlpPresets, type MlpArchitecture, type MlpParams } from './mlp.js';
 import * as nnMlp from './mlp-nn.js';
@@ -36,6 +37,8 @@ export interface TrainJob {
   keepModel?: boolean;
   /** HGB warm start: the bin mapper of this split's model in the previous training of the window. */
   hgbMapper?: BinMapper;
+  /** With keepModel: also tabulate the model on this grid (online scoring by lookup, src/classify/forest-lookup.ts). */
+  lookupGrid?: LookupGrid;
 }
 
 export interface TrainResult {
@@ -50,6 +53,8 @@ export interface TrainResult {
   forest?: FlatForest;
   /** Its bin mapper (with keepModel), for the next training's warm start. */
   mapper?: BinMapper;
+  /** The model tabulated on the job's lookupGrid. */
+  lookup?: Float32Array;
 }
 
 /** How a window analysis gets its jobs trained: the runtime's pool, or inline (tests). */
@@ -89,13 +94,15 @@ export async function runTrainJob(
       const raw = predictRaw(model, job.columns, job.validationRows);
       validationLoss = lossOf(raw, job, false);
     }
+    const forest = job.keepModel ? flattenHgb(model) : undefined;
     return {
       scores,
       validationLoss,
       seconds: (performance.now() - t0) / 1000,
       backend: 'js',
       iterations: model.nIter,
-      ...(job.keepModel ? { forest: flattenHgb(model), mapper: model.mapper } : {}),
+      ...(forest ? { forest, mapper: model.mapper } : {}),
+      ...(forest && job.lookupGrid ? { lookup: tabulateForest(forest, job.lookupGrid) } : {}),
     };
   }
   const params: MlpParams = { ...mlpPresets[job.kind], ...job.mlp, seed: job.seed };

@@ -323,6 +323,14 @@ export interface WindowResult {
     models: number;
     /** The fit function whose previous parameters started this refit. */
     warmStart?: string;
+    /**
+     * How new events were scored: `exact` walks every tree of every model, `lookup` reads each model's table on a
+     * grid of `lookupCells` cells (src/classify/forest-lookup.ts); `lookupAgreement` is the fraction of the training's
+     * reference events on which the tabulated and the exact selections agree.
+     */
+    scoring?: 'exact' | 'lookup';
+    lookupCells?: number;
+    lookupAgreement?: number;
   };
 }
 

@@ -23,6 +23,13 @@ export interface TriggerPolicy {
   online?: boolean;
   /** Online: new window events needed before a window refits (default 1). */
   onlineMinEvents?: number;
+  /**
+   * Online: score new events with each model's table on a grid of the window (`lookup`, the default: one load per
+   * model and event) or by walking its trees (`exact`); src/classify/forest-lookup.ts.
+   */
+  onlineScoring?: 'lookup' | 'exact';
+  /** Online lookup: cells of the grid (default 2^18: 1 MB per model). */
+  onlineCells?: number;
 }
 
 export type Role = 'sr' | 'sb_low' | 'sb_high';

@@ -27,6 +27,9 @@ import { analysisHash } from './analysis-hash.js';
 import { derivedFeatures, ingestPlan, ingestStages } from './ingest.js';
 import type { WindowSimulation } from '../training/template-runner.js';
 
+/** trigger.onlineCells by default: 2^18 cells, 1 MB per model (src/classify/forest-lookup.ts). */
+const ONLINE_LOOKUP_CELLS = 1 << 18;
+
 /**
  * Compile a validated topology into a runnable flow: the source, the window buffers, and a cold Observable of
  * WindowResults that runs source → decode → derive → select → route → trigger → analyse when subscribed (select
@@ -369,7 +372,12 @@ export async function compileTopology(t: Topology, opts: CompileOptions): Promis
     model,
     ...(calibration ? { calibration } : {}),
     ...(notApplied ? { calibrationNotApplied: notApplied } : {}),
-    ...(t.trigger.online ? { online: true } : {}),
+    ...(t.trigger.online
+      ? {
+          online: true,
+          onlineLookupCells: t.trigger.onlineScoring === 'exact' ? 0 : (t.trigger.onlineCells ?? ONLINE_LOOKUP_CELLS),
+        }
+      : {}),
   };
   const op = OPERATORS;
   // The newest position per file or partition whose events are in the window buffers: what a run commits to the

@@ -278,6 +278,8 @@ const schema = {
       // Near-online scoring between retrainings (operators/score.ts).
       online: 'boolean|optional',
       onlineMinEvents: 'number|integer|positive|optional',
+      onlineScoring: { type: 'enum', values: ['lookup', 'exact'], optional: true },
+      onlineCells: 'number|integer|min:64|optional',
     },
   },
   analysis: {

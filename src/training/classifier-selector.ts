@@ -37,7 +37,7 @@ export function classifierSelector(
     snapshot: WindowSnapshot,
     edges: Float64Array,
     workingPoints: number[],
-    opts?: { keepModels?: boolean; warmMappers?: BinMapper[][] },
+    opts?: { keepModels?: boolean; warmMappers?: BinMapper[][]; lookupCells?: number },
   ) => Promise<Selection>;
   model: string;
   close: () => Promise<void>;
@@ -79,6 +79,7 @@ export function classifierSelector(
           pause,
           keepModels: opts?.keepModels === true,
           ...(opts?.warmMappers ? { warmMappers: opts.warmMappers } : {}),
+          ...(opts?.lookupCells ? { lookupCells: opts.lookupCells } : {}),
           ...(template ? { template } : {}),
         },
       );

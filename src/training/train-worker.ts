@@ -25,6 +25,7 @@ port.on('message', (msg: { id: number; job: TrainJob }) => {
       port.postMessage({ id: msg.id, result }, [
         ...result.scores.map((s) => s.buffer as ArrayBuffer),
         ...(result.forest ? forestBuffers(result.forest) : []),
+        ...(result.lookup ? [result.lookup.buffer as ArrayBuffer] : []),
       ]),
     (e: unknown) => port.postMessage({ id: msg.id, error: e instanceof Error ? `${e.message}` : String(e) }),
   );

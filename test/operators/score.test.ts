@@ -101,6 +101,11 @@ describe('score (trigger.online)', () => {
       expect(sequences.has(r.online!.trainedSequence)).toBe(true);
       expect(r.key).toMatch(/\/online-\d+$/);
       expect(r.online!.models).toBe(10);
+      // By default each model's table scores the new events; it agrees with the trees on most reference events.
+      expect(r.online!.scoring).toBe('lookup');
+      expect(r.online!.lookupCells).toBeLessThanOrEqual(1 << 18);
+      expect(r.online!.lookupAgreement).toBeGreaterThan(0.8);
+      expect(r.online!.lookupAgreement).toBeLessThanOrEqual(1);
     }
     expect(scored.length / 2).toBeGreaterThanOrEqual(EVENTS / BATCH - 12 - 1);
     // Between two retrainings (one training's ensemble): more events each batch, the histogram grows, Z moves.
@@ -123,5 +128,19 @@ describe('score (trigger.online)', () => {
     const finalBatch = batch.filter((r) => r.trigger === 'end').map(essence);
     expect(finalOnline.length).toBe(2);
     expect(finalOnline).toEqual(finalBatch);
+  }, 300_000);
+
+  it('walks the trees instead with onlineScoring: exact, and ends with the same batch result', async () => {
+    const exact = await run('{ minSrEvents: 500, growthFactor: 1.3, online: true, onlineScoring: exact }', 'exact', 12);
+    const scored = exact.filter((r) => r.trigger === 'online');
+    expect(scored.length).toBeGreaterThan(10);
+    for (const r of scored) {
+      expect(r.online!.scoring).toBe('exact');
+      expect(r.online!.lookupAgreement).toBeUndefined();
+    }
+    const batch = await run('{ minSrEvents: 1000000000 }', 'batch-2');
+    expect(exact.filter((r) => r.trigger === 'end').map(essence)).toEqual(
+      batch.filter((r) => r.trigger === 'end').map(essence),
+    );
   }, 300_000);
 });
