@@ -24,8 +24,8 @@ import { deriveSeed, mulberry32 } from '../classify/random.js';
 import { toShared, type Trainer, type TrainJob, type TrainResult } from '../classify/train-job.js';
 import type { BinMapper } from '../classify/binning.js';
 import type { FlatForest } from '../classify/forest.js';
-import { cellIndex, lookupGrid } from '../classify/forest-lookup.js';
-import type { OnlineEnsemble, OnlineSelection } from './online-window.js';
+import { cellIndex, interleaveTables, lookupGrid } from '../classify/forest-lookup.js';
+import { voteTable, type OnlineEnsemble, type OnlineSelection } from './online-window.js';
 
 export interface WorkingPointSelection {
   workingPoint: number;
@@ -365,16 +365,18 @@ export async function selectWithClassifier(
             folds: x.forestFolds!,
             ...(x.mappers ? { mappers: x.mappers } : {}),
           })),
-          ...(grid && members.every((x) => x.lookups)
-            ? { lookup: { grid, tables: members.map((x) => x.lookups!) } }
-            : {}),
         }
       : undefined;
-  // The cell of every data event, for the tabulated models' own cuts.
+  // Online scoring by lookup: every model's table, cell-major, and the cell of every data event, for the tabulated
+  // models' own cuts; the vote table of the working points is made from them after the loop.
+  const scoreTable =
+    ensemble && grid && members.every((x) => x.lookups)
+      ? { models: members.length * splits.length, table: interleaveTables(members.flatMap((x) => x.lookups!)) }
+      : undefined;
   let cells: Int32Array | undefined;
-  if (ensemble?.lookup) {
+  if (scoreTable) {
     cells = new Int32Array(n);
-    cellIndex(ensemble.lookup.grid, dataColumns, n, cells);
+    cellIndex(grid!, dataColumns, n, cells);
   }
   for (const eps of cfg.workingPoints) {
     let histogram: HistogramResult;
@@ -394,19 +396,20 @@ export async function selectWithClassifier(
         const mask = selectPerFold(score, fold, own, cfg, eps, deriveSeed(seed, 1), c).subarray(0, n);
         masks.push(mask);
         cuts.push(c);
-        if (ensemble?.lookup && cells) {
+        if (scoreTable && cells) {
           // The tabulated models' cuts, set on their own out-of-fold scores of the same reference events, and how
           // often their selection agrees with the exact one there.
           const j = masks.length - 1;
-          const tables = ensemble.lookup.tables[j]!;
+          const { table, models } = scoreTable;
+          const first = j * splits.length;
           const splitOf = new Int32Array(cfg.folds).fill(-1);
-          ensemble.members[j]!.folds.forEach((f, si) => {
+          ensemble!.members[j]!.folds.forEach((f, si) => {
             splitOf[f] = si;
           });
           const lut = new Float64Array(score.length).fill(NaN);
           for (let i = 0; i < n; i++) {
             const si = splitOf[fold[i]!]!;
-            if (si >= 0 && score[i] === score[i]) lut[i] = tables[si]![cells[i]!]!;
+            if (si >= 0 && score[i] === score[i]) lut[i] = table[cells[i]! * models + first + si]!;
           }
           const lc = new Float64Array(2 * cfg.folds);
           const lmask = selectPerFold(lut, fold, own, cfg, eps, deriveSeed(seed, 1), lc);
@@ -473,6 +476,22 @@ export async function selectWithClassifier(
       ...(evaluation ? { evaluation } : {}),
       ...(online ? { online } : {}),
       pick: masks[0]!,
+    });
+  }
+  const tabulated = out.flatMap((x) => (x.online?.lookupCuts ? [x.online] : []));
+  if (ensemble && scoreTable && tabulated.length > 0) {
+    ensemble.lookup = {
+      grid: grid!,
+      points: tabulated.length,
+      votes: voteTable(
+        ensemble,
+        scoreTable.models,
+        scoreTable.table,
+        tabulated.map((o) => o.lookupCuts!),
+      ),
+    };
+    tabulated.forEach((o, w) => {
+      o.lookupPoint = w;
     });
   }
   return out;

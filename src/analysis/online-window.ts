@@ -24,7 +24,7 @@ import type { WindowResult } from '../events/result.js';
 import type { StoredEvents } from '../events/store.js';
 import type { BinMapper } from '../classify/binning.js';
 import { binForForest, scoreBinned, type FlatForest } from '../classify/forest.js';
-import { cellIndex, type LookupGrid } from '../classify/forest-lookup.js';
+import { cellIndex, gridCells, type LookupGrid } from '../classify/forest-lookup.js';
 import { medianHistogram } from '../classify/ensemble.js';
 import {
   analyseSelection,
@@ -39,8 +39,12 @@ export interface OnlineEnsemble {
   combine: 'median' | 'average';
   folds: number;
   members: Array<{ forests: FlatForest[]; folds: Uint8Array; mappers?: BinMapper[] }>;
-  /** Every model tabulated on one grid (`trigger.onlineScoring: lookup`): per member, per split, its table. */
-  lookup?: { grid: LookupGrid; tables: Float32Array[][] };
+  /**
+   * Online scoring by lookup (`trigger.onlineScoring: lookup`, src/classify/forest-lookup.ts): every model tabulated
+   * on one grid, and from the tables and the working points' cuts, each cell's vote per working point and member
+   * (the fold-average selectionWeights gives an event of that cell): entry (cell·points + w)·members + j.
+   */
+  lookup?: { grid: LookupGrid; points: number; votes: Float32Array };
 }
 
 /** What a working point's selection keeps for online scoring. */
@@ -52,6 +56,8 @@ export interface OnlineSelection {
   lookupCuts?: Float64Array[];
   /** Fraction of the reference events on which the tabulated and the exact selections agree. */
   lookupAgreement?: number;
+  /** This working point's index w in the ensemble's vote table. */
+  lookupPoint?: number;
   /** Per member (one for `average`): its selected histogram. */
   memberCounts: Float64Array[];
   /** The same for the truth-signal events, when the input has labels. */
@@ -195,7 +201,16 @@ export class OnlineWindow {
         return out;
       }));
     const ensembles = new Map<OnlineEnsemble, Float64Array[][]>();
-    let cells: Int32Array | undefined;
+    // With lookup tables, every working point's votes in one pass over the events: each event's values of all
+    // models are adjacent in the table and are read once for all the working points.
+    const tabulated = this.points.filter((p) => p.online?.ensemble.lookup && p.online.lookupPoint !== undefined);
+    let lookupVotes: Map<PointState, Float64Array[]> | undefined;
+    if (tabulated.length > 0) {
+      const t0 = performance.now();
+      const votes = votesByLookup(tabulated[0]!.online!.ensemble, features(), m);
+      lookupVotes = new Map(tabulated.map((p) => [p, votes[p.online!.lookupPoint!]!]));
+      this.ensembleSeconds += (performance.now() - t0) / 1000;
+    }
     for (const p of this.points) {
       if (!p.online) {
         // Inclusive: every event counts with its weight, as the inclusive histogram fills.
@@ -207,23 +222,18 @@ export class OnlineWindow {
         }
         continue;
       }
-      // Scores of every model of the ensemble on the new events (or their cells, for the tables): computed once,
-      // shared by the working points.
-      const t0 = performance.now();
-      const lookup = p.online.ensemble.lookup;
-      let votes: Float64Array[];
-      if (lookup && p.online.lookupCuts) {
-        cells ??= cellsOf(lookup.grid, features(), m);
-        votes = lookupWeights(p.online, lookup.tables, p.online.lookupCuts, cells, m);
-      } else {
+      let votes = lookupVotes?.get(p);
+      if (!votes) {
+        // Scores of every model of the ensemble on the new events: computed once, shared by the working points.
+        const t0 = performance.now();
         let scores = ensembles.get(p.online.ensemble);
         if (!scores) {
           scores = scoreEnsemble(p.online.ensemble, features(), m);
           ensembles.set(p.online.ensemble, scores);
         }
         votes = selectionWeights(p.online, scores, m);
+        this.ensembleSeconds += (performance.now() - t0) / 1000;
       }
-      this.ensembleSeconds += (performance.now() - t0) / 1000;
       // The classifier's histograms count events (the CWoLa selection fills unweighted), so do the online ones.
       for (let j = 0; j < votes.length; j++) {
         const v = votes[j]!;
@@ -269,11 +279,10 @@ export class OnlineWindow {
         models: p.online ? p.online.ensemble.members.reduce((a, x) => a + x.forests.length, 0) : 0,
         ...(p.online
           ? {
-              scoring: p.online.lookupCuts ? ('lookup' as const) : ('exact' as const),
-              ...(p.online.lookupCuts
+              scoring: p.online.lookupPoint !== undefined ? ('lookup' as const) : ('exact' as const),
+              ...(p.online.lookupPoint !== undefined
                 ? {
-                    lookupCells:
-                      (p.online.ensemble.lookup!.grid.bins + 1) ** p.online.ensemble.lookup!.grid.edges.length,
+                    lookupCells: gridCells(p.online.ensemble.lookup!.grid),
                     lookupAgreement: p.online.lookupAgreement!,
                   }
                 : {}),
@@ -321,45 +330,75 @@ function scoreEnsemble(e: OnlineEnsemble, columns: Float32Array[], m: number): F
   );
 }
 
-function cellsOf(grid: LookupGrid, columns: Float32Array[], m: number): Int32Array {
-  const out = new Int32Array(m);
-  cellIndex(grid, columns, m, out);
-  return out;
+/**
+ * Each cell's vote per working point and member, the fold-average of selectionWeights for an event of that cell:
+ * per model q (member·splits + split, `models` of them in the cell-major score table), its value against the cut of
+ * the fold it scored, sharing 1/splits, a tie passing with the cut's tie probability. float32 table values against
+ * cuts set on the same float32 values: the comparisons are exact. The votes are stored float32 (relative rounding
+ * 6e-8 on each count added). Once per training: (cells × models × points) comparisons, ~0.1 s at 2^18 cells.
+ */
+export function voteTable(
+  e: OnlineEnsemble,
+  models: number,
+  table: Float32Array,
+  cuts: Float64Array[][],
+): Float32Array {
+  const W = cuts.length;
+  const J = e.members.length;
+  const member = new Int32Array(models);
+  const share = new Float64Array(models);
+  const thr = new Float64Array(models * W);
+  const tie = new Float64Array(models * W);
+  let q = 0;
+  e.members.forEach((mb, j) => {
+    for (const f of mb.folds) {
+      member[q] = j;
+      share[q] = 1 / mb.folds.length;
+      for (let w = 0; w < W; w++) {
+        thr[q * W + w] = cuts[w]![j]![2 * f]!;
+        tie[q * W + w] = cuts[w]![j]![2 * f + 1]! / mb.folds.length;
+      }
+      q++;
+    }
+  });
+  if (q !== models) throw new SidebandError(`online lookup: the table holds ${models} models, the ensemble ${q}`);
+  const cells = table.length / models;
+  const votes = new Float32Array(cells * W * J);
+  const acc = new Float64Array(W * J);
+  for (let c = 0; c < cells; c++) {
+    const base = c * models;
+    acc.fill(0);
+    for (let q = 0; q < models; q++) {
+      const x = table[base + q]!;
+      const j = member[q]!;
+      for (let w = 0, at = q * W; w < W; w++, at++) {
+        const t = thr[at]!;
+        if (x > t) acc[w * J + j]! += share[q]!;
+        else if (x === t) acc[w * J + j]! += tie[at]!;
+      }
+    }
+    votes.set(acc, c * W * J);
+  }
+  return votes;
 }
 
-/**
- * Per member: each new event's selected weight in [0, 1] from the tabulated models (one load per model and event),
- * with the fold-average of selectionWeights. HOT.
- */
-function lookupWeights(
-  o: OnlineSelection,
-  tables: Float32Array[][],
-  cuts: Float64Array[],
-  cells: Int32Array,
-  m: number,
-): Float64Array[] {
-  return tables.map((member, j) => {
-    const out = new Float64Array(m);
-    const c = cuts[j]!;
-    const folds = o.ensemble.members[j]!.folds;
-    const share = 1 / member.length;
-    member.forEach((table, split) => {
-      const f = folds[split]!;
-      // float32 table values against float64 cuts set on the same float32 values: comparisons are exact.
-      const thr = c[2 * f]!;
-      const tie = share * c[2 * f + 1]!;
-      for (let k = 0; k < m; k++) {
-        const x = table[cells[k]!]!;
-        if (x > thr) out[k] = out[k]! + share;
-        else if (x === thr) out[k] = out[k]! + tie;
-      }
-    });
-    return out;
-  });
+/** Per working point of the vote table, per member: each new event's selected weight, its cell's vote. HOT. */
+function votesByLookup(e: OnlineEnsemble, columns: Float32Array[], m: number): Float64Array[][] {
+  const { grid, points: W, votes: table } = e.lookup!;
+  const J = e.members.length;
+  const cells = new Int32Array(m);
+  cellIndex(grid, columns, m, cells);
+  const votes = Array.from({ length: W }, () => e.members.map(() => new Float64Array(m)));
+  for (let k = 0; k < m; k++) {
+    const base = cells[k]! * W * J;
+    for (let w = 0; w < W; w++) for (let j = 0; j < J; j++) votes[w]![j]![k] = table[base + w * J + j]!;
+  }
+  return votes;
 }
 
 /** Per member (one for `average`): each new event's selected weight in [0, 1]. HOT. */
 function selectionWeights(o: OnlineSelection, scores: Float64Array[][], m: number): Float64Array[] {
+  const cuts = o.cuts;
   const e = o.ensemble;
   if (e.combine === 'average') {
     const avg = new Float64Array(m);
@@ -369,8 +408,8 @@ function selectionWeights(o: OnlineSelection, scores: Float64Array[][], m: numbe
       for (const s of member) for (let k = 0; k < m; k++) avg[k] = avg[k]! + s[k]! * scale;
       models++;
     }
-    const thr = o.cuts[0]![0]!;
-    const pAt = o.cuts[0]![1]!;
+    const thr = cuts[0]![0]!;
+    const pAt = cuts[0]![1]!;
     const out = new Float64Array(m);
     for (let k = 0; k < m; k++) {
       const s = avg[k]! / models;
@@ -380,13 +419,13 @@ function selectionWeights(o: OnlineSelection, scores: Float64Array[][], m: numbe
   }
   return scores.map((member, j) => {
     const out = new Float64Array(m);
-    const cuts = o.cuts[j]!;
+    const c = cuts[j]!;
     const folds = e.members[j]!.folds;
     const share = 1 / member.length;
     member.forEach((s, split) => {
       const f = folds[split]!;
-      const thr = cuts[2 * f]!;
-      const pAt = cuts[2 * f + 1]!;
+      const thr = c[2 * f]!;
+      const pAt = c[2 * f + 1]!;
       for (let k = 0; k < m; k++) {
         const x = s[k]!;
         if (x > thr) out[k] = out[k]! + share;
