@@ -30,6 +30,7 @@ import path from 'node:path';
 import { flag, numberFlag, parseArgs } from '../src/cli/args.js';
 import type { EventBatch } from '../src/events/batch.js';
 import type { WindowResult } from '../src/events/result.js';
+import type { AlertRecord } from '../src/operators/alert.js';
 import { runTopology } from '../src/run.js';
 import { GeneratorSource, parseResonanceSpec } from '../src/sources/generator.js';
 import type { Source } from '../src/sources/source.js';
@@ -121,7 +122,12 @@ function stream(
   };
 }
 
-async function runOnce(name: string, trigger: string, source: Source, onAlert?: (at: number) => void) {
+async function runOnce(
+  name: string,
+  trigger: string,
+  source: Source,
+  onAlert?: (at: number, alert: AlertRecord) => void,
+) {
   const t = parseTopology(topology(trigger), `${name}.yaml`);
   const wall = Date.now();
   const r = await runTopology(t, {
@@ -129,7 +135,7 @@ async function runOnce(name: string, trigger: string, source: Source, onAlert?: 
     outDir: path.join(dir, name),
     runId: name,
     source,
-    ...(onAlert ? { onAlert: () => onAlert(Date.now()) } : {}),
+    ...(onAlert ? { onAlert: (a: AlertRecord) => onAlert(Date.now(), a) } : {}),
   });
   return { results: r.results, events: r.summary.events.read, wall: (Date.now() - wall) / 1000 };
 }
@@ -173,15 +179,19 @@ async function offlineCrossing(seed: number): Promise<{ time: number | null; run
   return { time: hi, runs, whole };
 }
 
-const perSeed: Array<Record<string, number | boolean | null>> = [];
+const perSeed: Array<Record<string, number | boolean | string | null>> = [];
 for (let s = 0; s < seeds; s++) {
   const seed = 101 + s;
   const marks: { t0?: number; end?: number; start?: number } = {};
   let firstAlert: number | undefined;
+  let alertTrigger: string | undefined;
   let falseAlarms = 0;
-  const online = await runOnce(`online-${seed}`, ONLINE, stream(seed, true, true, Infinity, marks), (at) => {
+  const online = await runOnce(`online-${seed}`, ONLINE, stream(seed, true, true, Infinity, marks), (at, a) => {
     if (marks.t0 === undefined || at < marks.t0) falseAlarms++;
-    else firstAlert ??= at;
+    else if (firstAlert === undefined) {
+      firstAlert = at;
+      alertTrigger = a.trigger;
+    }
   });
   const scored = online.results.filter((r) => r.trigger === 'online');
   const last = scored[scored.length - 1];
@@ -190,6 +200,8 @@ for (let s = 0; s < seeds; s++) {
   perSeed.push({
     seed,
     alertDelaySeconds: alertDelay,
+    // What raised the first alert: an online refit, a retraining (threshold, growth), or the end-of-stream analysis.
+    alertTrigger: alertTrigger ?? null,
     offlineCrossingSeconds: offline.time === null ? null : offline.time - t0s,
     delayAfterOfflineSeconds: alertDelay !== null && offline.time !== null ? alertDelay - (offline.time - t0s) : null,
     // Events over the time the source took to hand them out: below `rate` when the processor held it back.

@@ -127,6 +127,18 @@ function kafkaRow(j: Json): string {
   );
 }
 
+function onlineRow(j: Json): string {
+  const c = j.config;
+  const null0 = j.signalFree.runs[0];
+  return (
+    `${c.seeds.length} seeds at ${si(c.rate)} events/s (median [16 %, 84 %]): alert ${range(j.delayAfterOfflineSeconds, 1)} s ` +
+    `after the offline batch analysis of the prefix first crosses Z = 3; ${range(j.eventsPerSecond, 0)} events/s sustained; ` +
+    `scoring ${range(j.ensembleNsPerEvent, 0)} ns per window event for ${f(j.models.median, 0)} models (${j.targets.ensembleCostPerEvent.note}); ` +
+    `final results identical to the batch run in ${j.identicalToBatch}; ${j.signalFree.alerts} alerts in ${j.signalFree.runs.length} ` +
+    `signal-free streams of ${null0 ? `${si(null0.events)} events (${c.signalFreeStreams})` : 'none'}${when(j)}`
+  );
+}
+
 function calibrationRow(j: Json): string {
   const ks = (o: Json): number => {
     let m = 0;
@@ -170,6 +182,12 @@ const ROWS: { cmd: string; what: string; file: string; row: (j: Json) => string 
     what: 'generated events through a loopback Kafka-protocol broker into window buffers, columnar (Arrow IPC) and JSON, vs the broker alone',
     file: 'kafka.json',
     row: kafkaRow,
+  },
+  {
+    cmd: '`npm run bench:online -- --json`',
+    what: 'near-online triggering: the generator paced at a fixed rate through `runTopology` with `trigger.online`, a resonance switched on at T0; time to alert beside the offline analysis of each prefix; signal-free streams',
+    file: 'online.json',
+    row: onlineRow,
   },
   {
     cmd: '`npm run bench:calibration`',

@@ -34,6 +34,7 @@ export function analyse(
   online?: OnlineWindows,
 ): OperatorFunction<AnalysisRequest, WindowResult> {
   let skipped = 0;
+  let superseded = 0;
   const featureIndex = plan.features.map((f) => buffers.store.features.indexOf(f));
   const mjjIndex = buffers.store.features.indexOf('mjj');
   const unavailable = new Set<string>();
@@ -115,6 +116,22 @@ export function analyse(
       ctx.log(`window ${id}: ${req.trigger} analysis skipped, ${waiting} waiting (skipped so far: ${skipped})`);
     },
     onDepth: (n) => ctx.observer.queueDepth?.(n),
+    // Near-online (trigger.online): a window's newest intermediate request replaces its older waiting one, so the
+    // next retraining learns from the newest events (a signal that appeared while a training ran is in it) instead
+    // of the store as it was when the older request was made.
+    ...(online
+      ? {
+          supersedes: (req: AnalysisRequest, job: AnalysisAsOf) =>
+            req.trigger !== 'end' && job.trigger !== 'end' && job.window === req.window,
+          onSuperseded: (job: AnalysisAsOf) => {
+            superseded++;
+            buffers.withdraw(job);
+            ctx.log(
+              `window ${buffers.windows[job.window]!.id}: waiting ${job.trigger} analysis replaced by a newer one (so far: ${superseded})`,
+            );
+          },
+        }
+      : {}),
   });
 }
 

@@ -3,6 +3,8 @@
  * asynchronous work for the items of a stream with at most `concurrency` jobs at once and at most `queue` jobs
  * waiting; an item that finds the queue full is skipped unless `mustRun` says it may not be (end-of-stream work).
  * `accept` turns an item into its job synchronously when it is admitted, so a job sees the state of that moment.
+ * With `supersedes`, an item takes the place in the queue of a waiting job it makes redundant (the newest request
+ * of a window covers an older waiting one's events), so the job that runs next sees the newest state.
  * The stream completes when the source has completed and every admitted job has emitted its outputs; a job that
  * rejects, or a throw in any callback, errors the stream; after unsubscription no waiting job starts.
  */
@@ -17,6 +19,9 @@ export interface BoundedMergeOptions<T, J, R> {
   accept(item: T): J;
   run(job: J): Promise<R[]>;
   onSkip?(item: T, waiting: number): void;
+  /** Whether `item` makes the waiting job redundant; it then replaces it (after `onSuperseded(job)`). */
+  supersedes?(item: T, job: J): boolean;
+  onSuperseded?(job: J): void;
   onDepth?(waiting: number): void;
 }
 
@@ -47,6 +52,12 @@ export function boundedMerge<T, J, R>(o: BoundedMergeOptions<T, J, R>): Operator
     return source.subscribe(
       operatorObserver<T>(subscriber, {
         next: (item) => {
+          const k = o.supersedes ? waiting.findIndex((job) => o.supersedes!(item, job)) : -1;
+          if (k >= 0) {
+            o.onSuperseded?.(waiting[k]!);
+            waiting[k] = o.accept(item);
+            return;
+          }
           if (!o.mustRun(item) && waiting.length >= o.queue && running >= o.concurrency) {
             o.onSkip?.(item, waiting.length);
             return;

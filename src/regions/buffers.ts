@@ -241,6 +241,11 @@ export class WindowBuffers {
     return a;
   }
 
+  /** An admitted analysis that will not run (a newer request of its window took its place). */
+  withdraw(a: AnalysisAsOf): void {
+    this.admitted.delete(`${this.windows[a.window]!.id}/${analysisLabel(a.trigger, a.sequence)}`);
+  }
+
   /** An admitted analysis has emitted its results (call with any of them: its key names the analysis). */
   finished(result: { window: { id: string }; key?: string }): void {
     if (result.key) this.admitted.delete(`${result.window.id}/${analysisLabelOfKey(result.key)}`);

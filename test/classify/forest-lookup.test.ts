@@ -3,23 +3,10 @@ import { describe, expect, it } from '@jest/globals';
 import { flattenHgb, scoreForest } from '../../src/classify/forest.js';
 import { cellIndex, gridCells, lookupGrid, tabulateForest } from '../../src/classify/forest-lookup.js';
 import { fitHgb } from '../../src/classify/hgb.js';
-import { mulberry32 } from '../../src/classify/random.js';
-
-function sample(n: number, seed: number): { cols: Float32Array[]; y: Uint8Array } {
-  const rand = mulberry32(seed);
-  const cols = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
-  const y = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = rand() < 0.5 ? 1 : 0;
-    cols[0]![i] = rand() + 0.4 * y[i]!;
-    cols[1]![i] = rand() * (1 + y[i]!);
-    cols[2]![i] = i % 53 === 0 ? Number.NaN : rand() - 0.2 * y[i]!;
-  }
-  return { cols, y };
-}
+import { labelledColumns } from './synthetic.js';
 
 describe('forest lookup tables', () => {
-  const { cols, y } = sample(4000, 21);
+  const { cols, y } = labelledColumns(4000, 21);
   const forest = flattenHgb(
     fitHgb({ columns: cols, y }, { maxIter: 20, maxLeafNodes: 12, minSamplesLeaf: 10, seed: 5 }),
   );

@@ -2,31 +2,18 @@
 import { describe, expect, it } from '@jest/globals';
 import { binForForest, flattenHgb, forestNodes, scoreBinned, scoreForest } from '../../src/classify/forest.js';
 import { fitHgb, predictRaw } from '../../src/classify/hgb.js';
-import { mulberry32 } from '../../src/classify/random.js';
-
-function sample(n: number, seed: number): { cols: Float32Array[]; y: Uint8Array } {
-  const rand = mulberry32(seed);
-  const cols = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
-  const y = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = rand() < 0.5 ? 1 : 0;
-    cols[0]![i] = rand() + 0.3 * y[i]!;
-    cols[1]![i] = rand() * (1 + y[i]!);
-    cols[2]![i] = i % 97 === 0 ? Number.NaN : rand();
-  }
-  return { cols, y };
-}
+import { labelledColumns } from './synthetic.js';
 
 describe('flattenHgb / scoreBinned', () => {
   it('gives the logits the reference tree walk (predictRaw) gives, bit for bit, NaN features included', () => {
     const n = 3000;
-    const { cols, y } = sample(n, 11);
+    const { cols, y } = labelledColumns(n, 11);
     const model = fitHgb({ columns: cols, y }, { maxIter: 25, maxLeafNodes: 16, minSamplesLeaf: 10, seed: 3 });
     const forest = flattenHgb(model);
     expect(forest.roots.length).toBe(model.trees.length);
     expect(forestNodes(forest)).toBe(model.trees.reduce((a, t) => a + t.feature.length, 0));
     // Fresh events the model never saw, some outside the training range (first and last bins).
-    const fresh = sample(n, 12).cols;
+    const fresh = labelledColumns(n, 12).cols;
     fresh[0]![5] = -10;
     fresh[1]![6] = 1e9;
     const out = new Float64Array(n);
@@ -41,7 +28,7 @@ describe('flattenHgb / scoreBinned', () => {
   });
 
   it('is deterministic: the same seed gives the same packed forest and scores', () => {
-    const { cols, y } = sample(2000, 21);
+    const { cols, y } = labelledColumns(2000, 21);
     const a = flattenHgb(fitHgb({ columns: cols, y }, { maxIter: 10, seed: 5 }));
     const b = flattenHgb(fitHgb({ columns: cols, y }, { maxIter: 10, seed: 5 }));
     expect(Array.from(a.nodes)).toEqual(Array.from(b.nodes));

@@ -51,3 +51,17 @@ export function syntheticSnapshot(opts: { nBackground: number; nSignal: number; 
     cutflow: [],
   };
 }
+
+/** Three labelled feature columns for tree tests: two that separate the classes, one with a NaN every 97th event. */
+export function labelledColumns(n: number, seed: number): { cols: Float32Array[]; y: Uint8Array } {
+  const rand = mulberry32(seed);
+  const cols = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+  const y = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = rand() < 0.5 ? 1 : 0;
+    cols[0]![i] = rand() + 0.3 * y[i]!;
+    cols[1]![i] = rand() * (1 + y[i]!);
+    cols[2]![i] = i % 97 === 0 ? Number.NaN : rand();
+  }
+  return { cols, y };
+}

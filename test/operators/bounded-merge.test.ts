@@ -145,4 +145,37 @@ describe('boundedMerge', () => {
     await jobs.finish(1);
     expect(jobs.started).toEqual([1]);
   });
+
+  it('lets a newer item take the queue place of a waiting job it supersedes, which then never runs', async () => {
+    const jobs = controlledJobs();
+    const superseded: number[] = [];
+    const input = new Subject<Item & { window: number }>();
+    const out = lastValueFrom(
+      input.pipe(
+        boundedMerge<Item & { window: number }, { id: number; window: number }, string>({
+          concurrency: 1,
+          queue: 4,
+          mustRun: (i) => i.must === true,
+          accept: (i) => ({ id: i.id, window: i.window }),
+          run: (j) => jobs.run(j.id),
+          supersedes: (i, j) => !i.must && j.window === i.window,
+          onSuperseded: (j) => superseded.push(j.id),
+        }),
+        toArray(),
+      ),
+    );
+    input.next({ id: 1, window: 0 }); // runs
+    input.next({ id: 2, window: 0 }); // waits
+    input.next({ id: 3, window: 1 }); // waits (another window)
+    input.next({ id: 4, window: 0 }); // replaces 2, in its place before 3
+    input.next({ id: 5, window: 0, must: true }); // end of stream: waits behind them, supersedes nothing
+    input.complete();
+    await jobs.finish(1);
+    await jobs.finish(4);
+    await jobs.finish(3);
+    await jobs.finish(5);
+    expect(superseded).toEqual([2]);
+    expect(jobs.started).toEqual([1, 4, 3, 5]);
+    expect(await out).toEqual(['r1', 'r4', 'r3', 'r5']);
+  });
 });
