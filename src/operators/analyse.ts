@@ -1,7 +1,8 @@
 /**
  * analyse: run each requested window analysis off the stream (src/analysis/analyse-window.ts), scheduled by
  * boundedMerge: at most `concurrency` at once; up to `queue` intermediate requests wait, further intermediate
- * requests are skipped (logged and counted: a newer one for the same window will cover its events); end-of-stream
+ * requests are skipped (logged and counted: a newer one for the same window will cover its events), and with
+ * trigger.online a window's newest request takes the place of its older waiting one; end-of-stream
  * requests always run. An admitted request is fixed at once to the store's content at that moment (its snapshot is
  * taken from that prefix of the store when it starts), so its result depends only on the data and the seed;
  * whether an intermediate request finds room in the queue can depend on timing, the end-of-stream results never do. An analysis that fails becomes a result carrying the error; the stream goes on.
