@@ -24,7 +24,7 @@ import { deriveSeed, mulberry32 } from '../classify/random.js';
 import { toShared, type Trainer, type TrainJob, type TrainResult } from '../classify/train-job.js';
 import type { BinMapper } from '../classify/binning.js';
 import type { FlatForest } from '../classify/forest.js';
-import { cellIndex, interleaveTables, lookupGrid } from '../classify/forest-lookup.js';
+import { cellIndex, lookupGrid } from '../classify/forest-lookup.js';
 import { voteTable, type OnlineEnsemble, type OnlineSelection } from './online-window.js';
 
 export interface WorkingPointSelection {
@@ -367,12 +367,10 @@ export async function selectWithClassifier(
           })),
         }
       : undefined;
-  // Online scoring by lookup: every model's table, cell-major, and the cell of every data event, for the tabulated
-  // models' own cuts; the vote table of the working points is made from them after the loop.
+  // Online scoring by lookup: every model's table (model q = member·splits + split), and the cell of every data
+  // event, for the tabulated models' own cuts; the vote table of the working points is made from them after the loop.
   const scoreTable =
-    ensemble && grid && members.every((x) => x.lookups)
-      ? { models: members.length * splits.length, table: interleaveTables(members.flatMap((x) => x.lookups!)) }
-      : undefined;
+    ensemble && grid && members.every((x) => x.lookups) ? members.flatMap((x) => x.lookups!) : undefined;
   let cells: Int32Array | undefined;
   if (scoreTable) {
     cells = new Int32Array(n);
@@ -400,7 +398,6 @@ export async function selectWithClassifier(
           // The tabulated models' cuts, set on their own out-of-fold scores of the same reference events, and how
           // often their selection agrees with the exact one there.
           const j = masks.length - 1;
-          const { table, models } = scoreTable;
           const first = j * splits.length;
           const splitOf = new Int32Array(cfg.folds).fill(-1);
           ensemble!.members[j]!.folds.forEach((f, si) => {
@@ -409,7 +406,7 @@ export async function selectWithClassifier(
           const lut = new Float64Array(score.length).fill(NaN);
           for (let i = 0; i < n; i++) {
             const si = splitOf[fold[i]!]!;
-            if (si >= 0 && score[i] === score[i]) lut[i] = table[cells[i]! * models + first + si]!;
+            if (si >= 0 && score[i] === score[i]) lut[i] = scoreTable[first + si]![cells[i]!]!;
           }
           const lc = new Float64Array(2 * cfg.folds);
           const lmask = selectPerFold(lut, fold, own, cfg, eps, deriveSeed(seed, 1), lc);
@@ -485,8 +482,7 @@ export async function selectWithClassifier(
       points: tabulated.length,
       votes: voteTable(
         ensemble,
-        scoreTable.models,
-        scoreTable.table,
+        scoreTable,
         tabulated.map((o) => o.lookupCuts!),
       ),
     };

@@ -1,20 +1,20 @@
 /**
  * A trained HGB forest tabulated on a grid of the window's feature space, for near-online scoring
  * (`trigger.onlineScoring: lookup`, the default): a new event costs one cell index (shared by every model of the
- * window's ensemble) and one table load per model, instead of a walk of every tree of every model. The CMS L1
+ * window's ensemble) and one read of its cell, instead of a walk of every tree of every model. The CMS L1
  * endcap muon trigger evaluates its pT-assignment BDT the same way, as a lookup table addressed by the binned inputs.
  *
  * Why: the exact walk (src/classify/forest.ts) costs about 17 ns per tree here (a chain of two dependent loads per
  * level; leaf-wise trees of 31 leaves are ~6 levels deep on average and ~15 at most, so neither lock-step
  * interleaving of 4 events, 17.7 ns, nor a branch-free fixed-depth walk, 117 ns, was faster), i.e. ~1.3 µs per
  * 76-tree model and ~65 µs per event for the 50 models of a ten-member, five-fold ensemble. A table of 65³ cells
- * costs ~11 ns per model per event plus ~140 ns per event for the cell index (measured on this machine, 60k events,
- * 76 trees), and ~70 ms per model to build, which the training worker does beside the training. The models' tables
- * are then interleaved cell-major (interleaveTables): an event's values of all 50 models are adjacent (200 bytes),
- * so it costs ~3 cache lines instead of 50 misses into 50 MB of separate tables (gathering 50 separate 1 MB tables
- * measured 870–1580 ns per event).
+ * costs ~11 ns per model per event (measured on this machine, 60k events, 76 trees), the cell index ~20 ns per event
+ * (a binary search over the bin edges measured ~130 ns), and ~70 ms per model to build, which the training worker does beside the training. Gathering 50 such
+ * tables per event still costs 870–1580 ns (50 cache misses into 50 MB), so the online scorer does not read them
+ * per event: the training turns them, with the working points' cuts, into one table of each cell's votes
+ * (src/analysis/online-window.ts, voteTable), which an event reads once.
  *
- * The grid: per feature, B quantile bins of the window's events at training time (B = ⌊cells^(1/d)⌋), plus one cell
+ * The grid: per feature, B quantile bins of the window's events at training time (B = ⌊cells^(1/d)⌋ − 1), plus one cell
  * for NaN; each bin is represented by the quantile at its centre. A cell's value is the forest's exact logit at the
  * cell's representative point (float32): the tabulated model is the forest evaluated at a resolution of 1/B in
  * quantile per feature. Its working-point cuts are set again on the tabulated scores of each fold's reference
@@ -187,16 +187,4 @@ export function cellIndex(grid: LookupGrid, columns: NumericColumn[], n: number,
       out[i] = out[i]! + a * stride;
     }
   }
-}
-
-/** The tables of M models over the same grid, cell-major: entry cell·M + q is model q's value in that cell. */
-export function interleaveTables(tables: Float32Array[]): Float32Array {
-  const M = tables.length;
-  const cells = tables[0]?.length ?? 0;
-  const out = new Float32Array(cells * M);
-  tables.forEach((t, q) => {
-    if (t.length !== cells) throw new SidebandError(`forest lookup: table ${q} has ${t.length} cells, not ${cells}`);
-    for (let c = 0, at = q; c < cells; c++, at += M) out[at] = t[c]!;
-  });
-  return out;
 }
