@@ -201,8 +201,8 @@ export class OnlineWindow {
         return out;
       }));
     const ensembles = new Map<OnlineEnsemble, Float64Array[][]>();
-    // With lookup tables, every working point's votes in one pass over the events: each event's values of all
-    // models are adjacent in the table and are read once for all the working points.
+    // With lookup, every working point's votes in one pass over the events: one read of each event's cell in the
+    // vote table gives them all.
     const tabulated = this.points.filter((p) => p.online?.ensemble.lookup && p.online.lookupPoint !== undefined);
     let lookupVotes: Map<PointState, Float64Array[]> | undefined;
     if (tabulated.length > 0) {
