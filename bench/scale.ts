@@ -75,25 +75,33 @@ async function child(
   const generateSeconds = (performance.now() - g0) / 1000;
   if (generated !== events) throw new SidebandError(`bench:scale: the generator gave ${generated} of ${events} events`);
 
+  const t0 = performance.now();
   const marks: Record<string, number> = {};
+  // Progress on stderr, which the parent passes through: a 150M-event run takes most of an hour.
+  const note = (m: string) =>
+    process.stderr.write(
+      `${new Date().toISOString()} [${events} events] ${m} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,
+    );
   let training = 0,
     models = 0;
-  const t0 = performance.now();
   const progress = (): ProgressDisplay => ({
     result: () => {
       marks.lastResult = performance.now();
     },
     stage: (name) => {
+      if (marks[`stage:${name}`] === undefined) note(`stage ${name}`);
       marks[`stage:${name}`] ??= performance.now();
     },
     stop: () => {},
     observer: {
       analysisStarted: () => {
+        if (marks.firstAnalysis === undefined) note('ingest done, first analysis started');
         marks.firstAnalysis ??= performance.now();
       },
       trainingFinished: (_m, s) => {
         training += s;
         models++;
+        note(`training ${models} finished (${s.toFixed(1)} s)`);
       },
     },
   });
@@ -175,13 +183,9 @@ function runChild(events: number, budget: number | null, dir: string, extra: str
   const p = spawnSync(
     process.execPath,
     [fileURLToPath(import.meta.url), '--child', String(events), String(budget ?? 0), out, dir, ...extra],
-    {
-      encoding: 'utf8',
-      maxBuffer: 64 << 20,
-    },
+    { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  if (p.status !== 0)
-    throw new SidebandError(`bench:scale: the run of ${events} events failed: ${p.stderr.slice(-2000)}`);
+  if (p.status !== 0) throw new SidebandError(`bench:scale: the run of ${events} events failed (its stderr is above)`);
   return JSON.parse(p.stdout.trim().split('\n').pop()!) as ChildResult;
 }
 
@@ -209,7 +213,10 @@ async function main() {
       const budget = fixedBudget ?? SMALL_BUDGET;
       runs.push(runChild(n, budget, dir, extra));
     }
-    const spilled = runs.find((r) => r.events === compareAt) ?? runChild(compareAt, fixedBudget ?? 1, dir, extra);
+    // The equality check needs a store that spills: a run of the given sizes if it did, else one at a budget that must.
+    const spilled =
+      runs.find((r) => r.events === compareAt && r.store.spilled_bytes > 0) ??
+      runChild(compareAt, Math.min(fixedBudget ?? SMALL_BUDGET, SMALL_BUDGET), dir, extra);
     const memory = runChild(compareAt, null, dir, extra);
     const lines = (r: ChildResult) =>
       readFileSync(path.join(r.out, 'results.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map(comparable);
