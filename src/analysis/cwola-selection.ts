@@ -300,7 +300,7 @@ export async function selectWithClassifier(
 
   let members: Member[];
   try {
-    members = await Promise.all(Array.from({ length: cfg.ensemble }, (_, m) => member(m)));
+    members = await inOrder(cfg.ensemble, MEMBERS_IN_FLIGHT, member);
   } catch (e) {
     throw new SidebandError(`classifier (window ${wid}): ${(e as Error).message}`, { cause: e });
   }
@@ -576,6 +576,35 @@ function srVariance(
 /** Whether an event of this role sets the working point's cut (SR events, or SB events with thresholdFrom 'sb'). */
 function isReference(role: number, cfg: Pick<ClassifierConfig, 'thresholdFrom'>): boolean {
   return cfg.thresholdFrom === 'sr' ? role === ROLE_SR : role !== ROLE_SR && role !== ROLE_NONE;
+}
+
+/**
+ * Members whose jobs are in the pool at once. While its jobs run, a member holds arrays of the window's size (its
+ * fold list and test rows, a scratch row list, its jobs' scores: about 25 bytes per event); all eleven of
+ * atlas2024-cwola at once held 3 GB in the 150M-event run's largest window. Three members' jobs (15 with five
+ * splits) keep the pool's workers busy across a member's end. Members are independent (own seeds, own folds), so
+ * results do not depend on this.
+ */
+const MEMBERS_IN_FLIGHT = 3;
+
+/** task(0 … count−1), at most `limit` at once, results in index order; the first failure rejects. */
+async function inOrder<T>(count: number, limit: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const out = new Array<T>(count);
+  let next = 0;
+  let failed = false;
+  const lane = async () => {
+    while (next < count && !failed) {
+      const i = next++;
+      try {
+        out[i] = await task(i);
+      } catch (e) {
+        failed = true; // no new member after a failure
+        throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, lane));
+  return out;
 }
 
 export function selectPerFold(

@@ -5,10 +5,10 @@
  * when asked for (flattened HGB trees, for online scoring), to keep transfers small.
  */
 import { SidebandError } from '../events/errors.js';
-import type { BinMapper } from './binning.js';
-import { flattenHgb, type FlatForest } from './forest.js';
+import { binRowMajor, type BinMapper } from './binning.js';
+import { flattenHgb, scoreBinned, type FlatForest } from './forest.js';
 import { tabulateForest, type LookupGrid } from './forest-lookup.js';
-import { fitHgb, logLoss, predictRaw, type HgbParams, type HistogramBuilder } from './hgb.js';
+import { fitHgb, logLoss, type HgbParams, type HistogramBuilder } from './hgb.js';
 import { mlpPresets, type MlpArchitecture, type MlpParams } from './mlp.js';
 import * as nnMlp from './mlp-nn.js';
 import * as tfjsMlp from './mlp-tfjs.js';
@@ -88,13 +88,18 @@ export async function runTrainJob(
         histograms: (job.hgb?.threads ?? 1) > 1 ? runtime.histograms?.(job.hgb!.threads!) : undefined,
       },
     );
-    const scores = job.scoreRows.map((rows) => predictRaw(model, job.columns, rows));
-    let validationLoss = NaN;
-    if (job.validationRows.length > 0) {
-      const raw = predictRaw(model, job.columns, job.validationRows);
-      validationLoss = lossOf(raw, job, false);
-    }
-    const forest = job.keepModel ? flattenHgb(model) : undefined;
+    // Scored on the model's own bins (src/classify/forest.ts, bit for bit predictRaw's sums): 1.6× faster than
+    // walking the float thresholds on 400k rows of a 150-tree model, and a model's test fold grows with the window
+    // while its training rows stop at classifier.maxTrainEvents.
+    const flat = flattenHgb(model);
+    const score = (rows: Uint32Array) => {
+      const out = new Float64Array(rows.length);
+      scoreBinned(flat, binRowMajor(flat.mapper, job.columns, rows), rows.length, out);
+      return out;
+    };
+    const scores = job.scoreRows.map(score);
+    const validationLoss = job.validationRows.length > 0 ? lossOf(score(job.validationRows), job, false) : NaN;
+    const forest = job.keepModel ? flat : undefined;
     return {
       scores,
       validationLoss,

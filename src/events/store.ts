@@ -334,7 +334,9 @@ export class EventStore {
       hits[c] = h;
       n += h;
     }
-    const columns = this.features.map(() => new Float32Array(n));
+    // In shared memory: the training jobs of a window (sent to worker threads) then reference the snapshot's feature
+    // columns instead of a second copy of them (16 bytes per event for four features: 190 MB in a 12M-event window).
+    const columns = this.features.map(() => new Float32Array(new SharedArrayBuffer(4 * n)));
     const weight = this.layout.weight ? new Float32Array(n) : undefined;
     const label = this.layout.label ? new Uint8Array(n) : undefined;
     // Per chunk: the matching rows as an index list, then one gather per column (or one copy when all match).
