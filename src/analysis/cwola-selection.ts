@@ -305,8 +305,10 @@ export async function selectWithClassifier(
     throw new SidebandError(`classifier (window ${wid}): ${(e as Error).message}`, { cause: e });
   }
   const trainSeconds = (performance.now() - t0) / 1000;
-  const srRows: number[] = [];
-  for (let i = 0; i < n; i++) if (role[i] === ROLE_SR) srRows.push(i);
+  let nSrRows = 0;
+  for (let i = 0; i < n; i++) if (role[i] === ROLE_SR) nSrRows++;
+  const srRows = new Uint32Array(nSrRows);
+  for (let i = 0, k = 0; i < n; i++) if (role[i] === ROLE_SR) srRows[k++] = i;
   const memberCorrelation = meanRankCorrelation(
     members.map((x) => x.score),
     srRows,
@@ -332,21 +334,20 @@ export async function selectWithClassifier(
   const dataScores = members.map((x) => x.score.subarray(0, n));
   if (snapshot.label) {
     const avg = averageScores(dataScores);
-    const s: number[] = [];
-    const l: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (role[i] === ROLE_SR) {
-        s.push(avg[i]!);
-        l.push(snapshot.label[i]!);
-      }
-    }
-    const nSig = l.reduce((a, b) => a + b, 0);
+    // Typed arrays over the SR events, and each member's SR scores made only while it is evaluated: in a window of
+    // millions of events these arrays are what the evaluation adds to the run's peak memory.
+    const s = Float64Array.from(srRows, (i) => avg[i]!);
+    const l = Uint8Array.from(srRows, (i) => snapshot.label![i]!);
+    let nSig = 0;
+    for (let k = 0; k < l.length; k++) nSig += l[k]!;
     if (nSig > 0 && nSig < l.length) {
       evaluation = evaluate(s, l, { minBackground: cfg.sicMinBackground });
       // Each member on its own, for the 68 % band of the SIC curve over members.
       if (members.length > 1) {
-        const own = members.map((x) => Float64Array.from(srRows, (i) => x.score[i]!));
-        evaluation.members = evaluateMembers(own, l, { minBackground: cfg.sicMinBackground, ensembleScores: s });
+        const own = function* () {
+          for (const x of members) yield Float64Array.from(srRows, (i) => x.score[i]!);
+        };
+        evaluation.members = evaluateMembers(own(), l, { minBackground: cfg.sicMinBackground, ensembleScores: s });
       }
     }
   }

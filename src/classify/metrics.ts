@@ -38,10 +38,14 @@ export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number>, w
     else totB += w;
   }
   if (totS <= 0 || totB <= 0) throw new SidebandError('roc: need both signal and background events');
-  const fpr: number[] = [0];
-  const tpr: number[] = [0];
-  const thr: number[] = [Infinity];
-  const nb: number[] = [0];
+  // At most one point per event plus the origin, in typed arrays: a window's SR holds millions of events, and growing
+  // four JS arrays point by point peaked at several times the curve's size.
+  const fpr = new Float64Array(n + 1);
+  const tpr = new Float64Array(n + 1);
+  const thr = new Float64Array(n + 1);
+  const nb = new Float64Array(n + 1);
+  thr[0] = Infinity;
+  let m = 1;
   let s = 0;
   let b = 0;
   let nbRaw = 0;
@@ -54,18 +58,13 @@ export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number>, w
       nbRaw++;
     }
     if (k === n - 1 || sc[order[k + 1]!]! !== sc[i]!) {
-      fpr.push(b / totB);
-      tpr.push(s / totS);
-      thr.push(sc[i]!);
-      nb.push(nbRaw);
+      fpr[m] = b / totB;
+      tpr[m] = s / totS;
+      thr[m] = sc[i]!;
+      nb[m++] = nbRaw;
     }
   }
-  return {
-    fpr: Float64Array.from(fpr),
-    tpr: Float64Array.from(tpr),
-    threshold: Float64Array.from(thr),
-    nBackground: Float64Array.from(nb),
-  };
+  return { fpr: fpr.slice(0, m), tpr: tpr.slice(0, m), threshold: thr.slice(0, m), nBackground: nb.slice(0, m) };
 }
 
 /** Area under the ROC curve (trapezoids). */
@@ -139,7 +138,8 @@ export function sicAt(
 
 /** Per-member evaluations for bands over an ensemble: each member's SIC on SIC_GRID, AUC and guarded max SIC. */
 export function evaluateMembers(
-  memberScores: ArrayLike<number>[],
+  /** One array per member; an iterable (a generator) lets the caller make each only when it is evaluated. */
+  memberScores: Iterable<ArrayLike<number>>,
   labels: ArrayLike<number>,
   opts: { minBackground?: number; ensembleScores?: ArrayLike<number> } = {},
 ): NonNullable<EvaluationResult['members']> {
