@@ -47,6 +47,18 @@ function ingestRow(j: Json): string {
   );
 }
 
+function scaleRow(j: Json): string {
+  const big = j.runs.reduce((a: Json, r: Json) => (r.events > a.events ? r : a));
+  const eq = j.equality;
+  return (
+    `${si(big.events)} events: ${f(big.wall_seconds / 60, 1)} min end to end (target 30), peak RSS ` +
+    `${f(big.peak_rss_bytes / 1e9, 2)} GB (target 1.5) with a ${f(big.budget / 2 ** 20, 0)} MiB store budget ` +
+    `(${f(big.store.spilled_bytes / 1e6, 0)} MB spilled); ingest ${si(big.stages.ingest.events_per_s)} events/s, ` +
+    `analysis ${f(big.stages.analysis.seconds, 0)} s; spilling vs in-memory results at ${si(eq.events)} events: ` +
+    `${eq.valid ? 'identical' : `not shown (${eq.why})`}${when(j)}`
+  );
+}
+
 function fitRow(j: Json): string {
   const s = j.spectrumFit;
   const w = j.windowFit;
@@ -188,6 +200,12 @@ const ROWS: { cmd: string; what: string; file: string; row: (j: Json) => string 
     what: 'near-online triggering: the generator paced at a fixed rate through `runTopology` with `trigger.online`, a resonance switched on at T0; time to alert beside the offline analysis of each prefix; signal-free streams',
     file: 'online.json',
     row: onlineRow,
+  },
+  {
+    cmd: '`npm run bench:scale -- --json`',
+    what: 'a generated ATLAS-size stream through `topologies/atlas2024-cwola.yaml` end to end (7 windows × 55 HGB fits), the window store spilling past its budget',
+    file: 'scale.json',
+    row: scaleRow,
   },
   {
     cmd: '`npm run bench:calibration`',

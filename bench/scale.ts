@@ -5,6 +5,7 @@
  *
  *   npm run bench:scale -- --json [--events 1000000,2000000] [--budget BYTES] [--compare-at N] [--keep DIR]
  *                             [--sets 'classifier.maxTrainEvents=500000;…']
+ *   node dist/bench/scale.js --equal RUN_DIR_A RUN_DIR_B     (two kept runs of one seed: the same results?)
  *
  * Each run is a child process (so its peak RSS is its own): wall time, peak RSS, the store's resident and spilled
  * bytes, and events/s by stage (generation alone; ingest = source through routing into the store; analysis =
@@ -178,6 +179,11 @@ function comparable(line: string): unknown {
   return r;
 }
 
+/** A run folder's result lines, comparable between runs of one seed. */
+function resultLines(dir: string): unknown[] {
+  return readFileSync(path.join(dir, 'results.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map(comparable);
+}
+
 function runChild(events: number, budget: number | null, dir: string, extra: string[]): ChildResult {
   const out = path.join(dir, `${budget ? 'spill' : 'memory'}-${events}`);
   const p = spawnSync(
@@ -195,6 +201,16 @@ async function main() {
     const [events, budget, out, dir, ...extra] = argv.slice(1);
     const r = await child(Number(events), Number(budget) || null, out!, dir!, extra);
     process.stdout.write(`${JSON.stringify(r)}\n`);
+    return;
+  }
+  if (argv[0] === '--equal') {
+    // Two kept run folders of one seed (a spilling run and an in-memory one, e.g. at 150M events, where the bench
+    // itself compares at --compare-at only): are their results the same, as the bench compares them?
+    const [x, y] = argv.slice(1) as [string, string];
+    const a = resultLines(x),
+      b = resultLines(y);
+    const equal = JSON.stringify(a) === JSON.stringify(b);
+    process.stdout.write(`${JSON.stringify({ runs: [x, y], results: [a.length, b.length], equal })}\n`);
     return;
   }
   const args = parseArgs(argv, ['json']);
@@ -218,10 +234,8 @@ async function main() {
       runs.find((r) => r.events === compareAt && r.store.spilled_bytes > 0) ??
       runChild(compareAt, Math.min(fixedBudget ?? SMALL_BUDGET, SMALL_BUDGET), dir, extra);
     const memory = runChild(compareAt, null, dir, extra);
-    const lines = (r: ChildResult) =>
-      readFileSync(path.join(r.out, 'results.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map(comparable);
-    const a = lines(spilled),
-      b = lines(memory);
+    const a = resultLines(spilled.out),
+      b = resultLines(memory.out);
     const equal = JSON.stringify(a) === JSON.stringify(b);
     const big = runs.find((r) => r.events === largest)!;
     const perEvent = big.wall_seconds / big.events;

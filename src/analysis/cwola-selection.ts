@@ -334,8 +334,8 @@ export async function selectWithClassifier(
   const dataScores = members.map((x) => x.score.subarray(0, n));
   if (snapshot.label) {
     const avg = averageScores(dataScores);
-    // Typed arrays over the SR events, and each member's SR scores made only while it is evaluated: in a window of
-    // millions of events these arrays are what the evaluation adds to the run's peak memory.
+    // Typed arrays over the SR events, and each member's SR scores made only while it is evaluated, not all eleven
+    // at once (the run's peak is set earlier, by the members' scores: docs/scale.md).
     const s = Float64Array.from(srRows, (i) => avg[i]!);
     const l = Uint8Array.from(srRows, (i) => snapshot.label![i]!);
     let nSig = 0;
@@ -582,9 +582,9 @@ function isReference(role: number, cfg: Pick<ClassifierConfig, 'thresholdFrom'>)
 /**
  * Members whose jobs are in the pool at once. While its jobs run, a member holds arrays of the window's size (its
  * fold list and test rows, a scratch row list, its jobs' scores: about 25 bytes per event); all eleven of
- * atlas2024-cwola at once held 3 GB in the 150M-event run's largest window. Three members' jobs (15 with five
- * splits) keep the pool's workers busy across a member's end. Members are independent (own seeds, own folds), so
- * results do not depend on this.
+ * atlas2024-cwola at once held 3.2 GB five minutes into the 150M-event run's largest window. Three members' jobs
+ * (15 with five splits) keep the pool's workers busy across a member's end. Members are independent (own seeds,
+ * own folds), so results do not depend on this.
  */
 const MEMBERS_IN_FLIGHT = 3;
 

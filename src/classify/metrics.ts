@@ -38,8 +38,8 @@ export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number>, w
     else totB += w;
   }
   if (totS <= 0 || totB <= 0) throw new SidebandError('roc: need both signal and background events');
-  // At most one point per event plus the origin, in typed arrays: a window's SR holds millions of events, and growing
-  // four JS arrays point by point peaked at several times the curve's size.
+  // At most one point per event plus the origin: typed arrays of that size, cut to the points found (a window's SR
+  // holds millions of events; JS arrays of doubles grown point by point hold them boxed or reallocated).
   const fpr = new Float64Array(n + 1);
   const tpr = new Float64Array(n + 1);
   const thr = new Float64Array(n + 1);
