@@ -16,7 +16,7 @@
  * measurement). `--events 150000000 --budget 536870912` runs the real thing.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -181,7 +181,9 @@ function comparable(line: string): unknown {
 
 /** A run folder's result lines, comparable between runs of one seed. */
 function resultLines(dir: string): unknown[] {
-  return readFileSync(path.join(dir, 'results.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map(comparable);
+  const file = path.join(dir, 'results.jsonl');
+  if (!existsSync(file)) throw new SidebandError(`${file}: no such file (not a run folder?)`);
+  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map(comparable);
 }
 
 function runChild(events: number, budget: number | null, dir: string, extra: string[]): ChildResult {
@@ -206,7 +208,8 @@ async function main() {
   if (argv[0] === '--equal') {
     // Two kept run folders of one seed (a spilling run and an in-memory one, e.g. at 150M events, where the bench
     // itself compares at --compare-at only): are their results the same, as the bench compares them?
-    const [x, y] = argv.slice(1) as [string, string];
+    const [x, y] = argv.slice(1);
+    if (!x || !y) throw new SidebandError('--equal: give two run folders (each with its results.jsonl)');
     const a = resultLines(x),
       b = resultLines(y);
     const equal = JSON.stringify(a) === JSON.stringify(b);
