@@ -123,7 +123,7 @@ if (parts.includes('closure')) {
 
 if (parts.includes('trigger')) {
   const trigger: Record<string, unknown> = {};
-  for (const name of [...GENERATOR_TOPOLOGIES, 'cwola-hunting-atlas2020']) {
+  for (const name of [...GENERATOR_TOPOLOGIES, 'cwola-hunting-atlas2020'].filter((n) => !only || only.includes(n))) {
     const perSeed: Array<{ seed: number; maxZ: number | null; alerts: number; turnOn: string[]; valid: number }> = [];
     for (let s = 0; s < seeds; s++) {
       const sets =

@@ -73,6 +73,27 @@ describe('look-elsewhere: global significance', () => {
     expect(g.asymptotic.zGlobal).toBeGreaterThan(4);
   });
 
+  it("maps a calibrated test's pseudo-experiments to unit width as its local Z was, not by the calibration's width", async () => {
+    // The calibration says the retrained null was half as wide as the fit's fluctuations alone; the local Z already
+    // has unit width. Divided by 0.5, redrawn histograms would give pseudo-experiments twice too wide.
+    const rs = (await results(8, 0, 1)).map((r) =>
+      r.significance?.z === undefined
+        ? r
+        : {
+            ...r,
+            significance: {
+              ...r.significance,
+              calibration: { mean: 0, std: 0.5, samples: 20, source: 'generator', mode: 'standardize' as const },
+            },
+          },
+    );
+    const plain = globalSignificance(await results(8, 0, 1), options)!;
+    const g = globalSignificance(rs, options)!;
+    expect(g.maxLocalZ).toBe(plain.maxLocalZ);
+    expect(Math.abs(g.pGlobal - g.asymptotic.pGlobal)).toBeLessThan(0.15);
+    expect(Math.abs(g.pGlobal - plain.pGlobal)).toBeLessThan(0.15);
+  });
+
   it('is deterministic for a seed', async () => {
     const r = await results(3, 0, 3);
     expect(globalSignificance(r, options)!.exceeded).toBe(globalSignificance(r, options)!.exceeded);
