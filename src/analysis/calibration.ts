@@ -9,6 +9,8 @@
  * A window whose closure failed on the samples the calibration was made from (seed 000 §V.E: valid when the
  * median Z is below 1 and the spread below 1) is invalid (`failed_closure`).
  */
+import { normalCdf } from '../stats/special.js';
+
 export type CalibrationMode = 'standardize' | 'seed000';
 
 export interface CalibrationEntry {
@@ -87,4 +89,38 @@ export function calibrationEntry(zs: number[]): CalibrationEntry {
 export function passesClosure(e: Pick<CalibrationEntry, 'median' | 'spread' | 'samples'>): boolean {
   if (!(e.samples >= MIN_CLOSURE_SAMPLES)) return false;
   return e.median < 1 && e.spread < 1 + 2 / Math.sqrt(2 * (e.samples - 1));
+}
+
+/** Issue 10's per-window target for a calibrated Z: mean within ±0.2 of 0, width 0.85–1.15. */
+export const CALIBRATION_TARGET = { mean: 0.2, width: [0.85, 1.15] as const };
+
+/**
+ * How a calibrated Z's measured mean and width compare with a perfect calibration, given the samples both were
+ * measured on. A calibration made from nCal samples and checked on n fresh ones leaves the calibrated mean
+ * N(0, 1/n + 1/nCal) and the log of the width N(0, 1/(2(n − 1)) + 1/(2(nCal − 1))) for a Gaussian Z, so:
+ *   - `meanPull`, `widthPull`: the measured mean and log-width in those standard errors;
+ *   - `consistent`: both pulls within 2;
+ *   - `pInTarget`: the chance a perfectly calibrated Z lands in CALIBRATION_TARGET at these sample sizes. At
+ *     n = nCal = 20 it is 0.23: the literal per-window target cannot be judged on 20 samples, and a count of
+ *     windows in it is read against this expectation.
+ */
+export function calibrationConsistency(
+  mean: number,
+  width: number,
+  n: number,
+  nCal: number,
+): { meanPull: number; widthPull: number; consistent: boolean; pInTarget: number } {
+  const sMean = Math.sqrt(1 / n + 1 / nCal);
+  const sLogWidth = Math.sqrt(1 / (2 * (n - 1)) + 1 / (2 * (nCal - 1)));
+  const meanPull = mean / sMean;
+  const widthPull = Math.log(width) / sLogWidth;
+  const pMean = 1 - 2 * normalCdf(-CALIBRATION_TARGET.mean / sMean);
+  const [lo, hi] = CALIBRATION_TARGET.width;
+  const pWidth = normalCdf(Math.log(hi) / sLogWidth) - normalCdf(Math.log(lo) / sLogWidth);
+  return {
+    meanPull,
+    widthPull,
+    consistent: Math.abs(meanPull) <= 2 && Math.abs(widthPull) <= 2,
+    pInTarget: pMean * pWidth,
+  };
 }
