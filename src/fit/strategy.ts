@@ -187,7 +187,11 @@ export function runFitStrategy(spec: BinnedSpectrum, options: FitStrategyOptions
       ? `fit failed: only ${nSb} sideband bin(s), fewer than ${minBins}`
       : `fit failed: no function reached SB χ² p-value > ${thr} before the sideband fell below ${minBins} bins` +
         (b
-          ? ` (best: ${b.fit.fn.name}, p = ${b.fit.pvalue.toPrecision(3)}, ${b.fit.status})`
+          ? ` (best: ${b.fit.fn.name}, ${
+              Number.isNaN(b.fit.pvalue)
+                ? `untestable: ${b.fit.merged.groups} group(s) of bins expecting ≥ 5 events for ${b.fit.params.length} parameters`
+                : `p = ${b.fit.pvalue.toPrecision(3)}`
+            }, ${b.fit.status})`
           : ` (last attempt: ${attempts[attempts.length - 1]!.status})`);
   return {
     fit: b ? b.fit : null,

@@ -54,6 +54,15 @@ describe('ATLAS 2024 fit strategy (seed 000 §V.D.1)', () => {
     expect(r.attempts.length).toBe(3 * 8);
     expect(r.attempts[r.attempts.length - 1]!.sidebandBins).toBe(6);
   });
+
+  it('says a sideband too sparse for its χ² to be tested is untestable, not p = NaN', () => {
+    // A dozen events in all: fewer groups expecting 5 events than any function has parameters.
+    const counts = poissonToy(smoothBackground(12), seededPoisson(5));
+    const r = runFitStrategy({ lo, hi, counts }, { sr: WINDOW_SR });
+    expect(r.accepted).toBe(false);
+    expect(r.reason).toMatch(/untestable: \d+ group\(s\) of bins expecting ≥ 5 events for \d+ parameters/);
+    expect(r.reason).not.toMatch(/NaN/);
+  });
 });
 
 describe('ATLAS 2020 fit strategy (seed 001)', () => {
