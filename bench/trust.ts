@@ -18,20 +18,15 @@
  *     [--samples 20]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  CALIBRATION_TARGET,
-  type Calibration,
-  calibrationConsistency,
-  calibrationKey,
-  zMoments,
-} from '../src/analysis/calibration.js';
+import { CALIBRATION_TARGET, calibrationConsistency, calibrationKey, zMoments } from '../src/analysis/calibration.js';
 import type { WindowResult } from '../src/events/result.js';
 import { validateTopology } from '../src/run/validate.js';
 import { runTopology } from '../src/run.js';
+import { loadCalibration } from '../src/topology/compile.js';
 import { loadTopology } from '../src/topology/load.js';
 import { flag, numberFlag, parseArgs } from '../src/cli/args.js';
 
@@ -107,8 +102,8 @@ if (parts.includes('closure')) {
     }
     log(`closure: ${name}, ${samples} fresh signal-free samples with the calibration applied`);
     const r = await validateTopology(t, { file, sources: ['generator'], samples, seed: 2, keepCalibration: true });
-    const cal = (JSON.parse(readFileSync(path.resolve(path.dirname(file), t.calibration), 'utf8')) as Calibration)
-      .windows;
+    // The calibration as runs load it: one not applied (stale) has no entries, so its windows are not judged.
+    const cal = (await loadCalibration(t, file, log)).calibration?.windows ?? {};
     const windows = r.sources[0]!.windows.map((w) => {
       const nCal = cal[w.window]?.[calibrationKey(w.workingPoint)]?.samples ?? 0;
       const c = w.zs.length >= 2 && nCal >= 2 ? calibrationConsistency(w.mean, w.std, w.zs.length, nCal) : undefined;

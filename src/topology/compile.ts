@@ -239,7 +239,7 @@ async function loadDdpModel(t: Topology, file: string): Promise<{ model: Znet3; 
   return { model: new Znet3(saved), label: t.ddp!.model };
 }
 
-async function loadCalibration(
+export async function loadCalibration(
   t: Topology,
   file: string,
   log: (m: string) => void,
