@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../events/errors.js';
 import { injectionScan } from '../run/inject.js';
-import { writeInjectionReport } from '../sinks/injection-report.js';
+import { limitText, writeInjectionReport } from '../sinks/injection-report.js';
 import { parseResonanceSpec } from '../sources/generator.js';
 import { loadTopology } from '../topology/load.js';
 import { asUsage, flag, numberFlag, parseCommand } from './args.js';
@@ -49,7 +49,7 @@ export async function injectCommand(argv: string[]): Promise<number> {
       });
       const lim = w.limits;
       lines.push(
-        `  ${w.window.padEnd(14)} ${(w.workingPoint === null ? 'incl' : String(w.workingPoint)).padEnd(6)} ${zs.join(' ').padEnd(30)} ${lim?.injectedObserved?.toFixed(0) ?? '–'}  ${lim?.injectedExpected[2]?.toFixed(0) ?? '–'}`,
+        `  ${w.window.padEnd(14)} ${(w.workingPoint === null ? 'incl' : String(w.workingPoint)).padEnd(6)} ${zs.join(' ').padEnd(30)} ${limitText(lim, 'observed')}  ${limitText(lim, 2)}`,
       );
     }
     lines.push(`  amounts: ${report.amounts.join(', ')}`, `  ${path.join(outDir, 'injection.json')}, ${page}`, '');

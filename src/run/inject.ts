@@ -19,6 +19,7 @@ import { SidebandError } from '../events/errors.js';
 import type { WindowResult } from '../events/result.js';
 import { runTopology } from '../run.js';
 import { GeneratorSource, type ResonanceSpec } from '../sources/generator.js';
+import type { InjectionLimits } from '../sinks/injection-report.js';
 import { ParquetSource } from '../sources/parquet.js';
 import type { Source } from '../sources/source.js';
 import { clsAsymptotic } from '../stats/cls.js';
@@ -56,11 +57,7 @@ export interface WindowInjection {
   workingPoint: number | null;
   points: InjectionPoint[];
   /** 95 % CL upper limits on the injected events (and the selected ones), from the CLs curves. */
-  limits?: {
-    injectedObserved?: number;
-    injectedExpected: Array<number | undefined>;
-    selectedObserved?: number;
-  };
+  limits?: InjectionLimits;
 }
 
 export interface InjectionReport {
@@ -101,7 +98,7 @@ export async function injectionScan(t: Topology, opts: InjectOptions): Promise<I
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-  const windows = [...byKey.values()].map((w) => ({ ...w, ...limitsOf(w) }));
+  const windows = [...byKey.values()].map((w) => ({ ...w, ...injectionLimits(w) }));
   return {
     kind: 'sideband-injection',
     topology: t.name,
@@ -179,9 +176,15 @@ function point(byKey: Map<string, WindowInjection>, r: WindowResult, amount: num
   w.points.push(p);
 }
 
-/** Where the median CLs curves over amounts cross 0.05 (linear in log CLs between the bracketing amounts). */
-function limitsOf(w: WindowInjection): Pick<WindowInjection, 'limits'> {
-  const amounts = [...new Set(w.points.map((p) => p.amount))].sort((a, b) => a - b);
+/**
+ * Where the median CLs curves over amounts cross 0.05 (linear in log CLs between the bracketing amounts). A curve
+ * already at or below 0.05 at the lowest amount scanned has its limit somewhere below that amount, and the scan
+ * says no more: interpolating from CLs = 1 at no injection put one such limit at 1.6 events where 150 was the
+ * lowest amount and its CLs 1e-125. Such a curve gets no number; `belowScan` says which, and a finer scan is
+ * needed.
+ */
+export function injectionLimits(w: WindowInjection): Pick<WindowInjection, 'limits'> {
+  const amounts = [...new Set(w.points.map((p) => p.amount))].filter((a) => a > 0).sort((a, b) => a - b);
   const median = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
     return s.length
@@ -190,17 +193,16 @@ function limitsOf(w: WindowInjection): Pick<WindowInjection, 'limits'> {
         : 0.5 * (s[s.length / 2 - 1]! + s[s.length / 2]!)
       : Number.NaN;
   };
-  // No injected signal is no signal hypothesis to exclude: CLs = 1 there, which anchors the curves at zero.
   const curve = (pick: (p: InjectionPoint) => number | undefined) =>
-    [0, ...amounts.filter((a) => a > 0)].map((a) => {
-      if (a === 0) return { a, cls: 1 };
+    amounts.map((a) => {
       const vals = w.points
         .filter((p) => p.amount === a)
         .map(pick)
         .filter((x): x is number => x !== undefined);
       return { a, cls: vals.length ? Math.max(median(vals), 1e-300) : Number.NaN };
     });
-  const crossing = (c: Array<{ a: number; cls: number }>): number | undefined => {
+  const crossing = (c: Array<{ a: number; cls: number }>): number | 'below' | undefined => {
+    if (c.length && c[0]!.cls <= 0.05) return 'below';
     for (let i = 1; i < c.length; i++) {
       const lo = c[i - 1]!,
         hi = c[i]!;
@@ -210,20 +212,32 @@ function limitsOf(w: WindowInjection): Pick<WindowInjection, 'limits'> {
     }
     return undefined;
   };
+  const num = (x: number | 'below' | undefined) => (typeof x === 'number' ? x : undefined);
   if (!w.points.some((p) => p.cls)) return {};
-  const injectedObserved = crossing(curve((p) => p.cls?.observed));
-  const injectedExpected = [0, 1, 2, 3, 4].map((k) => crossing(curve((p) => p.cls?.expected[k])));
+  const observed = crossing(curve((p) => p.cls?.observed));
+  const expected = [0, 1, 2, 3, 4].map((k) => crossing(curve((p) => p.cls?.expected[k])));
+  const injectedObserved = num(observed);
   // The selected signal at the observed limit: the selection efficiency measured at the bracketing amounts.
   let selectedObserved: number | undefined;
   if (injectedObserved !== undefined) {
     const eff = w.points.filter((p) => p.amount > 0).map((p) => p.signal / p.amount);
     selectedObserved = injectedObserved * median(eff);
   }
+  const below = observed === 'below' || expected.includes('below');
   return {
     limits: {
       ...(injectedObserved !== undefined ? { injectedObserved } : {}),
-      injectedExpected,
+      injectedExpected: expected.map(num),
       ...(selectedObserved !== undefined ? { selectedObserved } : {}),
+      ...(below
+        ? {
+            belowScan: {
+              amount: amounts[0]!,
+              observed: observed === 'below',
+              expected: expected.map((x) => x === 'below'),
+            },
+          }
+        : {}),
     },
   };
 }

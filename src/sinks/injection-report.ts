@@ -25,8 +25,25 @@ export interface InjectionPage {
       signal: number;
       cls?: { observed: number; expected: number[] };
     }>;
-    limits?: { injectedObserved?: number; injectedExpected: Array<number | undefined>; selectedObserved?: number };
+    limits?: InjectionLimits;
   }>;
+}
+
+/** 95 % CL upper limits on the injected events (and the selected ones), from the CLs curves. */
+export interface InjectionLimits {
+  injectedObserved?: number;
+  injectedExpected: Array<number | undefined>;
+  selectedObserved?: number;
+  /** The curves already at or below CLs 0.05 at the lowest amount scanned: their limits lie below it. */
+  belowScan?: { amount: number; observed: boolean; expected: boolean[] };
+}
+
+/** A limit as read: its value, '< a' when the curve was already excluded at the lowest amount a scanned, or '–'. */
+export function limitText(l: InjectionLimits | undefined, which: 'observed' | 0 | 1 | 2 | 3 | 4, digits = 0): string {
+  if (!l) return '–';
+  const below = which === 'observed' ? l.belowScan?.observed : l.belowScan?.expected[which];
+  if (below) return `< ${l.belowScan!.amount}`;
+  return fmt(which === 'observed' ? l.injectedObserved : l.injectedExpected[which], digits);
 }
 
 /** The style of the static result pages (injection, comparison). */
@@ -143,8 +160,8 @@ export async function writeInjectionReport(dir: string, page: InjectionPage): Pr
     parts.push(await figure(`injection-cls-${w.window}-${w.workingPoint ?? 'inclusive'}`, clsFigure(w)));
   const rows = page.windows.map(
     (w) =>
-      `<tr><td class="l">${esc(w.window)}</td><td class="l">${esc(wpText(w.workingPoint))}</td><td>${fmt(w.limits?.injectedObserved)}</td>` +
-      `<td>${fmt(w.limits?.injectedExpected[2])}</td><td>${fmt(w.limits?.injectedExpected[1])}–${fmt(w.limits?.injectedExpected[3])}</td><td>${fmt(w.limits?.selectedObserved, 1)}</td></tr>`,
+      `<tr><td class="l">${esc(w.window)}</td><td class="l">${esc(wpText(w.workingPoint))}</td><td>${esc(limitText(w.limits, 'observed'))}</td>` +
+      `<td>${esc(limitText(w.limits, 2))}</td><td>${esc(limitText(w.limits, 1))} – ${esc(limitText(w.limits, 3))}</td><td>${fmt(w.limits?.selectedObserved, 1)}</td></tr>`,
   );
   parts.push(
     '<h2>95 % CL upper limits (CLs, from the injection curves)</h2><table><thead><tr><th class="l">Window</th><th class="l">Working point</th><th>Injected, observed</th><th>Injected, expected</th><th>Expected ±1σ</th><th>Selected, observed</th></tr></thead>' +
