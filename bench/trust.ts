@@ -15,10 +15,12 @@
  * Runs the shipped code path: runTopology and validateTopology, as `sideband run` and `sideband validate` do.
  *
  *   npm run bench:trust -- --json [--parts closure,trigger,inject,hunt2020] [--topologies quickstart,...] [--seeds 10]
- *     [--samples 20]
+ *     [--first-seed 0] [--with earlier.json] [--samples 20]
+ * --first-seed and --with extend an earlier trigger run by more seeds: its per-seed rows for seeds this run does not
+ * repeat are folded in (the topology hash must match) before the ranges are taken.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +29,7 @@ import type { WindowResult } from '../src/events/result.js';
 import { validateTopology } from '../src/run/validate.js';
 import { runTopology } from '../src/run.js';
 import { loadCalibration } from '../src/topology/compile.js';
+import { analysisHash } from '../src/topology/analysis-hash.js';
 import { loadTopology } from '../src/topology/load.js';
 import { flag, numberFlag, parseArgs } from '../src/cli/args.js';
 
@@ -34,6 +37,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const args = parseArgs(process.argv.slice(2), ['json']);
 const parts = (flag(args, 'parts') ?? 'closure,trigger,inject,hunt2020').split(',');
 const seeds = numberFlag(args, 'seeds', 10);
+const firstSeed = numberFlag(args, 'first-seed', 0);
+const earlier = flag(args, 'with');
+/** The trigger part's per-seed rows of an earlier output, by topology. */
+const earlierTrigger = (
+  earlier ? (JSON.parse(readFileSync(earlier, 'utf8')) as { trigger?: Record<string, TriggerEntry> }).trigger : {}
+) as Record<string, TriggerEntry> | undefined;
 const samples = numberFlag(args, 'samples', 20);
 const only = flag(args, 'topologies')?.split(',');
 const work = mkdtempSync(path.join(tmpdir(), 'sideband-trust-'));
@@ -145,11 +154,29 @@ if (parts.includes('closure')) {
   out.closure = closure;
 }
 
+interface TriggerSeed {
+  seed: number;
+  maxZ: number | null;
+  alerts: number;
+  turnOn: string[];
+  valid: number;
+}
+interface TriggerEntry {
+  topologyHash?: string;
+  perSeed: TriggerSeed[];
+}
+
 if (parts.includes('trigger')) {
   const trigger: Record<string, unknown> = {};
   for (const name of [...GENERATOR_TOPOLOGIES, 'cwola-hunting-atlas2020'].filter((n) => !only || only.includes(n))) {
-    const perSeed: Array<{ seed: number; maxZ: number | null; alerts: number; turnOn: string[]; valid: number }> = [];
-    for (let s = 0; s < seeds; s++) {
+    const hash = analysisHash(await loadTopology(path.join(root, `topologies/${name}.yaml`)));
+    const before = earlierTrigger?.[name];
+    if (before && before.topologyHash === undefined)
+      log(`--with ${earlier}: ${name} has no topology hash there (older output): taken as this topology`);
+    else if (before && before.topologyHash !== hash)
+      throw new Error(`--with ${earlier}: ${name} was run at topology hash ${before.topologyHash}, now ${hash}`);
+    const perSeed: TriggerSeed[] = [];
+    for (let s = firstSeed; s < firstSeed + seeds; s++) {
       const sets =
         name === 'cwola-hunting-atlas2020'
           ? [
@@ -176,8 +203,11 @@ if (parts.includes('trigger')) {
         valid: v.length,
       });
     }
+    for (const p of before?.perSeed ?? []) if (!perSeed.some((q) => q.seed === p.seed)) perSeed.push(p);
+    perSeed.sort((a, b) => a.seed - b.seed);
     const zs = perSeed.map((p) => p.maxZ).filter((z): z is number => z !== null);
     trigger[name] = {
+      topologyHash: hash,
       perSeed,
       maxZ: range(zs),
       maxOverSeeds: zs.length ? Math.max(...zs) : null,
