@@ -220,7 +220,7 @@ if (parts.includes('trigger')) {
 if (parts.includes('inject')) {
   const inject: Record<string, unknown> = {};
   const mass = 3500;
-  for (const name of ['cwola-hunting-atlas2020', 'atlas2024-cwola']) {
+  for (const name of ['cwola-hunting-atlas2020', 'atlas2024-cwola'].filter((n) => !only || only.includes(n))) {
     // S/√B in the SR of the signal's window (truth, before the selection) from a reference amount, then scaled.
     const probeN = 2000;
     const probeFile = generated(`inject-probe-${probeN}`, [
