@@ -40,7 +40,9 @@ export async function injectCommand(argv: string[]): Promise<number> {
   const page = await writeInjectionReport(outDir, report);
   if (!quiet) {
     const lines = ['', `injection scan of ${topology.name} in ${report.seconds.toFixed(0)} s`];
-    lines.push('  window          WP     injected:  Z (median)            95 % CL limit on injected events: obs  exp');
+    lines.push(
+      '  window          WP     injected:  Z (median)            95 % CL limit on injected events: obs  exp   (merged-bin CLs on selected events: obs / exp)',
+    );
     for (const w of report.windows) {
       const zs = report.amounts.map((a) => {
         const z = w.points.filter((p) => p.amount === a && p.z !== undefined).map((p) => p.z!);
@@ -49,7 +51,7 @@ export async function injectCommand(argv: string[]): Promise<number> {
       });
       const lim = w.limits;
       lines.push(
-        `  ${w.window.padEnd(14)} ${(w.workingPoint === null ? 'incl' : String(w.workingPoint)).padEnd(6)} ${zs.join(' ').padEnd(30)} ${limitText(lim, 'observed')}  ${limitText(lim, 2)}`,
+        `  ${w.window.padEnd(14)} ${(w.workingPoint === null ? 'incl' : String(w.workingPoint)).padEnd(6)} ${zs.join(' ').padEnd(30)} ${limitText(lim, 'observed')}  ${limitText(lim, 2)}${lim?.mergedBinSelected ? `   (${lim.mergedBinSelected.observed.toFixed(1)} / ${lim.mergedBinSelected.expected.toFixed(1)})` : ''}`,
       );
     }
     lines.push(`  amounts: ${report.amounts.join(', ')}`, `  ${path.join(outDir, 'injection.json')}, ${page}`, '');

@@ -49,6 +49,8 @@ export interface InjectionPoint {
   observed: number;
   sOverSqrtB: number;
   cls?: { observed: number; expected: number[] };
+  /** With nothing injected: the run's merged-bin CLs limits on selected signal events (observed, expected median). */
+  mergedBin?: { observed: number; expected: number };
 }
 
 export interface WindowInjection {
@@ -161,6 +163,14 @@ function point(byKey: Map<string, WindowInjection>, r: WindowResult, amount: num
     observed: sig?.observed ?? 0,
     sOverSqrtB: b > 0 ? s / Math.sqrt(b) : 0,
   };
+  const lim = r.limits;
+  if (
+    amount === 0 &&
+    r.valid &&
+    typeof lim?.signalEventsObserved === 'number' &&
+    Array.isArray(lim.signalEventsExpected)
+  )
+    p.mergedBin = { observed: lim.signalEventsObserved, expected: lim.signalEventsExpected[2]! };
   if (r.valid && sig && b > 0 && s > 0) {
     // CLs of s = S_selected against the data's own selected count, as Poisson counts. Not on the counts scaled
     // by n/V that the Z uses: with the threshold set in the SR the selected count is fixed (V ≈ ε·n), but the
@@ -225,11 +235,20 @@ export function injectionLimits(w: WindowInjection): Pick<WindowInjection, 'limi
     selectedObserved = injectedObserved * median(eff);
   }
   const below = observed === 'below' || expected.includes('below');
+  const none = w.points.filter((p) => p.mergedBin);
   return {
     limits: {
       ...(injectedObserved !== undefined ? { injectedObserved } : {}),
       injectedExpected: expected.map(num),
       ...(selectedObserved !== undefined ? { selectedObserved } : {}),
+      ...(none.length
+        ? {
+            mergedBinSelected: {
+              observed: median(none.map((p) => p.mergedBin!.observed)),
+              expected: median(none.map((p) => p.mergedBin!.expected)),
+            },
+          }
+        : {}),
       ...(below
         ? {
             belowScan: {

@@ -34,6 +34,8 @@ export interface InjectionLimits {
   injectedObserved?: number;
   injectedExpected: Array<number | undefined>;
   selectedObserved?: number;
+  /** Beside them, the merged-bin CLs limits on selected signal events of the runs with nothing injected (median). */
+  mergedBinSelected?: { observed: number; expected: number };
   /** The curves already at or below CLs 0.05 at the lowest amount scanned: their limits lie below it. */
   belowScan?: { amount: number; observed: boolean; expected: boolean[] };
 }
@@ -161,10 +163,11 @@ export async function writeInjectionReport(dir: string, page: InjectionPage): Pr
   const rows = page.windows.map(
     (w) =>
       `<tr><td class="l">${esc(w.window)}</td><td class="l">${esc(wpText(w.workingPoint))}</td><td>${esc(limitText(w.limits, 'observed'))}</td>` +
-      `<td>${esc(limitText(w.limits, 2))}</td><td>${esc(limitText(w.limits, 1))} – ${esc(limitText(w.limits, 3))}</td><td>${fmt(w.limits?.selectedObserved, 1)}</td></tr>`,
+      `<td>${esc(limitText(w.limits, 2))}</td><td>${esc(limitText(w.limits, 1))} – ${esc(limitText(w.limits, 3))}</td><td>${fmt(w.limits?.selectedObserved, 1)}</td>` +
+      `<td>${fmt(w.limits?.mergedBinSelected?.observed, 1)} / ${fmt(w.limits?.mergedBinSelected?.expected, 1)}</td></tr>`,
   );
   parts.push(
-    '<h2>95 % CL upper limits (CLs, from the injection curves)</h2><table><thead><tr><th class="l">Window</th><th class="l">Working point</th><th>Injected, observed</th><th>Injected, expected</th><th>Expected ±1σ</th><th>Selected, observed</th></tr></thead>' +
+    '<h2>95 % CL upper limits (CLs, from the injection curves)</h2><table><thead><tr><th class="l">Window</th><th class="l">Working point</th><th>Injected, observed</th><th>Injected, expected</th><th>Expected ±1σ</th><th>Selected, observed</th><th>Merged-bin CLs, selected (obs / exp)</th></tr></thead>' +
       `<tbody>${rows.join('')}</tbody></table><p class="meta">– : the CLs curve does not cross 0.05 within the injected amounts.</p>`,
   );
   const file = path.join(dir, 'injection.html');

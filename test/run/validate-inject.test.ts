@@ -135,5 +135,11 @@ describe('sideband inject', () => {
     expect(w.limits!.injectedObserved).toBeUndefined();
     expect(w.limits!.belowScan).toMatchObject({ amount: 600, observed: true });
     expect(limitText(w.limits, 'observed')).toBe('< 600');
+    // Beside them, the merged-bin CLs limit of the run with nothing injected, as that run reported it.
+    expect(none.mergedBin!.observed).toBeGreaterThan(0);
+    expect(w.limits!.mergedBinSelected).toEqual({
+      observed: none.mergedBin!.observed,
+      expected: none.mergedBin!.expected,
+    });
   });
 });
