@@ -25,7 +25,7 @@
  * `significance.z` absent; the prediction of the best attempt is still reported so that it can be plotted.
  */
 import type { FitResult, SignificanceResult, ValidityReason } from '../events/result.js';
-import { fitBinned, sumVariance, type BinnedFit, type FitObjective } from '../fit/binned-fit.js';
+import { fitBinned, sumVariance, type BinnedFit, type FitGof, type FitObjective } from '../fit/binned-fit.js';
 import { fitFunction } from '../fit/functions.js';
 import { toNested } from '../fit/linalg.js';
 import { runFitStrategy, type FitAttempt, type FitStrategyName } from '../fit/strategy.js';
@@ -70,7 +70,7 @@ export interface WindowFitResult extends FitResult {
   attempts: FitAttempt[];
   strategy: FitStrategyName;
   /** Statistic behind chi2/pvalue. */
-  gof: 'merged' | 'pearson' | 'deviance';
+  gof: FitGof;
 }
 
 export interface WindowSignificanceResult extends SignificanceResult {

@@ -12,22 +12,29 @@
  *
  * Goodness of fit: Pearson's χ² over the fitted bins as ATLAS quotes it, the Poisson deviance, and Pearson's χ²
  * over merged groups expecting ≥ 5 events (gof.ts), the only one of the three with a χ²(ndf) distribution in
- * sparse sidebands; `chi2`/`pvalue` are the merged statistic unless `gof` asks for another.
+ * sparse sidebands; `chi2`/`pvalue` are the merged statistic unless `gof` asks for another. A sideband too sparse
+ * for the merged test (no more groups than parameters) is tested instead by the deviance with its distribution
+ * from toys (gof.ts: `toyDevianceTest`), so the "refit until p > 0.05" strategy can still judge it.
  */
 import { betaToParams, featureValue, paramsJacobian, paramsToBeta, type FitFunction } from './functions.js';
 import { cholesky, choleskySolve, congruence, invertUpper, quadForm } from './linalg.js';
 import { covarianceFromHessian, minimizeNewton, type NewtonResult } from './minimize.js';
 import { chi2Sf, xlogy } from '../stats/special.js';
-import { mergedPearson } from './gof.js';
+import { mergedPearson, toyDevianceTest } from './gof.js';
 
 export type FitObjective = 'poisson' | 'chi2';
 /**
  * Goodness-of-fit statistic behind `chi2`/`pvalue`: Pearson's χ² over merged groups expecting ≥ 5 events
  * (`merged`, the default and the one that is χ²-distributed in sparse sidebands), Pearson's Σ (n − μ)²/(f·μ)
  * over every fitted bin (`pearson`, what ATLAS quotes for a dense spectrum), or the Poisson likelihood-ratio
- * (Baker–Cousins) deviance. `auto` is `merged`.
+ * (Baker–Cousins) deviance with its χ²(ndf) p-value, or the same deviance with its p-value from pseudo-experiments
+ * drawn from the fit and refitted (`toys`, valid however sparse the bins). `auto` is `merged` where the merged
+ * groups outnumber the parameters and `toys` otherwise.
  */
-export type GoodnessOfFit = 'auto' | 'merged' | 'pearson' | 'deviance';
+export type GoodnessOfFit = 'auto' | 'merged' | 'pearson' | 'deviance' | 'toys';
+
+/** The statistic a fit's `chi2`/`pvalue` report. */
+export type FitGof = Exclude<GoodnessOfFit, 'auto'>;
 
 export interface BinnedSpectrum {
   /** Bin lower edges, GeV. */
@@ -53,6 +60,8 @@ export interface BinnedFitOptions {
   init?: ArrayLike<number>;
   maxIterations?: number;
   gof?: GoodnessOfFit;
+  /** Pseudo-experiments behind the `toys` p-value (default 200). */
+  toys?: number;
 }
 
 export interface BinnedFit {
@@ -65,11 +74,11 @@ export interface BinnedFit {
   prediction: Float64Array;
   /** Fit (parameter) uncertainty of each bin's prediction. */
   fitErr: Float64Array;
-  /** Goodness of fit over the fitted bins (the statistic named by `gof`) and its χ² p-value for `ndf`. */
+  /** Goodness of fit over the fitted bins (the statistic named by `gof`) and its p-value (χ² for `ndf`, or toys). */
   chi2: number;
   ndf: number;
   pvalue: number;
-  gof: 'merged' | 'pearson' | 'deviance';
+  gof: FitGof;
   /** Every statistic, whichever was chosen: Pearson Σ (n − μ)²/μ, the Poisson deviance, and Pearson merged. */
   pearsonChi2: number;
   deviance: number;
@@ -79,6 +88,11 @@ export interface BinnedFit {
   objective: FitObjective;
   nFitBins: number;
   converged: boolean;
+  /**
+   * The minimizer reached a minimum of the objective (EDM below tolerance), whether or not the published
+   * parameters are finite there or the minimum is at infinity: the deviance is then the fit's, and a toy counts.
+   */
+  minimized: boolean;
   edm: number;
   iterations: number;
   status: string;
@@ -125,6 +139,7 @@ function failed(fn: FitFunction, nb: number, objective: FitObjective, nFit: numb
     objective,
     nFitBins: nFit,
     converged: false,
+    minimized: false,
     edm: Infinity,
     iterations: 0,
     status,
@@ -414,9 +429,24 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
   }
   const merged = mergedPearson(counts, mu, use, m);
   const gofOpt = options.gof ?? 'auto';
-  const gof: 'merged' | 'pearson' | 'deviance' = gofOpt === 'auto' ? 'merged' : gofOpt;
+  const gof: FitGof = gofOpt === 'auto' ? (merged.ndf > 0 ? 'merged' : 'toys') : gofOpt;
   const chi2 = gof === 'merged' ? merged.chi2 : gof === 'pearson' ? pearson : deviance;
   const ndf = gof === 'merged' ? merged.ndf : nFit - m;
+  let pvalue = ndf > 0 ? chi2Sf(chi2, ndf) : Number.NaN;
+  if (gof === 'toys') {
+    // Toys are drawn only for a fit worth judging: a failed fit is rejected whatever its p-value.
+    pvalue =
+      converged && ndf > 0
+        ? toyDevianceTest(deviance, prediction, use, options.toys ?? 200, (toy) => {
+            const f = fitBinned(
+              fn,
+              { lo: spec.lo, hi: spec.hi, counts: toy },
+              { use, sqrtS, objective, gof: 'deviance', init: params, starts: 1 },
+            );
+            return f.minimized ? f.deviance : Number.NaN;
+          })
+        : Number.NaN;
+  }
   return {
     fn,
     params,
@@ -425,7 +455,7 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
     fitErr,
     chi2,
     ndf,
-    pvalue: ndf > 0 ? chi2Sf(chi2, ndf) : Number.NaN,
+    pvalue,
     gof,
     pearsonChi2: pearson,
     deviance,
@@ -434,6 +464,7 @@ export function fitBinned(fn: FitFunction, spec: BinnedSpectrum, options: Binned
     objective,
     nFitBins: nFit,
     converged,
+    minimized: best.converged,
     edm: best.edm,
     iterations: best.iterations,
     status,

@@ -6,7 +6,13 @@
  * every p-value was 0.82–1.000). Merging neighbouring fitted bins until each group expects ≥ 5 events restores
  * the distribution, so the "refit until p > 0.05" strategy can trigger. Groups never span a masked region (the SR):
  * bins are merged only within a contiguous run of fitted bins; a run's remainder joins its last group.
+ *
+ * Where even the merged groups are too few to test (a tight selection at high mass: 2–3 groups for 3–5
+ * parameters), the Poisson deviance is referred to its own distribution: pseudo-experiments drawn from the fitted
+ * prediction and refitted, as seed 000 §V.D.1 does for its spurious-signal checks. This is the parametric
+ * bootstrap; it needs no asymptotic count per bin.
  */
+import { seededPoisson } from '../stats/random.js';
 import { chi2Sf } from '../stats/special.js';
 
 export interface MergedPearson {
@@ -68,4 +74,43 @@ export function mergedPearson(
   for (const [o, e] of groups) if (e > 0) chi2 += (o - e) ** 2 / e;
   const ndf = groups.length - nParams;
   return { chi2, groups: groups.length, ndf, pvalue: ndf > 0 ? chi2Sf(chi2, ndf) : Number.NaN };
+}
+
+/**
+ * p-value of an observed deviance against pseudo-experiments: each toy draws Poisson counts from `prediction` in
+ * the fitted bins and `refit` returns the refitted toy's deviance (NaN when that fit fails). p = (1 + #{D_toy ≥
+ * D_obs}) / (1 + toys that fitted): never 0, so one sparse spectrum cannot claim more than its toys resolve. NaN
+ * when fewer than half the toys fit. The seed is a hash of the prediction, so a fit gives the same p every time.
+ */
+export function toyDevianceTest(
+  observed: number,
+  prediction: Float64Array,
+  use: Uint8Array | undefined,
+  toys: number,
+  refit: (counts: Float64Array) => number,
+): number {
+  if (!Number.isFinite(observed) || toys < 1) return Number.NaN;
+  const draw = seededPoisson(hashFitted(prediction, use));
+  const counts = new Float64Array(prediction.length);
+  let fitted = 0,
+    above = 0;
+  for (let t = 0; t < toys; t++) {
+    for (let i = 0; i < counts.length; i++) counts[i] = !use || use[i] ? draw(prediction[i]!) : 0;
+    const d = refit(counts);
+    if (!Number.isFinite(d)) continue;
+    fitted++;
+    if (d >= observed) above++;
+  }
+  return 2 * fitted < toys ? Number.NaN : (1 + above) / (1 + fitted);
+}
+
+/** FNV-1a over the fitted predictions' float64 bits: a seed that is a function of the fit alone. */
+function hashFitted(prediction: Float64Array, use: Uint8Array | undefined): number {
+  const bytes = new Uint8Array(prediction.buffer, prediction.byteOffset, prediction.byteLength);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < prediction.length; i++) {
+    if (use && !use[i]) continue;
+    for (let b = i * 8; b < i * 8 + 8; b++) h = Math.imul(h ^ bytes[b]!, 0x01000193);
+  }
+  return h >>> 0;
 }

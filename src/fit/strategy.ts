@@ -10,8 +10,18 @@
  *   tried again, down to the same six-bin floor. The fit SR is masked here too (seed 001 evaluates the fit
  *   quality in the sideband; masking keeps a signal in the SR from pulling the background prediction).
  * - single: one function on the whole sideband, no iteration (the fit is accepted whatever its p-value).
+ *
+ * The SB p-value is the merged χ² where the sideband has more groups expecting ≥ 5 events than parameters, and the
+ * deviance against refitted toys where it has not (binned-fit.ts), so a sparse sideband is judged, not skipped.
  */
-import { fitBinned, type BinnedFit, type BinnedSpectrum, type FitObjective, type GoodnessOfFit } from './binned-fit.js';
+import {
+  fitBinned,
+  type BinnedFit,
+  type BinnedSpectrum,
+  type FitObjective,
+  type FitGof,
+  type GoodnessOfFit,
+} from './binned-fit.js';
 import { fitFunction, type DecorrelationConstants } from './functions.js';
 
 export type FitStrategyName = 'atlas2024' | 'atlas2020' | 'single';
@@ -46,7 +56,7 @@ export interface FitAttempt {
   chi2: number;
   ndf: number;
   pvalue: number;
-  gof: 'merged' | 'pearson' | 'deviance';
+  gof: FitGof;
   converged: boolean;
   /** Minimizer status of this attempt ("converged", or why not). */
   status: string;
@@ -189,7 +199,9 @@ export function runFitStrategy(spec: BinnedSpectrum, options: FitStrategyOptions
         (b
           ? ` (best: ${b.fit.fn.name}, ${
               Number.isNaN(b.fit.pvalue)
-                ? `untestable: ${b.fit.merged.groups} group(s) of bins expecting ≥ 5 events for ${b.fit.params.length} parameters`
+                ? `untestable: ${b.fit.merged.groups} group(s) of bins expecting ≥ 5 events for ${b.fit.params.length} parameters${
+                    b.fit.gof === 'toys' && b.fit.converged ? ' and fewer than half the deviance toys refitted' : ''
+                  }`
                 : `p = ${b.fit.pvalue.toPrecision(3)}`
             }, ${b.fit.status})`
           : ` (last attempt: ${attempts[attempts.length - 1]!.status})`);

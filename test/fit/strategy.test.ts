@@ -55,9 +55,25 @@ describe('ATLAS 2024 fit strategy (seed 000 §V.D.1)', () => {
     expect(r.attempts[r.attempts.length - 1]!.sidebandBins).toBe(6);
   });
 
-  it('says a sideband too sparse for its χ² to be tested is untestable, not p = NaN', () => {
+  it('judges a sideband too sparse for the merged χ² by the deviance against toys', () => {
     // A dozen events in all: fewer groups expecting 5 events than any function has parameters.
     const counts = poissonToy(smoothBackground(12), seededPoisson(5));
+    const r = runFitStrategy({ lo, hi, counts }, { sr: WINDOW_SR });
+    const first = r.attempts[0]!;
+    expect(first.gof).toBe('toys');
+    expect(first.pvalue).toBeGreaterThan(0);
+    expect(first.pvalue).toBeLessThanOrEqual(1);
+    // Drawn from the first function's shape, it is accepted at the first try.
+    expect(r.accepted).toBe(true);
+    expect(r.attempts.length).toBe(1);
+    expect(r.fit!.gof).toBe('toys');
+  });
+
+  it('says a sideband that even toys cannot test is untestable, not p = NaN', () => {
+    // Two events: no fit of three parameters converges to a finite minimum, so no toys are drawn.
+    const counts = new Float64Array(lo.length);
+    counts[0] = 1;
+    counts[lo.length - 1] = 1;
     const r = runFitStrategy({ lo, hi, counts }, { sr: WINDOW_SR });
     expect(r.accepted).toBe(false);
     expect(r.reason).toMatch(/untestable: \d+ group\(s\) of bins expecting ≥ 5 events for \d+ parameters/);
