@@ -3,6 +3,7 @@
  * weights, batch order, architecture, batch size, optimizer, epochs and thread count, in one run:
  *   mlp          4 -> 64-64-64 -> 1, ReLU, 5 % dropout, BCE, batch 512 (LHCO R&D signal vs background)
  *   maf          conditional MAF, 4 features + mjj, 5 affine MADE blocks x 64, batch 256 (LHCO background)
+ *   maf_bn       5 blocks x 64 with batch norm (the template flow of src/background, cathode.ts's default), batch 256
  *   maf_cathode  15 blocks x 128 with batch norm (CATHODE's density estimator), batch 256
  *   rqs          conditional RQ-spline flow, 4 transforms, 8 bins, 64 hidden, batch 256
  *   cnn          DDP Znet3-style 1-D CNN on 64-bin histograms (kernels 3/5/9, concat with input, per-bin head)
@@ -50,7 +51,7 @@ const { values: args } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     dir: { type: 'string', default: path.resolve(repo, '../shared/data/lhco-rnd-sr') },
-    only: { type: 'string', default: 'mlp,maf,maf_cathode,rqs,cnn' },
+    only: { type: 'string', default: 'mlp,maf,maf_bn,maf_cathode,rqs,cnn' },
     threads: { type: 'string', default: '1,2' },
     scale: { type: 'string', default: '1' },
     'no-peer': { type: 'boolean', default: false },
@@ -169,7 +170,7 @@ function histograms(n: number, bins: number, seed: number): { x: Float32Array; y
 
 async function buildWorkloads(only: Set<string>): Promise<Workload[]> {
   const out: Workload[] = [];
-  const needLhco = ['mlp', 'maf', 'maf_cathode', 'rqs'].some((w) => only.has(w));
+  const needLhco = ['mlp', 'maf', 'maf_bn', 'maf_cathode', 'rqs'].some((w) => only.has(w));
   const files = needLhco
     ? await Promise.all(
         ['sr_train', 'sr_val', 'sr_test', 'sr_extrasig_train'].map((f) =>
@@ -211,6 +212,7 @@ async function buildWorkloads(only: Set<string>): Promise<Workload[]> {
   }
   const flowKinds: [string, FlowSpec, number, number][] = [
     ['maf', { type: 'maf', features: 4, context: 1, blocks: 5, hidden: 64 }, 6, 100000],
+    ['maf_bn', { type: 'maf', features: 4, context: 1, blocks: 5, hidden: 64, batchNorm: true }, 4, 100000],
     ['maf_cathode', { type: 'maf', features: 4, context: 1, blocks: 15, hidden: 128, batchNorm: true }, 2, 60000],
     ['rqs', { type: 'rqs', features: 4, context: 1, blocks: 4, hidden: 64, bins: 8, tailBound: 4 }, 3, 60000],
   ];
