@@ -22,7 +22,7 @@
  * A window result that is valid: false has no Z and counts as missing, never as 0.
  *
  *   npm run bench:background -- --json [--seeds 5] [--first-seed 11] [--closure 3] [--sr-background 111000] [--epochs 10]
- *     [--methods cathode,curtains,cwola] [--injections sb06,sb03,z2,z1] [--quick] [--out FILE]
+ *     [--methods cathode,curtains,cwola] [--injections sb06,sb03,z2,z1] [--mass-shift 0.1] [--quick] [--out FILE]
  *   npm run bench:background -- --timing-only [--timing-epochs 100] --out FILE   (template training at 200k SB events)
  *   npm run bench:background -- --merge a.json,b.json[,timing.json] --out FILE   (methods split over processes)
  */
@@ -70,6 +70,9 @@ const only = flag(args, 'methods')?.split(',');
 // fits in a session; `--first-seed` moves the seeds (11 by default)
 const onlyInjections = flag(args, 'injections')?.split(',');
 const firstSeed = numberFlag(args, 'first-seed', 11);
+// `--mass-shift 0.1`: the shifted-feature sample (every jet mass + k·mjj, generator-simulation.ts), where the
+// features correlate with mjj and CWoLa's sideband-vs-SR classifier learns mjj instead of the signal
+const massShift = numberFlag(args, 'mass-shift', 0);
 const methods = METHODS.filter((m) => !only || only.includes(m.name));
 const work = mkdtempSync(path.join(tmpdir(), 'sideband-background-bench-'));
 
@@ -78,6 +81,7 @@ const common = (seed: number, events: number, nSignal: number) => [
   `source.seed=${seed}`,
   `source.events=${events}`,
   `source.mjjMin=${MJJ_MIN}`,
+  ...(massShift > 0 ? [`source.massShift=${massShift}`] : []),
   `source.signals=${JSON.stringify(nSignal > 0 ? [`${SIGNAL},n=${nSignal}`] : [])}`,
   `windows=${JSON.stringify({ scheme: 'table', windows: [{ id: 'lhco-sr', sr: SR, sb: SB }] })}`,
   `workingPoints=${JSON.stringify(WORKING_POINTS)}`,
@@ -234,6 +238,7 @@ async function main(): Promise<void> {
       seeds,
       sr_background_target: srBackground,
       injections: wanted.map((w) => w.key),
+      mass_shift: massShift,
       events,
       mjj_min: MJJ_MIN,
       epochs,
